@@ -1,0 +1,408 @@
+/*
+ * netpulse-coordinator: receives partials and progress from every worker (ZeroMQ ROUTER),
+ * merges them into global panes (np_merge), and once every partition of the input topic
+ * has closed a pane, turns it into a `window` result and hands it to the gateway
+ * (ZeroMQ DEALER). Results stay in a bounded outbox until the gateway acknowledges that
+ * they are in Kafka; unacknowledged ones are re-sent, and the gateway drops repeats by id.
+ * When the outbox is full the coordinator stops finalising panes (back-pressure) rather
+ * than dropping results.
+ *
+ * It also computes the global watermark and sends it back to the workers, so that idle
+ * partitions can follow it.
+ *
+ * Threads: one loop thread; libmicrohttpd serves /metrics and /healthz from atomics.
+ */
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "netpulse.pb-c.h"
+#include "np_clock.h"
+#include "np_merge.h"
+#include "np_pane.h"
+#include "np_partial.h"
+#include "np_proc.h"
+#include "np_result.h"
+
+#define MAX_WORKERS 256
+#define ID_MAX 64
+
+static const np_opt_t coord_opts[] = {
+    NP_OPTS_COMMON,
+    {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "ZeroMQ endpoint workers connect to"},
+    {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "Gateway ZeroMQ endpoint"},
+    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length; must equal the workers'"},
+    {"max.open.panes", NP_OPT_INT, "256", 2, 65536, NULL, "Global panes held open at once"},
+    {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
+     "Distinct sources kept per global pane; more are counted as evicted"},
+    {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL,
+     "Longest run of empty windows emitted between windows with data"},
+    {"outbox.max", NP_OPT_INT, "4096", 16, 1048576, NULL,
+     "Results awaiting the gateway's acknowledgement; when full, finalising pauses"},
+    {"resend.ms", NP_OPT_INT, "2000", 50, 600000, NULL, "Re-send unacknowledged results after, ms"},
+    {"watermark.ms", NP_OPT_INT, "100", 10, 60000, NULL, "How often the global watermark is sent"},
+};
+
+typedef struct pending {
+    char id[ID_MAX];
+    uint8_t *json;
+    size_t len;
+    char type[16];
+    int64_t start, end;
+    int64_t sent_mono;
+} pending_t;
+
+typedef struct coord {
+    np_proc_t proc;
+    np_merge_t *merge;
+    int64_t pane_ms;
+    void *zctx, *wsock, *gsock;
+    /* Workers seen, by ZeroMQ routing id, to send the global watermark to. */
+    struct {
+        uint8_t id[256];
+        size_t len;
+        int64_t last_seen;
+    } workers[MAX_WORKERS];
+    size_t nworkers;
+    int64_t last_gwm_sent;
+    /* Outbox: results not yet acknowledged, a ring in emission order. */
+    pending_t *outbox;
+    size_t ob_cap, ob_head, ob_len;
+    int64_t resend_ms;
+    np_strbuf_t sb;
+    np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
+        *m_acks, *m_resends, *m_decode_err;
+    np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions;
+} coord_t;
+
+static coord_t C;
+
+static void remember_worker(coord_t *c, const uint8_t *id, size_t len, int64_t now) {
+    for (size_t i = 0; i < c->nworkers; i++)
+        if (c->workers[i].len == len && memcmp(c->workers[i].id, id, len) == 0) {
+            c->workers[i].last_seen = now;
+            return;
+        }
+    size_t slot = c->nworkers;
+    if (slot == MAX_WORKERS) { /* replace the one silent the longest */
+        slot = 0;
+        for (size_t i = 1; i < MAX_WORKERS; i++)
+            if (c->workers[i].last_seen < c->workers[slot].last_seen) slot = i;
+    } else {
+        c->nworkers++;
+    }
+    memcpy(c->workers[slot].id, id, len);
+    c->workers[slot].len = len;
+    c->workers[slot].last_seen = now;
+    np_gauge_set(c->m_workers, (int64_t)c->nworkers);
+}
+
+static void on_worker_msg(coord_t *c, const uint8_t *buf, size_t len, int64_t now) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
+    if (!m) {
+        np_counter_inc(c->m_decode_err);
+        np_log_rl(&rl, NP_LOG_WARN, "bad_worker_message", "bytes=%zu", len);
+        return;
+    }
+    if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
+        const Netpulse__Partial *p = m->partial;
+        np_merge_result_t r = np_merge_add_partial(c->merge, p);
+        switch (r) {
+        case NP_MERGE_OK: np_counter_inc(c->m_partials); break;
+        case NP_MERGE_DUPLICATE: np_counter_inc(c->m_dups); break;
+        case NP_MERGE_TOO_LATE:
+            np_counter_inc(c->m_too_late);
+            np_log_rl(&rl, NP_LOG_INFO, "partial_after_final", "worker=%s partition=%d pane_start=%" PRId64,
+                      m->worker_id, p->partition, p->pane_start_ms);
+            break;
+        case NP_MERGE_FULL:
+            np_counter_inc(c->m_full);
+            np_log_rl(&rl, NP_LOG_ERROR, "merge_full", "worker=%s partition=%d pane_start=%" PRId64,
+                      m->worker_id, p->partition, p->pane_start_ms);
+            break;
+        case NP_MERGE_BAD:
+            np_counter_inc(c->m_bad);
+            np_log_rl(&rl, NP_LOG_ERROR, "partial_rejected",
+                      "worker=%s partition=%d pane_start=%" PRId64 " pane_ms=%" PRId64 " expected_pane_ms=%" PRId64,
+                      m->worker_id, p->partition, p->pane_start_ms, p->pane_ms, c->pane_ms);
+            break;
+        }
+    } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PROGRESS) {
+        np_counter_inc(c->m_progress);
+        np_merge_set_partitions(c->merge, m->progress->partitions_total);
+        for (size_t i = 0; i < m->progress->n_partitions; i++)
+            np_merge_progress(c->merge, m->progress->partitions[i], now);
+    }
+    netpulse__worker_msg__free_unpacked(m, NULL);
+}
+
+static void recv_workers(coord_t *c, int64_t now) {
+    for (int n = 0; n < 10000; n++) {
+        zmq_msg_t id, body;
+        zmq_msg_init(&id);
+        if (zmq_msg_recv(&id, c->wsock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&id);
+            return;
+        }
+        zmq_msg_init(&body);
+        if (zmq_msg_more(&id) && zmq_msg_recv(&body, c->wsock, 0) >= 0) {
+            remember_worker(c, zmq_msg_data(&id), zmq_msg_size(&id), now);
+            on_worker_msg(c, zmq_msg_data(&body), zmq_msg_size(&body), now);
+        }
+        /* Drop any further frames of a malformed multipart message. */
+        while (zmq_msg_more(&body) && zmq_msg_recv(&body, c->wsock, 0) >= 0) {}
+        zmq_msg_close(&id);
+        zmq_msg_close(&body);
+    }
+}
+
+static void broadcast_watermark(coord_t *c, int64_t gwm) {
+    Netpulse__CoordMsg cm = NETPULSE__COORD_MSG__INIT;
+    cm.version = NP_WIRE_VERSION;
+    cm.global_watermark_ms = gwm;
+    uint8_t buf[64];
+    size_t len = netpulse__coord_msg__pack(&cm, buf);
+    for (size_t i = 0; i < c->nworkers; i++) {
+        if (zmq_send(c->wsock, c->workers[i].id, c->workers[i].len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) continue;
+        zmq_send(c->wsock, buf, len, ZMQ_DONTWAIT);
+    }
+}
+
+/* ---- outbox to the gateway --------------------------------------------------------- */
+
+static void send_pending(coord_t *c, size_t from, size_t count, int64_t now) {
+    if (count == 0) return;
+    Netpulse__Result *rs = calloc(count, sizeof(*rs));
+    Netpulse__Result **rp = calloc(count, sizeof(*rp));
+    if (!rs || !rp) goto out;
+    for (size_t i = 0; i < count; i++) {
+        pending_t *p = &c->outbox[(c->ob_head + from + i) % c->ob_cap];
+        netpulse__result__init(&rs[i]);
+        rs[i].id = p->id;
+        rs[i].type = p->type;
+        rs[i].window_start_ms = p->start;
+        rs[i].window_end_ms = p->end;
+        rs[i].json.data = p->json;
+        rs[i].json.len = p->len;
+        rp[i] = &rs[i];
+        p->sent_mono = now;
+    }
+    Netpulse__ResultBatch b = NETPULSE__RESULT_BATCH__INIT;
+    b.version = NP_WIRE_VERSION;
+    b.n_results = count;
+    b.results = rp;
+    size_t len = netpulse__result_batch__get_packed_size(&b);
+    uint8_t *buf = malloc(len);
+    if (buf) {
+        netpulse__result_batch__pack(&b, buf);
+        if (zmq_send(c->gsock, buf, len, ZMQ_DONTWAIT) < 0)
+            np_warn("gateway_send_failed", "error=\"%s\" results=%zu", zmq_strerror(errno), count);
+        free(buf);
+    }
+out:
+    free(rs);
+    free(rp);
+}
+
+static void emit_window(void *ctx, const np_gpane_t *gp) {
+    coord_t *c = ctx;
+    assert(c->ob_len < c->ob_cap); /* finalize is given the room left */
+    pending_t *p = &c->outbox[(c->ob_head + c->ob_len) % c->ob_cap];
+    np_strbuf_reset(&c->sb);
+    np_result_window_json(&c->sb, gp, c->pane_ms, p->id, sizeof(p->id));
+    p->json = malloc(c->sb.len);
+    if (!p->json) {
+        np_error("out_of_memory", "what=result id=%s", p->id);
+        abort();
+    }
+    memcpy(p->json, c->sb.buf, c->sb.len);
+    p->len = c->sb.len;
+    snprintf(p->type, sizeof(p->type), "window");
+    p->start = gp->start_ms;
+    p->end = gp->start_ms + c->pane_ms;
+    p->sent_mono = 0;
+    c->ob_len++;
+    np_counter_inc(c->m_windows);
+    np_debug("window_final", "id=%s records=%" PRIu64 " partitions=%u", p->id, gp->records, gp->partitions);
+}
+
+static void on_gateway_ack(coord_t *c, const uint8_t *buf, size_t len) {
+    Netpulse__ResultAck *a = netpulse__result_ack__unpack(NULL, len, buf);
+    if (!a) {
+        np_counter_inc(c->m_decode_err);
+        return;
+    }
+    for (size_t i = 0; i < a->n_ids; i++) {
+        /* Acks arrive in order almost always; search the ring for the id otherwise. */
+        for (size_t k = 0; k < c->ob_len; k++) {
+            pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
+            if (p->json && strcmp(p->id, a->ids[i]) == 0) {
+                free(p->json);
+                p->json = NULL;
+                np_counter_inc(c->m_acks);
+                break;
+            }
+        }
+    }
+    /* Pop acknowledged entries off the head. */
+    while (c->ob_len && c->outbox[c->ob_head].json == NULL) {
+        c->ob_head = (c->ob_head + 1) % c->ob_cap;
+        c->ob_len--;
+    }
+    netpulse__result_ack__free_unpacked(a, NULL);
+}
+
+static void recv_gateway(coord_t *c) {
+    uint8_t buf[1 << 16];
+    for (;;) {
+        int n = zmq_recv(c->gsock, buf, sizeof(buf), ZMQ_DONTWAIT);
+        if (n < 0) return;
+        if ((size_t)n > sizeof(buf)) {
+            np_counter_inc(c->m_decode_err);
+            continue;
+        }
+        on_gateway_ack(c, buf, (size_t)n);
+    }
+}
+
+static void resend_due(coord_t *c, int64_t now) {
+    size_t first = SIZE_MAX, count = 0;
+    for (size_t k = 0; k < c->ob_len; k++) {
+        pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
+        bool due = p->json && now - p->sent_mono >= c->resend_ms;
+        if (due && first == SIZE_MAX) first = k;
+        if (!due && first != SIZE_MAX) break;
+        if (due) count++;
+    }
+    if (count) {
+        if (c->outbox[(c->ob_head + first) % c->ob_cap].sent_mono) np_counter_add(c->m_resends, count);
+        send_pending(c, first, count > 256 ? 256 : count, now);
+    }
+}
+
+/* ---- set-up and loop --------------------------------------------------------------- */
+
+static int health(void *ctx, char *buf, size_t len) {
+    coord_t *c = ctx;
+    if ((size_t)np_gauge_get(c->m_outbox) >= c->ob_cap) {
+        snprintf(buf, len, "outbox full: gateway not acknowledging");
+        return 1;
+    }
+    return 0;
+}
+
+static void register_metrics(coord_t *c) {
+    np_metrics_t *m = c->proc.metrics;
+    c->m_partials = np_metrics_counter(m, "netpulse_coordinator_partials_merged_total", "Partials merged", NULL);
+    c->m_dups = np_metrics_counter(m, "netpulse_coordinator_partials_duplicate_total", "Partials ignored as duplicates", NULL);
+    c->m_too_late = np_metrics_counter(m, "netpulse_coordinator_partials_after_final_total", "Partials for panes already final (ignored)", NULL);
+    c->m_full = np_metrics_counter(m, "netpulse_coordinator_partials_no_room_total", "Partials refused: too many open panes", NULL);
+    c->m_bad = np_metrics_counter(m, "netpulse_coordinator_partials_invalid_total", "Partials refused as invalid", NULL);
+    c->m_progress = np_metrics_counter(m, "netpulse_coordinator_progress_messages_total", "Progress messages", NULL);
+    c->m_windows = np_metrics_counter(m, "netpulse_coordinator_windows_emitted_total", "Windows finalised", NULL);
+    c->m_acks = np_metrics_counter(m, "netpulse_coordinator_results_acked_total", "Results acknowledged by the gateway", NULL);
+    c->m_resends = np_metrics_counter(m, "netpulse_coordinator_results_resent_total", "Results re-sent to the gateway", NULL);
+    c->m_decode_err = np_metrics_counter(m, "netpulse_coordinator_messages_invalid_total", "Undecodable messages", NULL);
+    c->m_gwm = np_metrics_gauge(m, "netpulse_coordinator_global_watermark_ms", "Global watermark", NULL);
+    c->m_complete = np_metrics_gauge(m, "netpulse_coordinator_complete_through_ms", "Every pane before this is final", NULL);
+    c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
+    c->m_open = np_metrics_gauge(m, "netpulse_coordinator_open_panes", "Global panes not yet final", NULL);
+    c->m_workers = np_metrics_gauge(m, "netpulse_coordinator_workers_seen", "Workers seen", NULL);
+    c->m_partitions = np_metrics_gauge(m, "netpulse_coordinator_partitions", "Input partitions tracked", NULL);
+}
+
+int main(int argc, char **argv) {
+    coord_t *c = &C;
+    int rc = np_proc_init(&c->proc, "netpulse-coordinator",
+                          "Merges workers' partial aggregates into global windows once every "
+                          "partition has passed them, and hands results to the gateway.",
+                          coord_opts, sizeof(coord_opts) / sizeof(coord_opts[0]), argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    np_config_t *cfg = c->proc.cfg;
+    c->pane_ms = np_config_int(cfg, "pane.ms");
+    np_merge_config_t mc = {c->pane_ms, (size_t)np_config_int(cfg, "max.open.panes"),
+                            (size_t)np_config_int(cfg, "max.sources.per.pane"),
+                            (size_t)np_config_int(cfg, "max.empty.run")};
+    c->merge = np_merge_new(&mc);
+    c->ob_cap = (size_t)np_config_int(cfg, "outbox.max");
+    c->outbox = calloc(c->ob_cap, sizeof(*c->outbox));
+    c->resend_ms = np_config_int(cfg, "resend.ms");
+    if (!c->merge || !c->outbox) {
+        np_error("out_of_memory", "what=state");
+        return 1;
+    }
+    np_strbuf_init(&c->sb);
+    register_metrics(c);
+    if (np_proc_http_start(&c->proc, health, NULL, c) < 0) return 1;
+
+    c->zctx = zmq_ctx_new();
+    c->wsock = zmq_socket(c->zctx, ZMQ_ROUTER);
+    c->gsock = zmq_socket(c->zctx, ZMQ_DEALER);
+    int linger = 2000, hwm = 1000000;
+    zmq_setsockopt(c->wsock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(c->gsock, ZMQ_LINGER, &linger, sizeof(linger));
+    const char *bind = np_config_str(cfg, "bind"), *gw = np_config_str(cfg, "gateway");
+    if (zmq_bind(c->wsock, bind) != 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "bind: cannot bind '%s': %s", bind, zmq_strerror(errno));
+        np_proc_fatal_config(why);
+        return 2;
+    }
+    if (zmq_connect(c->gsock, gw) != 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "gateway: cannot connect to '%s': %s", gw, zmq_strerror(errno));
+        np_proc_fatal_config(why);
+        return 2;
+    }
+    np_info("started", "bind=%s gateway=%s pane_ms=%" PRId64, bind, gw, c->pane_ms);
+
+    int64_t wm_every = np_config_int(cfg, "watermark.ms"), next_wm = 0;
+    zmq_pollitem_t items[2] = {{c->wsock, 0, ZMQ_POLLIN, 0}, {c->gsock, 0, ZMQ_POLLIN, 0}};
+    while (!np_proc_stopping()) {
+        zmq_poll(items, 2, 50);
+        int64_t now = np_clock_mono_ms();
+        recv_workers(c, now);
+        recv_gateway(c);
+        if (now >= next_wm) {
+            int64_t g = np_merge_global_watermark(c->merge, now);
+            if (g != NP_TS_NONE) {
+                broadcast_watermark(c, g);
+                np_gauge_set(c->m_gwm, g);
+            }
+            next_wm = now + wm_every;
+        }
+        /* Finalise only as many panes as the outbox has room for (back-pressure). */
+        size_t before = c->ob_len;
+        if (np_merge_finalize(c->merge, c->ob_cap - c->ob_len, emit_window, c))
+            send_pending(c, before, c->ob_len - before, now);
+        resend_due(c, now);
+        np_merge_stats_t st;
+        np_merge_get_stats(c->merge, &st);
+        np_gauge_set(c->m_outbox, (int64_t)c->ob_len);
+        np_gauge_set(c->m_open, (int64_t)st.open_panes);
+        np_gauge_set(c->m_complete, np_merge_complete_through(c->merge));
+        np_gauge_set(c->m_partitions, np_merge_partitions(c->merge));
+    }
+
+    /* Give the gateway a moment to acknowledge what is in flight. */
+    int64_t deadline = np_clock_mono_ms() + 3000;
+    while (c->ob_len && np_clock_mono_ms() < deadline) {
+        zmq_poll(&items[1], 1, 100);
+        recv_gateway(c);
+    }
+    np_info("stopping", "unacknowledged=%zu", c->ob_len);
+    for (size_t k = 0; k < c->ob_len; k++) free(c->outbox[(c->ob_head + k) % c->ob_cap].json);
+    free(c->outbox);
+    zmq_close(c->wsock);
+    zmq_close(c->gsock);
+    zmq_ctx_term(c->zctx);
+    np_merge_destroy(&c->merge);
+    np_strbuf_free(&c->sb);
+    np_proc_fini(&c->proc);
+    return 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * np_http: the small HTTP endpoint every netpulse process serves: /metrics (Prometheus
+ * text format), /healthz (200 "ok" or 503 with the reason), and optional extra routes
+ * (the gateway's web page). Runs on libmicrohttpd's own thread: handlers must be
+ * thread-safe (metrics are atomics; the health callback reads atomics too).
+ */
+#ifndef NP_HTTP_H
+#define NP_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_metrics.h"
+#include "np_strbuf.h"
+
+typedef struct np_http np_http_t;
+
+/* Returns 0 when healthy; otherwise writes the reason into buf and returns non-zero. */
+typedef int (*np_http_health_fn)(void *ctx, char *buf, size_t buflen);
+
+/* Handles one GET on a path the endpoint does not know. Returns the HTTP status and fills
+ * body + content_type, or returns 0 to let the endpoint answer 404. */
+typedef int (*np_http_route_fn)(void *ctx, const char *path, const char *query, np_strbuf_t *body,
+                                const char **content_type);
+
+/* port 0 picks a free port. Returns NULL with errstr filled on failure. */
+np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
+                         np_http_health_fn health, np_http_route_fn route, void *ctx,
+                         char *errstr, size_t errlen);
+int np_http_port(const np_http_t *h);
+void np_http_stop(np_http_t **h);
+
+#endif

@@ -1,0 +1,66 @@
+/* np_kafka: librdkafka configuration and the dead-letter producer. See np_kafka.h. */
+#include "np_kafka.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "np_log.h"
+
+static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
+    (void)rk;
+    np_log_level_t l = level <= 3 ? NP_LOG_ERROR : level <= 4 ? NP_LOG_WARN : level <= 6 ? NP_LOG_INFO : NP_LOG_DEBUG;
+    np_log(l, "librdkafka", "facility=%s msg=\"%s\"", fac, buf);
+}
+
+int np_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr,
+                      size_t errlen) {
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, val, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errlen, "librdkafka property %s: %s", key, why);
+        return -1;
+    }
+    return 0;
+}
+
+rd_kafka_conf_t *np_kafka_conf_new(const np_config_t *cfg, const char *client_id, char *errstr,
+                                   size_t errlen) {
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set_log_cb(conf, log_cb);
+    if (np_kafka_conf_set(conf, "bootstrap.servers", np_config_str(cfg, "brokers"), errstr, errlen) < 0 ||
+        np_kafka_conf_set(conf, "client.id", client_id, errstr, errlen) < 0)
+        goto err;
+    for (size_t i = 0; i < np_config_kafka_count(cfg); i++) {
+        const char *k, *v;
+        np_config_kafka_get(cfg, i, &k, &v);
+        if (np_kafka_conf_set(conf, k, v, errstr, errlen) < 0) goto err;
+    }
+    return conf;
+err:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const void *key,
+                                   size_t key_len, const void *val, size_t val_len,
+                                   const np_dlq_info_t *info) {
+    char part[16], off[24], pane[24];
+    snprintf(part, sizeof(part), "%" PRId32, info->src_partition);
+    snprintf(off, sizeof(off), "%" PRId64, info->src_offset);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+    rd_kafka_header_add(h, "netpulse.reason", -1, info->reason, -1);
+    rd_kafka_header_add(h, "netpulse.detail", -1, info->detail ? info->detail : "", -1);
+    rd_kafka_header_add(h, "netpulse.source.topic", -1, info->src_topic, -1);
+    rd_kafka_header_add(h, "netpulse.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "netpulse.source.offset", -1, off, -1);
+    if (info->pane_start_ms != INT64_MIN) {
+        snprintf(pane, sizeof(pane), "%" PRId64, info->pane_start_ms);
+        rd_kafka_header_add(h, "netpulse.pane.start", -1, pane, -1);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        rk, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(key, key_len),
+        RD_KAFKA_V_VALUE((void *)val, val_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
+    if (err) rd_kafka_headers_destroy(h); /* ownership passes to librdkafka only on success */
+    return err;
+}

@@ -1,0 +1,43 @@
+/*
+ * np_kafka: librdkafka set-up shared by the processes: a configuration built from
+ * np_config (bootstrap servers + every -X pass-through property, validated by librdkafka
+ * with the property named in the error), librdkafka logs routed into np_log, and the
+ * dead-letter producer that carries rejected input with its reason.
+ */
+#ifndef NP_KAFKA_H
+#define NP_KAFKA_H
+
+#include <librdkafka/rdkafka.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_config.h"
+
+/* A new conf with bootstrap.servers = brokers, client.id = client_id, librdkafka logs
+ * going to np_log, then the pass-through properties (which may override anything).
+ * Returns NULL with errstr naming the failing property. */
+rd_kafka_conf_t *np_kafka_conf_new(const np_config_t *cfg, const char *client_id, char *errstr,
+                                   size_t errlen);
+
+/* Sets one property, with an error that names it. Returns 0 or -1. */
+int np_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr,
+                      size_t errlen);
+
+/* Dead-letter record: the original key and value, and headers
+ *   netpulse.reason, netpulse.detail, netpulse.source.topic, netpulse.source.partition,
+ *   netpulse.source.offset (and netpulse.pane.start for late records).
+ * Produced asynchronously on `rk` (a producer); returns 0 or a librdkafka error code. */
+typedef struct np_dlq_info {
+    const char *reason;
+    const char *detail;
+    const char *src_topic;
+    int32_t src_partition;
+    int64_t src_offset;
+    int64_t pane_start_ms; /* INT64_MIN when not applicable */
+} np_dlq_info_t;
+
+rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const void *key,
+                                   size_t key_len, const void *val, size_t val_len,
+                                   const np_dlq_info_t *info);
+
+#endif

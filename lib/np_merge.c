@@ -1,0 +1,240 @@
+/* np_merge: global panes, completeness and the global watermark. See np_merge.h. */
+#include "np_merge.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_pane.h"
+
+typedef struct part_progress {
+    bool reported;
+    bool idle;
+    bool has_data;
+    int64_t closed_through;
+    int64_t watermark;
+} part_progress_t;
+
+struct np_merge {
+    np_merge_config_t cfg;
+    int32_t npart;
+    part_progress_t *parts;  /* NP_MERGE_MAX_PARTITIONS */
+    np_gpane_t *panes;       /* cfg.max_panes */
+    int64_t next_emit;       /* first pane not yet emitted; NP_TS_NONE before any */
+    int64_t gwm;             /* last global watermark handed out */
+    int64_t all_idle_since;  /* monotonic ms, NP_TS_NONE while something is active */
+    int64_t all_idle_base;   /* highest watermark when all went idle */
+    np_merge_stats_t st;
+};
+
+static void gpane_reset(np_gpane_t *g) {
+    g->start_ms = NP_TS_NONE;
+    g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
+    g->partitions = 0;
+    memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
+    np_srcmap_clear(g->sources);
+}
+
+np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
+    assert(cfg->pane_ms > 0 && cfg->max_panes > 0 && cfg->max_sources > 0);
+    np_merge_t *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->cfg = *cfg;
+    m->next_emit = m->gwm = m->all_idle_since = m->all_idle_base = NP_TS_NONE;
+    m->parts = calloc(NP_MERGE_MAX_PARTITIONS, sizeof(*m->parts));
+    m->panes = calloc(cfg->max_panes, sizeof(*m->panes));
+    if (!m->parts || !m->panes) goto err;
+    for (size_t i = 0; i < cfg->max_panes; i++) {
+        m->panes[i].seen = malloc(NP_MERGE_MAX_PARTITIONS / 8);
+        m->panes[i].sources = np_srcmap_new(cfg->max_sources);
+        if (!m->panes[i].seen || !m->panes[i].sources) goto err;
+        gpane_reset(&m->panes[i]);
+    }
+    return m;
+err:
+    np_merge_destroy(&m);
+    return NULL;
+}
+
+void np_merge_destroy(np_merge_t **mp) {
+    if (!mp || !*mp) return;
+    np_merge_t *m = *mp;
+    if (m->panes)
+        for (size_t i = 0; i < m->cfg.max_panes; i++) {
+            free(m->panes[i].seen);
+            np_srcmap_destroy(&m->panes[i].sources);
+        }
+    free(m->panes);
+    free(m->parts);
+    free(m);
+    *mp = NULL;
+}
+
+void np_merge_set_partitions(np_merge_t *m, int32_t n) {
+    if (n > NP_MERGE_MAX_PARTITIONS) n = NP_MERGE_MAX_PARTITIONS;
+    if (n > m->npart) m->npart = n;
+}
+
+int32_t np_merge_partitions(const np_merge_t *m) { return m->npart; }
+
+static np_gpane_t *find_pane(np_merge_t *m, int64_t start, bool create) {
+    np_gpane_t *free_slot = NULL;
+    for (size_t i = 0; i < m->cfg.max_panes; i++) {
+        np_gpane_t *g = &m->panes[i];
+        if (g->start_ms == start) return g;
+        if (!free_slot && g->start_ms == NP_TS_NONE) free_slot = g;
+    }
+    if (!create || !free_slot) return NULL;
+    free_slot->start_ms = start;
+    return free_slot;
+}
+
+np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p) {
+    if (p->partition < 0 || p->partition >= NP_MERGE_MAX_PARTITIONS || p->pane_ms != m->cfg.pane_ms ||
+        np_pane_start(p->pane_start_ms, m->cfg.pane_ms) != p->pane_start_ms) {
+        m->st.bad++;
+        return NP_MERGE_BAD;
+    }
+    if (m->next_emit != NP_TS_NONE && p->pane_start_ms < m->next_emit) {
+        m->st.too_late++;
+        return NP_MERGE_TOO_LATE;
+    }
+    np_gpane_t *g = find_pane(m, p->pane_start_ms, true);
+    if (!g) {
+        m->st.full++;
+        return NP_MERGE_FULL;
+    }
+    uint8_t bit = (uint8_t)(1u << (p->partition & 7));
+    if (g->seen[p->partition >> 3] & bit) {
+        m->st.duplicates++;
+        return NP_MERGE_DUPLICATE;
+    }
+    g->seen[p->partition >> 3] |= bit;
+    g->partitions++;
+    g->records += p->records;
+    g->bytes += p->bytes;
+    g->packets += p->packets;
+    g->late_records += p->late_records;
+    for (size_t i = 0; i < p->n_sources; i++) {
+        const Netpulse__SourceAgg *s = p->sources[i];
+        np_ip_t ip;
+        if (s->ip.len != 16 || s->records == 0) continue;
+        memcpy(ip.b, s->ip.data, 16);
+        if (np_srcmap_add(g->sources, &ip, s->records, s->bytes, s->packets)) g->sources_evicted++;
+    }
+    if (p->other && p->other->records)
+        np_srcmap_add_other(g->sources, p->other->records, p->other->bytes, p->other->packets, 0);
+    g->sources_evicted += p->sources_evicted;
+    if (p->partition >= m->npart) m->npart = p->partition + 1;
+    m->st.partials++;
+    return NP_MERGE_OK;
+}
+
+void np_merge_progress(np_merge_t *m, const Netpulse__PartitionProgress *pp, int64_t now_ms) {
+    (void)now_ms;
+    if (pp->partition < 0 || pp->partition >= NP_MERGE_MAX_PARTITIONS) return;
+    part_progress_t *pr = &m->parts[pp->partition];
+    /* Progress only moves forward: a message from a worker that lost the partition
+     * must not drag it back. */
+    if (!pr->reported || pp->closed_through_ms > pr->closed_through) pr->closed_through = pp->closed_through_ms;
+    if (!pr->reported || pp->watermark_ms > pr->watermark) pr->watermark = pp->watermark_ms;
+    pr->idle = pp->idle;
+    pr->has_data = pr->has_data || pp->has_data;
+    pr->reported = true;
+    if (pp->partition >= m->npart) m->npart = pp->partition + 1;
+}
+
+int64_t np_merge_global_watermark(np_merge_t *m, int64_t now_ms) {
+    int64_t min_active = NP_TS_NONE, max_any = NP_TS_NONE;
+    bool any_active = false, all_reported = m->npart > 0;
+    for (int32_t i = 0; i < m->npart; i++) {
+        const part_progress_t *pr = &m->parts[i];
+        if (!pr->reported) {
+            all_reported = false;
+            continue;
+        }
+        if (pr->watermark != NP_TS_NONE && pr->watermark > max_any) max_any = pr->watermark;
+        if (pr->idle || !pr->has_data || pr->watermark == NP_TS_NONE) continue;
+        if (!any_active || pr->watermark < min_active) min_active = pr->watermark;
+        any_active = true;
+    }
+    int64_t g = m->gwm;
+    if (any_active) {
+        m->all_idle_since = NP_TS_NONE;
+        if (min_active > g) g = min_active;
+    } else if (all_reported && max_any != NP_TS_NONE) {
+        /* Everyone is idle: let event time flow with processing time so the tail of
+         * the stream is not held back forever. */
+        if (m->all_idle_since == NP_TS_NONE) {
+            m->all_idle_since = now_ms;
+            m->all_idle_base = max_any > g ? max_any : g;
+        }
+        int64_t adv = m->all_idle_base + (now_ms - m->all_idle_since);
+        if (adv > g) g = adv;
+    }
+    m->gwm = g;
+    return g;
+}
+
+int64_t np_merge_complete_through(const np_merge_t *m) {
+    if (m->npart == 0) return NP_TS_NONE;
+    int64_t min = INT64_MAX;
+    for (int32_t i = 0; i < m->npart; i++) {
+        const part_progress_t *pr = &m->parts[i];
+        if (!pr->reported || pr->closed_through == NP_TS_NONE) return NP_TS_NONE;
+        if (pr->closed_through < min) min = pr->closed_through;
+    }
+    return min;
+}
+
+static np_gpane_t *oldest_pane(np_merge_t *m) {
+    np_gpane_t *o = NULL;
+    for (size_t i = 0; i < m->cfg.max_panes; i++) {
+        np_gpane_t *g = &m->panes[i];
+        if (g->start_ms != NP_TS_NONE && (!o || g->start_ms < o->start_ms)) o = g;
+    }
+    return o;
+}
+
+size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, void *ctx) {
+    int64_t through = np_merge_complete_through(m);
+    if (through == NP_TS_NONE) return 0;
+    size_t n = 0;
+    int64_t pane = m->cfg.pane_ms;
+    while (n < max_emit) {
+        np_gpane_t *o = oldest_pane(m);
+        if (m->next_emit == NP_TS_NONE) {
+            if (!o) break;
+            m->next_emit = o->start_ms;
+        }
+        if (m->next_emit + pane > through) break;
+        if (o && o->start_ms == m->next_emit) {
+            emit(ctx, o);
+            gpane_reset(o);
+        } else {
+            /* No partition had data in this pane: still a window (of zeros), because a
+             * drop to nothing is news too; but a long gap is skipped, not flooded. */
+            int64_t gap_end = o ? o->start_ms : through;
+            if (gap_end > through) gap_end = through;
+            int64_t run = (gap_end - m->next_emit) / pane;
+            if ((size_t)run > m->cfg.max_empty_run) {
+                m->st.empty_panes_skipped += (uint64_t)run;
+                m->next_emit = gap_end;
+                continue;
+            }
+            np_gpane_t empty = {0};
+            empty.start_ms = m->next_emit;
+            emit(ctx, &empty);
+        }
+        m->next_emit += pane;
+        m->st.panes_emitted++;
+        n++;
+    }
+    return n;
+}
+
+void np_merge_get_stats(const np_merge_t *m, np_merge_stats_t *out) {
+    *out = m->st;
+    out->open_panes = 0;
+    for (size_t i = 0; i < m->cfg.max_panes; i++) out->open_panes += m->panes[i].start_ms != NP_TS_NONE;
+}

@@ -1,0 +1,82 @@
+/*
+ * np_merge: the coordinator's core. Merges per-(partition, pane) partials into global
+ * panes, tracks every partition's progress, and decides when a global pane is final:
+ * when every partition of the input topic has closed it. Also computes the global
+ * watermark that idle partitions follow.
+ *
+ * I/O-free; time comes in as arguments. Not thread-safe (the coordinator's loop owns it).
+ */
+#ifndef NP_MERGE_H
+#define NP_MERGE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netpulse.pb-c.h"
+#include "np_srcmap.h"
+
+#define NP_MERGE_MAX_PARTITIONS 4096
+
+typedef struct np_merge_config {
+    int64_t pane_ms;
+    size_t max_panes;        /* global panes held at once (open, not yet final) */
+    size_t max_sources;      /* per global pane */
+    size_t max_empty_run;    /* longest run of empty panes emitted between panes with data */
+} np_merge_config_t;
+
+typedef struct np_gpane {
+    int64_t start_ms;        /* NP_TS_NONE: unused */
+    uint64_t records, bytes, packets, late_records;
+    uint64_t sources_evicted;
+    uint32_t partitions;     /* partials merged */
+    uint8_t *seen;           /* bitmap over partitions: duplicate detection */
+    np_srcmap_t *sources;    /* union across partitions */
+} np_gpane_t;
+
+typedef enum {
+    NP_MERGE_OK = 0,
+    NP_MERGE_DUPLICATE,      /* this (partition, pane) was merged before: ignored */
+    NP_MERGE_TOO_LATE,       /* the pane was already final: ignored, counted */
+    NP_MERGE_FULL,           /* no room for another open pane */
+    NP_MERGE_BAD             /* partition out of range or pane misaligned */
+} np_merge_result_t;
+
+typedef struct np_merge np_merge_t;
+
+np_merge_t *np_merge_new(const np_merge_config_t *cfg);
+void np_merge_destroy(np_merge_t **m);
+
+/* The input topic's partition count (from workers' reports). Only grows. */
+void np_merge_set_partitions(np_merge_t *m, int32_t n);
+int32_t np_merge_partitions(const np_merge_t *m);
+
+np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p);
+
+/* Records a partition's progress; now_ms is the coordinator's monotonic clock. */
+void np_merge_progress(np_merge_t *m, const Netpulse__PartitionProgress *pp, int64_t now_ms);
+
+/* The global watermark: min over partitions that are active (have data, not idle);
+ * when every partition is idle it advances with processing time from the highest
+ * watermark seen, so the last panes of a finished stream still close. Monotonic.
+ * NP_TS_NONE until some partition has a watermark. */
+int64_t np_merge_global_watermark(np_merge_t *m, int64_t now_ms);
+
+/* Everything before this is final (min closed_through over all partitions). */
+int64_t np_merge_complete_through(const np_merge_t *m);
+
+typedef void (*np_merge_emit_fn)(void *ctx, const np_gpane_t *gp);
+
+/* Emits final panes in order (with empty panes filling gaps up to max_empty_run), at
+ * most max_emit of them, and frees them. Returns the number emitted. */
+size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, void *ctx);
+
+/* Counters for metrics. */
+typedef struct np_merge_stats {
+    uint64_t partials, duplicates, too_late, full, bad;
+    uint64_t panes_emitted, empty_panes_skipped;
+    size_t open_panes;
+} np_merge_stats_t;
+void np_merge_get_stats(const np_merge_t *m, np_merge_stats_t *out);
+
+#endif

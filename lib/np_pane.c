@@ -1,0 +1,160 @@
+/* np_pane: panes and per-partition event-time state. See np_pane.h. */
+#include "np_pane.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+int64_t np_pane_start(int64_t ts, int64_t pane_ms) {
+    int64_t q = ts / pane_ms;
+    if (ts % pane_ms < 0) q--;
+    return q * pane_ms;
+}
+
+const char *np_pane_config_check(const np_pane_config_t *cfg) {
+    if (cfg->pane_ms <= 0) return "pane.ms must be > 0";
+    if (cfg->lateness_ms < 0) return "lateness.ms must be >= 0";
+    if (cfg->max_sources < 1) return "max.sources.per.pane must be >= 1";
+    if (cfg->max_open_panes < (size_t)(cfg->lateness_ms / cfg->pane_ms) + 2)
+        return "max.open.panes must be >= lateness.ms / pane.ms + 2";
+    return NULL;
+}
+
+static void pane_reset(np_pane_t *p) {
+    p->start_ms = NP_TS_NONE;
+    p->records = p->bytes = p->packets = 0;
+    p->min_offset = -1;
+    np_srcmap_clear(p->sources);
+}
+
+np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg) {
+    assert(np_pane_config_check(cfg) == NULL);
+    np_partstate_t *ps = calloc(1, sizeof(*ps));
+    if (!ps) return NULL;
+    ps->partition = partition;
+    ps->cfg = *cfg;
+    ps->max_ts = ps->follow_wm = ps->closed_through = NP_TS_NONE;
+    ps->next_offset = -1;
+    ps->ring = calloc(cfg->max_open_panes, sizeof(*ps->ring));
+    if (!ps->ring) goto err;
+    for (size_t i = 0; i < cfg->max_open_panes; i++) {
+        ps->ring[i].sources = np_srcmap_new(cfg->max_sources);
+        if (!ps->ring[i].sources) goto err;
+        pane_reset(&ps->ring[i]);
+    }
+    return ps;
+err:
+    np_partstate_destroy(&ps);
+    return NULL;
+}
+
+void np_partstate_destroy(np_partstate_t **psp) {
+    if (!psp || !*psp) return;
+    np_partstate_t *ps = *psp;
+    if (ps->ring)
+        for (size_t i = 0; i < ps->cfg.max_open_panes; i++) np_srcmap_destroy(&ps->ring[i].sources);
+    free(ps->ring);
+    free(ps);
+    *psp = NULL;
+}
+
+static np_pane_t *ring_slot(np_partstate_t *ps, int64_t pane_start) {
+    int64_t k = pane_start / ps->cfg.pane_ms; /* pane_start is aligned */
+    int64_t n = (int64_t)ps->cfg.max_open_panes;
+    int64_t i = k % n;
+    if (i < 0) i += n;
+    return &ps->ring[i];
+}
+
+int64_t np_partstate_watermark(const np_partstate_t *ps) {
+    int64_t own = ps->max_ts == NP_TS_NONE ? NP_TS_NONE : ps->max_ts - ps->cfg.lateness_ms;
+    return own > ps->follow_wm ? own : ps->follow_wm;
+}
+
+void np_partstate_follow(np_partstate_t *ps, int64_t global_wm) {
+    if (global_wm > ps->follow_wm) ps->follow_wm = global_wm;
+}
+
+/* Emits and clears every open pane ending at or before `through` (aligned). */
+static size_t close_through(np_partstate_t *ps, int64_t through, np_pane_emit_fn emit, void *ctx) {
+    size_t closed = 0;
+    /* Open panes are few (the ring); visit them oldest first. */
+    for (;;) {
+        np_pane_t *oldest = NULL;
+        for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
+            np_pane_t *p = &ps->ring[i];
+            if (p->start_ms == NP_TS_NONE || p->start_ms + ps->cfg.pane_ms > through) continue;
+            if (!oldest || p->start_ms < oldest->start_ms) oldest = p;
+        }
+        if (!oldest) break;
+        if (emit) emit(ctx, ps, oldest, ps->late_pending);
+        ps->late_pending = 0;
+        pane_reset(oldest);
+        closed++;
+    }
+    ps->closed_through = through;
+    return closed;
+}
+
+size_t np_partstate_advance(np_partstate_t *ps, np_pane_emit_fn emit, void *ctx) {
+    int64_t wm = np_partstate_watermark(ps);
+    if (wm == NP_TS_NONE) return 0;
+    int64_t through = np_pane_start(wm, ps->cfg.pane_ms);
+    if (ps->closed_through != NP_TS_NONE && through <= ps->closed_through) return 0;
+    return close_through(ps, through, emit, ctx);
+}
+
+np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, int64_t offset,
+                                      np_pane_emit_fn emit, void *ctx, int64_t *pane_start_out) {
+    int64_t start = np_pane_start(r->ts_ms, ps->cfg.pane_ms);
+    if (pane_start_out) *pane_start_out = start;
+    ps->next_offset = offset + 1;
+    if (ps->closed_through != NP_TS_NONE && start + ps->cfg.pane_ms <= ps->closed_through) {
+        ps->late_pending++;
+        ps->late_total++;
+        return NP_PANE_LATE;
+    }
+    ps->has_data = true;
+    if (ps->max_ts == NP_TS_NONE || r->ts_ms > ps->max_ts) {
+        ps->max_ts = r->ts_ms;
+        np_partstate_advance(ps, emit, ctx);
+    }
+    /* After advancing, the record's pane is still open: its end is past ts, and the
+     * watermark is at most ts (max_ts - lateness) or the closed point checked above. */
+    np_pane_t *p = ring_slot(ps, start);
+    if (p->start_ms != start) {
+        /* The ring holds every pane in (closed_through, max pane]; a different occupant
+         * would mean the ring is too small, which np_pane_config_check rules out. */
+        assert(p->start_ms == NP_TS_NONE);
+        p->start_ms = start;
+        p->min_offset = offset;
+    }
+    p->records++;
+    p->bytes += r->bytes;
+    p->packets += r->packets;
+    if (offset < p->min_offset) p->min_offset = offset;
+    np_srcmap_add(p->sources, &r->src, 1, r->bytes, r->packets);
+    ps->records_total++;
+    return NP_PANE_ADDED;
+}
+
+int64_t np_partstate_safe_offset(const np_partstate_t *ps) {
+    int64_t safe = ps->next_offset;
+    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
+        const np_pane_t *p = &ps->ring[i];
+        if (p->start_ms != NP_TS_NONE && p->min_offset < safe) safe = p->min_offset;
+    }
+    return safe;
+}
+
+size_t np_partstate_open_panes(const np_partstate_t *ps) {
+    size_t n = 0;
+    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) n += ps->ring[i].start_ms != NP_TS_NONE;
+    return n;
+}
+
+size_t np_partstate_memory_bytes(const np_partstate_t *ps) {
+    size_t n = sizeof(*ps) + ps->cfg.max_open_panes * sizeof(np_pane_t);
+    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) n += np_srcmap_memory_bytes(ps->ring[i].sources);
+    return n;
+}

@@ -1,0 +1,99 @@
+/*
+ * np_pane: pane math and the event-time state of one input partition.
+ *
+ * A pane is the unit of state: the half-open interval [k*pane_ms, (k+1)*pane_ms) of event
+ * time, aligned to the epoch (UTC). A partition keeps its open panes in a small ring and
+ * closes every pane whose end is at or before its watermark:
+ *
+ *     watermark = max(max event time seen - allowed lateness, followed watermark)
+ *
+ * where the followed watermark is the global one an idle partition adopts (see
+ * ARCHITECTURE.md). A record whose pane is already closed is late: it is counted and
+ * refused, never silently merged into a pane that was already sent.
+ *
+ * I/O-free and clock-free; not thread-safe (one owner, the worker's consumer thread).
+ */
+#ifndef NP_PANE_H
+#define NP_PANE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_record.h"
+#include "np_srcmap.h"
+
+#define NP_TS_NONE INT64_MIN
+
+/* Start of the pane containing ts (floor division, correct for negative ts). */
+int64_t np_pane_start(int64_t ts_ms, int64_t pane_ms);
+
+typedef struct np_pane_config {
+    int64_t pane_ms;        /* > 0 */
+    int64_t lateness_ms;    /* >= 0 */
+    size_t max_open_panes;  /* ring size; >= lateness_ms / pane_ms + 2 */
+    size_t max_sources;     /* per pane, see np_srcmap */
+} np_pane_config_t;
+
+/* Returns NULL when cfg is consistent, else a static message naming the problem. */
+const char *np_pane_config_check(const np_pane_config_t *cfg);
+
+typedef struct np_pane {
+    int64_t start_ms;       /* NP_TS_NONE: slot unused */
+    uint64_t records;
+    uint64_t bytes;
+    uint64_t packets;
+    int64_t min_offset;     /* smallest Kafka offset among its records */
+    np_srcmap_t *sources;
+} np_pane_t;
+
+typedef struct np_partstate {
+    int32_t partition;
+    np_pane_config_t cfg;
+    bool has_data;
+    int64_t max_ts;          /* NP_TS_NONE until the first record */
+    int64_t follow_wm;       /* global watermark adopted while idle, or NP_TS_NONE */
+    int64_t closed_through;  /* every pane ending at or before this is closed; NP_TS_NONE */
+    int64_t next_offset;     /* offset after the last record taken */
+    uint64_t late_pending;   /* late records since the last emitted partial */
+    uint64_t late_total;
+    uint64_t records_total;
+    np_pane_t *ring;         /* cfg.max_open_panes slots */
+} np_partstate_t;
+
+/* Called for every closed pane that holds data, oldest first. The pane is cleared and
+ * reused after the call returns: copy what must outlive it. */
+typedef void (*np_pane_emit_fn)(void *ctx, np_partstate_t *ps, const np_pane_t *pane,
+                                uint64_t late_records);
+
+np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg);
+void np_partstate_destroy(np_partstate_t **ps);
+
+typedef enum { NP_PANE_ADDED = 0, NP_PANE_LATE = 1 } np_pane_add_result_t;
+
+/*
+ * Takes one decoded record at Kafka offset `offset`. May close panes first (when the
+ * record moves the watermark), calling emit for each. Returns NP_PANE_LATE when the
+ * record's pane was already closed; *pane_start_out (if not NULL) gets its pane either way.
+ */
+np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, int64_t offset,
+                                      np_pane_emit_fn emit, void *ctx, int64_t *pane_start_out);
+
+/* The partition's current watermark, NP_TS_NONE when it has none yet. */
+int64_t np_partstate_watermark(const np_partstate_t *ps);
+
+/* Adopts an external (global) watermark, as an idle partition does; never moves back. */
+void np_partstate_follow(np_partstate_t *ps, int64_t global_wm);
+
+/* Closes every pane that ends at or before the current watermark. Returns panes closed. */
+size_t np_partstate_advance(np_partstate_t *ps, np_pane_emit_fn emit, void *ctx);
+
+/* Kafka offset from which a restart would lose nothing: the smallest offset still held
+ * in an open pane, else next_offset. -1 when nothing was consumed. */
+int64_t np_partstate_safe_offset(const np_partstate_t *ps);
+
+/* Number of open panes holding data, and their source-table memory. */
+size_t np_partstate_open_panes(const np_partstate_t *ps);
+size_t np_partstate_memory_bytes(const np_partstate_t *ps);
+
+#endif

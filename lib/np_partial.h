@@ -1,0 +1,43 @@
+/*
+ * np_partial: encoding of worker -> coordinator messages (proto/netpulse.proto) from
+ * pane state, with buffers reused across calls so that closing a pane allocates only
+ * when it is bigger than every pane before it. Decoding is protobuf-c's own unpack.
+ * Not thread-safe: one encoder per sending thread.
+ */
+#ifndef NP_PARTIAL_H
+#define NP_PARTIAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "netpulse.pb-c.h"
+#include "np_pane.h"
+
+#define NP_WIRE_VERSION 1
+
+typedef struct np_partial_enc {
+    Netpulse__SourceAgg *aggs;
+    Netpulse__SourceAgg **ptrs;
+    size_t cap;
+    Netpulse__PartitionProgress *prog;
+    Netpulse__PartitionProgress **prog_ptrs;
+    size_t prog_cap;
+    uint8_t *buf;
+    size_t buf_cap;
+} np_partial_enc_t;
+
+void np_partial_enc_init(np_partial_enc_t *e);
+void np_partial_enc_free(np_partial_enc_t *e);
+
+/* Encodes a WorkerMsg{partial} for a closed pane. *out points into e's buffer, valid until
+ * the next call. Returns 0, or -1 on allocation failure. */
+int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
+                      const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
+                      const uint8_t **out, size_t *out_len);
+
+/* Encodes a WorkerMsg{progress} for n partitions. */
+int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,
+                       const uint8_t *idle, size_t n, int32_t partitions_total,
+                       const uint8_t **out, size_t *out_len);
+
+#endif

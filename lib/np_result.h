@@ -1,0 +1,25 @@
+/*
+ * np_result: the JSON messages netpulse publishes to `processed-data`, built from merged
+ * global panes. Formats only; no I/O. The schema is documented in ARCHITECTURE.md and is
+ * kept stable: new fields may be added, none renamed or removed.
+ */
+#ifndef NP_RESULT_H
+#define NP_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_merge.h"
+#include "np_strbuf.h"
+
+#define NP_RESULT_TOP_SOURCES 10
+
+/* "window:<start>:<end>" into buf; returns its length. */
+size_t np_result_window_id(int64_t start_ms, int64_t end_ms, char *buf, size_t buflen);
+
+/* Appends the `window` JSON object for a final global pane (tumbling window = pane).
+ * id_out (>= 48 bytes) receives the deterministic id. */
+void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_ms,
+                           char *id_out, size_t id_len);
+
+#endif

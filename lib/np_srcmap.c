@@ -1,0 +1,159 @@
+/* np_srcmap: bounded per-source counters. See np_srcmap.h. */
+#include "np_srcmap.h"
+
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct np_srcmap {
+    np_srcagg_t *slots;
+    size_t mask;        /* slots - 1 */
+    size_t count;
+    size_t max_sources;
+    uint64_t evicted;
+    np_srcagg_t other;
+};
+
+#define SRCMAP_MIN_SLOTS 64
+
+static uint64_t ip_hash(const np_ip_t *ip) {
+    uint64_t a, b;
+    memcpy(&a, ip->b, 8);
+    memcpy(&b, ip->b + 8, 8);
+    /* A 128->64 multiply-xorshift mix: cheap, and good enough that IPv4-mapped
+     * addresses (whose first 8 bytes are all equal) still spread. */
+    uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    h ^= b + 0x94d049bb133111ebULL + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xd6e8feb86659fd93ULL;
+    h ^= h >> 32;
+    return h;
+}
+
+np_srcmap_t *np_srcmap_new(size_t max_sources) {
+    assert(max_sources >= 1);
+    np_srcmap_t *m = calloc(1, sizeof(*m));
+    if (!m) return NULL;
+    m->slots = calloc(SRCMAP_MIN_SLOTS, sizeof(*m->slots));
+    if (!m->slots) {
+        free(m);
+        return NULL;
+    }
+    m->mask = SRCMAP_MIN_SLOTS - 1;
+    m->max_sources = max_sources;
+    return m;
+}
+
+void np_srcmap_destroy(np_srcmap_t **mp) {
+    if (!mp || !*mp) return;
+    free((*mp)->slots);
+    free(*mp);
+    *mp = NULL;
+}
+
+static np_srcagg_t *find_slot(np_srcagg_t *slots, size_t mask, const np_ip_t *ip) {
+    size_t i = (size_t)ip_hash(ip) & mask;
+    for (;;) {
+        np_srcagg_t *s = &slots[i];
+        if (s->records == 0 || memcmp(s->ip.b, ip->b, 16) == 0) return s;
+        i = (i + 1) & mask;
+    }
+}
+
+/* Keeps the load factor <= 1/2 so probes stay short; returns -1 if it cannot grow. */
+static int grow(np_srcmap_t *m) {
+    size_t nslots = (m->mask + 1) * 2;
+    np_srcagg_t *ns = calloc(nslots, sizeof(*ns));
+    if (!ns) return -1;
+    for (size_t i = 0; i <= m->mask; i++) {
+        if (m->slots[i].records == 0) continue;
+        *find_slot(ns, nslots - 1, &m->slots[i].ip) = m->slots[i];
+    }
+    free(m->slots);
+    m->slots = ns;
+    m->mask = nslots - 1;
+    return 0;
+}
+
+int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t bytes,
+                  uint64_t packets) {
+    assert(records >= 1);
+    np_srcagg_t *s = find_slot(m->slots, m->mask, ip);
+    if (s->records == 0) {
+        if (m->count >= m->max_sources) {
+            np_srcmap_add_other(m, records, bytes, packets, 1);
+            return 1;
+        }
+        if ((m->count + 1) * 2 > m->mask + 1) {
+            if (grow(m) < 0) {
+                np_srcmap_add_other(m, records, bytes, packets, 1);
+                return 1;
+            }
+            s = find_slot(m->slots, m->mask, ip);
+        }
+        s->ip = *ip;
+        m->count++;
+    }
+    s->records += records;
+    s->bytes += bytes;
+    s->packets += packets;
+    return 0;
+}
+
+void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint64_t packets,
+                         uint64_t evicted) {
+    m->other.records += records;
+    m->other.bytes += bytes;
+    m->other.packets += packets;
+    m->evicted += evicted;
+}
+
+size_t np_srcmap_count(const np_srcmap_t *m) { return m->count; }
+uint64_t np_srcmap_evicted(const np_srcmap_t *m) { return m->evicted; }
+const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m) { return &m->other; }
+size_t np_srcmap_capacity(const np_srcmap_t *m) { return m->mask + 1; }
+size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {
+    return sizeof(*m) + (m->mask + 1) * sizeof(np_srcagg_t);
+}
+size_t np_srcmap_slots(const np_srcmap_t *m) { return m->mask + 1; }
+
+const np_srcagg_t *np_srcmap_slot(const np_srcmap_t *m, size_t i) {
+    return m->slots[i].records ? &m->slots[i] : NULL;
+}
+
+const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip) {
+    const np_srcagg_t *s = find_slot(m->slots, m->mask, ip);
+    return s->records ? s : NULL;
+}
+
+void np_srcmap_clear(np_srcmap_t *m) {
+    if (m->count) memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+    m->count = 0;
+    m->evicted = 0;
+    memset(&m->other, 0, sizeof(m->other));
+}
+
+/* 1 if a ranks before b. */
+static int ranks_before(const np_srcagg_t *a, const np_srcagg_t *b) {
+    if (a->bytes != b->bytes) return a->bytes > b->bytes;
+    if (a->records != b->records) return a->records > b->records;
+    return memcmp(a->ip.b, b->ip.b, 16) < 0;
+}
+
+size_t np_srcmap_top_bytes(const np_srcmap_t *m, np_srcagg_t *out, size_t n) {
+    size_t have = 0;
+    if (n == 0) return 0;
+    /* Insertion into a small sorted array: n is a handful (top 10), the table large. */
+    for (size_t i = 0; i <= m->mask; i++) {
+        const np_srcagg_t *s = &m->slots[i];
+        if (s->records == 0) continue;
+        if (have == n && !ranks_before(s, &out[n - 1])) continue;
+        size_t j = have < n ? have++ : n - 1;
+        while (j > 0 && ranks_before(s, &out[j - 1])) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = *s;
+    }
+    return have;
+}

@@ -1,0 +1,62 @@
+/*
+ * np_srcmap: a bounded hash table of per-source-IP counters (records, bytes, packets).
+ *
+ * Open addressing with linear probing, power-of-two sizes. It grows by doubling up to
+ * `max_sources` entries; past that, new sources are folded into one `other` aggregate and
+ * counted in `evicted` (totals stay exact, per-source detail is what is lost). Clearing
+ * keeps the memory, so a table reused pane after pane stops allocating once warm.
+ *
+ * Not thread-safe: one owner. I/O-free.
+ */
+#ifndef NP_SRCMAP_H
+#define NP_SRCMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_record.h"
+
+typedef struct np_srcagg {
+    np_ip_t ip;
+    uint64_t records; /* 0 marks an empty slot: every stored source has >= 1 record */
+    uint64_t bytes;
+    uint64_t packets;
+} np_srcagg_t;
+
+typedef struct np_srcmap np_srcmap_t;
+
+/* max_sources >= 1. Returns NULL on allocation failure. */
+np_srcmap_t *np_srcmap_new(size_t max_sources);
+void np_srcmap_destroy(np_srcmap_t **m);
+
+/* Adds counters to ip's entry (creating it). Returns 0, or 1 when the table was full and
+ * the counters went to `other` instead (an eviction). records must be >= 1. */
+int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t bytes,
+                  uint64_t packets);
+
+/* Folds counters straight into `other` (for aggregates that arrive already evicted). */
+void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint64_t packets,
+                         uint64_t evicted);
+
+size_t np_srcmap_count(const np_srcmap_t *m);          /* distinct sources stored */
+uint64_t np_srcmap_evicted(const np_srcmap_t *m);      /* additions folded into other */
+const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m);
+size_t np_srcmap_capacity(const np_srcmap_t *m);       /* slots allocated now */
+size_t np_srcmap_memory_bytes(const np_srcmap_t *m);
+
+/* Iteration: slot index from 0 to np_srcmap_slots(m); np_srcmap_slot returns NULL for empty
+ * slots. Order is unspecified. */
+size_t np_srcmap_slots(const np_srcmap_t *m);
+const np_srcagg_t *np_srcmap_slot(const np_srcmap_t *m, size_t i);
+
+/* Looks an address up; NULL when absent. */
+const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip);
+
+/* Forgets every entry but keeps the allocated table. */
+void np_srcmap_clear(np_srcmap_t *m);
+
+/* Writes the n largest entries by bytes (ties: more records, then lower address) into out
+ * (caller-owned, n slots), sorted descending; returns how many were written. */
+size_t np_srcmap_top_bytes(const np_srcmap_t *m, np_srcagg_t *out, size_t n);
+
+#endif

@@ -1,0 +1,544 @@
+/*
+ * netpulse-worker: one member of the consumer group that reads flow records from
+ * `network-traffic`. For each partition it owns it keeps event-time panes (np_pane),
+ * closes them as the partition's watermark passes, and sends one partial per
+ * (partition, pane) to the coordinator over ZeroMQ, followed by its progress.
+ *
+ * Threads: the main thread does everything (Kafka, panes, ZeroMQ); libmicrohttpd serves
+ * /metrics and /healthz on its own thread from atomics only.
+ *
+ * Delivery in this version is at-least-once into the coordinator, which drops partials
+ * it has already merged: the worker commits to Kafka only offsets whose records are all
+ * in panes already sent (np_partstate_safe_offset), so a restarted or new owner re-reads
+ * any open pane in full.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "netpulse.pb-c.h"
+#include "np_clock.h"
+#include "np_kafka.h"
+#include "np_pane.h"
+#include "np_partial.h"
+#include "np_proc.h"
+#include "np_record.h"
+#include "np_store.h"
+
+#define MAX_PARTITIONS 4096
+#define BATCH_MAX 1024
+
+static const np_opt_t worker_opts[] = {
+    NP_OPTS_COMMON,
+    NP_OPTS_KAFKA,
+    {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "Input topic of flow records"},
+    {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 0, 0, NULL,
+     "Dead-letter topic for records that cannot be used (with the reason in headers)"},
+    {"group.id", NP_OPT_STR, "netpulse-workers", 0, 0, NULL, "Kafka consumer group"},
+    {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
+    {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "Coordinator ZeroMQ endpoint"},
+    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length (tumbling window unit), ms"},
+    {"lateness.ms", NP_OPT_INT, "2000", 0, 3600000, NULL,
+     "Allowed lateness: watermark = max event time - this"},
+    {"idle.ms", NP_OPT_INT, "10000", 100, 3600000, NULL,
+     "A caught-up partition without records this long stops holding back global progress"},
+    {"max.open.panes", NP_OPT_INT, "4", 2, 4096, NULL, "Open panes kept per partition (ring size)"},
+    {"max.sources.per.pane", NP_OPT_INT, "65536", 1, 16777216, NULL,
+     "Distinct sources kept per partition and pane; more are folded into 'other' (counted)"},
+    {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
+     "Records larger than this are rejected as oversized"},
+    {"max.future.ms", NP_OPT_INT, "86400000", 0, 31536000000, NULL,
+     "Records with event time further than this ahead of the wall clock are rejected"},
+    {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
+    {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
+    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (fleet registry)"},
+    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL, "Redis port; 0 disables Redis"},
+};
+
+typedef struct worker {
+    np_proc_t proc;
+    char id[128];
+    const char *topic;
+    const char *dlq_topic;
+    np_pane_config_t pcfg;
+    np_record_limits_t lim;
+    int64_t idle_ms;
+    rd_kafka_t *rk;        /* consumer */
+    rd_kafka_t *dlq;       /* producer for the dead-letter topic */
+    void *zctx, *zsock;
+    np_store_t *store;
+    np_partial_enc_t enc;
+    int32_t partitions_total;
+    int64_t global_wm;
+    /* Owned partitions, indexed by partition number. */
+    np_partstate_t *parts[MAX_PARTITIONS];
+    int64_t last_record_mono[MAX_PARTITIONS];
+    uint8_t at_eof[MAX_PARTITIONS];
+    /* Scratch for progress messages. */
+    np_partstate_t *prog_parts[MAX_PARTITIONS];
+    uint8_t prog_idle[MAX_PARTITIONS];
+    np_log_rl_t rl_bad, rl_late;
+    /* metrics */
+    np_counter_t *m_consumed, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
+        *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
+    np_counter_t *m_bad[NP_REC__COUNT];
+    np_gauge_t *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
+    _Atomic int healthy_kafka;
+} worker_t;
+
+static worker_t W; /* one per process; large arrays, so not on the stack */
+
+/* ---- sending to the coordinator ---------------------------------------------------- */
+
+static int zsend(worker_t *w, const uint8_t *buf, size_t len) {
+    for (;;) {
+        if (zmq_send(w->zsock, buf, len, 0) >= 0) return 0;
+        if (errno == EINTR && !np_proc_stopping()) continue;
+        np_error("zmq_send_failed", "error=\"%s\"", zmq_strerror(errno));
+        return -1;
+    }
+}
+
+static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    worker_t *w = ctx;
+    const uint8_t *buf;
+    size_t len;
+    if (np_partial_encode(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, &buf, &len) < 0) {
+        np_error("partial_encode_failed", "partition=%d pane=%" PRId64, ps->partition, pane->start_ms);
+        return;
+    }
+    uint64_t ev = np_srcmap_evicted(pane->sources);
+    if (ev) np_counter_add(w->m_evicted, ev);
+    if (zsend(w, buf, len) == 0) {
+        np_counter_inc(w->m_partials);
+        np_counter_add(w->m_partial_bytes, len);
+    }
+    np_debug("pane_closed", "partition=%d pane_start=%" PRId64 " records=%" PRIu64 " sources=%zu late=%" PRIu64,
+             ps->partition, pane->start_ms, pane->records, np_srcmap_count(pane->sources), late);
+}
+
+static void send_progress(worker_t *w, int64_t now) {
+    size_t n = 0, idle = 0;
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        np_partstate_t *ps = w->parts[p];
+        if (!ps) continue;
+        uint8_t is_idle = w->at_eof[p] && now - w->last_record_mono[p] >= w->idle_ms;
+        if (is_idle && w->global_wm != NP_TS_NONE) {
+            /* An idle partition follows the global watermark, so its open panes close
+             * together with everyone else's and it stops holding the others back. */
+            np_partstate_follow(ps, w->global_wm);
+        }
+        np_partstate_advance(ps, emit_partial, w);
+        w->prog_parts[n] = ps;
+        w->prog_idle[n] = is_idle;
+        idle += is_idle;
+        n++;
+    }
+    np_gauge_set(w->m_idle_parts, (int64_t)idle);
+    if (n == 0) return;
+    const uint8_t *buf;
+    size_t len;
+    if (np_progress_encode(&w->enc, w->id, w->prog_parts, w->prog_idle, n, w->partitions_total, &buf,
+                           &len) == 0)
+        zsend(w, buf, len);
+}
+
+static void recv_coordinator(worker_t *w) {
+    uint8_t buf[256];
+    for (;;) {
+        int n = zmq_recv(w->zsock, buf, sizeof(buf), ZMQ_DONTWAIT);
+        if (n < 0) return;
+        if ((size_t)n > sizeof(buf)) continue; /* truncated: not a CoordMsg */
+        Netpulse__CoordMsg *m = netpulse__coord_msg__unpack(NULL, (size_t)n, buf);
+        if (!m) continue;
+        if (m->global_watermark_ms > w->global_wm || w->global_wm == NP_TS_NONE) {
+            w->global_wm = m->global_watermark_ms;
+            np_gauge_set(w->m_gwm, w->global_wm);
+        }
+        netpulse__coord_msg__free_unpacked(m, NULL);
+    }
+}
+
+/* ---- offsets ----------------------------------------------------------------------- */
+
+/* Stores every owned partition's safe offset; librdkafka's auto-commit sends them. */
+static void store_safe_offsets(worker_t *w, bool sync_commit) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        if (!w->parts[p]) continue;
+        int64_t off = np_partstate_safe_offset(w->parts[p]);
+        if (off >= 0) rd_kafka_topic_partition_list_add(l, w->topic, p)->offset = off;
+    }
+    if (l->cnt > 0) {
+        rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->rk, l);
+        if (err) np_warn("offsets_store_failed", "error=\"%s\"", rd_kafka_err2str(err));
+        if (sync_commit) {
+            err = rd_kafka_commit(w->rk, l, 0);
+            if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                np_warn("commit_failed", "error=\"%s\"", rd_kafka_err2str(err));
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* ---- rebalancing ------------------------------------------------------------------- */
+
+static void update_gauges(worker_t *w) {
+    int64_t assigned = 0, open = 0, bytes = 0;
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        if (!w->parts[p]) continue;
+        assigned++;
+        open += (int64_t)np_partstate_open_panes(w->parts[p]);
+        bytes += (int64_t)np_partstate_memory_bytes(w->parts[p]);
+    }
+    np_gauge_set(w->m_assigned, assigned);
+    np_gauge_set(w->m_open_panes, open);
+    np_gauge_set(w->m_state_bytes, bytes);
+}
+
+static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
+                         void *opaque) {
+    worker_t *w = opaque;
+    np_counter_inc(w->m_rebalances);
+    int64_t now = np_clock_mono_ms();
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < parts->cnt; i++) {
+            int32_t p = parts->elems[i].partition;
+            if (p < 0 || p >= MAX_PARTITIONS || w->parts[p]) continue;
+            w->parts[p] = np_partstate_new(p, &w->pcfg);
+            if (!w->parts[p]) {
+                np_error("out_of_memory", "what=partition_state partition=%d", p);
+                abort(); /* cannot own a partition we cannot hold */
+            }
+            w->last_record_mono[p] = now;
+            w->at_eof[p] = 0;
+            np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
+        }
+        rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+        if (e) {
+            np_error("assign_failed", "error=\"%s\"", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        /* Commit what is safe before giving the partitions up, so the next owner starts
+         * where every open pane of ours began and re-reads them in full. */
+        store_safe_offsets(w, true);
+        for (int i = 0; i < parts->cnt; i++) {
+            int32_t p = parts->elems[i].partition;
+            if (p < 0 || p >= MAX_PARTITIONS) continue;
+            np_partstate_destroy(&w->parts[p]);
+            np_info("partition_revoked", "topic=%s partition=%d", parts->elems[i].topic, p);
+        }
+        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+        if (e) {
+            np_error("unassign_failed", "error=\"%s\"", rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        np_error("rebalance_error", "error=\"%s\"", rd_kafka_err2str(err));
+        rd_kafka_assign(rk, NULL);
+    }
+    update_gauges(w);
+}
+
+/* ---- records ----------------------------------------------------------------------- */
+
+static void dead_letter(worker_t *w, const rd_kafka_message_t *m, const char *reason, const char *detail,
+                        int64_t pane) {
+    np_dlq_info_t info = {reason, detail, w->topic, m->partition, m->offset, pane};
+    rd_kafka_resp_err_t err;
+    while ((err = np_dlq_produce(w->dlq, w->dlq_topic, m->key, m->key_len, m->payload, m->len, &info)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(w->dlq, 50); /* back-pressure: never drop a dead letter */
+    if (err) {
+        np_counter_inc(w->m_dlq_err);
+        np_log_rl(&w->rl_bad, NP_LOG_ERROR, "dlq_produce_failed", "error=\"%s\"", rd_kafka_err2str(err));
+    } else {
+        np_counter_inc(w->m_dlq);
+    }
+}
+
+static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
+    int32_t p = m->partition;
+    if (p < 0 || p >= MAX_PARTITIONS || !w->parts[p]) return; /* not ours (any more) */
+    np_partstate_t *ps = w->parts[p];
+    int64_t now = np_clock_mono_ms();
+    w->last_record_mono[p] = now;
+    w->at_eof[p] = 0;
+    np_counter_inc(w->m_consumed);
+    np_counter_add(w->m_bytes_in, m->len);
+
+    rd_kafka_timestamp_type_t tstype;
+    int64_t kts = rd_kafka_message_timestamp(m, &tstype);
+    np_record_t r;
+    char detail[160];
+    np_record_reason_t why = np_record_decode(m->payload, m->len, tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : kts,
+                                              np_clock_wall_ms(NULL), &w->lim, &r, detail, sizeof(detail));
+    if (why != NP_REC_OK) {
+        ps->next_offset = m->offset + 1; /* consumed, and accounted for in the DLQ */
+        np_counter_inc(w->m_bad[why]);
+        np_log_rl(&w->rl_bad, NP_LOG_WARN, "record_rejected", "reason=%s partition=%d offset=%" PRId64 " detail=\"%s\"",
+                  np_record_reason_name(why), p, m->offset, detail);
+        dead_letter(w, m, np_record_reason_name(why), detail, INT64_MIN);
+        return;
+    }
+    int64_t pane;
+    if (np_partstate_add(ps, &r, m->offset, emit_partial, w, &pane) == NP_PANE_LATE) {
+        np_counter_inc(w->m_late);
+        snprintf(detail, sizeof(detail), "event time %" PRId64 " is in pane %" PRId64 " closed at watermark %" PRId64,
+                 r.ts_ms, pane, np_partstate_watermark(ps));
+        np_log_rl(&w->rl_late, NP_LOG_INFO, "record_late", "partition=%d offset=%" PRId64 " %s", p, m->offset, detail);
+        dead_letter(w, m, "late", detail, pane);
+    }
+}
+
+/* ---- set-up ------------------------------------------------------------------------ */
+
+static int health(void *ctx, char *buf, size_t len) {
+    worker_t *w = ctx;
+    if (!w->healthy_kafka) {
+        snprintf(buf, len, "kafka: not connected");
+        return 1;
+    }
+    return 0;
+}
+
+static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
+    worker_t *w = opaque;
+    (void)rk;
+    np_counter_inc(w->m_kafka_err);
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) w->healthy_kafka = 0;
+    np_warn("kafka_error", "error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
+}
+
+static void register_metrics(worker_t *w) {
+    np_metrics_t *m = w->proc.metrics;
+    w->m_consumed = np_metrics_counter(m, "netpulse_worker_records_consumed_total", "Records consumed from the input topic", NULL);
+    w->m_bytes_in = np_metrics_counter(m, "netpulse_worker_consumed_bytes_total", "Bytes of record values consumed", NULL);
+    w->m_late = np_metrics_counter(m, "netpulse_worker_records_late_total", "Records whose pane was already closed", NULL);
+    for (int i = 1; i < NP_REC__COUNT; i++) {
+        char l[64];
+        snprintf(l, sizeof(l), "reason=\"%s\"", np_record_reason_name((np_record_reason_t)i));
+        w->m_bad[i] = np_metrics_counter(m, "netpulse_worker_records_invalid_total", "Records rejected by the decoder, by reason", l);
+    }
+    w->m_partials = np_metrics_counter(m, "netpulse_worker_partials_sent_total", "Partials sent to the coordinator", NULL);
+    w->m_partial_bytes = np_metrics_counter(m, "netpulse_worker_partial_bytes_total", "Encoded partial bytes sent", NULL);
+    w->m_dlq = np_metrics_counter(m, "netpulse_worker_dlq_records_total", "Records sent to the dead-letter topic", NULL);
+    w->m_dlq_err = np_metrics_counter(m, "netpulse_worker_dlq_errors_total", "Dead-letter produce failures", NULL);
+    w->m_evicted = np_metrics_counter(m, "netpulse_worker_source_evictions_total", "Sources folded into 'other' because a pane's source table was full", NULL);
+    w->m_rebalances = np_metrics_counter(m, "netpulse_worker_rebalances_total", "Rebalance callbacks", NULL);
+    w->m_kafka_err = np_metrics_counter(m, "netpulse_worker_kafka_errors_total", "librdkafka error events", NULL);
+    w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
+    w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
+    w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
+    w->m_gwm = np_metrics_gauge(m, "netpulse_worker_global_watermark_ms", "Global watermark last received", NULL);
+    w->m_idle_parts = np_metrics_gauge(m, "netpulse_worker_idle_partitions", "Owned partitions that are idle", NULL);
+}
+
+static int setup_kafka(worker_t *w) {
+    char err[512];
+    np_config_t *c = w->proc.cfg;
+    rd_kafka_conf_t *conf = np_kafka_conf_new(c, w->id, err, sizeof(err));
+    if (!conf) goto fail;
+    /* Our settings first, then the pass-through properties again so an operator's -X
+     * can still override them. */
+    if (np_kafka_conf_set(conf, "group.id", np_config_str(c, "group.id"), err, sizeof(err)) ||
+        np_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err, sizeof(err)) ||
+        np_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof(err)) ||
+        np_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err)) ||
+        np_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err)))
+        goto fail_conf;
+    for (size_t i = 0; i < np_config_kafka_count(c); i++) {
+        const char *k, *v;
+        np_config_kafka_get(c, i, &k, &v);
+        if (np_kafka_conf_set(conf, k, v, err, sizeof(err))) goto fail_conf;
+    }
+    rd_kafka_conf_set_opaque(conf, w);
+    rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_conf_t *pconf = rd_kafka_conf_dup(conf);
+    w->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!w->rk) {
+        rd_kafka_conf_destroy(pconf);
+        goto fail_conf;
+    }
+    /* The dead-letter producer shares the connection settings (security etc.), not the
+     * consumer-only ones, which librdkafka ignores for a producer with a warning. */
+    rd_kafka_conf_set_rebalance_cb(pconf, NULL);
+    np_kafka_conf_set(pconf, "enable.idempotence", "true", err, sizeof(err));
+    w->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
+    if (!w->dlq) goto fail;
+    rd_kafka_poll_set_consumer(w->rk);
+
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(w->rk, w->topic, NULL);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, t, &md, 15000);
+    rd_kafka_topic_destroy(t);
+    if (e || md->topic_cnt < 1 || md->topics[0].err) {
+        snprintf(err, sizeof(err), "topic %s: %s", w->topic,
+                 e ? rd_kafka_err2str(e) : rd_kafka_err2str(md->topics[0].err));
+        if (!e) rd_kafka_metadata_destroy(md);
+        goto fail;
+    }
+    w->partitions_total = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    w->healthy_kafka = 1;
+
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
+    e = rd_kafka_subscribe(w->rk, sub);
+    rd_kafka_topic_partition_list_destroy(sub);
+    if (e) {
+        snprintf(err, sizeof(err), "subscribe %s: %s", w->topic, rd_kafka_err2str(e));
+        goto fail;
+    }
+    np_info("kafka_ready", "topic=%s partitions=%d group=%s", w->topic, w->partitions_total,
+            np_config_str(c, "group.id"));
+    return 0;
+fail_conf:
+    rd_kafka_conf_destroy(conf);
+fail:
+    np_error("kafka_setup_failed", "error=\"%s\"", err);
+    return -1;
+}
+
+static int setup_zmq(worker_t *w) {
+    w->zctx = zmq_ctx_new();
+    w->zsock = zmq_socket(w->zctx, ZMQ_DEALER);
+    int linger = 2000, hwm = 100000;
+    zmq_setsockopt(w->zsock, ZMQ_LINGER, &linger, sizeof(linger));
+    zmq_setsockopt(w->zsock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+    zmq_setsockopt(w->zsock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
+    const char *ep = np_config_str(w->proc.cfg, "coordinator");
+    if (zmq_connect(w->zsock, ep) != 0) {
+        char why[256];
+        snprintf(why, sizeof(why), "coordinator: cannot connect to '%s': %s", ep, zmq_strerror(errno));
+        np_proc_fatal_config(why);
+        return -1;
+    }
+    return 0;
+}
+
+static void heartbeat(worker_t *w) {
+    if (!w->store) return;
+    char key[192], val[512], err[256];
+    int n = snprintf(val, sizeof(val), "{\"id\":\"%s\",\"pid\":%d,\"partitions\":[", w->id, (int)getpid());
+    int first = 1;
+    for (int32_t p = 0; p < MAX_PARTITIONS && n < (int)sizeof(val) - 16; p++)
+        if (w->parts[p]) {
+            n += snprintf(val + n, sizeof(val) - (size_t)n, first ? "%d" : ",%d", p);
+            first = 0;
+        }
+    snprintf(val + n, sizeof(val) - (size_t)n, "]}");
+    snprintf(key, sizeof(key), "netpulse:workers:%s", w->id);
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    if (np_store_set_ttl(w->store, key, val, 10000, err, sizeof(err)) < 0)
+        np_log_rl(&rl, NP_LOG_WARN, "redis_heartbeat_failed", "error=\"%s\"", err);
+}
+
+int main(int argc, char **argv) {
+    worker_t *w = &W;
+    int rc = np_proc_init(&w->proc, "netpulse-worker",
+                          "Consumes flow records, keeps event-time panes per partition and sends "
+                          "partial aggregates to the coordinator.",
+                          worker_opts, sizeof(worker_opts) / sizeof(worker_opts[0]), argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    np_config_t *c = w->proc.cfg;
+    w->topic = np_config_str(c, "topic");
+    w->dlq_topic = np_config_str(c, "dlq.topic");
+    w->idle_ms = np_config_int(c, "idle.ms");
+    w->global_wm = NP_TS_NONE;
+    w->pcfg.pane_ms = np_config_int(c, "pane.ms");
+    w->pcfg.lateness_ms = np_config_int(c, "lateness.ms");
+    w->pcfg.max_open_panes = (size_t)np_config_int(c, "max.open.panes");
+    w->pcfg.max_sources = (size_t)np_config_int(c, "max.sources.per.pane");
+    const char *bad = np_pane_config_check(&w->pcfg);
+    if (bad) {
+        np_proc_fatal_config(bad);
+        return 2;
+    }
+    np_record_limits_default(&w->lim);
+    w->lim.max_bytes = (size_t)np_config_int(c, "max.record.bytes");
+    w->lim.max_future_ms = np_config_int(c, "max.future.ms");
+    const char *wid = np_config_str(c, "worker.id");
+    if (wid && *wid) {
+        snprintf(w->id, sizeof(w->id), "%s", wid);
+    } else {
+        char host[64] = "worker";
+        gethostname(host, sizeof(host) - 1);
+        snprintf(w->id, sizeof(w->id), "%s-%d", host, (int)getpid());
+    }
+    np_partial_enc_init(&w->enc);
+    register_metrics(w);
+
+    if (np_proc_http_start(&w->proc, health, NULL, w) < 0) return 1;
+    if (np_config_int(c, "redis.port") > 0) {
+        char err[256];
+        w->store = np_store_connect(np_config_str(c, "redis.host"), (int)np_config_int(c, "redis.port"), 2000, err, sizeof(err));
+        if (!w->store) np_warn("redis_unavailable", "error=\"%s\"", err); /* registry only: keep going */
+    }
+    if (setup_zmq(w) < 0 || setup_kafka(w) < 0) return 1;
+    np_info("started", "worker_id=%s pane_ms=%" PRId64 " lateness_ms=%" PRId64 " idle_ms=%" PRId64, w->id,
+            w->pcfg.pane_ms, w->pcfg.lateness_ms, w->idle_ms);
+
+    int64_t progress_ms = np_config_int(c, "progress.ms"), commit_ms = np_config_int(c, "commit.ms");
+    int64_t next_progress = 0, next_commit = np_clock_mono_ms() + commit_ms, next_hb = 0;
+    while (!np_proc_stopping()) {
+        /* Drain up to a batch, blocking only for the first message. */
+        for (int i = 0; i < BATCH_MAX; i++) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, i == 0 ? 50 : 0);
+            if (!m) break;
+            if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+                if (m->partition >= 0 && m->partition < MAX_PARTITIONS) w->at_eof[m->partition] = 1;
+            } else if (m->err) {
+                np_counter_inc(w->m_kafka_err);
+                np_warn("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
+            } else {
+                w->healthy_kafka = 1;
+                handle_record(w, m);
+            }
+            rd_kafka_message_destroy(m);
+        }
+        rd_kafka_poll(w->dlq, 0);
+        recv_coordinator(w);
+        int64_t now = np_clock_mono_ms();
+        if (now >= next_progress) {
+            send_progress(w, now);
+            update_gauges(w);
+            next_progress = now + progress_ms;
+        }
+        if (now >= next_commit) {
+            store_safe_offsets(w, false);
+            next_commit = now + commit_ms;
+        }
+        if (now >= next_hb) {
+            heartbeat(w);
+            next_hb = now + 2000;
+        }
+    }
+
+    np_info("stopping", "reason=signal");
+    send_progress(w, np_clock_mono_ms());
+    store_safe_offsets(w, true);
+    rd_kafka_consumer_close(w->rk);
+    rd_kafka_destroy(w->rk);
+    rd_kafka_flush(w->dlq, 10000);
+    rd_kafka_destroy(w->dlq);
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) np_partstate_destroy(&w->parts[p]);
+    if (w->store) {
+        char key[192], err[256];
+        snprintf(key, sizeof(key), "netpulse:workers:%s", w->id);
+        np_store_del(w->store, key, err, sizeof(err));
+        np_store_destroy(&w->store);
+    }
+    zmq_close(w->zsock);
+    zmq_ctx_term(w->zctx);
+    np_partial_enc_free(&w->enc);
+    np_info("stopped", "worker_id=%s", w->id);
+    np_proc_fini(&w->proc);
+    return 0;
+}
