@@ -1,0 +1,42 @@
+# netpulse: the two commands (see README.md).
+#   make demo   install what is missing, build, run the whole cluster locally
+#   make test   install what is missing, build, run every unit and integration test
+# Other targets: deps, build, unit, it (integration only), asan, clean.
+
+BUILD    ?= build
+WERROR   ?= $(if $(CI),ON,OFF)
+GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
+JOBS     ?= $(shell nproc)
+
+.PHONY: all deps build test unit it demo asan clean
+
+all: build
+
+deps:
+	@bash infra/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DNP_WERROR=$(WERROR)
+
+build: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	ctest --test-dir $(BUILD) --output-on-failure --timeout 900
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -L unit
+
+it: build
+	ctest --test-dir $(BUILD) --output-on-failure -L integration
+
+asan: deps
+	cmake -S . -B build-asan -G "$(GENERATOR)" -DNP_SANITIZE=ON -DNP_WERROR=ON
+	cmake --build build-asan -j $(JOBS)
+	ctest --test-dir build-asan --output-on-failure -L unit
+
+demo: build
+	@bash infra/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) build-asan

@@ -1,0 +1,182 @@
+# shellcheck shell=bash
+# tests/integration/lib.sh — the harness every numbered integration test sources.
+#
+# It gives each test its own temp dir, real Kafka (KRaft) and Redis on free ports, and the
+# netpulse processes on free ports; and it stops everything the test started when the test
+# exits, whether it passed, failed or was interrupted.
+#
+#   it_setup NAME                 temp dir + EXIT trap; sets IT_DIR
+#   it_start_infra [PARTITIONS]   Kafka + topics + Redis; sets BOOTSTRAP, REDIS_PORT
+#   it_start NAME CMD...          runs CMD in its own process group, log in $IT_DIR/NAME.log
+#   it_stop NAME [SIGNAL]         stops it (default TERM, then KILL after 15 s)
+#   it_http_port NAME             the HTTP port NAME wrote to $IT_DIR/NAME.port
+#   it_metric NAME METRIC         sum of METRIC's series on NAME's /metrics
+#   it_start_cluster WORKERS      gateway + coordinator + WORKERS workers, waits for assignment
+#   it_check DESC CMD...          runs a check, counts pass/fail
+#   it_finish                     prints "N passed, M failed"; exit status follows
+set -uo pipefail
+
+IT_ROOT="${NP_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+IT_BIN="${NP_BUILD_DIR:-$IT_ROOT/build}"
+# shellcheck source=../../infra/lib.sh
+source "$IT_ROOT/infra/lib.sh"
+NP_LOG_TAG=test
+
+IT_PASSED=0
+IT_FAILED=0
+declare -A IT_PIDS=()
+
+it_cleanup() {
+    local rc=$?
+    for name in "${!IT_PIDS[@]}"; do it_stop "$name" KILL >/dev/null 2>&1; done
+    [[ -n "${IT_DIR:-}" && -d "$IT_DIR/kafka" ]] && "$IT_ROOT/infra/kafka.sh" stop "$IT_DIR/kafka" >/dev/null 2>&1
+    [[ -n "${IT_DIR:-}" && -d "$IT_DIR/redis" ]] && "$IT_ROOT/infra/redis.sh" stop "$IT_DIR/redis" >/dev/null 2>&1
+    if [[ $rc -ne 0 || $IT_FAILED -ne 0 ]]; then
+        np_warn "test failed; logs kept in $IT_DIR"
+        for f in "$IT_DIR"/*.log; do
+            [[ -f "$f" ]] || continue
+            echo "----- tail of $f" >&2
+            grep -v 'event=librdkafka' "$f" | tail -n 15 >&2
+        done
+    elif [[ -z "${IT_KEEP:-}" ]]; then
+        rm -rf "$IT_DIR"
+    fi
+    exit $rc
+}
+
+it_setup() {
+    IT_NAME="$1"
+    IT_DIR="$(mktemp -d "/tmp/netpulse-it-$IT_NAME.XXXXXX")"
+    trap it_cleanup EXIT
+    trap 'exit 130' INT TERM
+    np_info "$IT_NAME: working in $IT_DIR"
+}
+
+it_start_infra() {
+    local parts="${1:-12}"
+    NETPULSE_PARTITIONS="$parts" "$IT_ROOT/infra/kafka.sh" start "$IT_DIR/kafka" >"$IT_DIR/kafka-start.log" 2>&1 \
+        || { cat "$IT_DIR/kafka-start.log" >&2; return 1; }
+    NETPULSE_PARTITIONS="$parts" "$IT_ROOT/infra/kafka.sh" create-topics "$IT_DIR/kafka" >>"$IT_DIR/kafka-start.log" 2>&1 \
+        || { cat "$IT_DIR/kafka-start.log" >&2; return 1; }
+    BOOTSTRAP="$("$IT_ROOT/infra/kafka.sh" bootstrap "$IT_DIR/kafka")"
+    "$IT_ROOT/infra/redis.sh" start "$IT_DIR/redis" >"$IT_DIR/redis-start.log" 2>&1 \
+        || { cat "$IT_DIR/redis-start.log" >&2; return 1; }
+    REDIS_PORT="$("$IT_ROOT/infra/redis.sh" port "$IT_DIR/redis")"
+    export BOOTSTRAP REDIS_PORT
+    np_info "kafka at $BOOTSTRAP, redis at 127.0.0.1:$REDIS_PORT"
+}
+
+it_start() {
+    local name="$1"
+    shift
+    rm -f "$IT_DIR/$name.port"
+    setsid "$@" >>"$IT_DIR/$name.log" 2>&1 &
+    IT_PIDS[$name]=$!
+}
+
+it_stop() {
+    local name="$1" sig="${2:-TERM}" pid="${IT_PIDS[$1]:-}"
+    [[ -n "$pid" ]] || return 0
+    kill "-$sig" -- "-$pid" 2>/dev/null || kill "-$sig" "$pid" 2>/dev/null
+    local i
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        np_warn "$name did not stop on $sig; killing"
+        kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
+    fi
+    wait "$pid" 2>/dev/null
+    local rc=$?
+    unset "IT_PIDS[$name]"
+    return $rc
+}
+
+it_http_port() {
+    np_wait_for -t 20 test -s "$IT_DIR/$1.port" || return 1
+    cat "$IT_DIR/$1.port"
+}
+
+it_metric() {
+    local port
+    port="$(it_http_port "$1")" || return 1
+    curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$2" '
+        $1 == m || index($1, m "{") == 1 { s += $2; found = 1 }
+        END { if (found) printf "%.0f\n", s; else print "" }'
+}
+
+# Sum of a metric over several processes.
+it_metric_sum() {
+    local metric="$1" total=0 v
+    shift
+    for n in "$@"; do
+        v="$(it_metric "$n" "$metric")"
+        total=$((total + ${v:-0}))
+    done
+    echo "$total"
+}
+
+IT_ZMQ_COORD=""
+IT_ZMQ_GW=""
+IT_WORKERS=()
+
+# it_start_cluster WORKERS [extra worker flags...]
+it_start_cluster() {
+    local n="$1"
+    shift
+    IT_ZMQ_GW="tcp://127.0.0.1:$(np_free_port)"
+    IT_ZMQ_COORD="tcp://127.0.0.1:$(np_free_port)"
+    it_start gateway "$IT_BIN/netpulse-gateway" --brokers "$BOOTSTRAP" --bind "$IT_ZMQ_GW" \
+        --http-port-file "$IT_DIR/gateway.port"
+    it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$IT_ZMQ_COORD" --gateway "$IT_ZMQ_GW" \
+        --http-port-file "$IT_DIR/coordinator.port"
+    IT_WORKERS=()
+    local i
+    for ((i = 1; i <= n; i++)); do
+        it_start_worker "worker$i" "$@"
+    done
+    it_wait_assigned
+}
+
+it_start_worker() {
+    local name="$1"
+    shift
+    it_start "$name" "$IT_BIN/netpulse-worker" --brokers "$BOOTSTRAP" --coordinator "$IT_ZMQ_COORD" \
+        --redis-port "$REDIS_PORT" --worker-id "$name" --http-port-file "$IT_DIR/$name.port" "$@"
+    IT_WORKERS+=("$name")
+}
+
+# Waits until the workers together own every partition, twice in a row 1 s apart.
+it_wait_assigned() {
+    local want="${1:-${NETPULSE_PARTITIONS:-12}}" stable=0 i sum
+    for ((i = 0; i < 120; i++)); do
+        sum="$(it_metric_sum netpulse_worker_assigned_partitions "${IT_WORKERS[@]}")"
+        if [[ "$sum" == "$want" ]]; then
+            stable=$((stable + 1))
+            [[ $stable -ge 2 ]] && return 0
+        else
+            stable=0
+        fi
+        sleep 0.5
+    done
+    np_warn "workers own $sum of $want partitions"
+    return 1
+}
+
+it_check() {
+    local desc="$1"
+    shift
+    if "$@"; then
+        IT_PASSED=$((IT_PASSED + 1))
+        np_info "PASS: $desc"
+    else
+        IT_FAILED=$((IT_FAILED + 1))
+        np_warn "FAIL: $desc"
+    fi
+}
+
+it_finish() {
+    echo "$IT_PASSED passed, $IT_FAILED failed"
+    [[ $IT_FAILED -eq 0 ]]
+}

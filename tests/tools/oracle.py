@@ -1,0 +1,260 @@
+#!/usr/bin/env python3
+"""Batch oracle for netpulse integration tests.
+
+Reads what is really in Kafka (dumps made with `kcat -C -J`), recomputes every window
+from the input records with its own decoder (Python's json, ipaddress and datetime; none
+of netpulse's C code), and compares with the `window` messages in processed-data and the
+records in the dead-letter topic. Exits 0 when everything matches exactly, 1 otherwise,
+printing each difference.
+
+    oracle.py --records in.jsonl --results out.jsonl --dlq dlq.jsonl --pane-ms 5000 \
+              [--expect-dlq-reasons malformed_json=2,bad_ip=1] [--expect-late 0]
+"""
+import argparse
+import collections
+import datetime
+import ipaddress
+import json
+import sys
+import time
+
+MAX_FUTURE_MS = 86_400_000
+
+
+class Bad(Exception):
+    pass
+
+
+def parse_time(v, kafka_ts):
+    if v is None:
+        if kafka_ts is None:
+            raise Bad("missing_field")
+        return kafka_ts
+    if isinstance(v, bool):
+        raise Bad("bad_type")
+    if isinstance(v, (int, float)):
+        x = float(v)
+    elif isinstance(v, str):
+        try:
+            x = float(v)
+        except ValueError:
+            try:
+                d = datetime.datetime.fromisoformat(v.replace("Z", "+00:00").replace(" ", "T"))
+            except ValueError:
+                raise Bad("bad_timestamp")
+            if d.tzinfo is None:
+                d = d.replace(tzinfo=datetime.timezone.utc)
+            return int(round(d.timestamp() * 1000))
+    else:
+        raise Bad("bad_type")
+    return int(round(x * 1000)) if abs(x) < 1e11 else int(x)
+
+
+def parse_ip(v):
+    if not isinstance(v, str):
+        raise Bad("bad_type")
+    try:
+        return ipaddress.ip_address(v.strip())
+    except ValueError:
+        raise Bad("bad_ip")
+
+
+def parse_uint(v, limit, default):
+    if v is None:
+        return default
+    if isinstance(v, bool):
+        raise Bad("bad_type")
+    if isinstance(v, str):
+        try:
+            v = int(v)
+        except ValueError:
+            raise Bad("bad_type")
+    if isinstance(v, float):
+        if v != int(v):
+            raise Bad("out_of_range")
+        v = int(v)
+    if not isinstance(v, int):
+        raise Bad("bad_type")
+    if v < 0 or v > limit:
+        raise Bad("out_of_range")
+    return v
+
+
+def first(d, *names):
+    for n in names:
+        if n in d:
+            return d[n]
+    return None
+
+
+def decode(payload, kafka_ts, now_ms):
+    """Returns (ts_ms, src_ip, bytes, packets) or raises Bad(reason)."""
+    if payload is None or not payload.strip():
+        raise Bad("empty")
+    if len(payload.encode()) > 65536:
+        raise Bad("oversized")
+    s = payload.strip()
+    if s.startswith("{"):
+        try:
+            d = json.loads(s)
+        except ValueError:
+            raise Bad("malformed_json")
+        if not isinstance(d, dict):
+            raise Bad("malformed_json")
+        src, dst = first(d, "src_ip", "source_ip"), first(d, "dst_ip", "destination_ip")
+        if src is None or dst is None:
+            raise Bad("missing_field")
+        src, _ = parse_ip(src), parse_ip(dst)
+        ts = parse_time(first(d, "ts", "timestamp"), kafka_ts)
+        for port in ("src_port", "source_port", "dst_port", "destination_port"):
+            parse_uint(d.get(port), 65535, 0)
+        nbytes = parse_uint(first(d, "bytes", "bytes_sent"), 1 << 40, 0)
+        packets = parse_uint(d.get("packets"), 1 << 32, 1)
+    else:
+        f = [x.strip() for x in s.split(",")]
+        if len(f) != 3:
+            raise Bad("malformed_csv")
+        try:
+            src = ipaddress.ip_address(f[0])
+        except ValueError:
+            raise Bad("malformed_csv" if not any(c.isdigit() for c in f[0]) else "bad_ip")
+        parse_ip(f[1])
+        if kafka_ts is None:
+            raise Bad("missing_field")
+        ts = kafka_ts
+        nbytes = parse_uint(f[2], 1 << 40, 0)
+        packets = 1
+    if ts < 0 or ts > now_ms + MAX_FUTURE_MS:
+        raise Bad("out_of_range")
+    return ts, src, nbytes, packets
+
+
+def ip_key(ip):
+    """16-byte form netpulse sorts by: IPv4 as IPv4-mapped IPv6."""
+    if ip.version == 4:
+        return b"\0" * 10 + b"\xff\xff" + ip.packed
+    return ip.packed
+
+
+def load_jsonl(path):
+    out = []
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            line = line.strip()
+            if line:
+                out.append(json.loads(line))
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--dlq", required=True)
+    ap.add_argument("--pane-ms", type=int, default=5000)
+    ap.add_argument("--expect-dlq-reasons", default="")
+    ap.add_argument("--expect-late", type=int, default=0)
+    ap.add_argument("--top", type=int, default=10)
+    a = ap.parse_args()
+
+    now = int(time.time() * 1000)
+    panes = collections.defaultdict(lambda: {"records": 0, "bytes": 0, "packets": 0,
+                                             "src": collections.defaultdict(lambda: [0, 0, 0])})
+    bad = {}
+    records = load_jsonl(a.records)
+    for m in records:
+        kts = m.get("ts") if m.get("tstype") in ("create", "logappend") else None
+        try:
+            ts, src, nbytes, packets = decode(m.get("payload"), kts, now)
+        except Bad as e:
+            bad[(m["partition"], m["offset"])] = str(e)
+            continue
+        p = panes[ts - ts % a.pane_ms]
+        p["records"] += 1
+        p["bytes"] += nbytes
+        p["packets"] += packets
+        agg = p["src"][src]
+        agg[0] += 1
+        agg[1] += nbytes
+        agg[2] += packets
+
+    errors = []
+    windows = {}
+    ids = collections.Counter()
+    for m in load_jsonl(a.results):
+        v = json.loads(m["payload"])
+        if v.get("type") != "window":
+            continue
+        ids[v["id"]] += 1
+        if m.get("key") != v["id"]:
+            errors.append(f"message key {m.get('key')!r} != id {v['id']!r}")
+        windows[v["window_start"]] = v
+    for i, n in ids.items():
+        if n > 1:
+            errors.append(f"duplicate result id {i} ({n} times)")
+
+    checked = 0
+    for start in sorted(panes):
+        o, w = panes[start], windows.get(start)
+        if w is None:
+            errors.append(f"window {start} missing (oracle: {o['records']} records)")
+            continue
+        checked += 1
+        if w["window_end"] != start + a.pane_ms or w["id"] != f"window:{start}:{start + a.pane_ms}":
+            errors.append(f"window {start}: bad bounds/id {w['id']}")
+        for k in ("records", "bytes", "packets"):
+            if w[k] != o[k]:
+                errors.append(f"window {start}: {k} {w[k]} != oracle {o[k]}")
+        if w["sources"] != len(o["src"]):
+            errors.append(f"window {start}: sources {w['sources']} != oracle {len(o['src'])}")
+        top = sorted(o["src"].items(), key=lambda kv: (-kv[1][1], -kv[1][0], ip_key(kv[0])))[: a.top]
+        want = [{"ip": str(ip), "records": r, "bytes": b, "packets": p} for ip, (r, b, p) in top]
+        if w["top_sources"] != want:
+            errors.append(f"window {start}: top_sources differ:\n  got  {w['top_sources'][:3]}\n  want {want[:3]}")
+    for start, w in windows.items():
+        if start not in panes and w["records"] != 0:
+            errors.append(f"window {start} has {w['records']} records but the oracle has none")
+    late = sum(w.get("late_records", 0) for w in windows.values())
+    if late != a.expect_late:
+        errors.append(f"late_records total {late} != expected {a.expect_late}")
+
+    # Dead letters: exactly the records the oracle rejects, each with a reason header.
+    dlq = {}
+    for m in load_jsonl(a.dlq):
+        h = m.get("headers") or []
+        hd = dict(zip(h[0::2], h[1::2]))
+        key = (int(hd.get("netpulse.source.partition", -1)), int(hd.get("netpulse.source.offset", -1)))
+        if key in dlq:
+            errors.append(f"dead letter for {key} appears twice")
+        dlq[key] = hd.get("netpulse.reason")
+        if not hd.get("netpulse.detail"):
+            errors.append(f"dead letter {key} has no detail")
+    for key, reason in bad.items():
+        if key not in dlq:
+            errors.append(f"bad record {key} ({reason}) not in the dead-letter topic")
+        elif dlq[key] != reason:
+            errors.append(f"bad record {key}: DLQ reason {dlq[key]!r}, oracle says {reason!r}")
+    for key in dlq:
+        if key not in bad:
+            errors.append(f"dead letter {key} ({dlq[key]}) for a record the oracle accepts")
+    if a.expect_dlq_reasons:
+        want = collections.Counter()
+        for kv in a.expect_dlq_reasons.split(","):
+            k, v = kv.split("=")
+            want[k] = int(v)
+        got = collections.Counter(dlq.values())
+        if got != want:
+            errors.append(f"dead-letter reasons {dict(got)} != expected {dict(want)}")
+
+    good = sum(p["records"] for p in panes.values())
+    print(f"oracle: {len(records)} input records, {good} good, {len(bad)} bad, {len(panes)} panes with data, "
+          f"{checked} windows compared, {len(windows)} windows published, {len(dlq)} dead letters")
+    for e in errors[:50]:
+        print("MISMATCH:", e)
+    if len(errors) > 50:
+        print(f"... and {len(errors) - 50} more")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
