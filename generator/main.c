@@ -31,7 +31,7 @@ static const np_opt_t gen_opts[] = {
     {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "Topic to produce to"},
     {"rate", NP_OPT_INT, "10000", 1, 100000000, NULL, "Records per second of event time"},
     {"count", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "Stop after this many records (0 = no limit)"},
-    {"duration.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "Stop after this much event time (0 = no limit)"},
+    {"duration", NP_OPT_INT, "0", 0, 315360000, NULL, "Stop after this many seconds of event time (0 = no limit)"},
     {"speedup", NP_OPT_INT, "1", 0, 1000000, NULL,
      "Event time runs this many times faster than wall time (0 = unthrottled)"},
     {"seed", NP_OPT_INT, "1", 0, INT64_MAX, NULL, "Random seed: same seed and flags, same records"},
@@ -340,7 +340,7 @@ int main(int argc, char **argv) {
             return 1;
         }
         int64_t rate = np_config_int(c, "rate"), count = np_config_int(c, "count");
-        int64_t duration = np_config_int(c, "duration.ms"), speedup = np_config_int(c, "speedup");
+        int64_t duration = np_config_int(c, "duration") * 1000, speedup = np_config_int(c, "speedup");
         int64_t start = np_config_int(c, "start.ms");
         if (start == 0) start = np_clock_wall_ms(NULL);
         np_info("started", "topic=%s rate=%" PRId64 " count=%" PRId64 " duration_ms=%" PRId64 " speedup=%" PRId64

@@ -87,9 +87,9 @@ cleanup() {
     fi
     if ((failed > 0 || rc != 0)); then
         {
-            echo "# ---- kafka server.log (tail) ----"
+            echo "---- kafka server.log (tail) ----"
             tail -n 30 "$KS/logs/server.log" 2>/dev/null || true
-            echo "# ---- redis.log (tail) ----"
+            echo "---- redis.log (tail) ----"
             tail -n 10 "$RS/logs/redis.log" 2>/dev/null || true
         } | sed 's/^/# /' >&2
         ((rc != 0 && failed == 0)) && failed=1

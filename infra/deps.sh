@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# infra/deps.sh — install what netpulse needs to build and run its tests on Debian 12:
+# the C libraries and tools (apt), a Java runtime and Maven for the Kafka broker, then the
+# Kafka jars themselves (infra/kafka.sh fetch). Idempotent: when everything is present it only
+# asks dpkg and returns in well under a second; `apt-get update` runs only if something must
+# be installed. Needs root (or sudo) only when something is missing.
+#
+# Usage: infra/deps.sh [--no-kafka]
+#   --no-kafka   skip `infra/kafka.sh fetch` (apt packages only)
+# Environment: NETPULSE_APT_EXTRA="pkg ..." installs more apt packages the same way.
+# Prints one summary line on stdout: "deps: installed: ... | already present: N packages | kafka: ..."
+
+# shellcheck source-path=SCRIPTDIR
+set -euo pipefail
+
+export NP_LOG_TAG=deps
+# shellcheck source=lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
+
+fetch_kafka=1
+for arg in "$@"; do
+    case "$arg" in
+        --no-kafka) fetch_kafka=0 ;;
+        -h | --help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
+        *) np_die "unknown argument: $arg" ;;
+    esac
+done
+
+PACKAGES=(
+    # C build
+    cmake make gcc pkg-config
+    # libraries
+    librdkafka-dev libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
+    libhiredis-dev libcmocka-dev libmicrohttpd-dev
+    # services and tools used by infra/ and the tests
+    redis-server kcat python3 maven
+)
+# A JRE only if there is no java at all (Debian's maven depends on one anyway).
+if ! command -v java >/dev/null 2>&1; then
+    PACKAGES+=(default-jre-headless)
+fi
+if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
+    read -r -a extra <<<"$NETPULSE_APT_EXTRA"
+    PACKAGES+=("${extra[@]}")
+fi
+
+# is_installed PKG: dpkg knows PKG as fully installed.
+is_installed() {
+    [[ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" == installed ]]
+}
+
+# One dpkg-query for all packages (packages dpkg never heard of are simply not listed).
+declare -A status=()
+while read -r pkg st; do
+    status["${pkg%%:*}"]="$st"
+done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PACKAGES[@]}" 2>/dev/null || true)
+missing=()
+present=0
+for pkg in "${PACKAGES[@]}"; do
+    if [[ "${status[$pkg]:-}" == installed ]]; then
+        present=$((present + 1))
+    else
+        missing+=("$pkg")
+    fi
+done
+
+installed="none"
+if ((${#missing[@]})); then
+    np_info "installing: ${missing[*]}"
+    SUDO=()
+    if [[ "$(id -u)" != 0 ]]; then
+        command -v sudo >/dev/null 2>&1 || np_die "not root and no sudo: cannot install ${missing[*]}"
+        SUDO=(sudo)
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq >&2 || np_die "apt-get update failed"
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 ||
+        np_die "apt-get install failed for: ${missing[*]}"
+    for pkg in "${missing[@]}"; do
+        is_installed "$pkg" || np_die "$pkg is still not installed"
+    done
+    installed="${missing[*]}"
+fi
+# The Debian redis-server package starts a system-wide redis on port 6379 when installed;
+# netpulse never uses it (infra/redis.sh runs its own), so it is left as Debian set it up.
+
+kafka_state="skipped"
+if ((fetch_kafka)); then
+    "$NP_INFRA_DIR/kafka.sh" fetch
+    kafka_state="jars ready"
+fi
+
+printf 'deps: installed: %s | already present: %d packages | kafka: %s\n' "$installed" "$present" "$kafka_state"
