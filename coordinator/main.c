@@ -68,7 +68,7 @@ typedef struct coord {
         int64_t last_seen;
     } workers[MAX_WORKERS];
     size_t nworkers;
-    int64_t last_gwm_sent;
+    int64_t last_gwm; /* NP_TS_NONE until known */
     /* Outbox: results not yet acknowledged, a ring in emission order. */
     pending_t *outbox;
     size_t ob_cap, ob_head, ob_len;
@@ -101,7 +101,24 @@ static void remember_worker(coord_t *c, const uint8_t *id, size_t len, int64_t n
     np_gauge_set(c->m_workers, (int64_t)c->nworkers);
 }
 
-static void on_worker_msg(coord_t *c, const uint8_t *buf, size_t len, int64_t now) {
+/* Acknowledges one partial to the worker that sent it, with the current global watermark. */
+static void ack_partial(coord_t *c, const uint8_t *peer, size_t peer_len, int32_t partition, int64_t pane_start) {
+    Netpulse__PartialId id = NETPULSE__PARTIAL_ID__INIT;
+    Netpulse__PartialId *ids[1] = {&id};
+    id.partition = partition;
+    id.pane_start_ms = pane_start;
+    Netpulse__CoordMsg cm = NETPULSE__COORD_MSG__INIT;
+    cm.version = NP_WIRE_VERSION;
+    cm.global_watermark_ms = c->last_gwm;
+    cm.n_acks = 1;
+    cm.acks = ids;
+    uint8_t buf[64];
+    size_t len = netpulse__coord_msg__pack(&cm, buf);
+    if (zmq_send(c->wsock, peer, peer_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) zmq_send(c->wsock, buf, len, ZMQ_DONTWAIT);
+}
+
+static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, const uint8_t *buf, size_t len,
+                          int64_t now) {
     static np_log_rl_t rl = NP_LOG_RL_INIT;
     Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
     if (!m) {
@@ -132,6 +149,9 @@ static void on_worker_msg(coord_t *c, const uint8_t *buf, size_t len, int64_t no
                       m->worker_id, p->partition, p->pane_start_ms, p->pane_ms, c->pane_ms);
             break;
         }
+        /* Everything but "no room" is settled for good: merged now, merged before, or
+         * never mergeable. "No room" stays unacknowledged so the worker re-sends it later. */
+        if (r != NP_MERGE_FULL) ack_partial(c, peer, peer_len, p->partition, p->pane_start_ms);
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PROGRESS) {
         np_counter_inc(c->m_progress);
         np_merge_set_partitions(c->merge, m->progress->partitions_total);
@@ -152,7 +172,7 @@ static void recv_workers(coord_t *c, int64_t now) {
         zmq_msg_init(&body);
         if (zmq_msg_more(&id) && zmq_msg_recv(&body, c->wsock, 0) >= 0) {
             remember_worker(c, zmq_msg_data(&id), zmq_msg_size(&id), now);
-            on_worker_msg(c, zmq_msg_data(&body), zmq_msg_size(&body), now);
+            on_worker_msg(c, zmq_msg_data(&id), zmq_msg_size(&id), zmq_msg_data(&body), zmq_msg_size(&body), now);
         }
         /* Drop any further frames of a malformed multipart message. */
         while (zmq_msg_more(&body) && zmq_msg_recv(&body, c->wsock, 0) >= 0) {}
@@ -337,6 +357,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     np_strbuf_init(&c->sb);
+    c->last_gwm = NP_TS_NONE;
     register_metrics(c);
     if (np_proc_http_start(&c->proc, health, NULL, c) < 0) return 1;
 
@@ -370,6 +391,7 @@ int main(int argc, char **argv) {
         recv_gateway(c);
         if (now >= next_wm) {
             int64_t g = np_merge_global_watermark(c->merge, now);
+            c->last_gwm = g;
             if (g != NP_TS_NONE) {
                 broadcast_watermark(c, g);
                 np_gauge_set(c->m_gwm, g);

@@ -138,6 +138,15 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
     return NP_PANE_ADDED;
 }
 
+np_pane_t *np_partstate_claim_pane(np_partstate_t *ps, int64_t start) {
+    if (np_pane_start(start, ps->cfg.pane_ms) != start) return NULL;
+    if (ps->closed_through != NP_TS_NONE && start + ps->cfg.pane_ms <= ps->closed_through) return NULL;
+    np_pane_t *p = ring_slot(ps, start);
+    if (p->start_ms != NP_TS_NONE) return NULL;
+    p->start_ms = start;
+    return p;
+}
+
 int64_t np_partstate_safe_offset(const np_partstate_t *ps) {
     int64_t safe = ps->next_offset;
     for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {

@@ -92,6 +92,10 @@ size_t np_partstate_advance(np_partstate_t *ps, np_pane_emit_fn emit, void *ctx)
  * in an open pane, else next_offset. -1 when nothing was consumed. */
 int64_t np_partstate_safe_offset(const np_partstate_t *ps);
 
+/* For restoring a checkpoint: the empty slot for the pane starting at `start`, marked as
+ * holding it; NULL when start is misaligned, already closed, or its slot is taken. */
+np_pane_t *np_partstate_claim_pane(np_partstate_t *ps, int64_t start);
+
 /* Number of open panes holding data, and their source-table memory. */
 size_t np_partstate_open_panes(const np_partstate_t *ps);
 size_t np_partstate_memory_bytes(const np_partstate_t *ps);

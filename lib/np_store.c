@@ -98,3 +98,57 @@ int np_store_del(np_store_t *s, const char *key, char *errstr, size_t errlen) {
     freeReplyObject(r);
     return 0;
 }
+
+int np_store_get(np_store_t *s, const char *key, uint8_t **val, size_t *len, char *errstr, size_t errlen) {
+    redisReply *r = command(s, errstr, errlen, "GET %s", key);
+    if (!r) return -1;
+    int rc = 1;
+    *val = NULL;
+    *len = 0;
+    if (r->type == REDIS_REPLY_STRING) {
+        *val = malloc(r->len ? r->len : 1);
+        if (!*val) {
+            snprintf(errstr, errlen, "out of memory");
+            rc = -1;
+        } else {
+            memcpy(*val, r->str, r->len);
+            *len = r->len;
+            rc = 0;
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, size_t errlen) {
+    redisReply *r = command(s, errstr, errlen, "INCR %s", key);
+    if (!r) return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+    if (rc == 0)
+        *out = r->integer;
+    else
+        snprintf(errstr, errlen, "redis: INCR %s: unexpected reply", key);
+    freeReplyObject(r);
+    return rc;
+}
+
+/* The epoch check and the write happen inside Redis, so no other owner can slip in
+ * between them. */
+static const char FENCED_SET_LUA[] =
+    "local e = redis.call('GET', KEYS[1]) "
+    "if e ~= ARGV[1] then return 0 end "
+    "redis.call('SET', KEYS[2], ARGV[2]) "
+    "return 1";
+
+int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, int64_t epoch,
+                        const uint8_t *val, size_t len, char *errstr, size_t errlen) {
+    char ep[24];
+    snprintf(ep, sizeof(ep), "%lld", (long long)epoch);
+    redisReply *r = command(s, errstr, errlen, "EVAL %s 2 %s %s %s %b", FENCED_SET_LUA, epoch_key, key, ep,
+                            val, len);
+    if (!r) return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? (r->integer == 1 ? 0 : 1) : -1;
+    if (rc < 0) snprintf(errstr, errlen, "redis: fenced set %s: unexpected reply", key);
+    freeReplyObject(r);
+    return rc;
+}

@@ -27,4 +27,20 @@ int np_store_set_ttl(np_store_t *s, const char *key, const char *val, int64_t tt
 /* DEL key. 0 = ok. */
 int np_store_del(np_store_t *s, const char *key, char *errstr, size_t errlen);
 
+/* GET key (binary-safe) into a malloc'd buffer the caller frees.
+ * Returns 0 found, 1 absent, -1 error. */
+int np_store_get(np_store_t *s, const char *key, uint8_t **val, size_t *len, char *errstr, size_t errlen);
+
+/* INCR key: the caller's new fencing epoch. Returns 0 or -1. */
+int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, size_t errlen);
+
+/*
+ * Fenced write: atomically (one Lua script) sets key = val only if the value of
+ * epoch_key still equals `epoch`, i.e. nobody took ownership since the caller did.
+ * Returns 0 written, 1 fenced (another owner holds a newer epoch: the caller is a
+ * zombie and must drop the state), -1 error.
+ */
+int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, int64_t epoch,
+                        const uint8_t *val, size_t len, char *errstr, size_t errlen);
+
 #endif

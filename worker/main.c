@@ -21,8 +21,10 @@
 #include <zmq.h>
 
 #include "netpulse.pb-c.h"
+#include "np_ckpt.h"
 #include "np_clock.h"
 #include "np_kafka.h"
+#include "np_outbox.h"
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_proc.h"
@@ -55,8 +57,14 @@ static const np_opt_t worker_opts[] = {
      "Records with event time further than this ahead of the wall clock are rejected"},
     {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
     {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (fleet registry)"},
-    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL, "Redis port; 0 disables Redis"},
+    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (checkpoints, fleet registry)"},
+    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
+     "Redis port; 0 disables checkpoints (then a restart re-reads from the last safe Kafka offset)"},
+    {"checkpoint.ms", NP_OPT_INT, "1000", 50, 600000, NULL,
+     "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
+    {"outbox.max", NP_OPT_INT, "10000", 10, 10000000, NULL,
+     "Unacknowledged partials held before consumption pauses (back-pressure)"},
+    {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
 };
 
 typedef struct worker {
@@ -76,6 +84,13 @@ typedef struct worker {
     int64_t global_wm;
     /* Owned partitions, indexed by partition number. */
     np_partstate_t *parts[MAX_PARTITIONS];
+    np_outbox_t outbox[MAX_PARTITIONS];
+    int64_t epoch[MAX_PARTITIONS];      /* fencing epoch held for the partition's checkpoint */
+    uint8_t dirty[MAX_PARTITIONS];      /* a pane closed since the last checkpoint */
+    size_t outbox_items;
+    size_t outbox_max;
+    int64_t resend_max_ms;
+    bool paused;
     int64_t last_record_mono[MAX_PARTITIONS];
     uint8_t at_eof[MAX_PARTITIONS];
     /* Scratch for progress messages. */
@@ -86,6 +101,8 @@ typedef struct worker {
     np_counter_t *m_consumed, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
         *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
     np_counter_t *m_bad[NP_REC__COUNT];
+    np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
+    np_gauge_t *m_outbox;
     np_gauge_t *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     _Atomic int healthy_kafka;
 } worker_t;
@@ -113,10 +130,22 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     }
     uint64_t ev = np_srcmap_evicted(pane->sources);
     if (ev) np_counter_add(w->m_evicted, ev);
+    /* Into the outbox first: it is checkpointed with the state that no longer holds the
+     * pane, and re-sent until the coordinator acknowledges it. */
+    np_outbox_t *ob = &w->outbox[ps->partition];
+    size_t before = ob->n;
+    if (np_outbox_push(ob, pane->start_ms, buf, len) < 0) {
+        np_error("out_of_memory", "what=outbox partition=%d", ps->partition);
+        abort(); /* dropping it would lose data; a restart restores from the checkpoint */
+    }
+    w->outbox_items += ob->n - before;
+    w->dirty[ps->partition] = 1;
     if (zsend(w, buf, len) == 0) {
         np_counter_inc(w->m_partials);
         np_counter_add(w->m_partial_bytes, len);
     }
+    for (size_t i = 0; i < ob->n; i++)
+        if (ob->items[i].pane_start == pane->start_ms) np_outbox_sent(&ob->items[i], np_clock_mono_ms(), w->resend_max_ms);
     np_debug("pane_closed", "partition=%d pane_start=%" PRId64 " records=%" PRIu64 " sources=%zu late=%" PRIu64,
              ps->partition, pane->start_ms, pane->records, np_srcmap_count(pane->sources), late);
 }
@@ -148,19 +177,153 @@ static void send_progress(worker_t *w, int64_t now) {
 }
 
 static void recv_coordinator(worker_t *w) {
-    uint8_t buf[256];
     for (;;) {
-        int n = zmq_recv(w->zsock, buf, sizeof(buf), ZMQ_DONTWAIT);
-        if (n < 0) return;
-        if ((size_t)n > sizeof(buf)) continue; /* truncated: not a CoordMsg */
-        Netpulse__CoordMsg *m = netpulse__coord_msg__unpack(NULL, (size_t)n, buf);
+        zmq_msg_t msg;
+        zmq_msg_init(&msg);
+        if (zmq_msg_recv(&msg, w->zsock, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        Netpulse__CoordMsg *m = netpulse__coord_msg__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+        zmq_msg_close(&msg);
         if (!m) continue;
-        if (m->global_watermark_ms > w->global_wm || w->global_wm == NP_TS_NONE) {
+        if (m->global_watermark_ms != NP_TS_NONE &&
+            (m->global_watermark_ms > w->global_wm || w->global_wm == NP_TS_NONE)) {
             w->global_wm = m->global_watermark_ms;
             np_gauge_set(w->m_gwm, w->global_wm);
         }
+        for (size_t i = 0; i < m->n_acks; i++) {
+            int32_t p = m->acks[i]->partition;
+            if (p < 0 || p >= MAX_PARTITIONS || !w->parts[p]) continue;
+            if (np_outbox_ack(&w->outbox[p], m->acks[i]->pane_start_ms)) {
+                w->outbox_items--;
+                np_counter_inc(w->m_acked);
+            }
+        }
         netpulse__coord_msg__free_unpacked(m, NULL);
     }
+}
+
+/* Re-sends partials whose acknowledgement is overdue (back-off per item). */
+static void resend_due(worker_t *w, int64_t now) {
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        np_outbox_t *ob = &w->outbox[p];
+        if (!w->parts[p]) continue;
+        for (size_t i = 0; i < ob->n; i++) {
+            np_outbox_item_t *it = &ob->items[i];
+            if (it->next_send > now) continue;
+            if (zsend(w, it->data, it->len) == 0 && it->attempts) np_counter_inc(w->m_resent);
+            np_outbox_sent(it, now, w->resend_max_ms);
+        }
+    }
+}
+
+/* ---- checkpoints ------------------------------------------------------------------- */
+
+static void ckpt_keys(const worker_t *w, int32_t p, char *epoch_key, char *key, size_t len) {
+    /* One hash tag per partition keeps both keys in one slot of a Redis Cluster. */
+    const char *g = np_config_str(w->proc.cfg, "group.id");
+    snprintf(epoch_key, len, "netpulse:epoch:{%s/%s/%d}", g, w->topic, p);
+    snprintf(key, len, "netpulse:ckpt:{%s/%s/%d}", g, w->topic, p);
+}
+
+static void drop_partition(worker_t *w, int32_t p) {
+    w->outbox_items -= w->outbox[p].n;
+    np_outbox_free(&w->outbox[p]);
+    np_partstate_destroy(&w->parts[p]);
+    w->dirty[p] = 0;
+}
+
+/* Writes partition p's checkpoint (state, resume offset, outbox) under its epoch.
+ * Returns 0, 1 when fenced (the partition was dropped), -1 on error. */
+static int checkpoint(worker_t *w, int32_t p) {
+    if (!w->store || !w->parts[p]) return 0;
+    uint8_t *buf;
+    size_t len;
+    char ek[256], key[256], err[256];
+    if (np_ckpt_encode(w->parts[p], w->topic, w->epoch[p], &w->outbox[p], np_clock_wall_ms(NULL), &buf, &len) < 0) {
+        np_counter_inc(w->m_ckpt_err);
+        return -1;
+    }
+    ckpt_keys(w, p, ek, key, sizeof(ek));
+    int rc = np_store_fenced_set(w->store, ek, key, w->epoch[p], buf, len, err, sizeof(err));
+    free(buf);
+    if (rc == 0) {
+        w->dirty[p] = 0;
+        np_counter_inc(w->m_ckpt);
+        np_counter_add(w->m_ckpt_bytes, len);
+    } else if (rc == 1) {
+        /* Someone else owns the partition now: we are a zombie for it. */
+        np_counter_inc(w->m_fenced);
+        np_warn("checkpoint_fenced", "partition=%d epoch=%lld", p, (long long)w->epoch[p]);
+        drop_partition(w, p);
+    } else {
+        static np_log_rl_t rl = NP_LOG_RL_INIT;
+        np_counter_inc(w->m_ckpt_err);
+        np_log_rl(&rl, NP_LOG_ERROR, "checkpoint_failed", "partition=%d error=\"%s\"", p, err);
+    }
+    return rc;
+}
+
+static void checkpoint_all(worker_t *w, bool only_dirty) {
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++)
+        if (w->parts[p] && (!only_dirty || w->dirty[p])) checkpoint(w, p);
+}
+
+/* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
+ * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
+ * no checkpoint. Returns 0, or -1 when Redis cannot be used (the caller must not
+ * consume the partition with empty state). */
+static int restore(worker_t *w, int32_t p, int64_t *offset) {
+    char ek[256], key[256], err[256];
+    ckpt_keys(w, p, ek, key, sizeof(ek));
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int rc;
+    if (np_store_incr(w->store, ek, &w->epoch[p], err, sizeof(err)) < 0 ||
+        (rc = np_store_get(w->store, key, &buf, &len, err, sizeof(err))) < 0) {
+        np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
+        return -1;
+    }
+    if (rc == 1) {
+        w->parts[p] = np_partstate_new(p, &w->pcfg);
+        np_outbox_init(&w->outbox[p]);
+        np_info("partition_fresh", "partition=%d epoch=%lld", p, (long long)w->epoch[p]);
+        return w->parts[p] ? 0 : -1;
+    }
+    int64_t old_epoch = 0;
+    if (np_ckpt_decode(buf, len, &w->pcfg, w->topic, p, &w->parts[p], &w->outbox[p], &old_epoch, err, sizeof(err)) < 0) {
+        free(buf);
+        np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
+        return -1;
+    }
+    free(buf);
+    w->outbox_items += w->outbox[p].n;
+    if (w->parts[p]->next_offset >= 0) *offset = w->parts[p]->next_offset;
+    np_counter_inc(w->m_restored);
+    np_info("partition_restored", "partition=%d epoch=%lld previous_epoch=%lld offset=%lld open_panes=%zu outbox=%zu",
+            p, (long long)w->epoch[p], (long long)old_epoch, (long long)w->parts[p]->next_offset,
+            np_partstate_open_panes(w->parts[p]), w->outbox[p].n);
+    return 0;
+}
+
+/* Pauses consumption while too many partials wait for acknowledgement. */
+static void backpressure(worker_t *w) {
+    /* Pause at the limit; resume once half of it has drained (hysteresis). */
+    bool want = w->outbox_items >= (w->paused ? w->outbox_max / 2 : w->outbox_max);
+    if (want == w->paused) return;
+    rd_kafka_topic_partition_list_t *l = NULL;
+    if (rd_kafka_assignment(w->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    if (want) {
+        rd_kafka_pause_partitions(w->rk, l);
+        np_counter_inc(w->m_pauses);
+        np_warn("consumption_paused", "outbox=%zu max=%zu", w->outbox_items, w->outbox_max);
+    } else {
+        rd_kafka_resume_partitions(w->rk, l);
+        np_info("consumption_resumed", "outbox=%zu", w->outbox_items);
+    }
+    w->paused = want;
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* ---- offsets ----------------------------------------------------------------------- */
@@ -209,7 +372,17 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         for (int i = 0; i < parts->cnt; i++) {
             int32_t p = parts->elems[i].partition;
             if (p < 0 || p >= MAX_PARTITIONS || w->parts[p]) continue;
-            w->parts[p] = np_partstate_new(p, &w->pcfg);
+            if (w->store) {
+                if (restore(w, p, &parts->elems[i].offset) < 0) {
+                    /* Consuming without the partition's state would double-count or
+                     * lose records; exit and let the supervisor retry. */
+                    np_error("fatal", "reason=cannot_restore partition=%d", p);
+                    exit(1);
+                }
+            } else {
+                w->parts[p] = np_partstate_new(p, &w->pcfg);
+                np_outbox_init(&w->outbox[p]);
+            }
             if (!w->parts[p]) {
                 np_error("out_of_memory", "what=partition_state partition=%d", p);
                 abort(); /* cannot own a partition we cannot hold */
@@ -218,6 +391,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             w->at_eof[p] = 0;
             np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
+        w->paused = false; /* new partitions start consuming; back-pressure re-pauses all */
         rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
         if (e) {
             np_error("assign_failed", "error=\"%s\"", rd_kafka_error_string(e));
@@ -230,7 +404,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         for (int i = 0; i < parts->cnt; i++) {
             int32_t p = parts->elems[i].partition;
             if (p < 0 || p >= MAX_PARTITIONS) continue;
-            np_partstate_destroy(&w->parts[p]);
+            checkpoint(w, p);
+            drop_partition(w, p);
             np_info("partition_revoked", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
         rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
@@ -332,6 +507,15 @@ static void register_metrics(worker_t *w) {
     w->m_evicted = np_metrics_counter(m, "netpulse_worker_source_evictions_total", "Sources folded into 'other' because a pane's source table was full", NULL);
     w->m_rebalances = np_metrics_counter(m, "netpulse_worker_rebalances_total", "Rebalance callbacks", NULL);
     w->m_kafka_err = np_metrics_counter(m, "netpulse_worker_kafka_errors_total", "librdkafka error events", NULL);
+    w->m_ckpt = np_metrics_counter(m, "netpulse_worker_checkpoints_total", "Partition checkpoints written to Redis", NULL);
+    w->m_ckpt_err = np_metrics_counter(m, "netpulse_worker_checkpoint_errors_total", "Checkpoints that failed (retried)", NULL);
+    w->m_ckpt_bytes = np_metrics_counter(m, "netpulse_worker_checkpoint_bytes_total", "Bytes of checkpoints written", NULL);
+    w->m_fenced = np_metrics_counter(m, "netpulse_worker_checkpoints_fenced_total", "Checkpoints refused because another worker owns the partition", NULL);
+    w->m_restored = np_metrics_counter(m, "netpulse_worker_partitions_restored_total", "Partitions resumed from a checkpoint", NULL);
+    w->m_resent = np_metrics_counter(m, "netpulse_worker_partials_resent_total", "Partials re-sent for lack of acknowledgement", NULL);
+    w->m_acked = np_metrics_counter(m, "netpulse_worker_partials_acked_total", "Partials acknowledged by the coordinator", NULL);
+    w->m_pauses = np_metrics_counter(m, "netpulse_worker_backpressure_pauses_total", "Times consumption paused for a full outbox", NULL);
+    w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
@@ -350,7 +534,10 @@ static int setup_kafka(worker_t *w) {
         np_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err, sizeof(err)) ||
         np_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof(err)) ||
         np_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err)))
+        np_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err)) ||
+        /* A dead worker's partitions move on within seconds, not librdkafka's 45 s. */
+        np_kafka_conf_set(conf, "session.timeout.ms", "10000", err, sizeof(err)) ||
+        np_kafka_conf_set(conf, "heartbeat.interval.ms", "1000", err, sizeof(err)))
         goto fail_conf;
     for (size_t i = 0; i < np_config_kafka_count(c); i++) {
         const char *k, *v;
@@ -472,6 +659,8 @@ int main(int argc, char **argv) {
         gethostname(host, sizeof(host) - 1);
         snprintf(w->id, sizeof(w->id), "%s-%d", host, (int)getpid());
     }
+    w->outbox_max = (size_t)np_config_int(c, "outbox.max");
+    w->resend_max_ms = np_config_int(c, "resend.max.ms");
     np_partial_enc_init(&w->enc);
     register_metrics(w);
 
@@ -479,14 +668,19 @@ int main(int argc, char **argv) {
     if (np_config_int(c, "redis.port") > 0) {
         char err[256];
         w->store = np_store_connect(np_config_str(c, "redis.host"), (int)np_config_int(c, "redis.port"), 2000, err, sizeof(err));
-        if (!w->store) np_warn("redis_unavailable", "error=\"%s\"", err); /* registry only: keep going */
+        if (!w->store) { /* checkpoints are the source of truth: no Redis, no start */
+            np_error("redis_unavailable", "error=\"%s\"", err);
+            return 1;
+        }
     }
     if (setup_zmq(w) < 0 || setup_kafka(w) < 0) return 1;
     np_info("started", "worker_id=%s pane_ms=%" PRId64 " lateness_ms=%" PRId64 " idle_ms=%" PRId64, w->id,
             w->pcfg.pane_ms, w->pcfg.lateness_ms, w->idle_ms);
 
     int64_t progress_ms = np_config_int(c, "progress.ms"), commit_ms = np_config_int(c, "commit.ms");
+    int64_t ckpt_ms = np_config_int(c, "checkpoint.ms");
     int64_t next_progress = 0, next_commit = np_clock_mono_ms() + commit_ms, next_hb = 0;
+    int64_t next_ckpt = np_clock_mono_ms() + ckpt_ms;
     while (!np_proc_stopping()) {
         /* Drain up to a batch, blocking only for the first message. */
         for (int i = 0; i < BATCH_MAX; i++) {
@@ -506,6 +700,14 @@ int main(int argc, char **argv) {
         rd_kafka_poll(w->dlq, 0);
         recv_coordinator(w);
         int64_t now = np_clock_mono_ms();
+        checkpoint_all(w, true); /* every pane close */
+        if (now >= next_ckpt) {
+            checkpoint_all(w, false);
+            next_ckpt = now + ckpt_ms;
+        }
+        resend_due(w, now);
+        backpressure(w);
+        np_gauge_set(w->m_outbox, (int64_t)w->outbox_items);
         if (now >= next_progress) {
             send_progress(w, now);
             update_gauges(w);
@@ -523,12 +725,13 @@ int main(int argc, char **argv) {
 
     np_info("stopping", "reason=signal");
     send_progress(w, np_clock_mono_ms());
+    checkpoint_all(w, false);
     store_safe_offsets(w, true);
     rd_kafka_consumer_close(w->rk);
     rd_kafka_destroy(w->rk);
     rd_kafka_flush(w->dlq, 10000);
     rd_kafka_destroy(w->dlq);
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) np_partstate_destroy(&w->parts[p]);
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) drop_partition(w, p);
     if (w->store) {
         char key[192], err[256];
         snprintf(key, sizeof(key), "netpulse:workers:%s", w->id);

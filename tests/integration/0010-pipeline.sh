@@ -13,7 +13,7 @@ it_setup 0010-pipeline
 it_start_infra 12 || exit 1
 it_start_cluster 2 --idle-ms 3000 || exit 1
 
-T0=1700000000000   # event time of the first record (aligned to the 5 s pane)
+T0=$(it_t0)   # event time of the first record (aligned to the 5 s pane)
 # 100k JSON records over 20 s of event time, then 20k CSV records (time = Kafka timestamp)
 "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 5000 --count 100000 --speedup 0 \
     --seed 11 --sources 2000 --start-ms $T0 --http-port-file "$IT_DIR/gen.port" 2>"$IT_DIR/generator.log" \
@@ -27,7 +27,7 @@ T=$((T0 + 24000))
 {
     echo "10.9.9.1|{\"source_ip\":\"10.9.9.1\",\"destination_ip\":\"192.168.1.1\",\"protocol\":\"TCP\",\"bytes_sent\":1234,\"timestamp\":$((T / 1000))}"
     echo "10.9.9.2|{\"source_ip\":\"10.9.9.2\",\"destination_ip\":\"192.168.1.2\",\"protocol\":\"udp\",\"bytes\":77,\"timestamp\":$T}"
-    echo "10.9.9.3|{\"source_ip\":\"10.9.9.3\",\"destination_ip\":\"192.168.1.3\",\"protocol\":\"tcp\",\"bytes_sent\":\"99\",\"timestamp\":\"2023-11-14T22:13:44.500Z\"}"
+    echo "10.9.9.3|{\"source_ip\":\"10.9.9.3\",\"destination_ip\":\"192.168.1.3\",\"protocol\":\"tcp\",\"bytes_sent\":\"99\",\"timestamp\":\"$(date -u -d @$(( (T + 500) / 1000 )) +%Y-%m-%dT%H:%M:%S).500Z\"}"
     echo "fd00::9|{\"src_ip\":\"fd00::9\",\"dst_ip\":\"2001:db8::1\",\"proto\":\"tcp\",\"bytes\":10,\"packets\":2,\"ts\":$((T + 500))}"
 } | kcat -b "$BOOTSTRAP" -P -t network-traffic -K '|' -z none
 # Bad records: each must reach the DLQ with this reason and be counted.

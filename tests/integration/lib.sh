@@ -13,6 +13,7 @@
 #   it_metric NAME METRIC         sum of METRIC's series on NAME's /metrics
 #   it_start_cluster WORKERS      gateway + coordinator + WORKERS workers, waits for assignment
 #   it_check DESC CMD...          runs a check, counts pass/fail
+#   it_t0                         a pane-aligned event time 10 minutes ago (tests' T0)
 #   it_finish                     prints "N passed, M failed"; exit status follows
 set -uo pipefail
 
@@ -54,6 +55,8 @@ it_setup() {
 
 it_start_infra() {
     local parts="${1:-12}"
+    # Tests replay event times from the past; keep every record whatever its timestamp.
+    export NETPULSE_KAFKA_CONFIG_EXTRA="log.retention.ms=-1"
     NETPULSE_PARTITIONS="$parts" "$IT_ROOT/infra/kafka.sh" start "$IT_DIR/kafka" >"$IT_DIR/kafka-start.log" 2>&1 \
         || { cat "$IT_DIR/kafka-start.log" >&2; return 1; }
     NETPULSE_PARTITIONS="$parts" "$IT_ROOT/infra/kafka.sh" create-topics "$IT_DIR/kafka" >>"$IT_DIR/kafka-start.log" 2>&1 \
@@ -139,12 +142,41 @@ it_start_cluster() {
     it_wait_assigned
 }
 
+IT_WORKER_ARGS=()
 it_start_worker() {
     local name="$1"
     shift
-    it_start "$name" "$IT_BIN/netpulse-worker" --brokers "$BOOTSTRAP" --coordinator "$IT_ZMQ_COORD" \
-        --redis-port "$REDIS_PORT" --worker-id "$name" --http-port-file "$IT_DIR/$name.port" "$@"
+    IT_WORKER_ARGS=("$@")
+    it_restart_worker "$name"
     IT_WORKERS+=("$name")
+}
+
+# Starts worker NAME again (after it_stop) with the flags the cluster's workers got.
+it_restart_worker() {
+    local name="$1"
+    it_start "$name" "$IT_BIN/netpulse-worker" --brokers "$BOOTSTRAP" --coordinator "$IT_ZMQ_COORD" \
+        --redis-port "$REDIS_PORT" --worker-id "$name" --http-port-file "$IT_DIR/$name.port" \
+        "${IT_WORKER_ARGS[@]}"
+}
+
+# it_wait_windows_through END_MS: waits (up to 120 s) for a window starting at or after
+# END_MS in processed-data, i.e. until everything before it has been published.
+it_wait_windows_through() {
+    local end="$1"
+    _it_window_after() {
+        kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -X isolation.level=read_committed -f '%k\n' 2>/dev/null \
+            | awk -F: -v e="$end" '$2 >= e { found = 1 } END { exit !found }'
+    }
+    np_wait_for -t "${2:-120}" -i 1 _it_window_after
+}
+
+# it_oracle [oracle flags...]: dumps the three topics (read_committed) and runs the oracle.
+it_oracle() {
+    kcat -b "$BOOTSTRAP" -C -t network-traffic -e -q -J >"$IT_DIR/records.jsonl"
+    kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -J -X isolation.level=read_committed >"$IT_DIR/results.jsonl"
+    kcat -b "$BOOTSTRAP" -C -t network-traffic-dlq -e -q -J >"$IT_DIR/dlq.jsonl"
+    python3 "$IT_ROOT/tests/tools/oracle.py" --records "$IT_DIR/records.jsonl" \
+        --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 "$@"
 }
 
 # Waits until the workers together own every partition, twice in a row 1 s apart.
@@ -179,4 +211,10 @@ it_check() {
 it_finish() {
     echo "$IT_PASSED passed, $IT_FAILED failed"
     [[ $IT_FAILED -eq 0 ]]
+}
+
+# A pane-aligned (5 s) event time ten minutes ago: recent enough for any retention and
+# the future-time check, old enough that a whole test's stream stays in the past.
+it_t0() {
+    echo $(( ($(date +%s) - 600) / 5 * 5000 ))
 }

@@ -1,0 +1,171 @@
+/* np_ckpt: partition checkpoints as protobuf. See np_ckpt.h. */
+#include "np_ckpt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netpulse.pb-c.h"
+
+int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, const np_outbox_t *ob,
+                   int64_t wall_ms, uint8_t **out, size_t *out_len) {
+    int rc = -1;
+    size_t npanes = 0, nsrc = 0;
+    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
+        if (ps->ring[i].start_ms == NP_TS_NONE) continue;
+        npanes++;
+        nsrc += np_srcmap_count(ps->ring[i].sources);
+    }
+    Netpulse__PaneState *panes = calloc(npanes ? npanes : 1, sizeof(*panes));
+    Netpulse__PaneState **pane_ptrs = calloc(npanes ? npanes : 1, sizeof(*pane_ptrs));
+    Netpulse__SourceAgg *aggs = calloc(nsrc + npanes + 1, sizeof(*aggs));
+    Netpulse__SourceAgg **agg_ptrs = calloc(nsrc + 1, sizeof(*agg_ptrs));
+    ProtobufCBinaryData *obd = calloc(ob && ob->n ? ob->n : 1, sizeof(*obd));
+    *out = NULL;
+    if (!panes || !pane_ptrs || !aggs || !agg_ptrs || !obd) goto out;
+
+    size_t k = 0, a = 0;
+    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
+        const np_pane_t *p = &ps->ring[i];
+        if (p->start_ms == NP_TS_NONE) continue;
+        Netpulse__PaneState *pst = &panes[k];
+        netpulse__pane_state__init(pst);
+        pst->pane_start_ms = p->start_ms;
+        pst->records = p->records;
+        pst->bytes = p->bytes;
+        pst->packets = p->packets;
+        pst->min_offset = p->min_offset;
+        pst->sources = &agg_ptrs[a];
+        for (size_t j = 0; j < np_srcmap_slots(p->sources); j++) {
+            const np_srcagg_t *s = np_srcmap_slot(p->sources, j);
+            if (!s) continue;
+            Netpulse__SourceAgg *sa = &aggs[a];
+            netpulse__source_agg__init(sa);
+            sa->ip.data = (uint8_t *)s->ip.b;
+            sa->ip.len = 16;
+            sa->records = s->records;
+            sa->bytes = s->bytes;
+            sa->packets = s->packets;
+            agg_ptrs[a++] = sa;
+            pst->n_sources++;
+        }
+        const np_srcagg_t *o = np_srcmap_other(p->sources);
+        pst->sources_evicted = np_srcmap_evicted(p->sources);
+        if (o->records) {
+            Netpulse__SourceAgg *sa = &aggs[nsrc + k];
+            netpulse__source_agg__init(sa);
+            sa->records = o->records;
+            sa->bytes = o->bytes;
+            sa->packets = o->packets;
+            pst->other = sa;
+        }
+        pane_ptrs[k++] = pst;
+    }
+
+    Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
+    c.version = NP_CKPT_VERSION;
+    c.topic = (char *)topic;
+    c.partition = ps->partition;
+    c.epoch = epoch;
+    c.next_offset = ps->next_offset;
+    c.max_ts = ps->max_ts;
+    c.follow_wm = ps->follow_wm;
+    c.closed_through = ps->closed_through;
+    c.has_data = ps->has_data;
+    c.late_pending = ps->late_pending;
+    c.late_total = ps->late_total;
+    c.records_total = ps->records_total;
+    c.pane_ms = ps->cfg.pane_ms;
+    c.n_panes = npanes;
+    c.panes = pane_ptrs;
+    c.written_ms = wall_ms;
+    if (ob) {
+        for (size_t i = 0; i < ob->n; i++) {
+            obd[i].data = ob->items[i].data;
+            obd[i].len = ob->items[i].len;
+        }
+        c.n_outbox = ob->n;
+        c.outbox = obd;
+    }
+    size_t len = netpulse__partition_checkpoint__get_packed_size(&c);
+    *out = malloc(len ? len : 1);
+    if (!*out) goto out;
+    *out_len = netpulse__partition_checkpoint__pack(&c, *out);
+    rc = 0;
+out:
+    free(panes);
+    free(pane_ptrs);
+    free(aggs);
+    free(agg_ptrs);
+    free(obd);
+    return rc;
+}
+
+#define CK_ERR(...)                                                                            \
+    do {                                                                                       \
+        snprintf(errstr, errlen, __VA_ARGS__);                                                 \
+        goto err;                                                                              \
+    } while (0)
+
+int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,
+                   int32_t partition, np_partstate_t **ps_out, np_outbox_t *ob, int64_t *epoch_out,
+                   char *errstr, size_t errlen) {
+    np_partstate_t *ps = NULL;
+    np_outbox_init(ob);
+    Netpulse__PartitionCheckpoint *c = netpulse__partition_checkpoint__unpack(NULL, len, buf);
+    if (!c) CK_ERR("checkpoint does not decode (%zu bytes)", len);
+    if (c->version > NP_CKPT_VERSION) CK_ERR("checkpoint version %u is newer than %u", c->version, NP_CKPT_VERSION);
+    if (strcmp(c->topic, topic) != 0 || c->partition != partition)
+        CK_ERR("checkpoint is for %s/%d, not %s/%d", c->topic, c->partition, topic, partition);
+    if (c->pane_ms != cfg->pane_ms)
+        CK_ERR("checkpoint was written with pane.ms=%lld, this worker runs %lld", (long long)c->pane_ms,
+               (long long)cfg->pane_ms);
+    ps = np_partstate_new(partition, cfg);
+    if (!ps) CK_ERR("out of memory");
+    ps->next_offset = c->next_offset;
+    ps->max_ts = c->max_ts;
+    ps->follow_wm = c->follow_wm;
+    ps->closed_through = c->closed_through;
+    ps->has_data = c->has_data;
+    ps->late_pending = c->late_pending;
+    ps->late_total = c->late_total;
+    ps->records_total = c->records_total;
+    for (size_t i = 0; i < c->n_panes; i++) {
+        const Netpulse__PaneState *s = c->panes[i];
+        np_pane_t *p = np_partstate_claim_pane(ps, s->pane_start_ms);
+        if (!p) CK_ERR("checkpoint pane %lld does not fit the pane ring (max.open.panes)", (long long)s->pane_start_ms);
+        p->records = s->records;
+        p->bytes = s->bytes;
+        p->packets = s->packets;
+        p->min_offset = s->min_offset;
+        for (size_t j = 0; j < s->n_sources; j++) {
+            const Netpulse__SourceAgg *sa = s->sources[j];
+            np_ip_t ip;
+            if (sa->ip.len != 16 || sa->records == 0) CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
+            memcpy(ip.b, sa->ip.data, 16);
+            np_srcmap_add(p->sources, &ip, sa->records, sa->bytes, sa->packets);
+        }
+        if (s->other || s->sources_evicted)
+            np_srcmap_add_other(p->sources, s->other ? s->other->records : 0, s->other ? s->other->bytes : 0,
+                                s->other ? s->other->packets : 0, s->sources_evicted);
+    }
+    for (size_t i = 0; i < c->n_outbox; i++) {
+        Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);
+        if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
+            if (m) netpulse__worker_msg__free_unpacked(m, NULL);
+            CK_ERR("checkpoint outbox item %zu is not a partial", i);
+        }
+        int64_t pane = m->partial->pane_start_ms;
+        netpulse__worker_msg__free_unpacked(m, NULL);
+        if (np_outbox_push(ob, pane, c->outbox[i].data, c->outbox[i].len) < 0) CK_ERR("out of memory");
+    }
+    if (epoch_out) *epoch_out = c->epoch;
+    netpulse__partition_checkpoint__free_unpacked(c, NULL);
+    *ps_out = ps;
+    return 0;
+err:
+    if (c) netpulse__partition_checkpoint__free_unpacked(c, NULL);
+    np_partstate_destroy(&ps);
+    np_outbox_free(ob);
+    return -1;
+}
