@@ -27,6 +27,7 @@
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_store.h"
 
 #define MAX_WORKERS 256
 #define ID_MAX 64
@@ -45,6 +46,11 @@ static const np_opt_t coord_opts[] = {
      "Results awaiting the gateway's acknowledgement; when full, finalising pauses"},
     {"resend.ms", NP_OPT_INT, "2000", 50, 600000, NULL, "Re-send unacknowledged results after, ms"},
     {"watermark.ms", NP_OPT_INT, "100", 10, 60000, NULL, "How often the global watermark is sent"},
+    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (coordinator state)"},
+    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
+     "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
+    {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
+     "Names this coordinator's state in Redis (one per cluster)"},
 };
 
 typedef struct pending {
@@ -74,6 +80,11 @@ typedef struct coord {
     size_t ob_cap, ob_head, ob_len;
     int64_t resend_ms;
     np_strbuf_t sb;
+    np_store_t *store;      /* NULL: in-memory only */
+    char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160];
+    bool stale;             /* Redis and memory may differ: reload before going on */
+    int64_t next_reload;
+    np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions;
@@ -99,6 +110,145 @@ static void remember_worker(coord_t *c, const uint8_t *id, size_t len, int64_t n
     c->workers[slot].len = len;
     c->workers[slot].last_seen = now;
     np_gauge_set(c->m_workers, (int64_t)c->nworkers);
+}
+
+/* ---- state in Redis ----------------------------------------------------------------
+ * netpulse:coord:{NAME}:panes        SET of pane starts that have persisted partials
+ * netpulse:coord:{NAME}:pane:START   HASH partition -> the WorkerMsg{Partial} as received
+ * netpulse:coord:{NAME}:meta         HASH next_emit -> first pane not yet published
+ * netpulse:coord:{NAME}:outbox       HASH result id -> Result not yet acknowledged by the gateway
+ * One hash tag, so every transaction stays within one Redis Cluster slot. */
+
+static void pane_key(const coord_t *c, int64_t start, char *buf, size_t len) {
+    snprintf(buf, len, "%s%lld", c->k_pane_prefix, (long long)start);
+}
+
+/* Persists an accepted partial before it is merged and acknowledged. */
+static int persist_partial(coord_t *c, const Netpulse__Partial *p, const uint8_t *raw, size_t rawlen) {
+    if (!c->store) return 0;
+    char pk[200], start[24], part[16], err[256];
+    pane_key(c, p->pane_start_ms, pk, sizeof(pk));
+    snprintf(start, sizeof(start), "%lld", (long long)p->pane_start_ms);
+    snprintf(part, sizeof(part), "%d", p->partition);
+    const char *sadd[] = {"SADD", c->k_panes, start};
+    size_t sadd_l[] = {4, strlen(c->k_panes), strlen(start)};
+    const char *hset[] = {"HSET", pk, part, (const char *)raw};
+    size_t hset_l[] = {4, strlen(pk), strlen(part), rawlen};
+    np_store_txn_begin(c->store);
+    np_store_txn_add(c->store, 3, sadd, sadd_l);
+    np_store_txn_add(c->store, 4, hset, hset_l);
+    if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
+        static np_log_rl_t rl = NP_LOG_RL_INIT;
+        np_counter_inc(c->m_persist_err);
+        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partial partition=%d error=\"%s\"", p->partition, err);
+        return -1;
+    }
+    return 0;
+}
+
+static void free_outbox(coord_t *c) {
+    for (size_t k = 0; k < c->ob_len; k++) {
+        pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
+        free(p->json);
+        p->json = NULL;
+    }
+    c->ob_head = c->ob_len = 0;
+}
+
+static void restore_partial_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    coord_t *c = ctx;
+    (void)k;
+    (void)klen;
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, vlen, (const uint8_t *)v);
+    if (m && m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) np_merge_add_partial(c->merge, m->partial);
+    if (m) netpulse__worker_msg__free_unpacked(m, NULL);
+}
+
+typedef struct starts {
+    int64_t v[65536];
+    size_t n;
+} starts_t;
+
+static void collect_start_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    starts_t *st = ctx;
+    char buf[32];
+    (void)v;
+    (void)vlen;
+    if (klen >= sizeof(buf) || st->n == sizeof(st->v) / sizeof(st->v[0])) return;
+    memcpy(buf, k, klen);
+    buf[klen] = '\0';
+    st->v[st->n++] = strtoll(buf, NULL, 10);
+}
+
+static void meta_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    coord_t *c = ctx;
+    char buf[32];
+    if (klen == 9 && memcmp(k, "next_emit", 9) == 0 && vlen < sizeof(buf)) {
+        memcpy(buf, v, vlen);
+        buf[vlen] = '\0';
+        np_merge_set_next_emit(c->merge, strtoll(buf, NULL, 10));
+    }
+}
+
+static int cmp_pending(const void *a, const void *b) {
+    const pending_t *x = a, *y = b;
+    if (x->start != y->start) return x->start < y->start ? -1 : 1;
+    return x->end < y->end ? -1 : x->end > y->end;
+}
+
+static void outbox_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    coord_t *c = ctx;
+    (void)k;
+    (void)klen;
+    if (c->ob_len == c->ob_cap) return;
+    Netpulse__Result *r = netpulse__result__unpack(NULL, vlen, (const uint8_t *)v);
+    if (!r) return;
+    pending_t *p = &c->outbox[c->ob_len];
+    snprintf(p->id, sizeof(p->id), "%s", r->id);
+    snprintf(p->type, sizeof(p->type), "%s", r->type);
+    p->start = r->window_start_ms;
+    p->end = r->window_end_ms;
+    p->json = malloc(r->json.len ? r->json.len : 1);
+    if (p->json) {
+        memcpy(p->json, r->json.data, r->json.len);
+        p->len = r->json.len;
+        p->sent_mono = 0;
+        c->ob_len++;
+    }
+    netpulse__result__free_unpacked(r, NULL);
+}
+
+/* Rebuilds merge state and outbox from Redis (start-up, or after a failed write left
+ * memory and Redis possibly different). Returns 0 or -1. */
+static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
+    char err[256];
+    np_merge_t *fresh = np_merge_new(mc);
+    if (!fresh) return -1;
+    np_merge_destroy(&c->merge);
+    c->merge = fresh;
+    free_outbox(c);
+    if (!c->store) return 0;
+    static starts_t st;
+    st.n = 0;
+    if (np_store_hgetall(c->store, c->k_meta, meta_cb, c, err, sizeof(err)) < 0 ||
+        np_store_smembers(c->store, c->k_panes, collect_start_cb, &st, err, sizeof(err)) < 0)
+        goto fail;
+    for (size_t i = 0; i < st.n; i++) {
+        char pk[200];
+        pane_key(c, st.v[i], pk, sizeof(pk));
+        if (np_store_hgetall(c->store, pk, restore_partial_cb, c, err, sizeof(err)) < 0) goto fail;
+    }
+    if (np_store_hgetall(c->store, c->k_outbox, outbox_cb, c, err, sizeof(err)) < 0) goto fail;
+    qsort(c->outbox, c->ob_len, sizeof(*c->outbox), cmp_pending);
+    np_merge_stats_t ms;
+    np_merge_get_stats(c->merge, &ms);
+    np_info("state_restored", "next_emit=%lld open_panes=%zu partials=%llu outbox=%zu", (long long)np_merge_next_emit(c->merge),
+            ms.open_panes, (unsigned long long)ms.partials, c->ob_len);
+    return 0;
+fail:
+    np_error("state_restore_failed", "error=\"%s\"", err);
+    free_outbox(c);
+    return -1;
 }
 
 /* Acknowledges one partial to the worker that sent it, with the current global watermark. */
@@ -128,6 +278,12 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
     }
     if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
         const Netpulse__Partial *p = m->partial;
+        /* Persist before merging and acknowledging; if that fails, neither happens and
+         * the worker re-sends. */
+        if (np_merge_check_partial(c->merge, p) == NP_MERGE_OK && persist_partial(c, p, buf, len) < 0) {
+            netpulse__worker_msg__free_unpacked(m, NULL);
+            return;
+        }
         np_merge_result_t r = np_merge_add_partial(c->merge, p);
         switch (r) {
         case NP_MERGE_OK: np_counter_inc(c->m_partials); break;
@@ -248,6 +404,32 @@ static void emit_window(void *ctx, const np_gpane_t *gp) {
     p->sent_mono = 0;
     c->ob_len++;
     np_counter_inc(c->m_windows);
+    if (c->store) { /* same transaction as every other pane of this finalize round */
+        Netpulse__Result r = NETPULSE__RESULT__INIT;
+        r.id = p->id;
+        r.type = p->type;
+        r.window_start_ms = p->start;
+        r.window_end_ms = p->end;
+        r.json.data = p->json;
+        r.json.len = p->len;
+        size_t rlen = netpulse__result__get_packed_size(&r);
+        uint8_t *rb = malloc(rlen ? rlen : 1);
+        if (!rb) abort();
+        netpulse__result__pack(&r, rb);
+        char pk[200], start[24];
+        pane_key(c, gp->start_ms, pk, sizeof(pk));
+        snprintf(start, sizeof(start), "%lld", (long long)gp->start_ms);
+        const char *srem[] = {"SREM", c->k_panes, start};
+        size_t srem_l[] = {4, strlen(c->k_panes), strlen(start)};
+        const char *del[] = {"DEL", pk};
+        size_t del_l[] = {3, strlen(pk)};
+        const char *hset[] = {"HSET", c->k_outbox, p->id, (const char *)rb};
+        size_t hset_l[] = {4, strlen(c->k_outbox), strlen(p->id), rlen};
+        np_store_txn_add(c->store, 3, srem, srem_l);
+        np_store_txn_add(c->store, 2, del, del_l);
+        np_store_txn_add(c->store, 4, hset, hset_l);
+        free(rb);
+    }
     np_debug("window_final", "id=%s records=%" PRIu64 " partitions=%u", p->id, gp->records, gp->partitions);
 }
 
@@ -262,6 +444,12 @@ static void on_gateway_ack(coord_t *c, const uint8_t *buf, size_t len) {
         for (size_t k = 0; k < c->ob_len; k++) {
             pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
             if (p->json && strcmp(p->id, a->ids[i]) == 0) {
+                if (c->store) { /* best effort: a leftover is re-sent after a restart and dropped as a repeat */
+                    char err[256];
+                    const char *hdel[] = {"HDEL", c->k_outbox, p->id};
+                    size_t hdel_l[] = {4, strlen(c->k_outbox), strlen(p->id)};
+                    np_store_run(c->store, 3, hdel, hdel_l, err, sizeof(err));
+                }
                 free(p->json);
                 p->json = NULL;
                 np_counter_inc(c->m_acks);
@@ -305,6 +493,42 @@ static void resend_due(coord_t *c, int64_t now) {
     }
 }
 
+/* Publishes the panes that are final, as many as the outbox has room for
+ * (back-pressure), recording them in Redis in one transaction with the panes' removal. */
+static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now) {
+    if (c->stale) {
+        if (now >= c->next_reload) {
+            c->next_reload = now + 1000;
+            if (coord_restore(c, mc) == 0) {
+                c->stale = false;
+                np_counter_inc(c->m_reloads);
+            }
+        }
+        return;
+    }
+    if (!np_merge_has_final(c->merge) || c->ob_len == c->ob_cap) return;
+    size_t before = c->ob_len;
+    if (c->store) np_store_txn_begin(c->store);
+    size_t emitted = np_merge_finalize(c->merge, c->ob_cap - c->ob_len, emit_window, c);
+    if (c->store && emitted) {
+        char next[24], err[256];
+        snprintf(next, sizeof(next), "%lld", (long long)np_merge_next_emit(c->merge));
+        const char *hset[] = {"HSET", c->k_meta, "next_emit", next};
+        size_t hset_l[] = {4, strlen(c->k_meta), 9, strlen(next)};
+        np_store_txn_add(c->store, 4, hset, hset_l);
+        if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
+            /* Memory moved on, Redis did not: reload from Redis (which re-finalises
+             * the same panes, with the same ids) once it answers again. */
+            np_counter_inc(c->m_persist_err);
+            np_error("persist_failed", "what=finalize error=\"%s\"", err);
+            c->stale = true;
+            c->next_reload = now + 1000;
+            return;
+        }
+    }
+    if (emitted) send_pending(c, before, c->ob_len - before, now);
+}
+
 /* ---- set-up and loop --------------------------------------------------------------- */
 
 static int health(void *ctx, char *buf, size_t len) {
@@ -328,6 +552,8 @@ static void register_metrics(coord_t *c) {
     c->m_acks = np_metrics_counter(m, "netpulse_coordinator_results_acked_total", "Results acknowledged by the gateway", NULL);
     c->m_resends = np_metrics_counter(m, "netpulse_coordinator_results_resent_total", "Results re-sent to the gateway", NULL);
     c->m_decode_err = np_metrics_counter(m, "netpulse_coordinator_messages_invalid_total", "Undecodable messages", NULL);
+    c->m_persist_err = np_metrics_counter(m, "netpulse_coordinator_persist_errors_total", "Writes to Redis that failed", NULL);
+    c->m_reloads = np_metrics_counter(m, "netpulse_coordinator_state_reloads_total", "Reloads of state from Redis after a failed write", NULL);
     c->m_gwm = np_metrics_gauge(m, "netpulse_coordinator_global_watermark_ms", "Global watermark", NULL);
     c->m_complete = np_metrics_gauge(m, "netpulse_coordinator_complete_through_ms", "Every pane before this is final", NULL);
     c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
@@ -359,6 +585,20 @@ int main(int argc, char **argv) {
     np_strbuf_init(&c->sb);
     c->last_gwm = NP_TS_NONE;
     register_metrics(c);
+    if (np_config_int(cfg, "redis.port") > 0) {
+        char err[256];
+        const char *name = np_config_str(cfg, "state.name");
+        snprintf(c->k_panes, sizeof(c->k_panes), "netpulse:coord:{%s}:panes", name);
+        snprintf(c->k_meta, sizeof(c->k_meta), "netpulse:coord:{%s}:meta", name);
+        snprintf(c->k_outbox, sizeof(c->k_outbox), "netpulse:coord:{%s}:outbox", name);
+        snprintf(c->k_pane_prefix, sizeof(c->k_pane_prefix), "netpulse:coord:{%s}:pane:", name);
+        c->store = np_store_connect(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"), 2000,
+                                    err, sizeof(err));
+        if (!c->store || coord_restore(c, &mc) < 0) {
+            np_error("redis_unavailable", "error=\"%s\"", c->store ? "cannot restore state" : err);
+            return 1;
+        }
+    }
     if (np_proc_http_start(&c->proc, health, NULL, c) < 0) return 1;
 
     c->zctx = zmq_ctx_new();
@@ -398,10 +638,7 @@ int main(int argc, char **argv) {
             }
             next_wm = now + wm_every;
         }
-        /* Finalise only as many panes as the outbox has room for (back-pressure). */
-        size_t before = c->ob_len;
-        if (np_merge_finalize(c->merge, c->ob_cap - c->ob_len, emit_window, c))
-            send_pending(c, before, c->ob_len - before, now);
+        finalize_round(c, &mc, now);
         resend_due(c, now);
         np_merge_stats_t st;
         np_merge_get_stats(c->merge, &st);

@@ -47,7 +47,8 @@ CO="tcp://127.0.0.1:$(np_free_port)"
 rm -f "$DIR"/*.port
 
 start gateway "$BUILD/netpulse-gateway" --brokers "$BOOT" --bind "$GW" --http-port-file "$DIR/gateway.port"
-start coordinator "$BUILD/netpulse-coordinator" --bind "$CO" --gateway "$GW" --http-port-file "$DIR/coordinator.port"
+start coordinator "$BUILD/netpulse-coordinator" --bind "$CO" --gateway "$GW" --redis-port "$RPORT" \
+    --http-port-file "$DIR/coordinator.port"
 for i in 1 2; do
     start "worker$i" "$BUILD/netpulse-worker" --brokers "$BOOT" --coordinator "$CO" --redis-port "$RPORT" \
         --worker-id "demo-worker-$i" --http-port-file "$DIR/worker$i.port"

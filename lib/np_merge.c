@@ -89,26 +89,35 @@ static np_gpane_t *find_pane(np_merge_t *m, int64_t start, bool create) {
     return free_slot;
 }
 
-np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p) {
+np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Partial *p) {
     if (p->partition < 0 || p->partition >= NP_MERGE_MAX_PARTITIONS || p->pane_ms != m->cfg.pane_ms ||
-        np_pane_start(p->pane_start_ms, m->cfg.pane_ms) != p->pane_start_ms) {
-        m->st.bad++;
+        np_pane_start(p->pane_start_ms, m->cfg.pane_ms) != p->pane_start_ms)
         return NP_MERGE_BAD;
+    if (m->next_emit != NP_TS_NONE && p->pane_start_ms < m->next_emit) return NP_MERGE_TOO_LATE;
+    bool has_free = false;
+    for (size_t i = 0; i < m->cfg.max_panes; i++) {
+        const np_gpane_t *g = &m->panes[i];
+        if (g->start_ms == p->pane_start_ms)
+            return (g->seen[p->partition >> 3] & (1u << (p->partition & 7))) ? NP_MERGE_DUPLICATE : NP_MERGE_OK;
+        has_free = has_free || g->start_ms == NP_TS_NONE;
     }
-    if (m->next_emit != NP_TS_NONE && p->pane_start_ms < m->next_emit) {
-        m->st.too_late++;
-        return NP_MERGE_TOO_LATE;
+    return has_free ? NP_MERGE_OK : NP_MERGE_FULL;
+}
+
+void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit) { m->next_emit = next_emit; }
+int64_t np_merge_next_emit(const np_merge_t *m) { return m->next_emit; }
+
+np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p) {
+    np_merge_result_t r = np_merge_check_partial(m, p);
+    switch (r) {
+    case NP_MERGE_BAD: m->st.bad++; return r;
+    case NP_MERGE_TOO_LATE: m->st.too_late++; return r;
+    case NP_MERGE_FULL: m->st.full++; return r;
+    case NP_MERGE_DUPLICATE: m->st.duplicates++; return r;
+    case NP_MERGE_OK: break;
     }
     np_gpane_t *g = find_pane(m, p->pane_start_ms, true);
-    if (!g) {
-        m->st.full++;
-        return NP_MERGE_FULL;
-    }
     uint8_t bit = (uint8_t)(1u << (p->partition & 7));
-    if (g->seen[p->partition >> 3] & bit) {
-        m->st.duplicates++;
-        return NP_MERGE_DUPLICATE;
-    }
     g->seen[p->partition >> 3] |= bit;
     g->partitions++;
     g->records += p->records;
@@ -194,6 +203,15 @@ static np_gpane_t *oldest_pane(np_merge_t *m) {
         if (g->start_ms != NP_TS_NONE && (!o || g->start_ms < o->start_ms)) o = g;
     }
     return o;
+}
+
+bool np_merge_has_final(const np_merge_t *m) {
+    int64_t through = np_merge_complete_through(m);
+    if (through == NP_TS_NONE) return false;
+    if (m->next_emit != NP_TS_NONE) return m->next_emit + m->cfg.pane_ms <= through;
+    for (size_t i = 0; i < m->cfg.max_panes; i++)
+        if (m->panes[i].start_ms != NP_TS_NONE && m->panes[i].start_ms + m->cfg.pane_ms <= through) return true;
+    return false;
 }
 
 size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, void *ctx) {

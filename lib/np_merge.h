@@ -53,6 +53,14 @@ int32_t np_merge_partitions(const np_merge_t *m);
 
 np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p);
 
+/* What np_merge_add_partial would answer, without changing anything: the coordinator
+ * persists a partial it will merge before merging and acknowledging it. */
+np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Partial *p);
+
+/* Restoring persisted state: the first pane not yet emitted. */
+void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit);
+int64_t np_merge_next_emit(const np_merge_t *m);
+
 /* Records a partition's progress; now_ms is the coordinator's monotonic clock. */
 void np_merge_progress(np_merge_t *m, const Netpulse__PartitionProgress *pp, int64_t now_ms);
 
@@ -64,6 +72,9 @@ int64_t np_merge_global_watermark(np_merge_t *m, int64_t now_ms);
 
 /* Everything before this is final (min closed_through over all partitions). */
 int64_t np_merge_complete_through(const np_merge_t *m);
+
+/* True when np_merge_finalize would emit at least one pane now. */
+bool np_merge_has_final(const np_merge_t *m);
 
 typedef void (*np_merge_emit_fn)(void *ctx, const np_gpane_t *gp);
 

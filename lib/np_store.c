@@ -9,6 +9,7 @@
 
 struct np_store {
     redisContext *c;
+    int txn_cmds;   /* commands appended since np_store_txn_begin, -1 = broken */
     char *host;
     int port;
     int timeout_ms;
@@ -151,4 +152,102 @@ int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, i
     if (rc < 0) snprintf(errstr, errlen, "redis: fenced set %s: unexpected reply", key);
     freeReplyObject(r);
     return rc;
+}
+
+int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
+                 size_t errlen) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!s->c && !(s->c = dial(s->host, s->port, s->timeout_ms, errstr, errlen))) return -1;
+        redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
+        if (r) {
+            int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
+            if (rc) snprintf(errstr, errlen, "redis: %s", r->str);
+            freeReplyObject(r);
+            return rc;
+        }
+        snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
+        redisFree(s->c);
+        s->c = NULL;
+    }
+    return -1;
+}
+
+void np_store_txn_begin(np_store_t *s) {
+    char err[128];
+    s->txn_cmds = 0;
+    if (!s->c && !(s->c = dial(s->host, s->port, s->timeout_ms, err, sizeof(err)))) {
+        s->txn_cmds = -1;
+        return;
+    }
+    if (redisAppendCommand(s->c, "MULTI") != REDIS_OK) s->txn_cmds = -1;
+}
+
+void np_store_txn_add(np_store_t *s, int argc, const char **argv, const size_t *lens) {
+    if (s->txn_cmds < 0) return;
+    if (redisAppendCommandArgv(s->c, argc, argv, lens) != REDIS_OK)
+        s->txn_cmds = -1;
+    else
+        s->txn_cmds++;
+}
+
+int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen) {
+    if (s->txn_cmds < 0 || redisAppendCommand(s->c, "EXEC") != REDIS_OK) {
+        snprintf(errstr, errlen, "redis %s:%d: not connected", s->host, s->port);
+        return -1;
+    }
+    int rc = 0;
+    /* Replies: +OK for MULTI, +QUEUED per command, then EXEC's array (nil if aborted). */
+    for (int i = 0; i < s->txn_cmds + 2; i++) {
+        redisReply *r = NULL;
+        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r) {
+            snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
+            redisFree(s->c);
+            s->c = NULL;
+            return -1;
+        }
+        if (r->type == REDIS_REPLY_ERROR) {
+            snprintf(errstr, errlen, "redis: %s", r->str);
+            rc = -1;
+        } else if (i == s->txn_cmds + 1 && r->type != REDIS_REPLY_ARRAY) {
+            snprintf(errstr, errlen, "redis: transaction aborted");
+            rc = -1;
+        } else if (i == s->txn_cmds + 1) {
+            for (size_t j = 0; j < r->elements; j++)
+                if (r->element[j]->type == REDIS_REPLY_ERROR) {
+                    snprintf(errstr, errlen, "redis: %s", r->element[j]->str);
+                    rc = -1;
+                }
+        }
+        freeReplyObject(r);
+    }
+    return rc;
+}
+
+static int walk(np_store_t *s, const char *cmd, const char *key, int pairs, np_store_kv_fn fn, void *ctx,
+                char *errstr, size_t errlen) {
+    redisReply *r = command(s, errstr, errlen, "%s %s", cmd, key);
+    if (!r) return -1;
+    int rc = 0;
+    if (r->type != REDIS_REPLY_ARRAY) {
+        snprintf(errstr, errlen, "redis: %s %s: unexpected reply", cmd, key);
+        rc = -1;
+    } else {
+        size_t step = pairs ? 2 : 1;
+        for (size_t i = 0; i + step <= r->elements; i += step) {
+            const redisReply *k = r->element[i], *v = pairs ? r->element[i + 1] : NULL;
+            fn(ctx, k->str, k->len, v ? v->str : NULL, v ? v->len : 0);
+        }
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
+int np_store_hgetall(np_store_t *s, const char *key, np_store_kv_fn fn, void *ctx, char *errstr,
+                     size_t errlen) {
+    return walk(s, "HGETALL", key, 1, fn, ctx, errstr, errlen);
+}
+
+int np_store_smembers(np_store_t *s, const char *key, np_store_kv_fn fn, void *ctx, char *errstr,
+                      size_t errlen) {
+    return walk(s, "SMEMBERS", key, 0, fn, ctx, errstr, errlen);
 }

@@ -43,4 +43,25 @@ int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, si
 int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, int64_t epoch,
                         const uint8_t *val, size_t len, char *errstr, size_t errlen);
 
+/* One command given as binary-safe argv; the reply is discarded unless it is an error.
+ * Returns 0 or -1. */
+int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
+                 size_t errlen);
+
+/*
+ * MULTI/EXEC in one round trip: np_store_txn_begin, any number of np_store_txn_add, then
+ * np_store_txn_commit, which returns 0 when Redis applied every command, -1 otherwise
+ * (then nothing was applied, or the connection broke: the caller treats it as not done).
+ */
+void np_store_txn_begin(np_store_t *s);
+void np_store_txn_add(np_store_t *s, int argc, const char **argv, const size_t *lens);
+int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen);
+
+/* HGETALL / SMEMBERS, calling fn for each field+value / member. Returns 0 or -1. */
+typedef void (*np_store_kv_fn)(void *ctx, const char *k, size_t klen, const char *v, size_t vlen);
+int np_store_hgetall(np_store_t *s, const char *key, np_store_kv_fn fn, void *ctx, char *errstr,
+                     size_t errlen);
+int np_store_smembers(np_store_t *s, const char *key, np_store_kv_fn fn, void *ctx, char *errstr,
+                      size_t errlen);
+
 #endif

@@ -132,14 +132,19 @@ it_start_cluster() {
     IT_ZMQ_COORD="tcp://127.0.0.1:$(np_free_port)"
     it_start gateway "$IT_BIN/netpulse-gateway" --brokers "$BOOTSTRAP" --bind "$IT_ZMQ_GW" \
         --http-port-file "$IT_DIR/gateway.port"
-    it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$IT_ZMQ_COORD" --gateway "$IT_ZMQ_GW" \
-        --http-port-file "$IT_DIR/coordinator.port"
+    it_restart_coordinator
     IT_WORKERS=()
     local i
     for ((i = 1; i <= n; i++)); do
         it_start_worker "worker$i" "$@"
     done
     it_wait_assigned
+}
+
+# Starts the coordinator (again, after it_stop) on the cluster's endpoints and Redis.
+it_restart_coordinator() {
+    it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$IT_ZMQ_COORD" --gateway "$IT_ZMQ_GW" \
+        --redis-port "$REDIS_PORT" --http-port-file "$IT_DIR/coordinator.port"
 }
 
 IT_WORKER_ARGS=()
@@ -217,4 +222,61 @@ it_finish() {
 # the future-time check, old enough that a whole test's stream stays in the past.
 it_t0() {
     echo $(( ($(date +%s) - 600) / 5 * 5000 ))
+}
+
+# ---- Helpers for the scaling, Redis, lateness and idle-partition tests (0030-0070) -------
+
+# it_add_worker NAME: starts one more worker with the flags the cluster's workers got
+# (it_start_cluster's extra flags) and adds it to IT_WORKERS.
+it_add_worker() {
+    it_start_worker "$1" "${IT_WORKER_ARGS[@]}"
+}
+
+# it_wait_exit NAME [TIMEOUT_S]: waits for NAME (started with it_start) to exit by itself
+# and returns its exit status; on timeout stops it and returns 124.
+it_wait_exit() {
+    local name="$1" t="${2:-120}" pid="${IT_PIDS[$1]:-}"
+    [[ -n "$pid" ]] || return 0
+    if ! np_wait_for -q -t "$t" -i 0.2 np_pid_gone "$pid"; then
+        np_warn "$name still running after ${t}s; stopping it"
+        it_stop "$name"
+        return 124
+    fi
+    it_stop "$name"
+}
+
+# it_alive NAME...: true when every named process (started with it_start) still runs.
+it_alive() {
+    local n
+    for n in "$@"; do
+        np_pid_alive "${IT_PIDS[$n]:-none}" || { np_warn "$n is not running"; return 1; }
+    done
+}
+
+# it_redis ARGS...: redis-cli against the test's Redis. it_redis_count PATTERN: keys matching.
+it_redis() { redis-cli -h 127.0.0.1 -p "$REDIS_PORT" "$@"; }
+it_redis_count() { it_redis --scan --pattern "$1" | wc -l; }
+
+# it_windows: the window results published so far (read_committed), one JSON value a line.
+it_windows() {
+    kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -X isolation.level=read_committed -f '%s\n' 2>/dev/null \
+        | grep -F '"type":"window"'
+}
+
+# it_window_where EXPR: true when some published window satisfies the Python expression
+# EXPR over `w` (the window as a dict), e.g. 'w["partitions"] == 12 and w["records"] > 0'.
+it_window_where() {
+    it_windows | python3 -c '
+import json, sys
+for line in sys.stdin:
+    w = json.loads(line)
+    if eval(sys.argv[1], {}, {"w": w}):
+        sys.exit(0)
+sys.exit(1)' "$1"
+}
+
+# it_produce PARTITION: produces stdin's "key|value" lines to network-traffic, partition
+# PARTITION (-1: by key, librdkafka's default partitioner).
+it_produce() {
+    kcat -b "$BOOTSTRAP" -P -t network-traffic -p "$1" -K '|' -z none
 }
