@@ -28,6 +28,7 @@
 #include "np_proc.h"
 #include "np_result.h"
 #include "np_store.h"
+#include "np_window.h"
 
 #define MAX_WORKERS 256
 #define ID_MAX 64
@@ -37,6 +38,9 @@ static const np_opt_t coord_opts[] = {
     {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "ZeroMQ endpoint workers connect to"},
     {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "Gateway ZeroMQ endpoint"},
     {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length; must equal the workers'"},
+    {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
+     "Sliding window length, a multiple of pane.ms; slides by one pane (= pane.ms: tumbling only)"},
+    {"pane.windows", NP_OPT_BOOL, "true", 0, 0, NULL, "Also publish every pane as a window of pane.ms"},
     {"max.open.panes", NP_OPT_INT, "256", 2, 65536, NULL, "Global panes held open at once"},
     {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
      "Distinct sources kept per global pane; more are counted as evicted"},
@@ -81,7 +85,10 @@ typedef struct coord {
     int64_t resend_ms;
     np_strbuf_t sb;
     np_store_t *store;      /* NULL: in-memory only */
-    char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160];
+    np_window_t *win;       /* NULL when window.ms == pane.ms */
+    bool pane_windows;
+    np_partial_enc_t enc;
+    char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
@@ -187,6 +194,10 @@ static void meta_cb(void *ctx, const char *k, size_t klen, const char *v, size_t
         memcpy(buf, v, vlen);
         buf[vlen] = '\0';
         np_merge_set_next_emit(c->merge, strtoll(buf, NULL, 10));
+    } else if (klen == 12 && memcmp(k, "window_first", 12) == 0 && vlen < sizeof(buf) && c->win) {
+        memcpy(buf, v, vlen);
+        buf[vlen] = '\0';
+        np_window_set_first(c->win, strtoll(buf, NULL, 10));
     }
 }
 
@@ -218,6 +229,41 @@ static void outbox_cb(void *ctx, const char *k, size_t klen, const char *v, size
     netpulse__result__free_unpacked(r, NULL);
 }
 
+/* Refills the sliding window with the final panes it still covers (their windows were
+ * published before; the outputs are ignored). */
+static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, size_t errlen) {
+    int64_t first = np_window_first(c->win), next = np_merge_next_emit(c->merge);
+    int64_t from = next - np_window_ms(c->win) + mc->pane_ms;
+    np_gpane_t g = {0};
+    g.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
+    g.sources = np_srcmap_new(mc->max_sources);
+    int rc = g.seen && g.sources ? 0 : -1;
+    for (int64_t s = from; rc == 0 && s < next; s += mc->pane_ms) {
+        if (first != NP_TS_NONE && s < first) continue;
+        char fk[200];
+        uint8_t *buf = NULL;
+        size_t len = 0;
+        snprintf(fk, sizeof(fk), "%s%lld", c->k_final_prefix, (long long)s);
+        int got = np_store_get(c->store, fk, &buf, &len, err, errlen);
+        memset(g.seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
+        np_srcmap_clear(g.sources);
+        g.records = g.bytes = g.packets = g.late_records = g.sources_evicted = 0;
+        g.partitions = 0;
+        g.start_ms = s;
+        if (got < 0) {
+            rc = -1;
+        } else {
+            if (got == 0 && np_partial_decode_gpane(buf, len, &g) < 0) np_warn("final_pane_unreadable", "pane=%lld", (long long)s);
+            np_window_push(c->win, &g); /* an absent record was an empty pane */
+        }
+        free(buf);
+    }
+    np_window_set_first(c->win, first);
+    free(g.seen);
+    np_srcmap_destroy(&g.sources);
+    return rc;
+}
+
 /* Rebuilds merge state and outbox from Redis (start-up, or after a failed write left
  * memory and Redis possibly different). Returns 0 or -1. */
 static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
@@ -227,6 +273,12 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
     np_merge_destroy(&c->merge);
     c->merge = fresh;
     free_outbox(c);
+    if (c->win) {
+        int64_t wms = np_window_ms(c->win);
+        np_window_destroy(&c->win);
+        c->win = np_window_new(mc->pane_ms, wms, mc->max_sources);
+        if (!c->win) return -1;
+    }
     if (!c->store) return 0;
     static starts_t st;
     st.n = 0;
@@ -238,6 +290,7 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
         pane_key(c, st.v[i], pk, sizeof(pk));
         if (np_store_hgetall(c->store, pk, restore_partial_cb, c, err, sizeof(err)) < 0) goto fail;
     }
+    if (c->win && np_merge_next_emit(c->merge) != NP_TS_NONE && restore_window(c, mc, err, sizeof(err)) < 0) goto fail;
     if (np_store_hgetall(c->store, c->k_outbox, outbox_cb, c, err, sizeof(err)) < 0) goto fail;
     qsort(c->outbox, c->ob_len, sizeof(*c->outbox), cmp_pending);
     np_merge_stats_t ms;
@@ -385,12 +438,12 @@ out:
     free(rp);
 }
 
-static void emit_window(void *ctx, const np_gpane_t *gp) {
-    coord_t *c = ctx;
+/* Queues one window result (outbox + its Redis record in the open transaction). */
+static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
     assert(c->ob_len < c->ob_cap); /* finalize is given the room left */
     pending_t *p = &c->outbox[(c->ob_head + c->ob_len) % c->ob_cap];
     np_strbuf_reset(&c->sb);
-    np_result_window_json(&c->sb, gp, c->pane_ms, p->id, sizeof(p->id));
+    np_result_window_json(&c->sb, gp, window_ms, p->id, sizeof(p->id));
     p->json = malloc(c->sb.len);
     if (!p->json) {
         np_error("out_of_memory", "what=result id=%s", p->id);
@@ -400,37 +453,62 @@ static void emit_window(void *ctx, const np_gpane_t *gp) {
     p->len = c->sb.len;
     snprintf(p->type, sizeof(p->type), "window");
     p->start = gp->start_ms;
-    p->end = gp->start_ms + c->pane_ms;
+    p->end = gp->start_ms + window_ms;
     p->sent_mono = 0;
     c->ob_len++;
     np_counter_inc(c->m_windows);
-    if (c->store) { /* same transaction as every other pane of this finalize round */
-        Netpulse__Result r = NETPULSE__RESULT__INIT;
-        r.id = p->id;
-        r.type = p->type;
-        r.window_start_ms = p->start;
-        r.window_end_ms = p->end;
-        r.json.data = p->json;
-        r.json.len = p->len;
-        size_t rlen = netpulse__result__get_packed_size(&r);
-        uint8_t *rb = malloc(rlen ? rlen : 1);
-        if (!rb) abort();
-        netpulse__result__pack(&r, rb);
-        char pk[200], start[24];
-        pane_key(c, gp->start_ms, pk, sizeof(pk));
-        snprintf(start, sizeof(start), "%lld", (long long)gp->start_ms);
-        const char *srem[] = {"SREM", c->k_panes, start};
-        size_t srem_l[] = {4, strlen(c->k_panes), strlen(start)};
-        const char *del[] = {"DEL", pk};
-        size_t del_l[] = {3, strlen(pk)};
-        const char *hset[] = {"HSET", c->k_outbox, p->id, (const char *)rb};
-        size_t hset_l[] = {4, strlen(c->k_outbox), strlen(p->id), rlen};
-        np_store_txn_add(c->store, 3, srem, srem_l);
-        np_store_txn_add(c->store, 2, del, del_l);
-        np_store_txn_add(c->store, 4, hset, hset_l);
-        free(rb);
-    }
     np_debug("window_final", "id=%s records=%" PRIu64 " partitions=%u", p->id, gp->records, gp->partitions);
+    if (!c->store) return;
+    Netpulse__Result r = NETPULSE__RESULT__INIT;
+    r.id = p->id;
+    r.type = p->type;
+    r.window_start_ms = p->start;
+    r.window_end_ms = p->end;
+    r.json.data = p->json;
+    r.json.len = p->len;
+    size_t rlen = netpulse__result__get_packed_size(&r);
+    uint8_t *rb = malloc(rlen ? rlen : 1);
+    if (!rb) abort();
+    netpulse__result__pack(&r, rb);
+    const char *hset[] = {"HSET", c->k_outbox, p->id, (const char *)rb};
+    size_t hset_l[] = {4, strlen(c->k_outbox), strlen(p->id), rlen};
+    np_store_txn_add(c->store, 4, hset, hset_l);
+    free(rb);
+}
+
+/* A global pane is final: publish it (as a pane window and/or as the end of a sliding
+ * window) and, in the same Redis transaction, drop its partials and keep its merged
+ * aggregate as long as a sliding window still covers it. */
+static void emit_window(void *ctx, const np_gpane_t *gp) {
+    coord_t *c = ctx;
+    if (c->pane_windows || !c->win) emit_result(c, gp, c->pane_ms);
+    if (c->win) {
+        const np_gpane_t *w = np_window_push(c->win, gp);
+        if (w) emit_result(c, w, np_window_ms(c->win));
+    }
+    if (!c->store) return;
+    char pk[200], fk[200], old[200], start[24];
+    pane_key(c, gp->start_ms, pk, sizeof(pk));
+    snprintf(start, sizeof(start), "%lld", (long long)gp->start_ms);
+    const char *srem[] = {"SREM", c->k_panes, start};
+    size_t srem_l[] = {4, strlen(c->k_panes), strlen(start)};
+    const char *del[] = {"DEL", pk};
+    size_t del_l[] = {3, strlen(pk)};
+    np_store_txn_add(c->store, 3, srem, srem_l);
+    np_store_txn_add(c->store, 2, del, del_l);
+    if (c->win) {
+        const uint8_t *buf;
+        size_t len;
+        if (np_partial_encode_gpane(&c->enc, gp, c->pane_ms, &buf, &len) < 0) abort();
+        snprintf(fk, sizeof(fk), "%s%lld", c->k_final_prefix, (long long)gp->start_ms);
+        snprintf(old, sizeof(old), "%s%lld", c->k_final_prefix, (long long)(gp->start_ms - np_window_ms(c->win)));
+        const char *set[] = {"SET", fk, (const char *)buf};
+        size_t set_l[] = {3, strlen(fk), len};
+        const char *delold[] = {"DEL", old};
+        size_t delold_l[] = {3, strlen(old)};
+        np_store_txn_add(c->store, 3, set, set_l);
+        np_store_txn_add(c->store, 2, delold, delold_l);
+    }
 }
 
 static void on_gateway_ack(coord_t *c, const uint8_t *buf, size_t len) {
@@ -509,13 +587,23 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
     if (!np_merge_has_final(c->merge) || c->ob_len == c->ob_cap) return;
     size_t before = c->ob_len;
     if (c->store) np_store_txn_begin(c->store);
-    size_t emitted = np_merge_finalize(c->merge, c->ob_cap - c->ob_len, emit_window, c);
+    /* Each pane may queue two results (pane window, sliding window). */
+    size_t room = (c->ob_cap - c->ob_len) / 2;
+    if (room == 0) return;
+    size_t emitted = np_merge_finalize(c->merge, room, emit_window, c);
     if (c->store && emitted) {
         char next[24], err[256];
         snprintf(next, sizeof(next), "%lld", (long long)np_merge_next_emit(c->merge));
         const char *hset[] = {"HSET", c->k_meta, "next_emit", next};
         size_t hset_l[] = {4, strlen(c->k_meta), 9, strlen(next)};
         np_store_txn_add(c->store, 4, hset, hset_l);
+        if (c->win) {
+            char first[24];
+            snprintf(first, sizeof(first), "%lld", (long long)np_window_first(c->win));
+            const char *hs2[] = {"HSET", c->k_meta, "window_first", first};
+            size_t hs2_l[] = {4, strlen(c->k_meta), 12, strlen(first)};
+            np_store_txn_add(c->store, 4, hs2, hs2_l);
+        }
         if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
             /* Memory moved on, Redis did not: reload from Redis (which re-finalises
              * the same panes, with the same ids) once it answers again. */
@@ -575,6 +663,17 @@ int main(int argc, char **argv) {
                             (size_t)np_config_int(cfg, "max.sources.per.pane"),
                             (size_t)np_config_int(cfg, "max.empty.run")};
     c->merge = np_merge_new(&mc);
+    int64_t window_ms = np_config_int(cfg, "window.ms");
+    c->pane_windows = np_config_bool(cfg, "pane.windows");
+    if (window_ms % c->pane_ms != 0 || window_ms / c->pane_ms > 720) {
+        np_proc_fatal_config("window.ms must be a multiple of pane.ms, at most 720 panes");
+        return 2;
+    }
+    if (window_ms != c->pane_ms && !(c->win = np_window_new(c->pane_ms, window_ms, mc.max_sources))) {
+        np_error("out_of_memory", "what=window");
+        return 1;
+    }
+    np_partial_enc_init(&c->enc);
     c->ob_cap = (size_t)np_config_int(cfg, "outbox.max");
     c->outbox = calloc(c->ob_cap, sizeof(*c->outbox));
     c->resend_ms = np_config_int(cfg, "resend.ms");
@@ -592,6 +691,7 @@ int main(int argc, char **argv) {
         snprintf(c->k_meta, sizeof(c->k_meta), "netpulse:coord:{%s}:meta", name);
         snprintf(c->k_outbox, sizeof(c->k_outbox), "netpulse:coord:{%s}:outbox", name);
         snprintf(c->k_pane_prefix, sizeof(c->k_pane_prefix), "netpulse:coord:{%s}:pane:", name);
+        snprintf(c->k_final_prefix, sizeof(c->k_final_prefix), "netpulse:coord:{%s}:final:", name);
         c->store = np_store_connect(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"), 2000,
                                     err, sizeof(err));
         if (!c->store || coord_restore(c, &mc) < 0) {
@@ -661,6 +761,8 @@ int main(int argc, char **argv) {
     zmq_close(c->gsock);
     zmq_ctx_term(c->zctx);
     np_merge_destroy(&c->merge);
+    np_window_destroy(&c->win);
+    np_partial_enc_free(&c->enc);
     np_strbuf_free(&c->sb);
     np_proc_fini(&c->proc);
     return 0;

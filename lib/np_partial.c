@@ -34,6 +34,90 @@ static int pack(np_partial_enc_t *e, Netpulse__WorkerMsg *msg, const uint8_t **o
     return 0;
 }
 
+/* Fills e->aggs/e->ptrs from a source table; returns the count, or -1. */
+static long fill_sources(np_partial_enc_t *e, const np_srcmap_t *m) {
+    size_t n = m ? np_srcmap_count(m) : 0;
+    size_t cap = e->cap;
+    if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
+    if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
+    size_t k = 0;
+    for (size_t i = 0; m && i < np_srcmap_slots(m) && k < n; i++) {
+        const np_srcagg_t *s = np_srcmap_slot(m, i);
+        if (!s) continue;
+        Netpulse__SourceAgg *a = &e->aggs[k];
+        netpulse__source_agg__init(a);
+        a->ip.data = (uint8_t *)s->ip.b;
+        a->ip.len = 16;
+        a->records = s->records;
+        a->bytes = s->bytes;
+        a->packets = s->packets;
+        e->ptrs[k++] = a;
+    }
+    return (long)k;
+}
+
+int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
+                            size_t *out_len) {
+    long k = fill_sources(e, gp->sources);
+    if (k < 0) return -1;
+    Netpulse__SourceAgg other = NETPULSE__SOURCE_AGG__INIT;
+    Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
+    p.partition = -1;
+    p.pane_start_ms = gp->start_ms;
+    p.pane_ms = pane_ms;
+    p.records = gp->records;
+    p.bytes = gp->bytes;
+    p.packets = gp->packets;
+    p.late_records = gp->late_records;
+    p.n_sources = (size_t)k;
+    p.sources = e->ptrs;
+    p.sources_evicted = gp->sources_evicted;
+    p.partitions = gp->partitions;
+    if (gp->seen) {
+        p.seen.data = gp->seen;
+        p.seen.len = NP_MERGE_MAX_PARTITIONS / 8;
+    }
+    if (gp->sources && np_srcmap_other(gp->sources)->records) {
+        const np_srcagg_t *o = np_srcmap_other(gp->sources);
+        other.records = o->records;
+        other.bytes = o->bytes;
+        other.packets = o->packets;
+        p.other = &other;
+    }
+    Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
+    msg.version = NP_WIRE_VERSION;
+    msg.worker_id = (char *)"coordinator";
+    msg.body_case = NETPULSE__WORKER_MSG__BODY_PARTIAL;
+    msg.partial = &p;
+    return pack(e, &msg, out, out_len);
+}
+
+int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g) {
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
+    if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
+        if (m) netpulse__worker_msg__free_unpacked(m, NULL);
+        return -1;
+    }
+    const Netpulse__Partial *p = m->partial;
+    g->start_ms = p->pane_start_ms;
+    g->records = p->records;
+    g->bytes = p->bytes;
+    g->packets = p->packets;
+    g->late_records = p->late_records;
+    g->sources_evicted = p->sources_evicted;
+    g->partitions = p->partitions;
+    if (p->seen.len == NP_MERGE_MAX_PARTITIONS / 8) memcpy(g->seen, p->seen.data, p->seen.len);
+    for (size_t i = 0; i < p->n_sources; i++) {
+        np_ip_t ip;
+        if (p->sources[i]->ip.len != 16 || !p->sources[i]->records) continue;
+        memcpy(ip.b, p->sources[i]->ip.data, 16);
+        np_srcmap_add(g->sources, &ip, p->sources[i]->records, p->sources[i]->bytes, p->sources[i]->packets);
+    }
+    if (p->other) np_srcmap_add_other(g->sources, p->other->records, p->other->bytes, p->other->packets, 0);
+    netpulse__worker_msg__free_unpacked(m, NULL);
+    return 0;
+}
+
 int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "netpulse.pb-c.h"
+#include "np_merge.h"
 #include "np_pane.h"
 
 #define NP_WIRE_VERSION 1
@@ -34,6 +35,14 @@ void np_partial_enc_free(np_partial_enc_t *e);
 int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len);
+
+/* Encodes a final global pane (coordinator side, for persistence) as WorkerMsg{partial}
+ * with partition -1, every merged source, `partitions` and the `seen` bitmap. */
+int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
+                            size_t *out_len);
+
+/* Decodes such a record into g (whose seen and sources must be allocated and empty). */
+int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g);
 
 /* Encodes a WorkerMsg{progress} for n partitions. */
 int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,

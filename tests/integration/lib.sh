@@ -141,10 +141,14 @@ it_start_cluster() {
     it_wait_assigned
 }
 
+# Sliding windows in tests are 15 s (3 panes), so that a test's stream of ~30 s of event
+# time has several; the oracle checks them (it_oracle passes the same length).
+IT_WINDOW_MS="${IT_WINDOW_MS:-15000}"
+
 # Starts the coordinator (again, after it_stop) on the cluster's endpoints and Redis.
 it_restart_coordinator() {
     it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$IT_ZMQ_COORD" --gateway "$IT_ZMQ_GW" \
-        --redis-port "$REDIS_PORT" --http-port-file "$IT_DIR/coordinator.port"
+        --redis-port "$REDIS_PORT" --window-ms "$IT_WINDOW_MS" --http-port-file "$IT_DIR/coordinator.port"
 }
 
 IT_WORKER_ARGS=()
@@ -181,7 +185,7 @@ it_oracle() {
     kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -J -X isolation.level=read_committed >"$IT_DIR/results.jsonl"
     kcat -b "$BOOTSTRAP" -C -t network-traffic-dlq -e -q -J >"$IT_DIR/dlq.jsonl"
     python3 "$IT_ROOT/tests/tools/oracle.py" --records "$IT_DIR/records.jsonl" \
-        --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 "$@"
+        --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 --window-ms "$IT_WINDOW_MS" "$@"
 }
 
 # Waits until the workers together own every partition, twice in a row 1 s apart.

@@ -8,7 +8,22 @@ records in the dead-letter topic. Exits 0 when everything matches exactly, 1 oth
 printing each difference.
 
     oracle.py --records in.jsonl --results out.jsonl --dlq dlq.jsonl --pane-ms 5000 \
-              [--expect-dlq-reasons malformed_json=2,bad_ip=1] [--expect-late 0]
+              [--expect-dlq-reasons malformed_json=2,bad_ip=1] [--expect-late 0] \
+              [--lateness-ms 2000] [--until-ms T]
+
+Without --lateness-ms every good record must be counted in its window (and no window may
+report late records unless --expect-late says so). With --lateness-ms N the oracle also
+simulates each partition's event-time state on its own, in offset order, as the workers
+must: the first good record of a partition sets its max event time; a good record whose
+pane ends at or before closed_through = floor((max - N) / pane) * pane is late (excluded
+from windows, expected in the dead-letter topic with reason `late` and its pane in the
+header netpulse.pane.start); other records move the max forward and are counted. This
+assumes no partition followed the global watermark while idle (tests using it keep
+partitions busy or use a large idle.ms). The sum of `late_records` over windows must then
+equal the number of late records (and --expect-late, if given).
+
+--until-ms T compares only windows starting before T (a test may leave its last panes
+open on purpose, e.g. behind "sentinel" records that push every watermark forward).
 """
 import argparse
 import collections
@@ -152,8 +167,16 @@ def main():
     ap.add_argument("--results", required=True)
     ap.add_argument("--dlq", required=True)
     ap.add_argument("--pane-ms", type=int, default=5000)
+    ap.add_argument("--window-ms", type=int, default=0,
+                    help="also require every sliding window of this length, each equal to the union of its panes")
     ap.add_argument("--expect-dlq-reasons", default="")
-    ap.add_argument("--expect-late", type=int, default=0)
+    ap.add_argument("--expect-late", type=int, default=None,
+                    help="sum of late_records over windows (default 0; with --lateness-ms also "
+                         "the number of records the simulation finds late)")
+    ap.add_argument("--lateness-ms", type=int, default=None,
+                    help="simulate per-partition allowed lateness (see above)")
+    ap.add_argument("--until-ms", type=int, default=None,
+                    help="only compare windows starting before this event time")
     ap.add_argument("--top", type=int, default=10)
     a = ap.parse_args()
 
@@ -161,7 +184,12 @@ def main():
     panes = collections.defaultdict(lambda: {"records": 0, "bytes": 0, "packets": 0,
                                              "src": collections.defaultdict(lambda: [0, 0, 0])})
     bad = {}
+    late = {}   # (partition, offset) -> pane start, for records the lateness simulation rejects
+    # Per partition: [max event time, closed_through], None until the first good record.
+    part_state = collections.defaultdict(lambda: [None, None])
     records = load_jsonl(a.records)
+    # Offset order within each partition is the order a worker reads them in.
+    records.sort(key=lambda m: (m["partition"], m["offset"]))
     for m in records:
         kts = m.get("ts") if m.get("tstype") in ("create", "logappend") else None
         try:
@@ -169,7 +197,19 @@ def main():
         except Bad as e:
             bad[(m["partition"], m["offset"])] = str(e)
             continue
-        p = panes[ts - ts % a.pane_ms]
+        start = ts - ts % a.pane_ms
+        if a.lateness_ms is not None:
+            st = part_state[m["partition"]]
+            if st[1] is not None and start + a.pane_ms <= st[1]:
+                late[(m["partition"], m["offset"])] = start
+                continue
+            if st[0] is None or ts > st[0]:
+                st[0] = ts
+                wm = ts - a.lateness_ms
+                through = wm - wm % a.pane_ms
+                if st[1] is None or through > st[1]:
+                    st[1] = through
+        p = panes[start]
         p["records"] += 1
         p["bytes"] += nbytes
         p["packets"] += packets
@@ -180,6 +220,7 @@ def main():
 
     errors = []
     windows = {}
+    sliding = {}  # (start, window_ms) -> message, for windows longer than a pane
     ids = collections.Counter()
     for m in load_jsonl(a.results):
         v = json.loads(m["payload"])
@@ -188,10 +229,18 @@ def main():
         ids[v["id"]] += 1
         if m.get("key") != v["id"]:
             errors.append(f"message key {m.get('key')!r} != id {v['id']!r}")
+        if v.get("window_ms", a.pane_ms) != a.pane_ms:
+            sliding[(v["window_start"], v["window_ms"])] = v
+            continue
         windows[v["window_start"]] = v
     for i, n in ids.items():
         if n > 1:
             errors.append(f"duplicate result id {i} ({n} times)")
+
+    if a.until_ms is not None:
+        for start in [k for k in panes if k >= a.until_ms]:
+            del panes[start]
+        windows = {k: v for k, v in windows.items() if k < a.until_ms}
 
     checked = 0
     for start in sorted(panes):
@@ -211,15 +260,56 @@ def main():
         want = [{"ip": str(ip), "records": r, "bytes": b, "packets": p} for ip, (r, b, p) in top]
         if w["top_sources"] != want:
             errors.append(f"window {start}: top_sources differ:\n  got  {w['top_sources'][:3]}\n  want {want[:3]}")
+    # Sliding windows: the union of the panes they cover, recomputed here; and none missing
+    # from the first pane with data (a window never reaches back before it) to the last.
+    if a.window_ms and panes:
+        first, last = min(panes), max(panes)
+        for end in range(first + a.window_ms, last + a.pane_ms + 1, a.pane_ms):
+            if (end - a.window_ms, a.window_ms) not in sliding:
+                errors.append(f"sliding window {end - a.window_ms}+{a.window_ms} missing")
+    for (start, wms), w in sorted(sliding.items()):
+        if a.until_ms is not None and start + wms > a.until_ms:
+            continue
+        if a.window_ms and wms != a.window_ms:
+            errors.append(f"window {w['id']} has window_ms {wms}, expected {a.window_ms}")
+        tot = {"records": 0, "bytes": 0, "packets": 0}
+        src = collections.defaultdict(lambda: [0, 0, 0])
+        for ps in range(start, start + wms, a.pane_ms):
+            o = panes.get(ps)
+            if not o:
+                continue
+            for k in tot:
+                tot[k] += o[k]
+            for ip, agg in o["src"].items():
+                for i in range(3):
+                    src[ip][i] += agg[i]
+        checked += 1
+        if w["window_end"] != start + wms or w["id"] != f"window:{start}:{start + wms}":
+            errors.append(f"sliding window {start}+{wms}: bad bounds/id {w['id']}")
+        for k in tot:
+            if w[k] != tot[k]:
+                errors.append(f"sliding window {start}+{wms}: {k} {w[k]} != oracle {tot[k]}")
+        if w["sources"] != len(src):
+            errors.append(f"sliding window {start}+{wms}: sources {w['sources']} != oracle {len(src)}")
+        top = sorted(src.items(), key=lambda kv: (-kv[1][1], -kv[1][0], ip_key(kv[0])))[: a.top]
+        want = [{"ip": str(ip), "records": r, "bytes": b, "packets": p} for ip, (r, b, p) in top]
+        if w["top_sources"] != want:
+            errors.append(f"sliding window {start}+{wms}: top_sources differ:\n  got  {w['top_sources'][:3]}\n  want {want[:3]}")
     for start, w in windows.items():
         if start not in panes and w["records"] != 0:
             errors.append(f"window {start} has {w['records']} records but the oracle has none")
-    late = sum(w.get("late_records", 0) for w in windows.values())
-    if late != a.expect_late:
-        errors.append(f"late_records total {late} != expected {a.expect_late}")
+    late_reported = sum(w.get("late_records", 0) for w in windows.values())
+    if a.lateness_ms is not None:
+        if late_reported != len(late):
+            errors.append(f"late_records total {late_reported} != {len(late)} late records the simulation found")
+        if a.expect_late is not None and len(late) != a.expect_late:
+            errors.append(f"the simulation found {len(late)} late records, the test expected {a.expect_late}")
+    elif late_reported != (a.expect_late or 0):
+        errors.append(f"late_records total {late_reported} != expected {a.expect_late or 0}")
 
     # Dead letters: exactly the records the oracle rejects, each with a reason header.
     dlq = {}
+    dlq_pane = {}
     for m in load_jsonl(a.dlq):
         h = m.get("headers") or []
         hd = dict(zip(h[0::2], h[1::2]))
@@ -227,6 +317,7 @@ def main():
         if key in dlq:
             errors.append(f"dead letter for {key} appears twice")
         dlq[key] = hd.get("netpulse.reason")
+        dlq_pane[key] = hd.get("netpulse.pane.start")
         if not hd.get("netpulse.detail"):
             errors.append(f"dead letter {key} has no detail")
     for key, reason in bad.items():
@@ -234,8 +325,15 @@ def main():
             errors.append(f"bad record {key} ({reason}) not in the dead-letter topic")
         elif dlq[key] != reason:
             errors.append(f"bad record {key}: DLQ reason {dlq[key]!r}, oracle says {reason!r}")
+    for key, pane in late.items():
+        if key not in dlq:
+            errors.append(f"late record {key} (pane {pane}) not in the dead-letter topic")
+        elif dlq[key] != "late":
+            errors.append(f"late record {key}: DLQ reason {dlq[key]!r}, oracle says 'late'")
+        elif dlq_pane[key] != str(pane):
+            errors.append(f"late record {key}: header netpulse.pane.start {dlq_pane[key]!r} != {pane}")
     for key in dlq:
-        if key not in bad:
+        if key not in bad and key not in late:
             errors.append(f"dead letter {key} ({dlq[key]}) for a record the oracle accepts")
     if a.expect_dlq_reasons:
         want = collections.Counter()
@@ -247,8 +345,11 @@ def main():
             errors.append(f"dead-letter reasons {dict(got)} != expected {dict(want)}")
 
     good = sum(p["records"] for p in panes.values())
-    print(f"oracle: {len(records)} input records, {good} good, {len(bad)} bad, {len(panes)} panes with data, "
-          f"{checked} windows compared, {len(windows)} windows published, {len(dlq)} dead letters")
+    print(f"oracle: {len(records)} input records, {good} good, {len(bad)} bad, "
+          + (f"{len(late)} late (lateness {a.lateness_ms} ms; windows report {late_reported}), "
+             if a.lateness_ms is not None else "")
+          + f"{len(panes)} panes with data, {checked} windows compared, {len(windows)} windows published, "
+          f"{len(dlq)} dead letters")
     for e in errors[:50]:
         print("MISMATCH:", e)
     if len(errors) > 50:

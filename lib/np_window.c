@@ -1,0 +1,117 @@
+/* np_window: sliding windows from final panes. See np_window.h. */
+#include "np_window.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_pane.h"
+
+#define SEEN_BYTES (NP_MERGE_MAX_PARTITIONS / 8)
+
+struct np_window {
+    int64_t pane_ms, window_ms;
+    size_t k;            /* panes per window */
+    np_gpane_t *ring;    /* the last k panes, slot = pane index mod k */
+    np_gpane_t out;      /* the window handed out */
+    int64_t first;       /* first pane added */
+};
+
+static int gpane_init(np_gpane_t *g, size_t max_sources) {
+    memset(g, 0, sizeof(*g));
+    g->start_ms = NP_TS_NONE;
+    g->seen = calloc(1, SEEN_BYTES);
+    g->sources = np_srcmap_new(max_sources);
+    return g->seen && g->sources ? 0 : -1;
+}
+
+static void gpane_free(np_gpane_t *g) {
+    free(g->seen);
+    np_srcmap_destroy(&g->sources);
+}
+
+static void gpane_clear(np_gpane_t *g) {
+    g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
+    g->partitions = 0;
+    memset(g->seen, 0, SEEN_BYTES);
+    np_srcmap_clear(g->sources);
+}
+
+/* dst += src (sources merged; evictions while merging counted). */
+static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
+    dst->records += src->records;
+    dst->bytes += src->bytes;
+    dst->packets += src->packets;
+    dst->late_records += src->late_records;
+    dst->sources_evicted += src->sources_evicted;
+    if (src->seen)
+        for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i];
+    if (!src->sources) return;
+    for (size_t i = 0; i < np_srcmap_slots(src->sources); i++) {
+        const np_srcagg_t *s = np_srcmap_slot(src->sources, i);
+        if (s && np_srcmap_add(dst->sources, &s->ip, s->records, s->bytes, s->packets)) dst->sources_evicted++;
+    }
+    const np_srcagg_t *o = np_srcmap_other(src->sources);
+    if (o->records) np_srcmap_add_other(dst->sources, o->records, o->bytes, o->packets, 0);
+}
+
+static uint32_t popcount_seen(const uint8_t *seen) {
+    uint32_t n = 0;
+    for (size_t i = 0; i < SEEN_BYTES; i++) n += (uint32_t)__builtin_popcount(seen[i]);
+    return n;
+}
+
+np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources) {
+    if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return NULL;
+    np_window_t *w = calloc(1, sizeof(*w));
+    if (!w) return NULL;
+    w->pane_ms = pane_ms;
+    w->window_ms = window_ms;
+    w->k = (size_t)(window_ms / pane_ms);
+    w->first = NP_TS_NONE;
+    w->ring = calloc(w->k, sizeof(*w->ring));
+    if (!w->ring || gpane_init(&w->out, max_sources * w->k) < 0) goto err;
+    for (size_t i = 0; i < w->k; i++)
+        if (gpane_init(&w->ring[i], max_sources) < 0) goto err;
+    return w;
+err:
+    np_window_destroy(&w);
+    return NULL;
+}
+
+void np_window_destroy(np_window_t **wp) {
+    if (!wp || !*wp) return;
+    np_window_t *w = *wp;
+    for (size_t i = 0; w->ring && i < w->k; i++) gpane_free(&w->ring[i]);
+    gpane_free(&w->out);
+    free(w->ring);
+    free(w);
+    *wp = NULL;
+}
+
+int64_t np_window_ms(const np_window_t *w) { return w->window_ms; }
+int64_t np_window_first(const np_window_t *w) { return w->first; }
+void np_window_set_first(np_window_t *w, int64_t first) { w->first = first; }
+
+const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
+    int64_t idx = pane->start_ms / w->pane_ms;
+    size_t slot = (size_t)(((idx % (int64_t)w->k) + (int64_t)w->k) % (int64_t)w->k);
+    np_gpane_t *g = &w->ring[slot];
+    gpane_clear(g);
+    g->start_ms = pane->start_ms;
+    gpane_add(g, pane);
+    g->partitions = pane->partitions;
+    if (w->first == NP_TS_NONE || pane->start_ms < w->first) w->first = pane->start_ms;
+
+    int64_t end = pane->start_ms + w->pane_ms, start = end - w->window_ms;
+    if (start < w->first) return NULL;
+    gpane_clear(&w->out);
+    w->out.start_ms = start;
+    for (size_t i = 0; i < w->k; i++) {
+        const np_gpane_t *r = &w->ring[i];
+        /* Panes the coordinator skipped (long empty gaps) leave stale slots: only
+         * panes inside this window count. */
+        if (r->start_ms != NP_TS_NONE && r->start_ms >= start && r->start_ms < end) gpane_add(&w->out, r);
+    }
+    w->out.partitions = popcount_seen(w->out.seen);
+    return &w->out;
+}

@@ -1,0 +1,41 @@
+/*
+ * np_window: sliding windows built from final global panes (coordinator side).
+ *
+ * A window of window_ms (a multiple of pane_ms) slides by one pane: each time a pane is
+ * final, the window ending at that pane's end is the union of the last window_ms/pane_ms
+ * panes: totals summed, sources merged (so `sources` and `top_sources` stay exact),
+ * partitions that had data united. Tumbling windows are the case window_ms == pane_ms.
+ *
+ * A window is produced only once every pane it covers has been seen since the first
+ * pane this aggregator was given, so no window silently misses the time before the
+ * stream (or before netpulse) started.
+ *
+ * I/O-free; not thread-safe (the coordinator's loop owns it). Memory is bounded by
+ * (window_ms / pane_ms + 1) source tables of max_sources each.
+ */
+#ifndef NP_WINDOW_H
+#define NP_WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_merge.h"
+
+typedef struct np_window np_window_t;
+
+/* Returns NULL if window_ms is not a positive multiple of pane_ms or memory is short. */
+np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources);
+void np_window_destroy(np_window_t **w);
+
+int64_t np_window_ms(const np_window_t *w);
+
+/* Adds the next final pane (panes must come in order, gaps count as empty panes).
+ * Returns the window ending at the pane's end (start_ms = its start; valid until the next
+ * call), or NULL while the window would reach back before the first pane added. */
+const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane);
+
+/* Start of the first pane ever added (NP_TS_NONE before), for persistence. */
+int64_t np_window_first(const np_window_t *w);
+void np_window_set_first(np_window_t *w, int64_t first);
+
+#endif

@@ -1,0 +1,103 @@
+/* Unit tests for np_window (sliding windows from final panes) and the persisted form
+ * of a final pane (np_partial_encode_gpane / np_partial_decode_gpane). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_partial.h"
+#include "np_window.h"
+
+static np_gpane_t mk(int64_t start, uint64_t records, uint8_t src, int part) {
+    np_gpane_t g = {0};
+    g.start_ms = start;
+    g.records = records;
+    g.bytes = records * 100;
+    g.packets = records * 2;
+    g.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
+    g.sources = np_srcmap_new(100);
+    g.seen[part / 8] |= (uint8_t)(1u << (part % 8));
+    g.partitions = 1;
+    np_ip_t ip = {{0}};
+    ip.b[10] = ip.b[11] = 0xff;
+    ip.b[15] = src;
+    np_srcmap_add(g.sources, &ip, records, records * 100, records * 2);
+    return g;
+}
+
+static void fr(np_gpane_t *g) {
+    free(g->seen);
+    np_srcmap_destroy(&g->sources);
+}
+
+static void test_sliding(void **s) {
+    (void)s;
+    assert_null(np_window_new(5000, 12000, 10)); /* not a multiple */
+    np_window_t *w = np_window_new(5000, 15000, 100);
+    np_gpane_t p0 = mk(0, 1, 1, 0), p1 = mk(5000, 2, 2, 1), p2 = mk(10000, 3, 1, 2), p3 = mk(15000, 4, 3, 0);
+    assert_null(np_window_push(w, &p0)); /* would reach back before the first pane */
+    assert_null(np_window_push(w, &p1));
+    const np_gpane_t *o = np_window_push(w, &p2);
+    assert_non_null(o);
+    assert_int_equal(o->start_ms, 0);
+    assert_int_equal(o->records, 6);
+    assert_int_equal(o->bytes, 600);
+    assert_int_equal(np_srcmap_count(o->sources), 2); /* source 1 in two panes counts once */
+    assert_int_equal(o->partitions, 3);
+    o = np_window_push(w, &p3);
+    assert_int_equal(o->start_ms, 5000);
+    assert_int_equal(o->records, 9);
+    assert_int_equal(o->partitions, 3);
+    /* An empty pane (no sources table, as np_merge emits for gaps) slides in as zeros. */
+    np_gpane_t empty = {0};
+    empty.start_ms = 20000;
+    o = np_window_push(w, &empty);
+    assert_int_equal(o->start_ms, 10000);
+    assert_int_equal(o->records, 7);
+    /* A jump past several panes (a skipped gap): stale slots are not counted. */
+    np_gpane_t p9 = mk(45000, 5, 9, 3);
+    o = np_window_push(w, &p9);
+    assert_int_equal(o->start_ms, 35000);
+    assert_int_equal(o->records, 5);
+    assert_int_equal(np_srcmap_count(o->sources), 1);
+    assert_int_equal(np_window_first(w), 0);
+    np_window_destroy(&w);
+    assert_null(w);
+    fr(&p0), fr(&p1), fr(&p2), fr(&p3), fr(&p9);
+}
+
+static void test_gpane_roundtrip(void **s) {
+    (void)s;
+    np_gpane_t g = mk(5000, 7, 42, 11);
+    g.late_records = 3;
+    np_partial_enc_t e;
+    np_partial_enc_init(&e);
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_partial_encode_gpane(&e, &g, 5000, &buf, &len), 0);
+    np_gpane_t d = {0};
+    d.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
+    d.sources = np_srcmap_new(100);
+    assert_int_equal(np_partial_decode_gpane(buf, len, &d), 0);
+    assert_int_equal(d.start_ms, 5000);
+    assert_int_equal(d.records, 7);
+    assert_int_equal(d.late_records, 3);
+    assert_int_equal(d.partitions, 1);
+    assert_memory_equal(d.seen, g.seen, NP_MERGE_MAX_PARTITIONS / 8);
+    assert_int_equal(np_srcmap_count(d.sources), 1);
+    assert_int_equal(np_partial_decode_gpane((const uint8_t *)"\xff\xff", 2, &d), -1);
+    np_partial_enc_free(&e);
+    fr(&g);
+    fr(&d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sliding),
+        cmocka_unit_test(test_gpane_roundtrip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
