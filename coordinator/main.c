@@ -41,6 +41,8 @@ static const np_opt_t coord_opts[] = {
     {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
      "Sliding window length, a multiple of pane.ms; slides by one pane (= pane.ms: tumbling only)"},
     {"pane.windows", NP_OPT_BOOL, "true", 0, 0, NULL, "Also publish every pane as a window of pane.ms"},
+    {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
+     "1 KiB blocks for distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
     {"max.open.panes", NP_OPT_INT, "256", 2, 65536, NULL, "Global panes held open at once"},
     {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
      "Distinct sources kept per global pane; more are counted as evicted"},
@@ -86,6 +88,7 @@ typedef struct coord {
     np_strbuf_t sb;
     np_store_t *store;      /* NULL: in-memory only */
     np_window_t *win;       /* NULL when window.ms == pane.ms */
+    np_hll_pool_t *pool;    /* dense distinct-count sketches of merged sources */
     bool pane_windows;
     np_partial_enc_t enc;
     char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160];
@@ -236,7 +239,7 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
     int64_t from = next - np_window_ms(c->win) + mc->pane_ms;
     np_gpane_t g = {0};
     g.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
-    g.sources = np_srcmap_new(mc->max_sources);
+    g.sources = np_srcmap_new(mc->max_sources, mc->pool);
     int rc = g.seen && g.sources ? 0 : -1;
     for (int64_t s = from; rc == 0 && s < next; s += mc->pane_ms) {
         if (first != NP_TS_NONE && s < first) continue;
@@ -247,13 +250,14 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
         int got = np_store_get(c->store, fk, &buf, &len, err, errlen);
         memset(g.seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
         np_srcmap_clear(g.sources);
+        memset(g.pmix, 0, sizeof(g.pmix));
         g.records = g.bytes = g.packets = g.late_records = g.sources_evicted = 0;
         g.partitions = 0;
         g.start_ms = s;
         if (got < 0) {
             rc = -1;
         } else {
-            if (got == 0 && np_partial_decode_gpane(buf, len, &g) < 0) np_warn("final_pane_unreadable", "pane=%lld", (long long)s);
+            if (got == 0 && np_partial_decode_gpane(buf, len, &g, mc->pool) < 0) np_warn("final_pane_unreadable", "pane=%lld", (long long)s);
             np_window_push(c->win, &g); /* an absent record was an empty pane */
         }
         free(buf);
@@ -276,7 +280,7 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
     if (c->win) {
         int64_t wms = np_window_ms(c->win);
         np_window_destroy(&c->win);
-        c->win = np_window_new(mc->pane_ms, wms, mc->max_sources);
+        c->win = np_window_new(mc->pane_ms, wms, mc->max_sources, mc->pool);
         if (!c->win) return -1;
     }
     if (!c->store) return 0;
@@ -661,7 +665,13 @@ int main(int argc, char **argv) {
     c->pane_ms = np_config_int(cfg, "pane.ms");
     np_merge_config_t mc = {c->pane_ms, (size_t)np_config_int(cfg, "max.open.panes"),
                             (size_t)np_config_int(cfg, "max.sources.per.pane"),
-                            (size_t)np_config_int(cfg, "max.empty.run")};
+                            (size_t)np_config_int(cfg, "max.empty.run"), NULL};
+    c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
+    if (!c->pool) {
+        np_error("out_of_memory", "what=hll_pool");
+        return 1;
+    }
+    mc.pool = c->pool;
     c->merge = np_merge_new(&mc);
     int64_t window_ms = np_config_int(cfg, "window.ms");
     c->pane_windows = np_config_bool(cfg, "pane.windows");
@@ -669,7 +679,7 @@ int main(int argc, char **argv) {
         np_proc_fatal_config("window.ms must be a multiple of pane.ms, at most 720 panes");
         return 2;
     }
-    if (window_ms != c->pane_ms && !(c->win = np_window_new(c->pane_ms, window_ms, mc.max_sources))) {
+    if (window_ms != c->pane_ms && !(c->win = np_window_new(c->pane_ms, window_ms, mc.max_sources, c->pool))) {
         np_error("out_of_memory", "what=window");
         return 1;
     }
@@ -762,6 +772,7 @@ int main(int argc, char **argv) {
     zmq_ctx_term(c->zctx);
     np_merge_destroy(&c->merge);
     np_window_destroy(&c->win);
+    np_hll_pool_destroy(&c->pool); /* after every table that borrowed it */
     np_partial_enc_free(&c->enc);
     np_strbuf_free(&c->sb);
     np_proc_fini(&c->proc);

@@ -6,25 +6,21 @@
 #include <string.h>
 
 #include "netpulse.pb-c.h"
+#include "np_partial.h"
 
 int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, const np_outbox_t *ob,
                    int64_t wall_ms, uint8_t **out, size_t *out_len) {
     int rc = -1;
-    size_t npanes = 0, nsrc = 0;
-    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
-        if (ps->ring[i].start_ms == NP_TS_NONE) continue;
-        npanes++;
-        nsrc += np_srcmap_count(ps->ring[i].sources);
-    }
-    Netpulse__PaneState *panes = calloc(npanes ? npanes : 1, sizeof(*panes));
-    Netpulse__PaneState **pane_ptrs = calloc(npanes ? npanes : 1, sizeof(*pane_ptrs));
-    Netpulse__SourceAgg *aggs = calloc(nsrc + npanes + 1, sizeof(*aggs));
-    Netpulse__SourceAgg **agg_ptrs = calloc(nsrc + 1, sizeof(*agg_ptrs));
+    size_t npanes = ps->cfg.max_open_panes;
+    Netpulse__PaneState *panes = calloc(npanes, sizeof(*panes));
+    Netpulse__PaneState **pane_ptrs = calloc(npanes, sizeof(*pane_ptrs));
+    Netpulse__SourceAgg *others = calloc(npanes, sizeof(*others));
+    np_partial_enc_t *encs = calloc(npanes, sizeof(*encs)); /* one per pane: all alive at once */
     ProtobufCBinaryData *obd = calloc(ob && ob->n ? ob->n : 1, sizeof(*obd));
     *out = NULL;
-    if (!panes || !pane_ptrs || !aggs || !agg_ptrs || !obd) goto out;
+    if (!panes || !pane_ptrs || !others || !encs || !obd) goto out;
 
-    size_t k = 0, a = 0;
+    size_t k = 0;
     for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
         const np_pane_t *p = &ps->ring[i];
         if (p->start_ms == NP_TS_NONE) continue;
@@ -35,32 +31,23 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         pst->bytes = p->bytes;
         pst->packets = p->packets;
         pst->min_offset = p->min_offset;
-        pst->sources = &agg_ptrs[a];
-        for (size_t j = 0; j < np_srcmap_slots(p->sources); j++) {
-            const np_srcagg_t *s = np_srcmap_slot(p->sources, j);
-            if (!s) continue;
-            Netpulse__SourceAgg *sa = &aggs[a];
-            netpulse__source_agg__init(sa);
-            sa->ip.data = (uint8_t *)s->ip.b;
-            sa->ip.len = 16;
-            sa->records = s->records;
-            sa->bytes = s->bytes;
-            sa->packets = s->packets;
-            agg_ptrs[a++] = sa;
-            pst->n_sources++;
-        }
+        pst->protocol_records = (uint64_t *)p->pmix;
+        pst->n_protocol_records = NP_PMIX__COUNT;
+        long n = np_partial_fill_sources(&encs[k], p->sources, &pst->sources);
+        if (n < 0) goto out;
+        pst->n_sources = (size_t)n;
         const np_srcagg_t *o = np_srcmap_other(p->sources);
         pst->sources_evicted = np_srcmap_evicted(p->sources);
         if (o->records) {
-            Netpulse__SourceAgg *sa = &aggs[nsrc + k];
-            netpulse__source_agg__init(sa);
-            sa->records = o->records;
-            sa->bytes = o->bytes;
-            sa->packets = o->packets;
-            pst->other = sa;
+            netpulse__source_agg__init(&others[k]);
+            others[k].records = o->records;
+            others[k].bytes = o->bytes;
+            others[k].packets = o->packets;
+            pst->other = &others[k];
         }
         pane_ptrs[k++] = pst;
     }
+    npanes = k;
 
     Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
     c.version = NP_CKPT_VERSION;
@@ -93,10 +80,11 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     *out_len = netpulse__partition_checkpoint__pack(&c, *out);
     rc = 0;
 out:
+    for (size_t i = 0; encs && i < ps->cfg.max_open_panes; i++) np_partial_enc_free(&encs[i]);
+    free(encs);
     free(panes);
     free(pane_ptrs);
-    free(aggs);
-    free(agg_ptrs);
+    free(others);
     free(obd);
     return rc;
 }
@@ -138,13 +126,10 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         p->bytes = s->bytes;
         p->packets = s->packets;
         p->min_offset = s->min_offset;
-        for (size_t j = 0; j < s->n_sources; j++) {
-            const Netpulse__SourceAgg *sa = s->sources[j];
-            np_ip_t ip;
-            if (sa->ip.len != 16 || sa->records == 0) CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
-            memcpy(ip.b, sa->ip.data, 16);
-            np_srcmap_add(p->sources, &ip, sa->records, sa->bytes, sa->packets);
-        }
+        for (size_t j = 0; j < s->n_protocol_records && j < NP_PMIX__COUNT; j++) p->pmix[j] = s->protocol_records[j];
+        for (size_t j = 0; j < s->n_sources; j++)
+            if (np_partial_merge_source(p->sources, s->sources[j], cfg->pool) < 0)
+                CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
         if (s->other || s->sources_evicted)
             np_srcmap_add_other(p->sources, s->other ? s->other->records : 0, s->other ? s->other->bytes : 0,
                                 s->other ? s->other->packets : 0, s->sources_evicted);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "np_pane.h"
+#include "np_partial.h"
 
 typedef struct part_progress {
     bool reported;
@@ -31,6 +32,7 @@ static void gpane_reset(np_gpane_t *g) {
     g->start_ms = NP_TS_NONE;
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
+    memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
     np_srcmap_clear(g->sources);
 }
@@ -46,7 +48,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
     if (!m->parts || !m->panes) goto err;
     for (size_t i = 0; i < cfg->max_panes; i++) {
         m->panes[i].seen = malloc(NP_MERGE_MAX_PARTITIONS / 8);
-        m->panes[i].sources = np_srcmap_new(cfg->max_sources);
+        m->panes[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!m->panes[i].seen || !m->panes[i].sources) goto err;
         gpane_reset(&m->panes[i]);
     }
@@ -124,13 +126,9 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     g->bytes += p->bytes;
     g->packets += p->packets;
     g->late_records += p->late_records;
-    for (size_t i = 0; i < p->n_sources; i++) {
-        const Netpulse__SourceAgg *s = p->sources[i];
-        np_ip_t ip;
-        if (s->ip.len != 16 || s->records == 0) continue;
-        memcpy(ip.b, s->ip.data, 16);
-        if (np_srcmap_add(g->sources, &ip, s->records, s->bytes, s->packets)) g->sources_evicted++;
-    }
+    for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] += p->protocol_records[i];
+    for (size_t i = 0; i < p->n_sources; i++)
+        if (np_partial_merge_source(g->sources, p->sources[i], m->cfg.pool) == 1) g->sources_evicted++;
     if (p->other && p->other->records)
         np_srcmap_add_other(g->sources, p->other->records, p->other->bytes, p->other->packets, 0);
     g->sources_evicted += p->sources_evicted;

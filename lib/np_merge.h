@@ -23,6 +23,7 @@ typedef struct np_merge_config {
     size_t max_panes;        /* global panes held at once (open, not yet final) */
     size_t max_sources;      /* per global pane */
     size_t max_empty_run;    /* longest run of empty panes emitted between panes with data */
+    np_hll_pool_t *pool;     /* borrowed: backs merged per-source sketches (NULL: inline only) */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -30,6 +31,7 @@ typedef struct np_gpane {
     uint64_t records, bytes, packets, late_records;
     uint64_t sources_evicted;
     uint32_t partitions;     /* partials merged */
+    uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint8_t *seen;           /* bitmap over partitions: duplicate detection */
     np_srcmap_t *sources;    /* union across partitions */
 } np_gpane_t;

@@ -39,6 +39,12 @@ static inline void np_counter_inc(np_counter_t *c) { np_counter_add(c, 1); }
 static inline uint64_t np_counter_get(const np_counter_t *c) {
     return atomic_load_explicit(&c->v, memory_order_relaxed);
 }
+/* For counters kept elsewhere (a library's own tally): publish its current total. */
+static inline void np_counter_set_max(np_counter_t *c, uint64_t v) {
+    uint64_t cur = atomic_load_explicit(&c->v, memory_order_relaxed);
+    while (v > cur && !atomic_compare_exchange_weak_explicit(&c->v, &cur, v, memory_order_relaxed,
+                                                             memory_order_relaxed)) {}
+}
 static inline void np_gauge_set(np_gauge_t *g, int64_t v) {
     atomic_store_explicit(&g->v, v, memory_order_relaxed);
 }

@@ -24,6 +24,7 @@ static void pane_reset(np_pane_t *p) {
     p->start_ms = NP_TS_NONE;
     p->records = p->bytes = p->packets = 0;
     p->min_offset = -1;
+    memset(p->pmix, 0, sizeof(p->pmix));
     np_srcmap_clear(p->sources);
 }
 
@@ -38,7 +39,7 @@ np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg)
     ps->ring = calloc(cfg->max_open_panes, sizeof(*ps->ring));
     if (!ps->ring) goto err;
     for (size_t i = 0; i < cfg->max_open_panes; i++) {
-        ps->ring[i].sources = np_srcmap_new(cfg->max_sources);
+        ps->ring[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!ps->ring[i].sources) goto err;
         pane_reset(&ps->ring[i]);
     }
@@ -133,7 +134,8 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
     p->bytes += r->bytes;
     p->packets += r->packets;
     if (offset < p->min_offset) p->min_offset = offset;
-    np_srcmap_add(p->sources, &r->src, 1, r->bytes, r->packets);
+    p->pmix[np_pmix_bucket(r->proto)]++;
+    np_srcmap_add_record(p->sources, r);
     ps->records_total++;
     return NP_PANE_ADDED;
 }

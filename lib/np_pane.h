@@ -33,6 +33,7 @@ typedef struct np_pane_config {
     int64_t lateness_ms;    /* >= 0 */
     size_t max_open_panes;  /* ring size; >= lateness_ms / pane_ms + 2 */
     size_t max_sources;     /* per pane, see np_srcmap */
+    np_hll_pool_t *pool;    /* borrowed: backs the per-source sketches (NULL: inline only) */
 } np_pane_config_t;
 
 /* Returns NULL when cfg is consistent, else a static message naming the problem. */
@@ -44,6 +45,7 @@ typedef struct np_pane {
     uint64_t bytes;
     uint64_t packets;
     int64_t min_offset;     /* smallest Kafka offset among its records */
+    uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     np_srcmap_t *sources;
 } np_pane_t;
 

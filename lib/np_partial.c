@@ -7,6 +7,8 @@
 void np_partial_enc_init(np_partial_enc_t *e) { memset(e, 0, sizeof(*e)); }
 
 void np_partial_enc_free(np_partial_enc_t *e) {
+    free(e->pmix);
+    free(e->sketches);
     free(e->aggs);
     free(e->ptrs);
     free(e->prog);
@@ -34,13 +36,18 @@ static int pack(np_partial_enc_t *e, Netpulse__WorkerMsg *msg, const uint8_t **o
     return 0;
 }
 
-/* Fills e->aggs/e->ptrs from a source table; returns the count, or -1. */
-static long fill_sources(np_partial_enc_t *e, const np_srcmap_t *m) {
-    size_t n = m ? np_srcmap_count(m) : 0;
+long np_partial_fill_sources(np_partial_enc_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out) {
+    size_t n = m ? np_srcmap_count(m) : 0, sk = 0;
     size_t cap = e->cap;
     if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
     if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
-    size_t k = 0;
+    if (reserve((void **)&e->pmix, &e->pmix_cap, n * NP_PMIX__COUNT, sizeof(*e->pmix)) < 0) return -1;
+    for (size_t i = 0; m && i < np_srcmap_slots(m); i++) {
+        const np_srcagg_t *s = np_srcmap_slot(m, i);
+        if (s) sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
+    }
+    if (reserve((void **)&e->sketches, &e->sketches_cap, sk, 1) < 0) return -1;
+    size_t k = 0, off = 0;
     for (size_t i = 0; m && i < np_srcmap_slots(m) && k < n; i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
         if (!s) continue;
@@ -51,14 +58,45 @@ static long fill_sources(np_partial_enc_t *e, const np_srcmap_t *m) {
         a->records = s->records;
         a->bytes = s->bytes;
         a->packets = s->packets;
+        a->protocol_records = &e->pmix[k * NP_PMIX__COUNT];
+        a->n_protocol_records = NP_PMIX__COUNT;
+        memcpy(a->protocol_records, s->pmix, sizeof(s->pmix));
+        a->dst_ips.data = e->sketches + off;
+        a->dst_ips.len = np_hll_encode(&s->dst_ips, e->sketches + off, e->sketches_cap - off);
+        off += a->dst_ips.len;
+        a->dst_ports.data = e->sketches + off;
+        a->dst_ports.len = np_hll_encode(&s->dst_ports, e->sketches + off, e->sketches_cap - off);
+        off += a->dst_ports.len;
         e->ptrs[k++] = a;
     }
+    *out = e->ptrs;
     return (long)k;
+}
+
+int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hll_pool_t *pool) {
+    if (sa->ip.len != 16 || sa->records == 0) return -1;
+    np_srcagg_t e;
+    memset(&e, 0, sizeof(e));
+    memcpy(e.ip.b, sa->ip.data, 16);
+    e.records = sa->records;
+    e.bytes = sa->bytes;
+    e.packets = sa->packets;
+    for (size_t i = 0; i < sa->n_protocol_records && i < NP_PMIX__COUNT; i++) e.pmix[i] = sa->protocol_records[i];
+    char err[64];
+    int rc = 0;
+    /* A sketch that does not decode is left empty: the counters still merge. */
+    if (sa->dst_ips.len && np_hll_decode(&e.dst_ips, pool, sa->dst_ips.data, sa->dst_ips.len, err, sizeof(err)) < 0) rc = -1;
+    if (sa->dst_ports.len && np_hll_decode(&e.dst_ports, pool, sa->dst_ports.data, sa->dst_ports.len, err, sizeof(err)) < 0) rc = -1;
+    int r = np_srcmap_merge(m, &e);
+    np_hll_reset(&e.dst_ips, pool);
+    np_hll_reset(&e.dst_ports, pool);
+    return r == 1 ? 1 : rc;
 }
 
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
                             size_t *out_len) {
-    long k = fill_sources(e, gp->sources);
+    Netpulse__SourceAgg **srcs;
+    long k = np_partial_fill_sources(e, gp->sources, &srcs);
     if (k < 0) return -1;
     Netpulse__SourceAgg other = NETPULSE__SOURCE_AGG__INIT;
     Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
@@ -70,9 +108,11 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
     p.packets = gp->packets;
     p.late_records = gp->late_records;
     p.n_sources = (size_t)k;
-    p.sources = e->ptrs;
+    p.sources = srcs;
     p.sources_evicted = gp->sources_evicted;
     p.partitions = gp->partitions;
+    p.protocol_records = (uint64_t *)gp->pmix;
+    p.n_protocol_records = NP_PMIX__COUNT;
     if (gp->seen) {
         p.seen.data = gp->seen;
         p.seen.len = NP_MERGE_MAX_PARTITIONS / 8;
@@ -92,7 +132,7 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
     return pack(e, &msg, out, out_len);
 }
 
-int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g) {
+int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hll_pool_t *pool) {
     Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
     if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
         if (m) netpulse__worker_msg__free_unpacked(m, NULL);
@@ -107,12 +147,8 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g) {
     g->sources_evicted = p->sources_evicted;
     g->partitions = p->partitions;
     if (p->seen.len == NP_MERGE_MAX_PARTITIONS / 8) memcpy(g->seen, p->seen.data, p->seen.len);
-    for (size_t i = 0; i < p->n_sources; i++) {
-        np_ip_t ip;
-        if (p->sources[i]->ip.len != 16 || !p->sources[i]->records) continue;
-        memcpy(ip.b, p->sources[i]->ip.data, 16);
-        np_srcmap_add(g->sources, &ip, p->sources[i]->records, p->sources[i]->bytes, p->sources[i]->packets);
-    }
+    for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] = p->protocol_records[i];
+    for (size_t i = 0; i < p->n_sources; i++) np_partial_merge_source(g->sources, p->sources[i], pool);
     if (p->other) np_srcmap_add_other(g->sources, p->other->records, p->other->bytes, p->other->packets, 0);
     netpulse__worker_msg__free_unpacked(m, NULL);
     return 0;
@@ -121,23 +157,9 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g) {
 int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len) {
-    size_t n = np_srcmap_count(pane->sources);
-    size_t cap = e->cap;
-    if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
-    if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
-    size_t k = 0;
-    for (size_t i = 0; i < np_srcmap_slots(pane->sources) && k < n; i++) {
-        const np_srcagg_t *s = np_srcmap_slot(pane->sources, i);
-        if (!s) continue;
-        Netpulse__SourceAgg *a = &e->aggs[k];
-        netpulse__source_agg__init(a);
-        a->ip.data = (uint8_t *)s->ip.b;
-        a->ip.len = 16;
-        a->records = s->records;
-        a->bytes = s->bytes;
-        a->packets = s->packets;
-        e->ptrs[k++] = a;
-    }
+    Netpulse__SourceAgg **srcs;
+    long k = np_partial_fill_sources(e, pane->sources, &srcs);
+    if (k < 0) return -1;
     const np_srcagg_t *o = np_srcmap_other(pane->sources);
     Netpulse__SourceAgg other = NETPULSE__SOURCE_AGG__INIT;
     other.records = o->records;
@@ -152,9 +174,11 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     p.bytes = pane->bytes;
     p.packets = pane->packets;
     p.late_records = late_records;
-    p.n_sources = k;
-    p.sources = e->ptrs;
+    p.n_sources = (size_t)k;
+    p.sources = srcs;
     p.sources_evicted = np_srcmap_evicted(pane->sources);
+    p.protocol_records = (uint64_t *)pane->pmix;
+    p.n_protocol_records = NP_PMIX__COUNT;
     if (o->records) p.other = &other;
 
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;

@@ -20,6 +20,10 @@ typedef struct np_partial_enc {
     Netpulse__SourceAgg *aggs;
     Netpulse__SourceAgg **ptrs;
     size_t cap;
+    uint32_t *pmix;         /* NP_PMIX__COUNT per source */
+    size_t pmix_cap;
+    uint8_t *sketches;      /* encoded distinct-count sketches of the sources */
+    size_t sketches_cap;
     Netpulse__PartitionProgress *prog;
     Netpulse__PartitionProgress **prog_ptrs;
     size_t prog_cap;
@@ -42,7 +46,15 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
                             size_t *out_len);
 
 /* Decodes such a record into g (whose seen and sources must be allocated and empty). */
-int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g);
+int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hll_pool_t *pool);
+
+/* Fills e's SourceAgg array from every entry of m (sketches encoded into e's buffers, valid
+ * until the next call on e). *out gets the pointer array. Returns the count, or -1. */
+long np_partial_fill_sources(np_partial_enc_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out);
+
+/* Merges one received SourceAgg into m (its sketches decoded through pool). Returns 0,
+ * 1 when m was full (counted in `other`), -1 when the entry is malformed (skipped). */
+int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hll_pool_t *pool);
 
 /* Encodes a WorkerMsg{progress} for n partitions. */
 int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,

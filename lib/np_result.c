@@ -32,7 +32,15 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
     np_strbuf_i64(sb, pane_ms);
     np_strbuf_putc(sb, ',');
     agg_fields(sb, gp->records, gp->bytes, gp->packets);
-    np_strbuf_puts(sb, ",\"sources\":");
+    np_strbuf_puts(sb, ",\"protocols\":{\"tcp\":");
+    np_strbuf_u64(sb, gp->pmix[NP_PMIX_TCP]);
+    np_strbuf_puts(sb, ",\"udp\":");
+    np_strbuf_u64(sb, gp->pmix[NP_PMIX_UDP]);
+    np_strbuf_puts(sb, ",\"icmp\":");
+    np_strbuf_u64(sb, gp->pmix[NP_PMIX_ICMP]);
+    np_strbuf_puts(sb, ",\"other\":");
+    np_strbuf_u64(sb, gp->pmix[NP_PMIX_OTHER]);
+    np_strbuf_puts(sb, "},\"sources\":");
     np_strbuf_u64(sb, gp->sources ? np_srcmap_count(gp->sources) : 0);
     np_strbuf_puts(sb, ",\"top_sources\":[");
     if (gp->sources) {
@@ -45,6 +53,11 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
             np_strbuf_json_str(sb, ip, ipn);
             np_strbuf_putc(sb, ',');
             agg_fields(sb, top[i].records, top[i].bytes, top[i].packets);
+            /* Distinct counts: exact up to 6, then HyperLogLog estimates (~3% error). */
+            np_strbuf_puts(sb, ",\"dst_ips\":");
+            np_strbuf_u64(sb, np_hll_estimate(&top[i].dst_ips));
+            np_strbuf_puts(sb, ",\"dst_ports\":");
+            np_strbuf_u64(sb, np_hll_estimate(&top[i].dst_ports));
             np_strbuf_putc(sb, '}');
         }
     }

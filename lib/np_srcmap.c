@@ -6,6 +6,7 @@
 #include <string.h>
 
 struct np_srcmap {
+    np_hll_pool_t *pool;
     np_srcagg_t *slots;
     size_t mask;        /* slots - 1 */
     size_t count;
@@ -30,10 +31,21 @@ static uint64_t ip_hash(const np_ip_t *ip) {
     return h;
 }
 
-np_srcmap_t *np_srcmap_new(size_t max_sources) {
+int np_pmix_bucket(uint8_t proto) {
+    switch (proto) {
+    case NP_PROTO_TCP: return NP_PMIX_TCP;
+    case NP_PROTO_UDP: return NP_PMIX_UDP;
+    case NP_PROTO_ICMP:
+    case NP_PROTO_ICMPV6: return NP_PMIX_ICMP;
+    default: return NP_PMIX_OTHER;
+    }
+}
+
+np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool) {
     assert(max_sources >= 1);
     np_srcmap_t *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
+    m->pool = pool;
     m->slots = calloc(SRCMAP_MIN_SLOTS, sizeof(*m->slots));
     if (!m->slots) {
         free(m);
@@ -46,6 +58,7 @@ np_srcmap_t *np_srcmap_new(size_t max_sources) {
 
 void np_srcmap_destroy(np_srcmap_t **mp) {
     if (!mp || !*mp) return;
+    np_srcmap_clear(*mp); /* sketch blocks back to the pool */
     free((*mp)->slots);
     free(*mp);
     *mp = NULL;
@@ -75,24 +88,57 @@ static int grow(np_srcmap_t *m) {
     return 0;
 }
 
+/* The entry for ip, created if needed; NULL when the table is full (an eviction). */
+static np_srcagg_t *entry(np_srcmap_t *m, const np_ip_t *ip) {
+    np_srcagg_t *s = find_slot(m->slots, m->mask, ip);
+    if (s->records) return s;
+    if (m->count >= m->max_sources) return NULL;
+    if ((m->count + 1) * 2 > m->mask + 1) {
+        if (grow(m) < 0) return NULL;
+        s = find_slot(m->slots, m->mask, ip);
+    }
+    s->ip = *ip;
+    m->count++;
+    return s;
+}
+
+int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) {
+    np_srcagg_t *s = entry(m, &r->src);
+    if (!s) {
+        np_srcmap_add_other(m, 1, r->bytes, r->packets, 1);
+        return 1;
+    }
+    s->records++;
+    s->bytes += r->bytes;
+    s->packets += r->packets;
+    s->pmix[np_pmix_bucket(r->proto)]++;
+    np_hll_add_hash(&s->dst_ips, m->pool, np_hll_hash(r->dst.b, 16));
+    np_hll_add_hash(&s->dst_ports, m->pool, np_hll_hash_port(r->dst_port));
+    return 0;
+}
+
+int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e) {
+    np_srcagg_t *s = entry(m, &e->ip);
+    if (!s) {
+        np_srcmap_add_other(m, e->records, e->bytes, e->packets, 1);
+        return 1;
+    }
+    s->records += e->records;
+    s->bytes += e->bytes;
+    s->packets += e->packets;
+    for (int i = 0; i < NP_PMIX__COUNT; i++) s->pmix[i] += e->pmix[i];
+    np_hll_merge(&s->dst_ips, &e->dst_ips, m->pool);
+    np_hll_merge(&s->dst_ports, &e->dst_ports, m->pool);
+    return 0;
+}
+
 int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t bytes,
                   uint64_t packets) {
     assert(records >= 1);
-    np_srcagg_t *s = find_slot(m->slots, m->mask, ip);
-    if (s->records == 0) {
-        if (m->count >= m->max_sources) {
-            np_srcmap_add_other(m, records, bytes, packets, 1);
-            return 1;
-        }
-        if ((m->count + 1) * 2 > m->mask + 1) {
-            if (grow(m) < 0) {
-                np_srcmap_add_other(m, records, bytes, packets, 1);
-                return 1;
-            }
-            s = find_slot(m->slots, m->mask, ip);
-        }
-        s->ip = *ip;
-        m->count++;
+    np_srcagg_t *s = entry(m, ip);
+    if (!s) {
+        np_srcmap_add_other(m, records, bytes, packets, 1);
+        return 1;
     }
     s->records += records;
     s->bytes += bytes;
@@ -127,6 +173,12 @@ const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip) {
 }
 
 void np_srcmap_clear(np_srcmap_t *m) {
+    if (m->count && m->pool)
+        for (size_t i = 0; i <= m->mask; i++)
+            if (m->slots[i].records) {
+                np_hll_reset(&m->slots[i].dst_ips, m->pool);
+                np_hll_reset(&m->slots[i].dst_ports, m->pool);
+            }
     if (m->count) memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
     m->count = 0;
     m->evicted = 0;

@@ -14,25 +14,44 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "np_hll.h"
 #include "np_record.h"
+
+/* Protocol mix buckets (records per protocol). */
+enum { NP_PMIX_TCP = 0, NP_PMIX_UDP, NP_PMIX_ICMP, NP_PMIX_OTHER, NP_PMIX__COUNT };
+/* The bucket of an IANA protocol number. */
+int np_pmix_bucket(uint8_t proto);
 
 typedef struct np_srcagg {
     np_ip_t ip;
     uint64_t records; /* 0 marks an empty slot: every stored source has >= 1 record */
     uint64_t bytes;
     uint64_t packets;
+    uint32_t pmix[NP_PMIX__COUNT]; /* records by protocol */
+    np_hll_t dst_ips;              /* distinct destination addresses */
+    np_hll_t dst_ports;            /* distinct destination ports */
 } np_srcagg_t;
 
 typedef struct np_srcmap np_srcmap_t;
 
-/* max_sources >= 1. Returns NULL on allocation failure. */
-np_srcmap_t *np_srcmap_new(size_t max_sources);
+/* max_sources >= 1. pool (borrowed, may be shared, may be NULL) backs the distinct-count
+ * sketches once they outgrow their inline form; with NULL, sketches stay inline (exact up
+ * to NP_HLL_INLINE values, then lower bounds). Returns NULL on allocation failure. */
+np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool);
 void np_srcmap_destroy(np_srcmap_t **m);
 
 /* Adds counters to ip's entry (creating it). Returns 0, or 1 when the table was full and
  * the counters went to `other` instead (an eviction). records must be >= 1. */
 int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t bytes,
                   uint64_t packets);
+
+/* Adds one flow record: counters, protocol mix, destination address and port sketches.
+ * Same return as np_srcmap_add. The worker's hot path: no allocation once the table is
+ * warm (sketch promotion takes a block from the pool). */
+int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r);
+
+/* Merges a whole entry (sketches united). Same return as np_srcmap_add. */
+int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e);
 
 /* Folds counters straight into `other` (for aggregates that arrive already evicted). */
 void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint64_t packets,
@@ -52,7 +71,7 @@ const np_srcagg_t *np_srcmap_slot(const np_srcmap_t *m, size_t i);
 /* Looks an address up; NULL when absent. */
 const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip);
 
-/* Forgets every entry but keeps the allocated table. */
+/* Forgets every entry (returning sketch blocks to the pool) but keeps the table. */
 void np_srcmap_clear(np_srcmap_t *m);
 
 /* Writes the n largest entries by bytes (ties: more records, then lower address) into out

@@ -16,11 +16,11 @@ struct np_window {
     int64_t first;       /* first pane added */
 };
 
-static int gpane_init(np_gpane_t *g, size_t max_sources) {
+static int gpane_init(np_gpane_t *g, size_t max_sources, np_hll_pool_t *pool) {
     memset(g, 0, sizeof(*g));
     g->start_ms = NP_TS_NONE;
     g->seen = calloc(1, SEEN_BYTES);
-    g->sources = np_srcmap_new(max_sources);
+    g->sources = np_srcmap_new(max_sources, pool);
     return g->seen && g->sources ? 0 : -1;
 }
 
@@ -32,6 +32,7 @@ static void gpane_free(np_gpane_t *g) {
 static void gpane_clear(np_gpane_t *g) {
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
+    memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->seen, 0, SEEN_BYTES);
     np_srcmap_clear(g->sources);
 }
@@ -43,12 +44,13 @@ static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
     dst->packets += src->packets;
     dst->late_records += src->late_records;
     dst->sources_evicted += src->sources_evicted;
+    for (int i = 0; i < NP_PMIX__COUNT; i++) dst->pmix[i] += src->pmix[i];
     if (src->seen)
         for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i];
     if (!src->sources) return;
     for (size_t i = 0; i < np_srcmap_slots(src->sources); i++) {
         const np_srcagg_t *s = np_srcmap_slot(src->sources, i);
-        if (s && np_srcmap_add(dst->sources, &s->ip, s->records, s->bytes, s->packets)) dst->sources_evicted++;
+        if (s && np_srcmap_merge(dst->sources, s)) dst->sources_evicted++;
     }
     const np_srcagg_t *o = np_srcmap_other(src->sources);
     if (o->records) np_srcmap_add_other(dst->sources, o->records, o->bytes, o->packets, 0);
@@ -60,7 +62,7 @@ static uint32_t popcount_seen(const uint8_t *seen) {
     return n;
 }
 
-np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources) {
+np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool) {
     if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return NULL;
     np_window_t *w = calloc(1, sizeof(*w));
     if (!w) return NULL;
@@ -69,9 +71,9 @@ np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_source
     w->k = (size_t)(window_ms / pane_ms);
     w->first = NP_TS_NONE;
     w->ring = calloc(w->k, sizeof(*w->ring));
-    if (!w->ring || gpane_init(&w->out, max_sources * w->k) < 0) goto err;
+    if (!w->ring || gpane_init(&w->out, max_sources * w->k, pool) < 0) goto err;
     for (size_t i = 0; i < w->k; i++)
-        if (gpane_init(&w->ring[i], max_sources) < 0) goto err;
+        if (gpane_init(&w->ring[i], max_sources, pool) < 0) goto err;
     return w;
 err:
     np_window_destroy(&w);

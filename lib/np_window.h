@@ -24,7 +24,7 @@
 typedef struct np_window np_window_t;
 
 /* Returns NULL if window_ms is not a positive multiple of pane_ms or memory is short. */
-np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources);
+np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool);
 void np_window_destroy(np_window_t **w);
 
 int64_t np_window_ms(const np_window_t *w);

@@ -64,6 +64,8 @@ static const np_opt_t worker_opts[] = {
      "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
     {"outbox.max", NP_OPT_INT, "10000", 10, 10000000, NULL,
      "Unacknowledged partials held before consumption pauses (back-pressure)"},
+    {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
+     "1 KiB blocks for per-source distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
 };
 
@@ -102,7 +104,8 @@ typedef struct worker {
         *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
     np_counter_t *m_bad[NP_REC__COUNT];
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
-    np_gauge_t *m_outbox;
+    np_gauge_t *m_outbox, *m_hll_blocks;
+    np_counter_t *m_hll_exhausted;
     np_gauge_t *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     _Atomic int healthy_kafka;
 } worker_t;
@@ -168,6 +171,8 @@ static void send_progress(worker_t *w, int64_t now) {
         n++;
     }
     np_gauge_set(w->m_idle_parts, (int64_t)idle);
+    np_gauge_set(w->m_hll_blocks, (int64_t)np_hll_pool_blocks_used(w->pcfg.pool));
+    np_counter_set_max(w->m_hll_exhausted, np_hll_pool_exhausted(w->pcfg.pool));
     if (n == 0) return;
     const uint8_t *buf;
     size_t len;
@@ -515,6 +520,8 @@ static void register_metrics(worker_t *w) {
     w->m_resent = np_metrics_counter(m, "netpulse_worker_partials_resent_total", "Partials re-sent for lack of acknowledgement", NULL);
     w->m_acked = np_metrics_counter(m, "netpulse_worker_partials_acked_total", "Partials acknowledged by the coordinator", NULL);
     w->m_pauses = np_metrics_counter(m, "netpulse_worker_backpressure_pauses_total", "Times consumption paused for a full outbox", NULL);
+    w->m_hll_blocks = np_metrics_gauge(m, "netpulse_worker_sketch_blocks", "Distinct-count sketch blocks in use", NULL);
+    w->m_hll_exhausted = np_metrics_counter(m, "netpulse_worker_sketch_pool_exhausted_total", "Sketch promotions refused: pool full (counts become lower bounds)", NULL);
     w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
@@ -643,6 +650,11 @@ int main(int argc, char **argv) {
     w->pcfg.lateness_ms = np_config_int(c, "lateness.ms");
     w->pcfg.max_open_panes = (size_t)np_config_int(c, "max.open.panes");
     w->pcfg.max_sources = (size_t)np_config_int(c, "max.sources.per.pane");
+    w->pcfg.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
+    if (!w->pcfg.pool) {
+        np_error("out_of_memory", "what=hll_pool");
+        return 1;
+    }
     const char *bad = np_pane_config_check(&w->pcfg);
     if (bad) {
         np_proc_fatal_config(bad);
@@ -732,6 +744,7 @@ int main(int argc, char **argv) {
     rd_kafka_flush(w->dlq, 10000);
     rd_kafka_destroy(w->dlq);
     for (int32_t p = 0; p < MAX_PARTITIONS; p++) drop_partition(w, p);
+    np_hll_pool_destroy(&w->pcfg.pool);
     if (w->store) {
         char key[192], err[256];
         snprintf(key, sizeof(key), "netpulse:workers:%s", w->id);

@@ -103,7 +103,8 @@ def first(d, *names):
 
 
 def decode(payload, kafka_ts, now_ms):
-    """Returns (ts_ms, src_ip, bytes, packets) or raises Bad(reason)."""
+    """Returns (ts_ms, src_ip, bytes, packets, detail) or raises Bad(reason); detail is
+    (protocol bucket, destination ip, destination port)."""
     if payload is None or not payload.strip():
         raise Bad("empty")
     if len(payload.encode()) > 65536:
@@ -119,10 +120,12 @@ def decode(payload, kafka_ts, now_ms):
         src, dst = first(d, "src_ip", "source_ip"), first(d, "dst_ip", "destination_ip")
         if src is None or dst is None:
             raise Bad("missing_field")
-        src, _ = parse_ip(src), parse_ip(dst)
+        src, dst = parse_ip(src), parse_ip(dst)
         ts = parse_time(first(d, "ts", "timestamp"), kafka_ts)
-        for port in ("src_port", "source_port", "dst_port", "destination_port"):
+        for port in ("src_port", "source_port"):
             parse_uint(d.get(port), 65535, 0)
+        dport = parse_uint(first(d, "dst_port", "destination_port"), 65535, 0)
+        bucket = proto_bucket(first(d, "proto", "protocol"))
         nbytes = parse_uint(first(d, "bytes", "bytes_sent"), 1 << 40, 0)
         packets = parse_uint(d.get("packets"), 1 << 32, 1)
     else:
@@ -133,7 +136,7 @@ def decode(payload, kafka_ts, now_ms):
             src = ipaddress.ip_address(f[0])
         except ValueError:
             raise Bad("malformed_csv" if not any(c.isdigit() for c in f[0]) else "bad_ip")
-        parse_ip(f[1])
+        dst, dport, bucket = parse_ip(f[1]), 0, "other"
         if kafka_ts is None:
             raise Bad("missing_field")
         ts = kafka_ts
@@ -141,7 +144,46 @@ def decode(payload, kafka_ts, now_ms):
         packets = 1
     if ts < 0 or ts > now_ms + MAX_FUTURE_MS:
         raise Bad("out_of_range")
-    return ts, src, nbytes, packets
+    return ts, src, nbytes, packets, (bucket, dst, dport)
+
+
+PROTO_NAMES = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmp", "ipv6-icmp": "icmp"}
+PROTO_NUMBERS = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmp"}
+
+
+def proto_bucket(v):
+    """netpulse's protocol-mix bucket of a record's protocol field."""
+    if isinstance(v, str):
+        return PROTO_NAMES.get(v.strip().lower(), "other")
+    if isinstance(v, int) and not isinstance(v, bool):
+        return PROTO_NUMBERS.get(v, "other")
+    return "other"
+
+
+def new_agg():
+    """Per-source aggregate: records, bytes, packets, destination ips, destination ports."""
+    return [0, 0, 0, set(), set()]
+
+
+def check_distinct(errors, where, ip, field, got, truth):
+    """Distinct counts are exact up to 6 values (netpulse keeps them inline), then
+    HyperLogLog estimates with a standard error of 3.25%: allow 5 of those."""
+    if truth <= 6 and got != truth:
+        errors.append(f"{where}: source {ip} {field} {got} != {truth}")
+    elif truth > 6 and abs(got - truth) > 0.1625 * truth + 1:
+        errors.append(f"{where}: source {ip} {field} {got} too far from {truth}")
+
+
+def check_top(errors, where, got, src, top_n):
+    top = sorted(src.items(), key=lambda kv: (-kv[1][1], -kv[1][0], ip_key(kv[0])))[:top_n]
+    want = [{"ip": str(ip), "records": a[0], "bytes": a[1], "packets": a[2]} for ip, a in top]
+    plain = [{k: t[k] for k in ("ip", "records", "bytes", "packets")} for t in got]
+    if plain != want:
+        errors.append(f"{where}: top_sources differ:\n  got  {plain[:3]}\n  want {want[:3]}")
+        return
+    for t, (ip, a) in zip(got, top):
+        check_distinct(errors, where, ip, "dst_ips", t.get("dst_ips"), len(a[3]))
+        check_distinct(errors, where, ip, "dst_ports", t.get("dst_ports"), len(a[4]))
 
 
 def ip_key(ip):
@@ -182,7 +224,8 @@ def main():
 
     now = int(time.time() * 1000)
     panes = collections.defaultdict(lambda: {"records": 0, "bytes": 0, "packets": 0,
-                                             "src": collections.defaultdict(lambda: [0, 0, 0])})
+                                             "protocols": collections.Counter(),
+                                             "src": collections.defaultdict(new_agg)})
     bad = {}
     late = {}   # (partition, offset) -> pane start, for records the lateness simulation rejects
     # Per partition: [max event time, closed_through], None until the first good record.
@@ -193,7 +236,7 @@ def main():
     for m in records:
         kts = m.get("ts") if m.get("tstype") in ("create", "logappend") else None
         try:
-            ts, src, nbytes, packets = decode(m.get("payload"), kts, now)
+            ts, src, nbytes, packets, (bucket, dst, dport) = decode(m.get("payload"), kts, now)
         except Bad as e:
             bad[(m["partition"], m["offset"])] = str(e)
             continue
@@ -217,6 +260,9 @@ def main():
         agg[0] += 1
         agg[1] += nbytes
         agg[2] += packets
+        agg[3].add(dst)
+        agg[4].add(dport)
+        p["protocols"][bucket] += 1
 
     errors = []
     windows = {}
@@ -256,10 +302,10 @@ def main():
                 errors.append(f"window {start}: {k} {w[k]} != oracle {o[k]}")
         if w["sources"] != len(o["src"]):
             errors.append(f"window {start}: sources {w['sources']} != oracle {len(o['src'])}")
-        top = sorted(o["src"].items(), key=lambda kv: (-kv[1][1], -kv[1][0], ip_key(kv[0])))[: a.top]
-        want = [{"ip": str(ip), "records": r, "bytes": b, "packets": p} for ip, (r, b, p) in top]
-        if w["top_sources"] != want:
-            errors.append(f"window {start}: top_sources differ:\n  got  {w['top_sources'][:3]}\n  want {want[:3]}")
+        check_top(errors, f"window {start}", w["top_sources"], o["src"], a.top)
+        want_proto = {k: o["protocols"].get(k, 0) for k in ("tcp", "udp", "icmp", "other")}
+        if w.get("protocols") != want_proto:
+            errors.append(f"window {start}: protocols {w.get('protocols')} != oracle {want_proto}")
     # Sliding windows: the union of the panes they cover, recomputed here; and none missing
     # from the first pane with data (a window never reaches back before it) to the last.
     if a.window_ms and panes:
@@ -273,16 +319,20 @@ def main():
         if a.window_ms and wms != a.window_ms:
             errors.append(f"window {w['id']} has window_ms {wms}, expected {a.window_ms}")
         tot = {"records": 0, "bytes": 0, "packets": 0}
-        src = collections.defaultdict(lambda: [0, 0, 0])
+        protos = collections.Counter()
+        src = collections.defaultdict(new_agg)
         for ps in range(start, start + wms, a.pane_ms):
             o = panes.get(ps)
             if not o:
                 continue
             for k in tot:
                 tot[k] += o[k]
+            protos.update(o["protocols"])
             for ip, agg in o["src"].items():
                 for i in range(3):
                     src[ip][i] += agg[i]
+                src[ip][3] |= agg[3]
+                src[ip][4] |= agg[4]
         checked += 1
         if w["window_end"] != start + wms or w["id"] != f"window:{start}:{start + wms}":
             errors.append(f"sliding window {start}+{wms}: bad bounds/id {w['id']}")
@@ -291,10 +341,10 @@ def main():
                 errors.append(f"sliding window {start}+{wms}: {k} {w[k]} != oracle {tot[k]}")
         if w["sources"] != len(src):
             errors.append(f"sliding window {start}+{wms}: sources {w['sources']} != oracle {len(src)}")
-        top = sorted(src.items(), key=lambda kv: (-kv[1][1], -kv[1][0], ip_key(kv[0])))[: a.top]
-        want = [{"ip": str(ip), "records": r, "bytes": b, "packets": p} for ip, (r, b, p) in top]
-        if w["top_sources"] != want:
-            errors.append(f"sliding window {start}+{wms}: top_sources differ:\n  got  {w['top_sources'][:3]}\n  want {want[:3]}")
+        check_top(errors, f"sliding window {start}+{wms}", w["top_sources"], src, a.top)
+        want_proto = {k: protos.get(k, 0) for k in ("tcp", "udp", "icmp", "other")}
+        if w.get("protocols") != want_proto:
+            errors.append(f"sliding window {start}+{wms}: protocols {w.get('protocols')} != oracle {want_proto}")
     for start, w in windows.items():
         if start not in panes and w["records"] != 0:
             errors.append(f"window {start} has {w['records']} records but the oracle has none")

@@ -35,7 +35,7 @@ static void collect(void *ctx, const np_gpane_t *g) {
     o->n++;
 }
 
-static const np_merge_config_t CFG = {5000, 16, 1024, 3};
+static const np_merge_config_t CFG = {5000, 16, 1024, 3, NULL};
 
 static void partial(np_merge_t *m, int32_t part, int64_t start, uint64_t records, uint8_t ip_last,
                     np_merge_result_t want) {
@@ -91,7 +91,7 @@ static void test_complete_only_when_all_partitions_pass(void **s) {
     /* One source in both partitions counts once. */
     assert_non_null(strstr(o.json, "\"sources\":1,"));
     assert_non_null(strstr(o.json, "\"id\":\"window:0:5000\""));
-    assert_non_null(strstr(o.json, "{\"ip\":\"0.0.0.1\",\"records\":15,\"bytes\":150,\"packets\":15}"));
+    assert_non_null(strstr(o.json, "{\"ip\":\"0.0.0.1\",\"records\":15,\"bytes\":150,\"packets\":15,\"dst_ips\":0,\"dst_ports\":0}"));
     partial(m, 0, 0, 1, 1, NP_MERGE_TOO_LATE);
     np_merge_stats_t st;
     np_merge_get_stats(m, &st);

@@ -22,7 +22,7 @@ static np_ip_t ip4(uint32_t v) {
 
 static void test_grow_and_lookup(void **s) {
     (void)s;
-    np_srcmap_t *m = np_srcmap_new(100000);
+    np_srcmap_t *m = np_srcmap_new(100000, NULL);
     for (uint32_t i = 0; i < 50000; i++) {
         np_ip_t ip = ip4(i);
         assert_int_equal(np_srcmap_add(m, &ip, 1, i, 1), 0);
@@ -53,7 +53,7 @@ static void test_grow_and_lookup(void **s) {
 
 static void test_eviction_to_other(void **s) {
     (void)s;
-    np_srcmap_t *m = np_srcmap_new(10);
+    np_srcmap_t *m = np_srcmap_new(10, NULL);
     for (uint32_t i = 0; i < 15; i++) {
         np_ip_t ip = ip4(i);
         assert_int_equal(np_srcmap_add(m, &ip, 1, 100, 2), i < 10 ? 0 : 1);
@@ -69,7 +69,7 @@ static void test_eviction_to_other(void **s) {
 
 static void test_top_bytes(void **s) {
     (void)s;
-    np_srcmap_t *m = np_srcmap_new(1000);
+    np_srcmap_t *m = np_srcmap_new(1000, NULL);
     for (uint32_t i = 1; i <= 100; i++) {
         np_ip_t ip = ip4(i);
         np_srcmap_add(m, &ip, 1, (i * 37) % 101, 1);
@@ -86,6 +86,42 @@ static void test_top_bytes(void **s) {
     np_srcagg_t all[200];
     assert_int_equal(np_srcmap_top_bytes(m, all, 200), 102);
     np_srcmap_destroy(&m);
+}
+
+static void test_record_detail(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(10, 16);
+    np_srcmap_t *m = np_srcmap_new(100, pool);
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.src = ip4(1);
+    r.bytes = 10;
+    r.packets = 1;
+    for (uint32_t i = 0; i < 300; i++) { /* a scan: 300 hosts, 3 ports, mixed protocols */
+        r.dst = ip4(1000 + i);
+        r.dst_port = (uint16_t)(i % 3);
+        r.proto = i % 2 ? NP_PROTO_TCP : NP_PROTO_UDP;
+        assert_int_equal(np_srcmap_add_record(m, &r), 0);
+    }
+    const np_srcagg_t *a = np_srcmap_get(m, &r.src);
+    assert_int_equal(a->records, 300);
+    assert_int_equal(a->pmix[NP_PMIX_TCP], 150);
+    assert_int_equal(a->pmix[NP_PMIX_UDP], 150);
+    assert_int_equal(np_hll_estimate(&a->dst_ports), 3); /* exact while small */
+    uint64_t hosts = np_hll_estimate(&a->dst_ips);
+    assert_true(hosts > 270 && hosts < 330);
+    assert_true(np_hll_pool_blocks_used(pool) == 1);
+    /* Merging an entry into another table unites the sketches. */
+    np_srcmap_t *m2 = np_srcmap_new(100, pool);
+    np_srcmap_merge(m2, a);
+    np_srcmap_merge(m2, a);
+    assert_int_equal(np_srcmap_get(m2, &r.src)->records, 600);
+    assert_int_equal(np_hll_estimate(&np_srcmap_get(m2, &r.src)->dst_ips), hosts);
+    np_srcmap_clear(m);
+    np_srcmap_destroy(&m2);
+    assert_int_equal(np_hll_pool_blocks_used(pool), 0); /* blocks returned */
+    np_srcmap_destroy(&m);
+    np_hll_pool_destroy(&pool);
 }
 
 static void test_strbuf(void **s) {
@@ -109,6 +145,7 @@ int main(void) {
         cmocka_unit_test(test_grow_and_lookup),
         cmocka_unit_test(test_eviction_to_other),
         cmocka_unit_test(test_top_bytes),
+        cmocka_unit_test(test_record_detail),
         cmocka_unit_test(test_strbuf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,7 +18,7 @@ static np_gpane_t mk(int64_t start, uint64_t records, uint8_t src, int part) {
     g.bytes = records * 100;
     g.packets = records * 2;
     g.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
-    g.sources = np_srcmap_new(100);
+    g.sources = np_srcmap_new(100, NULL);
     g.seen[part / 8] |= (uint8_t)(1u << (part % 8));
     g.partitions = 1;
     np_ip_t ip = {{0}};
@@ -35,8 +35,8 @@ static void fr(np_gpane_t *g) {
 
 static void test_sliding(void **s) {
     (void)s;
-    assert_null(np_window_new(5000, 12000, 10)); /* not a multiple */
-    np_window_t *w = np_window_new(5000, 15000, 100);
+    assert_null(np_window_new(5000, 12000, 10, NULL)); /* not a multiple */
+    np_window_t *w = np_window_new(5000, 15000, 100, NULL);
     np_gpane_t p0 = mk(0, 1, 1, 0), p1 = mk(5000, 2, 2, 1), p2 = mk(10000, 3, 1, 2), p3 = mk(15000, 4, 3, 0);
     assert_null(np_window_push(w, &p0)); /* would reach back before the first pane */
     assert_null(np_window_push(w, &p1));
@@ -80,15 +80,15 @@ static void test_gpane_roundtrip(void **s) {
     assert_int_equal(np_partial_encode_gpane(&e, &g, 5000, &buf, &len), 0);
     np_gpane_t d = {0};
     d.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
-    d.sources = np_srcmap_new(100);
-    assert_int_equal(np_partial_decode_gpane(buf, len, &d), 0);
+    d.sources = np_srcmap_new(100, NULL);
+    assert_int_equal(np_partial_decode_gpane(buf, len, &d, NULL), 0);
     assert_int_equal(d.start_ms, 5000);
     assert_int_equal(d.records, 7);
     assert_int_equal(d.late_records, 3);
     assert_int_equal(d.partitions, 1);
     assert_memory_equal(d.seen, g.seen, NP_MERGE_MAX_PARTITIONS / 8);
     assert_int_equal(np_srcmap_count(d.sources), 1);
-    assert_int_equal(np_partial_decode_gpane((const uint8_t *)"\xff\xff", 2, &d), -1);
+    assert_int_equal(np_partial_decode_gpane((const uint8_t *)"\xff\xff", 2, &d, NULL), -1);
     np_partial_enc_free(&e);
     fr(&g);
     fr(&d);
