@@ -130,8 +130,7 @@ it_start_cluster() {
     shift
     IT_ZMQ_GW="tcp://127.0.0.1:$(np_free_port)"
     IT_ZMQ_COORD="tcp://127.0.0.1:$(np_free_port)"
-    it_start gateway "$IT_BIN/netpulse-gateway" --brokers "$BOOTSTRAP" --bind "$IT_ZMQ_GW" \
-        --http-port-file "$IT_DIR/gateway.port"
+    it_restart_gateway
     it_restart_coordinator
     IT_WORKERS=()
     local i
@@ -139,6 +138,12 @@ it_start_cluster() {
         it_start_worker "worker$i" "$@"
     done
     it_wait_assigned
+}
+
+# Starts the gateway (again, after it_stop) on the cluster's endpoint.
+it_restart_gateway() {
+    it_start gateway "$IT_BIN/netpulse-gateway" --brokers "$BOOTSTRAP" --bind "$IT_ZMQ_GW" \
+        --http-port-file "$IT_DIR/gateway.port"
 }
 
 # Sliding windows in tests are 15 s (3 panes), so that a test's stream of ~30 s of event
