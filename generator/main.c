@@ -302,22 +302,13 @@ int main(int argc, char **argv) {
     np_config_t *c = g->proc.cfg;
     const char *topic = np_config_str(c, "topic");
     char err[512];
-    rd_kafka_conf_t *conf = np_kafka_conf_new(c, "netpulse-generator", err, sizeof(err));
     /* murmur2 as the Java client does, so records land where any other producer's would. */
-    if (!conf || np_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "partitioner", "murmur2_random", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "linger.ms", "20", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "queue.buffering.max.messages", "1000000", err, sizeof(err))) {
+    static const char *const defaults[] = {"enable.idempotence", "true", "partitioner", "murmur2_random",
+                                           "linger.ms", "20", "queue.buffering.max.messages", "1000000", NULL};
+    rd_kafka_conf_t *conf = np_kafka_conf_new_with(c, "netpulse-generator", defaults, err, sizeof(err));
+    if (!conf) {
         np_proc_fatal_config(err);
         return 2;
-    }
-    for (size_t i = 0; i < np_config_kafka_count(c); i++) {
-        const char *k, *v;
-        np_config_kafka_get(c, i, &k, &v);
-        if (np_kafka_conf_set(conf, k, v, err, sizeof(err))) {
-            np_proc_fatal_config(err);
-            return 2;
-        }
     }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));

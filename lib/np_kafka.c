@@ -25,11 +25,18 @@ int np_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, c
 
 rd_kafka_conf_t *np_kafka_conf_new(const np_config_t *cfg, const char *client_id, char *errstr,
                                    size_t errlen) {
+    return np_kafka_conf_new_with(cfg, client_id, NULL, errstr, errlen);
+}
+
+rd_kafka_conf_t *np_kafka_conf_new_with(const np_config_t *cfg, const char *client_id,
+                                        const char *const *defaults, char *errstr, size_t errlen) {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     rd_kafka_conf_set_log_cb(conf, log_cb);
     if (np_kafka_conf_set(conf, "bootstrap.servers", np_config_str(cfg, "brokers"), errstr, errlen) < 0 ||
         np_kafka_conf_set(conf, "client.id", client_id, errstr, errlen) < 0)
         goto err;
+    for (size_t i = 0; defaults && defaults[i] && defaults[i + 1]; i += 2)
+        if (np_kafka_conf_set(conf, defaults[i], defaults[i + 1], errstr, errlen) < 0) goto err;
     for (size_t i = 0; i < np_config_kafka_count(cfg); i++) {
         const char *k, *v;
         np_config_kafka_get(cfg, i, &k, &v);

@@ -19,6 +19,12 @@
 rd_kafka_conf_t *np_kafka_conf_new(const np_config_t *cfg, const char *client_id, char *errstr,
                                    size_t errlen);
 
+/* Like np_kafka_conf_new, with the process's own settings applied before the
+ * pass-through properties (so an operator's -X still wins): defaults is a NULL-terminated
+ * list of key, value, key, value, ... */
+rd_kafka_conf_t *np_kafka_conf_new_with(const np_config_t *cfg, const char *client_id,
+                                        const char *const *defaults, char *errstr, size_t errlen);
+
 /* Sets one property, with an error that names it. Returns 0 or -1. */
 int np_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr,
                       size_t errlen);

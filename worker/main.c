@@ -533,24 +533,21 @@ static void register_metrics(worker_t *w) {
 static int setup_kafka(worker_t *w) {
     char err[512];
     np_config_t *c = w->proc.cfg;
-    rd_kafka_conf_t *conf = np_kafka_conf_new(c, w->id, err, sizeof(err));
-    if (!conf) goto fail;
-    /* Our settings first, then the pass-through properties again so an operator's -X
-     * can still override them. */
-    if (np_kafka_conf_set(conf, "group.id", np_config_str(c, "group.id"), err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "partition.assignment.strategy", "cooperative-sticky", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "enable.auto.offset.store", "false", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "auto.offset.reset", "earliest", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "enable.partition.eof", "true", err, sizeof(err)) ||
+    static const char *const defaults[] = {
+        "group.id", NULL, /* filled below */
+        "partition.assignment.strategy", "cooperative-sticky",
+        "enable.auto.offset.store", "false",
+        "auto.offset.reset", "earliest",
+        "enable.partition.eof", "true",
         /* A dead worker's partitions move on within seconds, not librdkafka's 45 s. */
-        np_kafka_conf_set(conf, "session.timeout.ms", "10000", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "heartbeat.interval.ms", "1000", err, sizeof(err)))
-        goto fail_conf;
-    for (size_t i = 0; i < np_config_kafka_count(c); i++) {
-        const char *k, *v;
-        np_config_kafka_get(c, i, &k, &v);
-        if (np_kafka_conf_set(conf, k, v, err, sizeof(err))) goto fail_conf;
-    }
+        "session.timeout.ms", "10000",
+        "heartbeat.interval.ms", "1000",
+        NULL};
+    const char *d[sizeof(defaults) / sizeof(defaults[0])];
+    memcpy(d, defaults, sizeof(defaults));
+    d[1] = np_config_str(c, "group.id");
+    rd_kafka_conf_t *conf = np_kafka_conf_new_with(c, w->id, d, err, sizeof(err));
+    if (!conf) goto fail;
     rd_kafka_conf_set_opaque(conf, w);
     rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
     rd_kafka_conf_set_error_cb(conf, error_cb);

@@ -71,8 +71,12 @@ dlq="$(it_metric_sum netpulse_worker_dlq_records_total "${IT_WORKERS[@]}")"
 np_info "workers consumed=$consumed invalid=$invalid dlq=$dlq"
 it_check "every record consumed once" test "$consumed" -eq "$(wc -l <"$IT_DIR/records.jsonl")"
 it_check "9 invalid records counted and dead-lettered" test "$invalid" -eq 9 -a "$dlq" -eq 9
-it_check "gateway published what the coordinator emitted" test \
-    "$(it_metric gateway netpulse_gateway_results_published_total)" -eq "$(it_metric coordinator netpulse_coordinator_windows_emitted_total)"
+# Empty windows keep coming while the stream is idle, so compare when neither is mid-flight.
+published_all() {
+    [[ "$(it_metric gateway netpulse_gateway_results_published_total)" == \
+       "$(it_metric coordinator netpulse_coordinator_windows_emitted_total)" ]]
+}
+it_check "gateway published what the coordinator emitted" np_wait_for -t 15 -i 0.2 published_all
 it_check "workers registered in redis" test "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'netpulse:workers:*' | wc -l)" -eq 2
 it_check "/healthz answers ok" curl -sf -o /dev/null "http://127.0.0.1:$(it_http_port worker1)/healthz"
 
