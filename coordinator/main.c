@@ -333,7 +333,10 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
         np_log_rl(&rl, NP_LOG_WARN, "bad_worker_message", "bytes=%zu", len);
         return;
     }
-    if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
+    if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL && c->stale) {
+        /* Memory is about to be reloaded from Redis: take nothing now (no merge, no
+         * acknowledgement, not even "too late"); the worker re-sends. */
+    } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
         const Netpulse__Partial *p = m->partial;
         /* Persist before merging and acknowledging; if that fails, neither happens and
          * the worker re-sends. */
@@ -749,7 +752,7 @@ int main(int argc, char **argv) {
             next_wm = now + wm_every;
         }
         finalize_round(c, &mc, now);
-        resend_due(c, now);
+        if (!c->stale) resend_due(c, now); /* a stale outbox holds results Redis may not have */
         np_merge_stats_t st;
         np_merge_get_stats(c->merge, &st);
         np_gauge_set(c->m_outbox, (int64_t)c->ob_len);

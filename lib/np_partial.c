@@ -190,8 +190,8 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
 }
 
 int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,
-                       const uint8_t *idle, size_t n, int32_t partitions_total,
-                       const uint8_t **out, size_t *out_len) {
+                       const int64_t *closed_through, const uint8_t *idle, size_t n,
+                       int32_t partitions_total, const uint8_t **out, size_t *out_len) {
     size_t cap = e->prog_cap;
     if (reserve((void **)&e->prog, &cap, n, sizeof(*e->prog)) < 0) return -1;
     if (reserve((void **)&e->prog_ptrs, &e->prog_cap, n, sizeof(*e->prog_ptrs)) < 0) return -1;
@@ -199,7 +199,7 @@ int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_
         Netpulse__PartitionProgress *pp = &e->prog[i];
         netpulse__partition_progress__init(pp);
         pp->partition = parts[i]->partition;
-        pp->closed_through_ms = parts[i]->closed_through;
+        pp->closed_through_ms = closed_through[i];
         pp->watermark_ms = np_partstate_watermark(parts[i]);
         pp->idle = idle[i];
         pp->has_data = parts[i]->has_data;

@@ -57,8 +57,10 @@ long np_partial_fill_sources(np_partial_enc_t *e, const np_srcmap_t *m, Netpulse
 int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hll_pool_t *pool);
 
 /* Encodes a WorkerMsg{progress} for n partitions. */
+/* closed_through[i] is what partition i reports as complete: its own closed_through,
+ * held back to its oldest partial the coordinator has not acknowledged yet. */
 int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,
-                       const uint8_t *idle, size_t n, int32_t partitions_total,
-                       const uint8_t **out, size_t *out_len);
+                       const int64_t *closed_through, const uint8_t *idle, size_t n,
+                       int32_t partitions_total, const uint8_t **out, size_t *out_len);
 
 #endif

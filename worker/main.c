@@ -98,6 +98,7 @@ typedef struct worker {
     /* Scratch for progress messages. */
     np_partstate_t *prog_parts[MAX_PARTITIONS];
     uint8_t prog_idle[MAX_PARTITIONS];
+    int64_t prog_closed[MAX_PARTITIONS];
     np_log_rl_t rl_bad, rl_late;
     /* metrics */
     np_counter_t *m_consumed, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
@@ -165,6 +166,14 @@ static void send_progress(worker_t *w, int64_t now) {
             np_partstate_follow(ps, w->global_wm);
         }
         np_partstate_advance(ps, emit_partial, w);
+        /* Never claim a pane complete before the coordinator has acknowledged its
+         * partial: otherwise a partial it refused (Redis down) could be overtaken by
+         * progress, and the pane published without it. */
+        int64_t ct = ps->closed_through;
+        const np_outbox_t *ob = &w->outbox[p];
+        for (size_t k = 0; k < ob->n; k++)
+            if (ct == NP_TS_NONE || ob->items[k].pane_start < ct) ct = ob->items[k].pane_start;
+        w->prog_closed[n] = ct;
         w->prog_parts[n] = ps;
         w->prog_idle[n] = is_idle;
         idle += is_idle;
@@ -176,8 +185,8 @@ static void send_progress(worker_t *w, int64_t now) {
     if (n == 0) return;
     const uint8_t *buf;
     size_t len;
-    if (np_progress_encode(&w->enc, w->id, w->prog_parts, w->prog_idle, n, w->partitions_total, &buf,
-                           &len) == 0)
+    if (np_progress_encode(&w->enc, w->id, w->prog_parts, w->prog_closed, w->prog_idle, n, w->partitions_total,
+                           &buf, &len) == 0)
         zsend(w, buf, len);
 }
 

@@ -284,8 +284,8 @@ for line in sys.stdin:
 sys.exit(1)' "$1"
 }
 
-# it_produce PARTITION: produces stdin's "key|value" lines to network-traffic, partition
-# PARTITION (-1: by key, librdkafka's default partitioner).
+# it_produce [PARTITION]: produces stdin's "key|value" lines to network-traffic, to
+# PARTITION, or without it where librdkafka's default partitioner puts each key.
 it_produce() {
-    kcat -b "$BOOTSTRAP" -P -t network-traffic -p "$1" -K '|' -z none
+    kcat -b "$BOOTSTRAP" -P -t network-traffic ${1:+-p "$1"} -K '|' -z none
 }
