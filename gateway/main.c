@@ -1,15 +1,32 @@
 /*
  * netpulse-gateway: publishes the coordinator's results to the Kafka topic
- * `processed-data` (key = result id, value = the JSON) with librdkafka's idempotent
- * producer, acknowledges each result to the coordinator once Kafka has it, and serves
- * Prometheus /metrics and /healthz.
+ * `processed-data` (key = result id, value = the JSON), acknowledges each result to the
+ * coordinator once it is in Kafka, and serves Prometheus /metrics and /healthz.
  *
- * Repeats: the coordinator re-sends results it has no acknowledgement for; the gateway
- * remembers the ids it published (bounded set, oldest forgotten first) and acknowledges a
- * repeat without publishing it again.
+ * Exactly once: a consumer of the output topic with isolation.level=read_committed sees
+ * every result id once, also across a `kill -9` of the gateway.
+ *  - Transactions (transactional.id): the results that arrive within commit.interval.ms
+ *    (at most commit.max.results) are produced in one transaction and acknowledged only
+ *    after it commits. At start, rd_kafka_init_transactions fences the previous
+ *    incarnation and aborts its open transaction; the coordinator re-sends whatever was
+ *    not acknowledged.
+ *  - Restart dedup: results committed just before a crash, whose acknowledgements were
+ *    lost, are re-sent too. So before it accepts results the gateway reads the keys of the
+ *    last dedup.ids committed messages of every output partition back into its set of
+ *    published ids, and acknowledges those repeats without publishing them.
+ *  - While running, the same bounded set (oldest forgotten first) catches repeats.
+ * With an empty transactional.id the gateway publishes with the idempotent producer alone
+ * and acknowledges after each delivery report; the restart dedup still runs, but nothing
+ * fences an old gateway that is still alive (paused, cut off) when its replacement starts,
+ * so a message it sends after the replacement read the topic back is published twice.
+ *
+ * Errors follow librdkafka's transactional API: a retriable commit is retried, an
+ * abortable one aborts the transaction (nothing acknowledged, the coordinator re-sends),
+ * a fatal one (e.g. fenced by a newer gateway with the same transactional.id) ends the
+ * process with status 1 so that a supervisor restarts it.
  *
  * Threads: the main loop owns ZeroMQ and the producer (delivery reports run inside
- * rd_kafka_poll on this thread); libmicrohttpd serves HTTP from atomics.
+ * rd_kafka_poll and the commit on this thread); libmicrohttpd serves HTTP from atomics.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +43,8 @@
 
 #define ID_MAX 64
 #define PEER_MAX 256
+#define ACK_RING 4096       /* acknowledgements queued (held only with test.ack.delay.ms) */
+#define ACK_IDS_PER_MSG 256 /* ids per ResultAck: the coordinator reads frames up to 64 KiB */
 
 static const np_opt_t gw_opts[] = {
     NP_OPTS_COMMON,
@@ -33,30 +52,56 @@ static const np_opt_t gw_opts[] = {
     {"bind", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "ZeroMQ endpoint the coordinator connects to"},
     {"output.topic", NP_OPT_STR, "processed-data", 0, 0, NULL, "Topic results are published to"},
     {"dedup.ids", NP_OPT_INT, "65536", 1024, 16777216, NULL,
-     "Published result ids remembered to drop repeats (bounded; oldest forgotten first)"},
+     "Published result ids remembered to drop repeats (bounded; oldest forgotten first); also "
+     "how many of the last messages of each output partition are read back at start"},
+    {"transactional.id", NP_OPT_STR, "netpulse-gateway", 0, 0, NULL,
+     "Kafka transactional.id: results are published in transactions and a restart fences the "
+     "previous gateway with this id (empty = idempotent producer, no transactions)"},
+    {"commit.interval.ms", NP_OPT_INT, "100", 1, 60000, NULL,
+     "Longest a transaction collects results before it is committed, ms"},
+    {"commit.max.results", NP_OPT_INT, "500", 1, 100000, NULL, "Most results in one transaction"},
+    {"dedup.load.timeout.ms", NP_OPT_INT, "60000", 1000, 3600000, NULL,
+     "At start, longest time to read the published ids back from the output topic (the "
+     "gateway exits with status 1 rather than run without them)"},
+    {"test.ack.delay.ms", NP_OPT_INT, "0", 0, 60000, NULL,
+     "Testing only: hold acknowledgements this long after results are in Kafka, to widen the "
+     "crash window that the restart dedup covers"},
 };
 
-/* One result in flight: who to acknowledge once Kafka has it. */
+/* One result: who to acknowledge once it is in Kafka. */
 typedef struct inflight {
     char id[ID_MAX];
     uint8_t peer[PEER_MAX];
     size_t peer_len;
-    char type[16];
+    size_t bytes;
+    int64_t due; /* acknowledgement queue: when to send it (monotonic ms) */
 } inflight_t;
 
 typedef struct gateway {
     np_proc_t proc;
-    const char *topic;
+    const char *topic, *txn_id;
     rd_kafka_t *rk;
     void *zctx, *zsock;
     /* Recently published ids: open-addressing set + FIFO ring for eviction. */
     size_t *slot_of;      /* ring position -> set slot */
+    size_t *pos_of;       /* set slot -> ring position (O(1) eviction, start-up loads many) */
     char (*set)[ID_MAX];
     size_t ids_cap, set_cap, ring_head, ring_len;
+    /* The open transaction: results produced in it, acknowledged once it commits. */
+    bool transactional, txn_open;
+    inflight_t *txn;
+    size_t txn_len, txn_cap;
+    int64_t txn_deadline, commit_interval_ms;
+    /* Acknowledgements to send, FIFO by due time. */
+    inflight_t *acks;
+    size_t acks_head, acks_len;
+    int64_t ack_delay_ms;
     np_counter_t *m_published, *m_dups, *m_errors, *m_received, *m_decode_err, *m_pub_bytes;
-    np_gauge_t *m_inflight, *m_last_publish;
+    np_counter_t *m_commits, *m_aborts, *m_commit_retries, *m_ids_loaded;
+    np_gauge_t *m_inflight, *m_last_publish, *m_txn_results;
     int64_t inflight;
-    _Atomic int kafka_ok;
+    bool fatal; /* a fatal Kafka error: stop and exit 1 */
+    _Atomic int kafka_ok, ready;
 } gateway_t;
 
 static gateway_t G;
@@ -87,14 +132,8 @@ static void set_remove_slot(gateway_t *g, size_t i) {
         g->set[j][0] = '\0';
         size_t k = set_find(g, tmp);
         memcpy(g->set[k], tmp, ID_MAX);
-        /* keep the ring's slot index current */
-        for (size_t r = 0; r < g->ring_len; r++) {
-            size_t pos = (g->ring_head + r) % g->ids_cap;
-            if (g->slot_of[pos] == j) {
-                g->slot_of[pos] = k;
-                break;
-            }
-        }
+        g->pos_of[k] = g->pos_of[j]; /* keep the ring's slot index current */
+        g->slot_of[g->pos_of[k]] = k;
         j = (j + 1) & (g->set_cap - 1);
     }
 }
@@ -106,44 +145,231 @@ static void remember(gateway_t *g, const char *id) {
         g->ring_head = (g->ring_head + 1) % g->ids_cap;
         g->ring_len--;
     }
-    size_t s = set_find(g, id);
+    size_t s = set_find(g, id), pos = (g->ring_head + g->ring_len) % g->ids_cap;
     snprintf(g->set[s], ID_MAX, "%s", id);
-    g->slot_of[(g->ring_head + g->ring_len) % g->ids_cap] = s;
+    g->slot_of[pos] = s;
+    g->pos_of[s] = pos;
     g->ring_len++;
 }
 
 /* ---- acknowledgements -------------------------------------------------------------- */
 
-static void ack(gateway_t *g, const uint8_t *peer, size_t peer_len, const char *id) {
+static void ack_send(gateway_t *g, const uint8_t *peer, size_t peer_len, char **ids, size_t n) {
     Netpulse__ResultAck a = NETPULSE__RESULT_ACK__INIT;
-    char *ids[1] = {(char *)id};
     a.version = NP_WIRE_VERSION;
-    a.n_ids = 1;
+    a.n_ids = n;
     a.ids = ids;
-    uint8_t buf[ID_MAX + 32];
+    uint8_t buf[ACK_IDS_PER_MSG * (ID_MAX + 2) + 16];
     size_t len = netpulse__result_ack__pack(&a, buf);
+    /* Not sent (peer gone, queue full): the coordinator re-sends, and the repeat is acked. */
     if (zmq_send(g->zsock, peer, peer_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
         zmq_send(g->zsock, buf, len, ZMQ_DONTWAIT);
 }
 
+static void ack_one(gateway_t *g, const uint8_t *peer, size_t peer_len, const char *id) {
+    char *ids[1] = {(char *)id};
+    ack_send(g, peer, peer_len, ids, 1);
+}
+
+/* Sends the queued acknowledgements that are due (all of them when `all`), one ResultAck
+ * per run of the same peer. */
+static void acks_send_due(gateway_t *g, int64_t now, bool all) {
+    char *ids[ACK_IDS_PER_MSG];
+    while (g->acks_len) {
+        const inflight_t *first = &g->acks[g->acks_head];
+        if (!all && first->due > now) return;
+        size_t n = 0;
+        while (n < g->acks_len && n < ACK_IDS_PER_MSG) {
+            inflight_t *a = &g->acks[(g->acks_head + n) % ACK_RING];
+            if ((!all && a->due > now) || a->peer_len != first->peer_len ||
+                memcmp(a->peer, first->peer, a->peer_len) != 0)
+                break;
+            ids[n++] = a->id;
+        }
+        ack_send(g, first->peer, first->peer_len, ids, n);
+        g->acks_head = (g->acks_head + n) % ACK_RING;
+        g->acks_len -= n;
+    }
+}
+
+/* `f` is in Kafka (committed, or delivered without transactions): remember its id and
+ * queue its acknowledgement. */
+static void published(gateway_t *g, const inflight_t *f, int64_t now) {
+    remember(g, f->id);
+    np_counter_inc(g->m_published);
+    np_counter_add(g->m_pub_bytes, f->bytes);
+    if (g->acks_len == ACK_RING) acks_send_due(g, now, true); /* bounded: send early */
+    inflight_t *a = &g->acks[(g->acks_head + g->acks_len) % ACK_RING];
+    *a = *f;
+    a->due = now + g->ack_delay_ms;
+    g->acks_len++;
+}
+
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
     gateway_t *g = opaque;
-    inflight_t *f = m->_private;
+    inflight_t *f = m->_private; /* NULL for transactional messages: the commit acks them */
     (void)rk;
     g->inflight--;
     if (m->err) {
-        /* Not acknowledged: the coordinator re-sends it. */
-        np_counter_inc(g->m_errors);
-        np_warn("publish_failed", "id=%s error=\"%s\"", f->id, rd_kafka_err2str(m->err));
-    } else {
-        remember(g, f->id);
-        np_counter_inc(g->m_published);
-        np_counter_add(g->m_pub_bytes, m->len);
+        /* Not acknowledged: the coordinator re-sends it. With transactions the commit fails
+         * and the transaction is aborted; purged messages are that abort's doing. */
+        if (m->err != RD_KAFKA_RESP_ERR__PURGE_QUEUE && m->err != RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+            np_counter_inc(g->m_errors);
+            np_log_rl(&rl, NP_LOG_WARN, "publish_failed", "id=%.*s error=\"%s\"", (int)m->key_len,
+                      (const char *)m->key, rd_kafka_err2str(m->err));
+        }
+    } else if (f) {
+        published(g, f, np_clock_mono_ms());
         np_gauge_set(g->m_last_publish, np_clock_wall_ms(NULL));
         g->kafka_ok = 1;
-        ack(g, f->peer, f->peer_len, f->id);
     }
     free(f);
+}
+
+/* ---- transactions ------------------------------------------------------------------ */
+
+/* Logs a transactional error that ends the process, and consumes `e`. */
+static void txn_fatal(gateway_t *g, const char *op, rd_kafka_error_t *e) {
+    np_error("transaction_failed", "op=%s error=%s fatal=%d reason=\"%s\"", op, rd_kafka_error_name(e),
+             rd_kafka_error_is_fatal(e), rd_kafka_error_string(e));
+    rd_kafka_error_destroy(e);
+    g->fatal = true;
+}
+
+/* Fences any previous producer with our transactional.id and aborts its open transaction.
+ * Retries while the error is retriable (coordinator loading, previous transaction still
+ * completing, timeouts). Returns 0, or -1 (fatal, or stopping). */
+static int txn_init(gateway_t *g) {
+    int64_t t0 = np_clock_mono_ms();
+    for (int attempt = 1; !np_proc_stopping(); attempt++) {
+        rd_kafka_error_t *e = rd_kafka_init_transactions(g->rk, 5000); /* resumable */
+        if (!e) {
+            g->kafka_ok = 1;
+            np_info("transactions_ready", "transactional_id=%s ms=%" PRId64, g->txn_id, np_clock_mono_ms() - t0);
+            return 0;
+        }
+        if (!rd_kafka_error_is_retriable(e)) {
+            txn_fatal(g, "init", e);
+            return -1;
+        }
+        np_warn("transactions_init_retry", "attempt=%d error=%s reason=\"%s\"", attempt, rd_kafka_error_name(e),
+                rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    return -1;
+}
+
+static void txn_reset(gateway_t *g) {
+    g->txn_open = false;
+    g->txn_len = 0;
+    np_gauge_set(g->m_txn_results, 0);
+}
+
+/* Aborts the open transaction. Its results are not acknowledged, so the coordinator
+ * re-sends them. Returns 0, or -1 on a fatal error. */
+static int txn_abort(gateway_t *g, const char *why) {
+    for (int attempt = 1;; attempt++) {
+        rd_kafka_error_t *e = rd_kafka_abort_transaction(g->rk, -1);
+        if (!e) break;
+        if (!rd_kafka_error_is_retriable(e) || attempt >= 3) {
+            txn_fatal(g, "abort", e);
+            return -1;
+        }
+        np_warn("transaction_abort_retry", "attempt=%d error=%s", attempt, rd_kafka_error_name(e));
+        rd_kafka_error_destroy(e);
+    }
+    np_counter_inc(g->m_aborts);
+    np_warn("transaction_aborted", "results=%zu reason=\"%s\"", g->txn_len, why);
+    txn_reset(g);
+    return 0;
+}
+
+/* Commits the open transaction, then acknowledges its results. Returns 0 when committed
+ * (or nothing was open), 1 when it had to be aborted, -1 on a fatal error. */
+static int txn_commit(gateway_t *g) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    if (!g->txn_open) return 0;
+    for (int attempt = 1;; attempt++) {
+        rd_kafka_error_t *e = rd_kafka_commit_transaction(g->rk, -1);
+        if (!e) break;
+        if (rd_kafka_error_txn_requires_abort(e)) {
+            char why[256];
+            snprintf(why, sizeof(why), "%s: %s", rd_kafka_error_name(e), rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+            return txn_abort(g, why) < 0 ? -1 : 1;
+        }
+        /* Retriable (e.g. timed out: the commit goes on in the background and calling
+         * again resumes it). When asked to stop, give up after a few: not acknowledged,
+         * so the next gateway aborts it and the coordinator re-sends. */
+        if (!rd_kafka_error_is_retriable(e) || (np_proc_stopping() && attempt >= 3)) {
+            txn_fatal(g, "commit", e);
+            return -1;
+        }
+        np_counter_inc(g->m_commit_retries);
+        np_log_rl(&rl, NP_LOG_WARN, "transaction_commit_retry", "attempt=%d results=%zu error=%s reason=\"%s\"",
+                  attempt, g->txn_len, rd_kafka_error_name(e), rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    int64_t now = np_clock_mono_ms();
+    for (size_t i = 0; i < g->txn_len; i++) published(g, &g->txn[i], now);
+    np_counter_inc(g->m_commits);
+    np_gauge_set(g->m_last_publish, np_clock_wall_ms(NULL));
+    g->kafka_ok = 1;
+    np_debug("transaction_committed", "results=%zu", g->txn_len);
+    txn_reset(g);
+    acks_send_due(g, now, false);
+    return 0;
+}
+
+static bool in_txn(const gateway_t *g, const char *id) {
+    for (size_t i = 0; i < g->txn_len; i++)
+        if (strcmp(g->txn[i].id, id) == 0) return true;
+    return false;
+}
+
+/* ---- publishing -------------------------------------------------------------------- */
+
+static void publish(gateway_t *g, const Netpulse__Result *r, const uint8_t *peer, size_t peer_len) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    inflight_t *f;
+    if (g->transactional) {
+        if (g->txn_open && g->txn_len == g->txn_cap && txn_commit(g) < 0) return;
+        if (!g->txn_open) {
+            rd_kafka_error_t *e = rd_kafka_begin_transaction(g->rk);
+            if (e) {
+                txn_fatal(g, "begin", e);
+                return;
+            }
+            g->txn_open = true;
+            g->txn_deadline = np_clock_mono_ms() + g->commit_interval_ms;
+        }
+        f = &g->txn[g->txn_len];
+    } else if (!(f = calloc(1, sizeof(*f)))) {
+        return; /* not acknowledged: re-sent later */
+    }
+    snprintf(f->id, sizeof(f->id), "%s", r->id);
+    memcpy(f->peer, peer, peer_len);
+    f->peer_len = peer_len;
+    f->bytes = r->json.len;
+    rd_kafka_resp_err_t err;
+    while ((err = rd_kafka_producev(g->rk, RD_KAFKA_V_TOPIC(g->topic), RD_KAFKA_V_KEY(r->id, strlen(r->id)),
+                                    RD_KAFKA_V_VALUE(r->json.data, r->json.len),
+                                    RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_OPAQUE(g->transactional ? NULL : f), RD_KAFKA_V_END)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(g->rk, 50);
+    if (err) {
+        /* Not acknowledged: re-sent later. With transactions this also happens when the
+         * transaction has failed; its commit then reports that and aborts it. */
+        np_counter_inc(g->m_errors);
+        np_log_rl(&rl, NP_LOG_ERROR, "produce_failed", "id=%s error=\"%s\"", r->id, rd_kafka_err2str(err));
+        if (err == RD_KAFKA_RESP_ERR__FATAL) g->fatal = true;
+        if (!g->transactional) free(f);
+        return;
+    }
+    g->inflight++;
+    if (g->transactional) np_gauge_set(g->m_txn_results, (int64_t)++g->txn_len);
 }
 
 static void on_batch(gateway_t *g, const uint8_t *peer, size_t peer_len, const uint8_t *buf, size_t len) {
@@ -155,7 +381,7 @@ static void on_batch(gateway_t *g, const uint8_t *peer, size_t peer_len, const u
         if (b) netpulse__result_batch__free_unpacked(b, NULL);
         return;
     }
-    for (size_t i = 0; i < b->n_results; i++) {
+    for (size_t i = 0; i < b->n_results && !g->fatal; i++) {
         const Netpulse__Result *r = b->results[i];
         np_counter_inc(g->m_received);
         if (strlen(r->id) >= ID_MAX) {
@@ -165,34 +391,20 @@ static void on_batch(gateway_t *g, const uint8_t *peer, size_t peer_len, const u
         }
         if (seen(g, r->id)) {
             np_counter_inc(g->m_dups);
-            ack(g, peer, peer_len, r->id);
+            ack_one(g, peer, peer_len, r->id);
             continue;
         }
-        inflight_t *f = calloc(1, sizeof(*f));
-        if (!f) continue; /* not acknowledged: re-sent later */
-        snprintf(f->id, sizeof(f->id), "%s", r->id);
-        snprintf(f->type, sizeof(f->type), "%s", r->type);
-        memcpy(f->peer, peer, peer_len);
-        f->peer_len = peer_len;
-        rd_kafka_resp_err_t err;
-        while ((err = rd_kafka_producev(g->rk, RD_KAFKA_V_TOPIC(g->topic), RD_KAFKA_V_KEY(r->id, strlen(r->id)),
-                                        RD_KAFKA_V_VALUE(r->json.data, r->json.len),
-                                        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_OPAQUE(f),
-                                        RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
-            rd_kafka_poll(g->rk, 50);
-        if (err) {
-            np_counter_inc(g->m_errors);
-            np_log_rl(&rl, NP_LOG_ERROR, "produce_failed", "id=%s error=\"%s\"", r->id, rd_kafka_err2str(err));
-            free(f);
+        if (in_txn(g, r->id)) { /* re-sent while its transaction is open: acked at commit */
+            np_counter_inc(g->m_dups);
             continue;
         }
-        g->inflight++;
+        publish(g, r, peer, peer_len);
     }
     netpulse__result_batch__free_unpacked(b, NULL);
 }
 
 static void recv_coordinator(gateway_t *g) {
-    for (int n = 0; n < 1000; n++) {
+    for (int n = 0; n < 1000 && !g->fatal; n++) {
         zmq_msg_t id, body;
         zmq_msg_init(&id);
         if (zmq_msg_recv(&id, g->zsock, ZMQ_DONTWAIT) < 0) {
@@ -208,10 +420,144 @@ static void recv_coordinator(gateway_t *g) {
     }
 }
 
+/* ---- restart dedup ----------------------------------------------------------------- */
+
+/*
+ * Reads back the keys (result ids) of the last dedup.ids messages of every partition of
+ * the output topic into the published-id set, with isolation.level=read_committed: from
+ * max(low, high - dedup.ids) up to the end a read_committed consumer sees (the last
+ * stable offset). Runs after txn_init, so the previous gateway's open transaction is
+ * already aborted (or its commit completed) and the end is where it stopped.
+ * Returns the number of ids loaded, or -1 with errstr set.
+ */
+static int64_t load_published(gateway_t *g, char *errstr, size_t errlen) {
+    np_config_t *c = g->proc.cfg;
+    int64_t t0 = np_clock_mono_ms(), deadline = t0 + np_config_int(c, "dedup.load.timeout.ms");
+    int64_t loaded = 0, repeats = 0, msgs = 0;
+    int nparts = 0, pending = 0;
+    rd_kafka_t *rk = NULL;
+    rd_kafka_topic_t *rkt = NULL;
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_partition_list_t *assign = NULL;
+    bool *eof = NULL;
+    rd_kafka_conf_t *conf = np_kafka_conf_new(c, "netpulse-gateway-dedup", errstr, errlen);
+    if (!conf) return -1;
+    /* Ours win over pass-through properties: only committed data counts. The group is
+     * never joined nor committed to (partitions are assigned); librdkafka wants one. */
+    if (np_kafka_conf_set(conf, "isolation.level", "read_committed", errstr, errlen) ||
+        np_kafka_conf_set(conf, "group.id", "netpulse-gateway-dedup", errstr, errlen) ||
+        np_kafka_conf_set(conf, "enable.partition.eof", "true", errstr, errlen) ||
+        np_kafka_conf_set(conf, "enable.auto.commit", "false", errstr, errlen) ||
+        np_kafka_conf_set(conf, "enable.auto.offset.store", "false", errstr, errlen) ||
+        np_kafka_conf_set(conf, "fetch.wait.max.ms", "50", errstr, errlen)) { /* start-up time */
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    if (!(rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen))) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    rkt = rd_kafka_topic_new(rk, g->topic, NULL);
+    rd_kafka_resp_err_t err;
+    /* Short steps, so that SIGTERM and the deadline are noticed while Kafka is away. */
+    while ((err = rd_kafka_metadata(rk, 0, rkt, &md, 1000)) && np_clock_mono_ms() < deadline && !np_proc_stopping()) {}
+    if (err) {
+        snprintf(errstr, errlen, "metadata of %s: %s", g->topic, rd_kafka_err2str(err));
+        goto err;
+    }
+    if (md->topic_cnt != 1 || md->topics[0].err) {
+        if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+            np_warn("output_topic_missing", "topic=%s", g->topic); /* nothing published yet */
+            goto out;
+        }
+        snprintf(errstr, errlen, "metadata of %s: %s", g->topic,
+                 rd_kafka_err2str(md->topic_cnt ? md->topics[0].err : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC));
+        goto err;
+    }
+    nparts = md->topics[0].partition_cnt;
+    eof = calloc((size_t)nparts + 1, sizeof(*eof));
+    assign = rd_kafka_topic_partition_list_new(nparts);
+    if (!eof || !assign) {
+        snprintf(errstr, errlen, "out of memory");
+        goto err;
+    }
+    for (int i = 0; i < nparts; i++) {
+        int32_t p = md->topics[0].partitions[i].id;
+        int64_t lo, hi;
+        while ((err = rd_kafka_query_watermark_offsets(rk, g->topic, p, &lo, &hi, 1000)) &&
+               np_clock_mono_ms() < deadline && !np_proc_stopping()) {}
+        if (err) {
+            snprintf(errstr, errlen, "offsets of %s [%" PRId32 "]: %s", g->topic, p, rd_kafka_err2str(err));
+            goto err;
+        }
+        int64_t from = hi - (int64_t)g->ids_cap > lo ? hi - (int64_t)g->ids_cap : lo;
+        if (from >= hi) continue; /* empty */
+        rd_kafka_topic_partition_list_add(assign, g->topic, p)->offset = from;
+        pending++;
+    }
+    if (pending && (err = rd_kafka_assign(rk, assign))) {
+        snprintf(errstr, errlen, "assign: %s", rd_kafka_err2str(err));
+        goto err;
+    }
+    while (pending > 0) {
+        if (np_clock_mono_ms() >= deadline || np_proc_stopping()) {
+            snprintf(errstr, errlen, "%d partition(s) of %s not read to the end within dedup.load.timeout.ms",
+                     pending, g->topic);
+            goto err;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 100);
+        if (!m) continue;
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            if (m->partition >= 0 && m->partition < nparts && !eof[m->partition]) {
+                eof[m->partition] = true;
+                pending--;
+            }
+        } else if (m->err) {
+            snprintf(errstr, errlen, "reading %s: %s", g->topic, rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            goto err;
+        } else if (m->key && m->key_len > 0 && m->key_len < ID_MAX) {
+            char id[ID_MAX];
+            memcpy(id, m->key, m->key_len);
+            id[m->key_len] = '\0';
+            msgs++;
+            if (seen(g, id)) {
+                repeats++; /* already twice in the topic: a duplicate from before */
+            } else {
+                remember(g, id);
+                loaded++;
+            }
+        }
+        rd_kafka_message_destroy(m);
+    }
+out:
+    np_counter_add(g->m_ids_loaded, (uint64_t)loaded);
+    np_info("published_ids_loaded", "ids=%" PRId64 " messages=%" PRId64 " repeated=%" PRId64
+            " partitions=%d topic=%s ms=%" PRId64,
+            loaded, msgs, repeats, nparts, g->topic, np_clock_mono_ms() - t0);
+    if (repeats) np_warn("output_topic_has_repeats", "ids=%" PRId64 " topic=%s", repeats, g->topic);
+    goto done;
+err:
+    loaded = -1;
+done:
+    if (assign) rd_kafka_topic_partition_list_destroy(assign);
+    free(eof);
+    if (md) rd_kafka_metadata_destroy(md);
+    if (rkt) rd_kafka_topic_destroy(rkt);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    return loaded;
+}
+
 /* ---- set-up ------------------------------------------------------------------------ */
 
 static int health(void *ctx, char *buf, size_t len) {
     gateway_t *g = ctx;
+    if (!g->ready) {
+        snprintf(buf, len, "starting: fencing the previous gateway, loading published ids");
+        return 1;
+    }
     if (!g->kafka_ok) {
         snprintf(buf, len, "kafka: not connected");
         return 1;
@@ -221,7 +567,13 @@ static int health(void *ctx, char *buf, size_t len) {
 
 static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) {
     gateway_t *g = opaque;
-    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) { /* e.g. fenced by a newer gateway */
+        char why[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, why, sizeof(why));
+        np_error("kafka_fatal", "error=%s reason=\"%s\"", rd_kafka_err2name(orig), why);
+        g->fatal = true;
+        return;
+    }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) g->kafka_ok = 0;
     np_warn("kafka_error", "error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
 }
@@ -232,6 +584,44 @@ static size_t pow2_at_least(size_t n) {
     return p;
 }
 
+static void register_metrics(gateway_t *g) {
+    np_metrics_t *m = g->proc.metrics;
+    g->m_received = np_metrics_counter(m, "netpulse_gateway_results_received_total", "Results received from the coordinator", NULL);
+    g->m_published = np_metrics_counter(m, "netpulse_gateway_results_published_total",
+                                        "Results in the output topic (committed, or delivered without transactions)", NULL);
+    g->m_pub_bytes = np_metrics_counter(m, "netpulse_gateway_published_bytes_total", "Bytes of results published", NULL);
+    g->m_dups = np_metrics_counter(m, "netpulse_gateway_results_duplicate_total", "Repeated results acknowledged without publishing", NULL);
+    g->m_errors = np_metrics_counter(m, "netpulse_gateway_publish_errors_total", "Results Kafka did not take (re-sent by the coordinator)", NULL);
+    g->m_decode_err = np_metrics_counter(m, "netpulse_gateway_messages_invalid_total", "Undecodable messages from the coordinator", NULL);
+    g->m_commits = np_metrics_counter(m, "netpulse_gateway_transactions_committed_total", "Transactions committed", NULL);
+    g->m_aborts = np_metrics_counter(m, "netpulse_gateway_transactions_aborted_total",
+                                     "Transactions aborted (their results are re-sent by the coordinator)", NULL);
+    g->m_commit_retries = np_metrics_counter(m, "netpulse_gateway_transaction_commit_retries_total", "Commits retried after a retriable error", NULL);
+    g->m_ids_loaded = np_metrics_counter(m, "netpulse_gateway_published_ids_loaded_total",
+                                         "Published ids read back from the output topic at start", NULL);
+    g->m_inflight = np_metrics_gauge(m, "netpulse_gateway_inflight_results", "Results produced, not yet delivered", NULL);
+    g->m_txn_results = np_metrics_gauge(m, "netpulse_gateway_transaction_open_results", "Results in the open transaction", NULL);
+    g->m_last_publish = np_metrics_gauge(m, "netpulse_gateway_last_publish_timestamp_ms", "Wall time of the last publish", NULL);
+}
+
+static rd_kafka_t *producer_new(gateway_t *g, char *err, size_t errlen) {
+    np_config_t *c = g->proc.cfg;
+    /* A dead gateway's open transaction holds read_committed consumers back until the
+     * broker aborts it; ours last commit.interval.ms, so 10 s is ample. */
+    const char *defaults[] = {"enable.idempotence", "true", "linger.ms", "5",
+                              /* without a transactional id the list ends here */
+                              g->transactional ? "transactional.id" : NULL, g->txn_id,
+                              "transaction.timeout.ms", "10000", NULL};
+    rd_kafka_conf_t *conf = np_kafka_conf_new_with(c, "netpulse-gateway", defaults, err, errlen);
+    if (!conf) return NULL;
+    rd_kafka_conf_set_opaque(conf, g);
+    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_error_cb(conf, error_cb);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
+    if (!rk) rd_kafka_conf_destroy(conf); /* rd_kafka_new frees it only on success */
+    return rk;
+}
+
 int main(int argc, char **argv) {
     gateway_t *g = &G;
     int rc = np_proc_init(&g->proc, "netpulse-gateway",
@@ -240,55 +630,39 @@ int main(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *c = g->proc.cfg;
     g->topic = np_config_str(c, "output.topic");
+    g->txn_id = np_config_str(c, "transactional.id");
+    g->transactional = g->txn_id && g->txn_id[0];
+    g->commit_interval_ms = np_config_int(c, "commit.interval.ms");
+    g->txn_cap = (size_t)np_config_int(c, "commit.max.results");
+    g->ack_delay_ms = np_config_int(c, "test.ack.delay.ms");
     g->ids_cap = (size_t)np_config_int(c, "dedup.ids");
     g->set_cap = pow2_at_least(g->ids_cap * 2);
     g->slot_of = calloc(g->ids_cap, sizeof(*g->slot_of));
     g->set = calloc(g->set_cap, ID_MAX);
-    if (!g->slot_of || !g->set) {
-        np_error("out_of_memory", "what=dedup_set");
+    g->pos_of = calloc(g->set_cap, sizeof(*g->pos_of));
+    g->txn = calloc(g->txn_cap, sizeof(*g->txn));
+    g->acks = calloc(ACK_RING, sizeof(*g->acks));
+    if (!g->slot_of || !g->set || !g->pos_of || !g->txn || !g->acks) {
+        np_error("out_of_memory", "what=gateway_state");
         return 1;
     }
-    np_metrics_t *m = g->proc.metrics;
-    g->m_received = np_metrics_counter(m, "netpulse_gateway_results_received_total", "Results received from the coordinator", NULL);
-    g->m_published = np_metrics_counter(m, "netpulse_gateway_results_published_total", "Results delivered to the output topic", NULL);
-    g->m_pub_bytes = np_metrics_counter(m, "netpulse_gateway_published_bytes_total", "Bytes of results delivered", NULL);
-    g->m_dups = np_metrics_counter(m, "netpulse_gateway_results_duplicate_total", "Repeated results acknowledged without publishing", NULL);
-    g->m_errors = np_metrics_counter(m, "netpulse_gateway_publish_errors_total", "Results Kafka did not take (re-sent by the coordinator)", NULL);
-    g->m_decode_err = np_metrics_counter(m, "netpulse_gateway_messages_invalid_total", "Undecodable messages from the coordinator", NULL);
-    g->m_inflight = np_metrics_gauge(m, "netpulse_gateway_inflight_results", "Results produced, not yet delivered", NULL);
-    g->m_last_publish = np_metrics_gauge(m, "netpulse_gateway_last_publish_timestamp_ms", "Wall time of the last delivery", NULL);
+    register_metrics(g);
 
     char err[512];
-    rd_kafka_conf_t *conf = np_kafka_conf_new(c, "netpulse-gateway", err, sizeof(err));
-    if (!conf || np_kafka_conf_set(conf, "enable.idempotence", "true", err, sizeof(err)) ||
-        np_kafka_conf_set(conf, "linger.ms", "5", err, sizeof(err))) {
+    if (!(g->rk = producer_new(g, err, sizeof(err)))) {
         np_proc_fatal_config(err);
         return 2;
-    }
-    for (size_t i = 0; i < np_config_kafka_count(c); i++) { /* operators' -X win */
-        const char *k, *v;
-        np_config_kafka_get(c, i, &k, &v);
-        if (np_kafka_conf_set(conf, k, v, err, sizeof(err))) {
-            np_proc_fatal_config(err);
-            return 2;
-        }
-    }
-    rd_kafka_conf_set_opaque(conf, g);
-    rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-    rd_kafka_conf_set_error_cb(conf, error_cb);
-    g->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!g->rk) {
-        np_proc_fatal_config(err);
-        return 2;
-    }
-    const struct rd_kafka_metadata *md;
-    if (rd_kafka_metadata(g->rk, 1, NULL, &md, 15000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        g->kafka_ok = 1;
-        rd_kafka_metadata_destroy(md);
-    } else {
-        np_warn("kafka_unreachable", "brokers=%s", np_config_str(c, "brokers"));
     }
     if (np_proc_http_start(&g->proc, health, NULL, g) < 0) return 1;
+    rc = 1;
+    if (g->transactional && txn_init(g) < 0) goto out;
+    /* Only after the ids already in Kafka are known may results be accepted. */
+    if (load_published(g, err, sizeof(err)) < 0) {
+        if (!np_proc_stopping()) np_error("published_ids_load_failed", "error=\"%s\"", err);
+        goto out;
+    }
+    g->kafka_ok = 1;
+    g->ready = 1;
 
     g->zctx = zmq_ctx_new();
     g->zsock = zmq_socket(g->zctx, ZMQ_ROUTER);
@@ -299,25 +673,45 @@ int main(int argc, char **argv) {
         char why[256];
         snprintf(why, sizeof(why), "bind: cannot bind '%s': %s", bind, zmq_strerror(errno));
         np_proc_fatal_config(why);
-        return 2;
+        rc = 2;
+        goto out;
     }
-    np_info("started", "bind=%s topic=%s", bind, g->topic);
+    np_info("started", "bind=%s topic=%s transactional_id=%s", bind, g->topic, g->transactional ? g->txn_id : "");
 
     zmq_pollitem_t item = {g->zsock, 0, ZMQ_POLLIN, 0};
-    while (!np_proc_stopping()) {
-        zmq_poll(&item, 1, 20);
+    while (!np_proc_stopping() && !g->fatal) {
+        int64_t now = np_clock_mono_ms(), wait = 20;
+        if (g->txn_open && g->txn_deadline - now < wait) wait = g->txn_deadline - now;
+        if (g->acks_len && g->acks[g->acks_head].due - now < wait) wait = g->acks[g->acks_head].due - now;
+        zmq_poll(&item, 1, wait > 0 ? (long)wait : 0);
         recv_coordinator(g);
         rd_kafka_poll(g->rk, 0);
+        now = np_clock_mono_ms();
+        if (g->txn_open && now >= g->txn_deadline) txn_commit(g);
+        acks_send_due(g, now, false);
         np_gauge_set(g->m_inflight, g->inflight);
     }
-    np_info("stopping", "inflight=%" PRId64, g->inflight);
-    rd_kafka_flush(g->rk, 10000); /* delivery reports (and acks) for what is in flight */
+    np_info("stopping", "inflight=%" PRId64 " open_transaction_results=%zu fatal=%d", g->inflight,
+            g->txn_open ? g->txn_len : 0, g->fatal);
+    if (!g->fatal) {
+        if (g->transactional)
+            txn_commit(g);
+        else
+            rd_kafka_flush(g->rk, 10000); /* delivery reports (and acks) for what is in flight */
+    }
+    acks_send_due(g, 0, true); /* what is in Kafka is acknowledged, also after a fatal error */
+    rc = g->fatal ? 1 : 0;
+out:
+    if (rc == 1 && !g->fatal && np_proc_stopping()) rc = 0; /* asked to stop while starting */
     rd_kafka_destroy(g->rk);
-    zmq_close(g->zsock);
-    zmq_ctx_term(g->zctx);
+    if (g->zsock) zmq_close(g->zsock);
+    if (g->zctx) zmq_ctx_term(g->zctx);
     free(g->slot_of);
     free(g->set);
-    np_info("stopped", "topic=%s", g->topic);
+    free(g->pos_of);
+    free(g->txn);
+    free(g->acks);
+    np_info("stopped", "topic=%s status=%d", g->topic, rc);
     np_proc_fini(&g->proc);
-    return 0;
+    return rc;
 }
