@@ -125,8 +125,9 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
     np_pane_t *p = ring_slot(ps, start);
     if (p->start_ms != start) {
         /* The ring holds every pane in (closed_through, max pane]; a different occupant
-         * would mean the ring is too small, which np_pane_config_check rules out. */
-        assert(p->start_ms == NP_TS_NONE);
+         * would mean the ring is too small, which np_pane_config_check rules out. Checked
+         * in release builds too: merging two panes' records would be silent corruption. */
+        if (p->start_ms != NP_TS_NONE) abort();
         p->start_ms = start;
         p->min_offset = offset;
     }
