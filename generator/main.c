@@ -114,10 +114,17 @@ typedef struct gen {
 } gen_t;
 
 static void src_ip_text(size_t i, char *buf, size_t len) {
-    /* Every tenth source is IPv6 (documentation prefix), the rest 10.0.0.0/8. */
-    if (i % 10 == 9)
-        snprintf(buf, len, "2001:db8:%zx::%zx", (i >> 16) & 0xffff, i & 0xffff);
-    else
+    /* Every tenth source is IPv6 (documentation prefix), the rest 10.0.0.0/8. IPv6 text is
+     * written canonically (RFC 5952), as the key of a record keyed by its source must be. */
+    if (i % 10 == 9) {
+        char raw[64];
+        np_ip_t ip;
+        int n = snprintf(raw, sizeof(raw), "2001:db8:%zx::%zx", (i >> 16) & 0xffff, i & 0xffff);
+        if (np_ip_parse(raw, (size_t)n, &ip) == 0)
+            np_ip_format(&ip, buf, len);
+        else
+            snprintf(buf, len, "%s", raw);
+    } else
         snprintf(buf, len, "10.%zu.%zu.%zu", (i >> 16) & 255, (i >> 8) & 255, (i & 255) ? (i & 255) : 254);
 }
 

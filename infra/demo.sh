@@ -62,7 +62,7 @@ done
 cat <<INFO
 
   netpulse demo is running (Ctrl-C stops it all).
-    Kafka bootstrap    $BOOT   (topics network-traffic, processed-data, network-traffic-dlq)
+    Kafka bootstrap    $BOOT   (topics network-traffic, processed-data, network-traffic-dlq, network-traffic-repartition)
     Redis              127.0.0.1:$RPORT   (redis-cli -p $RPORT --scan --pattern 'netpulse:*')
     gateway metrics    http://127.0.0.1:$(cat "$DIR/gateway.port")/metrics
     coordinator        http://127.0.0.1:$(cat "$DIR/coordinator.port")/metrics

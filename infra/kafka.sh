@@ -12,7 +12,8 @@
 #   stop STATE_DIR           SIGTERM, wait up to NETPULSE_KAFKA_STOP_TIMEOUT (20 s), then SIGKILL
 #                            the process group. Safe when nothing runs.
 #   status STATE_DIR         exit 0 if the broker runs and answers metadata requests, else 1.
-#   create-topics STATE_DIR  create network-traffic, processed-data, network-traffic-dlq
+#   create-topics STATE_DIR  create network-traffic, processed-data, network-traffic-dlq,
+#                            network-traffic-repartition (as many partitions as network-traffic)
 #                            (idempotent) and wait until every partition has a leader.
 #   bootstrap STATE_DIR      print the bootstrap address (host:port).
 #   logs STATE_DIR           print the tail of the broker log.
@@ -563,7 +564,8 @@ cmd_create_topics() {
     answers "$boot" || np_die "Kafka in $STATE does not answer at $boot (start it first)"
     specs=("network-traffic:${NETPULSE_PARTITIONS:-12}"
         "processed-data:${NETPULSE_OUTPUT_PARTITIONS:-1}"
-        "network-traffic-dlq:1")
+        "network-traffic-dlq:1"
+        "network-traffic-repartition:${NETPULSE_PARTITIONS:-12}")
     t0="$(date +%s%N)"
     if [[ -f "$KAFKA_TOOLS_CLASSES/$COMPLETE" ]]; then
         local out

@@ -9,6 +9,7 @@
 #include "np_partial.h"
 
 int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, const np_outbox_t *ob,
+                   const int64_t *source_offsets, const int64_t *source_watermarks, size_t n_sources,
                    int64_t wall_ms, uint8_t **out, size_t *out_len) {
     int rc = -1;
     size_t npanes = ps->cfg.max_open_panes;
@@ -66,6 +67,10 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     c.n_panes = npanes;
     c.panes = pane_ptrs;
     c.written_ms = wall_ms;
+    c.source_offsets = (int64_t *)source_offsets;
+    c.n_source_offsets = source_offsets ? n_sources : 0;
+    c.source_watermarks = (int64_t *)source_watermarks;
+    c.n_source_watermarks = source_watermarks ? n_sources : 0;
     if (ob) {
         for (size_t i = 0; i < ob->n; i++) {
             obd[i].data = ob->items[i].data;
@@ -97,7 +102,8 @@ out:
 
 int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,
                    int32_t partition, np_partstate_t **ps_out, np_outbox_t *ob, int64_t *epoch_out,
-                   char *errstr, size_t errlen) {
+                   int64_t *source_offsets, int64_t *source_watermarks, size_t n_sources, char *errstr,
+                   size_t errlen) {
     np_partstate_t *ps = NULL;
     np_outbox_init(ob);
     Netpulse__PartitionCheckpoint *c = netpulse__partition_checkpoint__unpack(NULL, len, buf);
@@ -145,6 +151,10 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         if (np_outbox_push(ob, pane, c->outbox[i].data, c->outbox[i].len) < 0) CK_ERR("out of memory");
     }
     if (epoch_out) *epoch_out = c->epoch;
+    for (size_t i = 0; source_offsets && i < n_sources; i++)
+        source_offsets[i] = i < c->n_source_offsets ? c->source_offsets[i] : -1;
+    for (size_t i = 0; source_watermarks && i < n_sources; i++)
+        source_watermarks[i] = i < c->n_source_watermarks ? c->source_watermarks[i] : NP_TS_NONE;
     netpulse__partition_checkpoint__free_unpacked(c, NULL);
     *ps_out = ps;
     return 0;

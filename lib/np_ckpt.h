@@ -20,14 +20,20 @@
 #define NP_CKPT_VERSION 1
 
 /* Encodes into a malloc'd buffer the caller frees. Returns 0, or -1 on allocation failure. */
+/* source_offsets and source_watermarks (n_sources entries each, or NULL): a repartition
+ * partition's memory of its input partitions. */
 int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, const np_outbox_t *ob,
+                   const int64_t *source_offsets, const int64_t *source_watermarks, size_t n_sources,
                    int64_t wall_ms, uint8_t **out, size_t *out_len);
 
 /* Decodes a checkpoint for (topic, partition). On success *ps_out is a new partition
  * state built with cfg (the caller owns it) and ob (initialised, empty) holds the
  * outbox. Returns 0, or -1 with errstr saying why the checkpoint cannot be used. */
+/* source_offsets / source_watermarks (n_sources entries each, may be NULL) receive the
+ * stored ones; entries the checkpoint does not hold are set to -1 / NP_TS_NONE. */
 int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,
                    int32_t partition, np_partstate_t **ps_out, np_outbox_t *ob, int64_t *epoch_out,
-                   char *errstr, size_t errlen);
+                   int64_t *source_offsets, int64_t *source_watermarks, size_t n_sources, char *errstr,
+                   size_t errlen);
 
 #endif

@@ -59,6 +59,43 @@ void np_partstate_destroy(np_partstate_t **psp) {
     *psp = NULL;
 }
 
+/* Doubles the ring, keeping every open pane. Returns 0 or -1 (cap or memory). */
+static int ring_grow(np_partstate_t *ps) {
+    size_t n = ps->cfg.max_open_panes, nn = n * 2;
+    if (nn > NP_PANE_RING_MAX) return -1;
+    np_pane_t *nr = calloc(nn, sizeof(*nr));
+    if (!nr) return -1;
+    for (size_t i = 0; i < nn; i++) nr[i].start_ms = NP_TS_NONE;
+    /* Open panes move to their new slot; the empty ones' tables are reused. */
+    size_t spare = 0;
+    np_srcmap_t **free_maps = calloc(n, sizeof(*free_maps));
+    if (!free_maps) {
+        free(nr);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        np_pane_t *p = &ps->ring[i];
+        if (p->start_ms == NP_TS_NONE) {
+            free_maps[spare++] = p->sources;
+            continue;
+        }
+        int64_t k = p->start_ms / ps->cfg.pane_ms % (int64_t)nn;
+        nr[k < 0 ? k + (int64_t)nn : k] = *p;
+    }
+    int rc = 0;
+    for (size_t i = 0; i < nn; i++) {
+        if (nr[i].start_ms != NP_TS_NONE) continue;
+        nr[i].sources = spare ? free_maps[--spare] : np_srcmap_new(ps->cfg.max_sources, ps->cfg.pool);
+        if (!nr[i].sources) rc = -1;
+        nr[i].min_offset = -1;
+    }
+    free(free_maps);
+    free(ps->ring);
+    ps->ring = nr;
+    ps->cfg.max_open_panes = nn;
+    return rc;
+}
+
 static np_pane_t *ring_slot(np_partstate_t *ps, int64_t pane_start) {
     int64_t k = pane_start / ps->cfg.pane_ms; /* pane_start is aligned */
     int64_t n = (int64_t)ps->cfg.max_open_panes;
@@ -68,6 +105,9 @@ static np_pane_t *ring_slot(np_partstate_t *ps, int64_t pane_start) {
 }
 
 int64_t np_partstate_watermark(const np_partstate_t *ps) {
+    /* A repartition partition mixes records of every input partition: its own maximum
+     * says nothing about what is still on its way, only the inputs' watermarks do. */
+    if (ps->cfg.external_wm) return ps->follow_wm;
     int64_t own = ps->max_ts == NP_TS_NONE ? NP_TS_NONE : ps->max_ts - ps->cfg.lateness_ms;
     return own > ps->follow_wm ? own : ps->follow_wm;
 }
@@ -127,6 +167,10 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
         /* The ring holds every pane in (closed_through, max pane]; a different occupant
          * would mean the ring is too small, which np_pane_config_check rules out. Checked
          * in release builds too: merging two panes' records would be silent corruption. */
+        while (ps->cfg.external_wm && p->start_ms != NP_TS_NONE) {
+            if (ring_grow(ps) < 0) abort(); /* 4096 panes open: memory would be the next thing to go */
+            p = ring_slot(ps, start);
+        }
         if (p->start_ms != NP_TS_NONE) abort();
         p->start_ms = start;
         p->min_offset = offset;
@@ -145,9 +189,22 @@ np_pane_t *np_partstate_claim_pane(np_partstate_t *ps, int64_t start) {
     if (np_pane_start(start, ps->cfg.pane_ms) != start) return NULL;
     if (ps->closed_through != NP_TS_NONE && start + ps->cfg.pane_ms <= ps->closed_through) return NULL;
     np_pane_t *p = ring_slot(ps, start);
+    while (ps->cfg.external_wm && p->start_ms != NP_TS_NONE && p->start_ms != start) {
+        if (ring_grow(ps) < 0) return NULL;
+        p = ring_slot(ps, start);
+    }
     if (p->start_ms != NP_TS_NONE) return NULL;
     p->start_ms = start;
     return p;
+}
+
+void np_partstate_observe(np_partstate_t *ps, int64_t ts_ms, int64_t offset, np_pane_emit_fn emit, void *ctx) {
+    ps->next_offset = offset + 1;
+    ps->has_data = true;
+    if (ps->max_ts == NP_TS_NONE || ts_ms > ps->max_ts) {
+        ps->max_ts = ts_ms;
+        np_partstate_advance(ps, emit, ctx);
+    }
 }
 
 int64_t np_partstate_safe_offset(const np_partstate_t *ps) {

@@ -34,7 +34,13 @@ typedef struct np_pane_config {
     size_t max_open_panes;  /* ring size; >= lateness_ms / pane_ms + 2 */
     size_t max_sources;     /* per pane, see np_srcmap */
     np_hll_pool_t *pool;    /* borrowed: backs the per-source sketches (NULL: inline only) */
+    /* Repartition partitions: the watermark comes only from np_partstate_follow (the
+     * inputs' watermarks), and the ring grows (up to NP_PANE_RING_MAX) while the slowest
+     * input holds panes open. */
+    bool external_wm;
 } np_pane_config_t;
+
+#define NP_PANE_RING_MAX 4096
 
 /* Returns NULL when cfg is consistent, else a static message naming the problem. */
 const char *np_pane_config_check(const np_pane_config_t *cfg);
@@ -80,6 +86,11 @@ typedef enum { NP_PANE_ADDED = 0, NP_PANE_LATE = 1 } np_pane_add_result_t;
  */
 np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, int64_t offset,
                                       np_pane_emit_fn emit, void *ctx, int64_t *pane_start_out);
+
+/* Takes a record that is consumed here but counted elsewhere (forwarded to the
+ * repartition topic): moves the offset and the watermark like a record would, and may
+ * close panes (emit), but adds nothing to them. */
+void np_partstate_observe(np_partstate_t *ps, int64_t ts_ms, int64_t offset, np_pane_emit_fn emit, void *ctx);
 
 /* The partition's current watermark, NP_TS_NONE when it has none yet. */
 int64_t np_partstate_watermark(const np_partstate_t *ps);

@@ -38,6 +38,9 @@ static const np_opt_t worker_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
     {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "Input topic of flow records"},
+    {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
+     "Records not keyed by their source IP are re-keyed through this topic (same partition count "
+     "as the input) so every source's records meet in one partition; empty = count them where they are"},
     {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 0, 0, NULL,
      "Dead-letter topic for records that cannot be used (with the reason in headers)"},
     {"group.id", NP_OPT_STR, "netpulse-workers", 0, 0, NULL, "Kafka consumer group"},
@@ -73,12 +76,17 @@ typedef struct worker {
     np_proc_t proc;
     char id[128];
     const char *topic;
+    const char *rtopic;    /* repartition topic, NULL when off */
+    int32_t nin;           /* input partitions; slot = partition, or nin + partition for rtopic */
     const char *dlq_topic;
-    np_pane_config_t pcfg;
+    np_pane_config_t pcfg;  /* input partitions */
+    np_pane_config_t rcfg;  /* repartition partitions: external watermark, growing ring */
     np_record_limits_t lim;
     int64_t idle_ms;
     rd_kafka_t *rk;        /* consumer */
-    rd_kafka_t *dlq;       /* producer for the dead-letter topic */
+    rd_kafka_t *dlq;       /* producer: dead letters and re-keyed records */
+    uint64_t produced_since_flush;
+    _Atomic int produce_failed; /* a dead letter or re-keyed record was not delivered */
     void *zctx, *zsock;
     np_store_t *store;
     np_partial_enc_t enc;
@@ -88,6 +96,9 @@ typedef struct worker {
     np_partstate_t *parts[MAX_PARTITIONS];
     np_outbox_t outbox[MAX_PARTITIONS];
     int64_t epoch[MAX_PARTITIONS];      /* fencing epoch held for the partition's checkpoint */
+    int64_t *src_hwm[MAX_PARTITIONS];   /* repartition slots: highest input offset taken, per input partition */
+    int64_t *src_wm[MAX_PARTITIONS];    /* repartition slots: last watermark announced, per input partition */
+    int64_t marker_wm[MAX_PARTITIONS];  /* input slots: watermark last announced to the repartition topic */
     uint8_t dirty[MAX_PARTITIONS];      /* a pane closed since the last checkpoint */
     size_t outbox_items;
     size_t outbox_max;
@@ -104,14 +115,34 @@ typedef struct worker {
     np_counter_t *m_consumed, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
         *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
     np_counter_t *m_bad[NP_REC__COUNT];
+    np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
-    np_gauge_t *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
+    np_gauge_t *m_assigned_rep, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     _Atomic int healthy_kafka;
 } worker_t;
 
 static worker_t W; /* one per process; large arrays, so not on the stack */
+
+/* Slots number the partitions a worker may own: input partitions first, then the
+ * repartition topic's. Partials, progress and checkpoints all speak in slots. */
+static int32_t slot_of(const worker_t *w, const char *topic, int32_t partition) {
+    if (partition < 0 || partition >= w->nin) return -1;
+    if (strcmp(topic, w->topic) == 0) return partition;
+    if (w->rtopic && strcmp(topic, w->rtopic) == 0) return w->nin + partition;
+    return -1;
+}
+
+/* Repartition partitions take their watermark from their inputs' markers (rcfg). */
+static const np_pane_config_t *slot_cfg(const worker_t *w, int32_t slot) {
+    return slot < w->nin ? &w->pcfg : &w->rcfg;
+}
+
+static const char *slot_topic(const worker_t *w, int32_t slot) { return slot < w->nin ? w->topic : w->rtopic; }
+static int32_t slot_partition(const worker_t *w, int32_t slot) { return slot < w->nin ? slot : slot - w->nin; }
+
+static void announce_watermark(worker_t *w, int32_t p, int64_t wm);
 
 /* ---- sending to the coordinator ---------------------------------------------------- */
 
@@ -160,12 +191,18 @@ static void send_progress(worker_t *w, int64_t now) {
         np_partstate_t *ps = w->parts[p];
         if (!ps) continue;
         uint8_t is_idle = w->at_eof[p] && now - w->last_record_mono[p] >= w->idle_ms;
-        if (is_idle && w->global_wm != NP_TS_NONE) {
+        /* Repartition partitions never follow: their watermark is their inputs' (markers);
+         * being idle only stops them from holding the global watermark back. */
+        if (is_idle && p < w->nin && w->global_wm != NP_TS_NONE) {
             /* An idle partition follows the global watermark, so its open panes close
              * together with everyone else's and it stops holding the others back. */
             np_partstate_follow(ps, w->global_wm);
         }
         np_partstate_advance(ps, emit_partial, w);
+        if (w->rtopic && p < w->nin) {
+            int64_t wm = np_partstate_watermark(ps);
+            if (wm != NP_TS_NONE && (w->marker_wm[p] == NP_TS_NONE || wm > w->marker_wm[p])) announce_watermark(w, p, wm);
+        }
         /* Never claim a pane complete before the coordinator has acknowledged its
          * partial: otherwise a partial it refused (Redis down) could be overtaken by
          * progress, and the pane published without it. */
@@ -176,7 +213,7 @@ static void send_progress(worker_t *w, int64_t now) {
         w->prog_closed[n] = ct;
         w->prog_parts[n] = ps;
         w->prog_idle[n] = is_idle;
-        idle += is_idle;
+        idle += is_idle && p < w->nin; /* input partitions: the ones operators watch */
         n++;
     }
     np_gauge_set(w->m_idle_parts, (int64_t)idle);
@@ -234,17 +271,71 @@ static void resend_due(worker_t *w, int64_t now) {
 
 /* ---- checkpoints ------------------------------------------------------------------- */
 
+/* A repartition slot's memory of every input partition: offsets taken (dedup of copies
+ * re-forwarded after a crash) and watermarks announced (its own watermark is their min). */
+static int alloc_rep_state(worker_t *w, int32_t p) {
+    w->src_hwm[p] = malloc((size_t)w->nin * sizeof(int64_t));
+    w->src_wm[p] = malloc((size_t)w->nin * sizeof(int64_t));
+    if (!w->src_hwm[p] || !w->src_wm[p]) return -1;
+    for (int32_t i = 0; i < w->nin; i++) {
+        w->src_hwm[p][i] = -1;
+        w->src_wm[p][i] = NP_TS_NONE;
+    }
+    return 0;
+}
+
+/* min over the input partitions' announced watermarks; NP_TS_NONE until all announced. */
+static int64_t rep_watermark(const worker_t *w, int32_t p) {
+    int64_t min = INT64_MAX;
+    for (int32_t i = 0; i < w->nin; i++) {
+        if (w->src_wm[p][i] == NP_TS_NONE) return NP_TS_NONE;
+        if (w->src_wm[p][i] < min) min = w->src_wm[p][i];
+    }
+    return min;
+}
+
+/* Announces an input partition's watermark into every repartition partition, in band:
+ * it travels behind every record this partition forwarded before it, so a repartition
+ * partition that has the marker has those records too (Flink-style watermark propagation
+ * across a shuffle, over Kafka). */
+static void announce_watermark(worker_t *w, int32_t p, int64_t wm) {
+    char src[16], val[24];
+    snprintf(src, sizeof(src), "%d", p);
+    snprintf(val, sizeof(val), "%" PRId64, wm);
+    for (int32_t r = 0; r < w->nin; r++) {
+        rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+        rd_kafka_header_add(h, "netpulse.marker.source", -1, src, -1);
+        rd_kafka_header_add(h, "netpulse.marker.watermark", -1, val, -1);
+        rd_kafka_resp_err_t err;
+        while ((err = rd_kafka_producev(w->dlq, RD_KAFKA_V_TOPIC(w->rtopic), RD_KAFKA_V_PARTITION(r),
+                                        RD_KAFKA_V_VALUE(NULL, 0), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END)) ==
+               RD_KAFKA_RESP_ERR__QUEUE_FULL)
+            rd_kafka_poll(w->dlq, 50);
+        if (err) {
+            rd_kafka_headers_destroy(h);
+            w->produce_failed = 1;
+            return;
+        }
+        np_counter_inc(w->m_markers);
+    }
+    w->marker_wm[p] = wm;
+}
+
 static void ckpt_keys(const worker_t *w, int32_t p, char *epoch_key, char *key, size_t len) {
     /* One hash tag per partition keeps both keys in one slot of a Redis Cluster. */
     const char *g = np_config_str(w->proc.cfg, "group.id");
-    snprintf(epoch_key, len, "netpulse:epoch:{%s/%s/%d}", g, w->topic, p);
-    snprintf(key, len, "netpulse:ckpt:{%s/%s/%d}", g, w->topic, p);
+    snprintf(epoch_key, len, "netpulse:epoch:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
+    snprintf(key, len, "netpulse:ckpt:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
 }
 
 static void drop_partition(worker_t *w, int32_t p) {
     w->outbox_items -= w->outbox[p].n;
     np_outbox_free(&w->outbox[p]);
     np_partstate_destroy(&w->parts[p]);
+    free(w->src_hwm[p]);
+    free(w->src_wm[p]);
+    w->src_hwm[p] = w->src_wm[p] = NULL;
+    w->marker_wm[p] = NP_TS_NONE;
     w->dirty[p] = 0;
 }
 
@@ -255,7 +346,8 @@ static int checkpoint(worker_t *w, int32_t p) {
     uint8_t *buf;
     size_t len;
     char ek[256], key[256], err[256];
-    if (np_ckpt_encode(w->parts[p], w->topic, w->epoch[p], &w->outbox[p], np_clock_wall_ms(NULL), &buf, &len) < 0) {
+    if (np_ckpt_encode(w->parts[p], slot_topic(w, p), w->epoch[p], &w->outbox[p], w->src_hwm[p], w->src_wm[p],
+                       w->src_hwm[p] ? (size_t)w->nin : 0, np_clock_wall_ms(NULL), &buf, &len) < 0) {
         np_counter_inc(w->m_ckpt_err);
         return -1;
     }
@@ -279,7 +371,18 @@ static int checkpoint(worker_t *w, int32_t p) {
     return rc;
 }
 
+/* Dead letters and re-keyed records must be in Kafka before a checkpoint moves past
+ * their input offsets. Returns 0 when nothing is outstanding. */
+static int flush_produced(worker_t *w) {
+    if (w->produced_since_flush == 0) return 0;
+    rd_kafka_flush(w->dlq, 5000);
+    if (rd_kafka_outq_len(w->dlq) > 0) return -1;
+    w->produced_since_flush = 0;
+    return 0;
+}
+
 static void checkpoint_all(worker_t *w, bool only_dirty) {
+    if (flush_produced(w) < 0) return; /* retried next round */
     for (int32_t p = 0; p < MAX_PARTITIONS; p++)
         if (w->parts[p] && (!only_dirty || w->dirty[p])) checkpoint(w, p);
 }
@@ -299,14 +402,16 @@ static int restore(worker_t *w, int32_t p, int64_t *offset) {
         np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
         return -1;
     }
+    if (p >= w->nin && alloc_rep_state(w, p) < 0) return -1;
     if (rc == 1) {
-        w->parts[p] = np_partstate_new(p, &w->pcfg);
+        w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
         np_outbox_init(&w->outbox[p]);
         np_info("partition_fresh", "partition=%d epoch=%lld", p, (long long)w->epoch[p]);
         return w->parts[p] ? 0 : -1;
     }
     int64_t old_epoch = 0;
-    if (np_ckpt_decode(buf, len, &w->pcfg, w->topic, p, &w->parts[p], &w->outbox[p], &old_epoch, err, sizeof(err)) < 0) {
+    if (np_ckpt_decode(buf, len, slot_cfg(w, p), slot_topic(w, p), p, &w->parts[p], &w->outbox[p], &old_epoch, w->src_hwm[p],
+                       w->src_wm[p], w->src_hwm[p] ? (size_t)w->nin : 0, err, sizeof(err)) < 0) {
         free(buf);
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
         return -1;
@@ -348,7 +453,7 @@ static void store_safe_offsets(worker_t *w, bool sync_commit) {
     for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
         if (!w->parts[p]) continue;
         int64_t off = np_partstate_safe_offset(w->parts[p]);
-        if (off >= 0) rd_kafka_topic_partition_list_add(l, w->topic, p)->offset = off;
+        if (off >= 0) rd_kafka_topic_partition_list_add(l, slot_topic(w, p), slot_partition(w, p))->offset = off;
     }
     if (l->cnt > 0) {
         rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->rk, l);
@@ -365,14 +470,18 @@ static void store_safe_offsets(worker_t *w, bool sync_commit) {
 /* ---- rebalancing ------------------------------------------------------------------- */
 
 static void update_gauges(worker_t *w) {
-    int64_t assigned = 0, open = 0, bytes = 0;
+    int64_t assigned = 0, assigned_rep = 0, open = 0, bytes = 0;
     for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
         if (!w->parts[p]) continue;
-        assigned++;
+        if (p < w->nin)
+            assigned++;
+        else
+            assigned_rep++;
         open += (int64_t)np_partstate_open_panes(w->parts[p]);
         bytes += (int64_t)np_partstate_memory_bytes(w->parts[p]);
     }
     np_gauge_set(w->m_assigned, assigned);
+    np_gauge_set(w->m_assigned_rep, assigned_rep);
     np_gauge_set(w->m_open_panes, open);
     np_gauge_set(w->m_state_bytes, bytes);
 }
@@ -384,8 +493,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     int64_t now = np_clock_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
-            int32_t p = parts->elems[i].partition;
-            if (p < 0 || p >= MAX_PARTITIONS || w->parts[p]) continue;
+            int32_t p = slot_of(w, parts->elems[i].topic, parts->elems[i].partition);
+            if (p < 0 || w->parts[p]) continue;
             if (w->store) {
                 if (restore(w, p, &parts->elems[i].offset) < 0) {
                     /* Consuming without the partition's state would double-count or
@@ -394,8 +503,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                     exit(1);
                 }
             } else {
-                w->parts[p] = np_partstate_new(p, &w->pcfg);
+                w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
                 np_outbox_init(&w->outbox[p]);
+                if (p >= w->nin && alloc_rep_state(w, p) < 0) np_partstate_destroy(&w->parts[p]);
             }
             if (!w->parts[p]) {
                 np_error("out_of_memory", "what=partition_state partition=%d", p);
@@ -416,8 +526,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
          * where every open pane of ours began and re-reads them in full. */
         store_safe_offsets(w, true);
         for (int i = 0; i < parts->cnt; i++) {
-            int32_t p = parts->elems[i].partition;
-            if (p < 0 || p >= MAX_PARTITIONS) continue;
+            int32_t p = slot_of(w, parts->elems[i].topic, parts->elems[i].partition);
+            if (p < 0) continue;
+            if (flush_produced(w) < 0) np_warn("revoke_unflushed", "partition=%d", p);
             checkpoint(w, p);
             drop_partition(w, p);
             np_info("partition_revoked", "topic=%s partition=%d", parts->elems[i].topic, p);
@@ -438,7 +549,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 static void dead_letter(worker_t *w, const rd_kafka_message_t *m, const char *reason, const char *detail,
                         int64_t pane) {
-    np_dlq_info_t info = {reason, detail, w->topic, m->partition, m->offset, pane};
+    np_dlq_info_t info = {reason, detail, rd_kafka_topic_name(m->rkt), m->partition, m->offset, pane};
     rd_kafka_resp_err_t err;
     while ((err = np_dlq_produce(w->dlq, w->dlq_topic, m->key, m->key_len, m->payload, m->len, &info)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
@@ -446,19 +557,75 @@ static void dead_letter(worker_t *w, const rd_kafka_message_t *m, const char *re
     if (err) {
         np_counter_inc(w->m_dlq_err);
         np_log_rl(&w->rl_bad, NP_LOG_ERROR, "dlq_produce_failed", "error=\"%s\"", rd_kafka_err2str(err));
+        w->produce_failed = 1;
     } else {
         np_counter_inc(w->m_dlq);
+        w->produced_since_flush++;
     }
 }
 
+/* Re-keys a record by its source through the repartition topic. The headers say where
+ * it came from, so that the repartition partition can drop a copy re-sent after a crash. */
+static void forward(worker_t *w, const rd_kafka_message_t *m, const np_record_t *r, const char *key, size_t keylen) {
+    char part[16], off[24];
+    snprintf(part, sizeof(part), "%d", m->partition);
+    snprintf(off, sizeof(off), "%" PRId64, m->offset);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(2);
+    rd_kafka_header_add(h, "netpulse.source.partition", -1, part, -1);
+    rd_kafka_header_add(h, "netpulse.source.offset", -1, off, -1);
+    rd_kafka_resp_err_t err;
+    /* The event time travels as the message timestamp: CSV records have no other. */
+    while ((err = rd_kafka_producev(w->dlq, RD_KAFKA_V_TOPIC(w->rtopic), RD_KAFKA_V_KEY(key, keylen),
+                                    RD_KAFKA_V_VALUE(m->payload, m->len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                    RD_KAFKA_V_TIMESTAMP(r->ts_ms), RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        rd_kafka_poll(w->dlq, 50);
+    if (err) {
+        rd_kafka_headers_destroy(h);
+        np_error("forward_failed", "partition=%d offset=%" PRId64 " error=\"%s\"", m->partition, m->offset,
+                 rd_kafka_err2str(err));
+        w->produce_failed = 1;
+        return;
+    }
+    w->produced_since_flush++;
+    np_counter_inc(w->m_forwarded);
+}
+
+/* The input offset a re-keyed record came from (headers), or -1. */
+static int64_t header_int(const rd_kafka_message_t *m, const char *name) {
+    rd_kafka_headers_t *h = NULL;
+    const void *v;
+    size_t len;
+    char buf[24];
+    if (rd_kafka_message_headers(m, &h) || rd_kafka_header_get_last(h, name, &v, &len) || len == 0 || len >= sizeof(buf))
+        return -1;
+    memcpy(buf, v, len);
+    buf[len] = '\0';
+    return strtoll(buf, NULL, 10);
+}
+
 static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
-    int32_t p = m->partition;
-    if (p < 0 || p >= MAX_PARTITIONS || !w->parts[p]) return; /* not ours (any more) */
+    int32_t p = slot_of(w, rd_kafka_topic_name(m->rkt), m->partition);
+    if (p < 0 || !w->parts[p]) return; /* not ours (any more) */
     np_partstate_t *ps = w->parts[p];
     int64_t now = np_clock_mono_ms();
+    if (p >= w->nin) {
+        int64_t src = header_int(m, "netpulse.marker.source");
+        if (src >= 0 && src < w->nin && w->src_wm[p]) {
+            int64_t wm = header_int(m, "netpulse.marker.watermark");
+            if (w->src_wm[p][src] == NP_TS_NONE || wm > w->src_wm[p][src]) w->src_wm[p][src] = wm;
+            int64_t rw = rep_watermark(w, p);
+            if (rw != NP_TS_NONE) {
+                np_partstate_follow(ps, rw);
+                np_partstate_advance(ps, emit_partial, w);
+            }
+            ps->next_offset = m->offset + 1;
+            return;
+        }
+    }
     w->last_record_mono[p] = now;
     w->at_eof[p] = 0;
-    np_counter_inc(w->m_consumed);
+    if (p < w->nin) np_counter_inc(w->m_consumed); /* re-keyed copies count once, at the input */
     np_counter_add(w->m_bytes_in, m->len);
 
     rd_kafka_timestamp_type_t tstype;
@@ -474,6 +641,25 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
                   np_record_reason_name(why), p, m->offset, detail);
         dead_letter(w, m, np_record_reason_name(why), detail, INT64_MIN);
         return;
+    }
+    if (w->rtopic && p < w->nin) {
+        char key[64];
+        size_t keylen = np_ip_format(&r.src, key, sizeof(key));
+        if (m->key_len != keylen || memcmp(m->key, key, keylen) != 0) {
+            forward(w, m, &r, key, keylen);
+            np_partstate_observe(ps, r.ts_ms, m->offset, emit_partial, w);
+            return;
+        }
+    } else if (p >= w->nin) {
+        int64_t sp = header_int(m, "netpulse.source.partition"), so = header_int(m, "netpulse.source.offset");
+        if (sp >= 0 && sp < w->nin && w->src_hwm[p]) {
+            if (so <= w->src_hwm[p][sp]) { /* re-forwarded after a crash: taken already */
+                ps->next_offset = m->offset + 1;
+                np_counter_inc(w->m_fwd_dups);
+                return;
+            }
+            w->src_hwm[p][sp] = so;
+        }
     }
     int64_t pane;
     if (np_partstate_add(ps, &r, m->offset, emit_partial, w, &pane) == NP_PANE_LATE) {
@@ -521,6 +707,9 @@ static void register_metrics(worker_t *w) {
     w->m_evicted = np_metrics_counter(m, "netpulse_worker_source_evictions_total", "Sources folded into 'other' because a pane's source table was full", NULL);
     w->m_rebalances = np_metrics_counter(m, "netpulse_worker_rebalances_total", "Rebalance callbacks", NULL);
     w->m_kafka_err = np_metrics_counter(m, "netpulse_worker_kafka_errors_total", "librdkafka error events", NULL);
+    w->m_markers = np_metrics_counter(m, "netpulse_worker_watermark_markers_total", "Watermark markers sent to the repartition topic", NULL);
+    w->m_forwarded = np_metrics_counter(m, "netpulse_worker_records_rekeyed_total", "Records not keyed by source, forwarded through the repartition topic", NULL);
+    w->m_fwd_dups = np_metrics_counter(m, "netpulse_worker_rekeyed_duplicates_total", "Re-keyed records dropped as copies re-sent after a crash", NULL);
     w->m_ckpt = np_metrics_counter(m, "netpulse_worker_checkpoints_total", "Partition checkpoints written to Redis", NULL);
     w->m_ckpt_err = np_metrics_counter(m, "netpulse_worker_checkpoint_errors_total", "Checkpoints that failed (retried)", NULL);
     w->m_ckpt_bytes = np_metrics_counter(m, "netpulse_worker_checkpoint_bytes_total", "Bytes of checkpoints written", NULL);
@@ -532,11 +721,40 @@ static void register_metrics(worker_t *w) {
     w->m_hll_blocks = np_metrics_gauge(m, "netpulse_worker_sketch_blocks", "Distinct-count sketch blocks in use", NULL);
     w->m_hll_exhausted = np_metrics_counter(m, "netpulse_worker_sketch_pool_exhausted_total", "Sketch promotions refused: pool full (counts become lower bounds)", NULL);
     w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
+    w->m_assigned_rep = np_metrics_gauge(m, "netpulse_worker_assigned_repartition_partitions", "Partitions of the repartition topic owned now", NULL);
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
     w->m_gwm = np_metrics_gauge(m, "netpulse_worker_global_watermark_ms", "Global watermark last received", NULL);
     w->m_idle_parts = np_metrics_gauge(m, "netpulse_worker_idle_partitions", "Owned partitions that are idle", NULL);
+}
+
+/* Partition count of a topic, or -1 with err naming it. */
+static int32_t topic_partitions(worker_t *w, const char *topic, char *err, size_t errlen) {
+    const struct rd_kafka_metadata *md;
+    rd_kafka_topic_t *t = rd_kafka_topic_new(w->rk, topic, NULL);
+    rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, t, &md, 15000);
+    rd_kafka_topic_destroy(t);
+    if (e || md->topic_cnt < 1 || md->topics[0].err || md->topics[0].partition_cnt < 1) {
+        snprintf(err, errlen, "topic %s: %s", topic,
+                 e ? rd_kafka_err2str(e) : md->topics[0].err ? rd_kafka_err2str(md->topics[0].err) : "no partitions");
+        if (!e) rd_kafka_metadata_destroy(md);
+        return -1;
+    }
+    int32_t n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+/* Delivery of dead letters and re-keyed records. One that Kafka finally refused must not
+ * be skipped by a checkpoint: the loop exits, and a restart redoes it from the last one. */
+static void produce_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
+    worker_t *w = opaque;
+    (void)rk;
+    if (m->err) {
+        np_error("produce_undelivered", "topic=%s error=\"%s\"", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
+        w->produce_failed = 1;
+    }
 }
 
 static int setup_kafka(worker_t *w) {
@@ -569,27 +787,36 @@ static int setup_kafka(worker_t *w) {
     /* The dead-letter producer shares the connection settings (security etc.), not the
      * consumer-only ones, which librdkafka ignores for a producer with a warning. */
     rd_kafka_conf_set_rebalance_cb(pconf, NULL);
+    rd_kafka_conf_set_dr_msg_cb(pconf, produce_dr_cb);
     np_kafka_conf_set(pconf, "enable.idempotence", "true", err, sizeof(err));
+    /* Re-keyed records must land where any Java producer keyed by source would put them. */
+    np_kafka_conf_set(pconf, "partitioner", "murmur2_random", err, sizeof(err));
     w->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
     if (!w->dlq) goto fail;
     rd_kafka_poll_set_consumer(w->rk);
 
-    const struct rd_kafka_metadata *md;
-    rd_kafka_topic_t *t = rd_kafka_topic_new(w->rk, w->topic, NULL);
-    rd_kafka_resp_err_t e = rd_kafka_metadata(w->rk, 0, t, &md, 15000);
-    rd_kafka_topic_destroy(t);
-    if (e || md->topic_cnt < 1 || md->topics[0].err) {
-        snprintf(err, sizeof(err), "topic %s: %s", w->topic,
-                 e ? rd_kafka_err2str(e) : rd_kafka_err2str(md->topics[0].err));
-        if (!e) rd_kafka_metadata_destroy(md);
+    rd_kafka_resp_err_t e;
+    if ((w->nin = topic_partitions(w, w->topic, err, sizeof(err))) < 0) goto fail;
+    if (w->rtopic) {
+        int32_t nr = topic_partitions(w, w->rtopic, err, sizeof(err));
+        if (nr < 0) goto fail;
+        if (nr != w->nin) {
+            snprintf(err, sizeof(err), "repartition.topic: %s has %d partitions, %s has %d; they must be equal",
+                     w->rtopic, nr, w->topic, w->nin);
+            goto fail;
+        }
+    }
+    if (w->nin * (w->rtopic ? 2 : 1) > MAX_PARTITIONS) {
+        snprintf(err, sizeof(err), "topic %s: %d partitions, at most %d supported", w->topic, w->nin,
+                 MAX_PARTITIONS / (w->rtopic ? 2 : 1));
         goto fail;
     }
-    w->partitions_total = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
+    w->partitions_total = w->nin * (w->rtopic ? 2 : 1);
     w->healthy_kafka = 1;
 
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(2);
     rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
+    if (w->rtopic) rd_kafka_topic_partition_list_add(sub, w->rtopic, RD_KAFKA_PARTITION_UA);
     e = rd_kafka_subscribe(w->rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (e) {
@@ -649,6 +876,9 @@ int main(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *c = w->proc.cfg;
     w->topic = np_config_str(c, "topic");
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) w->marker_wm[p] = NP_TS_NONE;
+    w->rtopic = np_config_str(c, "repartition.topic");
+    if (w->rtopic && !*w->rtopic) w->rtopic = NULL;
     w->dlq_topic = np_config_str(c, "dlq.topic");
     w->idle_ms = np_config_int(c, "idle.ms");
     w->global_wm = NP_TS_NONE;
@@ -661,6 +891,8 @@ int main(int argc, char **argv) {
         np_error("out_of_memory", "what=hll_pool");
         return 1;
     }
+    w->rcfg = w->pcfg;
+    w->rcfg.external_wm = true;
     const char *bad = np_pane_config_check(&w->pcfg);
     if (bad) {
         np_proc_fatal_config(bad);
@@ -705,7 +937,8 @@ int main(int argc, char **argv) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, i == 0 ? 50 : 0);
             if (!m) break;
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                if (m->partition >= 0 && m->partition < MAX_PARTITIONS) w->at_eof[m->partition] = 1;
+                int32_t slot = slot_of(w, rd_kafka_topic_name(m->rkt), m->partition);
+                if (slot >= 0) w->at_eof[slot] = 1;
             } else if (m->err) {
                 np_counter_inc(w->m_kafka_err);
                 np_warn("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -716,6 +949,10 @@ int main(int argc, char **argv) {
             rd_kafka_message_destroy(m);
         }
         rd_kafka_poll(w->dlq, 0);
+        if (w->produce_failed) {
+            np_error("fatal", "reason=produce_undelivered action=exit_for_restart_from_checkpoint");
+            exit(1);
+        }
         recv_coordinator(w);
         int64_t now = np_clock_mono_ms();
         checkpoint_all(w, true); /* every pane close */

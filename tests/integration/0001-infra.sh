@@ -117,7 +117,7 @@ partition_counts() {
 import json, sys
 md = json.load(sys.stdin)
 n = {t["topic"]: len(t["partitions"]) for t in md["topics"] if not t.get("error")}
-print(" ".join(f"{t}={n.get(t, 0)}" for t in ("network-traffic", "processed-data", "network-traffic-dlq")))'
+print(" ".join(f"{t}={n.get(t, 0)}" for t in ("network-traffic", "processed-data", "network-traffic-dlq", "network-traffic-repartition")))'
 }
 
 # consume_all BOOTSTRAP TOPIC: every message as "key=value", sorted.
@@ -160,7 +160,7 @@ timing create_topics "$(np_ms_since "$t0")"
 t0="$(date +%s%N)"
 check "kafka: create-topics again (idempotent)" "$KAFKA" create-topics "$KS"
 timing create_topics_again "$(np_ms_since "$t0")"
-EXPECTED_COUNTS="network-traffic=$PARTS processed-data=$OUT_PARTS network-traffic-dlq=1"
+EXPECTED_COUNTS="network-traffic=$PARTS processed-data=$OUT_PARTS network-traffic-dlq=1 network-traffic-repartition=$PARTS"
 check "kafka: partition counts ($EXPECTED_COUNTS)" eq "$(partition_counts "$BOOT")" "$EXPECTED_COUNTS"
 
 t0="$(date +%s%N)"

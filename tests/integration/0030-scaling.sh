@@ -21,10 +21,12 @@ np_info "scale up: worker2, worker3"
 it_add_worker worker2
 it_add_worker worker3
 owners_ok() {
-    local n v
+    local n v r
     for n in worker1 worker2 worker3; do
+        # input or repartition partitions: cooperative-sticky spreads all 24 of them
         v="$(it_metric "$n" netpulse_worker_assigned_partitions)"
-        [[ "${v:-0}" -gt 0 ]] || return 1
+        r="$(it_metric "$n" netpulse_worker_assigned_repartition_partitions)"
+        [[ $(( ${v:-0} + ${r:-0} )) -gt 0 ]] || return 1
     done
 }
 it_check "each of the three workers owns partitions" np_wait_for -t 20 -i 0.5 owners_ok

@@ -277,11 +277,11 @@ it_windows() {
 it_window_where() {
     it_windows | python3 -c '
 import json, sys
+found = False   # read everything: exiting early would SIGPIPE the pipeline (pipefail)
 for line in sys.stdin:
     w = json.loads(line)
-    if eval(sys.argv[1], {}, {"w": w}):
-        sys.exit(0)
-sys.exit(1)' "$1"
+    found = found or bool(eval(sys.argv[1], {}, {"w": w}))
+sys.exit(0 if found else 1)' "$1"
 }
 
 # it_produce [PARTITION]: produces stdin's "key|value" lines to network-traffic, to

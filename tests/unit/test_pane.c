@@ -36,7 +36,7 @@ static np_record_t rec(int64_t ts, uint8_t last_octet) {
     return r;
 }
 
-static const np_pane_config_t CFG = {5000, 2000, 4, 1024, NULL};
+static const np_pane_config_t CFG = {5000, 2000, 4, 1024, NULL, false};
 
 static void test_pane_start(void **s) {
     (void)s;
