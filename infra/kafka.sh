@@ -261,17 +261,7 @@ run_tool() {
     java "${TOOLS_JVM[@]}" "${cds[@]}" -cp "$(tools_classpath)" "$@"
 }
 
-state_dir_arg() {
-    [[ $# -ge 1 && -n "$1" ]] || usage
-    STATE="$(np_abspath "$1")"
-    STATE="${STATE%/}"
-}
 
-lock_state() {
-    mkdir -p "$STATE"
-    exec 9>"$STATE/.kafka-sh.lock"
-    flock -w 120 9 || np_die "another kafka.sh holds $STATE/.kafka-sh.lock"
-}
 
 broker_marker() { printf 'kafka.Kafka %s/server.properties' "$1"; }
 
@@ -445,8 +435,8 @@ show_log_tail() {
 # ---------------------------------------------------------------- commands
 
 cmd_start() {
-    state_dir_arg "$@"
-    lock_state
+    np_state_dir_arg "$@"
+    np_lock_state kafka-sh 120
     ensure_fetched
     local pid port cport t0 timeout="${NETPULSE_KAFKA_START_TIMEOUT:-60}"
     if pid="$(running_pid "$STATE")"; then
@@ -503,10 +493,10 @@ cmd_start() {
 }
 
 cmd_stop() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     local pid t0
     # Even without STATE_DIR (deleted under a running broker) a broker may still run for it.
-    [[ -d "$STATE" ]] && lock_state
+    [[ -d "$STATE" ]] && np_lock_state kafka-sh 120
     if ! pid="$(running_pid "$STATE" 2>/dev/null)"; then
         rm -f "$STATE/kafka.pid"
         np_info "not running ($STATE)"
@@ -518,7 +508,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     local pid
     if ! pid="$(running_pid "$STATE")"; then
         np_info "not running ($STATE)"
@@ -533,13 +523,13 @@ cmd_status() {
 }
 
 cmd_bootstrap() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     [[ -s "$STATE/bootstrap" ]] || np_die "no bootstrap address in $STATE (not started?)"
     cat "$STATE/bootstrap"
 }
 
 cmd_logs() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     tail -n "${NETPULSE_LOG_LINES:-100}" "$STATE/logs/server.log"
 }
 
@@ -557,7 +547,7 @@ topics_ready() {
 }
 
 cmd_create_topics() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     ensure_fetched
     local boot t0 specs
     boot="$(cmd_bootstrap "$STATE")"

@@ -158,3 +158,19 @@ np_ms_since() {
     now="$(date +%s%N)"
     printf '%s\n' $(((now - $1) / 1000000))
 }
+
+# np_state_dir_arg DIR: sets STATE to DIR made absolute, without a trailing slash; calls
+# the script's own usage() when DIR is missing.
+np_state_dir_arg() {
+    [[ $# -ge 1 && -n "$1" ]] || usage
+    STATE="$(np_abspath "$1")"
+    STATE="${STATE%/}"
+}
+
+# np_lock_state NAME SECONDS: holds $STATE/.NAME.lock (fd 9) until the script exits, so two
+# runs of one script on one state dir never interleave.
+np_lock_state() {
+    mkdir -p "$STATE"
+    exec 9>"$STATE/.$1.lock"
+    flock -w "$2" 9 || np_die "another $1 holds $STATE/.$1.lock"
+}

@@ -33,17 +33,7 @@ usage() {
     exit 2
 }
 
-state_dir_arg() {
-    [[ $# -ge 1 && -n "$1" ]] || usage
-    STATE="$(np_abspath "$1")"
-    STATE="${STATE%/}"
-}
 
-lock_state() {
-    mkdir -p "$STATE"
-    exec 9>"$STATE/.redis-sh.lock"
-    flock -w 60 9 || np_die "another redis.sh holds $STATE/.redis-sh.lock"
-}
 
 need_redis() {
     if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
@@ -80,9 +70,9 @@ running_pid() {
 pong() { [[ "$(redis-cli -h 127.0.0.1 -p "$1" ping 2>/dev/null)" == PONG ]]; }
 
 cmd_start() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     need_redis
-    lock_state
+    np_lock_state redis-sh 60
     local pid port t0 timeout="${NETPULSE_REDIS_START_TIMEOUT:-15}"
     if pid="$(running_pid)"; then
         port="$(cat "$STATE/redis.port")"
@@ -130,9 +120,9 @@ EOF
 }
 
 cmd_stop() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     [[ -d "$STATE" ]] || { np_info "nothing to stop ($STATE does not exist)"; return 0; }
-    lock_state
+    np_lock_state redis-sh 60
     local pid port timeout="${NETPULSE_REDIS_STOP_TIMEOUT:-20}"
     if ! pid="$(running_pid)"; then
         rm -f "$STATE/redis.pid"
@@ -156,7 +146,7 @@ cmd_stop() {
 }
 
 cmd_status() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     local pid port
     if ! pid="$(running_pid)"; then
         np_info "not running ($STATE)"
@@ -172,7 +162,7 @@ cmd_status() {
 }
 
 cmd_port() {
-    state_dir_arg "$@"
+    np_state_dir_arg "$@"
     [[ -s "$STATE/redis.port" ]] || np_die "no port in $STATE (not started?)"
     cat "$STATE/redis.port"
 }
