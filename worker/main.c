@@ -201,7 +201,12 @@ static void send_progress(worker_t *w, int64_t now) {
         np_partstate_advance(ps, emit_partial, w);
         if (w->rtopic && p < w->nin) {
             int64_t wm = np_partstate_watermark(ps);
-            if (wm != NP_TS_NONE && (w->marker_wm[p] == NP_TS_NONE || wm > w->marker_wm[p])) announce_watermark(w, p, wm);
+            /* Panes close only at pane boundaries, so a marker is due only when the
+             * watermark crosses one: N x N markers per pane, not per progress tick. */
+            int64_t pane = w->pcfg.pane_ms;
+            if (wm != NP_TS_NONE &&
+                (w->marker_wm[p] == NP_TS_NONE || np_pane_start(wm, pane) > np_pane_start(w->marker_wm[p], pane)))
+                announce_watermark(w, p, wm);
         }
         /* Never claim a pane complete before the coordinator has acknowledged its
          * partial: otherwise a partial it refused (Redis down) could be overtaken by
