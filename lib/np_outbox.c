@@ -59,8 +59,3 @@ void np_outbox_sent(np_outbox_item_t *it, int64_t now_ms, int64_t max_ms) {
     it->next_send = now_ms + delay;
 }
 
-size_t np_outbox_bytes(const np_outbox_t *ob) {
-    size_t n = 0;
-    for (size_t i = 0; i < ob->n; i++) n += ob->items[i].len;
-    return n;
-}

@@ -38,6 +38,4 @@ bool np_outbox_ack(np_outbox_t *ob, int64_t pane_start);
 /* Back-off after a send: 250 ms doubling per attempt, capped at max_ms. */
 void np_outbox_sent(np_outbox_item_t *it, int64_t now_ms, int64_t max_ms);
 
-size_t np_outbox_bytes(const np_outbox_t *ob);
-
 #endif

@@ -78,12 +78,6 @@ static redisReply *command(np_store_t *s, char *errstr, size_t errlen, const cha
     return NULL;
 }
 
-int np_store_ping(np_store_t *s, char *errstr, size_t errlen) {
-    redisReply *r = command(s, errstr, errlen, "PING");
-    if (!r) return -1;
-    freeReplyObject(r);
-    return 0;
-}
 
 int np_store_set_ttl(np_store_t *s, const char *key, const char *val, int64_t ttl_ms, char *errstr,
                      size_t errlen) {

@@ -17,9 +17,6 @@ typedef struct np_store np_store_t;
 np_store_t *np_store_connect(const char *host, int port, int timeout_ms, char *errstr, size_t errlen);
 void np_store_destroy(np_store_t **s);
 
-/* PING; reconnects once on a broken connection. 0 = ok. */
-int np_store_ping(np_store_t *s, char *errstr, size_t errlen);
-
 /* SET key value PX ttl_ms (reconnecting once on failure). 0 = ok. */
 int np_store_set_ttl(np_store_t *s, const char *key, const char *val, int64_t ttl_ms, char *errstr,
                      size_t errlen);

@@ -90,7 +90,7 @@ typedef struct worker {
     void *zctx, *zsock;
     np_store_t *store;
     np_partial_enc_t enc;
-    int32_t partitions_total;
+    int32_t partitions_total; /* slots in use: loops over owned slots stop here */
     int64_t global_wm;
     /* Owned partitions, indexed by partition number. */
     np_partstate_t *parts[MAX_PARTITIONS];
@@ -187,7 +187,7 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
 
 static void send_progress(worker_t *w, int64_t now) {
     size_t n = 0, idle = 0;
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+    for (int32_t p = 0; p < w->partitions_total; p++) {
         np_partstate_t *ps = w->parts[p];
         if (!ps) continue;
         uint8_t is_idle = w->at_eof[p] && now - w->last_record_mono[p] >= w->idle_ms;
@@ -262,7 +262,7 @@ static void recv_coordinator(worker_t *w) {
 
 /* Re-sends partials whose acknowledgement is overdue (back-off per item). */
 static void resend_due(worker_t *w, int64_t now) {
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+    for (int32_t p = 0; p < w->partitions_total; p++) {
         np_outbox_t *ob = &w->outbox[p];
         if (!w->parts[p]) continue;
         for (size_t i = 0; i < ob->n; i++) {
@@ -388,7 +388,7 @@ static int flush_produced(worker_t *w) {
 
 static void checkpoint_all(worker_t *w, bool only_dirty) {
     if (flush_produced(w) < 0) return; /* retried next round */
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++)
+    for (int32_t p = 0; p < w->partitions_total; p++)
         if (w->parts[p] && (!only_dirty || w->dirty[p])) checkpoint(w, p);
 }
 
@@ -455,7 +455,7 @@ static void backpressure(worker_t *w) {
 /* Stores every owned partition's safe offset; librdkafka's auto-commit sends them. */
 static void store_safe_offsets(worker_t *w, bool sync_commit) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+    for (int32_t p = 0; p < w->partitions_total; p++) {
         if (!w->parts[p]) continue;
         int64_t off = np_partstate_safe_offset(w->parts[p]);
         if (off >= 0) rd_kafka_topic_partition_list_add(l, slot_topic(w, p), slot_partition(w, p))->offset = off;
@@ -476,7 +476,7 @@ static void store_safe_offsets(worker_t *w, bool sync_commit) {
 
 static void update_gauges(worker_t *w) {
     int64_t assigned = 0, assigned_rep = 0, open = 0, bytes = 0;
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+    for (int32_t p = 0; p < w->partitions_total; p++) {
         if (!w->parts[p]) continue;
         if (p < w->nin)
             assigned++;
@@ -860,7 +860,7 @@ static void heartbeat(worker_t *w) {
     char key[192], val[512], err[256];
     int n = snprintf(val, sizeof(val), "{\"id\":\"%s\",\"pid\":%d,\"partitions\":[", w->id, (int)getpid());
     int first = 1;
-    for (int32_t p = 0; p < MAX_PARTITIONS && n < (int)sizeof(val) - 16; p++)
+    for (int32_t p = 0; p < w->partitions_total && n < (int)sizeof(val) - 16; p++)
         if (w->parts[p]) {
             n += snprintf(val + n, sizeof(val) - (size_t)n, first ? "%d" : ",%d", p);
             first = 0;
@@ -991,7 +991,7 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(w->rk);
     rd_kafka_flush(w->dlq, 10000);
     rd_kafka_destroy(w->dlq);
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) drop_partition(w, p);
+    for (int32_t p = 0; p < w->partitions_total; p++) drop_partition(w, p);
     np_hll_pool_destroy(&w->pcfg.pool);
     if (w->store) {
         char key[192], err[256];
