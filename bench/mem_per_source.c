@@ -25,7 +25,7 @@ static long rss_bytes(void) {
 
 static void run(size_t n, int records_per_source, int dsts) {
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 65536);
-    np_pane_config_t cfg = {5000, 2000, 4, n + 1, pool, false};
+    np_pane_config_t cfg = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = n + 1, .pool = pool};
     long before = rss_bytes();
     np_partstate_t *ps = np_partstate_new(0, &cfg);
     np_record_t r;

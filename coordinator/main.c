@@ -27,11 +27,12 @@
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_detect_cfg.h"
 #include "np_store.h"
 #include "np_window.h"
 
 #define MAX_WORKERS 256
-#define ID_MAX 64
+#define ID_MAX 160
 
 static const np_opt_t coord_opts[] = {
     NP_OPTS_COMMON,
@@ -46,6 +47,8 @@ static const np_opt_t coord_opts[] = {
     {"max.open.panes", NP_OPT_INT, "256", 2, 65536, NULL, "Global panes held open at once"},
     {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
      "Distinct sources kept per global pane; more are counted as evicted"},
+    {"max.dests.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
+     "Distinct destinations kept per global pane (DDoS fan-in); more are counted as evicted"},
     {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL,
      "Longest run of empty windows emitted between windows with data"},
     {"outbox.max", NP_OPT_INT, "4096", 16, 1048576, NULL,
@@ -57,6 +60,7 @@ static const np_opt_t coord_opts[] = {
      "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
     {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
      "Names this coordinator's state in Redis (one per cluster)"},
+    NP_OPTS_DETECT,
 };
 
 typedef struct pending {
@@ -91,12 +95,16 @@ typedef struct coord {
     np_hll_pool_t *pool;    /* dense distinct-count sketches of merged sources */
     bool pane_windows;
     np_partial_enc_t enc;
-    char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160];
+    np_detect_config_t dcfg;
+    np_detect_t *det;       /* NULL: detection off */
+    np_anomaly_t *anomalies; /* dcfg.max_alerts */
+    char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
+        k_known[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
-        *m_acks, *m_resends, *m_decode_err;
+        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT], *m_forecasts;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions;
 } coord_t;
 
@@ -127,6 +135,9 @@ static void remember_worker(coord_t *c, const uint8_t *id, size_t len, int64_t n
  * netpulse:coord:{NAME}:pane:START   HASH partition -> the WorkerMsg{Partial} as received
  * netpulse:coord:{NAME}:meta         HASH next_emit -> first pane not yet published
  * netpulse:coord:{NAME}:outbox       HASH result id -> Result not yet acknowledged by the gateway
+ * netpulse:coord:{NAME}:final:START  STRING a final pane, kept while a sliding window covers it
+ * netpulse:coord:{NAME}:detect       STRING detector state (DetectState) after next_emit - 1
+ * netpulse:coord:{NAME}:known        HASH 16-byte source address -> "share_pm,hosts,ports" learnt
  * One hash tag, so every transaction stays within one Redis Cluster slot. */
 
 static void pane_key(const coord_t *c, int64_t start, char *buf, size_t len) {
@@ -268,6 +279,35 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
     return rc;
 }
 
+static void known_restore_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    coord_t *c = ctx;
+    char buf[40];
+    if (klen != 16 || vlen == 0 || vlen >= sizeof(buf)) return;
+    np_ip_t ip;
+    memcpy(ip.b, k, 16);
+    memcpy(buf, v, vlen);
+    buf[vlen] = '\0';
+    unsigned share = 0, hosts = 0, ports = 0;
+    if (sscanf(buf, "%u,%u,%u", &share, &hosts, &ports) < 1) return;
+    np_known_t kv = {(uint16_t)share, hosts, ports};
+    np_detect_known_set(c->det, &ip, &kv);
+}
+
+/* Detector state as of the last committed finalize round. */
+static int restore_detect(coord_t *c, char *err, size_t errlen) {
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int got = np_store_get(c->store, c->k_detect, &buf, &len, err, errlen);
+    if (got < 0) return -1;
+    if (got == 0 && np_detect_state_decode(c->det, buf, len) < 0) {
+        free(buf);
+        snprintf(err, errlen, "detector state in %s is unreadable (another netpulse version?)", c->k_detect);
+        return -1;
+    }
+    free(buf);
+    return np_store_hgetall(c->store, c->k_known, known_restore_cb, c, err, errlen);
+}
+
 /* Rebuilds merge state and outbox from Redis (start-up, or after a failed write left
  * memory and Redis possibly different). Returns 0 or -1. */
 static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
@@ -283,6 +323,10 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
         c->win = np_window_new(mc->pane_ms, wms, mc->max_sources, mc->pool);
         if (!c->win) return -1;
     }
+    if (c->det) {
+        np_detect_destroy(&c->det);
+        if (!(c->det = np_detect_new(&c->dcfg))) return -1;
+    }
     if (!c->store) return 0;
     static starts_t st;
     st.n = 0;
@@ -295,6 +339,7 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
         if (np_store_hgetall(c->store, pk, restore_partial_cb, c, err, sizeof(err)) < 0) goto fail;
     }
     if (c->win && np_merge_next_emit(c->merge) != NP_TS_NONE && restore_window(c, mc, err, sizeof(err)) < 0) goto fail;
+    if (c->det && restore_detect(c, err, sizeof(err)) < 0) goto fail;
     if (np_store_hgetall(c->store, c->k_outbox, outbox_cb, c, err, sizeof(err)) < 0) goto fail;
     qsort(c->outbox, c->ob_len, sizeof(*c->outbox), cmp_pending);
     np_merge_stats_t ms;
@@ -445,12 +490,11 @@ out:
     free(rp);
 }
 
-/* Queues one window result (outbox + its Redis record in the open transaction). */
-static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
+/* Queues the result in c->sb (outbox + its Redis record in the open transaction). */
+static void queue_result(coord_t *c, const char *id, const char *type, int64_t start, int64_t end) {
     assert(c->ob_len < c->ob_cap); /* finalize is given the room left */
     pending_t *p = &c->outbox[(c->ob_head + c->ob_len) % c->ob_cap];
-    np_strbuf_reset(&c->sb);
-    np_result_window_json(&c->sb, gp, window_ms, p->id, sizeof(p->id));
+    snprintf(p->id, sizeof(p->id), "%s", id);
     p->json = malloc(c->sb.len);
     if (!p->json) {
         np_error("out_of_memory", "what=result id=%s", p->id);
@@ -458,13 +502,11 @@ static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
     }
     memcpy(p->json, c->sb.buf, c->sb.len);
     p->len = c->sb.len;
-    snprintf(p->type, sizeof(p->type), "window");
-    p->start = gp->start_ms;
-    p->end = gp->start_ms + window_ms;
+    snprintf(p->type, sizeof(p->type), "%s", type);
+    p->start = start;
+    p->end = end;
     p->sent_mono = 0;
     c->ob_len++;
-    np_counter_inc(c->m_windows);
-    np_debug("window_final", "id=%s records=%" PRIu64 " partitions=%u", p->id, gp->records, gp->partitions);
     if (!c->store) return;
     Netpulse__Result r = NETPULSE__RESULT__INIT;
     r.id = p->id;
@@ -483,6 +525,80 @@ static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
     free(rb);
 }
 
+static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
+    char id[ID_MAX];
+    np_strbuf_reset(&c->sb);
+    np_result_window_json(&c->sb, gp, window_ms, id, sizeof(id));
+    queue_result(c, id, "window", gp->start_ms, gp->start_ms + window_ms);
+    np_counter_inc(c->m_windows);
+    np_debug("window_final", "id=%s records=%" PRIu64 " partitions=%u", id, gp->records, gp->partitions);
+}
+
+/* Known sources the detectors learnt in this pane: one HSET in the open transaction. */
+typedef struct known_batch {
+    const char **argv;
+    size_t *lens;
+    char (*vals)[40];
+    size_t n, cap;
+} known_batch_t;
+
+static void known_cb(void *ctx, const np_ip_t *ip, const np_known_t *v) {
+    known_batch_t *b = ctx;
+    if (b->n == b->cap) return;
+    b->argv[2 + 2 * b->n] = (const char *)ip->b;
+    b->lens[2 + 2 * b->n] = 16;
+    int n = snprintf(b->vals[b->n], sizeof(b->vals[b->n]), "%u,%u,%u", v->share_pm, v->hosts, v->ports);
+    b->argv[3 + 2 * b->n] = b->vals[b->n];
+    b->lens[3 + 2 * b->n] = (size_t)n;
+    b->n++;
+}
+
+static void count_known(void *ctx, const np_ip_t *ip, const np_known_t *v) {
+    (void)ip;
+    (void)v;
+    (*(size_t *)ctx)++;
+}
+
+/* Runs the detectors on a final pane and queues its anomalies and forecast; the detector
+ * state goes into the same transaction (saved once per round, in finalize_round). */
+static void detect(coord_t *c, const np_gpane_t *gp) {
+    np_forecast_t fc;
+    size_t n = np_detect_pane(c->det, gp, c->anomalies, &fc);
+    char id[ID_MAX];
+    for (size_t i = 0; i < n; i++) {
+        const np_anomaly_t *a = &c->anomalies[i];
+        np_strbuf_reset(&c->sb);
+        np_result_anomaly_json(&c->sb, a, id, sizeof(id));
+        queue_result(c, id, "anomaly", a->window_start, a->window_end);
+        np_counter_inc(c->m_anomalies[a->kind]);
+        np_info("anomaly", "id=%s severity=%s observed=%g expected=%g", id, np_severity_name(a->severity), a->observed,
+                a->expected);
+    }
+    np_strbuf_reset(&c->sb);
+    np_result_forecast_json(&c->sb, &fc, id, sizeof(id));
+    queue_result(c, id, "forecast", fc.window_start, fc.window_end);
+    np_counter_inc(c->m_forecasts);
+    if (!c->store) return;
+    size_t changed = 0;
+    np_detect_known_changed(c->det, count_known, &changed);
+    if (!changed) return;
+    known_batch_t b = {0};
+    b.cap = changed;
+    b.argv = malloc((2 + 2 * changed) * sizeof(*b.argv));
+    b.lens = malloc((2 + 2 * changed) * sizeof(*b.lens));
+    b.vals = malloc(changed * sizeof(*b.vals));
+    if (!b.argv || !b.lens || !b.vals) abort();
+    b.argv[0] = "HSET";
+    b.lens[0] = 4;
+    b.argv[1] = c->k_known;
+    b.lens[1] = strlen(c->k_known);
+    np_detect_known_changed(c->det, known_cb, &b);
+    np_store_txn_add(c->store, (int)(2 + 2 * b.n), b.argv, b.lens);
+    free(b.argv);
+    free(b.lens);
+    free(b.vals);
+}
+
 /* A global pane is final: publish it (as a pane window and/or as the end of a sliding
  * window) and, in the same Redis transaction, drop its partials and keep its merged
  * aggregate as long as a sliding window still covers it. */
@@ -493,6 +609,7 @@ static void emit_window(void *ctx, const np_gpane_t *gp) {
         const np_gpane_t *w = np_window_push(c->win, gp);
         if (w) emit_result(c, w, np_window_ms(c->win));
     }
+    if (c->det) detect(c, gp);
     if (!c->store) return;
     char pk[200], fk[200], old[200], start[24];
     pane_key(c, gp->start_ms, pk, sizeof(pk));
@@ -593,10 +710,11 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
     }
     if (!np_merge_has_final(c->merge) || c->ob_len == c->ob_cap) return;
     size_t before = c->ob_len;
+    /* Each pane may queue two windows, its anomalies and a forecast. */
+    size_t per_pane = 2 + (c->det ? c->dcfg.max_alerts + 1 : 0);
+    size_t room = (c->ob_cap - c->ob_len) / per_pane;
+    if (room == 0) return; /* (before MULTI: an abandoned one would poison the next) */
     if (c->store) np_store_txn_begin(c->store);
-    /* Each pane may queue two results (pane window, sliding window). */
-    size_t room = (c->ob_cap - c->ob_len) / 2;
-    if (room == 0) return;
     size_t emitted = np_merge_finalize(c->merge, room, emit_window, c);
     if (c->store && emitted) {
         char next[24], err[256];
@@ -610,6 +728,15 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
             const char *hs2[] = {"HSET", c->k_meta, "window_first", first};
             size_t hs2_l[] = {4, strlen(c->k_meta), 12, strlen(first)};
             np_store_txn_add(c->store, 4, hs2, hs2_l);
+        }
+        if (c->det) {
+            uint8_t *ds;
+            size_t dlen;
+            if (np_detect_state_encode(c->det, &ds, &dlen) < 0) abort();
+            const char *set[] = {"SET", c->k_detect, (const char *)ds};
+            size_t set_l[] = {3, strlen(c->k_detect), dlen};
+            np_store_txn_add(c->store, 3, set, set_l);
+            free(ds);
         }
         if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
             /* Memory moved on, Redis did not: reload from Redis (which re-finalises
@@ -649,6 +776,12 @@ static void register_metrics(coord_t *c) {
     c->m_decode_err = np_metrics_counter(m, "netpulse_coordinator_messages_invalid_total", "Undecodable messages", NULL);
     c->m_persist_err = np_metrics_counter(m, "netpulse_coordinator_persist_errors_total", "Writes to Redis that failed", NULL);
     c->m_reloads = np_metrics_counter(m, "netpulse_coordinator_state_reloads_total", "Reloads of state from Redis after a failed write", NULL);
+    for (int k = 0; k < NP_AN__COUNT; k++) {
+        char labels[64];
+        snprintf(labels, sizeof(labels), "kind=\"%s\"", np_anomaly_kind_name((np_anomaly_kind_t)k));
+        c->m_anomalies[k] = np_metrics_counter(m, "netpulse_coordinator_anomalies_total", "Anomalies raised, by kind", labels);
+    }
+    c->m_forecasts = np_metrics_counter(m, "netpulse_coordinator_forecasts_total", "Forecasts published", NULL);
     c->m_gwm = np_metrics_gauge(m, "netpulse_coordinator_global_watermark_ms", "Global watermark", NULL);
     c->m_complete = np_metrics_gauge(m, "netpulse_coordinator_complete_through_ms", "Every pane before this is final", NULL);
     c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
@@ -666,9 +799,11 @@ int main(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *cfg = c->proc.cfg;
     c->pane_ms = np_config_int(cfg, "pane.ms");
-    np_merge_config_t mc = {c->pane_ms, (size_t)np_config_int(cfg, "max.open.panes"),
-                            (size_t)np_config_int(cfg, "max.sources.per.pane"),
-                            (size_t)np_config_int(cfg, "max.empty.run"), NULL};
+    np_merge_config_t mc = {.pane_ms = c->pane_ms,
+                            .max_panes = (size_t)np_config_int(cfg, "max.open.panes"),
+                            .max_sources = (size_t)np_config_int(cfg, "max.sources.per.pane"),
+                            .max_dests = (size_t)np_config_int(cfg, "max.dests.per.pane"),
+                            .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run")};
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");
@@ -687,7 +822,24 @@ int main(int argc, char **argv) {
         return 1;
     }
     np_partial_enc_init(&c->enc);
+    if (np_config_bool(cfg, "detect.enabled")) {
+        char err[256];
+        if (np_detect_config_load(&c->dcfg, cfg, c->pane_ms, err, sizeof(err)) < 0) {
+            np_proc_fatal_config(err);
+            return 2;
+        }
+        c->det = np_detect_new(&c->dcfg);
+        c->anomalies = calloc(c->dcfg.max_alerts, sizeof(*c->anomalies));
+        if (!c->det || !c->anomalies) {
+            np_error("out_of_memory", "what=detectors");
+            return 1;
+        }
+    }
     c->ob_cap = (size_t)np_config_int(cfg, "outbox.max");
+    if (c->det && c->ob_cap < 2 * (3 + c->dcfg.max_alerts)) {
+        np_proc_fatal_config("outbox.max must be at least 2 x (detect.max.alerts + 3)");
+        return 2;
+    }
     c->outbox = calloc(c->ob_cap, sizeof(*c->outbox));
     c->resend_ms = np_config_int(cfg, "resend.ms");
     if (!c->merge || !c->outbox) {
@@ -705,6 +857,8 @@ int main(int argc, char **argv) {
         snprintf(c->k_outbox, sizeof(c->k_outbox), "netpulse:coord:{%s}:outbox", name);
         snprintf(c->k_pane_prefix, sizeof(c->k_pane_prefix), "netpulse:coord:{%s}:pane:", name);
         snprintf(c->k_final_prefix, sizeof(c->k_final_prefix), "netpulse:coord:{%s}:final:", name);
+        snprintf(c->k_detect, sizeof(c->k_detect), "netpulse:coord:{%s}:detect", name);
+        snprintf(c->k_known, sizeof(c->k_known), "netpulse:coord:{%s}:known", name);
         c->store = np_store_connect(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"), 2000,
                                     err, sizeof(err));
         if (!c->store || coord_restore(c, &mc) < 0) {
@@ -775,6 +929,8 @@ int main(int argc, char **argv) {
     zmq_ctx_term(c->zctx);
     np_merge_destroy(&c->merge);
     np_window_destroy(&c->win);
+    np_detect_destroy(&c->det);
+    free(c->anomalies);
     np_hll_pool_destroy(&c->pool); /* after every table that borrowed it */
     np_partial_enc_free(&c->enc);
     np_strbuf_free(&c->sb);

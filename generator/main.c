@@ -43,6 +43,15 @@ static const np_opt_t gen_opts[] = {
     {"replay", NP_OPT_STR, NULL, 0, 0, NULL,
      "Replay records from this file (one JSON or CSV record per line) instead of generating"},
     {"progress.ms", NP_OPT_INT, "1000", 100, 3600000, NULL, "Progress line interval, ms"},
+    {"scenario", NP_OPT_STR, "", 0, 0, NULL,
+     "Labelled events on top of the baseline, comma-separated: spike, drop, ddos, host_scan, port_scan, "
+     "new_source, heavy_hitter, protocol_shift, or 'mixed' (all of them, in a seeded order)"},
+    {"output", NP_OPT_STR, NULL, 0, 0, NULL,
+     "Write the records to this file (one per line) instead of Kafka, e.g. for netpulse-detect --records"},
+    {"truth", NP_OPT_STR, NULL, 0, 0, NULL, "Write the scenario's ground truth here (JSON lines: kind, entity, start, end)"},
+    {"scenario.warmup.s", NP_OPT_INT, "300", 0, 86400, NULL, "Event time of baseline before the first event, s"},
+    {"scenario.event.s", NP_OPT_INT, "60", 1, 86400, NULL, "Length of each event, s"},
+    {"scenario.gap.s", NP_OPT_INT, "120", 0, 86400, NULL, "Baseline between events, s"},
 };
 
 /* ---- deterministic randomness (xoshiro256**, seeded by splitmix64) ----------------- */
@@ -102,9 +111,36 @@ static const service_t services[] = {
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 #define NSERVERS 1024
 
+typedef enum {
+    EV_SPIKE = 0, EV_DROP, EV_DDOS, EV_HOST_SCAN, EV_PORT_SCAN, EV_NEW_SOURCE, EV_HEAVY_HITTER, EV_PROTOCOL_SHIFT,
+    EV__COUNT
+} ev_kind_t;
+static const char *const ev_names[EV__COUNT] = {"spike",     "drop",       "ddos",         "host_scan",
+                                                "port_scan", "new_source", "heavy_hitter", "protocol_shift"};
+
+/* One labelled event: a modifier of the baseline (drop, protocol_shift) or a stream of
+ * its own records at `rate` per second of event time (the rest). */
+typedef struct event {
+    ev_kind_t kind;
+    int64_t start, end;   /* event time, ms: [start, end) */
+    char entity[64];      /* what a detector should name: an address, or "global" */
+    char target[64];      /* ddos victim, port scan target */
+    double rate;          /* records/s of its own stream; 0 for modifiers */
+    double next_t;
+    uint64_t seq;
+    size_t src;           /* heavy hitter: its baseline source index */
+} event_t;
+
+#define MAX_EVENTS 64
+
 typedef struct gen {
     np_proc_t proc;
     rng_t rng;
+    rng_t erng;          /* events draw from their own generator: the baseline stays the same */
+    event_t ev[MAX_EVENTS];
+    size_t nev;
+    bool *outage;        /* by Zipf rank: silent during a drop */
+    double rate;
     size_t nsrc;
     double *src_cdf;     /* Zipf CDF over sources */
     double svc_cdf[NSERVICES];
@@ -170,32 +206,193 @@ static int gen_init(gen_t *g, uint64_t seed, size_t nsrc) {
     return 0;
 }
 
-/* Writes one record's text into buf and its key (source IP text) into key. */
+/* Formats one flow record (JSON or CSV) into buf. */
+static size_t format_flow(const gen_t *g, int64_t ts, const char *src, const char *dst, uint16_t sport, uint16_t dport,
+                          uint8_t proto, uint64_t bytes, uint64_t packets, char *buf, size_t buflen) {
+    int n;
+    if (g->csv) {
+        n = snprintf(buf, buflen, "%s,%s,%" PRIu64, src, dst, bytes);
+    } else {
+        const char *p = proto == NP_PROTO_TCP ? "tcp" : proto == NP_PROTO_UDP ? "udp" : "icmp";
+        n = snprintf(buf, buflen,
+                     "{\"ts\":%" PRId64 ",\"src_ip\":\"%s\",\"dst_ip\":\"%s\",\"src_port\":%u,\"dst_port\":%u,"
+                     "\"proto\":\"%s\",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
+                     ts, src, dst, sport, dport, p, bytes, packets);
+    }
+    return n < 0 ? 0 : (size_t)n;
+}
+
+static uint64_t lognormal_bytes(rng_t *r, double mu, double sigma) {
+    double b = exp(mu + sigma * rng_normal(r));
+    return b < 40 ? 40 : b > 5e7 ? 50000000 : (uint64_t)b;
+}
+
+static bool event_active(const gen_t *g, ev_kind_t kind, int64_t ts) {
+    for (size_t i = 0; i < g->nev; i++)
+        if (g->ev[i].kind == kind && ts >= g->ev[i].start && ts < g->ev[i].end) return true;
+    return false;
+}
+
+/* Writes one baseline record's text into buf and its key (source IP text) into key.
+ * Returns 0 when the record falls silent (its source is in an outage). */
 static size_t gen_record(gen_t *g, int64_t ts, char *key, size_t keylen, char *buf, size_t buflen) {
     /* Rank by Zipf, then scatter ranks over addresses so heavy sources are not adjacent. */
     size_t rank = pick_cdf(g->src_cdf, g->nsrc, rng_unit(&g->rng));
     size_t si = (rank * 2654435761u) % g->nsrc;
-    src_ip_text(si, key, keylen);
     const service_t *s = &services[pick_cdf(g->svc_cdf, NSERVICES, rng_unit(&g->rng))];
     char dst[64];
     dst_ip_text(rng_below(&g->rng, NSERVERS), si % 10 == 9, dst, sizeof(dst));
     uint16_t dport = s->port ? s->port : (uint16_t)(1024 + rng_below(&g->rng, 64512));
     uint16_t sport = s->proto == NP_PROTO_ICMP ? 0 : (uint16_t)(32768 + rng_below(&g->rng, 28232));
-    if (s->proto == NP_PROTO_ICMP) dport = 0;
-    double b = exp(s->mu + 1.2 * rng_normal(&g->rng));
-    uint64_t bytes = b < 40 ? 40 : b > 5e7 ? 50000000 : (uint64_t)b;
+    uint8_t proto = s->proto;
+    uint64_t bytes = lognormal_bytes(&g->rng, s->mu, 1.2);
     uint64_t packets = 1 + bytes / (uint64_t)(400 + rng_below(&g->rng, 1100));
-    int n;
-    if (g->csv) {
-        n = snprintf(buf, buflen, "%s,%s,%" PRIu64, key, dst, bytes);
-    } else {
-        const char *proto = s->proto == NP_PROTO_TCP ? "tcp" : s->proto == NP_PROTO_UDP ? "udp" : "icmp";
-        n = snprintf(buf, buflen,
-                     "{\"ts\":%" PRId64 ",\"src_ip\":\"%s\",\"dst_ip\":\"%s\",\"src_port\":%u,\"dst_port\":%u,"
-                     "\"proto\":\"%s\",\"bytes\":%" PRIu64 ",\"packets\":%" PRIu64 "}",
-                     ts, key, dst, sport, dport, proto, bytes, packets);
+    if (g->nev) {
+        if (g->outage[rank] && event_active(g, EV_DROP, ts)) return 0;
+        /* A protocol shift turns half of the flows into ICMP. */
+        if (event_active(g, EV_PROTOCOL_SHIFT, ts) && rng_unit(&g->erng) < 0.5) proto = NP_PROTO_ICMP;
     }
-    return n < 0 ? 0 : (size_t)n;
+    if (proto == NP_PROTO_ICMP) dport = sport = 0;
+    src_ip_text(si, key, keylen);
+    return format_flow(g, ts, key, dst, sport, dport, proto, bytes, packets, buf, buflen);
+}
+
+/* One record of an event's own stream. */
+static size_t gen_event_record(gen_t *g, event_t *e, int64_t ts, char *key, size_t keylen, char *buf, size_t buflen) {
+    rng_t *r = &g->erng;
+    char dst[64];
+    uint64_t seq = e->seq++;
+    switch (e->kind) {
+    case EV_SPIKE: /* more of the same traffic */
+        return gen_record(g, ts, key, keylen, buf, buflen);
+    case EV_DDOS: { /* spoofed sources from 198.18.0.0/15 flood one server */
+        uint64_t x = rng_next(r);
+        snprintf(key, keylen, "198.%u.%u.%u", 18 + (unsigned)(x & 1), (unsigned)((x >> 8) & 255),
+                 1 + (unsigned)((x >> 16) % 254));
+        return format_flow(g, ts, key, e->target, (uint16_t)(1024 + rng_below(r, 60000)), 53, NP_PROTO_UDP,
+                           60 + rng_below(r, 60), 1, buf, buflen);
+    }
+    case EV_HOST_SCAN: /* one source, port 22 of host after host */
+        snprintf(key, keylen, "%s", e->entity);
+        snprintf(dst, sizeof(dst), "172.16.%u.%u", (unsigned)((seq >> 8) & 255), (unsigned)(seq & 255));
+        return format_flow(g, ts, key, dst, (uint16_t)(40000 + rng_below(r, 20000)), 22, NP_PROTO_TCP, 60, 1, buf, buflen);
+    case EV_PORT_SCAN: /* one source, port after port of one host */
+        snprintf(key, keylen, "%s", e->entity);
+        return format_flow(g, ts, key, e->target, (uint16_t)(40000 + rng_below(r, 20000)), (uint16_t)(1 + seq % 65535),
+                           NP_PROTO_TCP, 60, 1, buf, buflen);
+    case EV_NEW_SOURCE:
+    case EV_HEAVY_HITTER: { /* big transfers from one source */
+        snprintf(key, keylen, "%s", e->entity);
+        dst_ip_text(rng_below(r, NSERVERS), strchr(key, ':') != NULL, dst, sizeof(dst));
+        uint64_t bytes = lognormal_bytes(r, 13.0, 0.5);
+        return format_flow(g, ts, key, dst, (uint16_t)(32768 + rng_below(r, 28232)), 443, NP_PROTO_TCP, bytes,
+                           1 + bytes / 1400, buf, buflen);
+    }
+    default: return 0;
+    }
+}
+
+/* Plans the events of --scenario and writes the ground truth. Returns 0 or -1. */
+static int plan_scenario(gen_t *g, const char *spec, int64_t start, int64_t warmup_ms, int64_t event_ms,
+                         int64_t gap_ms, const char *truth, char *why, size_t whylen) {
+    ev_kind_t kinds[MAX_EVENTS];
+    size_t n = 0;
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", spec);
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ", ", &save); tok; tok = strtok_r(NULL, ", ", &save)) {
+        if (!strcmp(tok, "mixed")) {
+            for (int k = 0; k < EV__COUNT && n < MAX_EVENTS; k++) kinds[n++] = (ev_kind_t)k;
+            continue;
+        }
+        int k = 0;
+        while (k < EV__COUNT && strcmp(ev_names[k], tok)) k++;
+        if (k == EV__COUNT) {
+            snprintf(why, whylen, "scenario: unknown event '%s' (spike, drop, ddos, host_scan, port_scan, new_source, "
+                     "heavy_hitter, protocol_shift, mixed)", tok);
+            return -1;
+        }
+        if (n < MAX_EVENTS) kinds[n++] = (ev_kind_t)k;
+    }
+    /* A seeded order, so that a seed also decides which event follows which. */
+    for (size_t i = n; i > 1; i--) {
+        size_t j = rng_below(&g->erng, i);
+        ev_kind_t t = kinds[i - 1];
+        kinds[i - 1] = kinds[j];
+        kinds[j] = t;
+    }
+    /* The drop's outage: sources in a seeded order until they carry half of the traffic. */
+    g->outage = calloc(g->nsrc, sizeof(bool));
+    if (!g->outage) return -1;
+    double acc = 0;
+    for (size_t tries = 0; acc < 0.5 && tries < 4 * g->nsrc; tries++) {
+        size_t rank = rng_below(&g->erng, g->nsrc);
+        if (g->outage[rank]) continue;
+        g->outage[rank] = true;
+        acc += g->src_cdf[rank] - (rank ? g->src_cdf[rank - 1] : 0);
+    }
+    FILE *f = truth && *truth ? fopen(truth, "w") : NULL;
+    if (truth && *truth && !f) {
+        snprintf(why, whylen, "truth: cannot open %s: %s", truth, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        event_t *e = &g->ev[g->nev++];
+        memset(e, 0, sizeof(*e));
+        e->kind = kinds[i];
+        /* Not aligned to panes: events start anywhere in one. */
+        e->start = start + warmup_ms + (int64_t)i * (event_ms + gap_ms) + (int64_t)rng_below(&g->erng, 5000);
+        e->end = e->start + event_ms;
+        e->next_t = (double)e->start;
+        snprintf(e->entity, sizeof(e->entity), "global");
+        size_t server = rng_below(&g->erng, NSERVERS);
+        switch (e->kind) {
+        case EV_SPIKE: e->rate = 2.0 * g->rate; break;
+        case EV_DDOS:
+            e->rate = 0.5 * g->rate;
+            dst_ip_text(server, false, e->target, sizeof(e->target));
+            memcpy(e->entity, e->target, sizeof(e->entity));
+            break;
+        case EV_HOST_SCAN:
+            e->rate = 40;
+            snprintf(e->entity, sizeof(e->entity), "203.0.113.%u", 1 + (unsigned)rng_below(&g->erng, 120));
+            break;
+        case EV_PORT_SCAN:
+            e->rate = 40;
+            snprintf(e->entity, sizeof(e->entity), "203.0.113.%u", 130 + (unsigned)rng_below(&g->erng, 120));
+            dst_ip_text(server, false, e->target, sizeof(e->target));
+            break;
+        case EV_NEW_SOURCE:
+            e->rate = 10;
+            snprintf(e->entity, sizeof(e->entity), "100.64.%u.%u", (unsigned)rng_below(&g->erng, 256),
+                     1 + (unsigned)rng_below(&g->erng, 254));
+            break;
+        case EV_HEAVY_HITTER: {
+            /* An ordinary source (Zipf rank 20-59: seen during any baseline) turns heavy. */
+            size_t rank = 20 + rng_below(&g->erng, 40);
+            if (rank >= g->nsrc) rank = g->nsrc - 1;
+            e->src = (rank * 2654435761u) % g->nsrc;
+            e->rate = 10;
+            src_ip_text(e->src, e->entity, sizeof(e->entity));
+            break;
+        }
+        default: break;
+        }
+        if (f)
+            fprintf(f, "{\"kind\":\"%s\",\"entity\":\"%s\",\"start\":%" PRId64 ",\"end\":%" PRId64 "}\n",
+                    ev_names[e->kind], e->entity, e->start, e->end);
+        np_info("scenario_event", "kind=%s entity=%s start=%" PRId64 " end=%" PRId64, ev_names[e->kind], e->entity,
+                e->start, e->end);
+    }
+    /* The run itself, so that an evaluation knows how long the baseline lasted. */
+    if (f)
+        fprintf(f, "{\"kind\":\"run\",\"entity\":\"global\",\"start\":%" PRId64 ",\"end\":%" PRId64 "}\n", start,
+                start + warmup_ms + (int64_t)n * (event_ms + gap_ms) + 5000);
+    if (f && fclose(f) != 0) {
+        snprintf(why, whylen, "truth: cannot write %s: %s", truth, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- producing --------------------------------------------------------------------- */
@@ -206,6 +403,7 @@ typedef struct stats {
 } stats_t;
 
 static stats_t S;
+static FILE *out_file; /* --output: records go here instead of Kafka */
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
     static np_log_rl_t rl = NP_LOG_RL_INIT;
@@ -221,8 +419,15 @@ static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque) {
 
 static int produce(rd_kafka_t *rk, const char *topic, const char *key, size_t keylen, const char *val,
                    size_t len, int64_t ts) {
-    rd_kafka_resp_err_t err;
-    while ((err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (out_file) {
+        if (fwrite(val, 1, len, out_file) != len || fputc('\n', out_file) == EOF) {
+            np_error("write_failed", "error=\"%s\"", strerror(errno));
+            return -1;
+        }
+        S.delivered++;
+    }
+    while (!out_file && (err = rd_kafka_producev(rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, keylen),
                                     RD_KAFKA_V_VALUE((void *)val, len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                     RD_KAFKA_V_TIMESTAMP(ts), RD_KAFKA_V_END)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(rk, 10);
@@ -286,7 +491,7 @@ static int run_replay(rd_kafka_t *rk, const char *topic, const char *path, int64
             np_ip_format(&r.src, key, sizeof(key));
         }
         if (produce(rk, topic, key, strlen(key), line, (size_t)n, r.ts_ms) < 0) break;
-        rd_kafka_poll(rk, 0);
+        if (rk) rd_kafka_poll(rk, 0);
         if (np_clock_mono_ms() >= next_progress) {
             progress(started, "progress");
             next_progress += progress_ms;
@@ -317,9 +522,17 @@ int main(int argc, char **argv) {
         np_proc_fatal_config(err);
         return 2;
     }
+    const char *outp = np_config_str(c, "output");
+    if (outp && *outp && !(out_file = fopen(outp, "w"))) {
+        snprintf(err, sizeof(err), "output: cannot open %s: %s", outp, strerror(errno));
+        np_proc_fatal_config(err);
+        return 2;
+    }
     rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
-    if (!rk) {
+    /* With --output no client is needed: librdkafka would only try to reach the brokers. */
+    rd_kafka_t *rk = out_file ? NULL : rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
+    if (out_file) rd_kafka_conf_destroy(conf);
+    if (!rk && !out_file) {
         np_proc_fatal_config(err);
         return 2;
     }
@@ -341,28 +554,58 @@ int main(int argc, char **argv) {
         int64_t duration = np_config_int(c, "duration") * 1000, speedup = np_config_int(c, "speedup");
         int64_t start = np_config_int(c, "start.ms");
         if (start == 0) start = np_clock_wall_ms(NULL);
+        g->rate = (double)rate;
+        rng_seed(&g->erng, (uint64_t)np_config_int(c, "seed") ^ 0x5ce7a210u);
+        const char *scen = np_config_str(c, "scenario");
+        if (scen && *scen) {
+            char why[512];
+            int64_t warm = np_config_int(c, "scenario.warmup.s") * 1000, evl = np_config_int(c, "scenario.event.s") * 1000,
+                    gap = np_config_int(c, "scenario.gap.s") * 1000;
+            if (plan_scenario(g, scen, start, warm, evl, gap, np_config_str(c, "truth"), why, sizeof(why)) < 0) {
+                np_proc_fatal_config(why);
+                return 2;
+            }
+            /* Without --duration, run until a gap after the last event. */
+            if (!duration && !count) duration = warm + (int64_t)g->nev * (evl + gap) + 5000;
+        }
         np_info("started", "topic=%s rate=%" PRId64 " count=%" PRId64 " duration_ms=%" PRId64 " speedup=%" PRId64
-                " seed=%" PRId64 " sources=%zu format=%s start_ms=%" PRId64,
+                " seed=%" PRId64 " sources=%zu format=%s start_ms=%" PRId64 " events=%zu",
                 topic, rate, count, duration, speedup, np_config_int(c, "seed"), g->nsrc,
-                g->csv ? "csv" : "json", start);
-        double t = (double)start; /* event time of the next record, ms */
+                g->csv ? "csv" : "json", start, g->nev);
+        double t = (double)start; /* event time of the next baseline record, ms */
         int64_t next_progress = started + progress_ms;
         char key[64], val[512];
         for (int64_t i = 0; !np_proc_stopping(); i++) {
             if (count && i >= count) break;
-            if (duration && t >= (double)(start + duration)) break;
-            int64_t ts = (int64_t)t;
-            if (g->jitter_ms) ts -= (int64_t)rng_below(&g->rng, (uint64_t)g->jitter_ms + 1);
-            size_t len = gen_record(g, ts, key, sizeof(key), val, sizeof(val));
-            if (produce(rk, topic, key, strlen(key), val, len, ts) < 0) break;
-            double r = (double)rate;
-            if (g->diurnal > 0) r *= 1.0 + g->diurnal * sin(2 * M_PI * fmod(t, 86400000.0) / 86400000.0);
-            t += 1000.0 / r;
+            /* The stream whose next record comes first: the baseline or an event's. */
+            event_t *src = NULL;
+            double now_t = t;
+            for (size_t k = 0; k < g->nev; k++) {
+                event_t *e = &g->ev[k];
+                if (e->rate > 0 && e->next_t < (double)e->end && e->next_t < now_t) {
+                    src = e;
+                    now_t = e->next_t;
+                }
+            }
+            if (duration && now_t >= (double)(start + duration)) break;
+            int64_t ts = (int64_t)now_t;
+            if (g->jitter_ms) ts -= (int64_t)rng_below(src ? &g->erng : &g->rng, (uint64_t)g->jitter_ms + 1);
+            if (src && ts < src->start) ts = src->start; /* an event's records do not precede it */
+            size_t len = src ? gen_event_record(g, src, ts, key, sizeof(key), val, sizeof(val))
+                             : gen_record(g, ts, key, sizeof(key), val, sizeof(val));
+            if (len && produce(rk, topic, key, strlen(key), val, len, ts) < 0) break;
+            if (src) {
+                src->next_t += 1000.0 / src->rate;
+            } else {
+                double r = (double)rate;
+                if (g->diurnal > 0) r *= 1.0 + g->diurnal * sin(2 * M_PI * fmod(t, 86400000.0) / 86400000.0);
+                t += 1000.0 / r;
+            }
             if ((i & 63) == 0) {
-                rd_kafka_poll(rk, 0);
+                if (rk) rd_kafka_poll(rk, 0);
                 int64_t now = np_clock_mono_ms();
                 /* Hold event time to speedup x wall time. */
-                int64_t due = speedup > 0 ? started + (int64_t)((t - (double)start) / (double)speedup) : now;
+                int64_t due = speedup > 0 ? started + (int64_t)((now_t - (double)start) / (double)speedup) : now;
                 while (due > now && !np_proc_stopping()) {
                     sleep_ms(due - now > 100 ? 100 : due - now);
                     now = np_clock_mono_ms();
@@ -376,15 +619,22 @@ int main(int argc, char **argv) {
         }
         rc = 0;
     }
-    np_info("flushing", "outstanding=%d", rd_kafka_outq_len(rk));
-    rd_kafka_flush(rk, 60000);
+    if (rk) {
+        np_info("flushing", "outstanding=%d", rd_kafka_outq_len(rk));
+        rd_kafka_flush(rk, 60000);
+    }
     progress(started, "summary");
-    if (rd_kafka_outq_len(rk) > 0 || S.failed) {
-        np_error("not_all_delivered", "outstanding=%d failed=%" PRIu64, rd_kafka_outq_len(rk), S.failed);
+    if ((rk && rd_kafka_outq_len(rk) > 0) || S.failed) {
+        np_error("not_all_delivered", "outstanding=%d failed=%" PRIu64, rk ? rd_kafka_outq_len(rk) : 0, S.failed);
         rc = 1;
     }
-    rd_kafka_destroy(rk);
+    if (rk) rd_kafka_destroy(rk);
+    if (out_file && fclose(out_file) != 0) {
+        np_error("write_failed", "error=\"%s\"", strerror(errno));
+        rc = 1;
+    }
     free(g->src_cdf);
+    free(g->outage);
     np_proc_fini(&g->proc);
     return rc;
 }

@@ -15,11 +15,10 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     size_t npanes = ps->cfg.max_open_panes;
     Netpulse__PaneState *panes = calloc(npanes, sizeof(*panes));
     Netpulse__PaneState **pane_ptrs = calloc(npanes, sizeof(*pane_ptrs));
-    Netpulse__SourceAgg *others = calloc(npanes, sizeof(*others));
     np_partial_enc_t *encs = calloc(npanes, sizeof(*encs)); /* one per pane: all alive at once */
     ProtobufCBinaryData *obd = calloc(ob && ob->n ? ob->n : 1, sizeof(*obd));
     *out = NULL;
-    if (!panes || !pane_ptrs || !others || !encs || !obd) goto out;
+    if (!panes || !pane_ptrs || !encs || !obd) goto out;
 
     size_t k = 0;
     for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
@@ -34,18 +33,13 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         pst->min_offset = p->min_offset;
         pst->protocol_records = (uint64_t *)p->pmix;
         pst->n_protocol_records = NP_PMIX__COUNT;
-        long n = np_partial_fill_sources(&encs[k], p->sources, &pst->sources);
-        if (n < 0) goto out;
+        long n = np_partial_fill_table(&encs[k].src, p->sources, &pst->sources, &pst->other);
+        long nd = p->dests ? np_partial_fill_table(&encs[k].dst, p->dests, &pst->dests, &pst->dest_other) : 0;
+        if (n < 0 || nd < 0) goto out;
         pst->n_sources = (size_t)n;
-        const np_srcagg_t *o = np_srcmap_other(p->sources);
         pst->sources_evicted = np_srcmap_evicted(p->sources);
-        if (o->records) {
-            netpulse__source_agg__init(&others[k]);
-            others[k].records = o->records;
-            others[k].bytes = o->bytes;
-            others[k].packets = o->packets;
-            pst->other = &others[k];
-        }
+        pst->n_dests = (size_t)nd;
+        pst->dests_evicted = p->dests ? np_srcmap_evicted(p->dests) : 0;
         pane_ptrs[k++] = pst;
     }
     npanes = k;
@@ -89,7 +83,6 @@ out:
     free(encs);
     free(panes);
     free(pane_ptrs);
-    free(others);
     free(obd);
     return rc;
 }
@@ -133,12 +126,11 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         p->packets = s->packets;
         p->min_offset = s->min_offset;
         for (size_t j = 0; j < s->n_protocol_records && j < NP_PMIX__COUNT; j++) p->pmix[j] = s->protocol_records[j];
-        for (size_t j = 0; j < s->n_sources; j++)
-            if (np_partial_merge_source(p->sources, s->sources[j], cfg->pool) < 0)
-                CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
-        if (s->other || s->sources_evicted)
-            np_srcmap_add_other(p->sources, s->other ? s->other->records : 0, s->other ? s->other->bytes : 0,
-                                s->other ? s->other->packets : 0, s->sources_evicted);
+        if (np_partial_merge_table(p->sources, s->sources, s->n_sources, s->other, s->sources_evicted, cfg->pool) < 0)
+            CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
+        if (p->dests &&
+            np_partial_merge_table(p->dests, s->dests, s->n_dests, s->dest_other, s->dests_evicted, cfg->pool) < 0)
+            CK_ERR("checkpoint pane %lld: bad destination entry", (long long)s->pane_start_ms);
     }
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);

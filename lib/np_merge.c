@@ -35,6 +35,8 @@ static void gpane_reset(np_gpane_t *g) {
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
     np_srcmap_clear(g->sources);
+    if (g->dests) np_srcmap_clear(g->dests);
+    g->dests_evicted = 0;
 }
 
 np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
@@ -50,6 +52,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
         m->panes[i].seen = malloc(NP_MERGE_MAX_PARTITIONS / 8);
         m->panes[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!m->panes[i].seen || !m->panes[i].sources) goto err;
+        if (cfg->max_dests && !(m->panes[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
         gpane_reset(&m->panes[i]);
     }
     return m;
@@ -65,6 +68,7 @@ void np_merge_destroy(np_merge_t **mp) {
         for (size_t i = 0; i < m->cfg.max_panes; i++) {
             free(m->panes[i].seen);
             np_srcmap_destroy(&m->panes[i].sources);
+            np_srcmap_destroy(&m->panes[i].dests);
         }
     free(m->panes);
     free(m->parts);
@@ -127,11 +131,12 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     g->packets += p->packets;
     g->late_records += p->late_records;
     for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] += p->protocol_records[i];
-    for (size_t i = 0; i < p->n_sources; i++)
-        if (np_partial_merge_source(g->sources, p->sources[i], m->cfg.pool) == 1) g->sources_evicted++;
-    if (p->other && p->other->records)
-        np_srcmap_add_other(g->sources, p->other->records, p->other->bytes, p->other->packets, 0);
-    g->sources_evicted += p->sources_evicted;
+    long full = np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, m->cfg.pool);
+    g->sources_evicted += p->sources_evicted + (full > 0 ? (uint64_t)full : 0);
+    if (g->dests) {
+        full = np_partial_merge_table(g->dests, p->dests, p->n_dests, p->dest_other, 0, m->cfg.pool);
+        g->dests_evicted += p->dests_evicted + (full > 0 ? (uint64_t)full : 0);
+    }
     if (p->partition >= m->npart) m->npart = p->partition + 1;
     m->st.partials++;
     return NP_MERGE_OK;

@@ -22,6 +22,7 @@ typedef struct np_merge_config {
     int64_t pane_ms;
     size_t max_panes;        /* global panes held at once (open, not yet final) */
     size_t max_sources;      /* per global pane */
+    size_t max_dests;        /* destinations per global pane (0: none kept) */
     size_t max_empty_run;    /* longest run of empty panes emitted between panes with data */
     np_hll_pool_t *pool;     /* borrowed: backs merged per-source sketches (NULL: inline only) */
 } np_merge_config_t;
@@ -34,6 +35,8 @@ typedef struct np_gpane {
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint8_t *seen;           /* bitmap over partitions: duplicate detection */
     np_srcmap_t *sources;    /* union across partitions */
+    np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */
+    uint64_t dests_evicted;
 } np_gpane_t;
 
 typedef enum {

@@ -26,6 +26,7 @@ static void pane_reset(np_pane_t *p) {
     p->min_offset = -1;
     memset(p->pmix, 0, sizeof(p->pmix));
     np_srcmap_clear(p->sources);
+    if (p->dests) np_srcmap_clear(p->dests);
 }
 
 np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg) {
@@ -41,6 +42,7 @@ np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg)
     for (size_t i = 0; i < cfg->max_open_panes; i++) {
         ps->ring[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!ps->ring[i].sources) goto err;
+        if (cfg->max_dests && !(ps->ring[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
         pane_reset(&ps->ring[i]);
     }
     return ps;
@@ -53,7 +55,10 @@ void np_partstate_destroy(np_partstate_t **psp) {
     if (!psp || !*psp) return;
     np_partstate_t *ps = *psp;
     if (ps->ring)
-        for (size_t i = 0; i < ps->cfg.max_open_panes; i++) np_srcmap_destroy(&ps->ring[i].sources);
+        for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
+            np_srcmap_destroy(&ps->ring[i].sources);
+            np_srcmap_destroy(&ps->ring[i].dests);
+        }
     free(ps->ring);
     free(ps);
     *psp = NULL;
@@ -68,7 +73,7 @@ static int ring_grow(np_partstate_t *ps) {
     for (size_t i = 0; i < nn; i++) nr[i].start_ms = NP_TS_NONE;
     /* Open panes move to their new slot; the empty ones' tables are reused. */
     size_t spare = 0;
-    np_srcmap_t **free_maps = calloc(n, sizeof(*free_maps));
+    np_pane_t *free_maps = calloc(n, sizeof(*free_maps));
     if (!free_maps) {
         free(nr);
         return -1;
@@ -76,7 +81,7 @@ static int ring_grow(np_partstate_t *ps) {
     for (size_t i = 0; i < n; i++) {
         np_pane_t *p = &ps->ring[i];
         if (p->start_ms == NP_TS_NONE) {
-            free_maps[spare++] = p->sources;
+            free_maps[spare++] = *p;
             continue;
         }
         int64_t k = p->start_ms / ps->cfg.pane_ms % (int64_t)nn;
@@ -85,7 +90,15 @@ static int ring_grow(np_partstate_t *ps) {
     int rc = 0;
     for (size_t i = 0; i < nn; i++) {
         if (nr[i].start_ms != NP_TS_NONE) continue;
-        nr[i].sources = spare ? free_maps[--spare] : np_srcmap_new(ps->cfg.max_sources, ps->cfg.pool);
+        if (spare) {
+            spare--;
+            nr[i].sources = free_maps[spare].sources;
+            nr[i].dests = free_maps[spare].dests;
+        } else {
+            nr[i].sources = np_srcmap_new(ps->cfg.max_sources, ps->cfg.pool);
+            nr[i].dests = ps->cfg.max_dests ? np_srcmap_new(ps->cfg.max_dests, ps->cfg.pool) : NULL;
+            if (ps->cfg.max_dests && !nr[i].dests) rc = -1;
+        }
         if (!nr[i].sources) rc = -1;
         nr[i].min_offset = -1;
     }
@@ -181,6 +194,7 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
     if (offset < p->min_offset) p->min_offset = offset;
     p->pmix[np_pmix_bucket(r->proto)]++;
     np_srcmap_add_record(p->sources, r);
+    if (p->dests) np_srcmap_add_record_dst(p->dests, r);
     ps->records_total++;
     return NP_PANE_ADDED;
 }

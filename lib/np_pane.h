@@ -33,6 +33,7 @@ typedef struct np_pane_config {
     int64_t lateness_ms;    /* >= 0 */
     size_t max_open_panes;  /* ring size; >= lateness_ms / pane_ms + 2 */
     size_t max_sources;     /* per pane, see np_srcmap */
+    size_t max_dests;       /* destinations per pane (0: no destination table) */
     np_hll_pool_t *pool;    /* borrowed: backs the per-source sketches (NULL: inline only) */
     /* Repartition partitions: the watermark comes only from np_partstate_follow (the
      * inputs' watermarks), and the ring grows (up to NP_PANE_RING_MAX) while the slowest
@@ -53,6 +54,7 @@ typedef struct np_pane {
     int64_t min_offset;     /* smallest Kafka offset among its records */
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     np_srcmap_t *sources;
+    np_srcmap_t *dests;     /* by destination address (NULL when cfg.max_dests == 0) */
 } np_pane_t;
 
 typedef struct np_partstate {

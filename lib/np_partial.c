@@ -1,16 +1,22 @@
 /* np_partial: WorkerMsg encoding with reused buffers. See np_partial.h. */
 #include "np_partial.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 void np_partial_enc_init(np_partial_enc_t *e) { memset(e, 0, sizeof(*e)); }
 
+static void aggbuf_free(np_aggbuf_t *b) {
+    free(b->pmix);
+    free(b->sketches);
+    free(b->aggs);
+    free(b->ptrs);
+}
+
 void np_partial_enc_free(np_partial_enc_t *e) {
-    free(e->pmix);
-    free(e->sketches);
-    free(e->aggs);
-    free(e->ptrs);
+    aggbuf_free(&e->src);
+    aggbuf_free(&e->dst);
     free(e->prog);
     free(e->prog_ptrs);
     free(e->buf);
@@ -36,9 +42,11 @@ static int pack(np_partial_enc_t *e, Netpulse__WorkerMsg *msg, const uint8_t **o
     return 0;
 }
 
-long np_partial_fill_sources(np_partial_enc_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out) {
+long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                           Netpulse__SourceAgg **other) {
     size_t n = m ? np_srcmap_count(m) : 0, sk = 0;
     size_t cap = e->cap;
+    *other = NULL;
     if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
     if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
     if (reserve((void **)&e->pmix, &e->pmix_cap, n * NP_PMIX__COUNT, sizeof(*e->pmix)) < 0) return -1;
@@ -70,7 +78,29 @@ long np_partial_fill_sources(np_partial_enc_t *e, const np_srcmap_t *m, Netpulse
         e->ptrs[k++] = a;
     }
     *out = e->ptrs;
+    const np_srcagg_t *o = m ? np_srcmap_other(m) : NULL;
+    if (o && o->records) {
+        netpulse__source_agg__init(&e->other);
+        e->other.records = o->records;
+        e->other.bytes = o->bytes;
+        e->other.packets = o->packets;
+        *other = &e->other;
+    }
     return (long)k;
+}
+
+long np_partial_merge_table(np_srcmap_t *m, Netpulse__SourceAgg *const *entries, size_t n,
+                            const Netpulse__SourceAgg *other, uint64_t evicted, np_hll_pool_t *pool) {
+    long full = 0;
+    bool bad = false;
+    for (size_t i = 0; i < n; i++) {
+        int r = np_partial_merge_source(m, entries[i], pool);
+        if (r == 1) full++;
+        if (r < 0) bad = true;
+    }
+    if ((other && other->records) || evicted)
+        np_srcmap_add_other(m, other ? other->records : 0, other ? other->bytes : 0, other ? other->packets : 0, evicted);
+    return bad ? -1 : full;
 }
 
 int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hll_pool_t *pool) {
@@ -95,12 +125,12 @@ int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hl
 
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
                             size_t *out_len) {
-    Netpulse__SourceAgg **srcs;
-    long k = np_partial_fill_sources(e, gp->sources, &srcs);
+    Netpulse__SourceAgg **srcs, *other;
+    long k = np_partial_fill_table(&e->src, gp->sources, &srcs, &other);
     if (k < 0) return -1;
-    Netpulse__SourceAgg other = NETPULSE__SOURCE_AGG__INIT;
     Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
     p.partition = -1;
+    p.other = other;
     p.pane_start_ms = gp->start_ms;
     p.pane_ms = pane_ms;
     p.records = gp->records;
@@ -116,13 +146,6 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
     if (gp->seen) {
         p.seen.data = gp->seen;
         p.seen.len = NP_MERGE_MAX_PARTITIONS / 8;
-    }
-    if (gp->sources && np_srcmap_other(gp->sources)->records) {
-        const np_srcagg_t *o = np_srcmap_other(gp->sources);
-        other.records = o->records;
-        other.bytes = o->bytes;
-        other.packets = o->packets;
-        p.other = &other;
     }
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;
@@ -148,8 +171,7 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
     g->partitions = p->partitions;
     if (p->seen.len == NP_MERGE_MAX_PARTITIONS / 8) memcpy(g->seen, p->seen.data, p->seen.len);
     for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] = p->protocol_records[i];
-    for (size_t i = 0; i < p->n_sources; i++) np_partial_merge_source(g->sources, p->sources[i], pool);
-    if (p->other) np_srcmap_add_other(g->sources, p->other->records, p->other->bytes, p->other->packets, 0);
+    np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, pool);
     netpulse__worker_msg__free_unpacked(m, NULL);
     return 0;
 }
@@ -157,14 +179,10 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
 int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len) {
-    Netpulse__SourceAgg **srcs;
-    long k = np_partial_fill_sources(e, pane->sources, &srcs);
-    if (k < 0) return -1;
-    const np_srcagg_t *o = np_srcmap_other(pane->sources);
-    Netpulse__SourceAgg other = NETPULSE__SOURCE_AGG__INIT;
-    other.records = o->records;
-    other.bytes = o->bytes;
-    other.packets = o->packets;
+    Netpulse__SourceAgg **srcs, *other, **dsts = NULL, *dother = NULL;
+    long k = np_partial_fill_table(&e->src, pane->sources, &srcs, &other);
+    long kd = pane->dests ? np_partial_fill_table(&e->dst, pane->dests, &dsts, &dother) : 0;
+    if (k < 0 || kd < 0) return -1;
 
     Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
     p.partition = partition;
@@ -179,7 +197,11 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     p.sources_evicted = np_srcmap_evicted(pane->sources);
     p.protocol_records = (uint64_t *)pane->pmix;
     p.n_protocol_records = NP_PMIX__COUNT;
-    if (o->records) p.other = &other;
+    p.other = other;
+    p.n_dests = (size_t)kd;
+    p.dests = dsts;
+    p.dest_other = dother;
+    p.dests_evicted = pane->dests ? np_srcmap_evicted(pane->dests) : 0;
 
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;

@@ -16,14 +16,20 @@
 
 #define NP_WIRE_VERSION 1
 
-typedef struct np_partial_enc {
+/* Reused buffers for one encoded table of np_srcagg_t entries (sources or destinations). */
+typedef struct np_aggbuf {
     Netpulse__SourceAgg *aggs;
     Netpulse__SourceAgg **ptrs;
     size_t cap;
-    uint32_t *pmix;         /* NP_PMIX__COUNT per source */
+    uint32_t *pmix;         /* NP_PMIX__COUNT per entry */
     size_t pmix_cap;
-    uint8_t *sketches;      /* encoded distinct-count sketches of the sources */
+    uint8_t *sketches;      /* encoded distinct-count sketches of the entries */
     size_t sketches_cap;
+    Netpulse__SourceAgg other;
+} np_aggbuf_t;
+
+typedef struct np_partial_enc {
+    np_aggbuf_t src, dst;
     Netpulse__PartitionProgress *prog;
     Netpulse__PartitionProgress **prog_ptrs;
     size_t prog_cap;
@@ -48,9 +54,17 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
 /* Decodes such a record into g (whose seen and sources must be allocated and empty). */
 int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hll_pool_t *pool);
 
-/* Fills e's SourceAgg array from every entry of m (sketches encoded into e's buffers, valid
- * until the next call on e). *out gets the pointer array. Returns the count, or -1. */
-long np_partial_fill_sources(np_partial_enc_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out);
+/* Fills b's SourceAgg array from every entry of m (sketches encoded into b's buffers, valid
+ * until the next call on b). *out gets the pointer array, *other m's `other` aggregate (NULL
+ * when empty). Returns the count, or -1. */
+long np_partial_fill_table(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                           Netpulse__SourceAgg **other);
+
+/* Merges a received table into m: entries (sketches through pool), `other` and the sender's
+ * eviction count. Returns how many entries m had no room for, or -1 if an entry was malformed
+ * (skipped; the rest still merge). */
+long np_partial_merge_table(np_srcmap_t *m, Netpulse__SourceAgg *const *entries, size_t n,
+                            const Netpulse__SourceAgg *other, uint64_t evicted, np_hll_pool_t *pool);
 
 /* Merges one received SourceAgg into m (its sketches decoded through pool). Returns 0,
  * 1 when m was full (counted in `other`), -1 when the entry is malformed (skipped). */

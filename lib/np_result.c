@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 size_t np_result_window_id(int64_t start_ms, int64_t end_ms, char *buf, size_t buflen) {
     int n = snprintf(buf, buflen, "window:%" PRId64 ":%" PRId64, start_ms, end_ms);
@@ -70,6 +71,69 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
          * `top_sources` are then lower bounds, the totals still exact. */
         np_strbuf_puts(sb, ",\"sources_evicted\":");
         np_strbuf_u64(sb, gp->sources_evicted);
+    }
+    np_strbuf_putc(sb, '}');
+}
+
+/* A double as JSON: integers without a fraction, others with up to 4 decimals. */
+static void put_num(np_strbuf_t *sb, double v) {
+    char buf[64];
+    if (v == (double)(int64_t)v && v > -9e15 && v < 9e15)
+        snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)v);
+    else
+        snprintf(buf, sizeof(buf), "%.4g", v);
+    np_strbuf_puts(sb, buf);
+}
+
+void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out, size_t id_len) {
+    const char *kind = np_anomaly_kind_name(a->kind);
+    int n = snprintf(id_out, id_len, "anomaly:%s:%s:%" PRId64, kind, a->entity, a->window_start);
+    size_t idn = n < 0 ? 0 : (size_t)n >= id_len ? id_len - 1 : (size_t)n;
+    np_strbuf_puts(sb, "{\"type\":\"anomaly\",\"id\":");
+    np_strbuf_json_str(sb, id_out, idn);
+    np_strbuf_puts(sb, ",\"kind\":");
+    np_strbuf_json_str(sb, kind, strlen(kind));
+    np_strbuf_puts(sb, ",\"entity\":");
+    np_strbuf_json_str(sb, a->entity, strlen(a->entity));
+    np_strbuf_puts(sb, ",\"metric\":");
+    np_strbuf_json_str(sb, a->metric, strlen(a->metric));
+    np_strbuf_puts(sb, ",\"window_start\":");
+    np_strbuf_i64(sb, a->window_start);
+    np_strbuf_puts(sb, ",\"window_end\":");
+    np_strbuf_i64(sb, a->window_end);
+    np_strbuf_puts(sb, ",\"observed\":");
+    put_num(sb, a->observed);
+    np_strbuf_puts(sb, ",\"expected\":");
+    put_num(sb, a->expected);
+    np_strbuf_puts(sb, ",\"score\":");
+    put_num(sb, a->score);
+    np_strbuf_puts(sb, ",\"severity\":");
+    const char *sev = np_severity_name(a->severity);
+    np_strbuf_json_str(sb, sev, strlen(sev));
+    np_strbuf_puts(sb, ",\"explanation\":");
+    np_strbuf_json_str(sb, a->explanation, strlen(a->explanation));
+    np_strbuf_putc(sb, '}');
+}
+
+void np_result_forecast_json(np_strbuf_t *sb, const np_forecast_t *f, char *id_out, size_t id_len) {
+    int n = snprintf(id_out, id_len, "forecast:%" PRId64 ":%" PRId64, f->window_start, f->window_end);
+    size_t idn = n < 0 ? 0 : (size_t)n >= id_len ? id_len - 1 : (size_t)n;
+    np_strbuf_puts(sb, "{\"type\":\"forecast\",\"id\":");
+    np_strbuf_json_str(sb, id_out, idn);
+    np_strbuf_puts(sb, ",\"metric\":\"packets\",\"window_start\":");
+    np_strbuf_i64(sb, f->window_start);
+    np_strbuf_puts(sb, ",\"window_end\":");
+    np_strbuf_i64(sb, f->window_end);
+    np_strbuf_puts(sb, ",\"predicted\":");
+    put_num(sb, f->predicted);
+    if (f->has_previous) {
+        np_strbuf_puts(sb, ",\"previous\":{\"window_start\":");
+        np_strbuf_i64(sb, f->prev_start);
+        np_strbuf_puts(sb, ",\"predicted\":");
+        put_num(sb, f->prev_predicted);
+        np_strbuf_puts(sb, ",\"actual\":");
+        put_num(sb, f->prev_actual);
+        np_strbuf_putc(sb, '}');
     }
     np_strbuf_putc(sb, '}');
 }

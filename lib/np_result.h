@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "np_detect.h"
 #include "np_merge.h"
 #include "np_strbuf.h"
 
@@ -21,5 +22,13 @@ size_t np_result_window_id(int64_t start_ms, int64_t end_ms, char *buf, size_t b
  * id_out (>= 48 bytes) receives the deterministic id. */
 void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_ms,
                            char *id_out, size_t id_len);
+
+/* Appends an `anomaly` object; id_out (>= 128 bytes) receives
+ * "anomaly:<kind>:<entity>:<window_start>", deterministic for the pane and entity. */
+void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out, size_t id_len);
+
+/* Appends a `forecast` object: the next window's predicted packets and, when there was
+ * one, the previous prediction beside the actual value. id "forecast:<start>:<end>". */
+void np_result_forecast_json(np_strbuf_t *sb, const np_forecast_t *f, char *id_out, size_t id_len);
 
 #endif

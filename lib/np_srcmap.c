@@ -102,8 +102,9 @@ static np_srcagg_t *entry(np_srcmap_t *m, const np_ip_t *ip) {
     return s;
 }
 
-int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) {
-    np_srcagg_t *s = entry(m, &r->src);
+/* One flow into key's entry: counters, protocol mix, the peer address and port sketches. */
+static int add_flow(np_srcmap_t *m, const np_ip_t *key, const np_ip_t *peer, const np_record_t *r) {
+    np_srcagg_t *s = entry(m, key);
     if (!s) {
         np_srcmap_add_other(m, 1, r->bytes, r->packets, 1);
         return 1;
@@ -112,10 +113,14 @@ int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) {
     s->bytes += r->bytes;
     s->packets += r->packets;
     s->pmix[np_pmix_bucket(r->proto)]++;
-    np_hll_add_hash(&s->dst_ips, m->pool, np_hll_hash(r->dst.b, 16));
+    np_hll_add_hash(&s->dst_ips, m->pool, np_hll_hash(peer->b, 16));
     np_hll_add_hash(&s->dst_ports, m->pool, np_hll_hash_port(r->dst_port));
     return 0;
 }
+
+int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) { return add_flow(m, &r->src, &r->dst, r); }
+
+int np_srcmap_add_record_dst(np_srcmap_t *m, const np_record_t *r) { return add_flow(m, &r->dst, &r->src, r); }
 
 int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e) {
     np_srcagg_t *s = entry(m, &e->ip);

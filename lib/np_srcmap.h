@@ -50,6 +50,10 @@ int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t 
  * warm (sketch promotion takes a block from the pool). */
 int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r);
 
+/* The same keyed by the record's destination (a table of destinations): `dst_ips` then
+ * counts distinct *source* addresses of the destination, `dst_ports` its distinct ports. */
+int np_srcmap_add_record_dst(np_srcmap_t *m, const np_record_t *r);
+
 /* Merges a whole entry (sketches united). Same return as np_srcmap_add. */
 int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e);
 

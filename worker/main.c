@@ -54,6 +54,8 @@ static const np_opt_t worker_opts[] = {
     {"max.open.panes", NP_OPT_INT, "4", 2, 4096, NULL, "Open panes kept per partition (ring size)"},
     {"max.sources.per.pane", NP_OPT_INT, "65536", 1, 16777216, NULL,
      "Distinct sources kept per partition and pane; more are folded into 'other' (counted)"},
+    {"max.dests.per.pane", NP_OPT_INT, "65536", 0, 16777216, NULL,
+     "Distinct destinations kept per partition and pane, for DDoS fan-in (0 = none)"},
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
     {"max.future.ms", NP_OPT_INT, "86400000", 0, 31536000000, NULL,
@@ -891,6 +893,7 @@ int main(int argc, char **argv) {
     w->pcfg.lateness_ms = np_config_int(c, "lateness.ms");
     w->pcfg.max_open_panes = (size_t)np_config_int(c, "max.open.panes");
     w->pcfg.max_sources = (size_t)np_config_int(c, "max.sources.per.pane");
+    w->pcfg.max_dests = (size_t)np_config_int(c, "max.dests.per.pane");
     w->pcfg.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
     if (!w->pcfg.pool) {
         np_error("out_of_memory", "what=hll_pool");

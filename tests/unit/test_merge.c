@@ -35,7 +35,7 @@ static void collect(void *ctx, const np_gpane_t *g) {
     o->n++;
 }
 
-static const np_merge_config_t CFG = {5000, 16, 1024, 3, NULL};
+static const np_merge_config_t CFG = {.pane_ms = 5000, .max_panes = 16, .max_sources = 1024, .max_empty_run = 3, .max_dests = 1024};
 
 static void partial(np_merge_t *m, int32_t part, int64_t start, uint64_t records, uint8_t ip_last,
                     np_merge_result_t want) {

@@ -36,7 +36,7 @@ static np_record_t rec(int64_t ts, uint8_t last_octet) {
     return r;
 }
 
-static const np_pane_config_t CFG = {5000, 2000, 4, 1024, NULL, false};
+static const np_pane_config_t CFG = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = 1024, .max_dests = 1024};
 
 static void test_pane_start(void **s) {
     (void)s;

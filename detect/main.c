@@ -1,0 +1,344 @@
+/*
+ * netpulse-detect: the live detectors, offline.
+ *
+ *   --csv FILE      a time series (timestamp,value per row, one row per interval): writes
+ *                   timestamp,value,anomaly_score with a score in [0,1] (0.5 = alert level),
+ *                   from the same robust baseline as the live volume detector.
+ *   --records FILE  recorded flow records (one JSON or CSV record per line, as
+ *                   netpulse-generator --output writes them), as one partition;
+ *   --topic NAME    a Kafka topic from the beginning (or --from-ms) to its end when started:
+ *                   the anomalies (and with --forecasts the forecasts) the live pipeline
+ *                   raises on the same records, as the same JSON lines.
+ *
+ * Records go through the same cores as in the cluster: np_pane per partition (same pane.ms
+ * and lateness.ms), np_partial + np_merge into global panes, np_detect. Progress on stderr.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_clock.h"
+#include "np_detect_cfg.h"
+#include "np_kafka.h"
+#include "np_merge.h"
+#include "np_pane.h"
+#include "np_partial.h"
+#include "np_proc.h"
+#include "np_result.h"
+
+static const np_opt_t det_opts[] = {
+    NP_OPTS_COMMON,
+    NP_OPTS_KAFKA,
+    {"csv", NP_OPT_STR, NULL, 0, 0, NULL, "Score a CSV time series (timestamp,value)"},
+    {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
+    {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
+    {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
+    {"output", NP_OPT_STR, "-", 0, 0, NULL, "Write results here (- = stdout)"},
+    {"forecasts", NP_OPT_BOOL, "false", 0, 0, NULL, "Also write the forecasts"},
+    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length, as the workers'"},
+    {"lateness.ms", NP_OPT_INT, "2000", 0, 86400000, NULL, "Allowed lateness, as the workers'"},
+    {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL, "As the coordinator's"},
+    {"max.dests.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL, "As the coordinator's"},
+    {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL, "As the coordinator's"},
+    {"hll.pool.blocks", NP_OPT_INT, "262144", 0, 16777216, NULL, "1 KiB blocks for distinct-count sketches"},
+    NP_OPTS_DETECT,
+};
+
+#define MAXP 1024
+
+typedef struct det {
+    np_proc_t proc;
+    np_detect_config_t dcfg;
+    np_detect_t *d;
+    np_anomaly_t *an;
+    np_merge_t *merge;
+    np_partstate_t *ps[MAXP];
+    int32_t nparts;
+    np_partial_enc_t enc;
+    np_strbuf_t sb;
+    FILE *out;
+    bool forecasts;
+    uint64_t records, bad, late, anomalies, panes;
+} det_t;
+
+static det_t D;
+
+static void on_final(void *ctx, const np_gpane_t *gp) {
+    det_t *x = ctx;
+    np_forecast_t fc;
+    size_t n = np_detect_pane(x->d, gp, x->an, &fc);
+    char id[160];
+    x->panes++;
+    for (size_t i = 0; i < n; i++) {
+        np_strbuf_reset(&x->sb);
+        np_result_anomaly_json(&x->sb, &x->an[i], id, sizeof(id));
+        fprintf(x->out, "%.*s\n", (int)x->sb.len, x->sb.buf);
+        x->anomalies++;
+    }
+    if (x->forecasts) {
+        np_strbuf_reset(&x->sb);
+        np_result_forecast_json(&x->sb, &fc, id, sizeof(id));
+        fprintf(x->out, "%.*s\n", (int)x->sb.len, x->sb.buf);
+    }
+}
+
+static void on_pane(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    det_t *x = ctx;
+    const uint8_t *buf;
+    size_t len;
+    if (np_partial_encode(&x->enc, "detect", ps->partition, pane, ps->cfg.pane_ms, late, &buf, &len) < 0) abort();
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
+    if (!m) abort();
+    np_merge_add_partial(x->merge, m->partial);
+    netpulse__worker_msg__free_unpacked(m, NULL);
+}
+
+/* Reports every partition's progress and publishes what is final. */
+static void progress(det_t *x) {
+    for (int32_t p = 0; p < x->nparts; p++) {
+        Netpulse__PartitionProgress pp = NETPULSE__PARTITION_PROGRESS__INIT;
+        pp.partition = p;
+        pp.closed_through_ms = x->ps[p]->closed_through;
+        pp.watermark_ms = np_partstate_watermark(x->ps[p]);
+        pp.has_data = x->ps[p]->has_data;
+        np_merge_progress(x->merge, &pp, 0);
+    }
+    while (np_merge_has_final(x->merge)) np_merge_finalize(x->merge, 1024, on_final, x);
+}
+
+static void take(det_t *x, int32_t p, const char *buf, size_t len, int64_t kafka_ts, int64_t offset) {
+    static np_record_limits_t lim;
+    static bool lim_init;
+    if (!lim_init) {
+        np_record_limits_default(&lim);
+        lim_init = true;
+    }
+    np_record_t r;
+    char detail[128];
+    int64_t now = np_clock_wall_ms(NULL);
+    if (np_record_decode(buf, len, kafka_ts, now, &lim, &r, detail, sizeof(detail)) != NP_REC_OK) {
+        x->bad++;
+        return;
+    }
+    x->records++;
+    int64_t ct = x->ps[p]->closed_through;
+    if (np_partstate_add(x->ps[p], &r, offset, on_pane, x, NULL) == NP_PANE_LATE) x->late++;
+    if (x->ps[p]->closed_through != ct) progress(x);
+}
+
+/* End of input: every partition closes everything it holds. */
+static void finish(det_t *x) {
+    for (int32_t p = 0; p < x->nparts; p++) {
+        int64_t wm = np_partstate_watermark(x->ps[p]);
+        if (wm == NP_TS_NONE) wm = 0;
+        np_partstate_follow(x->ps[p], x->ps[p]->max_ts == NP_TS_NONE ? wm : x->ps[p]->max_ts + 3 * x->dcfg.pane_ms);
+        np_partstate_advance(x->ps[p], on_pane, x);
+        if (!x->ps[p]->has_data) x->ps[p]->closed_through = INT64_MAX / 2;
+    }
+    progress(x);
+}
+
+static int run_csv(det_t *x, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        char why[512];
+        snprintf(why, sizeof(why), "csv: cannot open %s: %s", path, strerror(errno));
+        np_proc_fatal_config(why);
+        return 2;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    uint64_t rows = 0, alerts = 0;
+    fprintf(x->out, "timestamp,value,anomaly_score\n");
+    while ((n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        char *comma = strchr(line, ',');
+        if (!comma) continue;
+        *comma = '\0';
+        char *end;
+        double v = strtod(comma + 1, &end);
+        if (end == comma + 1) continue; /* a header, or not a number */
+        int dir;
+        double score = np_detect_series_push(x->d, v, &dir);
+        if (dir) alerts++;
+        fprintf(x->out, "%s,%s,%.4f\n", line, comma + 1, score);
+        rows++;
+    }
+    free(line);
+    fclose(f);
+    np_info("done", "rows=%" PRIu64 " alerts=%" PRIu64, rows, alerts);
+    return 0;
+}
+
+static int run_records(det_t *x, const char *path) {
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        char why[512];
+        snprintf(why, sizeof(why), "records: cannot open %s: %s", path, strerror(errno));
+        np_proc_fatal_config(why);
+        return 2;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    int64_t off = 0, next_log = np_clock_mono_ms() + 1000;
+    while (!np_proc_stopping() && (n = getline(&line, &cap, f)) >= 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        if (n) take(x, 0, line, (size_t)n, -1, off++);
+        if ((off & 4095) == 0 && np_clock_mono_ms() >= next_log) {
+            np_info("progress", "records=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64, x->records, x->panes, x->anomalies);
+            next_log += 1000;
+        }
+    }
+    free(line);
+    fclose(f);
+    finish(x);
+    return 0;
+}
+
+static int run_topic(det_t *x, const char *topic) {
+    char err[512];
+    static const char *const defaults[] = {"enable.auto.commit", "false", "group.id", "netpulse-detect", NULL};
+    rd_kafka_conf_t *conf = np_kafka_conf_new_with(x->proc.cfg, "netpulse-detect", defaults, err, sizeof(err));
+    if (!conf) {
+        np_proc_fatal_config(err);
+        return 2;
+    }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
+    if (!rk) {
+        np_proc_fatal_config(err);
+        return 2;
+    }
+    const rd_kafka_metadata_t *md;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    if (rd_kafka_metadata(rk, 0, rkt, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR || md->topic_cnt != 1 ||
+        md->topics[0].err) {
+        np_error("no_topic", "topic=%s", topic);
+        return 1;
+    }
+    int32_t np = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    rd_kafka_topic_destroy(rkt);
+    if (np > MAXP) np = MAXP;
+    int64_t hi[MAXP], from = np_config_int(x->proc.cfg, "from.ms");
+    rd_kafka_topic_partition_list_t *tl = rd_kafka_topic_partition_list_new(np);
+    int32_t open = 0;
+    for (int32_t p = 0; p < np; p++) {
+        int64_t lo;
+        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi[p], 10000)) return 1;
+        rd_kafka_topic_partition_list_add(tl, topic, p)->offset = from ? from : RD_KAFKA_OFFSET_BEGINNING;
+        if (hi[p] > lo) open++;
+    }
+    if (from && rd_kafka_offsets_for_times(rk, tl, 10000)) return 1;
+    rd_kafka_assign(rk, tl);
+    rd_kafka_topic_partition_list_destroy(tl);
+    x->nparts = np;
+    for (int32_t p = 0; p < np; p++) {
+        np_pane_config_t pc = x->ps[0]->cfg;
+        if (p && !(x->ps[p] = np_partstate_new(p, &pc))) return 1;
+    }
+    np_merge_set_partitions(x->merge, np);
+    bool done[MAXP] = {0};
+    for (int32_t p = 0; p < np; p++)
+        if (hi[p] == 0) done[p] = true;
+    int64_t next_log = np_clock_mono_ms() + 1000;
+    while (open > 0 && !np_proc_stopping()) {
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 500);
+        if (!m) continue;
+        if (!m->err && m->partition < np && !done[m->partition]) {
+            take(x, m->partition, m->payload, m->len, rd_kafka_message_timestamp(m, NULL), m->offset);
+            if (m->offset + 1 >= hi[m->partition]) {
+                done[m->partition] = true;
+                open--;
+            }
+        } else if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF && m->partition < np && !done[m->partition]) {
+            done[m->partition] = true;
+            open--;
+        }
+        rd_kafka_message_destroy(m);
+        if (np_clock_mono_ms() >= next_log) {
+            np_info("progress", "records=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64, x->records, x->panes, x->anomalies);
+            next_log += 1000;
+        }
+    }
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    finish(x);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    det_t *x = &D;
+    int rc = np_proc_init(&x->proc, "netpulse-detect",
+                          "Runs netpulse's detectors offline: over a CSV time series, recorded flow "
+                          "records, or a range of a Kafka topic.",
+                          det_opts, sizeof(det_opts) / sizeof(det_opts[0]), argc, argv);
+    if (rc) return rc == 1 ? 0 : 2;
+    np_config_t *c = x->proc.cfg;
+    char err[512];
+    int64_t pane_ms = np_config_int(c, "pane.ms");
+    if (np_detect_config_load(&x->dcfg, c, pane_ms, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return 2;
+    }
+    const char *csv = np_config_str(c, "csv"), *records = np_config_str(c, "records"), *topic = np_config_str(c, "topic");
+    int modes = (csv && *csv) + (records && *records) + (topic && *topic);
+    if (modes != 1) {
+        np_proc_fatal_config("exactly one of csv, records or topic must be given");
+        return 2;
+    }
+    const char *outp = np_config_str(c, "output");
+    x->out = strcmp(outp, "-") ? fopen(outp, "w") : stdout;
+    if (!x->out) {
+        snprintf(err, sizeof(err), "output: cannot open %s: %s", outp, strerror(errno));
+        np_proc_fatal_config(err);
+        return 2;
+    }
+    x->forecasts = np_config_bool(c, "forecasts");
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
+    np_merge_config_t mc = {.pane_ms = pane_ms,
+                            .max_panes = 4096,
+                            .max_sources = (size_t)np_config_int(c, "max.sources.per.pane"),
+                            .max_dests = (size_t)np_config_int(c, "max.dests.per.pane"),
+                            .max_empty_run = (size_t)np_config_int(c, "max.empty.run"),
+                            .pool = pool};
+    np_pane_config_t pc = {.pane_ms = pane_ms,
+                           .lateness_ms = np_config_int(c, "lateness.ms"),
+                           .max_sources = mc.max_sources,
+                           .max_dests = mc.max_dests,
+                           .pool = pool};
+    pc.max_open_panes = (size_t)(pc.lateness_ms / pane_ms) + 4;
+    x->d = np_detect_new(&x->dcfg);
+    x->an = calloc(x->dcfg.max_alerts, sizeof(*x->an));
+    x->merge = pool ? np_merge_new(&mc) : NULL;
+    x->ps[0] = np_partstate_new(0, &pc);
+    x->nparts = 1;
+    if (!x->d || !x->an || !x->merge || !x->ps[0]) {
+        np_error("out_of_memory", "what=state");
+        return 1;
+    }
+    np_merge_set_partitions(x->merge, 1);
+    np_partial_enc_init(&x->enc);
+    np_strbuf_init(&x->sb);
+    if (csv && *csv)
+        rc = run_csv(x, csv);
+    else if (records && *records)
+        rc = run_records(x, records);
+    else
+        rc = run_topic(x, topic);
+    np_info("summary", "records=%" PRIu64 " undecodable=%" PRIu64 " late=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64,
+            x->records, x->bad, x->late, x->panes, x->anomalies);
+    if (x->out != stdout) fclose(x->out);
+    for (int32_t p = 0; p < x->nparts; p++) np_partstate_destroy(&x->ps[p]);
+    np_merge_destroy(&x->merge);
+    np_detect_destroy(&x->d);
+    free(x->an);
+    np_hll_pool_destroy(&pool);
+    np_partial_enc_free(&x->enc);
+    np_strbuf_free(&x->sb);
+    np_proc_fini(&x->proc);
+    return rc;
+}

@@ -1,0 +1,893 @@
+/* np_detect: detectors over final panes. See np_detect.h. */
+#include "np_detect.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netpulse.pb-c.h"
+
+static const char *const kind_names[NP_AN__COUNT] = {
+    "spike", "drop", "ddos", "port_scan", "host_scan", "new_source", "heavy_hitter", "entropy",
+    "protocol_shift", "forecast_threshold", "threshold"};
+
+const char *np_anomaly_kind_name(np_anomaly_kind_t k) { return k < NP_AN__COUNT ? kind_names[k] : "unknown"; }
+
+const char *np_severity_name(np_severity_t s) {
+    return s == NP_SEV_CRITICAL ? "critical" : s == NP_SEV_WARNING ? "warning" : "info";
+}
+
+/* ---- CIDR -------------------------------------------------------------------------- */
+
+int np_cidr_parse(const char *s, size_t len, np_cidr_t *out) {
+    char buf[64];
+    while (len && (*s == ' ' || *s == '\t')) s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    if (len == 0 || len >= sizeof(buf)) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *slash = strchr(buf, '/');
+    long bits = -1;
+    if (slash) {
+        char *end;
+        *slash = '\0';
+        bits = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || bits < 0) return -1;
+    }
+    np_cidr_t c;
+    if (np_ip_parse(buf, strlen(buf), &c.net) < 0) return -1;
+    int v4 = np_ip_is_v4(&c.net);
+    if (bits < 0) bits = v4 ? 32 : 128;
+    if ((v4 && bits > 32) || bits > 128) return -1;
+    c.bits = (int)(v4 ? bits + 96 : bits);
+    for (int i = c.bits; i < 128; i++) c.net.b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8)); /* host bits off */
+    *out = c;
+    return 0;
+}
+
+bool np_cidr_contains(const np_cidr_t *c, const np_ip_t *ip) {
+    int full = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(c->net.b, ip->b, (size_t)full) != 0) return false;
+    if (rest == 0) return true;
+    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+    return (c->net.b[full] & mask) == (ip->b[full] & mask);
+}
+
+size_t np_cidr_format(const np_cidr_t *c, char *buf, size_t len) {
+    char ip[64];
+    np_ip_format(&c->net, ip, sizeof(ip));
+    int v4 = np_ip_is_v4(&c->net) && c->bits >= 96;
+    int n = snprintf(buf, len, "%s/%d", ip, v4 ? c->bits - 96 : c->bits);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* ---- configuration ----------------------------------------------------------------- */
+
+void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
+    memset(c, 0, sizeof(*c));
+    c->pane_ms = pane_ms;
+    c->warmup_panes = 24;
+    c->learn_panes = 24;
+    c->baseline_panes = 60;
+    c->z_enter = 6.0;
+    c->z_exit = 3.0;
+    c->min_rel = 0.15;
+    c->cooldown_panes = 3;
+    c->shift_min = 0.1;
+    c->entropy_min = 0.1;
+    c->new_min_share = 0.1;
+    c->new_min_bytes = 100000;
+    c->hh_share = 0.3;
+    c->hh_factor = 3.0;
+    c->hh_min_records = 3;
+    c->scan_hosts = 30;
+    c->scan_ports = 30;
+    c->scan_fanout = 0.5;
+    c->scan_flow_bytes = 1500;
+    c->ddos_sources = 100;
+    c->ddos_share = 0.05;
+    c->forecast_alpha = 0.5;
+    c->forecast_beta = 0.1;
+    c->forecast_phi = 0.9;
+    c->forecast_alert_packets = 0;
+    c->max_known = 1000000;
+    c->max_alerts = 64;
+}
+
+const char *np_detect_config_check(const np_detect_config_t *c) {
+    if (c->pane_ms <= 0) return "pane.ms must be > 0";
+    if (c->baseline_panes < 5 || c->baseline_panes > 1024) return "detect.baseline.panes must be 5..1024";
+    if (c->warmup_panes < 5) return "detect.warmup.panes must be >= 5 (the baseline needs values)";
+    if (c->learn_panes < 1) return "detect.learn.panes must be >= 1";
+    if (!(c->z_enter > 0) || !(c->z_exit > 0) || c->z_exit > c->z_enter)
+        return "detect.z.exit must be > 0 and <= detect.z.enter";
+    if (!(c->min_rel >= 0)) return "detect.min.rel must be >= 0";
+    if (c->cooldown_panes < 1) return "detect.cooldown.panes must be >= 1";
+    if (!(c->shift_min > 0 && c->shift_min <= 1)) return "detect.shift.min must be in (0, 1]";
+    if (!(c->entropy_min > 0 && c->entropy_min <= 1)) return "detect.entropy.min must be in (0, 1]";
+    if (!(c->new_min_share >= 0 && c->new_min_share <= 1)) return "detect.new.min.share must be in [0, 1]";
+    if (!(c->hh_share > 0 && c->hh_share <= 1)) return "detect.hh.share must be in (0, 1]";
+    if (!(c->hh_factor >= 1)) return "detect.hh.factor must be >= 1";
+    if (!(c->scan_fanout > 0 && c->scan_fanout <= 1)) return "detect.scan.fanout must be in (0, 1]";
+    if (c->scan_hosts < 2 || c->scan_ports < 2) return "detect.scan.hosts and detect.scan.ports must be >= 2";
+    if (c->ddos_sources < 2) return "detect.ddos.sources must be >= 2";
+    if (!(c->ddos_share >= 0 && c->ddos_share <= 1)) return "detect.ddos.share must be in [0, 1]";
+    if (!(c->forecast_alpha > 0 && c->forecast_alpha <= 1) || !(c->forecast_beta >= 0 && c->forecast_beta <= 1) ||
+        !(c->forecast_phi > 0 && c->forecast_phi <= 1))
+        return "detect.forecast.alpha/beta/phi must be in (0, 1]";
+    if (!(c->forecast_alert_packets >= 0)) return "detect.forecast.alert.packets must be >= 0";
+    if (c->max_known < 1) return "detect.max.known.sources must be >= 1";
+    if (c->max_alerts < 1 || c->max_alerts > 4096) return "detect.max.alerts must be 1..4096";
+    return NULL;
+}
+
+/* ---- state ------------------------------------------------------------------------- */
+
+enum {
+    S_RECORDS = 0, S_BYTES, S_PACKETS, S_TCP, S_UDP, S_ICMP, S_OTHER, /* volume */
+    S_SH_TCP, S_SH_UDP, S_SH_ICMP, S_SH_OTHER,                         /* protocol shares */
+    S_ENTROPY,
+    S__COUNT
+};
+static const char *const series_names[S__COUNT] = {"records", "bytes",     "packets",    "tcp_records",
+                                                   "udp_records", "icmp_records", "other_records", "tcp_share",
+                                                   "udp_share", "icmp_share", "other_share", "dst_entropy"};
+
+typedef struct series {
+    double *ring; /* cfg.baseline_panes */
+    int n, pos;   /* values held, next write */
+} series_t;
+
+#define MAX_EPISODES 4096
+
+typedef struct episode {
+    uint8_t used;
+    uint8_t kind;
+    int16_t bits;     /* CIDR rules; 0 otherwise */
+    np_ip_t ip;       /* all zero with kind of a global detector */
+    int64_t start_ms, last_ms;
+} episode_t;
+
+typedef struct known {
+    np_ip_t ip;
+    np_known_t v;
+    uint8_t used;
+} known_t;
+
+struct np_detect {
+    np_detect_config_t cfg;
+    series_t s[S__COUNT];
+    double *scratch;
+    int64_t panes, next_pane;
+    bool hw_init;
+    double hw_level, hw_trend;
+    bool fc_has;
+    int64_t fc_start;
+    double fc_predicted;
+    episode_t ep[MAX_EPISODES];
+    known_t *known;
+    size_t known_cap, known_n;
+    known_t *changed;
+    size_t changed_n, changed_cap;
+    np_detect_stats_t st;
+    /* per pane */
+    np_anomaly_t *out;
+    size_t nout;
+};
+
+np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
+    if (np_detect_config_check(cfg)) return NULL;
+    np_detect_t *d = calloc(1, sizeof(*d));
+    if (!d) return NULL;
+    d->cfg = *cfg;
+    d->next_pane = INT64_MIN;
+    for (int i = 0; i < S__COUNT; i++)
+        if (!(d->s[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
+    if (!(d->scratch = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
+    d->known_cap = 1024;
+    if (!(d->known = calloc(d->known_cap, sizeof(*d->known)))) goto err;
+    return d;
+err:
+    np_detect_destroy(&d);
+    return NULL;
+}
+
+void np_detect_destroy(np_detect_t **dp) {
+    if (!dp || !*dp) return;
+    np_detect_t *d = *dp;
+    for (int i = 0; i < S__COUNT; i++) free(d->s[i].ring);
+    free(d->scratch);
+    free(d->known);
+    free(d->changed);
+    free(d);
+    *dp = NULL;
+}
+
+void np_detect_get_stats(const np_detect_t *d, np_detect_stats_t *out) {
+    *out = d->st;
+    out->known = d->known_n;
+}
+
+/* ---- robust baseline --------------------------------------------------------------- */
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median_of(double *v, int n) {
+    qsort(v, (size_t)n, sizeof(double), cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* Median and MAD-based scale of a series' ring. */
+static void baseline(np_detect_t *d, const series_t *s, double *med, double *scale) {
+    if (s->n == 0) {
+        *med = *scale = 0;
+        return;
+    }
+    memcpy(d->scratch, s->ring, (size_t)s->n * sizeof(double));
+    *med = median_of(d->scratch, s->n);
+    for (int i = 0; i < s->n; i++) d->scratch[i] = fabs(s->ring[i] - *med);
+    *scale = 1.4826 * median_of(d->scratch, s->n);
+}
+
+static void series_push(np_detect_t *d, series_t *s, double v) {
+    s->ring[s->pos] = v;
+    s->pos = (s->pos + 1) % d->cfg.baseline_panes;
+    if (s->n < d->cfg.baseline_panes) s->n++;
+}
+
+/* z of v against the series; scale floored so that a flat history does not make every
+ * small wobble an anomaly: counts (Poisson), continuous values (a share of the median)
+ * and bounded values (an absolute floor). */
+typedef enum { FLOOR_COUNT, FLOOR_REL, FLOOR_ABS } floor_t;
+
+static double zscore(np_detect_t *d, int si, double v, floor_t fl, double *med_out) {
+    double med, scale;
+    baseline(d, &d->s[si], &med, &scale);
+    double floor = fl == FLOOR_COUNT ? sqrt(med > 1 ? med : 1) : fl == FLOOR_REL ? 0.02 * med : 0.01;
+    if (scale < floor) scale = floor;
+    if (scale <= 0) scale = 1e-9;
+    *med_out = med;
+    return (v - med) / scale;
+}
+
+/* Learns v, clamped to the median +- z_enter scales so an anomaly does not become normal
+ * at once (a lasting change still moves the median within half the ring). */
+static void learn(np_detect_t *d, int si, double v, floor_t fl) {
+    if (d->s[si].n >= 5) {
+        double med;
+        double z = zscore(d, si, v, fl, &med);
+        if (fabs(z) > d->cfg.z_enter) {
+            double scale = (v - med) / z;
+            v = med + (z > 0 ? d->cfg.z_enter : -d->cfg.z_enter) * scale;
+        }
+    }
+    series_push(d, &d->s[si], v);
+}
+
+/* ---- episodes ---------------------------------------------------------------------- */
+
+static bool ep_match(const episode_t *e, int kind, const np_ip_t *ip, int bits) {
+    return e->used && e->kind == kind && e->bits == bits && memcmp(e->ip.b, ip->b, 16) == 0;
+}
+
+static episode_t *ep_find(np_detect_t *d, int kind, const np_ip_t *ip, int bits, int64_t now) {
+    for (size_t i = 0; i < MAX_EPISODES; i++) {
+        episode_t *e = &d->ep[i];
+        if (!ep_match(e, kind, ip, bits)) continue;
+        if (now - e->last_ms > (int64_t)d->cfg.cooldown_panes * d->cfg.pane_ms) {
+            e->used = 0; /* over */
+            return NULL;
+        }
+        return e;
+    }
+    return NULL;
+}
+
+/* Hysteresis. `holds`: the condition is met well enough to keep an open episode going in
+ * pane `now`; `strong`: well enough to open one. Returns true when this opens a new
+ * episode: raise an alert. An episode ends after cooldown_panes panes without `holds`. */
+static bool episode(np_detect_t *d, int kind, const np_ip_t *ip, int bits, int64_t now, bool holds, bool strong) {
+    if (!holds && !strong) return false;
+    episode_t *e = ep_find(d, kind, ip, bits, now);
+    if (e) {
+        e->last_ms = now;
+        return false;
+    }
+    if (!strong) return false;
+    episode_t *slot = NULL;
+    for (size_t i = 0; i < MAX_EPISODES && !slot; i++)
+        if (!d->ep[i].used) slot = &d->ep[i];
+    if (!slot) { /* full: the one quiet the longest goes */
+        slot = &d->ep[0];
+        for (size_t i = 1; i < MAX_EPISODES; i++)
+            if (d->ep[i].last_ms < slot->last_ms) slot = &d->ep[i];
+    }
+    memset(slot, 0, sizeof(*slot));
+    slot->used = 1;
+    slot->kind = (uint8_t)kind;
+    slot->bits = (int16_t)bits;
+    slot->ip = *ip;
+    slot->start_ms = slot->last_ms = now;
+    return true;
+}
+
+/* Episodes of global detectors end when a pane no longer meets the condition. */
+static const np_ip_t GLOBAL_IP;
+
+/* ---- known sources ----------------------------------------------------------------- */
+
+static uint64_t ip_hash(const np_ip_t *ip) {
+    uint64_t a, b;
+    memcpy(&a, ip->b, 8);
+    memcpy(&b, ip->b + 8, 8);
+    uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    h ^= b + (h << 6) + (h >> 2);
+    h *= 0xd6e8feb86659fd93ULL;
+    return h ^ (h >> 32);
+}
+
+static known_t *known_slot(known_t *t, size_t cap, const np_ip_t *ip) {
+    size_t i = (size_t)ip_hash(ip) & (cap - 1);
+    while (t[i].used && memcmp(t[i].ip.b, ip->b, 16) != 0) i = (i + 1) & (cap - 1);
+    return &t[i];
+}
+
+static known_t *known_get(const np_detect_t *d, const np_ip_t *ip) {
+    known_t *k = known_slot(d->known, d->known_cap, ip);
+    return k->used ? k : NULL;
+}
+
+/* Creates, or raises the maxima of, ip's entry; false when the table is at max_known (counted). */
+static bool known_put(np_detect_t *d, const np_ip_t *ip, const np_known_t *v, bool record_change) {
+    known_t *k = known_slot(d->known, d->known_cap, ip);
+    if (!k->used) {
+        if (d->known_n >= d->cfg.max_known) {
+            d->st.known_full++;
+            return false;
+        }
+        if ((d->known_n + 1) * 2 > d->known_cap) {
+            size_t nc = d->known_cap * 2;
+            known_t *nt = calloc(nc, sizeof(*nt));
+            if (!nt) {
+                d->st.known_full++;
+                return false;
+            }
+            for (size_t i = 0; i < d->known_cap; i++)
+                if (d->known[i].used) *known_slot(nt, nc, &d->known[i].ip) = d->known[i];
+            free(d->known);
+            d->known = nt;
+            d->known_cap = nc;
+            k = known_slot(d->known, d->known_cap, ip);
+        }
+        k->used = 1;
+        k->ip = *ip;
+        d->known_n++;
+    } else if (k->v.share_pm >= v->share_pm && k->v.hosts >= v->hosts && k->v.ports >= v->ports) {
+        return true;
+    }
+    if (v->share_pm > k->v.share_pm) k->v.share_pm = v->share_pm;
+    if (v->hosts > k->v.hosts) k->v.hosts = v->hosts;
+    if (v->ports > k->v.ports) k->v.ports = v->ports;
+    if (record_change) {
+        if (d->changed_n == d->changed_cap) {
+            size_t nc = d->changed_cap ? d->changed_cap * 2 : 256;
+            known_t *n = realloc(d->changed, nc * sizeof(*n));
+            if (!n) return true; /* persisted with the next change of this source */
+            d->changed = n;
+            d->changed_cap = nc;
+        }
+        d->changed[d->changed_n++] = *k;
+    }
+    return true;
+}
+
+void np_detect_known_set(np_detect_t *d, const np_ip_t *ip, const np_known_t *v) { known_put(d, ip, v, false); }
+
+void np_detect_known_changed(const np_detect_t *d, np_detect_known_fn fn, void *ctx) {
+    for (size_t i = 0; i < d->changed_n; i++) fn(ctx, &d->changed[i].ip, &d->changed[i].v);
+}
+
+/* ---- alerts ------------------------------------------------------------------------ */
+
+static bool whitelisted(const np_detect_t *d, const np_ip_t *ip, int bits) {
+    for (size_t i = 0; i < d->cfg.nwhitelist; i++) {
+        const np_cidr_t *w = &d->cfg.whitelist[i];
+        if (bits >= w->bits && np_cidr_contains(w, ip)) return true;
+    }
+    return false;
+}
+
+static np_severity_t severity_of(double ratio) {
+    return ratio >= 3 ? NP_SEV_CRITICAL : ratio >= 1.5 ? NP_SEV_WARNING : NP_SEV_INFO;
+}
+
+/* Appends an anomaly unless the pane's budget is spent or the entity is whitelisted.
+ * ratio = how far past its threshold (for severity). */
+static np_anomaly_t *raise(np_detect_t *d, const np_gpane_t *gp, np_anomaly_kind_t kind, const np_ip_t *ip,
+                           const np_cidr_t *cidr, const char *metric, double observed, double expected,
+                           double score, double ratio) {
+    if (ip && whitelisted(d, ip, 128)) {
+        d->st.whitelisted++;
+        return NULL;
+    }
+    if (cidr && whitelisted(d, &cidr->net, cidr->bits)) {
+        d->st.whitelisted++;
+        return NULL;
+    }
+    if (d->nout >= d->cfg.max_alerts) {
+        d->st.suppressed++;
+        return NULL;
+    }
+    np_anomaly_t *a = &d->out[d->nout++];
+    memset(a, 0, sizeof(*a));
+    a->kind = kind;
+    if (cidr)
+        np_cidr_format(cidr, a->entity, sizeof(a->entity));
+    else if (ip)
+        np_ip_format(ip, a->entity, sizeof(a->entity));
+    else
+        snprintf(a->entity, sizeof(a->entity), "global");
+    snprintf(a->metric, sizeof(a->metric), "%s", metric);
+    a->window_start = gp->start_ms;
+    a->window_end = gp->start_ms + d->cfg.pane_ms;
+    a->observed = observed;
+    a->expected = expected;
+    a->score = round(score * 100) / 100;
+    a->severity = severity_of(ratio);
+    d->st.alerts++;
+    d->st.by_kind[kind]++;
+    return a;
+}
+
+static const char *fmt_num(double v, char *buf, size_t len) {
+    double a = fabs(v);
+    if (a >= 1e9)
+        snprintf(buf, len, "%.1fG", v / 1e9);
+    else if (a >= 1e6)
+        snprintf(buf, len, "%.1fM", v / 1e6);
+    else if (a >= 1e4)
+        snprintf(buf, len, "%.1fk", v / 1e3);
+    else if (a == floor(a))
+        snprintf(buf, len, "%.0f", v);
+    else
+        snprintf(buf, len, "%.2f", v);
+    return buf;
+}
+
+/* ---- detectors --------------------------------------------------------------------- */
+
+static double pane_entropy(const np_gpane_t *gp) {
+    if (!gp->dests || np_srcmap_count(gp->dests) < 2) return 0;
+    double total = 0, h = 0;
+    for (size_t i = 0; i < np_srcmap_slots(gp->dests); i++) {
+        const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
+        if (e) total += (double)e->records;
+    }
+    for (size_t i = 0; i < np_srcmap_slots(gp->dests); i++) {
+        const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
+        if (!e) continue;
+        double p = (double)e->records / total;
+        h -= p * log2(p);
+    }
+    return h / log2((double)np_srcmap_count(gp->dests));
+}
+
+static void detect_volume(np_detect_t *d, const np_gpane_t *gp, bool live, double *vals) {
+    static const floor_t fl[] = {FLOOR_COUNT, FLOOR_REL, FLOOR_REL, FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT};
+    double best_z[2] = {0, 0}, best_med[2] = {0, 0};
+    int best_s[2] = {-1, -1};
+    double maxz[2] = {0, 0};
+    for (int si = S_RECORDS; si <= S_OTHER; si++) {
+        double med, z = zscore(d, si, vals[si], fl[si], &med);
+        double dev = fabs(vals[si] - med);
+        int dir = z > 0 ? 0 : 1;
+        /* Bytes and packets are heavy-tailed (one large transfer moves them): they also
+         * need half again or half less than usual. */
+        double rel = (si == S_BYTES || si == S_PACKETS) && d->cfg.min_rel < 0.5 ? 0.5 : d->cfg.min_rel;
+        if (fabs(z) > maxz[dir] && dev >= rel * med) maxz[dir] = fabs(z);
+        /* Per protocol only when the protocol carries a noticeable share of records. */
+        if (si >= S_TCP) {
+            double rmed, rs;
+            baseline(d, &d->s[S_RECORDS], &rmed, &rs);
+            if (dev < 0.1 * rmed) continue;
+        }
+        if (fabs(z) >= d->cfg.z_enter && dev >= rel * med && fabs(z) > fabs(best_z[dir])) {
+            best_z[dir] = z;
+            best_med[dir] = med;
+            best_s[dir] = si;
+        }
+    }
+    if (!live) return;
+    for (int dir = 0; dir < 2; dir++) {
+        np_anomaly_kind_t kind = dir == 0 ? NP_AN_SPIKE : NP_AN_DROP;
+        bool strong = best_s[dir] >= 0, holds = maxz[dir] >= d->cfg.z_exit;
+        if (!episode(d, kind, &GLOBAL_IP, 0, gp->start_ms, holds, strong)) continue;
+        int si = best_s[dir];
+        double v = vals[si], med = best_med[dir], z = best_z[dir];
+        np_anomaly_t *a = raise(d, gp, kind, NULL, NULL, series_names[si], v, med, fabs(z), fabs(z) / d->cfg.z_enter);
+        if (!a) continue;
+        char b1[32], b2[32];
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "Traffic %s: %s %s in this window against a usual %s (%+.0f%%, %.1f robust deviations).",
+                 dir == 0 ? "spike" : "drop", fmt_num(v, b1, sizeof(b1)), series_names[si],
+                 fmt_num(med, b2, sizeof(b2)), med > 0 ? 100.0 * (v - med) / med : 100.0, fabs(z));
+    }
+}
+
+static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, const double *vals) {
+    double tv = 0, shares[4], meds[4];
+    for (int i = 0; i < 4; i++) {
+        double sc;
+        shares[i] = vals[S_SH_TCP + i];
+        baseline(d, &d->s[S_SH_TCP + i], &meds[i], &sc);
+        tv += fabs(shares[i] - meds[i]);
+    }
+    tv *= 0.5;
+    if (!live || gp->records == 0) return;
+    bool strong = tv >= d->cfg.shift_min;
+    if (!episode(d, NP_AN_PROTOCOL_SHIFT, &GLOBAL_IP, 0, gp->start_ms, tv >= 0.5 * d->cfg.shift_min, strong)) return;
+    static const char *const pn[4] = {"tcp", "udp", "icmp", "other"};
+    int most = 0;
+    for (int i = 1; i < 4; i++)
+        if (fabs(shares[i] - meds[i]) > fabs(shares[most] - meds[most])) most = i;
+    np_anomaly_t *a = raise(d, gp, NP_AN_PROTOCOL_SHIFT, NULL, NULL, "protocol_mix", tv, 0, tv, tv / d->cfg.shift_min);
+    if (a)
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "Protocol mix shifted by %.0f%% (total variation): %s went from %.0f%% to %.0f%% of records.",
+                 100 * tv, pn[most], 100 * meds[most], 100 * shares[most]);
+}
+
+static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, double h) {
+    double med, z = zscore(d, S_ENTROPY, h, FLOOR_ABS, &med);
+    if (!live || gp->records == 0) return;
+    bool strong = fabs(z) >= d->cfg.z_enter && fabs(h - med) >= d->cfg.entropy_min;
+    bool holds = fabs(z) >= d->cfg.z_exit && fabs(h - med) >= 0.5 * d->cfg.entropy_min;
+    if (!episode(d, NP_AN_ENTROPY, &GLOBAL_IP, 0, gp->start_ms, holds, strong)) return;
+    np_anomaly_t *a = raise(d, gp, NP_AN_ENTROPY, NULL, NULL, "dst_entropy", round(h * 1000) / 1000,
+                            round(med * 1000) / 1000, fabs(z), fabs(z) / d->cfg.z_enter);
+    if (a)
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "Destination addresses became %s: normalised entropy %.2f against a usual %.2f.",
+                 h < med ? "concentrated on fewer hosts" : "spread over more hosts", h, med);
+}
+
+static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool learning) {
+    if (!gp->sources) return;
+    const np_detect_config_t *c = &d->cfg;
+    double tb = (double)gp->bytes, tp = (double)gp->packets;
+    for (size_t i = 0; i < np_srcmap_slots(gp->sources); i++) {
+        const np_srcagg_t *s = np_srcmap_slot(gp->sources, i);
+        if (!s) continue;
+        double bshare = tb > 0 ? (double)s->bytes / tb : 0, pshare = tp > 0 ? (double)s->packets / tp : 0;
+        double share = bshare > pshare ? bshare : pshare;
+        uint64_t hosts = np_hll_estimate(&s->dst_ips), ports = np_hll_estimate(&s->dst_ports);
+        np_known_t kv = {(uint16_t)(share * 1000 + 0.5), (uint32_t)(hosts < UINT32_MAX ? hosts : UINT32_MAX),
+                         (uint32_t)(ports < UINT32_MAX ? ports : UINT32_MAX)};
+        if (learning) known_put(d, &s->ip, &kv, true);
+        char b1[32], b2[32];
+        if (live) {
+            const known_t *k = known_get(d, &s->ip);
+            bool newsrc = !k && bshare >= c->new_min_share && s->bytes >= c->new_min_bytes &&
+                          s->records >= c->hh_min_records;
+            if (newsrc) {
+                /* Known from now on: one alert, then judged against its own baseline. */
+                known_put(d, &s->ip, &kv, true);
+                if (episode(d, NP_AN_NEW_SOURCE, &s->ip, 0, gp->start_ms, true, true)) {
+                    np_anomaly_t *a = raise(d, gp, NP_AN_NEW_SOURCE, &s->ip, NULL, "bytes", (double)s->bytes, 0,
+                                            bshare / c->new_min_share, bshare / c->new_min_share);
+                    if (a)
+                        snprintf(a->explanation, sizeof(a->explanation),
+                                 "Source never seen during the baseline sent %s bytes (%.0f%% of all bytes) in %" PRIu64
+                                 " flows to %" PRIu64 " hosts.",
+                                 fmt_num((double)s->bytes, b1, sizeof(b1)), 100 * bshare, s->records,
+                                 np_hll_estimate(&s->dst_ips));
+                }
+            } else if (k && share >= c->hh_share && s->records >= c->hh_min_records) {
+                double base = k->v.share_pm / 1000.0;
+                bool heavy = share >= c->hh_factor * base;
+                if (episode(d, NP_AN_HEAVY_HITTER, &s->ip, 0, gp->start_ms, heavy, heavy)) {
+                    bool by_bytes = bshare >= pshare;
+                    np_anomaly_t *a = raise(d, gp, NP_AN_HEAVY_HITTER, &s->ip, NULL, by_bytes ? "byte_share" : "packet_share",
+                                            round(share * 1000) / 1000, base, share / (base > 0.001 ? base : 0.001),
+                                            share / c->hh_share);
+                    if (a)
+                        snprintf(a->explanation, sizeof(a->explanation),
+                                 "Source carried %.0f%% of all %s (%s bytes, %s packets), against at most %.1f%% during the baseline.",
+                                 100 * share, by_bytes ? "bytes" : "packets", fmt_num((double)s->bytes, b1, sizeof(b1)),
+                                 fmt_num((double)s->packets, b2, sizeof(b2)), 100 * base);
+                }
+            }
+            /* Scans: many distinct targets, most flows going somewhere new, and far more
+             * targets than the source reached during the baseline. */
+            k = known_get(d, &s->ip);
+            double recs = (double)s->records, kh = k ? (double)k->v.hosts : 0, kp = k ? (double)k->v.ports : 0;
+            bool small = recs > 0 && (double)s->bytes / recs <= (double)c->scan_flow_bytes; /* probes, not transfers */
+            bool hscan = small && hosts >= c->scan_hosts && (double)hosts >= c->scan_fanout * recs && (double)hosts >= c->hh_factor * kh;
+            bool pscan = !hscan && small && ports >= c->scan_ports && (double)ports >= c->scan_fanout * recs &&
+                         (double)ports >= c->hh_factor * kp;
+            {
+                if (episode(d, NP_AN_HOST_SCAN, &s->ip, 0, gp->start_ms, hscan, hscan)) {
+                    np_anomaly_t *a = raise(d, gp, NP_AN_HOST_SCAN, &s->ip, NULL, "dst_hosts", (double)hosts,
+                                            (double)c->scan_hosts, (double)hosts / (double)c->scan_hosts,
+                                            (double)hosts / (double)c->scan_hosts);
+                    if (a)
+                        snprintf(a->explanation, sizeof(a->explanation),
+                                 "Source reached %" PRIu64 " distinct hosts on %" PRIu64 " ports in %" PRIu64
+                                 " flows: a horizontal scan.",
+                                 hosts, ports, s->records);
+                }
+            }
+            {
+                if (episode(d, NP_AN_PORT_SCAN, &s->ip, 0, gp->start_ms, pscan, pscan)) {
+                    np_anomaly_t *a = raise(d, gp, NP_AN_PORT_SCAN, &s->ip, NULL, "dst_ports", (double)ports,
+                                            (double)c->scan_ports, (double)ports / (double)c->scan_ports,
+                                            (double)ports / (double)c->scan_ports);
+                    if (a)
+                        snprintf(a->explanation, sizeof(a->explanation),
+                                 "Source probed %" PRIu64 " distinct ports on %" PRIu64 " host(s) in %" PRIu64
+                                 " flows: a port scan.",
+                                 ports, hosts, s->records);
+                }
+            }
+        }
+    }
+}
+
+static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
+    if (!gp->dests || !live) return;
+    const np_detect_config_t *c = &d->cfg;
+    double secs = (double)c->pane_ms / 1000.0;
+    double rule_pkts[NP_DETECT_MAX_RULES] = {0}, rule_bytes[NP_DETECT_MAX_RULES] = {0},
+           rule_flows[NP_DETECT_MAX_RULES] = {0};
+    for (size_t i = 0; i < np_srcmap_slots(gp->dests); i++) {
+        const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
+        if (!e) continue;
+        for (size_t r = 0; r < c->nrules; r++)
+            if (np_cidr_contains(&c->rules[r].cidr, &e->ip)) {
+                rule_pkts[r] += (double)e->packets;
+                rule_bytes[r] += (double)e->bytes;
+                rule_flows[r] += (double)e->records;
+            }
+        uint64_t srcs = np_hll_estimate(&e->dst_ips); /* dests table: distinct sources */
+        double share = gp->records ? (double)e->records / (double)gp->records : 0;
+        bool ddos = srcs >= c->ddos_sources && share >= c->ddos_share;
+        if (!episode(d, NP_AN_DDOS, &e->ip, 0, gp->start_ms, ddos, ddos)) continue;
+        char b1[32], b2[32];
+        np_anomaly_t *a = raise(d, gp, NP_AN_DDOS, &e->ip, NULL, "dst_sources", (double)srcs, (double)c->ddos_sources,
+                                (double)srcs / (double)c->ddos_sources, (double)srcs / (double)c->ddos_sources);
+        if (a)
+            snprintf(a->explanation, sizeof(a->explanation),
+                     "%" PRIu64 " distinct sources sent %s flows (%.0f%% of all) and %s packets to this host: a DDoS fan-in.",
+                     srcs, fmt_num((double)e->records, b1, sizeof(b1)), 100 * share,
+                     fmt_num((double)e->packets, b2, sizeof(b2)));
+    }
+    for (size_t r = 0; r < c->nrules; r++) {
+        const np_threshold_rule_t *ru = &c->rules[r];
+        double pps = rule_pkts[r] / secs, bps = rule_bytes[r] * 8 / secs, fps = rule_flows[r] / secs;
+        const char *metric = NULL;
+        double obs = 0, lim = 0;
+        if (ru->pps > 0 && pps > ru->pps) metric = "pps", obs = pps, lim = ru->pps;
+        else if (ru->bps > 0 && bps > ru->bps) metric = "bps", obs = bps, lim = ru->bps;
+        else if (ru->flows > 0 && fps > ru->flows) metric = "flows", obs = fps, lim = ru->flows;
+        if (!episode(d, NP_AN_THRESHOLD, &ru->cidr.net, ru->cidr.bits, gp->start_ms, metric != NULL, metric != NULL)) continue;
+        char b1[32], b2[32];
+        np_anomaly_t *a = raise(d, gp, NP_AN_THRESHOLD, NULL, &ru->cidr, metric, round(obs), lim, obs / lim, obs / lim);
+        if (a)
+            snprintf(a->explanation, sizeof(a->explanation), "Traffic to %s reached %s %s, above the configured %s.",
+                     a->entity, fmt_num(obs, b1, sizeof(b1)), metric, fmt_num(lim, b2, sizeof(b2)));
+    }
+}
+
+static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, np_forecast_t *fc) {
+    const np_detect_config_t *c = &d->cfg;
+    double x = (double)gp->packets;
+    memset(fc, 0, sizeof(*fc));
+    if (d->fc_has && d->fc_start == gp->start_ms) {
+        fc->has_previous = true;
+        fc->prev_start = gp->start_ms;
+        fc->prev_predicted = d->fc_predicted;
+        fc->prev_actual = x;
+    }
+    if (!d->hw_init) {
+        d->hw_level = x;
+        d->hw_trend = 0;
+        d->hw_init = true;
+    } else {
+        double prev = d->hw_level;
+        d->hw_level = c->forecast_alpha * x + (1 - c->forecast_alpha) * (prev + c->forecast_phi * d->hw_trend);
+        d->hw_trend = c->forecast_beta * (d->hw_level - prev) + (1 - c->forecast_beta) * c->forecast_phi * d->hw_trend;
+    }
+    double pred = d->hw_level + c->forecast_phi * d->hw_trend;
+    if (pred < 0) pred = 0;
+    pred = round(pred * 10) / 10;
+    fc->window_start = gp->start_ms + c->pane_ms;
+    fc->window_end = fc->window_start + c->pane_ms;
+    fc->predicted = pred;
+    d->fc_has = true;
+    d->fc_start = fc->window_start;
+    d->fc_predicted = pred;
+    if (!live || c->forecast_alert_packets <= 0) return;
+    bool over = pred > c->forecast_alert_packets;
+    if (!episode(d, NP_AN_FORECAST_THRESHOLD, &GLOBAL_IP, 0, gp->start_ms, over, over)) return;
+    np_anomaly_t *a = raise(d, gp, NP_AN_FORECAST_THRESHOLD, NULL, NULL, "packets_forecast", pred,
+                            c->forecast_alert_packets, pred / c->forecast_alert_packets, pred / c->forecast_alert_packets);
+    if (a) {
+        /* The alert is about the next window. */
+        a->window_start = fc->window_start;
+        a->window_end = fc->window_end;
+        char b1[32], b2[32];
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "The next window is forecast to carry %s packets, above the alert level of %s.",
+                 fmt_num(pred, b1, sizeof(b1)), fmt_num(c->forecast_alert_packets, b2, sizeof(b2)));
+    }
+}
+
+size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, np_forecast_t *fc) {
+    d->out = out;
+    d->nout = 0;
+    d->changed_n = 0;
+    d->st.panes++;
+    bool learning = d->panes < d->cfg.learn_panes;
+    bool live = d->panes >= d->cfg.warmup_panes;
+    double vals[S__COUNT];
+    vals[S_RECORDS] = (double)gp->records;
+    vals[S_BYTES] = (double)gp->bytes;
+    vals[S_PACKETS] = (double)gp->packets;
+    for (int i = 0; i < 4; i++) {
+        vals[S_TCP + i] = (double)gp->pmix[i];
+        vals[S_SH_TCP + i] = gp->records ? (double)gp->pmix[i] / (double)gp->records : 0;
+    }
+    vals[S_ENTROPY] = pane_entropy(gp);
+
+    detect_volume(d, gp, live, vals);
+    detect_protocol(d, gp, live, vals);
+    detect_entropy(d, gp, live, vals[S_ENTROPY]);
+    detect_sources(d, gp, live, learning);
+    detect_dests(d, gp, live);
+    forecast(d, gp, live, fc);
+
+    static const floor_t fl[S__COUNT] = {FLOOR_COUNT, FLOOR_REL, FLOOR_REL, FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT,
+                                         FLOOR_COUNT, FLOOR_ABS, FLOOR_ABS, FLOOR_ABS, FLOOR_ABS, FLOOR_ABS};
+    for (int si = 0; si < S__COUNT; si++) {
+        if (si >= S_SH_TCP && gp->records == 0) continue; /* no mix in an empty pane */
+        learn(d, si, vals[si], fl[si]);
+    }
+    d->panes++;
+    d->next_pane = gp->start_ms + d->cfg.pane_ms;
+    return d->nout;
+}
+
+double np_detect_series_push(np_detect_t *d, double v, int *alert_dir) {
+    double med, z = zscore(d, S_RECORDS, v, FLOOR_REL, &med);
+    bool live = d->panes >= d->cfg.warmup_panes && d->s[S_RECORDS].n >= 5;
+    *alert_dir = 0;
+    double score = 0;
+    if (live) {
+        bool strong = fabs(z) >= d->cfg.z_enter && fabs(v - med) >= d->cfg.min_rel * fabs(med);
+        int kind = z > 0 ? NP_AN_SPIKE : NP_AN_DROP;
+        int64_t now = d->panes * d->cfg.pane_ms;
+        bool holds = fabs(z) >= d->cfg.z_exit;
+        if (episode(d, kind, &GLOBAL_IP, 0, now, holds, strong)) *alert_dir = z > 0 ? 1 : -1;
+        double az = fabs(z);
+        if (fabs(v - med) < d->cfg.min_rel * fabs(med)) az = az < d->cfg.z_enter ? az : d->cfg.z_enter * 0.99;
+        score = az / (az + d->cfg.z_enter);
+    }
+    learn(d, S_RECORDS, v, FLOOR_REL);
+    d->panes++;
+    return score;
+}
+
+/* ---- persistence ------------------------------------------------------------------- */
+
+#define DETECT_STATE_VERSION 1
+
+int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
+    Netpulse__DetectState st = NETPULSE__DETECT_STATE__INIT;
+    Netpulse__SeriesState ss[S__COUNT], *ssp[S__COUNT];
+    double rings[S__COUNT][1024];
+    Netpulse__Episode *eps = calloc(MAX_EPISODES, sizeof(*eps));
+    Netpulse__Episode **epp = calloc(MAX_EPISODES, sizeof(*epp));
+    int rc = -1;
+    if (!eps || !epp) goto out;
+    st.version = DETECT_STATE_VERSION;
+    st.panes = d->panes;
+    st.next_pane_ms = d->next_pane;
+    for (int i = 0; i < S__COUNT; i++) {
+        const series_t *s = &d->s[i];
+        netpulse__series_state__init(&ss[i]);
+        int start = s->n < d->cfg.baseline_panes ? 0 : s->pos;
+        for (int k = 0; k < s->n; k++) rings[i][k] = s->ring[(start + k) % d->cfg.baseline_panes];
+        ss[i].ring = rings[i];
+        ss[i].n_ring = (size_t)s->n;
+        ssp[i] = &ss[i];
+    }
+    st.series = ssp;
+    st.n_series = S__COUNT;
+    st.hw_init = d->hw_init;
+    st.hw_level = d->hw_level;
+    st.hw_trend = d->hw_trend;
+    st.fc_has = d->fc_has;
+    st.fc_start_ms = d->fc_start;
+    st.fc_predicted = d->fc_predicted;
+    size_t n = 0;
+    for (size_t i = 0; i < MAX_EPISODES; i++) {
+        const episode_t *e = &d->ep[i];
+        if (!e->used) continue;
+        netpulse__episode__init(&eps[n]);
+        eps[n].kind = e->kind;
+        eps[n].bits = e->bits;
+        if (memcmp(e->ip.b, GLOBAL_IP.b, 16) != 0 || e->bits) {
+            eps[n].entity.data = (uint8_t *)e->ip.b;
+            eps[n].entity.len = 16;
+        }
+        eps[n].start_ms = e->start_ms;
+        eps[n].last_ms = e->last_ms;
+        epp[n] = &eps[n];
+        n++;
+    }
+    st.episodes = epp;
+    st.n_episodes = n;
+    uint64_t stats[6 + NP_AN__COUNT] = {d->st.panes, d->st.alerts, d->st.suppressed, d->st.whitelisted, 0, d->st.known_full};
+    memcpy(stats + 6, d->st.by_kind, sizeof(d->st.by_kind));
+    st.stats = stats;
+    st.n_stats = 6 + NP_AN__COUNT;
+    *len = netpulse__detect_state__get_packed_size(&st);
+    *out = malloc(*len ? *len : 1);
+    if (!*out) goto out;
+    netpulse__detect_state__pack(&st, *out);
+    rc = 0;
+out:
+    free(eps);
+    free(epp);
+    return rc;
+}
+
+int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
+    Netpulse__DetectState *st = netpulse__detect_state__unpack(NULL, len, buf);
+    if (!st) return -1;
+    if (st->version != DETECT_STATE_VERSION || st->n_series != S__COUNT) {
+        netpulse__detect_state__free_unpacked(st, NULL);
+        return -1;
+    }
+    d->panes = st->panes;
+    d->next_pane = st->next_pane_ms;
+    for (int i = 0; i < S__COUNT; i++) {
+        series_t *s = &d->s[i];
+        s->n = s->pos = 0;
+        size_t n = st->series[i]->n_ring;
+        size_t from = n > (size_t)d->cfg.baseline_panes ? n - (size_t)d->cfg.baseline_panes : 0;
+        for (size_t k = from; k < n; k++) series_push(d, s, st->series[i]->ring[k]);
+    }
+    d->hw_init = st->hw_init;
+    d->hw_level = st->hw_level;
+    d->hw_trend = st->hw_trend;
+    d->fc_has = st->fc_has;
+    d->fc_start = st->fc_start_ms;
+    d->fc_predicted = st->fc_predicted;
+    memset(d->ep, 0, sizeof(d->ep));
+    for (size_t i = 0; i < st->n_episodes && i < MAX_EPISODES; i++) {
+        const Netpulse__Episode *e = st->episodes[i];
+        episode_t *x = &d->ep[i];
+        x->used = 1;
+        x->kind = (uint8_t)e->kind;
+        x->bits = (int16_t)e->bits;
+        if (e->entity.len == 16) memcpy(x->ip.b, e->entity.data, 16);
+        x->start_ms = e->start_ms;
+        x->last_ms = e->last_ms;
+    }
+    if (st->n_stats >= 6 + NP_AN__COUNT) {
+        d->st.panes = st->stats[0];
+        d->st.alerts = st->stats[1];
+        d->st.suppressed = st->stats[2];
+        d->st.whitelisted = st->stats[3];
+        d->st.known_full = st->stats[5];
+        memcpy(d->st.by_kind, st->stats + 6, sizeof(d->st.by_kind));
+    }
+    netpulse__detect_state__free_unpacked(st, NULL);
+    return 0;
+}
