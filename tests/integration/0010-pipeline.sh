@@ -49,7 +49,7 @@ python3 -c 'print("big|{\"src_ip\":\"10.0.0.1\",\"dst_ip\":\"10.0.0.2\",\"pad\":
 LAST_PANE_END=$((T0 + 30000))
 wait_done() {
     kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -f '%k\n' 2>/dev/null \
-        | awk -F: -v e="$LAST_PANE_END" '$2 >= e { found = 1 } END { exit !found }'
+        | awk -F: -v e="$LAST_PANE_END" '$1 == "window" && $2 >= e { found = 1 } END { exit !found }'
 }
 it_check "windows published through the end of the data" np_wait_for -t 90 -i 1 wait_done
 

@@ -179,7 +179,7 @@ it_wait_windows_through() {
     local end="$1"
     _it_window_after() {
         kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -X isolation.level=read_committed -f '%k\n' 2>/dev/null \
-            | awk -F: -v e="$end" '$2 >= e { found = 1 } END { exit !found }'
+            | awk -F: -v e="$end" '$1 == "window" && $2 >= e { found = 1 } END { exit !found }'
     }
     np_wait_for -t "${2:-120}" -i 1 _it_window_after
 }

@@ -270,9 +270,9 @@ def main():
     ids = collections.Counter()
     for m in load_jsonl(a.results):
         v = json.loads(m["payload"])
+        ids[v["id"]] += 1  # every result, anomalies and forecasts too, exactly once
         if v.get("type") != "window":
             continue
-        ids[v["id"]] += 1
         if m.get("key") != v["id"]:
             errors.append(f"message key {m.get('key')!r} != id {v['id']!r}")
         if v.get("window_ms", a.pane_ms) != a.pane_ms:
