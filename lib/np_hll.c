@@ -240,7 +240,7 @@ unsigned np_hll_precision(const np_hll_t *h) { return h->p; }
 /* Switches h to the dense form with nkeys keys' registers. Returns -1 (h unchanged) when the
  * pool has no block. keys may point into h. */
 static int promote(np_hll_t *h, np_hll_pool_t *pool, const uint32_t *keys, size_t nkeys) {
-    uint8_t *reg = block_get(pool);
+    uint8_t *reg = pool ? block_get(pool) : NULL; /* no pool: the sketch stays inline */
     if (!reg) return -1;
     for (size_t i = 0; i < nkeys; i++) {
         uint32_t idx;

@@ -1,0 +1,288 @@
+/* Unit tests for np_detect: CIDRs, the volume baseline with hysteresis, new sources and
+ * heavy hitters against the learnt baseline, scans, DDoS fan-in over the destination table,
+ * thresholds and whitelist, and that saved state resumes to the same alerts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_detect.h"
+
+#define PANE 5000
+
+static np_record_t rec(const char *src, const char *dst, uint16_t dport, uint64_t bytes) {
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    assert_int_equal(np_ip_parse(src, strlen(src), &r.src), 0);
+    assert_int_equal(np_ip_parse(dst, strlen(dst), &r.dst), 0);
+    r.dst_port = dport;
+    r.proto = NP_PROTO_TCP;
+    r.bytes = bytes;
+    r.packets = 1 + bytes / 1000;
+    return r;
+}
+
+typedef struct pane {
+    np_gpane_t g;
+} pane_t;
+
+static np_hll_pool_t *POOL;
+
+static void pane_init(pane_t *p, int64_t start) {
+    memset(p, 0, sizeof(*p));
+    p->g.start_ms = start;
+    if (!POOL) POOL = np_hll_pool_new(NP_HLL_P_DEFAULT, 4096);
+    p->g.sources = np_srcmap_new(100000, POOL);
+    p->g.dests = np_srcmap_new(100000, POOL);
+}
+
+static void pane_add(pane_t *p, const np_record_t *r) {
+    p->g.records++;
+    p->g.bytes += r->bytes;
+    p->g.packets += r->packets;
+    p->g.pmix[np_pmix_bucket(r->proto)]++;
+    np_srcmap_add_record(p->g.sources, r);
+    np_srcmap_add_record_dst(p->g.dests, r);
+}
+
+static void pane_free(pane_t *p) {
+    np_srcmap_destroy(&p->g.sources);
+    np_srcmap_destroy(&p->g.dests);
+}
+
+/* Baseline: n records from 50 sources to 20 servers, deterministic sizes. */
+static void baseline(pane_t *p, int n, unsigned salt) {
+    for (int i = 0; i < n; i++) {
+        char s[32], d[32];
+        unsigned x = (unsigned)i * 2654435761u + salt * 40503u;
+        snprintf(s, sizeof(s), "10.0.0.%u", 1 + (x >> 8) % 50);
+        snprintf(d, sizeof(d), "192.168.0.%u", 1 + (x >> 16) % 20);
+        np_record_t r = rec(s, d, 443, 1000 + (x >> 4) % 1000);
+        pane_add(p, &r);
+    }
+}
+
+/* Runs one pane; returns the number of anomalies of `kind` (or all with -1). */
+static size_t run(np_detect_t *d, pane_t *p, int kind, np_anomaly_t *out) {
+    np_forecast_t fc;
+    size_t n = np_detect_pane(d, &p->g, out, &fc), k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (kind < 0 || (int)out[i].kind == kind) k++;
+    return k;
+}
+
+static np_detect_t *mkdet(np_detect_config_t *c) {
+    np_detect_config_default(c, PANE);
+    c->warmup_panes = 10;
+    c->learn_panes = 10;
+    c->baseline_panes = 20;
+    np_detect_t *d = np_detect_new(c);
+    assert_non_null(d);
+    return d;
+}
+
+static void test_cidr(void **s) {
+    (void)s;
+    np_cidr_t c;
+    np_ip_t ip;
+    assert_int_equal(np_cidr_parse("10.1.0.0/16", 11, &c), 0);
+    np_ip_parse("10.1.200.3", 10, &ip);
+    assert_true(np_cidr_contains(&c, &ip));
+    np_ip_parse("10.2.0.1", 8, &ip);
+    assert_false(np_cidr_contains(&c, &ip));
+    char buf[64];
+    np_cidr_format(&c, buf, sizeof(buf));
+    assert_string_equal(buf, "10.1.0.0/16");
+    assert_int_equal(np_cidr_parse("2001:db8::/32", 13, &c), 0);
+    np_ip_parse("2001:db8:5::1", 13, &ip);
+    assert_true(np_cidr_contains(&c, &ip));
+    assert_int_equal(np_cidr_parse("10.0.0.0/33", 11, &c), -1);
+    assert_int_equal(np_cidr_parse("nonsense", 8, &c), -1);
+}
+
+static void test_spike_one_alert_per_episode(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *d = mkdet(&c);
+    np_anomaly_t out[64];
+    size_t spikes = 0, drops = 0, before = 0;
+    for (int i = 0; i < 60; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        bool spike = i >= 30 && i < 36, drop = i >= 45 && i < 48;
+        baseline(&p, spike ? 3000 : drop ? 300 : 1000, (unsigned)i);
+        size_t sp = run(d, &p, NP_AN_SPIKE, out);
+        if (i < 30) before += sp;
+        spikes += sp;
+        pane_free(&p);
+    }
+    np_detect_stats_t st;
+    np_detect_get_stats(d, &st);
+    drops = st.by_kind[NP_AN_DROP];
+    assert_int_equal(before, 0);   /* a steady baseline raises nothing */
+    assert_int_equal(spikes, 1);   /* six spiking panes: one alert */
+    assert_int_equal(drops, 1);
+    np_detect_destroy(&d);
+}
+
+static void test_sources_and_scans(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *d = mkdet(&c);
+    np_anomaly_t out[64];
+    for (int i = 0; i < 12; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, 1000, (unsigned)i);
+        assert_int_equal(run(d, &p, -1, out), 0);
+        pane_free(&p);
+    }
+    pane_t p;
+    pane_init(&p, 12 * PANE);
+    baseline(&p, 1000, 12);
+    /* a new heavy source, a known source turned heavy, a host scan, a port scan, a DDoS */
+    for (int i = 0; i < 10; i++) {
+        np_record_t r = rec("100.64.0.1", "192.168.0.1", 443, 200000);
+        pane_add(&p, &r);
+    }
+    for (int i = 0; i < 100; i++) {
+        char dst[32];
+        snprintf(dst, sizeof(dst), "172.16.0.%d", i + 1);
+        np_record_t r = rec("203.0.113.5", dst, 22, 60);
+        pane_add(&p, &r);
+        np_record_t q = rec("203.0.113.6", "192.168.0.9", (uint16_t)(1000 + i), 60);
+        pane_add(&p, &q);
+    }
+    for (int i = 0; i < 400; i++) {
+        char src[32];
+        snprintf(src, sizeof(src), "198.18.%d.%d", i / 250, 1 + i % 250);
+        np_record_t r = rec(src, "192.168.0.77", 53, 80);
+        pane_add(&p, &r);
+    }
+    size_t n = run(d, &p, -1, out);
+    bool seen[NP_AN__COUNT] = {0};
+    for (size_t i = 0; i < n; i++) {
+        seen[out[i].kind] = true;
+        if (out[i].kind == NP_AN_NEW_SOURCE) assert_string_equal(out[i].entity, "100.64.0.1");
+        if (out[i].kind == NP_AN_HOST_SCAN) assert_string_equal(out[i].entity, "203.0.113.5");
+        if (out[i].kind == NP_AN_PORT_SCAN) assert_string_equal(out[i].entity, "203.0.113.6");
+        if (out[i].kind == NP_AN_DDOS) assert_string_equal(out[i].entity, "192.168.0.77");
+        assert_true(strlen(out[i].explanation) > 20);
+    }
+    assert_true(seen[NP_AN_NEW_SOURCE] && seen[NP_AN_HOST_SCAN] && seen[NP_AN_PORT_SCAN] && seen[NP_AN_DDOS]);
+    pane_free(&p);
+    np_detect_destroy(&d);
+}
+
+static void test_threshold_and_whitelist(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_config_default(&c, PANE);
+    c.warmup_panes = 5;
+    np_cidr_parse("192.168.0.0/24", 14, &c.rules[0].cidr);
+    c.rules[0].flows = 100; /* per second: 500 per pane */
+    c.nrules = 1;
+    np_detect_t *d = np_detect_new(&c);
+    np_anomaly_t out[64];
+    size_t alerts = 0;
+    for (int i = 0; i < 8; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i >= 5 ? 1000 : 200, (unsigned)i);
+        np_forecast_t fc;
+        size_t n = np_detect_pane(d, &p.g, out, &fc);
+        for (size_t k = 0; k < n; k++)
+            if (out[k].kind == NP_AN_THRESHOLD) {
+                alerts++;
+                assert_string_equal(out[k].entity, "192.168.0.0/24");
+                assert_string_equal(out[k].metric, "flows");
+            }
+        pane_free(&p);
+    }
+    assert_int_equal(alerts, 1);
+    np_detect_destroy(&d);
+    /* the same with the destination prefix whitelisted */
+    np_cidr_parse("192.168.0.0/16", 14, &c.whitelist[0]);
+    c.nwhitelist = 1;
+    d = np_detect_new(&c);
+    alerts = 0;
+    for (int i = 0; i < 8; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i >= 5 ? 1000 : 200, (unsigned)i);
+        alerts += run(d, &p, NP_AN_THRESHOLD, out);
+        pane_free(&p);
+    }
+    assert_int_equal(alerts, 0);
+    np_detect_destroy(&d);
+}
+
+/* State saved after pane k and restored into a new detector gives the same alerts. */
+static void test_state_roundtrip(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *a = mkdet(&c), *b = NULL;
+    np_anomaly_t oa[64], ob[64];
+    for (int i = 0; i < 40; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i >= 30 && i < 33 ? 3000 : 1000, (unsigned)i);
+        if (i == 20) {
+            uint8_t *buf;
+            size_t len;
+            assert_int_equal(np_detect_state_encode(a, &buf, &len), 0);
+            b = np_detect_new(&c);
+            assert_int_equal(np_detect_state_decode(b, buf, len), 0);
+            free(buf);
+        }
+        np_forecast_t fa, fb;
+        size_t na = np_detect_pane(a, &p.g, oa, &fa);
+        if (b) {
+            size_t nb = np_detect_pane(b, &p.g, ob, &fb);
+            assert_int_equal(na, nb);
+            for (size_t k = 0; k < na; k++) assert_string_equal(oa[k].entity, ob[k].entity);
+            assert_true(fa.predicted == fb.predicted);
+        }
+        pane_free(&p);
+    }
+    assert_int_equal(np_detect_state_decode(b, (const uint8_t *)"junk", 4), -1);
+    np_detect_destroy(&a);
+    np_detect_destroy(&b);
+}
+
+static void test_series_scores(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *d = mkdet(&c);
+    int dir = 0, alerts = 0;
+    double top = 0;
+    for (int i = 0; i < 50; i++) {
+        double v = 100 + (i % 7) - 3 + (i == 40 ? 400 : 0);
+        double sc = np_detect_series_push(d, v, &dir);
+        assert_true(sc >= 0 && sc <= 1);
+        if (dir) alerts++;
+        if (i == 40) top = sc;
+        else if (i > 12) assert_true(sc < 0.5);
+    }
+    assert_int_equal(alerts, 1);
+    assert_true(top > 0.5);
+    np_detect_destroy(&d);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_cidr),
+        cmocka_unit_test(test_spike_one_alert_per_episode),
+        cmocka_unit_test(test_sources_and_scans),
+        cmocka_unit_test(test_threshold_and_whitelist),
+        cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_series_scores),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    np_hll_pool_destroy(&POOL);
+    return rc;
+}
