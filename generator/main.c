@@ -363,7 +363,7 @@ static int plan_scenario(gen_t *g, const char *spec, int64_t start, int64_t warm
             dst_ip_text(server, false, e->target, sizeof(e->target));
             break;
         case EV_NEW_SOURCE:
-            e->rate = 10;
+            e->rate = g->rate / 20 > 10 ? g->rate / 20 : 10; /* big transfers, about half of the bytes */
             snprintf(e->entity, sizeof(e->entity), "100.64.%u.%u", (unsigned)rng_below(&g->erng, 256),
                      1 + (unsigned)rng_below(&g->erng, 254));
             break;
@@ -372,7 +372,7 @@ static int plan_scenario(gen_t *g, const char *spec, int64_t start, int64_t warm
             size_t rank = 20 + rng_below(&g->erng, 40);
             if (rank >= g->nsrc) rank = g->nsrc - 1;
             e->src = (rank * 2654435761u) % g->nsrc;
-            e->rate = 10;
+            e->rate = g->rate / 20 > 10 ? g->rate / 20 : 10;
             src_ip_text(e->src, e->entity, sizeof(e->entity));
             break;
         }

@@ -54,7 +54,8 @@ for i in 1 2; do
         --worker-id "demo-worker-$i" --http-port-file "$DIR/worker$i.port"
 done
 start generator "$BUILD/netpulse-generator" --brokers "$BOOT" --rate "$RATE" --speedup 1 --sources 5000 \
-    --diurnal 20 --http-port-file "$DIR/generator.port"
+    --diurnal 20 --scenario mixed --scenario-warmup-s 150 --scenario-gap-s 60 --duration 86400 \
+    --truth "$DIR/truth.jsonl" --http-port-file "$DIR/generator.port"
 for n in gateway coordinator worker1 worker2; do
     np_wait_for -t 30 test -s "$DIR/$n.port" || { tail "$DIR/$n.log"; exit 1; }
 done
@@ -68,6 +69,8 @@ cat <<INFO
     coordinator        http://127.0.0.1:$(cat "$DIR/coordinator.port")/metrics
     workers            http://127.0.0.1:$(cat "$DIR/worker1.port")/metrics  http://127.0.0.1:$(cat "$DIR/worker2.port")/metrics
     logs               $DIR/*.log
+    anomalies          kcat -b $BOOT -C -t processed-data -q -f '%s\n' | grep '"anomaly"'
+    ground truth       $DIR/truth.jsonl  (labelled events: first after 150 s, then every 2 min)
   Read the results yourself with:
     kcat -b $BOOT -C -t processed-data -o end -f '%k %s\\n'
 

@@ -566,6 +566,8 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
         double bshare = tb > 0 ? (double)s->bytes / tb : 0, pshare = tp > 0 ? (double)s->packets / tp : 0;
         double share = bshare > pshare ? bshare : pshare;
         uint64_t hosts = np_hll_estimate(&s->dst_ips), ports = np_hll_estimate(&s->dst_ports);
+        if (hosts > s->records) hosts = s->records; /* estimates, never above the flows */
+        if (ports > s->records) ports = s->records;
         np_known_t kv = {(uint16_t)(share * 1000 + 0.5), (uint32_t)(hosts < UINT32_MAX ? hosts : UINT32_MAX),
                          (uint32_t)(ports < UINT32_MAX ? ports : UINT32_MAX)};
         if (learning) known_put(d, &s->ip, &kv, true);
@@ -654,6 +656,7 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
                 rule_flows[r] += (double)e->records;
             }
         uint64_t srcs = np_hll_estimate(&e->dst_ips); /* dests table: distinct sources */
+        if (srcs > e->records) srcs = e->records;     /* an estimate, never above the flows */
         double share = gp->records ? (double)e->records / (double)gp->records : 0;
         bool ddos = srcs >= c->ddos_sources && share >= c->ddos_share;
         if (!episode(d, NP_AN_DDOS, &e->ip, 0, gp->start_ms, ddos, ddos)) continue;

@@ -80,6 +80,8 @@ static void put_num(np_strbuf_t *sb, double v) {
     char buf[64];
     if (v == (double)(int64_t)v && v > -9e15 && v < 9e15)
         snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)v);
+    else if (v >= 100 || v <= -100)
+        snprintf(buf, sizeof(buf), "%.1f", v);
     else
         snprintf(buf, sizeof(buf), "%.4g", v);
     np_strbuf_puts(sb, buf);
