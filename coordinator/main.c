@@ -104,7 +104,7 @@ typedef struct coord {
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
-        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT], *m_forecasts;
+        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT], *m_forecasts, *m_results;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions;
 } coord_t;
 
@@ -507,6 +507,7 @@ static void queue_result(coord_t *c, const char *id, const char *type, int64_t s
     p->end = end;
     p->sent_mono = 0;
     c->ob_len++;
+    np_counter_inc(c->m_results);
     if (!c->store) return;
     Netpulse__Result r = NETPULSE__RESULT__INIT;
     r.id = p->id;
@@ -781,6 +782,8 @@ static void register_metrics(coord_t *c) {
         snprintf(labels, sizeof(labels), "kind=\"%s\"", np_anomaly_kind_name((np_anomaly_kind_t)k));
         c->m_anomalies[k] = np_metrics_counter(m, "netpulse_coordinator_anomalies_total", "Anomalies raised, by kind", labels);
     }
+    c->m_results = np_metrics_counter(m, "netpulse_coordinator_results_emitted_total",
+                                      "Results handed to the gateway (windows, anomalies, forecasts)", NULL);
     c->m_forecasts = np_metrics_counter(m, "netpulse_coordinator_forecasts_total", "Forecasts published", NULL);
     c->m_gwm = np_metrics_gauge(m, "netpulse_coordinator_global_watermark_ms", "Global watermark", NULL);
     c->m_complete = np_metrics_gauge(m, "netpulse_coordinator_complete_through_ms", "Every pane before this is final", NULL);

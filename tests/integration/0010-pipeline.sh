@@ -73,7 +73,7 @@ it_check "9 invalid records counted and dead-lettered" test "$invalid" -eq 9 -a 
 # Empty windows keep coming while the stream is idle, so compare when neither is mid-flight.
 published_all() {
     [[ "$(it_metric gateway netpulse_gateway_results_published_total)" == \
-       "$(it_metric coordinator netpulse_coordinator_windows_emitted_total)" ]]
+       "$(it_metric coordinator netpulse_coordinator_results_emitted_total)" ]]
 }
 it_check "gateway published what the coordinator emitted" np_wait_for -t 15 -i 0.2 published_all
 it_check "workers registered in redis" test "$(redis-cli -p "$REDIS_PORT" --scan --pattern 'netpulse:workers:*' | wc -l)" -eq 2
