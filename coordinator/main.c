@@ -554,12 +554,6 @@ static void known_cb(void *ctx, const np_ip_t *ip, const np_known_t *v) {
     b->n++;
 }
 
-static void count_known(void *ctx, const np_ip_t *ip, const np_known_t *v) {
-    (void)ip;
-    (void)v;
-    (*(size_t *)ctx)++;
-}
-
 /* Runs the detectors on a final pane and queues its anomalies and forecast; the detector
  * state goes into the same transaction (saved once per round, in finalize_round). */
 static void detect(coord_t *c, const np_gpane_t *gp) {
@@ -580,8 +574,7 @@ static void detect(coord_t *c, const np_gpane_t *gp) {
     queue_result(c, id, "forecast", fc.window_start, fc.window_end);
     np_counter_inc(c->m_forecasts);
     if (!c->store) return;
-    size_t changed = 0;
-    np_detect_known_changed(c->det, count_known, &changed);
+    size_t changed = np_detect_known_changed(c->det, NULL, NULL);
     if (!changed) return;
     known_batch_t b = {0};
     b.cap = changed;

@@ -60,6 +60,7 @@ typedef struct det {
     np_strbuf_t sb;
     FILE *out;
     bool forecasts;
+    np_record_limits_t lim;
     uint64_t records, bad, late, anomalies, panes;
 } det_t;
 
@@ -109,17 +110,15 @@ static void progress(det_t *x) {
 }
 
 static void take(det_t *x, int32_t p, const char *buf, size_t len, int64_t kafka_ts, int64_t offset) {
-    static np_record_limits_t lim;
-    static bool lim_init;
-    if (!lim_init) {
-        np_record_limits_default(&lim);
-        lim_init = true;
-    }
     np_record_t r;
     char detail[128];
     int64_t now = np_clock_wall_ms(NULL);
-    if (np_record_decode(buf, len, kafka_ts, now, &lim, &r, detail, sizeof(detail)) != NP_REC_OK) {
+    np_record_reason_t why = np_record_decode(buf, len, kafka_ts, now, &x->lim, &r, detail, sizeof(detail));
+    if (why != NP_REC_OK) { /* counted (summary) and logged; offline, nothing is dead-lettered */
+        static np_log_rl_t rl = NP_LOG_RL_INIT;
         x->bad++;
+        np_log_rl(&rl, NP_LOG_WARN, "bad_record", "partition=%d offset=%" PRId64 " reason=%s detail=\"%s\"", p, offset,
+                  np_record_reason_name(why), detail);
         return;
     }
     x->records++;
@@ -140,21 +139,33 @@ static void finish(det_t *x) {
     progress(x);
 }
 
-static int run_csv(det_t *x, const char *path) {
+/* Opens the input named by option `key`; NULL after reporting the error. */
+static FILE *open_input(const char *key, const char *path) {
     FILE *f = fopen(path, "r");
     if (!f) {
         char why[512];
-        snprintf(why, sizeof(why), "csv: cannot open %s: %s", path, strerror(errno));
+        snprintf(why, sizeof(why), "%s: cannot open %s: %s", key, path, strerror(errno));
         np_proc_fatal_config(why);
-        return 2;
     }
+    return f;
+}
+
+/* Strips the line end; returns the remaining length. */
+static size_t chomp(char *line, ssize_t n) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    return (size_t)n;
+}
+
+static int run_csv(det_t *x, const char *path) {
+    FILE *f = open_input("csv", path);
+    if (!f) return 2;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     uint64_t rows = 0, alerts = 0;
     fprintf(x->out, "timestamp,value,anomaly_score\n");
     while ((n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+        chomp(line, n);
         char *comma = strchr(line, ',');
         if (!comma) continue;
         *comma = '\0';
@@ -174,20 +185,15 @@ static int run_csv(det_t *x, const char *path) {
 }
 
 static int run_records(det_t *x, const char *path) {
-    FILE *f = fopen(path, "r");
-    if (!f) {
-        char why[512];
-        snprintf(why, sizeof(why), "records: cannot open %s: %s", path, strerror(errno));
-        np_proc_fatal_config(why);
-        return 2;
-    }
+    FILE *f = open_input("records", path);
+    if (!f) return 2;
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
     int64_t off = 0, next_log = np_clock_mono_ms() + 1000;
     while (!np_proc_stopping() && (n = getline(&line, &cap, f)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
-        if (n) take(x, 0, line, (size_t)n, -1, off++);
+        size_t len = chomp(line, n);
+        if (len) take(x, 0, line, len, -1, off++);
         if ((off & 4095) == 0 && np_clock_mono_ms() >= next_log) {
             np_info("progress", "records=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64, x->records, x->panes, x->anomalies);
             next_log += 1000;
@@ -298,6 +304,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     x->forecasts = np_config_bool(c, "forecasts");
+    np_record_limits_default(&x->lim);
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
     np_merge_config_t mc = {.pane_ms = pane_ms,
                             .max_panes = 4096,

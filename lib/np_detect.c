@@ -135,6 +135,12 @@ static const char *const series_names[S__COUNT] = {"records", "bytes",     "pack
                                                    "udp_records", "icmp_records", "other_records", "tcp_share",
                                                    "udp_share", "icmp_share", "other_share", "dst_entropy"};
 
+/* Scale floors per series (see zscore): counts, heavy-tailed volumes, bounded values. */
+typedef enum { FLOOR_COUNT, FLOOR_REL, FLOOR_ABS } floor_t;
+static const floor_t series_floor[S__COUNT] = {FLOOR_COUNT, FLOOR_REL,   FLOOR_REL,   FLOOR_COUNT,
+                                               FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT, FLOOR_ABS,
+                                               FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS};
+
 typedef struct series {
     double *ring; /* cfg.baseline_panes */
     int n, pos;   /* values held, next write */
@@ -243,8 +249,6 @@ static void series_push(np_detect_t *d, series_t *s, double v) {
 /* z of v against the series; scale floored so that a flat history does not make every
  * small wobble an anomaly: counts (Poisson), continuous values (a share of the median)
  * and bounded values (an absolute floor). */
-typedef enum { FLOOR_COUNT, FLOOR_REL, FLOOR_ABS } floor_t;
-
 static double zscore(np_detect_t *d, int si, double v, floor_t fl, double *med_out) {
     double med, scale;
     baseline(d, &d->s[si], &med, &scale);
@@ -316,23 +320,13 @@ static bool episode(np_detect_t *d, int kind, const np_ip_t *ip, int bits, int64
     return true;
 }
 
-/* Episodes of global detectors end when a pane no longer meets the condition. */
+/* The entity of global detectors' episodes (spike, drop, protocol_shift, ...). */
 static const np_ip_t GLOBAL_IP;
 
 /* ---- known sources ----------------------------------------------------------------- */
 
-static uint64_t ip_hash(const np_ip_t *ip) {
-    uint64_t a, b;
-    memcpy(&a, ip->b, 8);
-    memcpy(&b, ip->b + 8, 8);
-    uint64_t h = (a ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
-    h ^= b + (h << 6) + (h >> 2);
-    h *= 0xd6e8feb86659fd93ULL;
-    return h ^ (h >> 32);
-}
-
 static known_t *known_slot(known_t *t, size_t cap, const np_ip_t *ip) {
-    size_t i = (size_t)ip_hash(ip) & (cap - 1);
+    size_t i = (size_t)np_ip_hash(ip) & (cap - 1);
     while (t[i].used && memcmp(t[i].ip.b, ip->b, 16) != 0) i = (i + 1) & (cap - 1);
     return &t[i];
 }
@@ -388,8 +382,9 @@ static bool known_put(np_detect_t *d, const np_ip_t *ip, const np_known_t *v, bo
 
 void np_detect_known_set(np_detect_t *d, const np_ip_t *ip, const np_known_t *v) { known_put(d, ip, v, false); }
 
-void np_detect_known_changed(const np_detect_t *d, np_detect_known_fn fn, void *ctx) {
-    for (size_t i = 0; i < d->changed_n; i++) fn(ctx, &d->changed[i].ip, &d->changed[i].v);
+size_t np_detect_known_changed(const np_detect_t *d, np_detect_known_fn fn, void *ctx) {
+    for (size_t i = 0; fn && i < d->changed_n; i++) fn(ctx, &d->changed[i].ip, &d->changed[i].v);
+    return d->changed_n;
 }
 
 /* ---- alerts ------------------------------------------------------------------------ */
@@ -478,12 +473,13 @@ static double pane_entropy(const np_gpane_t *gp) {
 }
 
 static void detect_volume(np_detect_t *d, const np_gpane_t *gp, bool live, double *vals) {
-    static const floor_t fl[] = {FLOOR_COUNT, FLOOR_REL, FLOOR_REL, FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT};
+    double rmed, rscale; /* the records baseline: per-protocol series must matter against it */
+    baseline(d, &d->s[S_RECORDS], &rmed, &rscale);
     double best_z[2] = {0, 0}, best_med[2] = {0, 0};
     int best_s[2] = {-1, -1};
     double maxz[2] = {0, 0};
     for (int si = S_RECORDS; si <= S_OTHER; si++) {
-        double med, z = zscore(d, si, vals[si], fl[si], &med);
+        double med, z = zscore(d, si, vals[si], series_floor[si], &med);
         double dev = fabs(vals[si] - med);
         int dir = z > 0 ? 0 : 1;
         /* Bytes and packets are heavy-tailed (one large transfer moves them): they also
@@ -491,11 +487,7 @@ static void detect_volume(np_detect_t *d, const np_gpane_t *gp, bool live, doubl
         double rel = (si == S_BYTES || si == S_PACKETS) && d->cfg.min_rel < 0.5 ? 0.5 : d->cfg.min_rel;
         if (fabs(z) > maxz[dir] && dev >= rel * med) maxz[dir] = fabs(z);
         /* Per protocol only when the protocol carries a noticeable share of records. */
-        if (si >= S_TCP) {
-            double rmed, rs;
-            baseline(d, &d->s[S_RECORDS], &rmed, &rs);
-            if (dev < 0.1 * rmed) continue;
-        }
+        if (si >= S_TCP && dev < 0.1 * rmed) continue;
         if (fabs(z) >= d->cfg.z_enter && dev >= rel * med && fabs(z) > fabs(best_z[dir])) {
             best_z[dir] = z;
             best_med[dir] = med;
@@ -754,11 +746,9 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
     detect_dests(d, gp, live);
     forecast(d, gp, live, fc);
 
-    static const floor_t fl[S__COUNT] = {FLOOR_COUNT, FLOOR_REL, FLOOR_REL, FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT,
-                                         FLOOR_COUNT, FLOOR_ABS, FLOOR_ABS, FLOOR_ABS, FLOOR_ABS, FLOOR_ABS};
     for (int si = 0; si < S__COUNT; si++) {
         if (si >= S_SH_TCP && gp->records == 0) continue; /* no mix in an empty pane */
-        learn(d, si, vals[si], fl[si]);
+        learn(d, si, vals[si], series_floor[si]);
     }
     d->panes++;
     d->next_pane = gp->start_ms + d->cfg.pane_ms;

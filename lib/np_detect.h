@@ -156,9 +156,10 @@ typedef struct np_known {
     uint32_t hosts, ports;
 } np_known_t;
 
-/* Known sources changed by the last np_detect_pane. */
+/* Known sources changed by the last np_detect_pane: calls fn (if not NULL) for each and
+ * returns how many there are. */
 typedef void (*np_detect_known_fn)(void *ctx, const np_ip_t *ip, const np_known_t *v);
-void np_detect_known_changed(const np_detect_t *d, np_detect_known_fn fn, void *ctx);
+size_t np_detect_known_changed(const np_detect_t *d, np_detect_known_fn fn, void *ctx);
 /* Restores one known source. */
 void np_detect_known_set(np_detect_t *d, const np_ip_t *ip, const np_known_t *v);
 

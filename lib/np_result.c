@@ -77,14 +77,16 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
 
 /* A double as JSON: integers without a fraction, others with up to 4 decimals. */
 static void put_num(np_strbuf_t *sb, double v) {
-    char buf[64];
     if (v == (double)(int64_t)v && v > -9e15 && v < 9e15)
-        snprintf(buf, sizeof(buf), "%" PRId64, (int64_t)v);
-    else if (v >= 100 || v <= -100)
-        snprintf(buf, sizeof(buf), "%.1f", v);
+        np_strbuf_i64(sb, (int64_t)v);
     else
-        snprintf(buf, sizeof(buf), "%.4g", v);
-    np_strbuf_puts(sb, buf);
+        np_strbuf_printf(sb, v >= 100 || v <= -100 ? "%.1f" : "%.4g", v);
+}
+
+/* ,"name":"value" (name given with its leading comma and quotes, e.g. ",\"kind\":"). */
+static void put_str(np_strbuf_t *sb, const char *name, const char *v) {
+    np_strbuf_puts(sb, name);
+    np_strbuf_json_str(sb, v, strlen(v));
 }
 
 void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out, size_t id_len) {
@@ -93,12 +95,9 @@ void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out
     size_t idn = n < 0 ? 0 : (size_t)n >= id_len ? id_len - 1 : (size_t)n;
     np_strbuf_puts(sb, "{\"type\":\"anomaly\",\"id\":");
     np_strbuf_json_str(sb, id_out, idn);
-    np_strbuf_puts(sb, ",\"kind\":");
-    np_strbuf_json_str(sb, kind, strlen(kind));
-    np_strbuf_puts(sb, ",\"entity\":");
-    np_strbuf_json_str(sb, a->entity, strlen(a->entity));
-    np_strbuf_puts(sb, ",\"metric\":");
-    np_strbuf_json_str(sb, a->metric, strlen(a->metric));
+    put_str(sb, ",\"kind\":", kind);
+    put_str(sb, ",\"entity\":", a->entity);
+    put_str(sb, ",\"metric\":", a->metric);
     np_strbuf_puts(sb, ",\"window_start\":");
     np_strbuf_i64(sb, a->window_start);
     np_strbuf_puts(sb, ",\"window_end\":");
@@ -109,11 +108,8 @@ void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out
     put_num(sb, a->expected);
     np_strbuf_puts(sb, ",\"score\":");
     put_num(sb, a->score);
-    np_strbuf_puts(sb, ",\"severity\":");
-    const char *sev = np_severity_name(a->severity);
-    np_strbuf_json_str(sb, sev, strlen(sev));
-    np_strbuf_puts(sb, ",\"explanation\":");
-    np_strbuf_json_str(sb, a->explanation, strlen(a->explanation));
+    put_str(sb, ",\"severity\":", np_severity_name(a->severity));
+    put_str(sb, ",\"explanation\":", a->explanation);
     np_strbuf_putc(sb, '}');
 }
 

@@ -17,7 +17,7 @@ struct np_srcmap {
 
 #define SRCMAP_MIN_SLOTS 64
 
-static uint64_t ip_hash(const np_ip_t *ip) {
+uint64_t np_ip_hash(const np_ip_t *ip) {
     uint64_t a, b;
     memcpy(&a, ip->b, 8);
     memcpy(&b, ip->b + 8, 8);
@@ -65,7 +65,7 @@ void np_srcmap_destroy(np_srcmap_t **mp) {
 }
 
 static np_srcagg_t *find_slot(np_srcagg_t *slots, size_t mask, const np_ip_t *ip) {
-    size_t i = (size_t)ip_hash(ip) & mask;
+    size_t i = (size_t)np_ip_hash(ip) & mask;
     for (;;) {
         np_srcagg_t *s = &slots[i];
         if (s->records == 0 || memcmp(s->ip.b, ip->b, 16) == 0) return s;

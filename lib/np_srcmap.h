@@ -17,6 +17,9 @@
 #include "np_hll.h"
 #include "np_record.h"
 
+/* 64-bit hash of an address for open-addressing tables (np_srcmap, np_detect). */
+uint64_t np_ip_hash(const np_ip_t *ip);
+
 /* Protocol mix buckets (records per protocol). */
 enum { NP_PMIX_TCP = 0, NP_PMIX_UDP, NP_PMIX_ICMP, NP_PMIX_OTHER, NP_PMIX__COUNT };
 /* The bucket of an IANA protocol number. */
