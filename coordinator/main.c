@@ -61,6 +61,8 @@ static const np_opt_t coord_opts[] = {
     {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
      "Names this coordinator's state in Redis (one per cluster)"},
     NP_OPTS_DETECT,
+    NP_OPTS_VIEWS("65536"),
+    {"views.top", NP_OPT_INT, "10", 1, 1000, NULL, "Groups published per view and pane window (most bytes first)"},
 };
 
 typedef struct pending {
@@ -98,13 +100,18 @@ typedef struct coord {
     np_detect_config_t dcfg;
     np_detect_t *det;       /* NULL: detection off */
     np_anomaly_t *anomalies; /* dcfg.max_alerts */
+    np_viewset_t views;
+    np_gagg_t *top;         /* views.top: scratch for a view's top groups */
+    size_t ntop;
+    uint64_t views_unknown; /* merge stats already counted */
     char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
         k_known[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
-        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT], *m_forecasts, *m_results;
+        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT], *m_forecasts, *m_results, *m_groups,
+        *m_views_unknown;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions;
 } coord_t;
 
@@ -593,6 +600,23 @@ static void detect(coord_t *c, const np_gpane_t *gp) {
     free(b.vals);
 }
 
+/* The top groups of every view in a final pane, as `group` results. */
+static void emit_groups(coord_t *c, const np_gpane_t *gp) {
+    char id[ID_MAX];
+    for (size_t vi = 0; vi < gp->nviews; vi++) {
+        const np_viewagg_t *va = &gp->views[vi];
+        uint64_t rec, bytes, pk;
+        np_gtab_totals(va->groups, &rec, &bytes, &pk);
+        size_t n = np_gtab_top(va->groups, c->top, c->ntop);
+        for (size_t i = 0; i < n; i++) {
+            np_strbuf_reset(&c->sb);
+            np_result_group_json(&c->sb, va->view, &c->top[i], (int)i + 1, bytes, gp->start_ms, c->pane_ms, id, sizeof(id));
+            queue_result(c, id, "group", gp->start_ms, gp->start_ms + c->pane_ms);
+            np_counter_inc(c->m_groups);
+        }
+    }
+}
+
 /* A global pane is final: publish it (as a pane window and/or as the end of a sliding
  * window) and, in the same Redis transaction, drop its partials and keep its merged
  * aggregate as long as a sliding window still covers it. */
@@ -603,6 +627,7 @@ static void emit_window(void *ctx, const np_gpane_t *gp) {
         const np_gpane_t *w = np_window_push(c->win, gp);
         if (w) emit_result(c, w, np_window_ms(c->win));
     }
+    emit_groups(c, gp);
     if (c->det) detect(c, gp);
     if (!c->store) return;
     char pk[200], fk[200], old[200], start[24];
@@ -689,6 +714,11 @@ static void resend_due(coord_t *c, int64_t now) {
     }
 }
 
+/* At most: two windows, the views' top groups, the anomalies and a forecast. */
+static size_t results_per_pane(const coord_t *c) {
+    return 2 + c->views.n * c->ntop + (c->det ? c->dcfg.max_alerts + 1 : 0);
+}
+
 /* Publishes the panes that are final, as many as the outbox has room for
  * (back-pressure), recording them in Redis in one transaction with the panes' removal. */
 static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now) {
@@ -704,8 +734,7 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
     }
     if (!np_merge_has_final(c->merge) || c->ob_len == c->ob_cap) return;
     size_t before = c->ob_len;
-    /* Each pane may queue two windows, its anomalies and a forecast. */
-    size_t per_pane = 2 + (c->det ? c->dcfg.max_alerts + 1 : 0);
+    size_t per_pane = results_per_pane(c);
     size_t room = (c->ob_cap - c->ob_len) / per_pane;
     if (room == 0) return; /* (before MULTI: an abandoned one would poison the next) */
     if (c->store) np_store_txn_begin(c->store);
@@ -778,6 +807,9 @@ static void register_metrics(coord_t *c) {
     c->m_results = np_metrics_counter(m, "netpulse_coordinator_results_emitted_total",
                                       "Results handed to the gateway (windows, anomalies, forecasts)", NULL);
     c->m_forecasts = np_metrics_counter(m, "netpulse_coordinator_forecasts_total", "Forecasts published", NULL);
+    c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
+    c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
+                                            "View tables in partials for views this coordinator does not define (ignored)", NULL);
     c->m_gwm = np_metrics_gauge(m, "netpulse_coordinator_global_watermark_ms", "Global watermark", NULL);
     c->m_complete = np_metrics_gauge(m, "netpulse_coordinator_complete_through_ms", "Every pane before this is final", NULL);
     c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
@@ -806,6 +838,15 @@ int main(int argc, char **argv) {
         return 1;
     }
     mc.pool = c->pool;
+    char verr[320];
+    if (np_views_config_load(&c->views, cfg, verr, sizeof(verr)) < 0) {
+        np_proc_fatal_config(verr);
+        return 2;
+    }
+    mc.views = &c->views;
+    mc.max_groups = (size_t)np_config_int(cfg, "views.max.groups");
+    c->ntop = (size_t)np_config_int(cfg, "views.top");
+    c->top = calloc(c->ntop, sizeof(*c->top));
     c->merge = np_merge_new(&mc);
     int64_t window_ms = np_config_int(cfg, "window.ms");
     c->pane_windows = np_config_bool(cfg, "pane.windows");
@@ -824,6 +865,7 @@ int main(int argc, char **argv) {
             np_proc_fatal_config(err);
             return 2;
         }
+        c->dcfg.views = &c->views;
         c->det = np_detect_new(&c->dcfg);
         c->anomalies = calloc(c->dcfg.max_alerts, sizeof(*c->anomalies));
         if (!c->det || !c->anomalies) {
@@ -832,13 +874,14 @@ int main(int argc, char **argv) {
         }
     }
     c->ob_cap = (size_t)np_config_int(cfg, "outbox.max");
-    if (c->det && c->ob_cap < 2 * (3 + c->dcfg.max_alerts)) {
-        np_proc_fatal_config("outbox.max must be at least 2 x (detect.max.alerts + 3)");
+    if (c->ob_cap < 2 * results_per_pane(c)) {
+        np_proc_fatal_config("outbox.max must be at least 2 x the results of one pane "
+                             "(2 windows + views x views.top + detect.max.alerts + 1)");
         return 2;
     }
     c->outbox = calloc(c->ob_cap, sizeof(*c->outbox));
     c->resend_ms = np_config_int(cfg, "resend.ms");
-    if (!c->merge || !c->outbox) {
+    if (!c->merge || !c->outbox || !c->top) {
         np_error("out_of_memory", "what=state");
         return 1;
     }
@@ -909,6 +952,14 @@ int main(int argc, char **argv) {
         np_gauge_set(c->m_open, (int64_t)st.open_panes);
         np_gauge_set(c->m_complete, np_merge_complete_through(c->merge));
         np_gauge_set(c->m_partitions, np_merge_partitions(c->merge));
+        if (st.views_unknown > c->views_unknown) {
+            static np_log_rl_t vrl = NP_LOG_RL_INIT;
+            np_counter_add(c->m_views_unknown, st.views_unknown - c->views_unknown);
+            np_log_rl(&vrl, NP_LOG_WARN, "view_unknown",
+                      "total=%" PRIu64 " hint=\"workers define views this coordinator does not: set the same views everywhere\"",
+                      st.views_unknown);
+            c->views_unknown = st.views_unknown;
+        }
     }
 
     /* Give the gateway a moment to acknowledge what is in flight. */

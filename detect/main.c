@@ -44,6 +44,7 @@ static const np_opt_t det_opts[] = {
     {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL, "As the coordinator's"},
     {"hll.pool.blocks", NP_OPT_INT, "262144", 0, 16777216, NULL, "1 KiB blocks for distinct-count sketches"},
     NP_OPTS_DETECT,
+    NP_OPTS_VIEWS("65536"),
 };
 
 #define MAXP 1024
@@ -51,6 +52,7 @@ static const np_opt_t det_opts[] = {
 typedef struct det {
     np_proc_t proc;
     np_detect_config_t dcfg;
+    np_viewset_t views;
     np_detect_t *d;
     np_anomaly_t *an;
     np_merge_t *merge;
@@ -286,10 +288,12 @@ int main(int argc, char **argv) {
     np_config_t *c = x->proc.cfg;
     char err[512];
     int64_t pane_ms = np_config_int(c, "pane.ms");
-    if (np_detect_config_load(&x->dcfg, c, pane_ms, err, sizeof(err)) < 0) {
+    if (np_detect_config_load(&x->dcfg, c, pane_ms, err, sizeof(err)) < 0 ||
+        np_views_config_load(&x->views, c, err, sizeof(err)) < 0) {
         np_proc_fatal_config(err);
         return 2;
     }
+    x->dcfg.views = &x->views;
     const char *csv = np_config_str(c, "csv"), *records = np_config_str(c, "records"), *topic = np_config_str(c, "topic");
     int modes = (csv && *csv) + (records && *records) + (topic && *topic);
     if (modes != 1) {
@@ -311,12 +315,16 @@ int main(int argc, char **argv) {
                             .max_sources = (size_t)np_config_int(c, "max.sources.per.pane"),
                             .max_dests = (size_t)np_config_int(c, "max.dests.per.pane"),
                             .max_empty_run = (size_t)np_config_int(c, "max.empty.run"),
-                            .pool = pool};
+                            .pool = pool,
+                            .views = &x->views,
+                            .max_groups = (size_t)np_config_int(c, "views.max.groups")};
     np_pane_config_t pc = {.pane_ms = pane_ms,
                            .lateness_ms = np_config_int(c, "lateness.ms"),
                            .max_sources = mc.max_sources,
                            .max_dests = mc.max_dests,
-                           .pool = pool};
+                           .pool = pool,
+                           .views = mc.views,
+                           .max_groups = mc.max_groups};
     pc.max_open_panes = (size_t)(pc.lateness_ms / pane_ms) + 4;
     x->d = np_detect_new(&x->dcfg);
     x->an = calloc(x->dcfg.max_alerts, sizeof(*x->an));

@@ -40,6 +40,9 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         pst->sources_evicted = np_srcmap_evicted(p->sources);
         pst->n_dests = (size_t)nd;
         pst->dests_evicted = p->dests ? np_srcmap_evicted(p->dests) : 0;
+        long nv = np_partial_fill_views(&encs[k].views, p->views, p->nviews, &pst->views);
+        if (nv < 0) goto out;
+        pst->n_views = (size_t)nv;
         pane_ptrs[k++] = pst;
     }
     npanes = k;
@@ -131,6 +134,9 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         if (p->dests &&
             np_partial_merge_table(p->dests, s->dests, s->n_dests, s->dest_other, s->dests_evicted, cfg->pool) < 0)
             CK_ERR("checkpoint pane %lld: bad destination entry", (long long)s->pane_start_ms);
+        /* Views no longer configured are dropped; views new since then start empty. */
+        if (np_partial_merge_views(p->views, cfg->views, s->views, s->n_views) < 0)
+            CK_ERR("checkpoint pane %lld: bad view group", (long long)s->pane_start_ms);
     }
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);

@@ -19,50 +19,6 @@ const char *np_severity_name(np_severity_t s) {
     return s == NP_SEV_CRITICAL ? "critical" : s == NP_SEV_WARNING ? "warning" : "info";
 }
 
-/* ---- CIDR -------------------------------------------------------------------------- */
-
-int np_cidr_parse(const char *s, size_t len, np_cidr_t *out) {
-    char buf[64];
-    while (len && (*s == ' ' || *s == '\t')) s++, len--;
-    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
-    if (len == 0 || len >= sizeof(buf)) return -1;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    char *slash = strchr(buf, '/');
-    long bits = -1;
-    if (slash) {
-        char *end;
-        *slash = '\0';
-        bits = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || bits < 0) return -1;
-    }
-    np_cidr_t c;
-    if (np_ip_parse(buf, strlen(buf), &c.net) < 0) return -1;
-    int v4 = np_ip_is_v4(&c.net);
-    if (bits < 0) bits = v4 ? 32 : 128;
-    if ((v4 && bits > 32) || bits > 128) return -1;
-    c.bits = (int)(v4 ? bits + 96 : bits);
-    for (int i = c.bits; i < 128; i++) c.net.b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8)); /* host bits off */
-    *out = c;
-    return 0;
-}
-
-bool np_cidr_contains(const np_cidr_t *c, const np_ip_t *ip) {
-    int full = c->bits / 8, rest = c->bits % 8;
-    if (memcmp(c->net.b, ip->b, (size_t)full) != 0) return false;
-    if (rest == 0) return true;
-    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
-    return (c->net.b[full] & mask) == (ip->b[full] & mask);
-}
-
-size_t np_cidr_format(const np_cidr_t *c, char *buf, size_t len) {
-    char ip[64];
-    np_ip_format(&c->net, ip, sizeof(ip));
-    int v4 = np_ip_is_v4(&c->net) && c->bits >= 96;
-    int n = snprintf(buf, len, "%s/%d", ip, v4 ? c->bits - 96 : c->bits);
-    return n < 0 ? 0 : (size_t)n;
-}
-
 /* ---- configuration ----------------------------------------------------------------- */
 
 void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
@@ -165,6 +121,8 @@ typedef struct known {
 struct np_detect {
     np_detect_config_t cfg;
     series_t s[S__COUNT];
+    series_t *vs;   /* 3 per view: records, bytes, packets */
+    size_t nviews;
     double *scratch;
     int64_t panes, next_pane;
     bool hw_init;
@@ -191,6 +149,10 @@ np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
     d->next_pane = INT64_MIN;
     for (int i = 0; i < S__COUNT; i++)
         if (!(d->s[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
+    d->nviews = cfg->views ? cfg->views->n : 0;
+    if (d->nviews && !(d->vs = calloc(3 * d->nviews, sizeof(*d->vs)))) goto err;
+    for (size_t i = 0; i < 3 * d->nviews; i++)
+        if (!(d->vs[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     if (!(d->scratch = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     d->known_cap = 1024;
     if (!(d->known = calloc(d->known_cap, sizeof(*d->known)))) goto err;
@@ -204,6 +166,8 @@ void np_detect_destroy(np_detect_t **dp) {
     if (!dp || !*dp) return;
     np_detect_t *d = *dp;
     for (int i = 0; i < S__COUNT; i++) free(d->s[i].ring);
+    for (size_t i = 0; d->vs && i < 3 * d->nviews; i++) free(d->vs[i].ring);
+    free(d->vs);
     free(d->scratch);
     free(d->known);
     free(d->changed);
@@ -249,9 +213,9 @@ static void series_push(np_detect_t *d, series_t *s, double v) {
 /* z of v against the series; scale floored so that a flat history does not make every
  * small wobble an anomaly: counts (Poisson), continuous values (a share of the median)
  * and bounded values (an absolute floor). */
-static double zscore(np_detect_t *d, int si, double v, floor_t fl, double *med_out) {
+static double zscore(np_detect_t *d, const series_t *s, double v, floor_t fl, double *med_out) {
     double med, scale;
-    baseline(d, &d->s[si], &med, &scale);
+    baseline(d, s, &med, &scale);
     double floor = fl == FLOOR_COUNT ? sqrt(med > 1 ? med : 1) : fl == FLOOR_REL ? 0.02 * med : 0.01;
     if (scale < floor) scale = floor;
     if (scale <= 0) scale = 1e-9;
@@ -261,16 +225,16 @@ static double zscore(np_detect_t *d, int si, double v, floor_t fl, double *med_o
 
 /* Learns v, clamped to the median +- z_enter scales so an anomaly does not become normal
  * at once (a lasting change still moves the median within half the ring). */
-static void learn(np_detect_t *d, int si, double v, floor_t fl) {
-    if (d->s[si].n >= 5) {
+static void learn(np_detect_t *d, series_t *s, double v, floor_t fl) {
+    if (s->n >= 5) {
         double med;
-        double z = zscore(d, si, v, fl, &med);
+        double z = zscore(d, s, v, fl, &med);
         if (fabs(z) > d->cfg.z_enter) {
             double scale = (v - med) / z;
             v = med + (z > 0 ? d->cfg.z_enter : -d->cfg.z_enter) * scale;
         }
     }
-    series_push(d, &d->s[si], v);
+    series_push(d, s, v);
 }
 
 /* ---- episodes ---------------------------------------------------------------------- */
@@ -472,14 +436,18 @@ static double pane_entropy(const np_gpane_t *gp) {
     return h / log2((double)np_srcmap_count(gp->dests));
 }
 
-static void detect_volume(np_detect_t *d, const np_gpane_t *gp, bool live, double *vals) {
+/* Spike / drop over the volume series s[0..n) (records, bytes, packets, then per protocol:
+ * the order of the S_ enum). The global series have bits 0; a view's have bits -1 - its
+ * index (its episodes' key) and its name for the entity. */
+static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, const series_t *s, const double *vals, int n,
+                   int bits, const char *view) {
     double rmed, rscale; /* the records baseline: per-protocol series must matter against it */
-    baseline(d, &d->s[S_RECORDS], &rmed, &rscale);
+    baseline(d, &s[S_RECORDS], &rmed, &rscale);
     double best_z[2] = {0, 0}, best_med[2] = {0, 0};
     int best_s[2] = {-1, -1};
     double maxz[2] = {0, 0};
-    for (int si = S_RECORDS; si <= S_OTHER; si++) {
-        double med, z = zscore(d, si, vals[si], series_floor[si], &med);
+    for (int si = S_RECORDS; si < n; si++) {
+        double med, z = zscore(d, &s[si], vals[si], series_floor[si], &med);
         double dev = fabs(vals[si] - med);
         int dir = z > 0 ? 0 : 1;
         /* Bytes and packets are heavy-tailed (one large transfer moves them): they also
@@ -498,17 +466,30 @@ static void detect_volume(np_detect_t *d, const np_gpane_t *gp, bool live, doubl
     for (int dir = 0; dir < 2; dir++) {
         np_anomaly_kind_t kind = dir == 0 ? NP_AN_SPIKE : NP_AN_DROP;
         bool strong = best_s[dir] >= 0, holds = maxz[dir] >= d->cfg.z_exit;
-        if (!episode(d, kind, &GLOBAL_IP, 0, gp->start_ms, holds, strong)) continue;
+        if (!episode(d, kind, &GLOBAL_IP, bits, gp->start_ms, holds, strong)) continue;
         int si = best_s[dir];
         double v = vals[si], med = best_med[dir], z = best_z[dir];
         np_anomaly_t *a = raise(d, gp, kind, NULL, NULL, series_names[si], v, med, fabs(z), fabs(z) / d->cfg.z_enter);
         if (!a) continue;
-        char b1[32], b2[32];
+        char b1[32], b2[32], where[NP_VIEW_NAME_MAX + 16] = "";
+        if (view) {
+            snprintf(a->entity, sizeof(a->entity), "view:%s", view);
+            snprintf(where, sizeof(where), " in view %s", view);
+        }
         snprintf(a->explanation, sizeof(a->explanation),
-                 "Traffic %s: %s %s in this window against a usual %s (%+.0f%%, %.1f robust deviations).",
-                 dir == 0 ? "spike" : "drop", fmt_num(v, b1, sizeof(b1)), series_names[si],
+                 "Traffic %s%s: %s %s in this window against a usual %s (%+.0f%%, %.1f robust deviations).",
+                 dir == 0 ? "spike" : "drop", where, fmt_num(v, b1, sizeof(b1)), series_names[si],
                  fmt_num(med, b2, sizeof(b2)), med > 0 ? 100.0 * (v - med) / med : 100.0, fabs(z));
     }
+}
+
+/* The views' totals (records, bytes, packets) of this pane, in order; NULL-safe. */
+static void view_values(const np_gpane_t *gp, size_t vi, double vals[3]) {
+    uint64_t r = 0, b = 0, p = 0;
+    if (gp->views && vi < gp->nviews) np_gtab_totals(gp->views[vi].groups, &r, &b, &p);
+    vals[0] = (double)r;
+    vals[1] = (double)b;
+    vals[2] = (double)p;
 }
 
 static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, const double *vals) {
@@ -535,7 +516,7 @@ static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, con
 }
 
 static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, double h) {
-    double med, z = zscore(d, S_ENTROPY, h, FLOOR_ABS, &med);
+    double med, z = zscore(d, &d->s[S_ENTROPY], h, FLOOR_ABS, &med);
     if (!live || gp->records == 0) return;
     bool strong = fabs(z) >= d->cfg.z_enter && fabs(h - med) >= d->cfg.entropy_min;
     bool holds = fabs(z) >= d->cfg.z_exit && fabs(h - med) >= 0.5 * d->cfg.entropy_min;
@@ -739,7 +720,16 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
     }
     vals[S_ENTROPY] = pane_entropy(gp);
 
-    detect_volume(d, gp, live, vals);
+    volume(d, gp, live, d->s, vals, S_OTHER + 1, 0, NULL);
+    for (size_t vi = 0; vi < d->nviews; vi++) {
+        double vv[3];
+        view_values(gp, vi, vv);
+        /* Alerts on a view's flows only: its bytes and packets are learnt and saved, but a
+         * small view's byte volume is carried by a few heavy-tailed flows (one large flow
+         * would be a spike); global volume and heavy hitters watch bytes. */
+        volume(d, gp, live, &d->vs[3 * vi], vv, 1, -1 - (int)vi, d->cfg.views->v[vi].name);
+        for (int k = 0; k < 3; k++) learn(d, &d->vs[3 * vi + k], vv[k], series_floor[k]);
+    }
     detect_protocol(d, gp, live, vals);
     detect_entropy(d, gp, live, vals[S_ENTROPY]);
     detect_sources(d, gp, live, learning);
@@ -748,7 +738,7 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
 
     for (int si = 0; si < S__COUNT; si++) {
         if (si >= S_SH_TCP && gp->records == 0) continue; /* no mix in an empty pane */
-        learn(d, si, vals[si], series_floor[si]);
+        learn(d, &d->s[si], vals[si], series_floor[si]);
     }
     d->panes++;
     d->next_pane = gp->start_ms + d->cfg.pane_ms;
@@ -756,7 +746,7 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
 }
 
 double np_detect_series_push(np_detect_t *d, double v, int *alert_dir) {
-    double med, z = zscore(d, S_RECORDS, v, FLOOR_REL, &med);
+    double med, z = zscore(d, &d->s[S_RECORDS], v, FLOOR_REL, &med);
     bool live = d->panes >= d->cfg.warmup_panes && d->s[S_RECORDS].n >= 5;
     *alert_dir = 0;
     double score = 0;
@@ -770,7 +760,7 @@ double np_detect_series_push(np_detect_t *d, double v, int *alert_dir) {
         if (fabs(v - med) < d->cfg.min_rel * fabs(med)) az = az < d->cfg.z_enter ? az : d->cfg.z_enter * 0.99;
         score = az / (az + d->cfg.z_enter);
     }
-    learn(d, S_RECORDS, v, FLOOR_REL);
+    learn(d, &d->s[S_RECORDS], v, FLOOR_REL);
     d->panes++;
     return score;
 }
@@ -779,28 +769,48 @@ double np_detect_series_push(np_detect_t *d, double v, int *alert_dir) {
 
 #define DETECT_STATE_VERSION 1
 
+/* A series as a SeriesState, oldest first; ring (baseline_panes slots) holds the values. */
+static void series_save(const np_detect_t *d, const series_t *s, Netpulse__SeriesState *ss, double *ring) {
+    netpulse__series_state__init(ss);
+    int start = s->n < d->cfg.baseline_panes ? 0 : s->pos;
+    for (int k = 0; k < s->n; k++) ring[k] = s->ring[(start + k) % d->cfg.baseline_panes];
+    ss->ring = ring;
+    ss->n_ring = (size_t)s->n;
+}
+
+static void series_load(np_detect_t *d, series_t *s, const Netpulse__SeriesState *ss) {
+    s->n = s->pos = 0;
+    size_t n = ss->n_ring;
+    size_t from = n > (size_t)d->cfg.baseline_panes ? n - (size_t)d->cfg.baseline_panes : 0;
+    for (size_t k = from; k < n; k++) series_push(d, s, ss->ring[k]);
+}
+
 int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     Netpulse__DetectState st = NETPULSE__DETECT_STATE__INIT;
-    Netpulse__SeriesState ss[S__COUNT], *ssp[S__COUNT];
-    double rings[S__COUNT][1024];
+    size_t ns = S__COUNT + 3 * d->nviews;
+    Netpulse__SeriesState *ss = calloc(ns, sizeof(*ss));
+    Netpulse__SeriesState **ssp = calloc(ns, sizeof(*ssp));
+    double *rings = calloc(ns * (size_t)d->cfg.baseline_panes, sizeof(double));
+    char **names = calloc(d->nviews + 1, sizeof(*names));
     Netpulse__Episode *eps = calloc(MAX_EPISODES, sizeof(*eps));
     Netpulse__Episode **epp = calloc(MAX_EPISODES, sizeof(*epp));
     int rc = -1;
-    if (!eps || !epp) goto out;
+    if (!ss || !ssp || !rings || !names || !eps || !epp) goto out;
     st.version = DETECT_STATE_VERSION;
     st.panes = d->panes;
     st.next_pane_ms = d->next_pane;
-    for (int i = 0; i < S__COUNT; i++) {
-        const series_t *s = &d->s[i];
-        netpulse__series_state__init(&ss[i]);
-        int start = s->n < d->cfg.baseline_panes ? 0 : s->pos;
-        for (int k = 0; k < s->n; k++) rings[i][k] = s->ring[(start + k) % d->cfg.baseline_panes];
-        ss[i].ring = rings[i];
-        ss[i].n_ring = (size_t)s->n;
+    for (size_t i = 0; i < ns; i++) {
+        const series_t *s = i < S__COUNT ? &d->s[i] : &d->vs[i - S__COUNT];
+        series_save(d, s, &ss[i], rings + i * (size_t)d->cfg.baseline_panes);
         ssp[i] = &ss[i];
     }
     st.series = ssp;
     st.n_series = S__COUNT;
+    st.view_series = ssp + S__COUNT;
+    st.n_view_series = 3 * d->nviews;
+    for (size_t i = 0; i < d->nviews; i++) names[i] = (char *)d->cfg.views->v[i].name;
+    st.view_names = names;
+    st.n_view_names = d->nviews;
     st.hw_init = d->hw_init;
     st.hw_level = d->hw_level;
     st.hw_trend = d->hw_trend;
@@ -835,6 +845,10 @@ int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     netpulse__detect_state__pack(&st, *out);
     rc = 0;
 out:
+    free(ss);
+    free(ssp);
+    free(rings);
+    free(names);
     free(eps);
     free(epp);
     return rc;
@@ -849,12 +863,12 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
     }
     d->panes = st->panes;
     d->next_pane = st->next_pane_ms;
-    for (int i = 0; i < S__COUNT; i++) {
-        series_t *s = &d->s[i];
-        s->n = s->pos = 0;
-        size_t n = st->series[i]->n_ring;
-        size_t from = n > (size_t)d->cfg.baseline_panes ? n - (size_t)d->cfg.baseline_panes : 0;
-        for (size_t k = from; k < n; k++) series_push(d, s, st->series[i]->ring[k]);
+    for (int i = 0; i < S__COUNT; i++) series_load(d, &d->s[i], st->series[i]);
+    /* Views are matched by name: a view renamed or added since starts a fresh baseline. */
+    for (size_t i = 0; i < st->n_view_names && 3 * i + 2 < st->n_view_series; i++) {
+        const char *name = st->view_names[i];
+        int vi = d->nviews ? np_viewset_find(d->cfg.views, name, strlen(name)) : -1;
+        for (int k = 0; vi >= 0 && k < 3; k++) series_load(d, &d->vs[3 * vi + k], st->view_series[3 * i + k]);
     }
     d->hw_init = st->hw_init;
     d->hw_level = st->hw_level;

@@ -19,6 +19,8 @@
  *   ddos        a destination reached by >= `ddos_sources` distinct sources (HyperLogLog
  *               unions across partitions) with >= `ddos_share` of the pane's records: ddos.
  *   thresholds  static per-destination-CIDR limits on packets/s, bits/s and flows/s: threshold.
+ *   views       the volume detector on each operator view's records, bytes and packets
+ *               (entity "view:<name>").
  *   forecast    Holt's damped linear model predicts the next pane's packets; forecast_threshold
  *               when the prediction exceeds `forecast_alert_packets`.
  * Entity alerts keep an episode per (kind, entity): one alert until the condition has been
@@ -67,14 +69,6 @@ typedef struct np_anomaly {
     char explanation[256];
 } np_anomaly_t;
 
-/* A network prefix over IPv4-mapped 128-bit addresses (IPv4 /n is stored as /96+n). */
-typedef struct np_cidr {
-    np_ip_t net;
-    int bits;
-} np_cidr_t;
-int np_cidr_parse(const char *s, size_t len, np_cidr_t *out);
-bool np_cidr_contains(const np_cidr_t *c, const np_ip_t *ip);
-size_t np_cidr_format(const np_cidr_t *c, char *buf, size_t len);
 
 #define NP_DETECT_MAX_RULES 64
 
@@ -110,6 +104,7 @@ typedef struct np_detect_config {
     size_t nrules;
     np_cidr_t whitelist[NP_DETECT_MAX_RULES];
     size_t nwhitelist;
+    const np_viewset_t *views; /* borrowed: spike / drop also run on each view's totals (NULL: none) */
 } np_detect_config_t;
 
 void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms);

@@ -137,3 +137,10 @@ int np_detect_config_load(np_detect_config_t *o, const np_config_t *c, int64_t p
     }
     return 0;
 }
+
+int np_views_config_load(np_viewset_t *vs, const np_config_t *c, char *err, size_t errlen) {
+    char why[256];
+    if (np_viewset_parse(vs, np_config_str(c, "views"), why, sizeof(why)) == 0) return 0;
+    snprintf(err, errlen, "views: %s", why);
+    return -1;
+}

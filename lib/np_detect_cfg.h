@@ -8,6 +8,7 @@
 
 #include "np_config.h"
 #include "np_detect.h"
+#include "np_view.h"
 
 #define NP_OPTS_DETECT                                                                                      \
     {"detect.enabled", NP_OPT_BOOL, "true", 0, 0, NULL, "Run the detectors on every final pane"},          \
@@ -43,6 +44,17 @@
     {"detect.thresholds", NP_OPT_STR, "", 0, 0, NULL,                                                       \
      "Static limits per destination CIDR: 'CIDR pps=N bps=N flows=N; CIDR ...' (per second)"},              \
     {"detect.whitelist", NP_OPT_STR, "", 0, 0, NULL, "CIDRs whose alerts are suppressed, comma-separated"}
+
+/* Views (np_view.h), the same in workers, the coordinator and netpulse-detect. The
+ * per-pane group bound differs: MAXG is its default. */
+#define NP_OPTS_VIEWS(MAXG)                                                                                 \
+    {"views", NP_OPT_STR, "", 0, 0, NULL,                                                                   \
+     "Operator views: 'NAME: FILTER by KEYS; ...' (see ARCHITECTURE.md, Views), the same in every process"}, \
+    {"views.max.groups", NP_OPT_INT, MAXG, 1, 16777216, NULL,                                               \
+     "Groups kept per view and pane; more are folded into the view's 'other' (counted)"}
+
+/* Parses the `views` key into vs. Returns 0, or -1 with a message naming the key in err. */
+int np_views_config_load(np_viewset_t *vs, const np_config_t *c, char *err, size_t errlen);
 
 /* Fills out from c. Returns 0, or -1 with a message naming the key in err. */
 int np_detect_config_load(np_detect_config_t *out, const np_config_t *c, int64_t pane_ms, char *err, size_t errlen);

@@ -37,6 +37,7 @@ static void gpane_reset(np_gpane_t *g) {
     np_srcmap_clear(g->sources);
     if (g->dests) np_srcmap_clear(g->dests);
     g->dests_evicted = 0;
+    np_viewaggs_clear(g->views, g->nviews);
 }
 
 np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
@@ -53,6 +54,8 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
         m->panes[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!m->panes[i].seen || !m->panes[i].sources) goto err;
         if (cfg->max_dests && !(m->panes[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
+        m->panes[i].nviews = cfg->views ? cfg->views->n : 0;
+        if (m->panes[i].nviews && !(m->panes[i].views = np_viewaggs_new(cfg->views, cfg->max_groups))) goto err;
         gpane_reset(&m->panes[i]);
     }
     return m;
@@ -69,6 +72,7 @@ void np_merge_destroy(np_merge_t **mp) {
             free(m->panes[i].seen);
             np_srcmap_destroy(&m->panes[i].sources);
             np_srcmap_destroy(&m->panes[i].dests);
+            np_viewaggs_destroy(&m->panes[i].views, m->panes[i].nviews);
         }
     free(m->panes);
     free(m->parts);
@@ -137,6 +141,8 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
         full = np_partial_merge_table(g->dests, p->dests, p->n_dests, p->dest_other, 0, m->cfg.pool);
         g->dests_evicted += p->dests_evicted + (full > 0 ? (uint64_t)full : 0);
     }
+    long unknown = np_partial_merge_views(g->views, m->cfg.views, p->views, p->n_views);
+    if (unknown > 0) m->st.views_unknown += (uint64_t)unknown;
     if (p->partition >= m->npart) m->npart = p->partition + 1;
     m->st.partials++;
     return NP_MERGE_OK;

@@ -15,6 +15,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_srcmap.h"
+#include "np_view.h"
 
 #define NP_MERGE_MAX_PARTITIONS 4096
 
@@ -25,6 +26,8 @@ typedef struct np_merge_config {
     size_t max_dests;        /* destinations per global pane (0: none kept) */
     size_t max_empty_run;    /* longest run of empty panes emitted between panes with data */
     np_hll_pool_t *pool;     /* borrowed: backs merged per-source sketches (NULL: inline only) */
+    const np_viewset_t *views; /* borrowed: the views partials are merged into (NULL: none) */
+    size_t max_groups;       /* groups per view per global pane */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -37,6 +40,8 @@ typedef struct np_gpane {
     np_srcmap_t *sources;    /* union across partitions */
     np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */
     uint64_t dests_evicted;
+    np_viewagg_t *views;     /* one per configured view (NULL: none) */
+    size_t nviews;
 } np_gpane_t;
 
 typedef enum {
@@ -90,6 +95,7 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
 /* Counters for metrics. */
 typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
+    uint64_t views_unknown;  /* view tables of views this coordinator does not define */
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;
 } np_merge_stats_t;

@@ -15,6 +15,7 @@ const char *np_pane_config_check(const np_pane_config_t *cfg) {
     if (cfg->pane_ms <= 0) return "pane.ms must be > 0";
     if (cfg->lateness_ms < 0) return "lateness.ms must be >= 0";
     if (cfg->max_sources < 1) return "max.sources.per.pane must be >= 1";
+    if (cfg->views && cfg->views->n && cfg->max_groups < 1) return "views.max.groups must be >= 1";
     if (cfg->max_open_panes < (size_t)(cfg->lateness_ms / cfg->pane_ms) + 2)
         return "max.open.panes must be >= lateness.ms / pane.ms + 2";
     return NULL;
@@ -27,6 +28,22 @@ static void pane_reset(np_pane_t *p) {
     memset(p->pmix, 0, sizeof(p->pmix));
     np_srcmap_clear(p->sources);
     if (p->dests) np_srcmap_clear(p->dests);
+    if (p->views) np_viewaggs_clear(p->views, p->nviews);
+}
+
+/* A pane's tables (sources, destinations, views), allocated once and reused. */
+static int pane_tables_new(np_pane_t *p, const np_pane_config_t *cfg) {
+    p->sources = np_srcmap_new(cfg->max_sources, cfg->pool);
+    p->dests = cfg->max_dests ? np_srcmap_new(cfg->max_dests, cfg->pool) : NULL;
+    p->nviews = cfg->views ? cfg->views->n : 0;
+    p->views = np_viewaggs_new(cfg->views, cfg->max_groups);
+    return p->sources && (p->dests || !cfg->max_dests) && (p->views || !p->nviews) ? 0 : -1;
+}
+
+static void pane_tables_free(np_pane_t *p) {
+    np_srcmap_destroy(&p->sources);
+    np_srcmap_destroy(&p->dests);
+    np_viewaggs_destroy(&p->views, p->nviews);
 }
 
 np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg) {
@@ -40,9 +57,7 @@ np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg)
     ps->ring = calloc(cfg->max_open_panes, sizeof(*ps->ring));
     if (!ps->ring) goto err;
     for (size_t i = 0; i < cfg->max_open_panes; i++) {
-        ps->ring[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
-        if (!ps->ring[i].sources) goto err;
-        if (cfg->max_dests && !(ps->ring[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
+        if (pane_tables_new(&ps->ring[i], cfg) < 0) goto err;
         pane_reset(&ps->ring[i]);
     }
     return ps;
@@ -56,8 +71,7 @@ void np_partstate_destroy(np_partstate_t **psp) {
     np_partstate_t *ps = *psp;
     if (ps->ring)
         for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
-            np_srcmap_destroy(&ps->ring[i].sources);
-            np_srcmap_destroy(&ps->ring[i].dests);
+            pane_tables_free(&ps->ring[i]);
         }
     free(ps->ring);
     free(ps);
@@ -91,15 +105,11 @@ static int ring_grow(np_partstate_t *ps) {
     for (size_t i = 0; i < nn; i++) {
         if (nr[i].start_ms != NP_TS_NONE) continue;
         if (spare) {
-            spare--;
-            nr[i].sources = free_maps[spare].sources;
-            nr[i].dests = free_maps[spare].dests;
-        } else {
-            nr[i].sources = np_srcmap_new(ps->cfg.max_sources, ps->cfg.pool);
-            nr[i].dests = ps->cfg.max_dests ? np_srcmap_new(ps->cfg.max_dests, ps->cfg.pool) : NULL;
-            if (ps->cfg.max_dests && !nr[i].dests) rc = -1;
+            nr[i] = free_maps[--spare];
+        } else if (pane_tables_new(&nr[i], &ps->cfg) < 0) {
+            rc = -1;
         }
-        if (!nr[i].sources) rc = -1;
+        nr[i].start_ms = NP_TS_NONE;
         nr[i].min_offset = -1;
     }
     free(free_maps);
@@ -195,6 +205,7 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
     p->pmix[np_pmix_bucket(r->proto)]++;
     np_srcmap_add_record(p->sources, r);
     if (p->dests) np_srcmap_add_record_dst(p->dests, r);
+    if (p->views) np_viewaggs_add(p->views, ps->cfg.views, r);
     ps->records_total++;
     return NP_PANE_ADDED;
 }

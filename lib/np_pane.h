@@ -22,6 +22,7 @@
 
 #include "np_record.h"
 #include "np_srcmap.h"
+#include "np_view.h"
 
 #define NP_TS_NONE INT64_MIN
 
@@ -35,6 +36,8 @@ typedef struct np_pane_config {
     size_t max_sources;     /* per pane, see np_srcmap */
     size_t max_dests;       /* destinations per pane (0: no destination table) */
     np_hll_pool_t *pool;    /* borrowed: backs the per-source sketches (NULL: inline only) */
+    const np_viewset_t *views; /* borrowed: operator views aggregated per pane (NULL: none) */
+    size_t max_groups;      /* groups per view per pane */
     /* Repartition partitions: the watermark comes only from np_partstate_follow (the
      * inputs' watermarks), and the ring grows (up to NP_PANE_RING_MAX) while the slowest
      * input holds panes open. */
@@ -55,6 +58,8 @@ typedef struct np_pane {
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     np_srcmap_t *sources;
     np_srcmap_t *dests;     /* by destination address (NULL when cfg.max_dests == 0) */
+    np_viewagg_t *views;    /* one per cfg.views view (NULL: no views) */
+    size_t nviews;
 } np_pane_t;
 
 typedef struct np_partstate {

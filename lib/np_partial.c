@@ -17,6 +17,11 @@ static void aggbuf_free(np_aggbuf_t *b) {
 void np_partial_enc_free(np_partial_enc_t *e) {
     aggbuf_free(&e->src);
     aggbuf_free(&e->dst);
+    free(e->views.views);
+    free(e->views.vptrs);
+    free(e->views.groups);
+    free(e->views.gptrs);
+    free(e->views.keys);
     free(e->prog);
     free(e->prog_ptrs);
     free(e->buf);
@@ -101,6 +106,81 @@ long np_partial_merge_table(np_srcmap_t *m, Netpulse__SourceAgg *const *entries,
     if ((other && other->records) || evicted)
         np_srcmap_add_other(m, other ? other->records : 0, other ? other->bytes : 0, other ? other->packets : 0, evicted);
     return bad ? -1 : full;
+}
+
+long np_partial_fill_views(np_viewbuf_t *b, const np_viewagg_t *a, size_t n, Netpulse__ViewAgg ***out) {
+    size_t ng = 0, vcap = b->vcap, gcap = b->gcap;
+    for (size_t i = 0; i < n; i++) ng += np_gtab_count(a[i].groups) + 1;
+    if (reserve((void **)&b->views, &vcap, n, sizeof(*b->views)) < 0 ||
+        reserve((void **)&b->vptrs, &b->vcap, n, sizeof(*b->vptrs)) < 0 ||
+        reserve((void **)&b->groups, &gcap, ng, sizeof(*b->groups)) < 0 ||
+        reserve((void **)&b->gptrs, &b->gcap, ng, sizeof(*b->gptrs)) < 0 ||
+        reserve((void **)&b->keys, &b->keys_cap, ng * NP_GKEY_WIRE, 1) < 0)
+        return -1;
+    size_t k = 0, g = 0;
+    for (size_t i = 0; i < n; i++) {
+        const np_gtab_t *t = a[i].groups;
+        uint64_t rec, by, pk;
+        np_gtab_totals(t, &rec, &by, &pk);
+        if (rec == 0) continue;
+        Netpulse__ViewAgg *v = &b->views[k];
+        netpulse__view_agg__init(v);
+        v->name = (char *)a[i].view->name;
+        v->groups = &b->gptrs[g];
+        for (size_t j = 0; j < np_gtab_slots(t); j++) {
+            const np_gagg_t *e = np_gtab_slot(t, j);
+            if (!e) continue;
+            Netpulse__GroupAgg *ga = &b->groups[g];
+            netpulse__group_agg__init(ga);
+            np_gkey_encode(&e->key, &b->keys[g * NP_GKEY_WIRE]);
+            ga->key.data = &b->keys[g * NP_GKEY_WIRE];
+            ga->key.len = NP_GKEY_WIRE;
+            ga->records = e->records;
+            ga->bytes = e->bytes;
+            ga->packets = e->packets;
+            b->gptrs[g++] = ga;
+            v->n_groups++;
+        }
+        const np_gagg_t *o = np_gtab_other(t);
+        if (o->records) {
+            Netpulse__GroupAgg *ga = &b->groups[g++];
+            netpulse__group_agg__init(ga);
+            ga->records = o->records;
+            ga->bytes = o->bytes;
+            ga->packets = o->packets;
+            v->other = ga;
+        }
+        v->groups_evicted = np_gtab_evicted(t);
+        b->vptrs[k++] = v;
+    }
+    *out = b->vptrs;
+    return (long)k;
+}
+
+long np_partial_merge_views(np_viewagg_t *a, const np_viewset_t *vs, Netpulse__ViewAgg *const *v, size_t n) {
+    long unknown = 0;
+    bool bad = false;
+    for (size_t i = 0; i < n; i++) {
+        int vi = vs && v[i]->name ? np_viewset_find(vs, v[i]->name, strlen(v[i]->name)) : -1;
+        if (vi < 0 || !a) {
+            unknown++;
+            continue;
+        }
+        np_gtab_t *t = a[vi].groups;
+        for (size_t j = 0; j < v[i]->n_groups; j++) {
+            const Netpulse__GroupAgg *ga = v[i]->groups[j];
+            np_gkey_t key;
+            if (ga->records == 0 || np_gkey_decode(ga->key.data, ga->key.len, &key) < 0) {
+                bad = true;
+                continue;
+            }
+            np_gtab_add(t, &key, ga->records, ga->bytes, ga->packets);
+        }
+        const Netpulse__GroupAgg *o = v[i]->other;
+        if ((o && o->records) || v[i]->groups_evicted)
+            np_gtab_add_other(t, o ? o->records : 0, o ? o->bytes : 0, o ? o->packets : 0, v[i]->groups_evicted);
+    }
+    return bad ? -1 : unknown;
 }
 
 int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hll_pool_t *pool) {
@@ -202,6 +282,9 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     p.dests = dsts;
     p.dest_other = dother;
     p.dests_evicted = pane->dests ? np_srcmap_evicted(pane->dests) : 0;
+    long kv = np_partial_fill_views(&e->views, pane->views, pane->nviews, &p.views);
+    if (kv < 0) return -1;
+    p.n_views = (size_t)kv;
 
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;

@@ -28,8 +28,21 @@ typedef struct np_aggbuf {
     Netpulse__SourceAgg other;
 } np_aggbuf_t;
 
+/* Reused buffers for encoded view tables. */
+typedef struct np_viewbuf {
+    Netpulse__ViewAgg *views;
+    Netpulse__ViewAgg **vptrs;
+    size_t vcap;
+    Netpulse__GroupAgg *groups; /* every view's groups, then each view's `other` */
+    Netpulse__GroupAgg **gptrs;
+    size_t gcap;
+    uint8_t *keys;              /* NP_GKEY_WIRE per group */
+    size_t keys_cap;
+} np_viewbuf_t;
+
 typedef struct np_partial_enc {
     np_aggbuf_t src, dst;
+    np_viewbuf_t views;
     Netpulse__PartitionProgress *prog;
     Netpulse__PartitionProgress **prog_ptrs;
     size_t prog_cap;
@@ -65,6 +78,14 @@ long np_partial_fill_table(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__Sourc
  * (skipped; the rest still merge). */
 long np_partial_merge_table(np_srcmap_t *m, Netpulse__SourceAgg *const *entries, size_t n,
                             const Netpulse__SourceAgg *other, uint64_t evicted, np_hll_pool_t *pool);
+
+/* Fills b from n view tables (views without records are left out). *out gets the pointer
+ * array, valid until the next call on b. Returns the count, or -1. */
+long np_partial_fill_views(np_viewbuf_t *b, const np_viewagg_t *a, size_t n, Netpulse__ViewAgg ***out);
+
+/* Merges received view tables into a (the views of vs), matched by name. Returns how many
+ * were not views of vs (ignored), or -1 when a group was malformed (skipped). */
+long np_partial_merge_views(np_viewagg_t *a, const np_viewset_t *vs, Netpulse__ViewAgg *const *v, size_t n);
 
 /* Merges one received SourceAgg into m (its sketches decoded through pool). Returns 0,
  * 1 when m was full (counted in `other`), -1 when the entry is malformed (skipped). */

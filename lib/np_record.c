@@ -30,6 +30,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Counting the top-level object as 1; deeper unknown values are rejected rather than
@@ -1184,4 +1185,48 @@ np_record_reason_t np_record_decode(const char *buf, size_t len, int64_t kafka_t
     if (r == NP_REC_OK)
         *out = rec;
     return r;
+}
+
+/* ---- CIDR -------------------------------------------------------------------------- */
+
+int np_cidr_parse(const char *s, size_t len, np_cidr_t *out) {
+    char buf[64];
+    while (len && (*s == ' ' || *s == '\t')) s++, len--;
+    while (len && (s[len - 1] == ' ' || s[len - 1] == '\t')) len--;
+    if (len == 0 || len >= sizeof(buf)) return -1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    char *slash = strchr(buf, '/');
+    long bits = -1;
+    if (slash) {
+        char *end;
+        *slash = '\0';
+        bits = strtol(slash + 1, &end, 10);
+        if (end == slash + 1 || *end || bits < 0) return -1;
+    }
+    np_cidr_t c;
+    if (np_ip_parse(buf, strlen(buf), &c.net) < 0) return -1;
+    int v4 = np_ip_is_v4(&c.net);
+    if (bits < 0) bits = v4 ? 32 : 128;
+    if ((v4 && bits > 32) || bits > 128) return -1;
+    c.bits = (int)(v4 ? bits + 96 : bits);
+    for (int i = c.bits; i < 128; i++) c.net.b[i / 8] &= (uint8_t) ~(0x80u >> (i % 8)); /* host bits off */
+    *out = c;
+    return 0;
+}
+
+bool np_cidr_contains(const np_cidr_t *c, const np_ip_t *ip) {
+    int full = c->bits / 8, rest = c->bits % 8;
+    if (memcmp(c->net.b, ip->b, (size_t)full) != 0) return false;
+    if (rest == 0) return true;
+    uint8_t mask = (uint8_t)(0xffu << (8 - rest));
+    return (c->net.b[full] & mask) == (ip->b[full] & mask);
+}
+
+size_t np_cidr_format(const np_cidr_t *c, char *buf, size_t len) {
+    char ip[64];
+    np_ip_format(&c->net, ip, sizeof(ip));
+    int v4 = np_ip_is_v4(&c->net) && c->bits >= 96;
+    int n = snprintf(buf, len, "%s/%d", ip, v4 ? c->bits - 96 : c->bits);
+    return n < 0 ? 0 : (size_t)n;
 }

@@ -18,6 +18,7 @@
 #ifndef NP_RECORD_H
 #define NP_RECORD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,5 +95,14 @@ int np_ip_is_v4(const np_ip_t *ip);
 /* Parse ISO-8601 / RFC 3339 date-time ("2024-01-02T03:04:05.678Z", "+01:00" offsets,
  * a space instead of 'T', no zone = UTC) to ms since the epoch. Returns 0 on success. */
 int np_time_parse_iso8601(const char *s, size_t len, int64_t *out_ms);
+
+/* A network prefix over IPv4-mapped 128-bit addresses (IPv4 /n is stored as /96+n). */
+typedef struct np_cidr {
+    np_ip_t net;
+    int bits;
+} np_cidr_t;
+int np_cidr_parse(const char *s, size_t len, np_cidr_t *out);
+bool np_cidr_contains(const np_cidr_t *c, const np_ip_t *ip);
+size_t np_cidr_format(const np_cidr_t *c, char *buf, size_t len);
 
 #endif

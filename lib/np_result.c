@@ -2,6 +2,7 @@
 #include "np_result.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -133,5 +134,32 @@ void np_result_forecast_json(np_strbuf_t *sb, const np_forecast_t *f, char *id_o
         put_num(sb, f->prev_actual);
         np_strbuf_putc(sb, '}');
     }
+    np_strbuf_putc(sb, '}');
+}
+
+void np_result_group_json(np_strbuf_t *sb, const np_view_t *v, const np_gagg_t *g, int rank, uint64_t view_bytes,
+                          int64_t window_start, int64_t window_ms, char *id_out, size_t id_len) {
+    int n = snprintf(id_out, id_len, "group:%s:%" PRId64 ":%d", v->name, window_start, rank);
+    size_t idn = n < 0 ? 0 : (size_t)n >= id_len ? id_len - 1 : (size_t)n;
+    char grp[256];
+    np_view_group_format(v, &g->key, grp, sizeof(grp));
+    np_strbuf_puts(sb, "{\"type\":\"group\",\"id\":");
+    np_strbuf_json_str(sb, id_out, idn);
+    np_strbuf_puts(sb, ",\"view\":");
+    np_strbuf_json_str(sb, v->name, strlen(v->name));
+    np_strbuf_printf(sb, ",\"group\":{%s},\"window_start\":", grp);
+    np_strbuf_i64(sb, window_start);
+    np_strbuf_puts(sb, ",\"window_end\":");
+    np_strbuf_i64(sb, window_start + window_ms);
+    np_strbuf_puts(sb, ",\"window_ms\":");
+    np_strbuf_i64(sb, window_ms);
+    np_strbuf_printf(sb, ",\"rank\":%d,\"records\":", rank);
+    np_strbuf_u64(sb, g->records);
+    np_strbuf_puts(sb, ",\"bytes\":");
+    np_strbuf_u64(sb, g->bytes);
+    np_strbuf_puts(sb, ",\"packets\":");
+    np_strbuf_u64(sb, g->packets);
+    np_strbuf_puts(sb, ",\"share\":");
+    put_num(sb, view_bytes ? round((double)g->bytes / (double)view_bytes * 10000) / 10000 : 0);
     np_strbuf_putc(sb, '}');
 }

@@ -31,4 +31,9 @@ void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out
  * one, the previous prediction beside the actual value. id "forecast:<start>:<end>". */
 void np_result_forecast_json(np_strbuf_t *sb, const np_forecast_t *f, char *id_out, size_t id_len);
 
+/* Appends a `group` object: one of a view's top groups in a pane window, rank 1 = most
+ * bytes; view_bytes is the view's total (for `share`). id "group:<view>:<start>:<rank>". */
+void np_result_group_json(np_strbuf_t *sb, const np_view_t *v, const np_gagg_t *g, int rank, uint64_t view_bytes,
+                          int64_t window_start, int64_t window_ms, char *id_out, size_t id_len);
+
 #endif

@@ -23,6 +23,7 @@
 #include "netpulse.pb-c.h"
 #include "np_ckpt.h"
 #include "np_clock.h"
+#include "np_detect_cfg.h"
 #include "np_kafka.h"
 #include "np_outbox.h"
 #include "np_pane.h"
@@ -56,6 +57,7 @@ static const np_opt_t worker_opts[] = {
      "Distinct sources kept per partition and pane; more are folded into 'other' (counted)"},
     {"max.dests.per.pane", NP_OPT_INT, "65536", 0, 16777216, NULL,
      "Distinct destinations kept per partition and pane, for DDoS fan-in (0 = none)"},
+    NP_OPTS_VIEWS("4096"),
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
     {"max.future.ms", NP_OPT_INT, "86400000", 0, 31536000000, NULL,
@@ -81,6 +83,7 @@ typedef struct worker {
     const char *rtopic;    /* repartition topic, NULL when off */
     int32_t nin;           /* input partitions; slot = partition, or nin + partition for rtopic */
     const char *dlq_topic;
+    np_viewset_t views;     /* operator views (pcfg and rcfg point here) */
     np_pane_config_t pcfg;  /* input partitions */
     np_pane_config_t rcfg;  /* repartition partitions: external watermark, growing ring */
     np_record_limits_t lim;
@@ -894,6 +897,13 @@ int main(int argc, char **argv) {
     w->pcfg.max_open_panes = (size_t)np_config_int(c, "max.open.panes");
     w->pcfg.max_sources = (size_t)np_config_int(c, "max.sources.per.pane");
     w->pcfg.max_dests = (size_t)np_config_int(c, "max.dests.per.pane");
+    char verr[320];
+    if (np_views_config_load(&w->views, c, verr, sizeof(verr)) < 0) {
+        np_proc_fatal_config(verr);
+        return 2;
+    }
+    w->pcfg.views = &w->views;
+    w->pcfg.max_groups = (size_t)np_config_int(c, "views.max.groups");
     w->pcfg.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
     if (!w->pcfg.pool) {
         np_error("out_of_memory", "what=hll_pool");

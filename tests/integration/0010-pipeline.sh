@@ -61,7 +61,7 @@ it_check "at least 120k records in network-traffic" \
     test "$(wc -l <"$IT_DIR/records.jsonl")" -ge 120013
 it_check "windows equal the oracle's; dead letters match" \
     python3 "$IT_ROOT/tests/tools/oracle.py" --records "$IT_DIR/records.jsonl" \
-    --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 --window-ms "$IT_WINDOW_MS" \
+    --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 --window-ms "$IT_WINDOW_MS" --views "$NETPULSE_VIEWS" \
     --expect-dlq-reasons malformed_csv=1,malformed_json=1,bad_ip=1,missing_field=1,out_of_range=2,bad_timestamp=1,bad_type=1,oversized=1
 
 consumed="$(it_metric_sum netpulse_worker_records_consumed_total "${IT_WORKERS[@]}")"

@@ -23,6 +23,10 @@ IT_BIN="${NP_BUILD_DIR:-$IT_ROOT/build}"
 source "$IT_ROOT/infra/lib.sh"
 NP_LOG_TAG=test
 
+# Every test's cluster runs these operator views (workers, coordinator and netpulse-detect
+# read NETPULSE_VIEWS); it_oracle recomputes their groups independently and compares.
+export NETPULSE_VIEWS="${NETPULSE_VIEWS-web: proto=tcp and dport=80,443,8080 by dst/24; dns: proto=udp and port=53 by src/16,proto; odd: not (proto=tcp or proto=udp) or bytes<100 by proto,dport}"
+
 IT_PASSED=0
 IT_FAILED=0
 declare -A IT_PIDS=()
@@ -190,7 +194,8 @@ it_oracle() {
     kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -J -X isolation.level=read_committed >"$IT_DIR/results.jsonl"
     kcat -b "$BOOTSTRAP" -C -t network-traffic-dlq -e -q -J >"$IT_DIR/dlq.jsonl"
     python3 "$IT_ROOT/tests/tools/oracle.py" --records "$IT_DIR/records.jsonl" \
-        --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 --window-ms "$IT_WINDOW_MS" "$@"
+        --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 --window-ms "$IT_WINDOW_MS" \
+        --views "$NETPULSE_VIEWS" "$@"
 }
 
 # Waits until the workers together own every partition, twice in a row 1 s apart.

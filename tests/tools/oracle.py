@@ -30,6 +30,7 @@ import collections
 import datetime
 import ipaddress
 import json
+import re
 import sys
 import time
 
@@ -104,7 +105,7 @@ def first(d, *names):
 
 def decode(payload, kafka_ts, now_ms):
     """Returns (ts_ms, src_ip, bytes, packets, detail) or raises Bad(reason); detail is
-    (protocol bucket, destination ip, destination port)."""
+    (protocol bucket, destination ip, destination port, protocol number, source port)."""
     if payload is None or not payload.strip():
         raise Bad("empty")
     if len(payload.encode()) > 65536:
@@ -122,10 +123,12 @@ def decode(payload, kafka_ts, now_ms):
             raise Bad("missing_field")
         src, dst = parse_ip(src), parse_ip(dst)
         ts = parse_time(first(d, "ts", "timestamp"), kafka_ts)
+        sport = 0
         for port in ("src_port", "source_port"):
-            parse_uint(d.get(port), 65535, 0)
+            sport = parse_uint(d.get(port), 65535, 0) or sport
         dport = parse_uint(first(d, "dst_port", "destination_port"), 65535, 0)
         bucket = proto_bucket(first(d, "proto", "protocol"))
+        pnum = proto_number(first(d, "proto", "protocol"))
         nbytes = parse_uint(first(d, "bytes", "bytes_sent"), 1 << 40, 0)
         packets = parse_uint(d.get("packets"), 1 << 32, 1)
     else:
@@ -136,7 +139,7 @@ def decode(payload, kafka_ts, now_ms):
             src = ipaddress.ip_address(f[0])
         except ValueError:
             raise Bad("malformed_csv" if not any(c.isdigit() for c in f[0]) else "bad_ip")
-        dst, dport, bucket = parse_ip(f[1]), 0, "other"
+        dst, dport, bucket, pnum, sport = parse_ip(f[1]), 0, "other", 0, 0
         if kafka_ts is None:
             raise Bad("missing_field")
         ts = kafka_ts
@@ -144,7 +147,7 @@ def decode(payload, kafka_ts, now_ms):
         packets = 1
     if ts < 0 or ts > now_ms + MAX_FUTURE_MS:
         raise Bad("out_of_range")
-    return ts, src, nbytes, packets, (bucket, dst, dport)
+    return ts, src, nbytes, packets, (bucket, dst, dport, pnum, sport)
 
 
 PROTO_NAMES = {"tcp": "tcp", "udp": "udp", "icmp": "icmp", "icmpv6": "icmp", "ipv6-icmp": "icmp"}
@@ -158,6 +161,111 @@ def proto_bucket(v):
     if isinstance(v, int) and not isinstance(v, bool):
         return PROTO_NUMBERS.get(v, "other")
     return "other"
+
+
+PROTO_IANA = {"tcp": 6, "udp": 17, "icmp": 1, "icmpv6": 58, "ipv6-icmp": 58, "gre": 47, "esp": 50, "ah": 51,
+              "sctp": 132}
+
+
+def proto_number(v):
+    """The IANA number netpulse keeps for a record's protocol field (0 when absent)."""
+    if isinstance(v, str):
+        t = v.strip().lower()
+        return int(t) if t.isdigit() else PROTO_IANA.get(t, 0)
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v
+    return 0
+
+
+# ---- views (an independent reading of the language np_view.h documents) -----------------
+
+VIEW_TOKEN = re.compile(r"\s*(?:(\()|(\))|\b(and|or|not)\b|([a-z]+)\s*(!=|<=|>=|=|<|>)\s*([^\s()]+))")
+
+
+def view_term(field, op, values):
+    def num(v):
+        return PROTO_IANA[v] if field == "proto" and v in PROTO_IANA else int(v)
+    if field in ("src", "dst"):
+        nets = [ipaddress.ip_network(v, strict=False) for v in values.split(",")]
+        test = lambda r: any(r[field] in n for n in nets)
+    elif op in ("=", "!="):
+        rng = []
+        for v in values.split(","):
+            lo, _, hi = v.partition("-") if field != "proto" else (v, "", "")
+            rng.append((num(lo), num(hi) if hi else num(lo)))
+        fields = ("sport", "dport") if field == "port" else (field,)
+        test = lambda r: any(lo <= r[f] <= hi for f in fields for lo, hi in rng)
+    else:
+        x = int(values)
+        test = {"<": lambda r: r[field] < x, "<=": lambda r: r[field] <= x,
+                ">": lambda r: r[field] > x, ">=": lambda r: r[field] >= x}[op]
+    return (lambda r: not test(r)) if op == "!=" else test
+
+
+def parse_views(spec):
+    """[(name, predicate(record dict), [keys])] from a `views` configuration value."""
+    views = []
+    for part in (spec or "").split(";"):
+        if not part.strip():
+            continue
+        name, _, rest = part.partition(":")
+        m = re.search(r"\bby\b(.*)$", rest)
+        keys = [k.strip() for k in m.group(1).split(",")] if m else []
+        text = rest[:m.start()] if m else rest
+        toks, pos = [], 0
+        while text[pos:].strip():
+            t = VIEW_TOKEN.match(text, pos)
+            if not t:
+                raise ValueError(f"view {name}: cannot read {text[pos:]!r}")
+            toks.append(t.groups())
+            pos = t.end()
+
+        def expr(i):
+            a, i = conj(i)
+            while i < len(toks) and toks[i][2] == "or":
+                b, i = conj(i + 1)
+                a = (lambda x, y: lambda r: x(r) or y(r))(a, b)
+            return a, i
+
+        def conj(i):
+            a, i = neg(i)
+            while i < len(toks) and toks[i][2] == "and":
+                b, i = neg(i + 1)
+                a = (lambda x, y: lambda r: x(r) and y(r))(a, b)
+            return a, i
+
+        def neg(i):
+            if toks[i][2] == "not":
+                a, i = neg(i + 1)
+                return (lambda x: lambda r: not x(r))(a), i
+            if toks[i][0]:
+                a, i = expr(i + 1)
+                return a, i + 1
+            return view_term(toks[i][3], toks[i][4], toks[i][5]), i + 1
+
+        pred = expr(0)[0] if toks else (lambda r: True)
+        views.append((name.strip(), pred, keys))
+    return views
+
+
+PROTO_TEXT = {6: "tcp", 17: "udp", 1: "icmp", 58: "icmpv6"}
+
+
+def view_group(keys, r):
+    """The group of record r as netpulse publishes it (the `group` object), as a JSON text."""
+    g = {}
+    for k in ("proto", "sport", "dport"):
+        if k in keys:
+            g[k] = PROTO_TEXT.get(r[k], r[k]) if k == "proto" else r[k]
+    for side in ("src", "dst"):
+        for k in keys:
+            if k == side or k.startswith(side + "/"):
+                bits = k.split("/")[1:]
+                ip = r[side]
+                full = 32 if ip.version == 4 else 128
+                n = int(bits[0]) if bits and ip.version == 4 else int(bits[1]) if len(bits) > 1 else 64 if bits else full
+                g[side] = str(ip) if n == full else str(ipaddress.ip_network(f"{ip}/{n}", strict=False))
+    return json.dumps(g, sort_keys=True)
 
 
 def new_agg():
@@ -220,6 +328,8 @@ def main():
     ap.add_argument("--until-ms", type=int, default=None,
                     help="only compare windows starting before this event time")
     ap.add_argument("--top", type=int, default=10)
+    ap.add_argument("--views", default="", help="the cluster's `views`: check every view's top groups per pane")
+    ap.add_argument("--views-top", type=int, default=10)
     a = ap.parse_args()
 
     now = int(time.time() * 1000)
@@ -230,13 +340,15 @@ def main():
     late = {}   # (partition, offset) -> pane start, for records the lateness simulation rejects
     # Per partition: [max event time, closed_through], None until the first good record.
     part_state = collections.defaultdict(lambda: [None, None])
+    views = parse_views(a.views)
+    vgroups = collections.defaultdict(lambda: collections.defaultdict(lambda: [0, 0, 0]))  # (start, view) -> group -> agg
     records = load_jsonl(a.records)
     # Offset order within each partition is the order a worker reads them in.
     records.sort(key=lambda m: (m["partition"], m["offset"]))
     for m in records:
         kts = m.get("ts") if m.get("tstype") in ("create", "logappend") else None
         try:
-            ts, src, nbytes, packets, (bucket, dst, dport) = decode(m.get("payload"), kts, now)
+            ts, src, nbytes, packets, (bucket, dst, dport, pnum, sport) = decode(m.get("payload"), kts, now)
         except Bad as e:
             bad[(m["partition"], m["offset"])] = str(e)
             continue
@@ -263,14 +375,26 @@ def main():
         agg[3].add(dst)
         agg[4].add(dport)
         p["protocols"][bucket] += 1
+        if views:
+            r = {"proto": pnum, "sport": sport, "dport": dport, "src": src, "dst": dst, "bytes": nbytes,
+                 "packets": packets}
+            for name, pred, keys in views:
+                if pred(r):
+                    g = vgroups[(start, name)][view_group(keys, r)]
+                    g[0] += 1
+                    g[1] += nbytes
+                    g[2] += packets
 
     errors = []
     windows = {}
     sliding = {}  # (start, window_ms) -> message, for windows longer than a pane
     ids = collections.Counter()
+    published_groups = collections.defaultdict(list)  # (start, view) -> group results
     for m in load_jsonl(a.results):
         v = json.loads(m["payload"])
         ids[v["id"]] += 1  # every result, anomalies and forecasts too, exactly once
+        if v.get("type") == "group":
+            published_groups[(v["window_start"], v["view"])].append(v)
         if v.get("type") != "window":
             continue
         if m.get("key") != v["id"]:
@@ -345,6 +469,37 @@ def main():
         want_proto = {k: protos.get(k, 0) for k in ("tcp", "udp", "icmp", "other")}
         if w.get("protocols") != want_proto:
             errors.append(f"sliding window {start}+{wms}: protocols {w.get('protocols')} != oracle {want_proto}")
+    # Views: per pane and view, the top groups by bytes with their exact counters.
+    for (start, name), got in sorted(published_groups.items()):
+        if a.until_ms is not None and start >= a.until_ms:
+            continue
+        if (start, name) not in vgroups:
+            errors.append(f"view {name} pane {start}: {len(got)} groups published, the oracle has none")
+    view_panes = 0
+    for (start, name), groups in sorted(vgroups.items()):
+        if start not in panes:
+            continue
+        view_panes += 1
+        where = f"view {name} pane {start}"
+        got = sorted(published_groups.get((start, name), []), key=lambda v: v["rank"])
+        want_n = min(a.views_top, len(groups))
+        if [v["rank"] for v in got] != list(range(1, want_n + 1)):
+            errors.append(f"{where}: ranks {[v['rank'] for v in got]}, expected 1..{want_n}")
+            continue
+        shown = set()
+        for v in got:
+            g = json.dumps(v["group"], sort_keys=True)
+            o = groups.get(g)
+            shown.add(g)
+            if v["id"] != f"group:{name}:{start}:{v['rank']}" or v["window_end"] != start + a.pane_ms:
+                errors.append(f"{where}: bad id/bounds {v['id']}")
+            if o is None or [v["records"], v["bytes"], v["packets"]] != o:
+                errors.append(f"{where}: group {g} {[v['records'], v['bytes'], v['packets']]} != oracle {o}")
+        if any(x["bytes"] < y["bytes"] for x, y in zip(got, got[1:])):
+            errors.append(f"{where}: groups not ordered by bytes")
+        rest = [agg[1] for g, agg in groups.items() if g not in shown]
+        if got and rest and max(rest) > got[-1]["bytes"]:
+            errors.append(f"{where}: an unpublished group has {max(rest)} bytes > rank {len(got)}'s {got[-1]['bytes']}")
     for start, w in windows.items():
         if start not in panes and w["records"] != 0:
             errors.append(f"window {start} has {w['records']} records but the oracle has none")
@@ -399,7 +554,8 @@ def main():
           + (f"{len(late)} late (lateness {a.lateness_ms} ms; windows report {late_reported}), "
              if a.lateness_ms is not None else "")
           + f"{len(panes)} panes with data, {checked} windows compared, {len(windows)} windows published, "
-          f"{len(dlq)} dead letters")
+          f"{len(dlq)} dead letters, {view_panes} view panes compared "
+          f"({sum(len(v) for v in published_groups.values())} groups published)")
     for e in errors[:50]:
         print("MISMATCH:", e)
     if len(errors) > 50:
