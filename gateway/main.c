@@ -26,7 +26,8 @@
  * process with status 1 so that a supervisor restarts it.
  *
  * Threads: the main loop owns ZeroMQ and the producer (delivery reports run inside
- * rd_kafka_poll and the commit on this thread); libmicrohttpd serves HTTP from atomics.
+ * rd_kafka_poll and the commit on this thread); libmicrohttpd serves HTTP from atomics;
+ * the optional webhook sink (webhook.h) has its own thread and Kafka consumer.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -40,6 +41,7 @@
 #include "np_kafka.h"
 #include "np_partial.h"
 #include "np_proc.h"
+#include "webhook.h"
 
 #define ID_MAX 64
 #define PEER_MAX 256
@@ -66,6 +68,7 @@ static const np_opt_t gw_opts[] = {
     {"test.ack.delay.ms", NP_OPT_INT, "0", 0, 60000, NULL,
      "Testing only: hold acknowledgements this long after results are in Kafka, to widen the "
      "crash window that the restart dedup covers"},
+    WEBHOOK_OPTS,
 };
 
 /* One result: who to acknowledge once it is in Kafka. */
@@ -624,6 +627,7 @@ static rd_kafka_t *producer_new(gateway_t *g, char *err, size_t errlen) {
 
 int main(int argc, char **argv) {
     gateway_t *g = &G;
+    webhook_t *hook = NULL;
     int rc = np_proc_init(&g->proc, "netpulse-gateway",
                           "Publishes netpulse results to Kafka (processed-data) and serves metrics.",
                           gw_opts, sizeof(gw_opts) / sizeof(gw_opts[0]), argc, argv);
@@ -649,8 +653,13 @@ int main(int argc, char **argv) {
     register_metrics(g);
 
     char err[512];
+    if (webhook_start(&hook, &g->proc, g->topic, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return 2;
+    }
     if (!(g->rk = producer_new(g, err, sizeof(err)))) {
         np_proc_fatal_config(err);
+        webhook_stop(&hook);
         return 2;
     }
     if (np_proc_http_start(&g->proc, health, NULL, g) < 0) return 1;
@@ -702,6 +711,7 @@ int main(int argc, char **argv) {
     acks_send_due(g, 0, true); /* what is in Kafka is acknowledged, also after a fatal error */
     rc = g->fatal ? 1 : 0;
 out:
+    webhook_stop(&hook);
     if (rc == 1 && !g->fatal && np_proc_stopping()) rc = 0; /* asked to stop while starting */
     rd_kafka_destroy(g->rk);
     if (g->zsock) zmq_close(g->zsock);

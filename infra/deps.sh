@@ -31,7 +31,7 @@ PACKAGES=(
     cmake make gcc pkg-config
     # libraries
     librdkafka-dev libzmq3-dev libczmq-dev libprotobuf-c-dev protobuf-c-compiler
-    libhiredis-dev libcmocka-dev libmicrohttpd-dev
+    libhiredis-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
     # services and tools used by infra/ and the tests
     redis-server kcat python3 maven
 )

@@ -38,7 +38,7 @@
 #include "np_record.h"
 
 #define NP_VIEW_MAX 16          /* views per process */
-#define NP_VIEW_NAME_MAX 32     /* name length + 1; names are [A-Za-z0-9_.-] */
+#define NP_VIEW_NAME_MAX 25     /* name length + 1 (ids stay short); names are [A-Za-z0-9_.-] */
 #define NP_VIEW_MAX_NODES 32    /* filter terms and operators per view */
 #define NP_VIEW_MAX_VALUES 16   /* values per term */
 

@@ -13,9 +13,16 @@
 # issue notes list the seeds tried). Then netpulse-detect runs the same detectors offline
 # over the same topic and must raise exactly the same anomalies, although the coordinator
 # was killed (-9) half-way; every result id appears once.
+# The gateway's webhook sink POSTs every anomaly to a local receiver that refuses the first
+# 3 requests (503): every anomaly must arrive, with its id as Idempotency-Key and the body
+# that is in Kafka, although the gateway is killed (-9) three quarters of the way.
 source "$(dirname "$0")/lib.sh"
 it_setup 0090-detection
 it_start_infra 12 || exit 1
+it_start webhook python3 "$IT_ROOT/tests/tools/webhook_sink.py" --out "$IT_DIR/posts.jsonl" \
+    --port-file "$IT_DIR/webhook.port" --fail-first 3
+np_wait_for -t 20 test -s "$IT_DIR/webhook.port" || exit 1
+export NETPULSE_WEBHOOK_URL="http://127.0.0.1:$(cat "$IT_DIR/webhook.port")/hook"
 it_start_cluster 2 --idle-ms 3000 || exit 1
 
 T0=$(it_t0)
@@ -31,6 +38,10 @@ half=$((T0 + (RUN_END - T0) / 2))
 it_check "half of the run published" it_wait_windows_through "$half" 300
 it_stop coordinator KILL
 it_restart_coordinator
+three_quarters=$((T0 + 3 * (RUN_END - T0) / 4))
+it_check "three quarters of the run published" it_wait_windows_through "$three_quarters" 300
+it_stop gateway KILL
+it_restart_gateway
 it_check "windows published through the end of the run" it_wait_windows_through "$RUN_END" 300
 it_check "the restarted coordinator restored its state" grep -q 'event=state_restored' "$IT_DIR/coordinator.log"
 kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -X isolation.level=read_committed -f '%s\n' >"$IT_DIR/results.jsonl"
@@ -67,6 +78,26 @@ d = [i for i, n in c.items() if n > 1]
 print(len(c), "result ids,", len(d), "repeated", d[:5]); sys.exit(1 if d else 0)' "$IT_DIR/results.jsonl"
 }
 it_check "every result id once" no_dup_ids
+all_posted() {
+    kcat -b "$BOOTSTRAP" -C -t processed-data -e -q -X isolation.level=read_committed -f '%s\n' >"$IT_DIR/results-now.jsonl"
+    python3 - "$IT_DIR/results-now.jsonl" "$IT_DIR/posts.jsonl" <<'PY'
+import json, sys
+kafka = {}
+for l in open(sys.argv[1]):
+    v = json.loads(l)
+    if v["type"] == "anomaly":
+        kafka[v["id"]] = v
+lines = [json.loads(l) for l in open(sys.argv[2])]
+posts = [p for p in lines if "key" in p]
+refused = [p["refused"] for p in lines if "refused" in p]
+bad = [p["key"] for p in posts if kafka.get(p["key"]) != p["body"] or p["type"] != "application/json"]
+missing = set(kafka) - {p["key"] for p in posts}
+print(f"{len(kafka)} anomalies in Kafka, {len(posts)} POSTs delivered, {len(refused)} refused (503) then retried, "
+      f"{len(missing)} missing, {len(bad)} not matching Kafka")
+sys.exit(0 if kafka and len(refused) == 3 and not missing and not bad else 1)
+PY
+}
+it_check "every anomaly POSTed to the webhook, as in Kafka, keyed by id" np_wait_for -t 60 -i 2 all_posted
 forecasts="$(grep -c '"type":"forecast"' "$IT_DIR/results.jsonl")"
 it_check "forecasts published ($forecasts)" test "$forecasts" -gt 300
 it_finish
