@@ -45,6 +45,8 @@ RPORT="$("$NP_INFRA_DIR/redis.sh" port "$DIR/redis")"
 GW="tcp://127.0.0.1:$(np_free_port)"
 CO="tcp://127.0.0.1:$(np_free_port)"
 rm -f "$DIR"/*.port
+# Operator views every process shares (group results and per-view detection).
+export NETPULSE_VIEWS="${NETPULSE_VIEWS-web: proto=tcp and dport=80,443,8080 by dst/24, dport; dns: proto=udp and port=53 by src/16; other: not (proto=tcp or proto=udp) by proto}"
 
 start gateway "$BUILD/netpulse-gateway" --brokers "$BOOT" --bind "$GW" --http-port-file "$DIR/gateway.port"
 start coordinator "$BUILD/netpulse-coordinator" --bind "$CO" --gateway "$GW" --redis-port "$RPORT" \
