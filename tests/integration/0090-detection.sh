@@ -22,7 +22,8 @@ it_start_infra 12 || exit 1
 it_start webhook python3 "$IT_ROOT/tests/tools/webhook_sink.py" --out "$IT_DIR/posts.jsonl" \
     --port-file "$IT_DIR/webhook.port" --fail-first 3
 np_wait_for -t 20 test -s "$IT_DIR/webhook.port" || exit 1
-export NETPULSE_WEBHOOK_URL="http://127.0.0.1:$(cat "$IT_DIR/webhook.port")/hook"
+NETPULSE_WEBHOOK_URL="http://127.0.0.1:$(cat "$IT_DIR/webhook.port")/hook"
+export NETPULSE_WEBHOOK_URL
 it_start_cluster 2 --idle-ms 3000 || exit 1
 
 T0=$(it_t0)
