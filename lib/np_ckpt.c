@@ -40,6 +40,8 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         pst->sources_evicted = np_srcmap_evicted(p->sources);
         pst->n_dests = (size_t)nd;
         pst->dests_evicted = p->dests ? np_srcmap_evicted(p->dests) : 0;
+        pst->dst_port_hist = (uint32_t *)p->port_hist;
+        pst->n_dst_port_hist = NP_PORT_BUCKETS;
         long nv = np_partial_fill_views(&encs[k].views, p->views, p->nviews, &pst->views);
         if (nv < 0) goto out;
         pst->n_views = (size_t)nv;
@@ -129,6 +131,7 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         p->packets = s->packets;
         p->min_offset = s->min_offset;
         for (size_t j = 0; j < s->n_protocol_records && j < NP_PMIX__COUNT; j++) p->pmix[j] = s->protocol_records[j];
+        for (size_t j = 0; j < s->n_dst_port_hist && j < NP_PORT_BUCKETS; j++) p->port_hist[j] = s->dst_port_hist[j];
         if (np_partial_merge_table(p->sources, s->sources, s->n_sources, s->other, s->sources_evicted, cfg->pool) < 0)
             CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
         if (p->dests &&

@@ -84,18 +84,20 @@ const char *np_detect_config_check(const np_detect_config_t *c) {
 enum {
     S_RECORDS = 0, S_BYTES, S_PACKETS, S_TCP, S_UDP, S_ICMP, S_OTHER, /* volume */
     S_SH_TCP, S_SH_UDP, S_SH_ICMP, S_SH_OTHER,                         /* protocol shares */
-    S_ENTROPY,
+    S_ENTROPY, S_PORT_ENTROPY,
     S__COUNT
 };
 static const char *const series_names[S__COUNT] = {"records", "bytes",     "packets",    "tcp_records",
                                                    "udp_records", "icmp_records", "other_records", "tcp_share",
-                                                   "udp_share", "icmp_share", "other_share", "dst_entropy"};
+                                                   "udp_share", "icmp_share", "other_share", "dst_entropy",
+                                                   "dst_port_entropy"};
 
 /* Scale floors per series (see zscore): counts, heavy-tailed volumes, bounded values. */
 typedef enum { FLOOR_COUNT, FLOOR_REL, FLOOR_ABS } floor_t;
 static const floor_t series_floor[S__COUNT] = {FLOOR_COUNT, FLOOR_REL,   FLOOR_REL,   FLOOR_COUNT,
                                                FLOOR_COUNT, FLOOR_COUNT, FLOOR_COUNT, FLOOR_ABS,
-                                               FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS};
+                                               FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS,
+                                               FLOOR_ABS};
 
 typedef struct series {
     double *ring; /* cfg.baseline_panes */
@@ -515,18 +517,48 @@ static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, con
                  100 * tv, pn[most], 100 * meds[most], 100 * shares[most]);
 }
 
-static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, double h) {
-    double med, z = zscore(d, &d->s[S_ENTROPY], h, FLOOR_ABS, &med);
+/* Normalised Shannon entropy of the pane's TCP/UDP destination-port histogram (over its
+ * fixed number of buckets, so that it does not move with how many buckets are used). */
+static double port_entropy(const np_gpane_t *gp) {
+    double total = 0, h = 0;
+    for (int i = 0; i < NP_PORT_BUCKETS; i++) total += (double)gp->port_hist[i];
+    for (int i = 0; total > 0 && i < NP_PORT_BUCKETS; i++) {
+        double p = (double)gp->port_hist[i] / total;
+        if (p > 0) h -= p * log2(p);
+    }
+    return h / log2((double)NP_PORT_BUCKETS);
+}
+
+/* Destination addresses and ports: one entropy alert per episode, named after the series
+ * that moved more. */
+static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, const double *vals) {
+    static const int si[2] = {S_ENTROPY, S_PORT_ENTROPY};
+    double med[2], z[2];
+    bool strong = false, holds = false;
+    int best = 0;
+    for (int k = 0; k < 2; k++) {
+        double h = vals[si[k]];
+        z[k] = zscore(d, &d->s[si[k]], h, FLOOR_ABS, &med[k]);
+        bool st = fabs(z[k]) >= d->cfg.z_enter && fabs(h - med[k]) >= d->cfg.entropy_min;
+        holds = holds || (fabs(z[k]) >= d->cfg.z_exit && fabs(h - med[k]) >= 0.5 * d->cfg.entropy_min);
+        if (st && (!strong || fabs(z[k]) > fabs(z[best]))) best = k;
+        strong = strong || st;
+    }
     if (!live || gp->records == 0) return;
-    bool strong = fabs(z) >= d->cfg.z_enter && fabs(h - med) >= d->cfg.entropy_min;
-    bool holds = fabs(z) >= d->cfg.z_exit && fabs(h - med) >= 0.5 * d->cfg.entropy_min;
+    if (!strong && fabs(z[1]) > fabs(z[0])) best = 1;
     if (!episode(d, NP_AN_ENTROPY, &GLOBAL_IP, 0, gp->start_ms, holds, strong)) return;
-    np_anomaly_t *a = raise(d, gp, NP_AN_ENTROPY, NULL, NULL, "dst_entropy", round(h * 1000) / 1000,
-                            round(med * 1000) / 1000, fabs(z), fabs(z) / d->cfg.z_enter);
-    if (a)
+    double h = vals[si[best]];
+    np_anomaly_t *a = raise(d, gp, NP_AN_ENTROPY, NULL, NULL, series_names[si[best]], round(h * 1000) / 1000,
+                            round(med[best] * 1000) / 1000, fabs(z[best]), fabs(z[best]) / d->cfg.z_enter);
+    if (!a) return;
+    if (best == 0)
         snprintf(a->explanation, sizeof(a->explanation),
                  "Destination addresses became %s: normalised entropy %.2f against a usual %.2f.",
-                 h < med ? "concentrated on fewer hosts" : "spread over more hosts", h, med);
+                 h < med[0] ? "concentrated on fewer hosts" : "spread over more hosts", h, med[0]);
+    else
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "Destination ports became %s: normalised entropy %.2f against a usual %.2f.",
+                 h < med[1] ? "concentrated on fewer ports" : "spread over more ports", h, med[1]);
 }
 
 static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool learning) {
@@ -719,6 +751,7 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
         vals[S_SH_TCP + i] = gp->records ? (double)gp->pmix[i] / (double)gp->records : 0;
     }
     vals[S_ENTROPY] = pane_entropy(gp);
+    vals[S_PORT_ENTROPY] = port_entropy(gp);
 
     volume(d, gp, live, d->s, vals, S_OTHER + 1, 0, NULL);
     for (size_t vi = 0; vi < d->nviews; vi++) {
@@ -731,7 +764,7 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
         for (int k = 0; k < 3; k++) learn(d, &d->vs[3 * vi + k], vv[k], series_floor[k]);
     }
     detect_protocol(d, gp, live, vals);
-    detect_entropy(d, gp, live, vals[S_ENTROPY]);
+    detect_entropy(d, gp, live, vals);
     detect_sources(d, gp, live, learning);
     detect_dests(d, gp, live);
     forecast(d, gp, live, fc);
@@ -857,13 +890,17 @@ out:
 int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
     Netpulse__DetectState *st = netpulse__detect_state__unpack(NULL, len, buf);
     if (!st) return -1;
-    if (st->version != DETECT_STATE_VERSION || st->n_series != S__COUNT) {
+    /* A state saved before the port-entropy series existed has one series fewer. */
+    if (st->version != DETECT_STATE_VERSION || st->n_series < S_PORT_ENTROPY || st->n_series > S__COUNT) {
         netpulse__detect_state__free_unpacked(st, NULL);
         return -1;
     }
     d->panes = st->panes;
     d->next_pane = st->next_pane_ms;
-    for (int i = 0; i < S__COUNT; i++) series_load(d, &d->s[i], st->series[i]);
+    for (size_t i = 0; i < S__COUNT; i++) {
+        d->s[i].n = d->s[i].pos = 0;
+        if (i < st->n_series) series_load(d, &d->s[i], st->series[i]);
+    }
     /* Views are matched by name: a view renamed or added since starts a fresh baseline. */
     for (size_t i = 0; i < st->n_view_names && 3 * i + 2 < st->n_view_series; i++) {
         const char *name = st->view_names[i];

@@ -8,7 +8,8 @@
  *               (median and MAD of the last `baseline_panes` panes): spike / drop, one alert
  *               per episode (enter at z >= z_enter, end after `cooldown_panes` below z_exit).
  *   protocol    total-variation distance of the protocol mix from its baseline: protocol_shift.
- *   entropy     normalised Shannon entropy of the destination-address distribution: entropy.
+ *   entropy     normalised Shannon entropy of the destination-address distribution and of the
+ *               destination-port histogram: entropy (metric names which).
  *   new source  a source never seen during the first `learn_panes` panes, with at least
  *               `new_min_share` of the pane's bytes: new_source.
  *   heavy       a source with >= `hh_share` of the pane's bytes (or packets) and `hh_factor`

@@ -36,6 +36,7 @@ typedef struct np_gpane {
     uint64_t sources_evicted;
     uint32_t partitions;     /* partials merged */
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
+    uint64_t port_hist[NP_PORT_BUCKETS];      /* TCP/UDP records by destination port bucket (np_port_bucket) */
     uint8_t *seen;           /* bitmap over partitions: duplicate detection */
     np_srcmap_t *sources;    /* union across partitions */
     np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */

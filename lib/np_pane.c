@@ -26,6 +26,7 @@ static void pane_reset(np_pane_t *p) {
     p->records = p->bytes = p->packets = 0;
     p->min_offset = -1;
     memset(p->pmix, 0, sizeof(p->pmix));
+    memset(p->port_hist, 0, sizeof(p->port_hist));
     np_srcmap_clear(p->sources);
     if (p->dests) np_srcmap_clear(p->dests);
     if (p->views) np_viewaggs_clear(p->views, p->nviews);
@@ -203,6 +204,7 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
     p->packets += r->packets;
     if (offset < p->min_offset) p->min_offset = offset;
     p->pmix[np_pmix_bucket(r->proto)]++;
+    if (r->proto == NP_PROTO_TCP || r->proto == NP_PROTO_UDP) p->port_hist[np_port_bucket(r->dst_port)]++;
     np_srcmap_add_record(p->sources, r);
     if (p->dests) np_srcmap_add_record_dst(p->dests, r);
     if (p->views) np_viewaggs_add(p->views, ps->cfg.views, r);

@@ -56,6 +56,7 @@ typedef struct np_pane {
     uint64_t packets;
     int64_t min_offset;     /* smallest Kafka offset among its records */
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
+    uint32_t port_hist[NP_PORT_BUCKETS]; /* TCP/UDP records by destination port bucket */
     np_srcmap_t *sources;
     np_srcmap_t *dests;     /* by destination address (NULL when cfg.max_dests == 0) */
     np_viewagg_t *views;    /* one per cfg.views view (NULL: no views) */

@@ -282,6 +282,8 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     p.dests = dsts;
     p.dest_other = dother;
     p.dests_evicted = pane->dests ? np_srcmap_evicted(pane->dests) : 0;
+    p.dst_port_hist = (uint32_t *)pane->port_hist;
+    p.n_dst_port_hist = NP_PORT_BUCKETS;
     long kv = np_partial_fill_views(&e->views, pane->views, pane->nviews, &p.views);
     if (kv < 0) return -1;
     p.n_views = (size_t)kv;

@@ -25,6 +25,11 @@ enum { NP_PMIX_TCP = 0, NP_PMIX_UDP, NP_PMIX_ICMP, NP_PMIX_OTHER, NP_PMIX__COUNT
 /* The bucket of an IANA protocol number. */
 int np_pmix_bucket(uint8_t proto);
 
+/* Destination ports of TCP and UDP records, hashed into this many buckets per pane: a fixed,
+ * small histogram whose entropy follows the port distribution (port scans spread it). */
+#define NP_PORT_BUCKETS 256
+static inline unsigned np_port_bucket(uint16_t port) { return (unsigned)((port * 2654435761u) >> 24); }
+
 typedef struct np_srcagg {
     np_ip_t ip;
     uint64_t records; /* 0 marks an empty slot: every stored source has >= 1 record */

@@ -45,6 +45,7 @@ static void pane_add(pane_t *p, const np_record_t *r) {
     p->g.bytes += r->bytes;
     p->g.packets += r->packets;
     p->g.pmix[np_pmix_bucket(r->proto)]++;
+    if (r->proto == NP_PROTO_TCP || r->proto == NP_PROTO_UDP) p->g.port_hist[np_port_bucket(r->dst_port)]++;
     np_srcmap_add_record(p->g.sources, r);
     np_srcmap_add_record_dst(p->g.dests, r);
 }
@@ -83,6 +84,43 @@ static np_detect_t *mkdet(np_detect_config_t *c) {
     np_detect_t *d = np_detect_new(c);
     assert_non_null(d);
     return d;
+}
+
+/* Ports: a baseline on a few service ports, then one pane (same volume, same hosts) whose
+ * flows spread over many ports: one entropy alert naming the port series, for the episode. */
+static void test_port_entropy(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *d = mkdet(&c);
+    np_anomaly_t out[64];
+    static const uint16_t svc[] = {443, 80, 53, 22, 8080};
+    int alerts = 0;
+    for (int i = 0; i < 40; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        for (int k = 0; k < 600; k++) {
+            unsigned x = (unsigned)k * 2654435761u + (unsigned)i * 40503u;
+            char src[32], dst[32];
+            snprintf(src, sizeof(src), "10.0.0.%u", 1 + (x >> 8) % 50);
+            snprintf(dst, sizeof(dst), "192.168.0.%u", 1 + (x >> 16) % 20);
+            bool spread = i >= 30 && i < 33 && k % 2 == 0;
+            np_record_t r = rec(src, dst, spread ? (uint16_t)(1024 + (x >> 5) % 60000) : svc[(x >> 12) % 5],
+                                1000 + (x >> 4) % 1000);
+            pane_add(&p, &r);
+        }
+        np_forecast_t fc;
+        size_t n = np_detect_pane(d, &p.g, out, &fc);
+        for (size_t a = 0; a < n; a++) {
+            if (out[a].kind != NP_AN_ENTROPY) continue;
+            assert_int_equal(i, 30);
+            assert_string_equal(out[a].metric, "dst_port_entropy");
+            assert_non_null(strstr(out[a].explanation, "spread over more ports"));
+            alerts++;
+        }
+        pane_free(&p);
+    }
+    assert_int_equal(alerts, 1);
+    np_detect_destroy(&d);
 }
 
 static void test_cidr(void **s) {
@@ -276,6 +314,7 @@ static void test_series_scores(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cidr),
+        cmocka_unit_test(test_port_entropy),
         cmocka_unit_test(test_spike_one_alert_per_episode),
         cmocka_unit_test(test_sources_and_scans),
         cmocka_unit_test(test_threshold_and_whitelist),
