@@ -32,7 +32,7 @@
 #include "np_window.h"
 
 #define MAX_WORKERS 256
-#define ID_MAX 160
+#define ID_MAX NP_RESULT_ID_MAX
 
 static const np_opt_t coord_opts[] = {
     NP_OPTS_COMMON,
@@ -61,7 +61,7 @@ static const np_opt_t coord_opts[] = {
     {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
      "Names this coordinator's state in Redis (one per cluster)"},
     NP_OPTS_DETECT,
-    NP_OPTS_VIEWS("65536"),
+    NP_OPTS_VIEWS("16384"),
     {"views.top", NP_OPT_INT, "10", 1, 1000, NULL, "Groups published per view and pane window (most bytes first)"},
 };
 

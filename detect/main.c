@@ -44,7 +44,7 @@ static const np_opt_t det_opts[] = {
     {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL, "As the coordinator's"},
     {"hll.pool.blocks", NP_OPT_INT, "262144", 0, 16777216, NULL, "1 KiB blocks for distinct-count sketches"},
     NP_OPTS_DETECT,
-    NP_OPTS_VIEWS("65536"),
+    NP_OPTS_VIEWS("16384"),
 };
 
 #define MAXP 1024

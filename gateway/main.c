@@ -41,9 +41,10 @@
 #include "np_kafka.h"
 #include "np_partial.h"
 #include "np_proc.h"
+#include "np_result.h"
 #include "webhook.h"
 
-#define ID_MAX 64
+#define ID_MAX NP_RESULT_ID_MAX /* ids of IPv6 entities exceed 64 */
 #define PEER_MAX 256
 #define ACK_RING 4096       /* acknowledgements queued (held only with test.ack.delay.ms) */
 #define ACK_IDS_PER_MSG 256 /* ids per ResultAck: the coordinator reads frames up to 64 KiB */

@@ -15,6 +15,10 @@
 
 #define NP_RESULT_TOP_SOURCES 10
 
+/* Longest result id + 1, in every process that handles ids (coordinator, gateway): an
+ * anomaly on a full IPv6 CIDR, "anomaly:forecast_threshold:<39>/128:<13 digits>", is 85. */
+#define NP_RESULT_ID_MAX 160
+
 /* "window:<start>:<end>" into buf; returns its length. */
 size_t np_result_window_id(int64_t start_ms, int64_t end_ms, char *buf, size_t buflen);
 
