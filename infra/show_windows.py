@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Prints netpulse `window` messages (JSON lines on stdin) as one readable line each."""
+"""Prints netpulse `window` and `anomaly` messages (JSON lines on stdin) as one readable line
+each; groups and forecasts are left to kcat."""
 import json
 import sys
 import time
@@ -8,6 +9,10 @@ for line in sys.stdin:
     try:
         w = json.loads(line)
     except ValueError:
+        continue
+    if w.get("type") == "anomaly":
+        at = time.strftime("%H:%M:%S", time.gmtime(w["window_start"] / 1000))
+        print(f"  ANOMALY {at}Z {w['severity']:>8} {w['kind']} {w['entity']}: {w['explanation']}", flush=True)
         continue
     if w.get("type") != "window":
         continue
