@@ -135,13 +135,39 @@ int np_ip_is_v4(const np_ip_t *ip)
     return memcmp(ip->b, prefix, sizeof prefix) == 0;
 }
 
+/* Dotted quad without inet_ntop, which goes through sprintf: the worker formats every
+ * record's source to compare it with the message key. Same text as inet_ntop. */
+static size_t format_v4(const uint8_t a[4], char *buf, size_t buflen)
+{
+    char tmp[16];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            tmp[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            tmp[n++] = (char)('0' + v / 10 % 10);
+        tmp[n++] = (char)('0' + v % 10);
+        tmp[n++] = '.';
+    }
+    n--; /* the last dot */
+    if (n >= buflen) {
+        buf[0] = '\0';
+        return 0;
+    }
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return n;
+}
+
 size_t np_ip_format(const np_ip_t *ip, char *buf, size_t buflen)
 {
     if (buflen == 0)
         return 0;
+    if (np_ip_is_v4(ip))
+        return format_v4(ip->b + 12, buf, buflen);
     socklen_t n = buflen > 64 ? 64 : (socklen_t)buflen;
-    const char *r = np_ip_is_v4(ip) ? inet_ntop(AF_INET, ip->b + 12, buf, n)
-                                    : inet_ntop(AF_INET6, ip->b, buf, n);
+    const char *r = inet_ntop(AF_INET6, ip->b, buf, n);
     if (!r) {
         buf[0] = '\0';
         return 0;

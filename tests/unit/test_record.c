@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -820,6 +821,35 @@ static void test_ip_round_trip(void **state)
     assert_string_equal(tiny, "");
 }
 
+/* np_ip_format writes IPv4 itself (no sprintf): it must give inet_ntop's text, and fail
+ * like it when the buffer is short, for every octet value and length of text. */
+static void test_ip_format_v4_as_inet_ntop(void **state)
+{
+    (void)state;
+    np_ip_t ip;
+    memset(&ip, 0, sizeof ip);
+    ip.b[10] = ip.b[11] = 0xff;
+    for (unsigned v = 0; v < 256 * 256; v += 7) {
+        uint8_t a[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(255 - v % 256), (uint8_t)(v % 11)};
+        memcpy(ip.b + 12, a, 4);
+        char want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN];
+        assert_non_null(inet_ntop(AF_INET, a, want, sizeof want));
+        assert_int_equal(np_ip_format(&ip, got, sizeof got), strlen(want));
+        assert_string_equal(got, want);
+        for (size_t cap = 1; cap <= strlen(want) + 1; cap++) {
+            char small[INET_ADDRSTRLEN];
+            size_t n = np_ip_format(&ip, small, cap);
+            if (cap > strlen(want)) {
+                assert_int_equal(n, strlen(want));
+                assert_string_equal(small, want);
+            } else {
+                assert_int_equal(n, 0);
+                assert_string_equal(small, "");
+            }
+        }
+    }
+}
+
 static void test_ip_invalid(void **state)
 {
     (void)state;
@@ -909,6 +939,7 @@ int main(void)
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_limits_default),
         cmocka_unit_test(test_ip_round_trip),
+        cmocka_unit_test(test_ip_format_v4_as_inet_ntop),
         cmocka_unit_test(test_ip_invalid),
         cmocka_unit_test(test_iso8601),
     };
