@@ -13,11 +13,11 @@
  *            until METRIC, summed over them, reaches TARGET; the rate is measured from the
  *            first poll that saw it move (with -g: and saw the group settled, i.e. every
  *            worker owning input partitions and PARTITIONS of them owned in all)
- *   latency  -b BROKERS -t TOPIC -s SECONDS -l LATENESS_MS [-a SINCE_MS]
+ *   latency  -b BROKERS -t TOPIC -s SECONDS -l LATENESS_MS [-a SINCE_MS] [-u UNTIL_MS]
  *            reads results (read_committed) from the end for SECONDS and reports, per kind
  *            (pane windows, sliding windows, anomalies), how long after its pane closed
  *            (window_end + lateness, the earliest moment event time lets any system close
- *            it) each result became visible
+ *            it) each result became visible; only results of windows ending in [SINCE, UNTIL]
  *
  * Not part of any netpulse process; never run by the test suite.
  */
@@ -65,7 +65,7 @@ typedef struct opts {
     int ports[16]; /* watch: the metric is summed over these processes */
     int nports;
     int settled_parts; /* watch -g */
-    int64_t target, seconds, lateness_ms, since_ms;
+    int64_t target, seconds, lateness_ms, since_ms, until_ms;
     const char *props[32]; /* -X key=value */
     int nprops;
 } opts_t;
@@ -403,7 +403,8 @@ static int cmd_latency(const opts_t *o) {
             } else if (m->key_len > 8 && memcmp(m->key, "anomaly:", 8) == 0) {
                 kind = K_ANOMALY;
             }
-            if (kind >= 0 && end != INT64_MIN && end >= o->since_ms && n[kind] < 100000)
+            if (kind >= 0 && end != INT64_MIN && end >= o->since_ms && (!o->until_ms || end <= o->until_ms) &&
+                n[kind] < 100000)
                 lat[kind][n[kind]++] = now - (end + o->lateness_ms);
         }
         rd_kafka_message_destroy(m);
@@ -433,7 +434,7 @@ int main(int argc, char **argv) {
     opts_t o = {.brokers = "127.0.0.1:9092", .seconds = 0, .lateness_ms = 2000};
     int c;
     optind = 2;
-    while ((c = getopt(argc, argv, "b:t:f:m:p:n:s:l:a:g:X:")) != -1) {
+    while ((c = getopt(argc, argv, "b:t:f:m:p:n:s:l:a:u:g:X:")) != -1) {
         switch (c) {
         case 'b': o.brokers = optarg; break;
         case 't': o.topic = optarg; break;
@@ -447,6 +448,7 @@ int main(int argc, char **argv) {
         case 's': o.seconds = strtoll(optarg, NULL, 10); break;
         case 'l': o.lateness_ms = strtoll(optarg, NULL, 10); break;
         case 'a': o.since_ms = strtoll(optarg, NULL, 10); break;
+        case 'u': o.until_ms = strtoll(optarg, NULL, 10); break;
         case 'X':
             if (o.nprops < 32) o.props[o.nprops++] = optarg;
             break;

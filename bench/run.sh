@@ -227,13 +227,28 @@ if want latency; then
     IT_WORKERS=("${CL_WORKERS[@]}")
     it_wait_assigned "$PARTS" || true
     since="$(($(date +%s%3N) + 5000))"
-    "$BK" latency -b "$BOOTSTRAP" -t processed-data -s $((LAT_S + 15)) -l 2000 -a "$since" >"$RES/latency.json" \
+    # Panes that close while records still flow: the last ones wait for idle.ms instead.
+    until_ms="$((since + LAT_S * 1000 - 5000))"
+    "$BK" latency -b "$BOOTSTRAP" -t processed-data -s $((LAT_S + 15)) -l 2000 -a "$since" -u "$until_ms" \
+        >"$RES/latency.json" \
         2>>"$IT_DIR/bench-kafka.log" &
     lat_pid=$!
+    # Once a second: how far event time at the coordinator (global watermark) and the
+    # worker's consumption trail the wall clock, to explain the latency figures.
+    (
+        echo "wall_ms,global_watermark_ms,consumed"
+        while sleep 1; do
+            echo "$(date +%s%3N),$(it_metric "$CL_COORD" netpulse_coordinator_global_watermark_ms)," \
+                "$(it_metric_sum netpulse_worker_records_consumed_total "${CL_WORKERS[@]}")"
+        done
+    ) >"$RES/latency-samples.csv" 2>/dev/null &
+    sampler_pid=$!
     "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate "$LAT_RATE" --duration "$LAT_S" --speedup 1 \
         --sources "$SOURCES" --seed 7 --scenario port_scan --scenario-warmup-s 30 --scenario-event-s 20 \
         --progress-ms 3600000 2>"$IT_DIR/gen-latency.log" || np_warn "latency generator failed"
     wait "$lat_pid" || np_warn "latency reader failed"
+    kill "$sampler_pid" 2>/dev/null
+    wait "$sampler_pid" 2>/dev/null
     consumed="$(it_metric_sum netpulse_worker_records_consumed_total "${CL_WORKERS[@]}")"
     awk '/event=summary/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "delivered") print kv[2] } }' \
         "$IT_DIR/gen-latency.log" >"$IT_DIR/lat-delivered"
