@@ -317,7 +317,7 @@ static bool settled(const opts_t *o) {
         in += x;
         rep += y;
     }
-    return in == o->settled_parts && rep == o->settled_parts;
+    return in == o->settled_parts && (rep == o->settled_parts || rep == 0); /* 0: no repartition topic */
 }
 
 static int cmd_watch(const opts_t *o) {

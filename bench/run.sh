@@ -10,7 +10,7 @@
 #   bench/run.sh [--records N] [--sources N] [--event-rate N] [--latency-rate N]
 #                [--latency-s S] [--mem-sources "N N ..."] [--memcap-records N] [--only PHASES]
 #
-# BENCH_PERF=1 also records a flat CPU profile (perf, cpu-clock) of each worker run into
+# BENCH_WORKER_FLAGS adds flags to every worker (experiments). BENCH_PERF=1 also records a flat CPU profile (perf, cpu-clock) of each worker run into
 # perf-LABEL.txt. Defaults (environment in brackets): 2,000,000 records [BENCH_RECORDS] from 10,000 sources
 # [BENCH_SOURCES] at 100,000 records per second of event time [BENCH_EVENT_RATE]; latency at
 # 100,000 records/s for 60 s [BENCH_LATENCY_RATE, BENCH_LATENCY_S]; memory per source with
@@ -38,6 +38,7 @@ MEM_SOURCES="${BENCH_MEM_SOURCES:-100000 1000000 10000000}"
 MEMCAP_RECORDS="${BENCH_MEMCAP_RECORDS:-1000000}"
 ONLY="${BENCH_ONLY:-all}"
 PARTS="${NETPULSE_PARTITIONS:-12}"
+read -ra EXTRA_WORKER_FLAGS <<<"${BENCH_WORKER_FLAGS:-}"
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -110,7 +111,8 @@ cluster_up() {
     for ((i = 1; i <= n; i++)); do
         it_start "w$i-$label" "$IT_BIN/netpulse-worker" --brokers "$BOOTSTRAP" --coordinator "$ep" \
             --redis-port "$REDIS_PORT" --worker-id "w$i-$label" --group-id "bench-$label" --topic "$topic" \
-            --repartition-topic "$topic-repartition" --http-port-file "$IT_DIR/w$i-$label.port" "$@"
+            --repartition-topic "$topic-repartition" --http-port-file "$IT_DIR/w$i-$label.port" "$@" \
+            "${EXTRA_WORKER_FLAGS[@]}"
         CL_WORKERS+=("w$i-$label")
     done
 }
