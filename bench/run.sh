@@ -7,13 +7,13 @@
 # because the machines are noisy: the raw librdkafka consumer for the worker, the raw
 # librdkafka producer for the generator, one worker for two.
 #
-#   bench/run.sh [--records N] [--sources N] [--event-rate N] [--latency-rate N]
+#   bench/run.sh [--records N] [--sources N] [--event-rate N] [--latency-rates "N ..."]
 #                [--latency-s S] [--mem-sources "N N ..."] [--memcap-records N] [--only PHASES]
 #
 # BENCH_WORKER_FLAGS adds flags to every worker (experiments). BENCH_PERF=1 also records a flat CPU profile (perf, cpu-clock) of each worker run into
 # perf-LABEL.txt. Defaults (environment in brackets): 2,000,000 records [BENCH_RECORDS] from 10,000 sources
 # [BENCH_SOURCES] at 100,000 records per second of event time [BENCH_EVENT_RATE]; latency at
-# 100,000 records/s for 60 s [BENCH_LATENCY_RATE, BENCH_LATENCY_S]; memory per source with
+# 100,000 and 20,000 records/s, 45 s each [BENCH_LATENCY_RATES, BENCH_LATENCY_S]; memory per source with
 # 100k, 1M and 10M sources [BENCH_MEM_SOURCES]; memory cap with 1,000,000 records
 # [BENCH_MEMCAP_RECORDS]. --only takes a comma list of: produce, throughput, csv, scaling,
 # latency, memory, memcap, checkpoint (default: all).
@@ -32,8 +32,8 @@ export NP_LOG_TAG=bench
 RECORDS="${BENCH_RECORDS:-2000000}"
 SOURCES="${BENCH_SOURCES:-10000}"
 EVENT_RATE="${BENCH_EVENT_RATE:-100000}"
-LAT_RATE="${BENCH_LATENCY_RATE:-100000}"
-LAT_S="${BENCH_LATENCY_S:-60}"
+LAT_RATES="${BENCH_LATENCY_RATES:-100000 20000}"
+LAT_S="${BENCH_LATENCY_S:-45}"
 MEM_SOURCES="${BENCH_MEM_SOURCES:-100000 1000000 10000000}"
 MEMCAP_RECORDS="${BENCH_MEMCAP_RECORDS:-1000000}"
 ONLY="${BENCH_ONLY:-all}"
@@ -45,7 +45,7 @@ while [[ $# -gt 0 ]]; do
         --records) RECORDS="$2"; shift 2 ;;
         --sources) SOURCES="$2"; shift 2 ;;
         --event-rate) EVENT_RATE="$2"; shift 2 ;;
-        --latency-rate) LAT_RATE="$2"; shift 2 ;;
+        --latency-rates) LAT_RATES="$2"; shift 2 ;;
         --latency-s) LAT_S="$2"; shift 2 ;;
         --mem-sources) MEM_SOURCES="$2"; shift 2 ;;
         --memcap-records) MEMCAP_RECORDS="$2"; shift 2 ;;
@@ -83,8 +83,9 @@ gen_to() {
     }' "$IT_DIR/gen-$topic.log" >"$RES/gen-$topic.json"
 }
 
-raw_consume() { # raw_consume TOPIC OUTNAME
-    "$BK" consume -b "$BOOTSTRAP" -t "$1" >"$RES/$2.json" 2>>"$IT_DIR/bench-kafka.log"
+# raw_consume TOPIC OUTNAME: the ceiling, with the fetch settings netpulse-worker uses.
+raw_consume() {
+    "$BK" consume -b "$BOOTSTRAP" -t "$1" -X queued.min.messages=300000 >"$RES/$2.json" 2>>"$IT_DIR/bench-kafka.log"
 }
 
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
@@ -159,11 +160,14 @@ worker_run() {
     cluster_down
 }
 
-# memcap_done: true once worker $w consumed $N records; keeps the peak of its state gauge.
+# memcap_done: true once worker $w consumed $N records; keeps the peak of its pane state
+# (tables plus sketch blocks).
 memcap_done() {
-    local s c
+    local s b c
     s="$(it_metric "$w" netpulse_worker_state_bytes)"
-    ((${s:-0} > peak_state)) && peak_state="$s"
+    b="$(it_metric "$w" netpulse_worker_sketch_blocks)"
+    s=$((${s:-0} + ${b:-0} * 1024))
+    ((s > peak_state)) && peak_state="$s"
     c="$(it_metric "$w" netpulse_worker_records_consumed_total)"
     [[ "${c:-0}" -ge "$N" ]]
 }
@@ -220,11 +224,14 @@ if want scaling; then
 fi
 
 # ---- 4. end-to-end latency at a fixed rate --------------------------------------------
-if want latency; then
-    np_info "latency: $LAT_RATE records/s in real time for ${LAT_S}s (1 worker), port scan after 30 s"
+# latency_run RATE: records at RATE per second in real time for LAT_S s through a cluster
+# of one worker; writes $RES/latency-RATE.json and latency-RATE-samples.csv.
+latency_run() {
+    local rate="$1" since until_ms lat_pid sampler_pid consumed delivered
+    np_info "latency: $rate records/s in real time for ${LAT_S}s (1 worker), port scan after 30 s"
     # Detection live after 5 panes, so that the injected port scan raises an anomaly in time.
     COORD_FLAGS=(--detect-warmup-panes 5 --detect-learn-panes 4)
-    cluster_up latency network-traffic 1
+    cluster_up "latency-$rate" network-traffic 1
     COORD_FLAGS=()
     IT_WORKERS=("${CL_WORKERS[@]}")
     it_wait_assigned "$PARTS" || true
@@ -232,8 +239,7 @@ if want latency; then
     # Panes that close while records still flow: the last ones wait for idle.ms instead.
     until_ms="$((since + LAT_S * 1000 - 5000))"
     "$BK" latency -b "$BOOTSTRAP" -t processed-data -s $((LAT_S + 15)) -l 2000 -a "$since" -u "$until_ms" \
-        >"$RES/latency.json" \
-        2>>"$IT_DIR/bench-kafka.log" &
+        >"$IT_DIR/latency.json" 2>>"$IT_DIR/bench-kafka.log" &
     lat_pid=$!
     # Once a second: how far event time at the coordinator (global watermark) and the
     # worker's consumption trail the wall clock, to explain the latency figures.
@@ -243,20 +249,24 @@ if want latency; then
             echo "$(date +%s%3N),$(it_metric "$CL_COORD" netpulse_coordinator_global_watermark_ms)," \
                 "$(it_metric_sum netpulse_worker_records_consumed_total "${CL_WORKERS[@]}")"
         done
-    ) >"$RES/latency-samples.csv" 2>/dev/null &
+    ) >"$RES/latency-$rate-samples.csv" 2>/dev/null &
     sampler_pid=$!
-    "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate "$LAT_RATE" --duration "$LAT_S" --speedup 1 \
+    "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate "$rate" --duration "$LAT_S" --speedup 1 \
         --sources "$SOURCES" --seed 7 --scenario port_scan --scenario-warmup-s 30 --scenario-event-s 20 \
-        --progress-ms 3600000 2>"$IT_DIR/gen-latency.log" || np_warn "latency generator failed"
+        --progress-ms 3600000 2>"$IT_DIR/gen-latency-$rate.log" || np_warn "latency generator failed"
     wait "$lat_pid" || np_warn "latency reader failed"
     kill "$sampler_pid" 2>/dev/null
     wait "$sampler_pid" 2>/dev/null
     consumed="$(it_metric_sum netpulse_worker_records_consumed_total "${CL_WORKERS[@]}")"
-    awk '/event=summary/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "delivered") print kv[2] } }' \
-        "$IT_DIR/gen-latency.log" >"$IT_DIR/lat-delivered"
-    printf '%s\n' "$(sed 's/}$//' "$RES/latency.json"),\"rate\":$LAT_RATE,\"seconds\":$LAT_S,\"produced\":$(cat "$IT_DIR/lat-delivered"),\"consumed\":$consumed}" \
-        >"$RES/latency.json.tmp" && mv "$RES/latency.json.tmp" "$RES/latency.json"
+    delivered="$(awk '/event=summary/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); if (kv[1] == "delivered") print kv[2] } }' \
+        "$IT_DIR/gen-latency-$rate.log")"
+    printf '%s,"rate":%s,"seconds":%s,"produced":%s,"consumed":%s}\n' "$(sed 's/}$//' "$IT_DIR/latency.json")" \
+        "$rate" "$LAT_S" "${delivered:-0}" "$consumed" >"$RES/latency-$rate.json"
     cluster_down
+}
+
+if want latency; then
+    for rate in $LAT_RATES; do latency_run "$rate"; done
 fi
 
 # ---- 5a. memory per active source per pane ---------------------------------------------
@@ -276,13 +286,13 @@ if want memcap; then
     SOURCES="$SOURCES_SAVED"
     N="$(records_in gen-bench-mem)"
     cluster_up memcap bench-mem 1 --max-sources-per-pane "$MAXSRC" --max-dests-per-pane "$MAXSRC" \
-        --hll-pool-blocks "$POOL" -X queued.max.messages.kbytes=65536
+        --hll-pool-blocks "$POOL"
     w="${CL_WORKERS[0]}"
     it_http_port "$w" >/dev/null
     rss0="$(vm_kb "${IT_PIDS[$w]}" VmRSS)"
     peak_state=0
     np_wait_for -q -t 300 -i 0.5 memcap_done || np_warn "memcap worker did not consume everything"
-    printf '{"records":%s,"max_sources_per_pane":%s,"max_dests_per_pane":%s,"hll_pool_blocks":%s,"queued_max_kbytes":65536,"slots":%s,"open_panes":4,"rss_start_kb":%s,"peak_rss_kb":%s,"peak_state_bytes":%s,"evictions":%s,"sketch_pool_exhausted":%s,"consumed":%s}\n' \
+    printf '{"records":%s,"max_sources_per_pane":%s,"max_dests_per_pane":%s,"hll_pool_blocks":%s,"slots":%s,"open_panes":4,"rss_start_kb":%s,"peak_rss_kb":%s,"peak_state_bytes":%s,"evictions":%s,"sketch_pool_exhausted":%s,"consumed":%s}\n' \
         "$N" "$MAXSRC" "$MAXSRC" "$POOL" $((2 * PARTS)) "$rss0" "$(vm_kb "${IT_PIDS[$w]}" VmHWM)" "${peak_state:-0}" \
         "$(it_metric "$w" netpulse_worker_source_evictions_total)" \
         "$(it_metric "$w" netpulse_worker_sketch_pool_exhausted_total)" \
