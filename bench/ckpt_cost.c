@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_record.h"
 #include "np_ckpt.h"
 #include "np_store.h"
 
@@ -42,12 +43,7 @@ static int run(np_store_t *st, size_t n) {
     np_partstate_t *ps = np_partstate_new(0, &cfg);
     if (!pool || !ps) return -1;
     np_record_t r;
-    memset(&r, 0, sizeof(r));
-    r.ts_ms = 1000;
-    r.proto = NP_PROTO_TCP;
-    r.bytes = 1500;
-    r.packets = 3;
-    r.src.b[10] = r.src.b[11] = r.dst.b[10] = r.dst.b[11] = 0xff;
+    bench_record_init(&r, 1500, 3);
     r.src.b[12] = 10;
     r.dst.b[12] = 192;
     for (uint32_t i = 0; i < n; i++) {

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench_record.h"
 #include "np_pane.h"
 
 static long rss_bytes(void) {
@@ -32,12 +33,7 @@ static void run(size_t n, int records_per_source, int dsts) {
     long before = rss_bytes();
     np_partstate_t *ps = np_partstate_new(0, &cfg);
     np_record_t r;
-    memset(&r, 0, sizeof(r));
-    r.ts_ms = 1000;
-    r.proto = NP_PROTO_TCP;
-    r.bytes = 100;
-    r.packets = 1;
-    r.src.b[10] = r.src.b[11] = r.dst.b[10] = r.dst.b[11] = 0xff;
+    bench_record_init(&r, 100, 1);
     int64_t off = 0;
     for (size_t i = 0; i < n; i++) {
         memcpy(&r.src.b[12], &i, 4);

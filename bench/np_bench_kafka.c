@@ -153,18 +153,26 @@ static int cmd_topics(const opts_t *o, int argc, char **argv) {
 
 /* ---- consume ----------------------------------------------------------------------- */
 
-static int cmd_consume(const opts_t *o) {
-    static const char *const defaults[] = {"group.id", "np-bench-raw", "enable.partition.eof", "true",
-                                           "enable.auto.commit", "false", NULL};
+/* A consumer assigned every partition of o->topic at `offset` (no group coordination);
+ * *np gets the partition count. */
+static rd_kafka_t *consumer_new(const opts_t *o, const char *const *defaults, int64_t offset, int *np) {
     char err[512];
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf_new(o, defaults), err, sizeof(err));
     if (!rk) die("%s", err);
     rd_kafka_poll_set_consumer(rk);
-    int np = topic_partitions(rk, o->topic);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
-    for (int p = 0; p < np; p++) rd_kafka_topic_partition_list_add(l, o->topic, p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    *np = topic_partitions(rk, o->topic);
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(*np);
+    for (int p = 0; p < *np; p++) rd_kafka_topic_partition_list_add(l, o->topic, p)->offset = offset;
     if (rd_kafka_assign(rk, l)) die("assign failed");
     rd_kafka_topic_partition_list_destroy(l);
+    return rk;
+}
+
+static int cmd_consume(const opts_t *o) {
+    static const char *const defaults[] = {"group.id", "np-bench-raw", "enable.partition.eof", "true",
+                                           "enable.auto.commit", "false", NULL};
+    int np;
+    rd_kafka_t *rk = consumer_new(o, defaults, RD_KAFKA_OFFSET_BEGINNING, &np);
     uint64_t n = 0, bytes = 0;
     int eofs = 0;
     int64_t first = 0, last = 0, deadline = mono_us() + 600 * 1000000LL;
@@ -376,15 +384,8 @@ static int64_t pct(const int64_t *v, size_t n, double q) {
 static int cmd_latency(const opts_t *o) {
     static const char *const defaults[] = {"group.id", "np-bench-latency", "isolation.level", "read_committed",
                                            "enable.auto.commit", "false", NULL};
-    char err[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf_new(o, defaults), err, sizeof(err));
-    if (!rk) die("%s", err);
-    rd_kafka_poll_set_consumer(rk);
-    int np = topic_partitions(rk, o->topic);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(np);
-    for (int p = 0; p < np; p++) rd_kafka_topic_partition_list_add(l, o->topic, p)->offset = RD_KAFKA_OFFSET_END;
-    if (rd_kafka_assign(rk, l)) die("assign failed");
-    rd_kafka_topic_partition_list_destroy(l);
+    int np;
+    rd_kafka_t *rk = consumer_new(o, defaults, RD_KAFKA_OFFSET_END, &np);
     static int64_t lat[K__COUNT][100000];
     size_t n[K__COUNT] = {0};
     int64_t pane_ms = 0;

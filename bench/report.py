@@ -114,7 +114,8 @@ def main():
     if s1 and s2:
         ratio = s2["per_s"] / s1["per_s"]
         rows.append(("6. 1 worker, JSON", rate(s1["per_s"]), "1.00", "", ""))
-        rows.append(("6. 2 workers, same topic, same 2 cores", rate(s2["per_s"]), "%.2f" % ratio, "", ""))
+        rows.append(("6. 2 workers, same topic, same 2 cores (input partitions owned: %s)" % "+".join(
+            str(x) for x in s2.get("input_partitions_owned", [])), rate(s2["per_s"]), "%.2f" % ratio, "", ""))
         out["scaling"] = {"one": s1, "two": s2, "ratio": ratio}
 
     ck = res["checkpoint"]

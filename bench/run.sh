@@ -153,9 +153,11 @@ worker_run() {
             | grep -v '^#' | grep -v '^$' | head -40 >"$RES/perf-$label.txt"
     fi
     for w in "${CL_WORKERS[@]}"; do rss=$((rss + $(vm_kb "${IT_PIDS[$w]}" VmHWM))); done
+    local owned=""
+    for w in "${CL_WORKERS[@]}"; do owned+="${owned:+,}$(it_metric "$w" netpulse_worker_assigned_partitions)"; done
     ckpt="$(it_metric_sum netpulse_worker_checkpoints_total "${CL_WORKERS[@]}")"
     partials="$(it_metric_sum netpulse_worker_partials_sent_total "${CL_WORKERS[@]}")"
-    printf '%s\n' "${out%\}},\"workers\":$n,\"peak_rss_kb\":$rss,\"checkpoints\":$ckpt,\"partials\":$partials}" \
+    printf '%s\n' "${out%\}},\"workers\":$n,\"input_partitions_owned\":[$owned],\"peak_rss_kb\":$rss,\"checkpoints\":$ckpt,\"partials\":$partials}" \
         >"$RES/worker-$label.json"
     cluster_down
 }
@@ -180,6 +182,7 @@ np_info "results in $RES"
 it_start_infra "$PARTS" || exit 1
 topics=()
 for t in bench-json bench-csv bench-raw bench-mem; do topics+=("$t:$PARTS" "$t-repartition:$PARTS"); done
+for rate in $LAT_RATES; do topics+=("bench-lat-$rate:$PARTS" "bench-lat-$rate-repartition:$PARTS"); done
 "$BK" topics -b "$BOOTSTRAP" "${topics[@]}" >/dev/null 2>>"$IT_DIR/bench-kafka.log" || np_die "creating topics failed"
 start_gateway
 printf '{"records":%s,"sources":%s,"event_rate":%s,"partitions":%s,"nproc":%s,"date":"%s"}\n' "$RECORDS" \
@@ -231,7 +234,7 @@ latency_run() {
     np_info "latency: $rate records/s in real time for ${LAT_S}s (1 worker), port scan after 30 s"
     # Detection live after 5 panes, so that the injected port scan raises an anomaly in time.
     COORD_FLAGS=(--detect-warmup-panes 5 --detect-learn-panes 4)
-    cluster_up "latency-$rate" network-traffic 1
+    cluster_up "latency-$rate" "bench-lat-$rate" 1
     COORD_FLAGS=()
     IT_WORKERS=("${CL_WORKERS[@]}")
     it_wait_assigned "$PARTS" || true
@@ -251,7 +254,7 @@ latency_run() {
         done
     ) >"$RES/latency-$rate-samples.csv" 2>/dev/null &
     sampler_pid=$!
-    "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate "$rate" --duration "$LAT_S" --speedup 1 \
+    "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --topic "bench-lat-$rate" --rate "$rate" --duration "$LAT_S" --speedup 1 \
         --sources "$SOURCES" --seed 7 --scenario port_scan --scenario-warmup-s 30 --scenario-event-s 20 \
         --progress-ms 3600000 2>"$IT_DIR/gen-latency-$rate.log" || np_warn "latency generator failed"
     wait "$lat_pid" || np_warn "latency reader failed"
