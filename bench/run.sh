@@ -10,13 +10,15 @@
 #   bench/run.sh [--records N] [--sources N] [--event-rate N] [--latency-rates "N ..."]
 #                [--latency-s S] [--mem-sources "N N ..."] [--memcap-records N] [--only PHASES]
 #
-# BENCH_WORKER_FLAGS adds flags to every worker (experiments). BENCH_PERF=1 also records a flat CPU profile (perf, cpu-clock) of each worker run into
-# perf-LABEL.txt. Defaults (environment in brackets): 2,000,000 records [BENCH_RECORDS] from 10,000 sources
+# Defaults (environment in brackets): 2,000,000 records [BENCH_RECORDS] from 10,000 sources
 # [BENCH_SOURCES] at 100,000 records per second of event time [BENCH_EVENT_RATE]; latency at
-# 100,000 and 20,000 records/s, 45 s each [BENCH_LATENCY_RATES, BENCH_LATENCY_S]; memory per source with
-# 100k, 1M and 10M sources [BENCH_MEM_SOURCES]; memory cap with 1,000,000 records
-# [BENCH_MEMCAP_RECORDS]. --only takes a comma list of: produce, throughput, csv, scaling,
-# latency, memory, memcap, checkpoint (default: all).
+# 100,000 and 20,000 records/s, 45 s each [BENCH_LATENCY_RATES, BENCH_LATENCY_S]; memory per
+# source with 100k, 1M and 10M sources [BENCH_MEM_SOURCES]; memory cap with 1,000,000
+# records [BENCH_MEMCAP_RECORDS]. --only takes a comma list of: produce, throughput, csv,
+# scaling, latency, memory, memcap, checkpoint (default: all). BENCH_PERF=1 also records a
+# flat CPU profile (perf, cpu-clock) of each worker run into perf-LABEL.txt.
+# BENCH_WORKER_FLAGS / BENCH_GATEWAY_FLAGS add flags to every worker / the gateway, and
+# NP_BUILD_DIR picks the binaries (A/B experiments).
 #
 # Results: bench/results/<UTC time>/ (git-ignored): one JSON per phase, results.json and
 # table.md. Logs of every process stay in the temp dir when a phase fails.
@@ -39,6 +41,7 @@ MEMCAP_RECORDS="${BENCH_MEMCAP_RECORDS:-1000000}"
 ONLY="${BENCH_ONLY:-all}"
 PARTS="${NETPULSE_PARTITIONS:-12}"
 read -ra EXTRA_WORKER_FLAGS <<<"${BENCH_WORKER_FLAGS:-}"
+read -ra EXTRA_GATEWAY_FLAGS <<<"${BENCH_GATEWAY_FLAGS:-}"
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -94,7 +97,7 @@ GW_EP=""
 start_gateway() {
     GW_EP="tcp://127.0.0.1:$(np_free_port)"
     it_start gateway "$IT_BIN/netpulse-gateway" --brokers "$BOOTSTRAP" --bind "$GW_EP" \
-        --http-port-file "$IT_DIR/gateway.port"
+        --http-port-file "$IT_DIR/gateway.port" "${EXTRA_GATEWAY_FLAGS[@]}"
 }
 
 # cluster_up LABEL TOPIC WORKERS [worker flags...]: a coordinator with its own state in
@@ -238,9 +241,12 @@ latency_run() {
     COORD_FLAGS=()
     IT_WORKERS=("${CL_WORKERS[@]}")
     it_wait_assigned "$PARTS" || true
-    since="$(($(date +%s%3N) + 5000))"
-    # Panes that close while records still flow: the last ones wait for idle.ms instead.
-    until_ms="$((since + LAT_S * 1000 - 5000))"
+    # Windows from the first whole pane to the last pane that closes (end + 2 s of lateness)
+    # while records still flow: after the generator stops, the last panes wait for idle.ms.
+    local t0
+    t0="$(date +%s%3N)"
+    since="$((t0 + 5000))"
+    until_ms="$((t0 + LAT_S * 1000 - 3000))"
     "$BK" latency -b "$BOOTSTRAP" -t processed-data -s $((LAT_S + 15)) -l 2000 -a "$since" -u "$until_ms" \
         >"$IT_DIR/latency.json" 2>>"$IT_DIR/bench-kafka.log" &
     lat_pid=$!
