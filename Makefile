@@ -1,14 +1,14 @@
 # netpulse: the two commands (see README.md).
 #   make demo   install what is missing, build, run the whole cluster locally
 #   make test   install what is missing, build, run every unit and integration test
-# Other targets: deps, build, unit, it (integration only), asan, clean.
+# Other targets: deps, build, unit, it (integration only), asan, bench (bench/README.md), clean.
 
 BUILD    ?= build
 WERROR   ?= $(if $(CI),ON,OFF)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps build test unit it demo asan clean
+.PHONY: all deps build test unit it demo asan bench clean
 
 all: build
 
@@ -34,6 +34,10 @@ asan: deps
 	cmake -S . -B build-asan -G "$(GENERATOR)" -DNP_SANITIZE=ON -DNP_WERROR=ON
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -L unit
+
+# The benchmark harness: its own Kafka + Redis, a few minutes, a table (bench/README.md).
+bench: build
+	bash bench/run.sh $(BENCH_ARGS)
 
 demo: build
 	@bash infra/demo.sh $(BUILD)

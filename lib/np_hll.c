@@ -155,8 +155,23 @@ static inline void key_reg(uint32_t key, unsigned p, uint32_t *idx, uint8_t *val
         *val = (uint8_t)(rest + (key & 63u));
 }
 
-static inline void reg_max(uint8_t *reg, uint32_t idx, uint8_t val) {
-    if (val > reg[idx]) reg[idx] = val;
+static size_t count_nonzero(const np_hll_t *h) {
+    size_t m = (size_t)1 << h->p, c = 0;
+    const uint8_t *r = h->u.reg;
+    for (size_t j = 0; j < m; j += 16, r += 16) { /* fixed 16-byte steps: see reg_merge */
+        unsigned nz = 0;
+        for (unsigned k = 0; k < 16; k++) nz += r[k] != 0;
+        c += nz;
+    }
+    return c;
+}
+
+/* Raises a register; returns 1 when it was 0 (one more nonzero register: np_hll_t.nz). */
+static inline unsigned reg_max(uint8_t *reg, uint32_t idx, uint8_t val) {
+    uint8_t old = reg[idx];
+    if (val <= old) return 0;
+    reg[idx] = val;
+    return old == 0;
 }
 
 /* ---- pool ------------------------------------------------------------------------------ */
@@ -242,13 +257,15 @@ unsigned np_hll_precision(const np_hll_t *h) { return h->p; }
 static int promote(np_hll_t *h, np_hll_pool_t *pool, const uint32_t *keys, size_t nkeys) {
     uint8_t *reg = pool ? block_get(pool) : NULL; /* no pool: the sketch stays inline */
     if (!reg) return -1;
+    unsigned nz = 0;
     for (size_t i = 0; i < nkeys; i++) {
         uint32_t idx;
         uint8_t val;
         key_reg(keys[i], pool->p, &idx, &val);
-        reg_max(reg, idx, val);
+        nz += reg_max(reg, idx, val);
     }
     h->u.reg = reg;
+    h->nz = (uint16_t)nz;
     h->n = 0;
     h->p = (uint8_t)pool->p;
     h->flags |= NP_HLL_F_DENSE;
@@ -260,7 +277,7 @@ int np_hll_add_hash(np_hll_t *h, np_hll_pool_t *pool, uint64_t hash) {
         uint32_t idx;
         uint8_t val;
         hash_reg(hash, h->p, &idx, &val);
-        reg_max(h->u.reg, idx, val);
+        h->nz += reg_max(h->u.reg, idx, val);
         return 0;
     }
     uint32_t key = hash_key(hash);
@@ -282,7 +299,7 @@ int np_hll_add_hash(np_hll_t *h, np_hll_pool_t *pool, uint64_t hash) {
     uint32_t idx;
     uint8_t val;
     hash_reg(hash, h->p, &idx, &val);
-    reg_max(h->u.reg, idx, val);
+    h->nz += reg_max(h->u.reg, idx, val);
     return 0;
 }
 
@@ -354,12 +371,13 @@ int np_hll_merge(np_hll_t *dst, const np_hll_t *src, np_hll_pool_t *pool) {
         assert(dst->p == src->p);
         size_t m = (size_t)1 << dst->p;
         reg_merge(dst->u.reg, src->u.reg, m);
+        dst->nz = (uint16_t)count_nonzero(dst);
     } else if (dst->flags & NP_HLL_F_DENSE) {
         for (unsigned i = 0; i < src->n; i++) {
             uint32_t idx;
             uint8_t val;
             key_reg(src->u.key[i], dst->p, &idx, &val);
-            reg_max(dst->u.reg, idx, val);
+            dst->nz += reg_max(dst->u.reg, idx, val);
         }
     } else {
         /* Both exact: a sorted union, promoted if it does not fit inline. */
@@ -403,23 +421,13 @@ static inline void wr32(uint8_t *p, uint32_t v) {
     p[3] = (uint8_t)(v >> 24);
 }
 
-static size_t count_nonzero(const np_hll_t *h) {
-    size_t m = (size_t)1 << h->p, c = 0;
-    const uint8_t *r = h->u.reg;
-    for (size_t j = 0; j < m; j += 16, r += 16) { /* fixed 16-byte steps: see reg_merge */
-        unsigned nz = 0;
-        for (unsigned k = 0; k < 16; k++) nz += r[k] != 0;
-        c += nz;
-    }
-    return c;
-}
 
 static size_t dense_size(unsigned p) { return ENC_HDR + 3 * ((size_t)1 << p) / 4; }
 static size_t list_size(size_t nonzero) { return ENC_HDR + 2 + 3 * nonzero; }
 
 size_t np_hll_encoded_size(const np_hll_t *h) {
     if (!(h->flags & NP_HLL_F_DENSE)) return ENC_HDR + 4 * (size_t)h->n;
-    size_t d = dense_size(h->p), l = list_size(count_nonzero(h));
+    size_t d = dense_size(h->p), l = list_size(h->nz);
     return l < d ? l : d;
 }
 
@@ -436,7 +444,7 @@ size_t np_hll_encode(const np_hll_t *h, uint8_t *buf, size_t cap) {
     }
     size_t m = (size_t)1 << h->p;
     const uint8_t *r = h->u.reg;
-    size_t nz = count_nonzero(h);
+    size_t nz = h->nz;
     size_t d = dense_size(h->p), l = list_size(nz);
     if (l < d) {
         if (l > cap) return l;
@@ -445,11 +453,18 @@ size_t np_hll_encode(const np_hll_t *h, uint8_t *buf, size_t cap) {
         buf[2] = h->p;
         wr16(buf + ENC_HDR, (uint32_t)nz);
         uint8_t *o = buf + ENC_HDR + 2;
-        for (size_t j = 0; j < m; j++) {
-            if (!r[j]) continue;
-            wr16(o, (uint32_t)j);
-            o[2] = r[j];
-            o += 3;
+        /* A list is chosen only for sparse sketches: skip the zero registers 8 at a time
+         * (checkpoints encode every sketch of every open pane each second). */
+        for (size_t j = 0; j < m; j += 8) {
+            uint64_t w;
+            memcpy(&w, r + j, 8);
+            if (!w) continue;
+            for (size_t k = j; k < j + 8; k++) {
+                if (!r[k]) continue;
+                wr16(o, (uint32_t)k);
+                o[2] = r[k];
+                o += 3;
+            }
         }
         return l;
     }
@@ -581,6 +596,7 @@ int np_hll_decode(np_hll_t *h, np_hll_pool_t *pool, const uint8_t *buf, size_t l
     }
     h->u.reg = reg;
     h->p = (uint8_t)p;
+    h->nz = (uint16_t)count_nonzero(h);
     h->flags = NP_HLL_F_DENSE | lower;
     return 0;
 }

@@ -71,6 +71,8 @@ typedef struct np_hll {
     uint8_t n;     /* exact: keys stored */
     uint8_t p;     /* dense: precision; 0 while exact */
     uint8_t flags; /* private NP_HLL_F_* bits (np_hll.c) */
+    uint16_t nz;   /* dense: registers that are not 0, kept up to date so that sizing an
+                      encoding (every sketch of every open pane, each checkpoint) is O(1) */
 } np_hll_t;
 
 typedef struct np_hll_pool np_hll_pool_t;

@@ -251,6 +251,10 @@ size_t np_partstate_open_panes(const np_partstate_t *ps) {
 
 size_t np_partstate_memory_bytes(const np_partstate_t *ps) {
     size_t n = sizeof(*ps) + ps->cfg.max_open_panes * sizeof(np_pane_t);
-    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) n += np_srcmap_memory_bytes(ps->ring[i].sources);
+    for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
+        n += np_srcmap_memory_bytes(ps->ring[i].sources);
+        if (ps->ring[i].dests) n += np_srcmap_memory_bytes(ps->ring[i].dests);
+        for (size_t v = 0; v < ps->ring[i].nviews; v++) n += np_gtab_memory_bytes(ps->ring[i].views[v].groups);
+    }
     return n;
 }

@@ -117,7 +117,8 @@ int64_t np_partstate_safe_offset(const np_partstate_t *ps);
  * holding it; NULL when start is misaligned, already closed, or its slot is taken. */
 np_pane_t *np_partstate_claim_pane(np_partstate_t *ps, int64_t start);
 
-/* Number of open panes holding data, and their source-table memory. */
+/* Number of open panes holding data, and the memory of their source and destination
+ * tables (sketch pool blocks not included: the pool is shared). */
 size_t np_partstate_open_panes(const np_partstate_t *ps);
 size_t np_partstate_memory_bytes(const np_partstate_t *ps);
 

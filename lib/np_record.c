@@ -136,13 +136,39 @@ int np_ip_is_v4(const np_ip_t *ip)
     return memcmp(ip->b, prefix, sizeof prefix) == 0;
 }
 
+/* Dotted quad without inet_ntop, which goes through sprintf: the worker formats every
+ * record's source to compare it with the message key. Same text as inet_ntop. */
+static size_t format_v4(const uint8_t a[4], char *buf, size_t buflen)
+{
+    char tmp[16];
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            tmp[n++] = (char)('0' + v / 100);
+        if (v >= 10)
+            tmp[n++] = (char)('0' + v / 10 % 10);
+        tmp[n++] = (char)('0' + v % 10);
+        tmp[n++] = '.';
+    }
+    n--; /* the last dot */
+    if (n >= buflen) {
+        buf[0] = '\0';
+        return 0;
+    }
+    memcpy(buf, tmp, n);
+    buf[n] = '\0';
+    return n;
+}
+
 size_t np_ip_format(const np_ip_t *ip, char *buf, size_t buflen)
 {
     if (buflen == 0)
         return 0;
+    if (np_ip_is_v4(ip))
+        return format_v4(ip->b + 12, buf, buflen);
     socklen_t n = buflen > 64 ? 64 : (socklen_t)buflen;
-    const char *r = np_ip_is_v4(ip) ? inet_ntop(AF_INET, ip->b + 12, buf, n)
-                                    : inet_ntop(AF_INET6, ip->b, buf, n);
+    const char *r = inet_ntop(AF_INET6, ip->b, buf, n);
     if (!r) {
         buf[0] = '\0';
         return 0;
@@ -1134,6 +1160,93 @@ static np_record_reason_t decode_csv(dec_t *d, const char *p, const char *e, int
     return NP_REC_OK;
 }
 
+/* ---------------------------------------------------------------- fast path */
+
+/*
+ * The layout netpulse-generator writes, and most producers keep (fixed key order, compact):
+ *   {"ts":N,"src_ip":"A","dst_ip":"B","src_port":N,"dst_port":N,"proto":"P","bytes":N,"packets":N}
+ * matched literally, without scanning keys. It only ever accepts: whatever it does not
+ * recognise exactly (another order, spaces, escapes, unknown keys, nulls, strings for
+ * numbers, a protocol other than lower-case tcp/udp/icmp, any value the general decoder
+ * would refuse) goes to the general decoder, which alone produces errors and details. On
+ * success its record equals the general decoder's (tests/unit/test_record.c and the fuzz
+ * target compare the two).
+ */
+
+/* A plain JSON unsigned integer (no sign, fraction, exponent or leading zero, at most 19
+ * digits) at *p, followed by `next`. Advances *p past `next`. */
+static bool fast_uint(const char **p, const char *end, char next, uint64_t *out)
+{
+    const char *s = *p;
+    uint64_t v = 0;
+    int n = 0;
+    while (s < end && is_digit(*s) && n < 20) {
+        v = v * 10 + (uint64_t)(*s++ - '0');
+        n++;
+    }
+    if (n == 0 || n > 19 || (n > 1 && **p == '0') || s >= end || *s != next)
+        return false;
+    *out = v;
+    *p = s + 1;
+    return true;
+}
+
+/* A quoted address at *p (just past the opening quote) followed by `next`. */
+static bool fast_ip(const char **p, const char *end, char next, np_ip_t *out)
+{
+    const char *s = *p, *q = s;
+    while (q < end && (is_hex(*q) || *q == '.' || *q == ':'))
+        q++;
+    if (q + 1 >= end || q[0] != '"' || q[1] != next || np_ip_parse(s, (size_t)(q - s), out) != 0)
+        return false;
+    *p = q + 2;
+    return true;
+}
+
+static bool fast_lit(const char **p, const char *end, const char *lit, size_t n)
+{
+    if ((size_t)(end - *p) < n || memcmp(*p, lit, n) != 0)
+        return false;
+    *p += n;
+    return true;
+}
+
+static bool decode_json_fast(const char *p, const char *end, int64_t now_ms,
+                             const np_record_limits_t *lim, np_record_t *rec)
+{
+#define LIT(s) fast_lit(&p, end, s, sizeof s - 1)
+    uint64_t ts, sport, dport;
+    if (!LIT("{\"ts\":") || !fast_uint(&p, end, ',', &ts) || !LIT("\"src_ip\":\"") ||
+        !fast_ip(&p, end, ',', &rec->src) || !LIT("\"dst_ip\":\"") || !fast_ip(&p, end, ',', &rec->dst) ||
+        !LIT("\"src_port\":") || !fast_uint(&p, end, ',', &sport) || !LIT("\"dst_port\":") ||
+        !fast_uint(&p, end, ',', &dport) || !LIT("\"proto\":\""))
+        return false;
+    if (LIT("tcp\","))
+        rec->proto = NP_PROTO_TCP;
+    else if (LIT("udp\","))
+        rec->proto = NP_PROTO_UDP;
+    else if (LIT("icmp\","))
+        rec->proto = NP_PROTO_ICMP;
+    else
+        return false;
+    if (!LIT("\"bytes\":") || !fast_uint(&p, end, ',', &rec->bytes) || !LIT("\"packets\":") ||
+        !fast_uint(&p, end, '}', &rec->packets) || p != end)
+        return false;
+#undef LIT
+    /* The general decoder's rules for these values (number_time, field_uint, check_future). */
+    if (ts < 100000000000ULL)
+        ts *= 1000;
+    else if (ts > (uint64_t)INT64_MAX)
+        return false;
+    if ((int64_t)ts > sat_add(now_ms, lim->max_future_ms) || sport > 65535 || dport > 65535 ||
+        rec->bytes > lim->max_flow_bytes || rec->packets > lim->max_flow_packets)
+        return false;
+    rec->ts_ms = (int64_t)ts;
+    rec->src_port = (uint16_t)sport;
+    rec->dst_port = (uint16_t)dport;
+    return true;
+}
+
 /* ---------------------------------------------------------------- entry point */
 
 static inline bool is_blank(char c)
@@ -1141,9 +1254,9 @@ static inline bool is_blank(char c)
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
-np_record_reason_t np_record_decode(const char *buf, size_t len, int64_t kafka_ts_ms,
-                                    int64_t now_ms, const np_record_limits_t *lim,
-                                    np_record_t *out, char *detail, size_t detail_len)
+static np_record_reason_t decode(const char *buf, size_t len, int64_t kafka_ts_ms, int64_t now_ms,
+                                 const np_record_limits_t *lim, np_record_t *out, char *detail,
+                                 size_t detail_len, bool fast)
 {
     np_record_limits_t deflim;
     if (!lim) {
@@ -1172,6 +1285,11 @@ np_record_reason_t np_record_decode(const char *buf, size_t len, int64_t kafka_t
     np_record_t rec;
     /* padding included, so callers may hash or memcmp whole records */
     memset(&rec, 0, sizeof rec);
+    if (fast && p == buf && decode_json_fast(p, e, now_ms, lim, &rec)) {
+        *out = rec;
+        return NP_REC_OK;
+    }
+    memset(&rec, 0, sizeof rec); /* the fast path may have filled some fields */
     np_record_reason_t r;
     if (*p == '{') {
         r = decode_json(&d, p, kafka_ts_ms, now_ms, lim, &rec);
@@ -1185,6 +1303,20 @@ np_record_reason_t np_record_decode(const char *buf, size_t len, int64_t kafka_t
     if (r == NP_REC_OK)
         *out = rec;
     return r;
+}
+
+np_record_reason_t np_record_decode(const char *buf, size_t len, int64_t kafka_ts_ms,
+                                    int64_t now_ms, const np_record_limits_t *lim,
+                                    np_record_t *out, char *detail, size_t detail_len)
+{
+    return decode(buf, len, kafka_ts_ms, now_ms, lim, out, detail, detail_len, true);
+}
+
+np_record_reason_t np_record_decode_general(const char *buf, size_t len, int64_t kafka_ts_ms,
+                                            int64_t now_ms, const np_record_limits_t *lim,
+                                            np_record_t *out, char *detail, size_t detail_len)
+{
+    return decode(buf, len, kafka_ts_ms, now_ms, lim, out, detail, detail_len, false);
 }
 
 /* ---- CIDR -------------------------------------------------------------------------- */

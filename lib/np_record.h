@@ -79,6 +79,12 @@ np_record_reason_t np_record_decode(const char *buf, size_t len, int64_t kafka_t
                                     int64_t now_ms, const np_record_limits_t *lim,
                                     np_record_t *out, char *detail, size_t detail_len);
 
+/* np_record_decode without its fast path for the usual netpulse JSON layout: the same
+ * results, slower. For tests and fuzzing, which compare the two. */
+np_record_reason_t np_record_decode_general(const char *buf, size_t len, int64_t kafka_ts_ms,
+                                            int64_t now_ms, const np_record_limits_t *lim,
+                                            np_record_t *out, char *detail, size_t detail_len);
+
 /* Stable lower-case name of a reason ("malformed_json", ...). */
 const char *np_record_reason_name(np_record_reason_t r);
 

@@ -5,17 +5,28 @@
 #include <stdlib.h>
 #include <string.h>
 
+/*
+ * Layout: the entries are dense (insertion order, grown by realloc, so pages past the last
+ * entry are never touched), and an open-addressing index of 8-byte slots points at them.
+ * A stored source costs its 120-byte entry plus 16-32 bytes of index, instead of 240-480
+ * bytes when the entries themselves were the hash slots. The index has the slot count and
+ * probe sequence the entry slots had, so iteration (np_srcmap_slot) visits sources in the
+ * same order as before.
+ */
 struct np_srcmap {
     np_hll_pool_t *pool;
-    np_srcagg_t *slots;
-    size_t mask;        /* slots - 1 */
-    size_t count;
+    uint64_t *index;      /* 0 = empty, else (hash >> 32) << 32 | (entry number + 1) */
+    size_t mask;          /* index slots - 1 */
+    np_srcagg_t *entries; /* count used, cap allocated */
+    size_t count, cap;
     size_t max_sources;
     uint64_t evicted;
     np_srcagg_t other;
 };
 
 #define SRCMAP_MIN_SLOTS 64
+#define SLOT_ENTRY(v) ((size_t)((v) & 0xffffffffu) - 1)
+#define SLOT_TAG(h) ((h) >> 32 << 32)
 
 uint64_t np_ip_hash(const np_ip_t *ip) {
     uint64_t a, b;
@@ -42,12 +53,16 @@ int np_pmix_bucket(uint8_t proto) {
 }
 
 np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool) {
-    assert(max_sources >= 1);
+    assert(max_sources >= 1 && max_sources < UINT32_MAX);
     np_srcmap_t *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
     m->pool = pool;
-    m->slots = calloc(SRCMAP_MIN_SLOTS, sizeof(*m->slots));
-    if (!m->slots) {
+    m->index = calloc(SRCMAP_MIN_SLOTS, sizeof(*m->index));
+    m->cap = SRCMAP_MIN_SLOTS / 2 < max_sources ? SRCMAP_MIN_SLOTS / 2 : max_sources;
+    m->entries = malloc(m->cap * sizeof(*m->entries));
+    if (!m->index || !m->entries) {
+        free(m->index);
+        free(m->entries);
         free(m);
         return NULL;
     }
@@ -59,45 +74,65 @@ np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool) {
 void np_srcmap_destroy(np_srcmap_t **mp) {
     if (!mp || !*mp) return;
     np_srcmap_clear(*mp); /* sketch blocks back to the pool */
-    free((*mp)->slots);
+    free((*mp)->index);
+    free((*mp)->entries);
     free(*mp);
     *mp = NULL;
 }
 
-static np_srcagg_t *find_slot(np_srcagg_t *slots, size_t mask, const np_ip_t *ip) {
-    size_t i = (size_t)np_ip_hash(ip) & mask;
+/* The index slot holding ip, or the empty slot where it would go. */
+static uint64_t *find_slot(const np_srcmap_t *m, uint64_t *index, size_t mask, const np_ip_t *ip, uint64_t h) {
+    size_t i = (size_t)h & mask;
+    uint64_t tag = SLOT_TAG(h);
     for (;;) {
-        np_srcagg_t *s = &slots[i];
-        if (s->records == 0 || memcmp(s->ip.b, ip->b, 16) == 0) return s;
+        uint64_t v = index[i];
+        if (v == 0 || (SLOT_TAG(v) == tag && memcmp(m->entries[SLOT_ENTRY(v)].ip.b, ip->b, 16) == 0))
+            return &index[i];
         i = (i + 1) & mask;
     }
 }
 
-/* Keeps the load factor <= 1/2 so probes stay short; returns -1 if it cannot grow. */
-static int grow(np_srcmap_t *m) {
+/* Keeps the index load <= 1/2 so probes stay short; returns -1 if it cannot grow. The
+ * slots are re-inserted in slot order, as the entries themselves used to be. */
+static int grow_index(np_srcmap_t *m) {
     size_t nslots = (m->mask + 1) * 2;
-    np_srcagg_t *ns = calloc(nslots, sizeof(*ns));
-    if (!ns) return -1;
+    uint64_t *ni = calloc(nslots, sizeof(*ni));
+    if (!ni) return -1;
     for (size_t i = 0; i <= m->mask; i++) {
-        if (m->slots[i].records == 0) continue;
-        *find_slot(ns, nslots - 1, &m->slots[i].ip) = m->slots[i];
+        uint64_t v = m->index[i];
+        if (v) *find_slot(m, ni, nslots - 1, &m->entries[SLOT_ENTRY(v)].ip, np_ip_hash(&m->entries[SLOT_ENTRY(v)].ip)) = v;
     }
-    free(m->slots);
-    m->slots = ns;
+    free(m->index);
+    m->index = ni;
     m->mask = nslots - 1;
+    return 0;
+}
+
+/* Room for one more entry: doubles the entries (never past max_sources). */
+static int grow_entries(np_srcmap_t *m) {
+    size_t ncap = m->cap * 2 < m->max_sources ? m->cap * 2 : m->max_sources;
+    np_srcagg_t *ne = realloc(m->entries, ncap * sizeof(*ne));
+    if (!ne) return -1;
+    m->entries = ne;
+    m->cap = ncap;
     return 0;
 }
 
 /* The entry for ip, created if needed; NULL when the table is full (an eviction). */
 static np_srcagg_t *entry(np_srcmap_t *m, const np_ip_t *ip) {
-    np_srcagg_t *s = find_slot(m->slots, m->mask, ip);
-    if (s->records) return s;
+    uint64_t h = np_ip_hash(ip);
+    uint64_t *slot = find_slot(m, m->index, m->mask, ip, h);
+    if (*slot) return &m->entries[SLOT_ENTRY(*slot)];
     if (m->count >= m->max_sources) return NULL;
+    if (m->count == m->cap && grow_entries(m) < 0) return NULL;
     if ((m->count + 1) * 2 > m->mask + 1) {
-        if (grow(m) < 0) return NULL;
-        s = find_slot(m->slots, m->mask, ip);
+        if (grow_index(m) < 0) return NULL;
+        slot = find_slot(m, m->index, m->mask, ip, h);
     }
+    np_srcagg_t *s = &m->entries[m->count];
+    memset(s, 0, sizeof(*s));
     s->ip = *ip;
+    *slot = SLOT_TAG(h) | (uint64_t)(m->count + 1);
     m->count++;
     return s;
 }
@@ -164,27 +199,26 @@ uint64_t np_srcmap_evicted(const np_srcmap_t *m) { return m->evicted; }
 const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m) { return &m->other; }
 size_t np_srcmap_capacity(const np_srcmap_t *m) { return m->mask + 1; }
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {
-    return sizeof(*m) + (m->mask + 1) * sizeof(np_srcagg_t);
+    return sizeof(*m) + (m->mask + 1) * sizeof(*m->index) + m->cap * sizeof(*m->entries);
 }
 size_t np_srcmap_slots(const np_srcmap_t *m) { return m->mask + 1; }
 
 const np_srcagg_t *np_srcmap_slot(const np_srcmap_t *m, size_t i) {
-    return m->slots[i].records ? &m->slots[i] : NULL;
+    return m->index[i] ? &m->entries[SLOT_ENTRY(m->index[i])] : NULL;
 }
 
 const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip) {
-    const np_srcagg_t *s = find_slot(m->slots, m->mask, ip);
-    return s->records ? s : NULL;
+    const uint64_t *slot = find_slot(m, m->index, m->mask, ip, np_ip_hash(ip));
+    return *slot ? &m->entries[SLOT_ENTRY(*slot)] : NULL;
 }
 
 void np_srcmap_clear(np_srcmap_t *m) {
-    if (m->count && m->pool)
-        for (size_t i = 0; i <= m->mask; i++)
-            if (m->slots[i].records) {
-                np_hll_reset(&m->slots[i].dst_ips, m->pool);
-                np_hll_reset(&m->slots[i].dst_ports, m->pool);
-            }
-    if (m->count) memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+    if (m->pool)
+        for (size_t i = 0; i < m->count; i++) {
+            np_hll_reset(&m->entries[i].dst_ips, m->pool);
+            np_hll_reset(&m->entries[i].dst_ports, m->pool);
+        }
+    if (m->count) memset(m->index, 0, (m->mask + 1) * sizeof(*m->index));
     m->count = 0;
     m->evicted = 0;
     memset(&m->other, 0, sizeof(m->other));
@@ -202,8 +236,8 @@ size_t np_srcmap_top_bytes(const np_srcmap_t *m, np_srcagg_t *out, size_t n) {
     if (n == 0) return 0;
     /* Insertion into a small sorted array: n is a handful (top 10), the table large. */
     for (size_t i = 0; i <= m->mask; i++) {
-        const np_srcagg_t *s = &m->slots[i];
-        if (s->records == 0) continue;
+        const np_srcagg_t *s = np_srcmap_slot(m, i);
+        if (!s) continue;
         if (have == n && !ranks_before(s, &out[n - 1])) continue;
         size_t j = have < n ? have++ : n - 1;
         while (j > 0 && ranks_before(s, &out[j - 1])) {

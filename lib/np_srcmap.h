@@ -1,8 +1,9 @@
 /*
  * np_srcmap: a bounded hash table of per-source-IP counters (records, bytes, packets).
  *
- * Open addressing with linear probing, power-of-two sizes. It grows by doubling up to
- * `max_sources` entries; past that, new sources are folded into one `other` aggregate and
+ * Dense entries behind an open-addressing index (linear probing, power-of-two sizes, load
+ * <= 1/2): a stored source costs its entry (120 bytes) plus 16-32 bytes of index. It grows
+ * by doubling up to `max_sources` entries; past that, new sources are folded into one `other` aggregate and
  * counted in `evicted` (totals stay exact, per-source detail is what is lost). Clearing
  * keeps the memory, so a table reused pane after pane stops allocating once warm.
  *

@@ -558,6 +558,7 @@ int np_gtab_add(np_gtab_t *t, const np_gkey_t *k, uint64_t records, uint64_t byt
 }
 
 size_t np_gtab_count(const np_gtab_t *t) { return t->n; }
+size_t np_gtab_memory_bytes(const np_gtab_t *t) { return sizeof(*t) + t->cap * sizeof(np_gagg_t); }
 uint64_t np_gtab_evicted(const np_gtab_t *t) { return t->evicted; }
 const np_gagg_t *np_gtab_other(const np_gtab_t *t) { return &t->other; }
 size_t np_gtab_slots(const np_gtab_t *t) { return t->cap; }

@@ -121,6 +121,7 @@ void np_gtab_clear(np_gtab_t *t);
 int np_gtab_add(np_gtab_t *t, const np_gkey_t *k, uint64_t records, uint64_t bytes, uint64_t packets);
 void np_gtab_add_other(np_gtab_t *t, uint64_t records, uint64_t bytes, uint64_t packets, uint64_t evicted);
 size_t np_gtab_count(const np_gtab_t *t);
+size_t np_gtab_memory_bytes(const np_gtab_t *t);
 uint64_t np_gtab_evicted(const np_gtab_t *t);
 const np_gagg_t *np_gtab_other(const np_gtab_t *t);
 /* Totals over every group and `other`. */

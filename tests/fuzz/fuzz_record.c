@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for np_record: every Kafka value the worker sees is attacker-shaped,
  * so the decoder must never crash, read out of bounds or hang, and what it accepts must
- * respect the limits it was given. Also exercises np_ip_parse and np_time_parse_iso8601
+ * respect the limits it was given, and agree with the general decoder alone (no fast
+ * path). Also exercises np_ip_parse and np_time_parse_iso8601
  * on the raw bytes.
  *
  * Build: see README.md beside this file. With -DNP_FUZZ_STANDALONE it is a plain program
@@ -46,6 +47,13 @@ static void decode_once(const uint8_t *data, size_t size, int64_t kafka_ts,
     np_record_reason_t r = np_record_decode((const char *)data, size, kafka_ts, NOW_MS, lim, &rec,
                                            detail, sizeof detail);
     if ((unsigned)r >= NP_REC__COUNT || !memchr(detail, '\0', sizeof detail))
+        abort();
+    /* The fast path for the usual JSON layout must agree with the general decoder. */
+    np_record_t gen;
+    char gdetail[96];
+    np_record_reason_t g = np_record_decode_general((const char *)data, size, kafka_ts, NOW_MS, lim, &gen,
+                                                    gdetail, sizeof gdetail);
+    if (g != r || strcmp(gdetail, detail) != 0 || (r == NP_REC_OK && memcmp(&gen, &rec, sizeof rec) != 0))
         abort();
     if (r == NP_REC_OK) {
         if (detail[0] != '\0')

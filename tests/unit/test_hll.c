@@ -396,6 +396,54 @@ static void check_decoded(np_hll_t *d, np_hll_pool_t *pool, int rc) {
     np_hll_reset(&again, pool);
 }
 
+/* The size of an encoding comes from a count of nonzero registers the sketch keeps up to
+ * date: it must equal a fresh count after adds, promotion, merges (dense and exact into
+ * dense) and decoding, whichever form the encoder then picks. */
+static size_t nonzero_registers(const np_hll_t *h) {
+    size_t c = 0;
+    for (size_t j = 0; j < ((size_t)1 << np_hll_precision(h)); j++) c += np_hll_registers(h)[j] != 0;
+    return c;
+}
+
+static void assert_size_from_registers(const np_hll_t *h) {
+    size_t nz = nonzero_registers(h), list = 3 + 2 + 3 * nz, dense = 3 + 3 * ((size_t)1 << np_hll_precision(h)) / 4;
+    uint8_t buf[NP_HLL_ENCODED_MAX];
+    assert_int_equal(np_hll_encoded_size(h), list < dense ? list : dense);
+    assert_int_equal(np_hll_encode(h, buf, sizeof(buf)), np_hll_encoded_size(h));
+}
+
+static void test_nonzero_count_kept(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 8);
+    np_hll_t a, b, c;
+    np_hll_init(&a);
+    np_hll_init(&b);
+    np_hll_init(&c);
+    for (uint64_t n = 7; n < 3000; n = n * 3 / 2) {
+        add_range(&a, pool, 21, 0, n);
+        assert_size_from_registers(&a);
+    }
+    add_range(&b, pool, 22, 0, 40);
+    assert_int_equal(np_hll_merge(&b, &a, pool), 0); /* dense into dense */
+    assert_size_from_registers(&b);
+    add_range(&c, pool, 23, 0, 3); /* exact into dense */
+    assert_int_equal(np_hll_merge(&b, &c, pool), 0);
+    assert_size_from_registers(&b);
+    uint8_t buf[NP_HLL_ENCODED_MAX];
+    size_t len = np_hll_encode(&b, buf, sizeof(buf));
+    np_hll_t d;
+    np_hll_init(&d);
+    assert_int_equal(np_hll_decode(&d, pool, buf, len, NULL, 0), 0);
+    assert_size_from_registers(&d);
+    add_range(&d, pool, 24, 0, 100);
+    assert_size_from_registers(&d);
+    np_hll_reset(&a, pool);
+    np_hll_reset(&b, pool);
+    np_hll_reset(&c, pool);
+    np_hll_reset(&d, pool);
+    np_hll_pool_destroy(&pool);
+}
+
 static void test_decode_rejects_bad_input(void **s) {
     (void)s;
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 4);
@@ -610,6 +658,7 @@ int main(void) {
         cmocka_unit_test(test_accuracy),
         cmocka_unit_test(test_merge_is_union),
         cmocka_unit_test(test_encode_roundtrip),
+        cmocka_unit_test(test_nonzero_count_kept),
         cmocka_unit_test(test_decode_rejects_bad_input),
         cmocka_unit_test(test_pool_exhaustion),
         cmocka_unit_test(test_reset_returns_blocks),

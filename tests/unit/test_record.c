@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <arpa/inet.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -820,6 +821,98 @@ static void test_ip_round_trip(void **state)
     assert_string_equal(tiny, "");
 }
 
+/* np_ip_format writes IPv4 itself (no sprintf): it must give inet_ntop's text, and fail
+ * like it when the buffer is short, for every octet value and length of text. */
+static void test_ip_format_v4_as_inet_ntop(void **state)
+{
+    (void)state;
+    np_ip_t ip;
+    memset(&ip, 0, sizeof ip);
+    ip.b[10] = ip.b[11] = 0xff;
+    for (unsigned v = 0; v < 256 * 256; v += 7) {
+        uint8_t a[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(255 - v % 256), (uint8_t)(v % 11)};
+        memcpy(ip.b + 12, a, 4);
+        char want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN];
+        assert_non_null(inet_ntop(AF_INET, a, want, sizeof want));
+        assert_int_equal(np_ip_format(&ip, got, sizeof got), strlen(want));
+        assert_string_equal(got, want);
+        for (size_t cap = 1; cap <= strlen(want) + 1; cap++) {
+            char small[INET_ADDRSTRLEN];
+            size_t n = np_ip_format(&ip, small, cap);
+            if (cap > strlen(want)) {
+                assert_int_equal(n, strlen(want));
+                assert_string_equal(small, want);
+            } else {
+                assert_int_equal(n, 0);
+                assert_string_equal(small, "");
+            }
+        }
+    }
+}
+
+/* The fast path for the generator's layout must only ever accept what the general decoder
+ * accepts, into the same record: every combination of awkward values in that layout, and
+ * every one-byte change and truncation of a valid record, decode alike both ways. */
+static void assert_decodes_alike(const char *buf, size_t len)
+{
+    np_record_t a, b;
+    char da[160], db[160];
+    memset(&a, 0xa5, sizeof a);
+    memset(&b, 0xa5, sizeof b);
+    np_record_limits_t lim;
+    np_record_limits_default(&lim);
+    np_record_reason_t ra = np_record_decode(buf, len, -1, 1700000000000LL, &lim, &a, da, sizeof da);
+    np_record_reason_t rb = np_record_decode_general(buf, len, -1, 1700000000000LL, &lim, &b, db, sizeof db);
+    if (ra != rb || strcmp(da, db) != 0 || (ra == NP_REC_OK && memcmp(&a, &b, sizeof a) != 0))
+        fail_msg("decoded differently: %.*s (fast %s \"%s\", general %s \"%s\")", (int)len, buf,
+                 np_record_reason_name(ra), da, np_record_reason_name(rb), db);
+}
+
+static void test_fast_path_equals_general(void **state)
+{
+    (void)state;
+    static const char *const ts[] = {"0", "1", "99999999999", "100000000000", "1700000000123", "1700086400001",
+                                     "9223372036854775807", "9223372036854775808", "18446744073709551615",
+                                     "99999999999999999999", "01", "-1", "1.5"};
+    static const char *const ip[] = {"10.0.0.1", "255.255.255.255", "0.0.0.0", "256.1.1.1", "2001:db8::1",
+                                     "2001:DB8::1", "::ffff:1.2.3.4", "fe80::1%eth0", "1.2.3", "::", "1.02.3.4",
+                                     "", "1.2.3.4 "};
+    static const char *const port[] = {"0", "443", "65535", "65536", "007", "99999999999999999999", "\"80\""};
+    static const char *const proto[] = {"\"tcp\"", "\"udp\"", "\"icmp\"", "\"TCP\"", "\"gre\"", "\"6\"", "6",
+                                        "\"tcp \"", "null"};
+    static const char *const count[] = {"0", "1", "1500", "4294967296", "4294967297", "1099511627776",
+                                        "1099511627777", "18446744073709551615", "1e3", "00"};
+    uint64_t x = 88172645463325252ULL;
+    char buf[512];
+    for (int i = 0; i < 40000; i++) {
+        uint64_t pick[9];
+        for (int k = 0; k < 9; k++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+            pick[k] = x;
+        }
+#define PICK(arr, k) arr[pick[k] % (sizeof arr / sizeof arr[0])]
+        int n = snprintf(buf, sizeof buf,
+                         "{\"ts\":%s,\"src_ip\":\"%s\",\"dst_ip\":\"%s\",\"src_port\":%s,\"dst_port\":%s,"
+                         "\"proto\":%s,\"bytes\":%s,\"packets\":%s}",
+                         PICK(ts, 0), PICK(ip, 1), PICK(ip, 2), PICK(port, 3), PICK(port, 4), PICK(proto, 5),
+                         PICK(count, 6), PICK(count, 7));
+#undef PICK
+        assert_decodes_alike(buf, (size_t)n);
+    }
+    static const char valid[] = "{\"ts\":1700000000123,\"src_ip\":\"10.1.2.3\",\"dst_ip\":\"2001:db8::7\","
+                                "\"src_port\":51234,\"dst_port\":443,\"proto\":\"udp\",\"bytes\":1500,\"packets\":3}";
+    static const char subst[] = " \"\\0129aAf,:{}[].-eE\t\n";
+    size_t len = sizeof valid - 1;
+    for (size_t at = 0; at < len; at++) {
+        assert_decodes_alike(valid, at); /* truncated */
+        memcpy(buf, valid, len);
+        for (size_t k = 0; k < sizeof subst; k++) { /* the last one is a NUL byte */
+            buf[at] = subst[k];
+            assert_decodes_alike(buf, len);
+        }
+    }
+}
+
 static void test_ip_invalid(void **state)
 {
     (void)state;
@@ -909,7 +1002,9 @@ int main(void)
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_limits_default),
         cmocka_unit_test(test_ip_round_trip),
+        cmocka_unit_test(test_ip_format_v4_as_inet_ntop),
         cmocka_unit_test(test_ip_invalid),
+        cmocka_unit_test(test_fast_path_equals_general),
         cmocka_unit_test(test_iso8601),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
