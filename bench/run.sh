@@ -18,7 +18,8 @@
 # scaling, latency, memory, memcap, checkpoint (default: all). BENCH_PERF=1 also records a
 # flat CPU profile (perf, cpu-clock) of each worker run into perf-LABEL.txt.
 # BENCH_WORKER_FLAGS / BENCH_GATEWAY_FLAGS add flags to every worker / the gateway, and
-# NP_BUILD_DIR picks the binaries (A/B experiments).
+# NP_BUILD_DIR picks the binaries (A/B experiments). BENCH_VIEWS sets operator views in
+# every process (default none).
 #
 # Results: bench/results/<UTC time>/ (git-ignored): one JSON per phase, results.json and
 # table.md. Logs of every process stay in the temp dir when a phase fails.
@@ -30,6 +31,9 @@ export NP_BUILD_DIR="${NP_BUILD_DIR:-$BENCH_ROOT/build}"
 # shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
 source "$BENCH_ROOT/tests/integration/lib.sh"
 export NP_LOG_TAG=bench
+# The tests' operator views are not part of the default figures; BENCH_VIEWS sets views
+# for every process (e.g. to measure what they cost the worker).
+export NETPULSE_VIEWS="${BENCH_VIEWS-}"
 
 RECORDS="${BENCH_RECORDS:-2000000}"
 SOURCES="${BENCH_SOURCES:-10000}"

@@ -514,9 +514,13 @@ static void update_gauges(worker_t *w) {
     np_gauge_set(w->m_state_bytes, bytes);
 }
 
+/* Both rebalance protocols: cooperative (cooperative-sticky) hands over the partitions that
+ * move; eager (range, the default) revokes the whole assignment and assigns the whole new one.
+ * Either way a revoked partition is checkpointed and an assigned one restored. */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
     worker_t *w = opaque;
+    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     np_counter_inc(w->m_rebalances);
     int64_t now = np_clock_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -544,10 +548,15 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
         w->paused = false; /* new partitions start consuming; back-pressure re-pauses all */
-        rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
-        if (e) {
-            np_error("assign_failed", "error=\"%s\"", rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
+            if (e) {
+                np_error("assign_failed", "error=\"%s\"", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else {
+            rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
+            if (e) np_error("assign_failed", "error=\"%s\"", rd_kafka_err2str(e));
         }
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what is safe before giving the partitions up, so the next owner starts
@@ -561,10 +570,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             drop_partition(w, p);
             np_info("partition_revoked", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
-        rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
-        if (e) {
-            np_error("unassign_failed", "error=\"%s\"", rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
+        if (cooperative) {
+            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
+            if (e) {
+                np_error("unassign_failed", "error=\"%s\"", rd_kafka_error_string(e));
+                rd_kafka_error_destroy(e);
+            }
+        } else {
+            rd_kafka_assign(rk, NULL);
         }
     } else {
         np_error("rebalance_error", "error=\"%s\"", rd_kafka_err2str(err));
@@ -790,7 +803,10 @@ static int setup_kafka(worker_t *w) {
     np_config_t *c = w->proc.cfg;
     static const char *const defaults[] = {
         "group.id", NULL, /* filled below */
-        "partition.assignment.strategy", "cooperative-sticky",
+        /* range balances each topic on its own: every worker gets its share of the input
+         * partitions (cooperative-sticky balances the total over both topics and could give
+         * one worker every input partition and another only repartition partitions). */
+        "partition.assignment.strategy", "range",
         "enable.auto.offset.store", "false",
         "auto.offset.reset", "earliest",
         "enable.partition.eof", "true",
