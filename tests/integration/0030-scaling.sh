@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # 0030-scaling: workers scale 1 -> 3 -> 1 while records flow.
 #
-# One worker owns all 12 partitions; after ~8 s two more join (cooperative rebalance: the
-# partitions that move are checkpointed by the old owner on revocation and restored by the
-# new one), ~10 s later the two leave cleanly on SIGTERM (final progress, checkpoint, safe
+# One worker owns all 12 partitions; after ~8 s two more join (rebalance with the range
+# assignor: every worker gets 4 input partitions; revoked partitions are checkpointed by the
+# old owner and restored by the new one), ~10 s later the two leave cleanly on SIGTERM (final progress, checkpoint, safe
 # offsets committed, group left) and worker1 takes everything back. Results must be exactly
 # those of a run without rebalances (oracle), with no duplicate id.
 source "$(dirname "$0")/lib.sh"
@@ -21,15 +21,14 @@ np_info "scale up: worker2, worker3"
 it_add_worker worker2
 it_add_worker worker3
 owners_ok() {
-    local n v r
+    local n v
     for n in worker1 worker2 worker3; do
-        # input or repartition partitions: cooperative-sticky spreads all 24 of them
+        # input partitions: the range assignor balances each topic on its own (4 each)
         v="$(it_metric "$n" netpulse_worker_assigned_partitions)"
-        r="$(it_metric "$n" netpulse_worker_assigned_repartition_partitions)"
-        [[ $(( ${v:-0} + ${r:-0} )) -gt 0 ]] || return 1
+        [[ "${v:-0}" -eq 4 ]] || return 1
     done
 }
-it_check "each of the three workers owns partitions" np_wait_for -t 20 -i 0.5 owners_ok
+it_check "each of the three workers owns 4 input partitions" np_wait_for -t 20 -i 0.5 owners_ok
 it_check "the three workers own the 12 partitions together" it_wait_assigned 12
 np_info "owned: worker1=$(it_metric worker1 netpulse_worker_assigned_partitions)" \
     "worker2=$(it_metric worker2 netpulse_worker_assigned_partitions)" \
