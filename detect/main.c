@@ -130,6 +130,13 @@ static void take(det_t *x, int32_t p, const char *buf, size_t len, int64_t kafka
 }
 
 /* End of input: every partition closes everything it holds. */
+/* Once a second: how far the run has got. */
+static void log_progress(const det_t *x, int64_t *next_log) {
+    if (np_clock_mono_ms() < *next_log) return;
+    np_info("progress", "records=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64, x->records, x->panes, x->anomalies);
+    *next_log += 1000;
+}
+
 static void finish(det_t *x) {
     for (int32_t p = 0; p < x->nparts; p++) {
         int64_t wm = np_partstate_watermark(x->ps[p]);
@@ -196,10 +203,7 @@ static int run_records(det_t *x, const char *path) {
     while (!np_proc_stopping() && (n = getline(&line, &cap, f)) >= 0) {
         size_t len = chomp(line, n);
         if (len) take(x, 0, line, len, -1, off++);
-        if ((off & 4095) == 0 && np_clock_mono_ms() >= next_log) {
-            np_info("progress", "records=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64, x->records, x->panes, x->anomalies);
-            next_log += 1000;
-        }
+        if ((off & 4095) == 0) log_progress(x, &next_log);
     }
     free(line);
     fclose(f);
@@ -267,10 +271,7 @@ static int run_topic(det_t *x, const char *topic) {
             open--;
         }
         rd_kafka_message_destroy(m);
-        if (np_clock_mono_ms() >= next_log) {
-            np_info("progress", "records=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64, x->records, x->panes, x->anomalies);
-            next_log += 1000;
-        }
+        log_progress(x, &next_log);
     }
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);

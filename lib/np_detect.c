@@ -123,7 +123,7 @@ typedef struct known {
 struct np_detect {
     np_detect_config_t cfg;
     series_t s[S__COUNT];
-    series_t *vs;   /* 3 per view: records, bytes, packets */
+    series_t *vs;   /* one per view: its records */
     size_t nviews;
     double *scratch;
     int64_t panes, next_pane;
@@ -152,8 +152,8 @@ np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
     for (int i = 0; i < S__COUNT; i++)
         if (!(d->s[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     d->nviews = cfg->views ? cfg->views->n : 0;
-    if (d->nviews && !(d->vs = calloc(3 * d->nviews, sizeof(*d->vs)))) goto err;
-    for (size_t i = 0; i < 3 * d->nviews; i++)
+    if (d->nviews && !(d->vs = calloc(d->nviews, sizeof(*d->vs)))) goto err;
+    for (size_t i = 0; i < d->nviews; i++)
         if (!(d->vs[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     if (!(d->scratch = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     d->known_cap = 1024;
@@ -168,7 +168,7 @@ void np_detect_destroy(np_detect_t **dp) {
     if (!dp || !*dp) return;
     np_detect_t *d = *dp;
     for (int i = 0; i < S__COUNT; i++) free(d->s[i].ring);
-    for (size_t i = 0; d->vs && i < 3 * d->nviews; i++) free(d->vs[i].ring);
+    for (size_t i = 0; d->vs && i < d->nviews; i++) free(d->vs[i].ring);
     free(d->vs);
     free(d->scratch);
     free(d->known);
@@ -485,13 +485,11 @@ static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, const series
     }
 }
 
-/* The views' totals (records, bytes, packets) of this pane, in order; NULL-safe. */
-static void view_values(const np_gpane_t *gp, size_t vi, double vals[3]) {
-    uint64_t r = 0, b = 0, p = 0;
+/* A view's records in this pane (0 when the pane has no such view). */
+static double view_records(const np_gpane_t *gp, size_t vi) {
+    uint64_t r = 0, b, p;
     if (gp->views && vi < gp->nviews) np_gtab_totals(gp->views[vi].groups, &r, &b, &p);
-    vals[0] = (double)r;
-    vals[1] = (double)b;
-    vals[2] = (double)p;
+    return (double)r;
 }
 
 static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, const double *vals) {
@@ -545,7 +543,6 @@ static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, cons
         strong = strong || st;
     }
     if (!live || gp->records == 0) return;
-    if (!strong && fabs(z[1]) > fabs(z[0])) best = 1;
     if (!episode(d, NP_AN_ENTROPY, &GLOBAL_IP, 0, gp->start_ms, holds, strong)) return;
     double h = vals[si[best]];
     np_anomaly_t *a = raise(d, gp, NP_AN_ENTROPY, NULL, NULL, series_names[si[best]], round(h * 1000) / 1000,
@@ -559,6 +556,14 @@ static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, cons
         snprintf(a->explanation, sizeof(a->explanation),
                  "Destination ports became %s: normalised entropy %.2f against a usual %.2f.",
                  h < med[1] ? "concentrated on fewer ports" : "spread over more ports", h, med[1]);
+}
+
+/* A host or port scan by source s: one alert per episode, scored against its threshold. */
+static np_anomaly_t *scan_alert(np_detect_t *d, const np_gpane_t *gp, const np_srcagg_t *s, np_anomaly_kind_t kind,
+                                bool scanning, const char *metric, uint64_t targets, uint64_t threshold) {
+    if (!episode(d, kind, &s->ip, 0, gp->start_ms, scanning, scanning)) return NULL;
+    double ratio = (double)targets / (double)threshold;
+    return raise(d, gp, kind, &s->ip, NULL, metric, (double)targets, (double)threshold, ratio, ratio);
 }
 
 static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool learning) {
@@ -617,30 +622,17 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
             bool hscan = small && hosts >= c->scan_hosts && (double)hosts >= c->scan_fanout * recs && (double)hosts >= c->hh_factor * kh;
             bool pscan = !hscan && small && ports >= c->scan_ports && (double)ports >= c->scan_fanout * recs &&
                          (double)ports >= c->hh_factor * kp;
-            {
-                if (episode(d, NP_AN_HOST_SCAN, &s->ip, 0, gp->start_ms, hscan, hscan)) {
-                    np_anomaly_t *a = raise(d, gp, NP_AN_HOST_SCAN, &s->ip, NULL, "dst_hosts", (double)hosts,
-                                            (double)c->scan_hosts, (double)hosts / (double)c->scan_hosts,
-                                            (double)hosts / (double)c->scan_hosts);
-                    if (a)
-                        snprintf(a->explanation, sizeof(a->explanation),
-                                 "Source reached %" PRIu64 " distinct hosts on %" PRIu64 " ports in %" PRIu64
-                                 " flows: a horizontal scan.",
-                                 hosts, ports, s->records);
-                }
-            }
-            {
-                if (episode(d, NP_AN_PORT_SCAN, &s->ip, 0, gp->start_ms, pscan, pscan)) {
-                    np_anomaly_t *a = raise(d, gp, NP_AN_PORT_SCAN, &s->ip, NULL, "dst_ports", (double)ports,
-                                            (double)c->scan_ports, (double)ports / (double)c->scan_ports,
-                                            (double)ports / (double)c->scan_ports);
-                    if (a)
-                        snprintf(a->explanation, sizeof(a->explanation),
-                                 "Source probed %" PRIu64 " distinct ports on %" PRIu64 " host(s) in %" PRIu64
-                                 " flows: a port scan.",
-                                 ports, hosts, s->records);
-                }
-            }
+            np_anomaly_t *a;
+            if ((a = scan_alert(d, gp, s, NP_AN_HOST_SCAN, hscan, "dst_hosts", hosts, c->scan_hosts)))
+                snprintf(a->explanation, sizeof(a->explanation),
+                         "Source reached %" PRIu64 " distinct hosts on %" PRIu64 " ports in %" PRIu64
+                         " flows: a horizontal scan.",
+                         hosts, ports, s->records);
+            if ((a = scan_alert(d, gp, s, NP_AN_PORT_SCAN, pscan, "dst_ports", ports, c->scan_ports)))
+                snprintf(a->explanation, sizeof(a->explanation),
+                         "Source probed %" PRIu64 " distinct ports on %" PRIu64 " host(s) in %" PRIu64
+                         " flows: a port scan.",
+                         ports, hosts, s->records);
         }
     }
 }
@@ -755,13 +747,11 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
 
     volume(d, gp, live, d->s, vals, S_OTHER + 1, 0, NULL);
     for (size_t vi = 0; vi < d->nviews; vi++) {
-        double vv[3];
-        view_values(gp, vi, vv);
-        /* Alerts on a view's flows only: its bytes and packets are learnt and saved, but a
-         * small view's byte volume is carried by a few heavy-tailed flows (one large flow
-         * would be a spike); global volume and heavy hitters watch bytes. */
-        volume(d, gp, live, &d->vs[3 * vi], vv, 1, -1 - (int)vi, d->cfg.views->v[vi].name);
-        for (int k = 0; k < 3; k++) learn(d, &d->vs[3 * vi + k], vv[k], series_floor[k]);
+        /* A view's flows only: a small view's bytes are carried by a few heavy-tailed flows
+         * (one large flow would be a spike); global volume and heavy hitters watch bytes. */
+        double vr = view_records(gp, vi);
+        volume(d, gp, live, &d->vs[vi], &vr, 1, -1 - (int)vi, d->cfg.views->v[vi].name);
+        learn(d, &d->vs[vi], vr, series_floor[S_RECORDS]);
     }
     detect_protocol(d, gp, live, vals);
     detect_entropy(d, gp, live, vals);
@@ -820,7 +810,7 @@ static void series_load(np_detect_t *d, series_t *s, const Netpulse__SeriesState
 
 int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     Netpulse__DetectState st = NETPULSE__DETECT_STATE__INIT;
-    size_t ns = S__COUNT + 3 * d->nviews;
+    size_t ns = S__COUNT + d->nviews;
     Netpulse__SeriesState *ss = calloc(ns, sizeof(*ss));
     Netpulse__SeriesState **ssp = calloc(ns, sizeof(*ssp));
     double *rings = calloc(ns * (size_t)d->cfg.baseline_panes, sizeof(double));
@@ -840,7 +830,7 @@ int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     st.series = ssp;
     st.n_series = S__COUNT;
     st.view_series = ssp + S__COUNT;
-    st.n_view_series = 3 * d->nviews;
+    st.n_view_series = d->nviews;
     for (size_t i = 0; i < d->nviews; i++) names[i] = (char *)d->cfg.views->v[i].name;
     st.view_names = names;
     st.n_view_names = d->nviews;
@@ -902,10 +892,10 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         if (i < st->n_series) series_load(d, &d->s[i], st->series[i]);
     }
     /* Views are matched by name: a view renamed or added since starts a fresh baseline. */
-    for (size_t i = 0; i < st->n_view_names && 3 * i + 2 < st->n_view_series; i++) {
+    for (size_t i = 0; i < st->n_view_names && i < st->n_view_series; i++) {
         const char *name = st->view_names[i];
         int vi = d->nviews ? np_viewset_find(d->cfg.views, name, strlen(name)) : -1;
-        for (int k = 0; vi >= 0 && k < 3; k++) series_load(d, &d->vs[3 * vi + k], st->view_series[3 * i + k]);
+        if (vi >= 0) series_load(d, &d->vs[vi], st->view_series[i]);
     }
     d->hw_init = st->hw_init;
     d->hw_level = st->hw_level;

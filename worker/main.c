@@ -514,13 +514,26 @@ static void update_gauges(worker_t *w) {
     np_gauge_set(w->m_state_bytes, bytes);
 }
 
-/* Both rebalance protocols: cooperative (cooperative-sticky) hands over the partitions that
- * move; eager (range, the default) revokes the whole assignment and assigns the whole new one.
- * Either way a revoked partition is checkpointed and an assigned one restored. */
+/* Hands parts to the consumer (add) or takes them back, in the group's protocol: cooperative
+ * (cooperative-sticky) moves just these partitions; eager (range, the default) replaces the
+ * whole assignment, parts being all of it. */
+static void apply_assignment(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, bool add) {
+    if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
+        rd_kafka_error_t *e = add ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
+        if (e) {
+            np_error("assignment_failed", "add=%d error=\"%s\"", add, rd_kafka_error_string(e));
+            rd_kafka_error_destroy(e);
+        }
+    } else {
+        rd_kafka_resp_err_t e = rd_kafka_assign(rk, add ? parts : NULL);
+        if (e) np_error("assignment_failed", "add=%d error=\"%s\"", add, rd_kafka_err2str(e));
+    }
+}
+
+/* Either protocol: a revoked partition is checkpointed, an assigned one restored. */
 static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *parts,
                          void *opaque) {
     worker_t *w = opaque;
-    bool cooperative = strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0;
     np_counter_inc(w->m_rebalances);
     int64_t now = np_clock_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -548,16 +561,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
         w->paused = false; /* new partitions start consuming; back-pressure re-pauses all */
-        if (cooperative) {
-            rd_kafka_error_t *e = rd_kafka_incremental_assign(rk, parts);
-            if (e) {
-                np_error("assign_failed", "error=\"%s\"", rd_kafka_error_string(e));
-                rd_kafka_error_destroy(e);
-            }
-        } else {
-            rd_kafka_resp_err_t e = rd_kafka_assign(rk, parts);
-            if (e) np_error("assign_failed", "error=\"%s\"", rd_kafka_err2str(e));
-        }
+        apply_assignment(rk, parts, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what is safe before giving the partitions up, so the next owner starts
          * where every open pane of ours began and re-reads them in full. */
@@ -570,15 +574,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             drop_partition(w, p);
             np_info("partition_revoked", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
-        if (cooperative) {
-            rd_kafka_error_t *e = rd_kafka_incremental_unassign(rk, parts);
-            if (e) {
-                np_error("unassign_failed", "error=\"%s\"", rd_kafka_error_string(e));
-                rd_kafka_error_destroy(e);
-            }
-        } else {
-            rd_kafka_assign(rk, NULL);
-        }
+        apply_assignment(rk, parts, false);
     } else {
         np_error("rebalance_error", "error=\"%s\"", rd_kafka_err2str(err));
         rd_kafka_assign(rk, NULL);
