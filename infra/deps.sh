@@ -34,10 +34,17 @@ PACKAGES=(
     libhiredis-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
     # services and tools used by infra/ and the tests
     redis-server kcat python3 maven
+    # observability: Prometheus and promtool (prometheus/, tests/prometheus, 0110), Node.js
+    # for the dashboards' schema check (tests/grafana: npm ci, tsc)
+    prometheus nodejs
 )
 # A JRE only if there is no java at all (Debian's maven depends on one anyway).
 if ! command -v java >/dev/null 2>&1; then
     PACKAGES+=(default-jre-headless)
+fi
+# npm: Debian ships it as its own package; Node.js builds that bundle it have no such package.
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(npm)
 fi
 if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
     read -r -a extra <<<"$NETPULSE_APT_EXTRA"
@@ -83,6 +90,8 @@ if ((${#missing[@]})); then
 fi
 # The Debian redis-server package starts a system-wide redis on port 6379 when installed;
 # netpulse never uses it (infra/redis.sh runs its own), so it is left as Debian set it up.
+# Likewise Debian's prometheus package may start a system Prometheus on port 9090; netpulse's
+# scripts (prometheus/run.sh, 0110-prometheus) run their own on a free port.
 
 kafka_state="skipped"
 if ((fetch_kafka)); then
