@@ -8,6 +8,10 @@
 # relabelling turns the hidden __tmp_namespace / __tmp_pod labels into `namespace` (default
 # "netpulse") and `pod` (the file's NAME), as pod discovery does on Kubernetes (see
 # prometheus/prometheus.yml), so the dashboards' $namespace and $pod variables resolve.
+# `instance` is the pod's name too: a process restarted here gets a new port, and its
+# series (process_start_time_seconds for the Restarts panel) must go on under the same labels.
+# After a restart, run this again into the same file and reload Prometheus
+# (curl -X POST http://127.0.0.1:PORT/-/reload; prometheus/run.sh enables it).
 # INTERVAL (default 5s) is the scrape and rule evaluation interval.
 set -euo pipefail
 dir="${1:?usage: scrape-config.sh PORT_DIR [NAMESPACE] [INTERVAL]}"
@@ -48,5 +52,6 @@ for kind in worker coordinator gateway generator; do
 $targets    relabel_configs:
       - {source_labels: [__tmp_namespace], target_label: namespace}
       - {source_labels: [__tmp_pod], target_label: pod}
+      - {source_labels: [__tmp_pod], target_label: instance}
 YAML
 done
