@@ -605,7 +605,7 @@ static void register_metrics(gateway_t *g) {
                                          "Published ids read back from the output topic at start", NULL);
     g->m_inflight = np_metrics_gauge(m, "netpulse_gateway_inflight_results", "Results produced, not yet delivered", NULL);
     g->m_txn_results = np_metrics_gauge(m, "netpulse_gateway_transaction_open_results", "Results in the open transaction", NULL);
-    g->m_last_publish = np_metrics_gauge(m, "netpulse_gateway_last_publish_timestamp_ms", "Wall time of the last publish", NULL);
+    g->m_last_publish = np_metrics_gauge_milli(m, "netpulse_gateway_last_publish_timestamp_seconds", "Wall time of the last publish, seconds since the epoch", NULL);
 }
 
 static rd_kafka_t *producer_new(gateway_t *g, char *err, size_t errlen) {

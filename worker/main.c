@@ -762,7 +762,7 @@ static void register_metrics(worker_t *w) {
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
-    w->m_gwm = np_metrics_gauge(m, "netpulse_worker_global_watermark_ms", "Global watermark last received", NULL);
+    w->m_gwm = np_metrics_gauge_milli(m, "netpulse_worker_global_watermark_seconds", "Global watermark last received (event time, seconds since the epoch)", NULL);
     w->m_idle_parts = np_metrics_gauge(m, "netpulse_worker_idle_partitions", "Owned partitions that are idle", NULL);
 }
 
