@@ -1,7 +1,9 @@
 /*
  * netpulse-gateway: publishes the coordinator's results to the Kafka topic
  * `processed-data` (key = result id, value = the JSON), acknowledges each result to the
- * coordinator once it is in Kafka, and serves Prometheus /metrics and /healthz.
+ * coordinator once it is in Kafka, and serves Prometheus /metrics and /healthz, where the
+ * latest pane window, forecast and anomalies are gauges for dashboards (np_summary reads
+ * them from the results; they are shown once committed) and a histogram times publication.
  *
  * Exactly once: a consumer of the output topic with isolation.level=read_committed sees
  * every result id once, also across a `kill -9` of the gateway.
