@@ -81,9 +81,11 @@ int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offs
 int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t next_offset,
                               int query_timeout_ms) {
     int64_t lo = -1, hi = -1;
-    rd_kafka_resp_err_t e = query_timeout_ms > 0
-                                ? rd_kafka_query_watermark_offsets(rk, topic, partition, &lo, &hi, query_timeout_ms)
-                                : rd_kafka_get_watermark_offsets(rk, topic, partition, &lo, &hi);
+    rd_kafka_resp_err_t e;
+    if (query_timeout_ms > 0)
+        e = rd_kafka_query_watermark_offsets(rk, topic, partition, &lo, &hi, query_timeout_ms);
+    else
+        e = rd_kafka_get_watermark_offsets(rk, topic, partition, &lo, &hi);
     if (e) return -1;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
     rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, topic, partition);

@@ -157,7 +157,8 @@ static void series_zero(series_t *s) {
     case KIND_GAUGE:
     case KIND_GAUGE_MILLI: np_gauge_set(&s->u.g, 0); break;
     case KIND_HISTOGRAM:
-        for (size_t i = 0; i <= s->u.h.n; i++) atomic_store_explicit(&s->u.h.buckets[i], 0, memory_order_relaxed);
+        for (size_t i = 0; i <= s->u.h.n; i++)
+            atomic_store_explicit(&s->u.h.buckets[i], 0, memory_order_relaxed);
         atomic_store_explicit(&s->u.h.sum_bits, 0, memory_order_relaxed);
         break;
     case KIND_INFOSET: break;

@@ -48,26 +48,31 @@ static int hex4(cur_t *c, unsigned *out) {
     for (int i = 0; i < 4; i++) {
         char h = c->p[i];
         v <<= 4;
-        if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-        else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-        else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-        else return fail(c, "bad \\u escape");
+        if (h >= '0' && h <= '9')
+            v |= (unsigned)(h - '0');
+        else if (h >= 'a' && h <= 'f')
+            v |= (unsigned)(h - 'a' + 10);
+        else if (h >= 'A' && h <= 'F')
+            v |= (unsigned)(h - 'A' + 10);
+        else
+            return fail(c, "bad \\u escape");
     }
     c->p += 4;
     *out = v;
     return 0;
 }
 
+/* Code point cp as UTF-8 into b (4 bytes room); returns its length. */
 static size_t utf8(unsigned cp, char *b) {
-    if (cp < 0x80) { b[0] = (char)cp; return 1; }
-    if (cp < 0x800) { b[0] = (char)(0xC0 | (cp >> 6)); b[1] = (char)(0x80 | (cp & 0x3F)); return 2; }
-    if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12)); b[1] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
+    if (cp < 0x80) {
+        b[0] = (char)cp;
+        return 1;
     }
-    b[0] = (char)(0xF0 | (cp >> 18)); b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    b[2] = (char)(0x80 | ((cp >> 6) & 0x3F)); b[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
+    size_t n = cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
+    static const unsigned char lead[5] = {0, 0, 0xC0, 0xE0, 0xF0};
+    for (size_t i = n - 1; i > 0; i--, cp >>= 6) b[i] = (char)(0x80 | (cp & 0x3F));
+    b[0] = (char)(lead[n] | cp);
+    return n;
 }
 
 /* One \-escape (after the backslash) into b; returns its length, or -1. */

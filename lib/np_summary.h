@@ -15,7 +15,13 @@
 
 #define NP_SUMMARY_RECENT_MAX 10
 
-typedef enum { NP_SUMMARY_TCP = 0, NP_SUMMARY_UDP, NP_SUMMARY_ICMP, NP_SUMMARY_OTHER, NP_SUMMARY_PROTOS } np_summary_proto_t;
+typedef enum {
+    NP_SUMMARY_TCP = 0,
+    NP_SUMMARY_UDP,
+    NP_SUMMARY_ICMP,
+    NP_SUMMARY_OTHER,
+    NP_SUMMARY_PROTOS
+} np_summary_proto_t;
 
 typedef struct np_summary {
     char type[16];                      /* window, anomaly, forecast, group; "" when absent */
