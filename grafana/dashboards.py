@@ -156,7 +156,8 @@ def traffic():
                      "short", targets(("sum(%s)" % (w % "packets"), "actual"),
                                       ("sum(netpulse_gateway_forecast_packets{%s})" % NS, "forecast"))), 12),
          (timeseries("Records consumed per second by topic",
-                     "Input records the workers read, per topic (the repartition topic carries re-keyed records).",
+                     "Records the workers read, per topic: a record not keyed by its source counts in "
+                     "network-traffic and again in network-traffic-repartition.",
                      "rps", targets(("sum by (topic) (rate(netpulse_worker_records_consumed_total{%s}[$__rate_interval]))" % NS,
                                      "{{topic}}"))), 12)],
         [(timeseries("Late and dead-lettered records per second",
@@ -210,8 +211,9 @@ def anomalies():
 
 def fleet():
     rows = [
-        [(timeseries("Throughput per worker", "Records consumed per second, per worker (all input topics).", "rps",
-                     targets(("sum by (pod) (rate(netpulse_worker_records_consumed_total{%s}[$__rate_interval]))" % NSPOD, "{{pod}}")),
+        [(timeseries("Throughput per worker", "Input records (network-traffic) consumed per second, per worker; "
+                     "re-keyed records are read again from the repartition topic (Traffic: consumed by topic).", "rps",
+                     targets(("sum by (pod) (rate(netpulse_worker_records_consumed_total{%s, topic=\"network-traffic\"}[$__rate_interval]))" % NSPOD, "{{pod}}")),
                      stack=True), 12),
          (timeseries("Consumer lag per worker", "Records behind the high watermark, summed over each worker's "
                      "owned partitions, per topic.", "short",

@@ -34,8 +34,8 @@ PACKAGES=(
     libhiredis-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
     # services and tools used by infra/ and the tests
     redis-server kcat python3 maven
-    # observability: Prometheus and promtool (prometheus/, tests/prometheus, 0110), Node.js
-    # for the dashboards' schema check (tests/grafana: npm ci, tsc)
+    # observability: Prometheus and promtool (0100-metrics: promtool check metrics; prometheus/,
+    # tests/prometheus, 0110), Node.js for the dashboards' schema check (tests/grafana)
     prometheus nodejs
 )
 # A JRE only if there is no java at all (Debian's maven depends on one anyway).
