@@ -201,7 +201,9 @@ def anomalies():
         [(table("Recent anomalies", "The 10 most recent anomalies the gateway published, with the detector's "
                 "explanation (netpulse_gateway_recent_anomaly_info; value = the anomaly window's end).",
                 "dateTimeAsIso", recent,
-                [organize(["Time"], {"Value": "window end", "rank": "#"},
+                [{"id": "convertFieldType", "options": {"fields": {}, "conversions": [
+                    {"targetField": "rank", "destinationType": "number"}]}},
+                 organize(["Time"], {"Value": "window end", "rank": "#"},
                           ["rank", "Value", "severity", "kind", "entity", "explanation"])], "#"), 24, 10)],
     ]
     return dashboard("netpulse-anomalies", "netpulse / Anomalies",
