@@ -14,7 +14,7 @@ JOBS     ?= $(shell nproc)
 all: build
 
 deps:
-	@bash infra/deps.sh
+	@bash infra/deps.sh --images
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DNP_WERROR=$(WERROR)
