@@ -44,9 +44,10 @@ if ! command -v java >/dev/null 2>&1; then
     PACKAGES+=(default-jre-headless)
 fi
 # Images (infra/images.sh) and the Kubernetes tests (tests/helm, 0210-kube-play): rootful
-# podman with runc (crun fails on hybrid cgroups), debootstrap for the base image.
+# podman with runc (crun fails on hybrid cgroups), debootstrap for the base image, catatonit
+# (podman kube play builds its pause image from it).
 if ((images)); then
-    PACKAGES+=(podman runc debootstrap)
+    PACKAGES+=(podman runc debootstrap catatonit)
 fi
 if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
     read -r -a extra <<<"$NETPULSE_APT_EXTRA"

@@ -193,12 +193,12 @@ resources:
 livenessProbe:
   httpGet:
     path: /metrics
-    port: http
+    port: {{ .ctx.Values.ports.http }}
   {{- toYaml .ctx.Values.probes.liveness | nindent 2 }}
 readinessProbe:
   httpGet:
     path: /healthz
-    port: http
+    port: {{ .ctx.Values.ports.http }}
   {{- toYaml .ctx.Values.probes.readiness | nindent 2 }}
 {{- end }}
 {{- end }}
