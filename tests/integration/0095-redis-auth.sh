@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# 0220-redis-auth: redis.password (env NETPULSE_REDIS_PASSWORD, how the Helm chart passes
+# 0095-redis-auth: redis.password (env NETPULSE_REDIS_PASSWORD, how the Helm chart passes
 # the password Secret) against a Redis with requirepass.
 #   right password: the coordinator restores its state from Redis and serves /healthz;
 #   wrong or no password: it refuses to start (exit 1) and says AUTH / NOAUTH, without
 #   printing the password.
 source "$(dirname "$0")/lib.sh"
-it_setup 0220-redis-auth
+it_setup 0095-redis-auth
 
 PW="np-test-$$-secret"
 REDIS_PORT="$(np_free_port)"
