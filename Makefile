@@ -47,7 +47,6 @@ images:
 
 # Kubernetes: chart lint/render/schema checks and the podman kube play run (tests/helm/README.md).
 k8s-test: build
-	@bash infra/deps.sh --images --no-kafka
 	ctest --test-dir $(BUILD) --output-on-failure -L k8s
 
 demo: build
