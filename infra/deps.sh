@@ -43,15 +43,15 @@ PACKAGES=(
 if ! command -v java >/dev/null 2>&1; then
     PACKAGES+=(default-jre-headless)
 fi
-# Images (infra/images.sh) and the Kubernetes tests (tests/helm, 0210-kube-play): rootful
-# podman with runc (crun fails on hybrid cgroups), debootstrap for the base image, catatonit
-# (podman kube play builds its pause image from it).
-if ((images)); then
-    PACKAGES+=(podman runc debootstrap catatonit)
-fi
 if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
     read -r -a extra <<<"$NETPULSE_APT_EXTRA"
     PACKAGES+=("${extra[@]}")
+fi
+# Images (infra/images.sh) and the Kubernetes tests (tests/helm, 0210-kube-play): rootful
+# podman with runc (crun fails on hybrid cgroups), debootstrap for the base image, catatonit
+# (podman kube play builds its pause image from it), Node.js for tests/helm/validate.mjs.
+if ((images)); then
+    PACKAGES+=(podman runc debootstrap catatonit nodejs)
 fi
 
 # is_installed PKG: dpkg knows PKG as fully installed.
