@@ -5,8 +5,10 @@
 # asks dpkg and returns in well under a second; `apt-get update` runs only if something must
 # be installed. Needs root (or sudo) only when something is missing.
 #
-# Usage: infra/deps.sh [--no-kafka]
+# Usage: infra/deps.sh [--no-kafka] [--images]
 #   --no-kafka   skip `infra/kafka.sh fetch` (apt packages only)
+#   --images     also what container images and the Kubernetes tests need (podman with the
+#                runc runtime, debootstrap for the base image: infra/images.sh, make images)
 # Environment: NETPULSE_APT_EXTRA="pkg ..." installs more apt packages the same way.
 # Prints one summary line on stdout: "deps: installed: ... | already present: N packages | kafka: ..."
 
@@ -18,9 +20,11 @@ export NP_LOG_TAG=deps
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 fetch_kafka=1
+images=0
 for arg in "$@"; do
     case "$arg" in
         --no-kafka) fetch_kafka=0 ;;
+        --images) images=1 ;;
         -h | --help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
         *) np_die "unknown argument: $arg" ;;
     esac
@@ -49,6 +53,12 @@ fi
 if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
     read -r -a extra <<<"$NETPULSE_APT_EXTRA"
     PACKAGES+=("${extra[@]}")
+fi
+# Images (infra/images.sh) and the Kubernetes tests (tests/helm, 0210-kube-play): rootful
+# podman with runc (crun fails on hybrid cgroups), debootstrap for the base image, catatonit
+# (podman kube play builds its pause image from it), Node.js for tests/helm/validate.mjs.
+if ((images)); then
+    PACKAGES+=(podman runc debootstrap catatonit nodejs)
 fi
 
 # is_installed PKG: dpkg knows PKG as fully installed.
