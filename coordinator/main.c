@@ -30,12 +30,14 @@
 #include "np_detect_cfg.h"
 #include "np_store.h"
 #include "np_window.h"
+#include "np_zsock.h"
 
 #define MAX_WORKERS 256
 #define ID_MAX NP_RESULT_ID_MAX
 
 static const np_opt_t coord_opts[] = {
     NP_OPTS_COMMON,
+    NP_OPTS_ZMQ,
     {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "ZeroMQ endpoint workers connect to"},
     {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "Gateway ZeroMQ endpoint"},
     {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length; must equal the workers'"},
@@ -83,6 +85,8 @@ typedef struct coord {
     np_merge_t *merge;
     int64_t pane_ms;
     void *zctx, *wsock, *gsock;
+    np_zsock_cfg_t zc;
+    np_zap_t *zap;
     /* Workers seen, by ZeroMQ routing id, to send the global watermark to. */
     struct {
         uint8_t id[256];
@@ -115,7 +119,7 @@ typedef struct coord {
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown;
+        *m_views_unknown, *m_refused;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
 } coord_t;
@@ -826,6 +830,8 @@ static void register_metrics(coord_t *c) {
     c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
+    c->m_refused = np_metrics_counter(m, "netpulse_coordinator_zmq_peers_refused_total",
+                                      "ZeroMQ peers refused: CURVE key not on the allow-list", NULL);
     c->m_gwm = np_metrics_gauge_milli(m, "netpulse_coordinator_global_watermark_seconds", "Global watermark (event time, seconds since the epoch)", NULL);
     c->m_complete = np_metrics_gauge_milli(m, "netpulse_coordinator_complete_through_seconds", "Every pane before this event time (seconds since the epoch) is final", NULL);
     c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
@@ -851,6 +857,15 @@ int main(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *cfg = c->proc.cfg;
     c->pane_ms = np_config_int(cfg, "pane.ms");
+    {
+        char zerr[320];
+        if (np_zsock_cfg_load(&c->zc, cfg, zerr, sizeof(zerr)) < 0 ||
+            np_zsock_check(&c->zc, true, np_config_str(cfg, "bind"), zerr, sizeof(zerr)) < 0 ||
+            np_zsock_check(&c->zc, false, np_config_str(cfg, "gateway"), zerr, sizeof(zerr)) < 0) {
+            np_proc_fatal_config(zerr);
+            return 2;
+        }
+    }
     np_merge_config_t mc = {.pane_ms = c->pane_ms,
                             .max_panes = (size_t)np_config_int(cfg, "max.open.panes"),
                             .max_sources = (size_t)np_config_int(cfg, "max.sources.per.pane"),
@@ -935,10 +950,18 @@ int main(int argc, char **argv) {
     c->zctx = zmq_ctx_new();
     c->wsock = zmq_socket(c->zctx, ZMQ_ROUTER);
     c->gsock = zmq_socket(c->zctx, ZMQ_DEALER);
-    int linger = 2000, hwm = 1000000;
-    zmq_setsockopt(c->wsock, ZMQ_RCVHWM, &hwm, sizeof(hwm));
+    int linger = 2000;
     zmq_setsockopt(c->gsock, ZMQ_LINGER, &linger, sizeof(linger));
     const char *bind = np_config_str(cfg, "bind"), *gw = np_config_str(cfg, "gateway");
+    {
+        char zerr[320];
+        if ((c->zc.curve && !(c->zap = np_zsock_zap_start(c->zctx, &c->zc, c->m_refused, zerr, sizeof(zerr)))) ||
+            np_zsock_setup(&c->zc, c->wsock, true, bind, zerr, sizeof(zerr)) < 0 ||
+            np_zsock_setup(&c->zc, c->gsock, false, gw, zerr, sizeof(zerr)) < 0) {
+            np_proc_fatal_config(zerr);
+            return 2;
+        }
+    }
     if (zmq_bind(c->wsock, bind) != 0) {
         char why[256];
         snprintf(why, sizeof(why), "bind: cannot bind '%s': %s", bind, zmq_strerror(errno));
@@ -1000,7 +1023,9 @@ int main(int argc, char **argv) {
     free(c->outbox);
     zmq_close(c->wsock);
     zmq_close(c->gsock);
+    np_zsock_zap_stop(&c->zap);
     zmq_ctx_term(c->zctx);
+    np_zsock_cfg_free(&c->zc);
     np_merge_destroy(&c->merge);
     np_window_destroy(&c->win);
     np_detect_destroy(&c->det);

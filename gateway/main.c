@@ -45,6 +45,7 @@
 #include "np_proc.h"
 #include "np_result.h"
 #include "np_summary.h"
+#include "np_zsock.h"
 #include "webhook.h"
 
 #define ID_MAX NP_RESULT_ID_MAX /* ids of IPv6 entities exceed 64 */
@@ -54,6 +55,7 @@
 
 static const np_opt_t gw_opts[] = {
     NP_OPTS_COMMON,
+    NP_OPTS_ZMQ,
     NP_OPTS_KAFKA,
     {"bind", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "ZeroMQ endpoint the coordinator connects to"},
     {"output.topic", NP_OPT_STR, "processed-data", 0, 0, NULL, "Topic results are published to"},
@@ -93,6 +95,9 @@ typedef struct gateway {
     const char *topic, *txn_id;
     rd_kafka_t *rk;
     void *zctx, *zsock;
+    np_zsock_cfg_t zc;
+    np_zap_t *zap;
+    np_counter_t *m_refused;
     /* Recently published ids: open-addressing set + FIFO ring for eviction. */
     size_t *slot_of;      /* ring position -> set slot */
     size_t *pos_of;       /* set slot -> ring position (O(1) eviction, start-up loads many) */
@@ -680,6 +685,8 @@ static size_t pow2_at_least(size_t n) {
 
 static void register_metrics(gateway_t *g) {
     np_metrics_t *m = g->proc.metrics;
+    g->m_refused = np_metrics_counter(m, "netpulse_gateway_zmq_peers_refused_total",
+                                      "ZeroMQ peers refused: CURVE key not on the allow-list (the coordinator's)", NULL);
     g->m_received = np_metrics_counter(m, "netpulse_gateway_results_received_total", "Results received from the coordinator", NULL);
     g->m_published = np_metrics_counter(m, "netpulse_gateway_results_published_total",
                                         "Results in the output topic (committed, or delivered without transactions)", NULL);
@@ -741,6 +748,14 @@ int main(int argc, char **argv) {
                           gw_opts, sizeof(gw_opts) / sizeof(gw_opts[0]), argc, argv);
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *c = g->proc.cfg;
+    {
+        char zerr[320];
+        if (np_zsock_cfg_load(&g->zc, c, zerr, sizeof(zerr)) < 0 ||
+            np_zsock_check(&g->zc, true, np_config_str(c, "bind"), zerr, sizeof(zerr)) < 0) {
+            np_proc_fatal_config(zerr);
+            return 2;
+        }
+    }
     g->topic = np_config_str(c, "output.topic");
     g->txn_id = np_config_str(c, "transactional.id");
     g->transactional = g->txn_id && g->txn_id[0];
@@ -787,6 +802,15 @@ int main(int argc, char **argv) {
     int linger = 1000;
     zmq_setsockopt(g->zsock, ZMQ_LINGER, &linger, sizeof(linger));
     const char *bind = np_config_str(c, "bind");
+    {
+        char zerr[320];
+        if ((g->zc.curve && !(g->zap = np_zsock_zap_start(g->zctx, &g->zc, g->m_refused, zerr, sizeof(zerr)))) ||
+            np_zsock_setup(&g->zc, g->zsock, true, bind, zerr, sizeof(zerr)) < 0) {
+            np_proc_fatal_config(zerr);
+            rc = 2;
+            goto out;
+        }
+    }
     if (zmq_bind(g->zsock, bind) != 0) {
         char why[256];
         snprintf(why, sizeof(why), "bind: cannot bind '%s': %s", bind, zmq_strerror(errno));
@@ -824,7 +848,9 @@ out:
     if (rc == 1 && !g->fatal && np_proc_stopping()) rc = 0; /* asked to stop while starting */
     rd_kafka_destroy(g->rk);
     if (g->zsock) zmq_close(g->zsock);
+    np_zsock_zap_stop(&g->zap);
     if (g->zctx) zmq_ctx_term(g->zctx);
+    np_zsock_cfg_free(&g->zc);
     free(g->slot_of);
     free(g->set);
     free(g->pos_of);

@@ -2,13 +2,28 @@
 #include "np_pane.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 int64_t np_pane_start(int64_t ts, int64_t pane_ms) {
-    int64_t q = ts / pane_ms;
-    if (ts % pane_ms < 0) q--;
-    return q * pane_ms;
+    int64_t r = ts % pane_ms;
+    if (r < 0) {
+        /* Floor towards -inf without overflow: values within one pane of INT64_MIN
+         * (which arrive from the network, never from a real clock) saturate. */
+        if (ts < INT64_MIN + pane_ms) return INT64_MIN - (INT64_MIN % pane_ms);
+        r += pane_ms;
+    }
+    return ts - r;
+}
+
+bool np_partstate_too_far_ahead(const np_partstate_t *ps, int64_t ts, int64_t global_wm, int64_t max_jump_ms) {
+    if (max_jump_ms <= 0) return false;
+    int64_t ref = np_partstate_watermark(ps);
+    if (global_wm != NP_TS_NONE && (ref == NP_TS_NONE || global_wm > ref)) ref = global_wm;
+    if (ref == NP_TS_NONE) return false; /* nothing to compare with yet */
+    int64_t room = ps->cfg.lateness_ms + max_jump_ms;
+    return ref <= INT64_MAX - room ? ts > ref + room : false;
 }
 
 const char *np_pane_config_check(const np_pane_config_t *cfg) {

@@ -100,6 +100,12 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
  * close panes (emit), but adds nothing to them. */
 void np_partstate_observe(np_partstate_t *ps, int64_t ts_ms, int64_t offset, np_pane_emit_fn emit, void *ctx);
 
+/* True when a record at event time ts would move the partition's watermark more than
+ * max_jump_ms past the larger of its current watermark and the global one (global_wm,
+ * NP_TS_NONE when unknown): one far-future record must not make the next ones late.
+ * False while there is nothing to compare with, or when max_jump_ms <= 0 (off). */
+bool np_partstate_too_far_ahead(const np_partstate_t *ps, int64_t ts, int64_t global_wm, int64_t max_jump_ms);
+
 /* The partition's current watermark, NP_TS_NONE when it has none yet. */
 int64_t np_partstate_watermark(const np_partstate_t *ps);
 

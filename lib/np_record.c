@@ -45,7 +45,7 @@
 void np_record_limits_default(np_record_limits_t *lim)
 {
     lim->max_bytes = 64 * 1024;
-    lim->max_future_ms = 86400000;
+    lim->max_future_ms = 300000;
     lim->max_flow_bytes = 1ULL << 40;
     lim->max_flow_packets = 1ULL << 32;
 }
@@ -63,6 +63,7 @@ const char *np_record_reason_name(np_record_reason_t r)
         [NP_REC_BAD_TIMESTAMP] = "bad_timestamp",
         [NP_REC_OUT_OF_RANGE] = "out_of_range",
         [NP_REC_BAD_TYPE] = "bad_type",
+        [NP_REC_WATERMARK_JUMP] = "watermark_jump",
     };
     if ((unsigned)r >= NP_REC__COUNT)
         return "unknown";

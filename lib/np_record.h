@@ -55,6 +55,8 @@ typedef enum np_record_reason {
     NP_REC_OUT_OF_RANGE,   /* number out of its range: port > 65535, negative bytes,
                               time too far in the future, ... */
     NP_REC_BAD_TYPE,       /* a field of the wrong JSON type */
+    NP_REC_WATERMARK_JUMP, /* event time too far ahead of the partition's watermark
+                              (set by the worker, np_partstate_too_far_ahead) */
     NP_REC__COUNT
 } np_record_reason_t;
 

@@ -22,6 +22,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_ckpt.h"
+#include "np_zsock.h"
 #include "np_clock.h"
 #include "np_detect_cfg.h"
 #include "np_kafka.h"
@@ -38,6 +39,7 @@
 static const np_opt_t worker_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
+    NP_OPTS_ZMQ,
     {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "Input topic of flow records"},
     {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
      "Records not keyed by their source IP are re-keyed through this topic (same partition count "
@@ -60,8 +62,11 @@ static const np_opt_t worker_opts[] = {
     NP_OPTS_VIEWS("4096"),
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
-    {"max.future.ms", NP_OPT_INT, "86400000", 0, 31536000000, NULL,
-     "Records with event time further than this ahead of the wall clock are rejected"},
+    {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
+     "Records with event time further than this ahead of the wall clock are rejected (out_of_range)"},
+    {"max.watermark.jump.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
+     "Records further than this (plus lateness.ms) ahead of the partition's or the global watermark "
+     "are dead-lettered (watermark_jump) instead of moving the watermark; 0 = no bound"},
     {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
     {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
     {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (checkpoints, fleet registry)"},
@@ -90,11 +95,13 @@ typedef struct worker {
     np_pane_config_t rcfg;  /* repartition partitions: external watermark, growing ring */
     np_record_limits_t lim;
     int64_t idle_ms;
+    int64_t max_jump_ms;   /* max.watermark.jump.ms */
     rd_kafka_t *rk;        /* consumer */
     rd_kafka_t *dlq;       /* producer: dead letters and re-keyed records */
     uint64_t produced_since_flush;
     _Atomic int produce_failed; /* a dead letter or re-keyed record was not delivered */
     void *zctx, *zsock;
+    np_zsock_cfg_t zc;
     np_store_t *store;
     np_partial_enc_t enc;
     int32_t partitions_total; /* slots in use: loops over owned slots stop here */
@@ -712,6 +719,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     char detail[160];
     np_record_reason_t why = np_record_decode(m->payload, m->len, tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? -1 : kts,
                                               w->batch_wall, &w->lim, &r, detail, sizeof(detail));
+    if (why == NP_REC_OK && p < w->nin && np_partstate_too_far_ahead(ps, r.ts_ms, w->global_wm, w->max_jump_ms)) {
+        why = NP_REC_WATERMARK_JUMP;
+        snprintf(detail, sizeof(detail), "event time %" PRId64 " is more than %" PRId64 " ms ahead of watermark %" PRId64,
+                 r.ts_ms, w->max_jump_ms, np_partstate_watermark(ps));
+    }
     if (why != NP_REC_OK) {
         ps->next_offset = m->offset + 1; /* consumed, and accounted for in the DLQ */
         np_counter_inc(w->m_bad[why]);
@@ -938,6 +950,11 @@ static int setup_zmq(worker_t *w) {
     zmq_setsockopt(w->zsock, ZMQ_SNDHWM, &hwm, sizeof(hwm));
     zmq_setsockopt(w->zsock, ZMQ_ROUTING_ID, w->id, strlen(w->id));
     const char *ep = np_config_str(w->proc.cfg, "coordinator");
+    char zerr[256];
+    if (np_zsock_setup(&w->zc, w->zsock, false, ep, zerr, sizeof(zerr)) < 0) {
+        np_proc_fatal_config(zerr);
+        return -1;
+    }
     if (zmq_connect(w->zsock, ep) != 0) {
         char why[256];
         snprintf(why, sizeof(why), "coordinator: cannot connect to '%s': %s", ep, zmq_strerror(errno));
@@ -1012,9 +1029,15 @@ int main(int argc, char **argv) {
         np_proc_fatal_config(bad);
         return 2;
     }
+    if (np_zsock_cfg_load(&w->zc, c, verr, sizeof(verr)) < 0 ||
+        np_zsock_check(&w->zc, false, np_config_str(c, "coordinator"), verr, sizeof(verr)) < 0) {
+        np_proc_fatal_config(verr);
+        return 2;
+    }
     np_record_limits_default(&w->lim);
     w->lim.max_bytes = (size_t)np_config_int(c, "max.record.bytes");
     w->lim.max_future_ms = np_config_int(c, "max.future.ms");
+    w->max_jump_ms = np_config_int(c, "max.watermark.jump.ms");
     const char *wid = np_config_str(c, "worker.id");
     if (wid && *wid) {
         snprintf(w->id, sizeof(w->id), "%s", wid);
@@ -1119,6 +1142,7 @@ int main(int argc, char **argv) {
     }
     zmq_close(w->zsock);
     zmq_ctx_term(w->zctx);
+    np_zsock_cfg_free(&w->zc);
     np_partial_enc_free(&w->enc);
     np_info("stopped", "worker_id=%s", w->id);
     np_proc_fini(&w->proc);

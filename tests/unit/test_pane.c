@@ -45,6 +45,11 @@ static void test_pane_start(void **s) {
     assert_int_equal(np_pane_start(5000, 5000), 5000);
     assert_int_equal(np_pane_start(-1, 5000), -5000);
     assert_int_equal(np_pane_start(-5000, 5000), -5000);
+    /* values from the network: no signed overflow (UBSan), saturated near the limits */
+    assert_int_equal(np_pane_start(INT64_MAX, 5000), INT64_MAX - INT64_MAX % 5000);
+    assert_int_equal(np_pane_start(INT64_MIN, 5000), INT64_MIN - INT64_MIN % 5000);
+    assert_int_equal(np_pane_start(INT64_MIN + 1, 7), INT64_MIN - INT64_MIN % 7);
+    assert_true(np_pane_start(INT64_MIN + 5000, 5000) <= INT64_MIN + 5000);
     assert_int_equal(np_pane_start(1700000001234, 5000), 1700000000000);
 }
 
@@ -138,6 +143,24 @@ static void test_follow_global(void **s) {
     np_partstate_destroy(&ps);
 }
 
+static void test_too_far_ahead(void **s) {
+    (void)s;
+    emitted_t e = {0};
+    np_partstate_t *ps = np_partstate_new(0, &CFG);
+    /* nothing to compare with: no bound */
+    assert_false(np_partstate_too_far_ahead(ps, INT64_MAX, NP_TS_NONE, 60000));
+    np_record_t r = rec(100000, 1);
+    np_partstate_add(ps, &r, 0, collect, &e, NULL); /* watermark 98000 */
+    assert_false(np_partstate_too_far_ahead(ps, 160000, NP_TS_NONE, 60000));
+    assert_true(np_partstate_too_far_ahead(ps, 160001, NP_TS_NONE, 60000));
+    assert_false(np_partstate_too_far_ahead(ps, 160001, NP_TS_NONE, 0)); /* off */
+    /* the global watermark is the reference when it is ahead (a partition waking up) */
+    assert_false(np_partstate_too_far_ahead(ps, 500000, 450000, 60000));
+    assert_true(np_partstate_too_far_ahead(ps, INT64_MAX, 450000, 60000));
+    assert_false(np_partstate_too_far_ahead(ps, 160001, INT64_MAX - 1, 60000)); /* no overflow */
+    np_partstate_destroy(&ps);
+}
+
 static void test_safe_offset(void **s) {
     (void)s;
     emitted_t e = {0};
@@ -182,7 +205,7 @@ int main(void) {
         cmocka_unit_test(test_pane_start),        cmocka_unit_test(test_config_check),
         cmocka_unit_test(test_close_on_watermark), cmocka_unit_test(test_big_jump_closes_all),
         cmocka_unit_test(test_follow_global),     cmocka_unit_test(test_safe_offset),
-        cmocka_unit_test(test_sources_and_memory),
+        cmocka_unit_test(test_sources_and_memory), cmocka_unit_test(test_too_far_ahead),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
