@@ -23,6 +23,7 @@
 #include "netpulse.pb-c.h"
 #include "np_clock.h"
 #include "np_merge.h"
+#include "np_owner.h"
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_proc.h"
@@ -62,6 +63,17 @@ static const np_opt_t coord_opts[] = {
      "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
     {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
      "Redis AUTH password (give it through env NETPULSE_REDIS_PASSWORD, not a flag)"},
+    {"owner.check", NP_OPT_BOOL, "true", 0, 0, NULL,
+     "Take partials and progress for a partition only from the worker holding its fencing epoch "
+     "(read from Redis; needs redis.port > 0)"},
+    {"group.id", NP_OPT_STR, "netpulse-workers", 0, 0, NULL, "The workers' consumer group (ownership records)"},
+    {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "The workers' input topic (ownership records)"},
+    {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
+     "The workers' repartition topic (ownership records)"},
+    {"max.partitions", NP_OPT_INT, "4096", 1, 4096, NULL,
+     "Partition slots accepted from workers (input + repartition partitions); more are refused"},
+    {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
+     "Pane starts and watermarks further than this ahead of the wall clock are refused (0 = no bound)"},
     {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
      "Names this coordinator's state in Redis (one per cluster)"},
     NP_OPTS_DETECT,
@@ -87,6 +99,7 @@ typedef struct coord {
     void *zctx, *wsock, *gsock;
     np_zsock_cfg_t zc;
     np_zap_t *zap;
+    np_owner_t *owners;     /* NULL: owner.check off */
     /* Workers seen, by ZeroMQ routing id, to send the global watermark to. */
     struct {
         uint8_t id[256];
@@ -119,7 +132,7 @@ typedef struct coord {
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_refused;
+        *m_views_unknown, *m_refused, *m_unauth_partial, *m_unauth_progress;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
 } coord_t;
@@ -194,10 +207,16 @@ static void free_outbox(coord_t *c) {
 
 static void restore_partial_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
     coord_t *c = ctx;
-    (void)k;
-    (void)klen;
     Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, vlen, (const uint8_t *)v);
-    if (m && m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) np_merge_add_partial(c->merge, m->partial);
+    if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
+        np_counter_inc(c->m_decode_err);
+        np_error("stored_partial_unreadable", "key_partition=\"%.*s\" bytes=%zu action=skipped", (int)(klen < 16 ? klen : 16), k,
+                 vlen);
+    } else if (np_merge_add_partial(c->merge, m->partial) == NP_MERGE_BAD) {
+        np_counter_inc(c->m_bad);
+        np_error("stored_partial_refused", "partition=%d pane_start=%" PRId64 " action=skipped", m->partial->partition,
+                 m->partial->pane_start_ms);
+    }
     if (m) netpulse__worker_msg__free_unpacked(m, NULL);
 }
 
@@ -330,6 +349,7 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
     char err[256];
     np_merge_t *fresh = np_merge_new(mc);
     if (!fresh) return -1;
+    np_merge_set_wall_clock(fresh, np_clock_wall_ms(NULL));
     np_merge_destroy(&c->merge);
     c->merge = fresh;
     free_outbox(c);
@@ -385,6 +405,50 @@ static void ack_partial(coord_t *c, const uint8_t *peer, size_t peer_len, int32_
     if (zmq_send(c->wsock, peer, peer_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) zmq_send(c->wsock, buf, len, ZMQ_DONTWAIT);
 }
 
+/* True when peer may speak for the claimed partition: it holds the partition's current
+ * fencing epoch (np_owner; a claim new to us is checked against Redis). */
+static bool claim_ok(coord_t *c, const uint8_t *peer, size_t plen, const char *session,
+                     const Netpulse__PartitionProgress *pp, int64_t now) {
+    if (!c->owners) return true;
+    np_owner_verdict_t v = np_owner_claim(c->owners, pp->partition, peer, plen, pp->epoch, session, now);
+    if (v != NP_OWNER_LOOKUP) return v == NP_OWNER_OK;
+    const char *topic = np_config_str(c->proc.cfg, "topic"), *rtopic = np_config_str(c->proc.cfg, "repartition.topic");
+    if (!pp->topic || pp->topic_partition < 0 || (strcmp(pp->topic, topic) != 0 && strcmp(pp->topic, rtopic) != 0))
+        return false;
+    char key[400], err[256];
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    snprintf(key, sizeof(key), "netpulse:owner:{%s/%s/%d}", np_config_str(c->proc.cfg, "group.id"), pp->topic,
+             pp->topic_partition);
+    int got = np_store_get(c->store, key, &buf, &len, err, sizeof(err));
+    bool ok = got == 0 && np_owner_confirm(c->owners, pp->partition, peer, plen, pp->epoch, session, (const char *)buf, len);
+    free(buf);
+    return ok;
+}
+
+static void on_progress(coord_t *c, const uint8_t *peer, size_t peer_len, const Netpulse__WorkerMsg *m, int64_t now) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    size_t taken = 0, refused = 0;
+    np_counter_inc(c->m_progress);
+    for (size_t i = 0; i < m->progress->n_partitions; i++) {
+        const Netpulse__PartitionProgress *pp = m->progress->partitions[i];
+        if (claim_ok(c, peer, peer_len, m->session, pp, now)) {
+            np_merge_progress(c->merge, pp, now);
+            taken++;
+        } else {
+            refused++;
+        }
+    }
+    /* The partition count only from a worker that holds something: a stranger's count
+     * would hold every pane back. */
+    if (taken || !c->owners) np_merge_set_partitions(c->merge, m->progress->partitions_total);
+    if (refused) {
+        np_counter_add(c->m_unauth_progress, refused);
+        np_log_rl(&rl, NP_LOG_WARN, "progress_refused", "worker=\"%.64s\" partitions=%zu reason=not_owner", m->worker_id,
+                  refused);
+    }
+}
+
 static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, const uint8_t *buf, size_t len,
                           int64_t now) {
     static np_log_rl_t rl = NP_LOG_RL_INIT;
@@ -397,6 +461,13 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
     if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL && c->stale) {
         /* Memory is about to be reloaded from Redis: take nothing now (no merge, no
          * acknowledgement, not even "too late"); the worker re-sends. */
+    } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL && c->owners &&
+               !np_owner_holds(c->owners, m->partial->partition, peer, peer_len)) {
+        /* Not (yet) from the partition's owner: not taken, not acknowledged. The owner
+         * re-sends it once its progress has shown its claim. */
+        np_counter_inc(c->m_unauth_partial);
+        np_log_rl(&rl, NP_LOG_WARN, "partial_refused", "worker=\"%.64s\" partition=%d pane_start=%" PRId64 " reason=not_owner",
+                  m->worker_id, m->partial->partition, m->partial->pane_start_ms);
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
         const Netpulse__Partial *p = m->partial;
         double t0 = np_clock_mono_s();
@@ -434,10 +505,7 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
          * never mergeable. "No room" stays unacknowledged so the worker re-sends it later. */
         if (r != NP_MERGE_FULL) ack_partial(c, peer, peer_len, p->partition, p->pane_start_ms);
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PROGRESS) {
-        np_counter_inc(c->m_progress);
-        np_merge_set_partitions(c->merge, m->progress->partitions_total);
-        for (size_t i = 0; i < m->progress->n_partitions; i++)
-            np_merge_progress(c->merge, m->progress->partitions[i], now);
+        on_progress(c, peer, peer_len, m, now);
     }
     netpulse__worker_msg__free_unpacked(m, NULL);
 }
@@ -830,6 +898,12 @@ static void register_metrics(coord_t *c) {
     c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
+    c->m_unauth_partial = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
+                                             "Messages refused: the sender does not hold the partition's fencing epoch",
+                                             "kind=\"partial\"");
+    c->m_unauth_progress = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
+                                              "Messages refused: the sender does not hold the partition's fencing epoch",
+                                              "kind=\"progress\"");
     c->m_refused = np_metrics_counter(m, "netpulse_coordinator_zmq_peers_refused_total",
                                       "ZeroMQ peers refused: CURVE key not on the allow-list", NULL);
     c->m_gwm = np_metrics_gauge_milli(m, "netpulse_coordinator_global_watermark_seconds", "Global watermark (event time, seconds since the epoch)", NULL);
@@ -870,7 +944,9 @@ int main(int argc, char **argv) {
                             .max_panes = (size_t)np_config_int(cfg, "max.open.panes"),
                             .max_sources = (size_t)np_config_int(cfg, "max.sources.per.pane"),
                             .max_dests = (size_t)np_config_int(cfg, "max.dests.per.pane"),
-                            .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run")};
+                            .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run"),
+                            .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
+                            .max_future_ms = np_config_int(cfg, "max.future.ms")};
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");
@@ -887,6 +963,7 @@ int main(int argc, char **argv) {
     c->ntop = (size_t)np_config_int(cfg, "views.top");
     c->top = calloc(c->ntop, sizeof(*c->top));
     c->merge = np_merge_new(&mc);
+    if (c->merge) np_merge_set_wall_clock(c->merge, np_clock_wall_ms(NULL));
     int64_t window_ms = np_config_int(cfg, "window.ms");
     c->pane_windows = np_config_bool(cfg, "pane.windows");
     if (window_ms % c->pane_ms != 0 || window_ms / c->pane_ms > 720) {
@@ -940,6 +1017,10 @@ int main(int argc, char **argv) {
         c->store = np_store_connect_auth(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"),
                                          np_config_str(cfg, "redis.password"), 2000,
                                          err, sizeof(err));
+        if (np_config_bool(cfg, "owner.check") && !(c->owners = np_owner_new(NP_MERGE_MAX_PARTITIONS))) {
+            np_error("out_of_memory", "what=owners");
+            return 1;
+        }
         if (!c->store || coord_restore(c, &mc) < 0) {
             np_error("redis_unavailable", "error=\"%s\"", c->store ? "cannot restore state" : err);
             return 1;
@@ -981,6 +1062,7 @@ int main(int argc, char **argv) {
     while (!np_proc_stopping()) {
         zmq_poll(items, 2, 50);
         int64_t now = np_clock_mono_ms();
+        np_merge_set_wall_clock(c->merge, np_clock_wall_ms(NULL));
         recv_workers(c, now);
         recv_gateway(c);
         if (now >= next_wm) {
@@ -1027,6 +1109,7 @@ int main(int argc, char **argv) {
     zmq_ctx_term(c->zctx);
     np_zsock_cfg_free(&c->zc);
     np_merge_destroy(&c->merge);
+    np_owner_destroy(&c->owners);
     np_window_destroy(&c->win);
     np_detect_destroy(&c->det);
     free(c->anomalies);

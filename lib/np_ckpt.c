@@ -1,5 +1,6 @@
 /* np_ckpt: partition checkpoints as protobuf. See np_ckpt.h. */
 #include "np_ckpt.h"
+#include "np_crc32.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,9 +80,11 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         c.outbox = obd;
     }
     size_t len = netpulse__partition_checkpoint__get_packed_size(&c);
-    *out = malloc(len ? len : 1);
+    *out = malloc(NP_CRC32_FRAME_HDR + len);
     if (!*out) goto out;
-    *out_len = netpulse__partition_checkpoint__pack(&c, *out);
+    *out_len = NP_CRC32_FRAME_HDR + netpulse__partition_checkpoint__pack(&c, *out + NP_CRC32_FRAME_HDR);
+    np_crc32_frame_header(*out, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, *out + NP_CRC32_FRAME_HDR,
+                          *out_len - NP_CRC32_FRAME_HDR);
     rc = 0;
 out:
     for (size_t i = 0; encs && i < ps->cfg.max_open_panes; i++) np_partial_enc_free(&encs[i]);
@@ -97,18 +100,31 @@ out:
         snprintf(errstr, errlen, __VA_ARGS__);                                                 \
         goto err;                                                                              \
     } while (0)
+/* The value is damaged (not a choice of configuration): quarantine and start over. */
+#define CK_CORRUPT(...)                                                                        \
+    do {                                                                                       \
+        rc = NP_CKPT_CORRUPT;                                                                  \
+        CK_ERR(__VA_ARGS__);                                                                   \
+    } while (0)
 
 int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,
                    int32_t partition, np_partstate_t **ps_out, np_outbox_t *ob, int64_t *epoch_out,
                    int64_t *source_offsets, int64_t *source_watermarks, size_t n_sources, char *errstr,
                    size_t errlen) {
     np_partstate_t *ps = NULL;
+    Netpulse__PartitionCheckpoint *c = NULL;
+    int rc = NP_CKPT_REFUSED;
     np_outbox_init(ob);
-    Netpulse__PartitionCheckpoint *c = netpulse__partition_checkpoint__unpack(NULL, len, buf);
-    if (!c) CK_ERR("checkpoint does not decode (%zu bytes)", len);
+    const uint8_t *payload = buf;
+    size_t plen = len;
+    char why[160];
+    if (np_crc32_frame_open(buf, len, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, &payload, &plen, why, sizeof(why)) < 0)
+        CK_CORRUPT("checkpoint: %s", why);
+    c = netpulse__partition_checkpoint__unpack(NULL, plen, payload);
+    if (!c) CK_CORRUPT("checkpoint does not decode (%zu bytes)", len);
     if (c->version > NP_CKPT_VERSION) CK_ERR("checkpoint version %u is newer than %u", c->version, NP_CKPT_VERSION);
     if (strcmp(c->topic, topic) != 0 || c->partition != partition)
-        CK_ERR("checkpoint is for %s/%d, not %s/%d", c->topic, c->partition, topic, partition);
+        CK_CORRUPT("checkpoint is for %.64s/%d, not %s/%d", c->topic, c->partition, topic, partition);
     if (c->pane_ms != cfg->pane_ms)
         CK_ERR("checkpoint was written with pane.ms=%lld, this worker runs %lld", (long long)c->pane_ms,
                (long long)cfg->pane_ms);
@@ -133,19 +149,19 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         for (size_t j = 0; j < s->n_protocol_records && j < NP_PMIX__COUNT; j++) p->pmix[j] = s->protocol_records[j];
         for (size_t j = 0; j < s->n_dst_port_hist && j < NP_PORT_BUCKETS; j++) p->port_hist[j] = s->dst_port_hist[j];
         if (np_partial_merge_table(p->sources, s->sources, s->n_sources, s->other, s->sources_evicted, cfg->pool) < 0)
-            CK_ERR("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
+            CK_CORRUPT("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
         if (p->dests &&
             np_partial_merge_table(p->dests, s->dests, s->n_dests, s->dest_other, s->dests_evicted, cfg->pool) < 0)
-            CK_ERR("checkpoint pane %lld: bad destination entry", (long long)s->pane_start_ms);
+            CK_CORRUPT("checkpoint pane %lld: bad destination entry", (long long)s->pane_start_ms);
         /* Views no longer configured are dropped; views new since then start empty. */
         if (np_partial_merge_views(p->views, cfg->views, s->views, s->n_views) < 0)
-            CK_ERR("checkpoint pane %lld: bad view group", (long long)s->pane_start_ms);
+            CK_CORRUPT("checkpoint pane %lld: bad view group", (long long)s->pane_start_ms);
     }
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);
         if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
             if (m) netpulse__worker_msg__free_unpacked(m, NULL);
-            CK_ERR("checkpoint outbox item %zu is not a partial", i);
+            CK_CORRUPT("checkpoint outbox item %zu is not a partial", i);
         }
         int64_t pane = m->partial->pane_start_ms;
         netpulse__worker_msg__free_unpacked(m, NULL);
@@ -163,5 +179,5 @@ err:
     if (c) netpulse__partition_checkpoint__free_unpacked(c, NULL);
     np_partstate_destroy(&ps);
     np_outbox_free(ob);
-    return -1;
+    return rc;
 }

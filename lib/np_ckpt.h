@@ -18,6 +18,14 @@
 #include "np_pane.h"
 
 #define NP_CKPT_VERSION 1
+/* Stored values are framed (np_crc32): "NPC", frame version, CRC-32, protobuf. Unframed
+ * values (written before the frame existed) are still read. */
+#define NP_CKPT_MAGIC "NPC"
+#define NP_CKPT_FRAME_VERSION 1
+
+/* np_ckpt_decode's failures */
+#define NP_CKPT_REFUSED (-1) /* usable by a worker configured otherwise (pane.ms, newer version) */
+#define NP_CKPT_CORRUPT (-2) /* damaged: bad checksum, undecodable, inconsistent; quarantine it */
 
 /* Encodes into a malloc'd buffer the caller frees. Returns 0, or -1 on allocation failure. */
 /* source_offsets and source_watermarks (n_sources entries each, or NULL): a repartition
@@ -28,7 +36,8 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
 
 /* Decodes a checkpoint for (topic, partition). On success *ps_out is a new partition
  * state built with cfg (the caller owns it) and ob (initialised, empty) holds the
- * outbox. Returns 0, or -1 with errstr saying why the checkpoint cannot be used. */
+ * outbox. Returns 0, or NP_CKPT_REFUSED / NP_CKPT_CORRUPT with errstr saying why the
+ * checkpoint cannot be used. Safe on any bytes (fuzzed). */
 /* source_offsets / source_watermarks (n_sources entries each, may be NULL) receive the
  * stored ones; entries the checkpoint does not hold are set to -1 / NP_TS_NONE. */
 int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,

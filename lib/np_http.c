@@ -87,7 +87,10 @@ np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
     }
     h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
                             NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                            MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
+                            MHD_OPTION_CONNECTION_LIMIT, NP_HTTP_MAX_CONNECTIONS,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, NP_HTTP_MAX_PER_CLIENT,
+                            MHD_OPTION_CONNECTION_TIMEOUT, NP_HTTP_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)NP_HTTP_MEMORY_PER_CONNECTION,
                             MHD_OPTION_END);
     if (!h->d) {
         snprintf(errstr, errlen, "http.port: cannot listen on %s:%d (in use?)", bind_addr, port);

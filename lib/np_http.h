@@ -10,6 +10,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Limits (SECURITY.md): one client (IP address) holds at most NP_HTTP_MAX_PER_CLIENT
+ * connections, so slow or trickling clients cannot take every slot from /healthz probes
+ * and scrapers coming from elsewhere; an idle connection is closed after
+ * NP_HTTP_TIMEOUT_S; each connection's buffers are capped. */
+#define NP_HTTP_MAX_CONNECTIONS 256u
+#define NP_HTTP_MAX_PER_CLIENT 8u
+#define NP_HTTP_TIMEOUT_S 10u
+#define NP_HTTP_MEMORY_PER_CONNECTION (32u * 1024u)
+
 #include "np_metrics.h"
 #include "np_strbuf.h"
 

@@ -26,6 +26,7 @@ struct np_merge {
     int64_t all_idle_since;  /* monotonic ms, NP_TS_NONE while something is active */
     int64_t all_idle_base;   /* highest watermark when all went idle */
     np_merge_stats_t st;
+    int64_t wall_ms;         /* NP_TS_NONE until set */
 };
 
 static void gpane_reset(np_gpane_t *g) {
@@ -46,7 +47,9 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
     np_merge_t *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
     m->cfg = *cfg;
-    m->next_emit = m->gwm = m->all_idle_since = m->all_idle_base = NP_TS_NONE;
+    m->next_emit = m->gwm = m->all_idle_since = m->all_idle_base = m->wall_ms = NP_TS_NONE;
+    if (m->cfg.max_partitions <= 0 || m->cfg.max_partitions > NP_MERGE_MAX_PARTITIONS)
+        m->cfg.max_partitions = NP_MERGE_MAX_PARTITIONS;
     m->parts = calloc(NP_MERGE_MAX_PARTITIONS, sizeof(*m->parts));
     m->panes = calloc(cfg->max_panes, sizeof(*m->panes));
     if (!m->parts || !m->panes) goto err;
@@ -81,8 +84,17 @@ void np_merge_destroy(np_merge_t **mp) {
     *mp = NULL;
 }
 
+void np_merge_set_wall_clock(np_merge_t *m, int64_t wall_ms) { m->wall_ms = wall_ms; }
+
+/* The latest event time the network may name: wall clock + max_future_ms. */
+static int64_t future_limit(const np_merge_t *m) {
+    if (m->cfg.max_future_ms <= 0 || m->wall_ms == NP_TS_NONE || m->wall_ms > INT64_MAX - m->cfg.max_future_ms)
+        return INT64_MAX;
+    return m->wall_ms + m->cfg.max_future_ms;
+}
+
 void np_merge_set_partitions(np_merge_t *m, int32_t n) {
-    if (n > NP_MERGE_MAX_PARTITIONS) n = NP_MERGE_MAX_PARTITIONS;
+    if (n > m->cfg.max_partitions) n = m->cfg.max_partitions;
     if (n > m->npart) m->npart = n;
 }
 
@@ -101,8 +113,9 @@ static np_gpane_t *find_pane(np_merge_t *m, int64_t start, bool create) {
 }
 
 np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Partial *p) {
-    if (p->partition < 0 || p->partition >= NP_MERGE_MAX_PARTITIONS || p->pane_ms != m->cfg.pane_ms ||
-        np_pane_start(p->pane_start_ms, m->cfg.pane_ms) != p->pane_start_ms)
+    if (p->partition < 0 || p->partition >= m->cfg.max_partitions || p->pane_ms != m->cfg.pane_ms ||
+        np_pane_start(p->pane_start_ms, m->cfg.pane_ms) != p->pane_start_ms || p->pane_start_ms > future_limit(m) ||
+        p->pane_start_ms <= INT64_MIN + m->cfg.pane_ms)
         return NP_MERGE_BAD;
     if (m->next_emit != NP_TS_NONE && p->pane_start_ms < m->next_emit) return NP_MERGE_TOO_LATE;
     bool has_free = false;
@@ -152,8 +165,10 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
 
 void np_merge_progress(np_merge_t *m, const Netpulse__PartitionProgress *pp, int64_t now_ms) {
     (void)now_ms;
-    if (pp->partition < 0 || pp->partition >= NP_MERGE_MAX_PARTITIONS) return;
+    if (pp->partition < 0 || pp->partition >= m->cfg.max_partitions) return;
     part_progress_t *pr = &m->parts[pp->partition];
+    int64_t lim = future_limit(m);
+    if (pp->closed_through_ms > lim || pp->watermark_ms > lim) return; /* from the future: refused */
     /* Progress only moves forward: a message from a worker that lost the partition
      * must not drag it back. */
     if (!pr->reported || pp->closed_through_ms > pr->closed_through) pr->closed_through = pp->closed_through_ms;

@@ -28,6 +28,9 @@ typedef struct np_merge_config {
     np_hll_pool_t *pool;     /* borrowed: backs merged per-source sketches (NULL: inline only) */
     const np_viewset_t *views; /* borrowed: the views partials are merged into (NULL: none) */
     size_t max_groups;       /* groups per view per global pane */
+    int32_t max_partitions;  /* slots accepted (0: NP_MERGE_MAX_PARTITIONS) */
+    int64_t max_future_ms;   /* panes and watermarks further ahead of the wall clock than
+                                this are refused (0: no bound; see np_merge_set_wall_clock) */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -50,7 +53,7 @@ typedef enum {
     NP_MERGE_DUPLICATE,      /* this (partition, pane) was merged before: ignored */
     NP_MERGE_TOO_LATE,       /* the pane was already final: ignored, counted */
     NP_MERGE_FULL,           /* no room for another open pane */
-    NP_MERGE_BAD             /* partition out of range or pane misaligned */
+    NP_MERGE_BAD             /* partition out of range, pane misaligned or too far ahead */
 } np_merge_result_t;
 
 typedef struct np_merge np_merge_t;
@@ -58,7 +61,12 @@ typedef struct np_merge np_merge_t;
 np_merge_t *np_merge_new(const np_merge_config_t *cfg);
 void np_merge_destroy(np_merge_t **m);
 
-/* The input topic's partition count (from workers' reports). Only grows. */
+/* The wall clock (ms since the epoch) that bounds pane starts and watermarks from the
+ * network (cfg.max_future_ms). Until it is set, nothing is bounded by it. */
+void np_merge_set_wall_clock(np_merge_t *m, int64_t wall_ms);
+
+/* The input topic's partition count (from workers' reports). Only grows; capped at
+ * cfg.max_partitions. */
 void np_merge_set_partitions(np_merge_t *m, int32_t n);
 int32_t np_merge_partitions(const np_merge_t *m);
 

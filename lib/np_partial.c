@@ -296,9 +296,9 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     return pack(e, &msg, out, out_len);
 }
 
-int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,
-                       const int64_t *closed_through, const uint8_t *idle, size_t n,
-                       int32_t partitions_total, const uint8_t **out, size_t *out_len) {
+int np_progress_encode(np_partial_enc_t *e, const char *worker_id, const char *session, np_partstate_t *const *parts,
+                       const int64_t *closed_through, const uint8_t *idle, const np_progress_claim_t *claims,
+                       size_t n, int32_t partitions_total, const uint8_t **out, size_t *out_len) {
     size_t cap = e->prog_cap;
     if (reserve((void **)&e->prog, &cap, n, sizeof(*e->prog)) < 0) return -1;
     if (reserve((void **)&e->prog_ptrs, &e->prog_cap, n, sizeof(*e->prog_ptrs)) < 0) return -1;
@@ -310,6 +310,11 @@ int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_
         pp->watermark_ms = np_partstate_watermark(parts[i]);
         pp->idle = idle[i];
         pp->has_data = parts[i]->has_data;
+        if (claims) {
+            pp->epoch = claims[i].epoch;
+            pp->topic = (char *)claims[i].topic;
+            pp->topic_partition = claims[i].topic_partition;
+        }
         e->prog_ptrs[i] = pp;
     }
     Netpulse__Progress pr = NETPULSE__PROGRESS__INIT;
@@ -319,6 +324,7 @@ int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;
     msg.worker_id = (char *)worker_id;
+    msg.session = (char *)(session ? session : "");
     msg.body_case = NETPULSE__WORKER_MSG__BODY_PROGRESS;
     msg.progress = &pr;
     return pack(e, &msg, out, out_len);

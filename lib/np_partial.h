@@ -94,8 +94,15 @@ int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hl
 /* Encodes a WorkerMsg{progress} for n partitions. */
 /* closed_through[i] is what partition i reports as complete: its own closed_through,
  * held back to its oldest partial the coordinator has not acknowledged yet. */
-int np_progress_encode(np_partial_enc_t *e, const char *worker_id, np_partstate_t *const *parts,
-                       const int64_t *closed_through, const uint8_t *idle, size_t n,
-                       int32_t partitions_total, const uint8_t **out, size_t *out_len);
+/* claims[i] (may be NULL: no claims) is partition i's ownership claim: the fencing epoch
+ * and the topic partition behind the slot; session names this worker process. */
+typedef struct np_progress_claim {
+    int64_t epoch;
+    const char *topic;
+    int32_t topic_partition;
+} np_progress_claim_t;
+int np_progress_encode(np_partial_enc_t *e, const char *worker_id, const char *session, np_partstate_t *const *parts,
+                       const int64_t *closed_through, const uint8_t *idle, const np_progress_claim_t *claims,
+                       size_t n, int32_t partitions_total, const uint8_t **out, size_t *out_len);
 
 #endif

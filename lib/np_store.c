@@ -153,6 +153,27 @@ int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, si
     return rc;
 }
 
+/* A new epoch and the owner record that names it, in one step (np_owner.h). */
+static const char CLAIM_LUA[] =
+    "local e = redis.call('INCR', KEYS[1]) "
+    "redis.call('SET', KEYS[2], e .. ' ' .. ARGV[1] .. ' ' .. ARGV[2]) "
+    "return e";
+
+int np_store_claim(np_store_t *s, const char *epoch_key, const char *owner_key, const char *session, int32_t slot,
+                   int64_t *epoch_out, char *errstr, size_t errlen) {
+    char sl[16];
+    snprintf(sl, sizeof(sl), "%d", (int)slot);
+    redisReply *r = command(s, errstr, errlen, "EVAL %s 2 %s %s %s %s", CLAIM_LUA, epoch_key, owner_key, session, sl);
+    if (!r) return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+    if (rc == 0)
+        *epoch_out = r->integer;
+    else
+        snprintf(errstr, errlen, "redis: claim %s: unexpected reply", epoch_key);
+    freeReplyObject(r);
+    return rc;
+}
+
 /* The epoch check and the write happen inside Redis, so no other owner can slip in
  * between them. */
 static const char FENCED_SET_LUA[] =

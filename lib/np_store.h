@@ -32,6 +32,12 @@ int np_store_del(np_store_t *s, const char *key, char *errstr, size_t errlen);
  * Returns 0 found, 1 absent, -1 error. */
 int np_store_get(np_store_t *s, const char *key, uint8_t **val, size_t *len, char *errstr, size_t errlen);
 
+/* INCRs epoch_key and, atomically with it, stores "<epoch> <session> <slot>" under
+ * owner_key (the coordinator's ownership check, np_owner.h). Returns 0 with *epoch_out,
+ * or -1. */
+int np_store_claim(np_store_t *s, const char *epoch_key, const char *owner_key, const char *session, int32_t slot,
+                   int64_t *epoch_out, char *errstr, size_t errlen);
+
 /* INCR key: the caller's new fencing epoch. Returns 0 or -1. */
 int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, size_t errlen);
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/random.h>
 #include <zmq.h>
 
 #include "netpulse.pb-c.h"
@@ -86,6 +87,7 @@ static const np_opt_t worker_opts[] = {
 typedef struct worker {
     np_proc_t proc;
     char id[128];
+    char session[33];      /* random per process: part of every ownership claim (np_owner.h) */
     const char *topic;
     const char *rtopic;    /* repartition topic, NULL when off */
     int32_t nin;           /* input partitions; slot = partition, or nin + partition for rtopic */
@@ -126,12 +128,14 @@ typedef struct worker {
     np_partstate_t *prog_parts[MAX_PARTITIONS];
     uint8_t prog_idle[MAX_PARTITIONS];
     int64_t prog_closed[MAX_PARTITIONS];
+    np_progress_claim_t prog_claims[MAX_PARTITIONS];
     np_log_rl_t rl_bad, rl_late;
     /* metrics */
     np_counter_t *m_consumed, *m_consumed_rep, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
         *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
     np_counter_t *m_bad[NP_REC__COUNT];
     np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
+    np_counter_t *m_quarantined;
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
@@ -256,6 +260,7 @@ static void send_progress(worker_t *w, int64_t now) {
         w->prog_closed[n] = ct;
         w->prog_parts[n] = ps;
         w->prog_idle[n] = is_idle;
+        w->prog_claims[n] = (np_progress_claim_t){w->epoch[p], slot_topic(w, p), slot_partition(w, p)};
         idle += is_idle && p < w->nin; /* input partitions: the ones operators watch */
         n++;
     }
@@ -265,8 +270,8 @@ static void send_progress(worker_t *w, int64_t now) {
     if (n == 0) return;
     const uint8_t *buf;
     size_t len;
-    if (np_progress_encode(&w->enc, w->id, w->prog_parts, w->prog_closed, w->prog_idle, n, w->partitions_total,
-                           &buf, &len) == 0)
+    if (np_progress_encode(&w->enc, w->id, w->session, w->prog_parts, w->prog_closed, w->prog_idle, w->prog_claims, n,
+                           w->partitions_total, &buf, &len) == 0)
         zsend(w, buf, len);
 }
 
@@ -365,10 +370,15 @@ static void announce_watermark(worker_t *w, int32_t p, int64_t wm) {
 }
 
 static void ckpt_keys(const worker_t *w, int32_t p, char *epoch_key, char *key, size_t len) {
-    /* One hash tag per partition keeps both keys in one slot of a Redis Cluster. */
+    /* One hash tag per partition keeps these keys in one slot of a Redis Cluster. */
     const char *g = np_config_str(w->proc.cfg, "group.id");
     snprintf(epoch_key, len, "netpulse:epoch:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
     snprintf(key, len, "netpulse:ckpt:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
+}
+
+static void owner_key(const worker_t *w, int32_t p, char *key, size_t len) {
+    const char *g = np_config_str(w->proc.cfg, "group.id");
+    snprintf(key, len, "netpulse:owner:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
 }
 
 static void drop_partition(worker_t *w, int32_t p) {
@@ -434,6 +444,26 @@ static void checkpoint_all(worker_t *w, bool only_dirty) {
         if (w->parts[p] && (!only_dirty || w->dirty[p])) checkpoint(w, p);
 }
 
+/* A damaged checkpoint is moved aside (kept for operators under KEY:quarantine:EPOCH),
+ * logged and counted, and the partition starts empty from the group's committed (safe)
+ * offsets: every record after them is read again, none is lost, and no worker loops on
+ * the damaged value. Returns 0, or -1 when Redis cannot be used. */
+static int quarantine(worker_t *w, int32_t p, const char *key, const char *why) {
+    char qkey[300], err[256];
+    snprintf(qkey, sizeof(qkey), "%s:quarantine:%lld", key, (long long)w->epoch[p]);
+    const char *argv[] = {"RENAME", key, qkey};
+    size_t lens[] = {6, strlen(key), strlen(qkey)};
+    if (np_store_run(w->store, 3, argv, lens, err, sizeof(err)) < 0) {
+        np_error("checkpoint_quarantine_failed", "partition=%d error=\"%s\"", p, err);
+        return -1;
+    }
+    np_counter_inc(w->m_quarantined);
+    np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s resume=committed_offsets", p, why, qkey);
+    w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
+    np_outbox_init(&w->outbox[p]);
+    return w->parts[p] ? 0 : -1;
+}
+
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
  * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
  * no checkpoint. Returns 0, or -1 when Redis cannot be used (the caller must not
@@ -444,7 +474,9 @@ static int restore(worker_t *w, int32_t p, int64_t *offset) {
     uint8_t *buf = NULL;
     size_t len = 0;
     int rc;
-    if (np_store_incr(w->store, ek, &w->epoch[p], err, sizeof(err)) < 0 ||
+    char ok[256];
+    owner_key(w, p, ok, sizeof(ok));
+    if (np_store_claim(w->store, ek, ok, w->session, p, &w->epoch[p], err, sizeof(err)) < 0 ||
         (rc = np_store_get(w->store, key, &buf, &len, err, sizeof(err))) < 0) {
         np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
         return -1;
@@ -457,13 +489,14 @@ static int restore(worker_t *w, int32_t p, int64_t *offset) {
         return w->parts[p] ? 0 : -1;
     }
     int64_t old_epoch = 0;
-    if (np_ckpt_decode(buf, len, slot_cfg(w, p), slot_topic(w, p), p, &w->parts[p], &w->outbox[p], &old_epoch, w->src_hwm[p],
-                       w->src_wm[p], w->src_hwm[p] ? (size_t)w->nin : 0, err, sizeof(err)) < 0) {
-        free(buf);
+    int drc = np_ckpt_decode(buf, len, slot_cfg(w, p), slot_topic(w, p), p, &w->parts[p], &w->outbox[p], &old_epoch,
+                             w->src_hwm[p], w->src_wm[p], w->src_hwm[p] ? (size_t)w->nin : 0, err, sizeof(err));
+    free(buf);
+    if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, key, err);
+    if (drc < 0) {
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
         return -1;
     }
-    free(buf);
     w->outbox_items += w->outbox[p].n;
     if (w->parts[p]->next_offset >= 0) *offset = w->parts[p]->next_offset;
     np_counter_inc(w->m_restored);
@@ -813,6 +846,8 @@ static void register_metrics(worker_t *w) {
     w->m_fwd_dups = np_metrics_counter(m, "netpulse_worker_rekeyed_duplicates_total", "Re-keyed records dropped as copies re-sent after a crash", NULL);
     w->m_ckpt = np_metrics_counter(m, "netpulse_worker_checkpoints_total", "Partition checkpoints written to Redis", NULL);
     w->m_ckpt_err = np_metrics_counter(m, "netpulse_worker_checkpoint_errors_total", "Checkpoints that failed (retried)", NULL);
+    w->m_quarantined = np_metrics_counter(m, "netpulse_worker_checkpoints_quarantined_total",
+                                          "Damaged checkpoints moved aside (the partition restarted from committed offsets)", NULL);
     w->m_ckpt_bytes = np_metrics_counter(m, "netpulse_worker_checkpoint_bytes_total", "Bytes of checkpoints written", NULL);
     w->m_fenced = np_metrics_counter(m, "netpulse_worker_checkpoints_fenced_total", "Checkpoints refused because another worker owns the partition", NULL);
     w->m_restored = np_metrics_counter(m, "netpulse_worker_partitions_restored_total", "Partitions resumed from a checkpoint", NULL);
@@ -987,6 +1022,14 @@ static void heartbeat(worker_t *w) {
         np_log_rl(&rl, NP_LOG_WARN, "redis_heartbeat_failed", "error=\"%s\"", err);
 }
 
+/* A random token for this process's ownership claims: another peer cannot guess it. */
+static int new_session(worker_t *w) {
+    uint8_t r[16];
+    if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) return -1;
+    for (size_t i = 0; i < sizeof(r); i++) snprintf(w->session + 2 * i, 3, "%02x", r[i]);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     worker_t *w = &W;
     int rc = np_proc_init(&w->proc, "netpulse-worker",
@@ -1045,6 +1088,10 @@ int main(int argc, char **argv) {
         char host[64] = "worker";
         gethostname(host, sizeof(host) - 1);
         snprintf(w->id, sizeof(w->id), "%s-%d", host, (int)getpid());
+    }
+    if (new_session(w) < 0) {
+        np_error("no_randomness", "what=session");
+        return 1;
     }
     w->outbox_max = (size_t)np_config_int(c, "outbox.max");
     w->resend_max_ms = np_config_int(c, "resend.max.ms");

@@ -170,12 +170,36 @@ static void test_global_watermark(void **s) {
     np_merge_destroy(&m);
 }
 
+/* Hostile input: slots beyond max.partitions, panes and progress from the future, and
+ * pane starts near INT64_MIN are refused; a forged partition count is capped. */
+static void test_bounds(void **s) {
+    (void)s;
+    np_merge_config_t c = CFG;
+    c.max_partitions = 8;
+    c.max_future_ms = 300000;
+    np_merge_t *m = np_merge_new(&c);
+    int64_t now = 1700000000000;
+    np_merge_set_wall_clock(m, now);
+    partial(m, 8, 0, 1, 1, NP_MERGE_BAD);                     /* slot out of range */
+    partial(m, 0, now + 300000, 1, 1, NP_MERGE_OK);           /* at the bound */
+    partial(m, 0, now + 305000, 1, 1, NP_MERGE_BAD);          /* past it */
+    partial(m, 0, INT64_MIN - INT64_MIN % 5000, 1, 1, NP_MERGE_BAD);
+    np_merge_set_partitions(m, 4096);
+    assert_int_equal(np_merge_partitions(m), 8);
+    progress(m, 0, now + 400000, now + 400000, false);        /* from the future: ignored */
+    assert_int_equal(np_merge_global_watermark(m, 0), NP_TS_NONE);
+    progress(m, 100, 0, 0, false);                            /* slot out of range: ignored */
+    assert_int_equal(np_merge_partitions(m), 8);
+    np_merge_destroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complete_only_when_all_partitions_pass),
         cmocka_unit_test(test_empty_windows_and_gaps),
         cmocka_unit_test(test_max_emit_backpressure),
         cmocka_unit_test(test_bad_and_full),
+        cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_global_watermark),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
