@@ -39,8 +39,8 @@
 static const np_opt_t coord_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_ZMQ,
-    {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "ZeroMQ endpoint workers connect to"},
-    {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "Gateway ZeroMQ endpoint"},
+    {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "ZeroMQ endpoint workers connect to"},
+    {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 1, 0, NULL, "Gateway ZeroMQ endpoint"},
     {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length; must equal the workers'"},
     {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
      "Sliding window length, a multiple of pane.ms; slides by one pane (= pane.ms: tumbling only)"},
@@ -58,23 +58,26 @@ static const np_opt_t coord_opts[] = {
      "Results awaiting the gateway's acknowledgement; when full, finalising pauses"},
     {"resend.ms", NP_OPT_INT, "2000", 50, 600000, NULL, "Re-send unacknowledged results after, ms"},
     {"watermark.ms", NP_OPT_INT, "100", 10, 60000, NULL, "How often the global watermark is sent"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (coordinator state)"},
+    {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (coordinator state)"},
     {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
      "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
     {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
-     "Redis AUTH password (give it through env NETPULSE_REDIS_PASSWORD, not a flag)"},
+     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"},
+    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},
+    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},
+    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},
     {"owner.check", NP_OPT_BOOL, "true", 0, 0, NULL,
      "Take partials and progress for a partition only from the worker holding its fencing epoch "
      "(read from Redis; needs redis.port > 0)"},
-    {"group.id", NP_OPT_STR, "netpulse-workers", 0, 0, NULL, "The workers' consumer group (ownership records)"},
-    {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "The workers' input topic (ownership records)"},
+    {"group.id", NP_OPT_STR, "netpulse-workers", 1, 0, NULL, "The workers' consumer group (ownership records)"},
+    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "The workers' input topic (ownership records)"},
     {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
      "The workers' repartition topic (ownership records)"},
     {"max.partitions", NP_OPT_INT, "4096", 1, 4096, NULL,
      "Partition slots accepted from workers (input + repartition partitions); more are refused"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
      "Pane starts and watermarks further than this ahead of the wall clock are refused (0 = no bound)"},
-    {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
+    {"state.name", NP_OPT_STR, "netpulse", 1, 0, NULL,
      "Names this coordinator's state in Redis (one per cluster)"},
     NP_OPTS_DETECT,
     NP_OPTS_VIEWS("16384"),
@@ -1014,9 +1017,7 @@ int main(int argc, char **argv) {
         snprintf(c->k_final_prefix, sizeof(c->k_final_prefix), "netpulse:coord:{%s}:final:", name);
         snprintf(c->k_detect, sizeof(c->k_detect), "netpulse:coord:{%s}:detect", name);
         snprintf(c->k_known, sizeof(c->k_known), "netpulse:coord:{%s}:known", name);
-        c->store = np_store_connect_auth(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"),
-                                         np_config_str(cfg, "redis.password"), 2000,
-                                         err, sizeof(err));
+        c->store = np_store_connect_config(cfg, err, sizeof(err));
         if (np_config_bool(cfg, "owner.check") && !(c->owners = np_owner_new(NP_MERGE_MAX_PARTITIONS))) {
             np_error("out_of_memory", "what=owners");
             return 1;

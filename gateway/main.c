@@ -57,8 +57,8 @@ static const np_opt_t gw_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_ZMQ,
     NP_OPTS_KAFKA,
-    {"bind", NP_OPT_STR, "tcp://127.0.0.1:5556", 0, 0, NULL, "ZeroMQ endpoint the coordinator connects to"},
-    {"output.topic", NP_OPT_STR, "processed-data", 0, 0, NULL, "Topic results are published to"},
+    {"bind", NP_OPT_STR, "tcp://127.0.0.1:5556", 1, 0, NULL, "ZeroMQ endpoint the coordinator connects to"},
+    {"output.topic", NP_OPT_STR, "processed-data", 1, 0, NULL, "Topic results are published to"},
     {"dedup.ids", NP_OPT_INT, "65536", 1024, 16777216, NULL,
      "Published result ids remembered to drop repeats (bounded; oldest forgotten first); also "
      "how many of the last messages of each output partition are read back at start"},

@@ -2,6 +2,8 @@
 #include "webhook.h"
 
 #include <curl/curl.h>
+
+#include "np_url.h"
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -163,7 +165,7 @@ int webhook_start(webhook_t **out, np_proc_t *proc, const char *topic, char *err
     const char *url = np_config_str(c, "webhook.url");
     if (!url || !*url) return 0;
     if (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) {
-        snprintf(err, errlen, "webhook.url: '%s' is not an http:// or https:// URL", url);
+        snprintf(err, errlen, "webhook.url: not an http:// or https:// URL (value not shown: it is a secret)");
         return -1;
     }
     webhook_t *w = calloc(1, sizeof(*w));
@@ -233,7 +235,9 @@ int webhook_start(webhook_t **out, np_proc_t *proc, const char *topic, char *err
         snprintf(err, errlen, "webhook: cannot start its thread");
         goto fail;
     }
-    np_info("webhook_started", "url=%s types=%s group=%s", url, np_config_str(c, "webhook.types"),
+    char shown[160];
+    np_url_redact(url, shown, sizeof(shown));
+    np_info("webhook_started", "url=%s types=%s group=%s", shown, np_config_str(c, "webhook.types"),
             np_config_str(c, "webhook.group"));
     *out = w;
     return 0;

@@ -19,11 +19,13 @@
 
 #define WEBHOOK_OPTS                                                                                     \
     {"webhook.url", NP_OPT_STR, "", 0, 0, NULL,                                                          \
-     "POST results here (http:// or https://; empty = no webhook)"},                                     \
+     "Secret: POST results here (http:// or https://; empty = no webhook); env, file or webhook.url.file"}, \
+    {"webhook.url.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding webhook.url"},                      \
     {"webhook.types", NP_OPT_STR, "anomaly", 0, 0, NULL,                                                 \
      "Result types to POST, comma-separated (anomaly, forecast, window, group)"},                        \
     {"webhook.header", NP_OPT_STR, "", 0, 0, NULL,                                                       \
-     "One extra request header, e.g. 'Authorization: Bearer TOKEN'"},                                    \
+     "Secret: one extra request header, e.g. 'Authorization: Bearer TOKEN'; env, file or webhook.header.file"}, \
+    {"webhook.header.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding webhook.header"},                \
     {"webhook.timeout.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Timeout of one POST, ms"},           \
     {"webhook.backoff.max.ms", NP_OPT_INT, "30000", 10, 3600000, NULL,                                  \
      "Longest wait between retries of a failing POST (doubling from 100 ms)"},                           \

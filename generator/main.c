@@ -28,7 +28,7 @@
 static const np_opt_t gen_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
-    {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "Topic to produce to"},
+    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "Topic to produce to"},
     {"rate", NP_OPT_INT, "10000", 1, 100000000, NULL, "Records per second of event time"},
     {"count", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "Stop after this many records (0 = no limit)"},
     {"duration", NP_OPT_INT, "0", 0, 315360000, NULL, "Stop after this many seconds of event time (0 = no limit)"},

@@ -205,6 +205,8 @@ static int validate(np_config_t *c, char *errstr, size_t errlen) {
             if (parse_bool(v, &b) < 0)
                 CFG_ERR("%s (from %s): '%s' is not a boolean (true/false)", o->key, c->src[i], v);
             c->ints[i] = b;
+        } else if (o->min > 0 && strlen(v) < (size_t)o->min) {
+            CFG_ERR("%s (from %s): must not be empty", o->key, c->src[i]);
         } else if (o->choices && !in_choices(o->choices, v)) {
             CFG_ERR("%s (from %s): '%s' is not one of %s", o->key, c->src[i], v, o->choices);
         }
@@ -231,6 +233,47 @@ void np_config_usage(const np_config_t *c) {
         if (o->type == NP_OPT_INT) printf(" [%lld..%lld]", (long long)o->min, (long long)o->max);
         printf("\n      env %s, key %s, default %s\n", env, o->key, o->def ? o->def : "(unset)");
     }
+}
+
+bool np_config_is_secret(const np_opt_t *o) {
+    const char *dot = strrchr(o->key, '.');
+    const char *last = dot ? dot + 1 : o->key;
+    return !strcmp(last, "password") || !strcmp(last, "token") || !strcmp(last, "secret") ||
+           (o->help && !strncmp(o->help, "Secret:", 7));
+}
+
+static bool secret_property(const char *kv) {
+    size_t n = strcspn(kv, "=");
+    char key[128];
+    if (n >= sizeof(key)) n = sizeof(key) - 1;
+    for (size_t i = 0; i < n; i++) key[i] = (char)tolower((unsigned char)kv[i]);
+    key[n] = '\0';
+    return strstr(key, "password") || strstr(key, "secret");
+}
+
+/* For every secret KEY whose companion KEY.file is set: the file's content (one line,
+ * trailing white space dropped) becomes KEY's value. */
+static int load_secret_files(np_config_t *c, char *errstr, size_t errlen) {
+    for (size_t i = 0; i < c->n; i++) {
+        if (!np_config_is_secret(&c->opts[i])) continue;
+        char fkey[160];
+        snprintf(fkey, sizeof(fkey), "%s.file", c->opts[i].key);
+        long fi = find_opt(c, fkey, strlen(fkey));
+        if (fi < 0 || !c->vals[fi] || !*c->vals[fi]) continue;
+        FILE *f = fopen(c->vals[fi], "r");
+        char buf[4096];
+        size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+        bool big = f && !feof(f);
+        if (f) fclose(f);
+        if (!f) CFG_ERR("%s (from %s): cannot read %s", fkey, c->src[fi], c->vals[fi]);
+        if (big) CFG_ERR("%s: %s is larger than %zu bytes", fkey, c->vals[fi], sizeof(buf) - 1);
+        while (n && isspace((unsigned char)buf[n - 1])) n--;
+        buf[n] = '\0';
+        char src[200];
+        snprintf(src, sizeof(src), "file %.180s", c->vals[fi]);
+        set_val(c, i, buf, src);
+    }
+    return 0;
 }
 
 int np_config_load(np_config_t *c, int argc, char **argv, char *errstr, size_t errlen) {
@@ -279,6 +322,12 @@ int np_config_load(np_config_t *c, int argc, char **argv, char *errstr, size_t e
             continue;
         }
         if (!strncmp(a, "--config=", 9)) continue;
+        if (!strcmp(a, "-X") || !strncmp(a, "-X", 2)) {
+            const char *kv = a[2] ? a + 2 : (i + 1 < argc ? argv[i + 1] : "");
+            if (secret_property(kv))
+                CFG_ERR("-X %.*s: a secret must not be a flag (ps shows it): use a config file line kafka.<property> "
+                        "or NETPULSE_KAFKA_PROPERTIES", (int)strcspn(kv, "="), kv);
+        }
         if (!strcmp(a, "-X")) {
             if (i + 1 >= argc) CFG_ERR("-X needs key=value");
             if (add_kafka(c, argv[i + 1], strlen(argv[i + 1]), "flag -X", errstr, errlen) < 0) return -1;
@@ -316,10 +365,17 @@ int np_config_load(np_config_t *c, int argc, char **argv, char *errstr, size_t e
             if (i + 1 >= argc) CFG_ERR("%s needs a value", a);
             val = argv[++i];
         }
+        if (np_config_is_secret(&c->opts[oi])) {
+            char env[128];
+            env_name(c->opts[oi].key, env, sizeof(env));
+            CFG_ERR("--%.*s: a secret must not be a flag (ps shows it): use env %s, a config file or --%.*s-file",
+                    (int)nl, name, env, (int)nl, name);
+        }
         char src[160];
         snprintf(src, sizeof(src), "flag --%.*s", (int)nl, name);
         set_val(c, (size_t)oi, val, src);
     }
+    if (load_secret_files(c, errstr, errlen) < 0) return -1;
     return validate(c, errstr, errlen);
 }
 

@@ -11,6 +11,12 @@
  * `kafka.<property> = value`, and NETPULSE_KAFKA_PROPERTIES="k=v;k=v". librdkafka itself
  * validates them when the client is created (np_kafka), naming the property.
  *
+ * Secrets (np_config_is_secret: passwords, webhook URLs and headers) are refused as flags,
+ * because every user on the host sees flags in `ps`; they come from the environment, the
+ * config file, or a file named by the companion option KEY.file (e.g. redis.password.file).
+ * librdkafka properties whose name contains "password" or "secret" are refused as -X
+ * flags for the same reason. Error messages never repeat a secret's value.
+ *
  * Every value is validated at load; an error names the key, where it came from and why.
  * Loading happens once at start-up, on the main thread; getters are then read-only.
  */
@@ -27,9 +33,10 @@ typedef struct np_opt {
     const char *key;      /* dotted lower-case: "pane.ms" */
     np_opt_type_t type;
     const char *def;      /* default, as text; NULL = unset (allowed only for STR) */
-    int64_t min, max;     /* INT range, inclusive */
+    int64_t min, max;     /* INT range, inclusive; STR: min > 0 = must not be empty */
     const char *choices;  /* STR: "json|csv" restricts values; NULL = any */
-    const char *help;
+    const char *help;     /* starting with "Secret:" marks a secret (as does a key ending in
+                             .password, .token or .secret): see np_config_is_secret */
 } np_opt_t;
 
 typedef struct np_config np_config_t;
@@ -40,6 +47,10 @@ void np_config_destroy(np_config_t **c);
 /* Loads and validates. Returns 0 to run, 1 when --help/--version was printed (exit 0),
  * -1 on error with a message in errstr (exit 2). */
 int np_config_load(np_config_t *c, int argc, char **argv, char *errstr, size_t errlen);
+
+/* True for keys ending in .password, .token or .secret, and options whose help text
+ * starts with "Secret:". */
+bool np_config_is_secret(const np_opt_t *o);
 
 const char *np_config_str(const np_config_t *c, const char *key); /* NULL if unset */
 int64_t np_config_int(const np_config_t *c, const char *key);
@@ -54,15 +65,15 @@ void np_config_usage(const np_config_t *c);
 
 /* Options every process has (log level, config file, HTTP port, Kafka bootstrap). */
 #define NP_OPTS_COMMON                                                                         \
-    {"log.level", NP_OPT_STR, "info", 0, 0, "debug|info|warn|error", "Minimum log level"},    \
+    {"log.level", NP_OPT_STR, "info", 1, 0, "debug|info|warn|error", "Minimum log level"},    \
     {"http.port", NP_OPT_INT, "0", 0, 65535, NULL,                                             \
      "Port for /metrics and /healthz on http.bind (0 = pick a free port)"},                    \
-    {"http.bind", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Address for the HTTP endpoint"},       \
+    {"http.bind", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Address for the HTTP endpoint"},       \
     {"http.port.file", NP_OPT_STR, NULL, 0, 0, NULL,                                          \
      "Write the HTTP port actually bound to this file (for scripts)"}
 
 #define NP_OPTS_KAFKA                                                                          \
-    {"brokers", NP_OPT_STR, "127.0.0.1:9092", 0, 0, NULL,                                     \
+    {"brokers", NP_OPT_STR, "127.0.0.1:9092", 1, 0, NULL,                                     \
      "Kafka bootstrap servers (librdkafka bootstrap.servers)"}
 
 #endif

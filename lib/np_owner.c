@@ -16,6 +16,8 @@ typedef struct slot {
 struct np_owner {
     slot_t *slots;
     int32_t n;
+    int64_t window_start;     /* monotonic ms: the current one-second look-up budget */
+    int32_t lookups;          /* look-ups in it */
 };
 
 np_owner_t *np_owner_new(int32_t max_slots) {
@@ -25,6 +27,7 @@ np_owner_t *np_owner_new(int32_t max_slots) {
         return NULL;
     }
     o->n = max_slots;
+    o->window_start = INT64_MIN / 2;
     for (int32_t i = 0; i < max_slots; i++) o->slots[i].last_lookup = INT64_MIN;
     return o;
 }
@@ -64,6 +67,13 @@ np_owner_verdict_t np_owner_claim(np_owner_t *o, int32_t slot, const uint8_t *pe
         if (epoch == s->epoch && same_peer(s, peer, plen) && strcmp(s->session, session) == 0) return NP_OWNER_OK;
     }
     if (s->last_lookup != INT64_MIN && now_ms - s->last_lookup < NP_OWNER_LOOKUP_MS) return NP_OWNER_REFUSED;
+    /* One forged message naming thousands of slots must not become thousands of reads. */
+    if (now_ms - o->window_start >= 1000 || now_ms < o->window_start) {
+        o->window_start = now_ms;
+        o->lookups = 0;
+    }
+    if (o->lookups >= NP_OWNER_LOOKUPS_PER_S) return NP_OWNER_REFUSED;
+    o->lookups++;
     s->last_lookup = now_ms;
     return NP_OWNER_LOOKUP;
 }

@@ -17,7 +17,8 @@
 #include <stdint.h>
 
 #define NP_OWNER_SESSION_MAX 64
-#define NP_OWNER_LOOKUP_MS 100 /* at most one store read per slot this often */
+#define NP_OWNER_LOOKUP_MS 100       /* at most one store read per slot this often */
+#define NP_OWNER_LOOKUPS_PER_S 512   /* and at most this many in all per second */
 
 typedef enum {
     NP_OWNER_OK = 0,   /* the peer holds the slot under this claim */

@@ -1,6 +1,8 @@
 /* np_store: hiredis connection with reconnect. See np_store.h. */
 #include "np_store.h"
 
+#include "np_config.h"
+
 #include <hiredis/hiredis.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,11 +16,14 @@ struct np_store {
     int port;
     int timeout_ms;
     char *password; /* NULL or "": no AUTH */
+    char *user;     /* NULL: AUTH password (the default user); else AUTH user password (ACL) */
+    int db;         /* SELECT on every connect when > 0 */
 };
 
 /* AUTH with the password (never logged). 0 = authenticated. */
-static int auth(redisContext *c, const char *host, int port, const char *password, char *errstr, size_t errlen) {
-    redisReply *r = redisCommand(c, "AUTH %s", password);
+static int auth(redisContext *c, const char *host, int port, const char *user, const char *password, char *errstr,
+                size_t errlen) {
+    redisReply *r = user ? redisCommand(c, "AUTH %s %s", user, password) : redisCommand(c, "AUTH %s", password);
     if (!r || r->type == REDIS_REPLY_ERROR) {
         snprintf(errstr, errlen, "redis %s:%d: AUTH failed: %s", host, port, r ? r->str : c->errstr);
         if (r) freeReplyObject(r);
@@ -37,9 +42,19 @@ static redisContext *dial(const np_store_t *s, char *errstr, size_t errlen) {
         return NULL;
     }
     redisSetTimeout(c, tv);
-    if (s->password && *s->password && auth(c, s->host, s->port, s->password, errstr, errlen) < 0) {
+    if (s->password && *s->password && auth(c, s->host, s->port, s->user, s->password, errstr, errlen) < 0) {
         redisFree(c);
         return NULL;
+    }
+    if (s->db > 0) {
+        redisReply *r = redisCommand(c, "SELECT %d", s->db);
+        int bad = !r || r->type == REDIS_REPLY_ERROR;
+        if (bad) snprintf(errstr, errlen, "redis %s:%d: SELECT %d failed: %s", s->host, s->port, s->db, r ? r->str : c->errstr);
+        if (r) freeReplyObject(r);
+        if (bad) {
+            redisFree(c);
+            return NULL;
+        }
     }
     return c;
 }
@@ -50,15 +65,22 @@ np_store_t *np_store_connect(const char *host, int port, int timeout_ms, char *e
 
 np_store_t *np_store_connect_auth(const char *host, int port, const char *password, int timeout_ms,
                                   char *errstr, size_t errlen) {
+    np_store_opts_t o = {.host = host, .port = port, .password = password, .timeout_ms = timeout_ms};
+    return np_store_connect_opts(&o, errstr, errlen);
+}
+
+np_store_t *np_store_connect_opts(const np_store_opts_t *o, char *errstr, size_t errlen) {
     np_store_t *s = calloc(1, sizeof(*s));
     if (!s) {
         snprintf(errstr, errlen, "out of memory");
         return NULL;
     }
-    s->host = strdup(host);
-    s->port = port;
-    s->timeout_ms = timeout_ms;
-    s->password = password && *password ? strdup(password) : NULL;
+    s->host = strdup(o->host);
+    s->port = o->port;
+    s->timeout_ms = o->timeout_ms;
+    s->password = o->password && *o->password ? strdup(o->password) : NULL;
+    s->user = o->user && *o->user ? strdup(o->user) : NULL;
+    s->db = o->db;
     s->c = s->host ? dial(s, errstr, errlen) : NULL;
     if (!s->c) {
         if (!s->host) snprintf(errstr, errlen, "out of memory");
@@ -68,11 +90,22 @@ np_store_t *np_store_connect_auth(const char *host, int port, const char *passwo
     return s;
 }
 
+np_store_t *np_store_connect_config(const np_config_t *cfg, char *errstr, size_t errlen) {
+    np_store_opts_t o = {.host = np_config_str(cfg, "redis.host"),
+                         .port = (int)np_config_int(cfg, "redis.port"),
+                         .user = np_config_str(cfg, "redis.user"),
+                         .password = np_config_str(cfg, "redis.password"),
+                         .db = (int)np_config_int(cfg, "redis.db"),
+                         .timeout_ms = 2000};
+    return np_store_connect_opts(&o, errstr, errlen);
+}
+
 void np_store_destroy(np_store_t **sp) {
     if (!sp || !*sp) return;
     if ((*sp)->c) redisFree((*sp)->c);
     free((*sp)->host);
     free((*sp)->password);
+    free((*sp)->user);
     free(*sp);
     *sp = NULL;
 }

@@ -19,6 +19,19 @@ np_store_t *np_store_connect(const char *host, int port, int timeout_ms, char *e
  * redis.password option, env NETPULSE_REDIS_PASSWORD). The password is copied. */
 np_store_t *np_store_connect_auth(const char *host, int port, const char *password, int timeout_ms,
                                   char *errstr, size_t errlen);
+/* Same, with an ACL user (AUTH user password; NULL or "": the default user) and a
+ * database (SELECT db when > 0), both on every (re)connect. Strings are copied. */
+typedef struct np_store_opts {
+    const char *host;
+    int port;
+    const char *user, *password;
+    int db;
+    int timeout_ms;
+} np_store_opts_t;
+np_store_t *np_store_connect_opts(const np_store_opts_t *o, char *errstr, size_t errlen);
+/* From the redis.host, redis.port, redis.user, redis.password and redis.db options. */
+struct np_config;
+np_store_t *np_store_connect_config(const struct np_config *cfg, char *errstr, size_t errlen);
 void np_store_destroy(np_store_t **s);
 
 /* SET key value PX ttl_ms (reconnecting once on failure). 0 = ok. */

@@ -41,15 +41,15 @@ static const np_opt_t worker_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
     NP_OPTS_ZMQ,
-    {"topic", NP_OPT_STR, "network-traffic", 0, 0, NULL, "Input topic of flow records"},
+    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "Input topic of flow records"},
     {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
      "Records not keyed by their source IP are re-keyed through this topic (same partition count "
      "as the input) so every source's records meet in one partition; empty = count them where they are"},
-    {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 0, 0, NULL,
+    {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 1, 0, NULL,
      "Dead-letter topic for records that cannot be used (with the reason in headers)"},
-    {"group.id", NP_OPT_STR, "netpulse-workers", 0, 0, NULL, "Kafka consumer group"},
+    {"group.id", NP_OPT_STR, "netpulse-workers", 1, 0, NULL, "Kafka consumer group"},
     {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
-    {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "Coordinator ZeroMQ endpoint"},
+    {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "Coordinator ZeroMQ endpoint"},
     {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length (tumbling window unit), ms"},
     {"lateness.ms", NP_OPT_INT, "2000", 0, 3600000, NULL,
      "Allowed lateness: watermark = max event time - this"},
@@ -70,11 +70,14 @@ static const np_opt_t worker_opts[] = {
      "are dead-lettered (watermark_jump) instead of moving the watermark; 0 = no bound"},
     {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
     {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (checkpoints, fleet registry)"},
+    {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (checkpoints, fleet registry)"},
     {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
      "Redis port; 0 disables checkpoints (then a restart re-reads from the last safe Kafka offset)"},
     {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
-     "Redis AUTH password (give it through env NETPULSE_REDIS_PASSWORD, not a flag)"},
+     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"},
+    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},
+    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},
+    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},
     {"checkpoint.ms", NP_OPT_INT, "1000", 50, 600000, NULL,
      "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
     {"outbox.max", NP_OPT_INT, "10000", 10, 10000000, NULL,
@@ -1101,8 +1104,7 @@ int main(int argc, char **argv) {
     if (np_proc_http_start(&w->proc, health, NULL, w) < 0) return 1;
     if (np_config_int(c, "redis.port") > 0) {
         char err[256];
-        w->store = np_store_connect_auth(np_config_str(c, "redis.host"), (int)np_config_int(c, "redis.port"),
-                                         np_config_str(c, "redis.password"), 2000, err, sizeof(err));
+        w->store = np_store_connect_config(c, err, sizeof(err));
         if (!w->store) { /* checkpoints are the source of truth: no Redis, no start */
             np_error("redis_unavailable", "error=\"%s\"", err);
             return 1;

@@ -144,12 +144,14 @@ int main(int argc, char **argv) {
         free(pp);
         free(ptr);
     } else if (!strcmp(cmd, "frame") && na == 1) {
+        /* Zero-copy from untouched calloc pages: the attacker spends no memory on it. */
         size_t n = (size_t)atoi(a[0]) << 20;
         char *b = calloc(1, n);
-        if (!b) die("out of memory");
-        if (zmq_send(sock, b, n, 0) < 0) die("send failed");
+        zmq_msg_t msg;
+        if (!b || zmq_msg_init_data(&msg, b, n, NULL, NULL) != 0) die("out of memory");
+        if (zmq_msg_send(&msg, sock, 0) < 0) die("send failed");
+        sleep(3);
         free(b);
-        sleep(2);
     } else if (!strcmp(cmd, "result") && na == 1) {
         Netpulse__Result r = NETPULSE__RESULT__INIT, *rp = &r;
         r.id = a[0];

@@ -18,6 +18,8 @@ static const np_opt_t OPTS[] = {
     {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "pane"},
     {"format", NP_OPT_STR, "json", 0, 0, "json|csv", "format"},
     {"verbose", NP_OPT_BOOL, "false", 0, 0, NULL, "verbose"},
+    {"redis.password", NP_OPT_STR, "", 0, 0, NULL, "secret"},
+    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "its file"},
 };
 #define NOPTS (sizeof(OPTS) / sizeof(OPTS[0]))
 
@@ -88,12 +90,12 @@ static void test_precedence(void **s) {
     assert_int_equal(np_config_kafka_count(c), 3);
     np_config_destroy(&c);
 
-    char *argv2[] = {"t", "--config", cfgfile, "--pane-ms=3000", "-X", "sasl.password=p", "--verbose"};
+    char *argv2[] = {"t", "--config", cfgfile, "--pane-ms=3000", "-X", "sasl.kerberos.principal=p", "--verbose"};
     assert_int_equal(load(&c, err, sizeof(err), 7, argv2), 0);
     assert_int_equal(np_config_int(c, "pane.ms"), 3000); /* flag beats env */
     assert_true(np_config_bool(c, "verbose"));
     np_config_kafka_get(c, 3, &k, &v);
-    assert_string_equal(k, "sasl.password");
+    assert_string_equal(k, "sasl.kerberos.principal");
     assert_string_equal(v, "p");
     np_config_destroy(&c);
     unsetenv("NETPULSE_PANE_MS");
@@ -145,12 +147,55 @@ static void test_help_and_version(void **s) {
     np_config_destroy(&c);
 }
 
+/* Secrets never come from flags (ps shows them); env, file lines and KEY.file do. */
+static void test_secrets(void **st) {
+    (void)st;
+    np_config_t *c;
+    char err[256];
+    char *a0[] = {"t", "--brokers", ""}; /* a required value left empty: exit 2 before connecting */
+    assert_int_equal(load(&c, err, sizeof(err), 3, a0), -1);
+    assert_non_null(strstr(err, "brokers (from flag --brokers): must not be empty"));
+    np_config_destroy(&c);
+    char *a1[] = {"t", "--redis-password", "hunter2"};
+    assert_int_equal(load(&c, err, sizeof(err), 3, a1), -1);
+    assert_non_null(strstr(err, "must not be a flag"));
+    assert_null(strstr(err, "hunter2"));
+    np_config_destroy(&c);
+    char *a2[] = {"t", "-X", "sasl.password=hunter2"};
+    assert_int_equal(load(&c, err, sizeof(err), 3, a2), -1);
+    assert_null(strstr(err, "hunter2"));
+    np_config_destroy(&c);
+    char *a3[] = {"t", "-Xssl.key.password=hunter2"};
+    assert_int_equal(load(&c, err, sizeof(err), 2, a3), -1);
+    np_config_destroy(&c);
+    char path[64];
+    snprintf(path, sizeof(path), "/tmp/np_test_secret_%d", (int)getpid());
+    FILE *f = fopen(path, "w");
+    fputs("s3cret\n", f);
+    fclose(f);
+    char *a4[] = {"t", "--redis-password-file", path};
+    assert_int_equal(load(&c, err, sizeof(err), 3, a4), 0);
+    assert_string_equal(np_config_str(c, "redis.password"), "s3cret");
+    np_config_destroy(&c);
+    unlink(path);
+    char *a5[] = {"t", "--redis-password-file", path}; /* gone: a configuration error */
+    assert_int_equal(load(&c, err, sizeof(err), 3, a5), -1);
+    np_config_destroy(&c);
+    setenv("NETPULSE_REDIS_PASSWORD", "fromenv", 1);
+    char *a6[] = {"t"};
+    assert_int_equal(load(&c, err, sizeof(err), 1, a6), 0);
+    assert_string_equal(np_config_str(c, "redis.password"), "fromenv");
+    np_config_destroy(&c);
+    unsetenv("NETPULSE_REDIS_PASSWORD");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_and_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

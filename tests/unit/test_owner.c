@@ -57,7 +57,19 @@ static void test_bad_claims(void **st) {
     np_owner_destroy(&o);
 }
 
+static void test_lookup_budget(void **st) {
+    (void)st;
+    np_owner_t *o = np_owner_new(4096);
+    int lookups = 0;
+    for (int32_t i = 0; i < 4096; i++) lookups += np_owner_claim(o, i, P("evil"), 1, "s", 5000) == NP_OWNER_LOOKUP;
+    assert_int_equal(lookups, NP_OWNER_LOOKUPS_PER_S);
+    /* a second later the budget is back */
+    assert_int_equal(np_owner_claim(o, 4000, P("w"), 1, "s", 6000), NP_OWNER_LOOKUP);
+    np_owner_destroy(&o);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_claim_confirm), cmocka_unit_test(test_bad_claims)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_claim_confirm), cmocka_unit_test(test_bad_claims),
+                                       cmocka_unit_test(test_lookup_budget)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
