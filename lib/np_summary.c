@@ -116,8 +116,13 @@ static int string(cur_t *c, char *dst, size_t cap) {
             continue;
         }
         if (lead < 0x20) return fail(c, "control character in string");
-        k = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+        /* Strings end up in Prometheus label values, which must be valid UTF-8. */
+        k = lead < 0x80 ? 1 : lead >= 0xC2 && lead <= 0xDF ? 2 : lead >= 0xE0 && lead <= 0xEF ? 3
+            : lead >= 0xF0 && lead <= 0xF4 ? 4 : 0;
+        if (k == 0) return fail(c, "invalid UTF-8");
         if ((size_t)(c->e - c->p) < k) return fail(c, "truncated UTF-8");
+        for (size_t j = 1; j < k; j++)
+            if (((unsigned char)c->p[j] & 0xC0) != 0x80) return fail(c, "invalid UTF-8");
         put(dst, cap, &n, c->p, k, &full);
         c->p += k;
     }

@@ -42,16 +42,21 @@ static int allow_load(np_zsock_cfg_t *zc, const char *path, char *errstr, size_t
     while (rc == 0 && fgets(line, sizeof(line), f)) {
         char *s = line;
         while (isspace((unsigned char)*s)) s++;
-        size_t n = strcspn(s, " \t\r\n#");
-        if (n == 0 || *s == '#') continue;
+        size_t n = strcspn(s, " \t\r\n");
+        if (n == 0) continue;
         uint8_t bin[32];
+        char c0 = s[n];
         s[n] = '\0';
-        if (n != NP_ZSOCK_KEY_Z85 || !zmq_z85_decode(bin, s) || zc->nallow == NP_ZSOCK_ALLOW_MAX) {
+        bool key = n == NP_ZSOCK_KEY_Z85 && zmq_z85_decode(bin, s);
+        s[n] = c0;
+        if (!key && *s == '#') continue; /* a comment ('#' is also a Z85 digit: keys are tried first) */
+        if (!key || zc->nallow == NP_ZSOCK_ALLOW_MAX) {
             snprintf(errstr, errlen, "zmq.curve.allow.file: %s: not a Z85 public key (or more than %d)", path,
                      NP_ZSOCK_ALLOW_MAX);
             rc = -1;
             break;
         }
+        s[n] = '\0';
         memcpy(zc->allow[zc->nallow++], s, NP_ZSOCK_KEY_Z85 + 1);
     }
     fclose(f);

@@ -22,6 +22,7 @@ static void check_str(const char *s, size_t cap) {
     size_t i = n;
     while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--; /* back to the last lead byte */
     if (i == n) return;                                            /* ends in ASCII (or empty) */
+    if (i == 0) return; /* only continuation bytes: invalid input copied as is, nothing was cut */
     unsigned char lead = (unsigned char)s[i - 1];
     size_t want = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
     if (want > 1 && n - (i - 1) < want) abort(); /* a cut character */
