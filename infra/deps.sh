@@ -41,6 +41,9 @@ PACKAGES=(
     # observability: Prometheus and promtool (0100-metrics: promtool check metrics; prometheus/,
     # tests/prometheus, 0110), Node.js for the dashboards' schema check (tests/grafana)
     prometheus nodejs
+    # security (SECURITY.md): libFuzzer targets (clang + its runtime, tests/fuzz/run.sh), the
+    # Redis TLS sidecar and test certificates (0155: stunnel4, openssl; keytool comes with Java)
+    clang libclang-rt-14-dev stunnel4 openssl
 )
 # A JRE only if there is no java at all (Debian's maven depends on one anyway).
 if ! command -v java >/dev/null 2>&1; then
