@@ -1,7 +1,8 @@
 # netpulse: the two commands (see README.md).
 #   make demo   install what is missing, build, run the whole cluster locally
 #   make test   install what is missing, build, run every unit and integration test
-# Other targets: deps, build, unit, it (integration only), asan, bench (bench/README.md), clean,
+# Other targets: deps, build, unit, it (integration only), asan, fuzz (tests/fuzz/run.sh; FUZZ_SECONDS),
+#   bench (bench/README.md), clean,
 #   images (container image with podman), k8s-test (Helm chart checks + podman kube play run).
 
 BUILD    ?= build
@@ -9,7 +10,7 @@ WERROR   ?= $(if $(CI),ON,OFF)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps build test unit it demo asan bench clean images k8s-test
+.PHONY: all deps build test unit it demo asan fuzz bench clean images k8s-test
 
 all: build
 
@@ -36,6 +37,11 @@ asan: deps
 	cmake --build build-asan -j $(JOBS)
 	ctest --test-dir build-asan --output-on-failure -L unit
 
+# Every libFuzzer target for FUZZ_SECONDS each (build-fuzz/, clang); corpora persist between runs.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	bash tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 # The benchmark harness: its own Kafka + Redis, a few minutes, a table (bench/README.md).
 bench: build
 	bash bench/run.sh $(BENCH_ARGS)
@@ -53,4 +59,4 @@ demo: build
 	@bash infra/demo.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
