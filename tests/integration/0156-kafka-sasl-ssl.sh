@@ -85,7 +85,7 @@ it_check "windows published through the end of the data" it_wait_windows_through
 sleep 3
 it_check "oracle: windows exact over SASL_SSL" it_oracle --expect-late 0
 
-timeout 15 "$IT_BIN/netpulse-generator" --config "$IT_DIR/wrong.conf" --rate 10 --count 1 --speedup 0 \
+timeout -s KILL 15 "$IT_BIN/netpulse-generator" --config "$IT_DIR/wrong.conf" --rate 10 --count 1 --speedup 0 \
     >"$IT_DIR/wrong.log" 2>&1
 it_check "wrong password: refused" test $? -ne 0
 it_check "  ... the broker said why" grep -qi 'authentication' "$IT_DIR/wrong.log"
