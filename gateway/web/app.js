@@ -109,14 +109,19 @@ function renderCards() {
   }
 }
 
-// Forecast band: predicted ± 2 x the RMS of the last 24 forecast errors (actual - predicted).
+// Forecast band: predicted ± 2σ, σ from the last 24 forecast errors (actual - predicted),
+// robustly (1.4826 x their median absolute value), so the first forecasts' cold-start
+// errors and the anomalies themselves do not blow the band up.
 function forecastSigma() {
   const errs = [];
   for (const w of S.windows.slice(-24)) {
     const f = S.forecasts.get(w.window_start);
-    if (f) errs.push(w.packets - f.predicted);
+    if (f) errs.push(Math.abs(w.packets - f.predicted));
   }
-  return errs.length ? Math.sqrt(errs.reduce((a, e) => a + e * e, 0) / errs.length) : 0;
+  if (!errs.length) return 0;
+  errs.sort((a, b) => a - b);
+  const m = errs.length >> 1;
+  return 1.4826 * (errs.length % 2 ? errs[m] : (errs[m - 1] + errs[m]) / 2);
 }
 
 function niceMax(v) {
@@ -205,7 +210,7 @@ function renderAnomalies() {
 
 function shareBar(share) {
   const td = el('td', 'bar'), bar = el('span', 'sharebar');
-  bar.style.width = Math.max(1, Math.round(share * 100)) + '%';
+  bar.style.width = Math.max(1, Math.round(share * 60)) + '%'; // leaves room for the number
   td.append(bar, el('span', 'muted', ' ' + (share * 100).toFixed(1) + '%'));
   return td;
 }
