@@ -12,7 +12,7 @@
  * Memory: bounded by np_live_memory_bound(): every kept JSON is at most NP_LIVE_JSON_MAX
  * bytes (longer results are not kept, and counted), and every table has a fixed count:
  * (2 N + M + K + NP_LIVE_VIEWS_MAX x NP_LIVE_GROUPS_MAX + 1) entries + the fleet
- * (NP_LIVE_FLEET_MAX). With the defaults (N 240, M 100, K 512) that is at most 13.4 MiB;
+ * (NP_LIVE_FLEET_MAX). With the defaults (N 240, M 100, K 512) that is at most 13.5 MB;
  * typical results are 0.3-2 KiB, so about 2 MiB in practice.
  */
 #ifndef NP_LIVE_H

@@ -124,11 +124,12 @@ function forecastSigma() {
   return 1.4826 * (errs.length % 2 ? errs[m] : (errs[m - 1] + errs[m]) / 2);
 }
 
-function niceMax(v) {
-  if (v <= 0) return 1;
-  const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+// The smallest "round" axis top >= v that splits into `ticks` round steps.
+function niceMax(v, ticks) {
+  if (v <= 0) return ticks;
+  const raw = v / ticks, p = Math.pow(10, Math.floor(Math.log10(raw)));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= raw) return m * p * ticks;
+  return 10 * p * ticks;
 }
 
 function renderChart() {
@@ -145,8 +146,8 @@ function renderChart() {
   const next = S.forecasts.get(ws[ws.length - 1].window_end); // the forecast for the window to come
   const t0 = ws[0].window_end, t1 = ws[ws.length - 1].window_end + (next ? pane : 0);
   const fc = ws.map((w) => S.forecasts.get(w.window_start)).concat(next ? [next] : []).filter(Boolean);
-  const pkMax = niceMax(Math.max(...ws.map((w) => w.packets), ...fc.map((f) => f.predicted + 2 * sigma)));
-  const rcMax = niceMax(Math.max(...ws.map((w) => w.records)));
+  const pkMax = niceMax(Math.max(...ws.map((w) => w.packets), ...fc.map((f) => f.predicted + 2 * sigma)), 4);
+  const rcMax = niceMax(Math.max(...ws.map((w) => w.records)), 2);
   const L = 52, R = 52, T = 8, mid = Math.round(H * 0.62), B = H - 20;
   const x = (t) => L + (t1 === t0 ? 0.5 : (t - t0) / (t1 - t0)) * (W - L - R);
   const yP = (v) => mid - (v / pkMax) * (mid - T);
@@ -251,6 +252,18 @@ function renderViews() {
   }));
 }
 
+// "0 1 2 3 12 13" -> "0-3 12-13"
+function ranges(nums) {
+  const out = [];
+  for (let i = 0; i < nums.length; i++) {
+    let j = i;
+    while (j + 1 < nums.length && nums[j + 1] === nums[j] + 1) j++;
+    out.push(j > i ? `${nums[i]}–${nums[j]}` : String(nums[i]));
+    i = j;
+  }
+  return out.join(', ');
+}
+
 // Lag as the worker publishes it: a number, or per topic/partition objects (summed).
 function sumLag(v) {
   if (typeof v === 'number') return v;
@@ -275,7 +288,7 @@ function renderFleet() {
     dot.append(el('span', w.healthy ? 'dot' : 'dot stale'));
     dot.title = w.healthy ? 'heartbeat fresh' : `no heartbeat for ${(w.age_ms / 1000).toFixed(0)} s`;
     tr.append(dot, el('td', 'key', hb.id || w.key.replace(/^netpulse:workers:/, '')), el('td', '', hb.pid ?? '–'),
-      el('td', 'parts', `${parts.length}: ${parts.join(' ')}`), el('td', '', 'lag' in hb ? fmtInt(sumLag(hb.lag)) : '–'),
+      el('td', 'parts', `${parts.length} (${ranges([...parts].sort((a, b) => a - b))})`), el('td', '', 'lag' in hb ? fmtInt(sumLag(hb.lag)) : '–'),
       el('td', '', w.age_ms >= 0 ? (w.age_ms / 1000).toFixed(1) + ' s ago' : '–'));
     return tr;
   }));

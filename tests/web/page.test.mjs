@@ -111,7 +111,7 @@ try {
       const fleet = await until(`${A.workers} healthy workers in the fleet panel`, async () => {
         const rows = await page.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => ({
           healthy: !!tr.querySelector('.dot:not(.stale)'), cells: [...tr.cells].map((td) => td.textContent) })));
-        return rows.length === Number(A.workers) && rows.every((r) => r.healthy && /^\d+:/.test(r.cells[3]) && !r.cells[3].startsWith('0:'))
+        return rows.length === Number(A.workers) && rows.every((r) => r.healthy && /^[1-9]\d* \(/.test(r.cells[3]))
           ? rows : null;
       });
       log(`fleet: ${fleet.map((r) => r.cells.slice(1).join(' | ')).join(' ; ')}`);
