@@ -11,7 +11,9 @@
 # processed-data, with exactly its explanation. Then: every window /api/windows serves is
 # equal to the one in processed-data, /api/anomalies holds the anomaly, and the
 # gateway stops within a few seconds with an event stream open. A screenshot of the page is
-# kept in the test dir (live-page.png) and copied to $NP_ARTIFACT_DIR when that is set.
+# kept in the test dir (live-page.png, which is removed when the test passes unless IT_KEEP
+# is set) and copied to $NP_ARTIFACT_DIR (default: BUILD_DIR/test-artifacts) as
+# 0120-live-page.png, passed or not.
 source "$(dirname "$0")/lib.sh"
 it_setup 0120-web
 IT_KEEP_PNG="$IT_DIR/live-page.png"
@@ -27,8 +29,9 @@ GW="http://127.0.0.1:$(it_http_port gateway)"
 np_info "live page at $GW/"
 
 copy_artefact() {
-    [[ -s "$IT_KEEP_PNG" && -n "${NP_ARTIFACT_DIR:-}" ]] || return 0
-    mkdir -p "$NP_ARTIFACT_DIR" && cp "$IT_KEEP_PNG" "$NP_ARTIFACT_DIR/0120-live-page.png"
+    local dir="${NP_ARTIFACT_DIR:-$IT_BIN/test-artifacts}"
+    [[ -s "$IT_KEEP_PNG" ]] || return 0
+    mkdir -p "$dir" && cp "$IT_KEEP_PNG" "$dir/0120-live-page.png" && np_info "screenshot: $dir/0120-live-page.png"
 }
 
 it_start page node "$IT_ROOT/tests/web/page.test.mjs" --url "$GW/" --dir "$IT_DIR" --workers 2 \
