@@ -24,6 +24,7 @@ command -v node >/dev/null && command -v npm >/dev/null || { np_warn "node and n
 
 it_start_infra 12 || exit 1
 export NETPULSE_REDIS_PORT="$REDIS_PORT" # the gateway's fleet (workers and coordinator get the flag anyway)
+export NETPULSE_LIVE_SSE_CLIENTS=2        # so that the test can reach the bound
 it_start_cluster 2 --idle-ms 3000 || exit 1
 GW="http://127.0.0.1:$(it_http_port gateway)"
 np_info "live page at $GW/"
@@ -104,14 +105,21 @@ print(len(all_), "windows,", len(some), "after", cut)
 sys.exit(0 if some and all(w["window_end"] > cut for w in some) and len(some) == len([w for w in all_ if w["window_end"] > cut]) else 1)' "$GW"
 it_check "the API is read-only (POST answers 405)" test "$(curl -s -o /dev/null -w '%{http_code}' -X POST "$GW/api/windows")" = 405
 
-# Shutdown is bounded with an event stream open.
+# Event streams are bounded (live.sse.clients = 2 here), and shutdown is bounded with them open.
+sse_clients() { curl -sf "$GW/api/status" | python3 -c 'import json,sys; print(json.load(sys.stdin)["sse_clients"])'; }
+sse_clients_are() { [[ "$(sse_clients)" == "$1" ]]; }
+it_check "the browser's event stream was released" np_wait_for -t 15 sse_clients_are 0
 curl -sN "$GW/api/events" >"$IT_DIR/sse.txt" 2>/dev/null &
 SSE_PID=$!
-sleep 1
+curl -sN "$GW/api/events" >/dev/null 2>&1 &
+SSE_PID2=$!
+it_check "two event streams open" np_wait_for -t 10 sse_clients_are 2
+it_check "a third event stream is refused (503)" \
+    test "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$GW/api/events")" = 503
 t_stop=$(date +%s%N)
 it_stop gateway TERM
 stop_ms=$((($(date +%s%N) - t_stop) / 1000000))
-wait "$SSE_PID" 2>/dev/null
+wait "$SSE_PID" "$SSE_PID2" 2>/dev/null
 it_check "the event stream said hello" grep -q '^event: hello' "$IT_DIR/sse.txt"
-it_check "the gateway stopped in ${stop_ms} ms with a stream open (< 5000)" test "$stop_ms" -lt 5000
+it_check "the gateway stopped in ${stop_ms} ms with two streams open (< 5000)" test "$stop_ms" -lt 5000
 it_finish
