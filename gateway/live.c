@@ -126,7 +126,8 @@ static int sse_next(void *state, np_strbuf_t *chunk) {
     sse_t *s = state;
     if (!s->hello) { /* the browser reconnects after 2 s if the stream breaks */
         s->hello = true;
-        np_strbuf_printf(chunk, "retry: 2000\nevent: hello\ndata: {\"cursor\":%llu}\n\n", (unsigned long long)s->cursor);
+        np_strbuf_printf(chunk, "retry: 2000\nevent: hello\ndata: {\"cursor\":%llu}\n\n",
+                         (unsigned long long)s->cursor);
         return 0;
     }
     int n = np_live_events(L->state, &s->cursor, 1000, SSE_CHUNK_MAX, chunk);
@@ -203,8 +204,8 @@ int live_start(live_t **out, np_proc_t *proc, char *err, size_t errlen) {
     l->redis_port = (int)np_config_int(c, "redis.port");
     l->fleet_interval_ms = np_config_int(c, "fleet.interval.ms");
     if (l->redis_port == 0) {
-        np_live_set_fleet(l->state, np_clock_wall_ms(NULL), "not configured", "the gateway has no redis.port", NULL, 0,
-                          HEARTBEAT_STALE_MS);
+        np_live_set_fleet(l->state, np_clock_wall_ms(NULL), "not configured", "the gateway has no redis.port",
+                          NULL, 0, HEARTBEAT_STALE_MS);
     } else if (pthread_create(&l->fleet, NULL, fleet_main, l) == 0) {
         l->fleet_running = true;
     } else {
@@ -215,7 +216,8 @@ int live_start(live_t **out, np_proc_t *proc, char *err, size_t errlen) {
     }
     proc->http_stream = &SSE;
     L = l;
-    np_info("live_page", "windows=%zu anomalies=%zu events=%zu sse_clients=%d memory_bound_bytes=%zu redis_port=%d",
+    np_info("live_page",
+            "windows=%zu anomalies=%zu events=%zu sse_clients=%d memory_bound_bytes=%zu redis_port=%d",
             lim.windows, lim.anomalies, lim.events, l->sse_max, np_live_memory_bound(&lim), l->redis_port);
     *out = l;
     return 0;

@@ -18,7 +18,8 @@
 #include "np_proc.h"
 
 #define LIVE_OPTS                                                                                        \
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host of the worker registry (the live page's fleet)"}, \
+    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL,                                                  \
+     "Redis host of the worker registry (the live page's fleet)"},                                      \
     {"redis.port", NP_OPT_INT, "0", 0, 65535, NULL,                                                      \
      "Redis port of the worker registry; 0 = no fleet on the live page"},                                \
     {"live.windows", NP_OPT_INT, "240", 1, 100000, NULL,                                                 \

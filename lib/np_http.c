@@ -68,7 +68,8 @@ static int stream_reply(np_http_t *h, struct MHD_Connection *conn, const char *u
         return 1;
     }
     stream_conn_t *sc = calloc(1, sizeof(*sc));
-    struct MHD_Response *r = sc ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, sc, stream_free) : NULL;
+    struct MHD_Response *r =
+        sc ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, sc, stream_free) : NULL;
     if (!r) {
         free(sc);
         h->stream->close(state);

@@ -198,7 +198,8 @@ np_live_t *np_live_new(const np_live_limits_t *lim) {
     bool ok = table_init(&l->windows, l->lim.windows) == 0 && table_init(&l->forecasts, l->lim.windows) == 0 &&
               table_init(&l->anomalies, l->lim.anomalies) == 0 &&
               (l->events = calloc(l->lim.events, sizeof(event_t))) != NULL;
-    for (size_t v = 0; ok && v < NP_LIVE_VIEWS_MAX; v++) ok = table_init(&l->views[v].groups, NP_LIVE_GROUPS_MAX) == 0;
+    for (size_t v = 0; ok && v < NP_LIVE_VIEWS_MAX; v++)
+        ok = table_init(&l->views[v].groups, NP_LIVE_GROUPS_MAX) == 0;
     if (!ok) np_live_destroy(&l);
     return l;
 }

@@ -123,7 +123,8 @@ static void test_groups(void **state) {
     np_strbuf_t sb;
     np_strbuf_init(&sb);
     np_live_groups_json(l, &sb);
-    assert_non_null(strstr(sb.buf, "{\"view\":\"web\",\"window_start\":10000,\"groups\":[{\"type\":\"group\",\"id\":\"group:web:10000:3\""));
+    assert_non_null(strstr(sb.buf, "{\"view\":\"web\",\"window_start\":10000,\"groups\":["
+                                   "{\"type\":\"group\",\"id\":\"group:web:10000:3\""));
     assert_int_equal(count(sb.buf, "group:web:"), 1);
     assert_non_null(strstr(sb.buf, "group:dns:5000:1"));
     np_strbuf_reset(&sb);
@@ -247,7 +248,8 @@ static void test_json_valid(void **state) {
     (void)state;
     const char *good[] = {"{}", "[]", " {\"a\":[1,-2.5e3,true,false,null,\"x\\n\\u00e9\"]} ", "0", "\"s\""};
     const char *bad[] = {"", "{", "{\"a\":}", "[1,]", "{\"a\" 1}", "01", "tru", "\"\\x\"", "{} {}", "[1]]"};
-    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) assert_true(np_live_json_valid(good[i], strlen(good[i])));
+    for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
+        assert_true(np_live_json_valid(good[i], strlen(good[i])));
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) assert_false(np_live_json_valid(bad[i], strlen(bad[i])));
     char deep[80];
     memset(deep, '[', 40);
