@@ -259,7 +259,7 @@ latency_run() {
     (
         echo "wall_ms,global_watermark_ms,consumed"
         while sleep 1; do
-            echo "$(date +%s%3N),$(it_metric "$CL_COORD" netpulse_coordinator_global_watermark_ms)," \
+            echo "$(date +%s%3N),$(it_metric_ms "$CL_COORD" netpulse_coordinator_global_watermark_seconds)," \
                 "$(it_metric_sum netpulse_worker_records_consumed_total "${CL_WORKERS[@]}")"
         done
     ) >"$RES/latency-$rate-samples.csv" 2>/dev/null &

@@ -65,6 +65,8 @@ static const np_opt_t coord_opts[] = {
     {"views.top", NP_OPT_INT, "10", 1, 1000, NULL, "Groups published per view and pane window (most bytes first)"},
 };
 
+#define NP_SEVERITIES (NP_SEV_CRITICAL + 1) /* info, warning, critical */
+
 typedef struct pending {
     char id[ID_MAX];
     uint8_t *json;
@@ -110,9 +112,10 @@ typedef struct coord {
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
-        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT], *m_forecasts, *m_results, *m_groups,
+        *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
         *m_views_unknown;
-    np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions;
+    np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
+    np_histogram_t *m_merge_s, *m_finalize_s;
 } coord_t;
 
 static coord_t C;
@@ -390,6 +393,7 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
          * acknowledgement, not even "too late"); the worker re-sends. */
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
         const Netpulse__Partial *p = m->partial;
+        double t0 = np_clock_mono_s();
         /* Persist before merging and acknowledging; if that fails, neither happens and
          * the worker re-sends. */
         if (np_merge_check_partial(c->merge, p) == NP_MERGE_OK && persist_partial(c, p, buf, len) < 0) {
@@ -398,7 +402,10 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
         }
         np_merge_result_t r = np_merge_add_partial(c->merge, p);
         switch (r) {
-        case NP_MERGE_OK: np_counter_inc(c->m_partials); break;
+        case NP_MERGE_OK:
+            np_counter_inc(c->m_partials);
+            np_histogram_observe(c->m_merge_s, np_clock_mono_s() - t0);
+            break;
         case NP_MERGE_DUPLICATE: np_counter_inc(c->m_dups); break;
         case NP_MERGE_TOO_LATE:
             np_counter_inc(c->m_too_late);
@@ -572,7 +579,7 @@ static void detect(coord_t *c, const np_gpane_t *gp) {
         np_strbuf_reset(&c->sb);
         np_result_anomaly_json(&c->sb, a, id, sizeof(id));
         queue_result(c, id, "anomaly", a->window_start, a->window_end);
-        np_counter_inc(c->m_anomalies[a->kind]);
+        np_counter_inc(c->m_anomalies[a->kind][a->severity]);
         np_info("anomaly", "id=%s severity=%s observed=%g expected=%g", id, np_severity_name(a->severity), a->observed,
                 a->expected);
     }
@@ -737,6 +744,7 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
     size_t per_pane = results_per_pane(c);
     size_t room = (c->ob_cap - c->ob_len) / per_pane;
     if (room == 0) return; /* (before MULTI: an abandoned one would poison the next) */
+    double t0 = np_clock_mono_s();
     if (c->store) np_store_txn_begin(c->store);
     size_t emitted = np_merge_finalize(c->merge, room, emit_window, c);
     if (c->store && emitted) {
@@ -771,7 +779,10 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
             return;
         }
     }
-    if (emitted) send_pending(c, before, c->ob_len - before, now);
+    if (emitted) {
+        np_histogram_observe(c->m_finalize_s, np_clock_mono_s() - t0);
+        send_pending(c, before, c->ob_len - before, now);
+    }
 }
 
 /* ---- set-up and loop --------------------------------------------------------------- */
@@ -799,23 +810,34 @@ static void register_metrics(coord_t *c) {
     c->m_decode_err = np_metrics_counter(m, "netpulse_coordinator_messages_invalid_total", "Undecodable messages", NULL);
     c->m_persist_err = np_metrics_counter(m, "netpulse_coordinator_persist_errors_total", "Writes to Redis that failed", NULL);
     c->m_reloads = np_metrics_counter(m, "netpulse_coordinator_state_reloads_total", "Reloads of state from Redis after a failed write", NULL);
-    for (int k = 0; k < NP_AN__COUNT; k++) {
-        char labels[64];
-        snprintf(labels, sizeof(labels), "kind=\"%s\"", np_anomaly_kind_name((np_anomaly_kind_t)k));
-        c->m_anomalies[k] = np_metrics_counter(m, "netpulse_coordinator_anomalies_total", "Anomalies raised, by kind", labels);
-    }
+    for (int k = 0; k < NP_AN__COUNT; k++)
+        for (int v = 0; v < NP_SEVERITIES; v++) { /* every pair up front: series exist at 0 */
+            char labels[96];
+            snprintf(labels, sizeof(labels), "kind=\"%s\",severity=\"%s\"", np_anomaly_kind_name((np_anomaly_kind_t)k),
+                     np_severity_name((np_severity_t)v));
+            c->m_anomalies[k][v] = np_metrics_counter(m, "netpulse_coordinator_anomalies_total",
+                                                      "Anomalies raised, by kind and severity", labels);
+        }
     c->m_results = np_metrics_counter(m, "netpulse_coordinator_results_emitted_total",
                                       "Results handed to the gateway (windows, anomalies, forecasts)", NULL);
     c->m_forecasts = np_metrics_counter(m, "netpulse_coordinator_forecasts_total", "Forecasts published", NULL);
     c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
-    c->m_gwm = np_metrics_gauge(m, "netpulse_coordinator_global_watermark_ms", "Global watermark", NULL);
-    c->m_complete = np_metrics_gauge(m, "netpulse_coordinator_complete_through_ms", "Every pane before this is final", NULL);
+    c->m_gwm = np_metrics_gauge_milli(m, "netpulse_coordinator_global_watermark_seconds", "Global watermark (event time, seconds since the epoch)", NULL);
+    c->m_complete = np_metrics_gauge_milli(m, "netpulse_coordinator_complete_through_seconds", "Every pane before this event time (seconds since the epoch) is final", NULL);
     c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
     c->m_open = np_metrics_gauge(m, "netpulse_coordinator_open_panes", "Global panes not yet final", NULL);
     c->m_workers = np_metrics_gauge(m, "netpulse_coordinator_workers_seen", "Workers seen", NULL);
     c->m_partitions = np_metrics_gauge(m, "netpulse_coordinator_partitions", "Input partitions tracked", NULL);
+    c->m_waiting = np_metrics_gauge(m, "netpulse_coordinator_waiting_partitions",
+                                    "Partitions (slots) the oldest open pane still waits for (0: none open)", NULL);
+    c->m_merge_s = np_metrics_histogram(m, "netpulse_coordinator_merge_duration_seconds",
+                                        "Time to persist and merge one partial", NULL, np_metrics_buckets_fast,
+                                        np_metrics_buckets_fast_n);
+    c->m_finalize_s = np_metrics_histogram(m, "netpulse_coordinator_finalize_duration_seconds",
+                                           "Time of one finalize step: detectors, results and the Redis transaction",
+                                           NULL, np_metrics_buckets_fast, np_metrics_buckets_fast_n);
 }
 
 int main(int argc, char **argv) {
@@ -950,7 +972,9 @@ int main(int argc, char **argv) {
         np_merge_get_stats(c->merge, &st);
         np_gauge_set(c->m_outbox, (int64_t)c->ob_len);
         np_gauge_set(c->m_open, (int64_t)st.open_panes);
-        np_gauge_set(c->m_complete, np_merge_complete_through(c->merge));
+        int64_t ct = np_merge_complete_through(c->merge);
+        np_gauge_set(c->m_complete, ct == NP_TS_NONE ? 0 : ct);
+        np_gauge_set(c->m_waiting, np_merge_waiting_partitions(c->merge));
         np_gauge_set(c->m_partitions, np_merge_partitions(c->merge));
         if (st.views_unknown > c->views_unknown) {
             static np_log_rl_t vrl = NP_LOG_RL_INIT;

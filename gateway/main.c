@@ -1,7 +1,9 @@
 /*
  * netpulse-gateway: publishes the coordinator's results to the Kafka topic
  * `processed-data` (key = result id, value = the JSON), acknowledges each result to the
- * coordinator once it is in Kafka, and serves Prometheus /metrics and /healthz.
+ * coordinator once it is in Kafka, and serves Prometheus /metrics and /healthz, where the
+ * latest pane window, forecast and anomalies are gauges for dashboards (np_summary reads
+ * them from the results; they are shown once committed) and a histogram times publication.
  *
  * Exactly once: a consumer of the output topic with isolation.level=read_committed sees
  * every result id once, also across a `kill -9` of the gateway.
@@ -43,6 +45,7 @@
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_summary.h"
 #include "live.h"
 #include "webhook.h"
 
@@ -68,6 +71,9 @@ static const np_opt_t gw_opts[] = {
     {"dedup.load.timeout.ms", NP_OPT_INT, "60000", 1000, 3600000, NULL,
      "At start, longest time to read the published ids back from the output topic (the "
      "gateway exits with status 1 rather than run without them)"},
+    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL,
+     "Pane length, ms (as in the workers and coordinator): windows this long are pane windows, "
+     "shown as the latest-window gauges and timed by the publish latency histogram"},
     {"test.ack.delay.ms", NP_OPT_INT, "0", 0, 60000, NULL,
      "Testing only: hold acknowledgements this long after results are in Kafka, to widen the "
      "crash window that the restart dedup covers"},
@@ -81,6 +87,7 @@ typedef struct inflight {
     uint8_t peer[PEER_MAX];
     size_t peer_len;
     size_t bytes;
+    int64_t pane_end_ms; /* a pane window's window_end (event time), else 0 */
     int64_t due; /* acknowledgement queue: when to send it (monotonic ms) */
 } inflight_t;
 
@@ -106,6 +113,18 @@ typedef struct gateway {
     np_counter_t *m_published, *m_dups, *m_errors, *m_received, *m_decode_err, *m_pub_bytes;
     np_counter_t *m_commits, *m_aborts, *m_commit_retries, *m_ids_loaded;
     np_gauge_t *m_inflight, *m_last_publish, *m_txn_results;
+    /* What the latest published results said (gauges for Grafana), applied once they are
+     * in Kafka: with transactions, kept pending until the commit. */
+    int64_t pane_ms;
+    np_summary_t sum;                       /* scratch: the result being published */
+    bool pend_window, pend_forecast;
+    np_summary_t pend_win;
+    double pend_predicted;
+    np_summary_recent_t pend_anomalies, recent;
+    np_histogram_t *m_latency;
+    np_gauge_t *m_win_records[NP_SUMMARY_PROTOS], *m_win_bytes, *m_win_packets, *m_win_sources, *m_win_end;
+    np_gauge_t *m_forecast;
+    np_infoset_t *m_recent;
     int64_t inflight;
     live_t *live; /* the web page's state (live.h) */
     bool fatal;   /* a fatal Kafka error: stop and exit 1 */
@@ -113,6 +132,8 @@ typedef struct gateway {
 } gateway_t;
 
 static gateway_t G;
+
+static void show_pending(gateway_t *g);
 
 /* ---- published-id set -------------------------------------------------------------- */
 
@@ -204,6 +225,7 @@ static void acks_send_due(gateway_t *g, int64_t now, bool all) {
  * queue its acknowledgement. */
 static void published(gateway_t *g, const inflight_t *f, int64_t now) {
     remember(g, f->id);
+    if (f->pane_end_ms) np_histogram_observe(g->m_latency, (double)(np_clock_wall_ms(NULL) - f->pane_end_ms) / 1000.0);
     np_counter_inc(g->m_published);
     np_counter_add(g->m_pub_bytes, f->bytes);
     if (g->acks_len == ACK_RING) acks_send_due(g, now, true); /* bounded: send early */
@@ -271,6 +293,8 @@ static int txn_init(gateway_t *g) {
 static void txn_reset(gateway_t *g) {
     g->txn_open = false;
     g->txn_len = 0;
+    g->pend_window = g->pend_forecast = false;
+    memset(&g->pend_anomalies, 0, sizeof(g->pend_anomalies));
     np_gauge_set(g->m_txn_results, 0);
 }
 
@@ -321,6 +345,7 @@ static int txn_commit(gateway_t *g) {
     }
     int64_t now = np_clock_mono_ms();
     for (size_t i = 0; i < g->txn_len; i++) published(g, &g->txn[i], now);
+    show_pending(g);
     np_counter_inc(g->m_commits);
     np_gauge_set(g->m_last_publish, np_clock_wall_ms(NULL));
     g->kafka_ok = 1;
@@ -334,6 +359,70 @@ static bool in_txn(const gateway_t *g, const char *id) {
     for (size_t i = 0; i < g->txn_len; i++)
         if (strcmp(g->txn[i].id, id) == 0) return true;
     return false;
+}
+
+/* ---- what the latest results said (metrics) ---------------------------------------- */
+
+/* Reads the headline fields of a window, anomaly or forecast into the pending state and
+ * marks a pane window for the latency histogram. Returns true when something is pending. */
+static bool note_result(gateway_t *g, const Netpulse__Result *r, inflight_t *f) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    f->pane_end_ms = 0;
+    bool window = !strcmp(r->type, "window"), anomaly = !strcmp(r->type, "anomaly");
+    if (!window && !anomaly && strcmp(r->type, "forecast")) return false; /* groups: nothing shown */
+    char err[128];
+    if (np_summary_parse((const char *)r->json.data, r->json.len, &g->sum, err, sizeof(err)) < 0) {
+        np_counter_inc(g->m_decode_err);
+        np_log_rl(&rl, NP_LOG_WARN, "result_unreadable", "id=%s error=\"%s\"", r->id, err);
+        return false;
+    }
+    if (window) {
+        if (g->sum.window_ms != g->pane_ms) return false; /* a sliding window */
+        f->pane_end_ms = g->sum.window_end;
+        if (!g->pend_window || g->sum.window_end >= g->pend_win.window_end) g->pend_win = g->sum;
+        g->pend_window = true;
+    } else if (anomaly) {
+        np_summary_recent_push(&g->pend_anomalies, &g->sum);
+    } else {
+        g->pend_predicted = g->sum.predicted;
+        g->pend_forecast = true;
+    }
+    return true;
+}
+
+static void show_recent(gateway_t *g) {
+    static const char *const names[] = {"rank", "kind", "severity", "entity", "explanation"};
+    for (size_t rank = 1; rank <= NP_SUMMARY_RECENT_MAX; rank++) {
+        const np_summary_t *a = np_summary_recent_get(&g->recent, rank);
+        if (!a) {
+            np_infoset_clear(g->m_recent, rank - 1);
+            continue;
+        }
+        char rk[8];
+        snprintf(rk, sizeof(rk), "%zu", rank);
+        const char *values[] = {rk, a->kind, a->severity, a->entity, a->explanation};
+        np_infoset_set(g->m_recent, rank - 1, names, values, 5, a->window_end); /* ms: seconds shown */
+    }
+}
+
+/* The pending results are in Kafka: show them. */
+static void show_pending(gateway_t *g) {
+    if (g->pend_window) {
+        const np_summary_t *w = &g->pend_win;
+        for (int p = 0; p < NP_SUMMARY_PROTOS; p++) np_gauge_set(g->m_win_records[p], (int64_t)w->protocols[p]);
+        np_gauge_set(g->m_win_bytes, (int64_t)w->bytes);
+        np_gauge_set(g->m_win_packets, (int64_t)w->packets);
+        np_gauge_set(g->m_win_sources, (int64_t)w->sources);
+        np_gauge_set(g->m_win_end, w->window_end);
+    }
+    if (g->pend_forecast) np_gauge_set(g->m_forecast, (int64_t)(g->pend_predicted * 1000.0 + 0.5));
+    if (g->pend_anomalies.n) {
+        for (size_t rank = g->pend_anomalies.n; rank >= 1; rank--) /* oldest first */
+            np_summary_recent_push(&g->recent, np_summary_recent_get(&g->pend_anomalies, rank));
+        show_recent(g);
+    }
+    g->pend_window = g->pend_forecast = false;
+    memset(&g->pend_anomalies, 0, sizeof(g->pend_anomalies));
 }
 
 /* ---- publishing -------------------------------------------------------------------- */
@@ -377,6 +466,7 @@ static void publish(gateway_t *g, const Netpulse__Result *r, const uint8_t *peer
         return;
     }
     g->inflight++;
+    if (note_result(g, r, f) && !g->transactional) show_pending(g); /* no commit to wait for */
     live_result(g->live, r->type, r->window_start_ms, r->window_end_ms, r->json.data, r->json.len);
     if (g->transactional) np_gauge_set(g->m_txn_results, (int64_t)++g->txn_len);
 }
@@ -610,7 +700,24 @@ static void register_metrics(gateway_t *g) {
                                          "Published ids read back from the output topic at start", NULL);
     g->m_inflight = np_metrics_gauge(m, "netpulse_gateway_inflight_results", "Results produced, not yet delivered", NULL);
     g->m_txn_results = np_metrics_gauge(m, "netpulse_gateway_transaction_open_results", "Results in the open transaction", NULL);
-    g->m_last_publish = np_metrics_gauge(m, "netpulse_gateway_last_publish_timestamp_ms", "Wall time of the last publish", NULL);
+    g->m_last_publish = np_metrics_gauge_milli(m, "netpulse_gateway_last_publish_timestamp_seconds", "Wall time of the last publish, seconds since the epoch", NULL);
+    g->m_latency = np_metrics_histogram(m, "netpulse_gateway_publish_latency_seconds",
+                                        "Wall time of a pane window's publication (Kafka commit) minus its window_end",
+                                        NULL, np_metrics_buckets_slow, np_metrics_buckets_slow_n);
+    for (int p = 0; p < NP_SUMMARY_PROTOS; p++) {
+        char l[32];
+        snprintf(l, sizeof(l), "protocol=\"%s\"", np_summary_proto_name((np_summary_proto_t)p));
+        g->m_win_records[p] = np_metrics_gauge(m, "netpulse_gateway_window_records", "The latest published pane window's records, by protocol", l);
+    }
+    g->m_win_bytes = np_metrics_gauge(m, "netpulse_gateway_window_bytes", "The latest published pane window's bytes", NULL);
+    g->m_win_packets = np_metrics_gauge(m, "netpulse_gateway_window_packets", "The latest published pane window's packets", NULL);
+    g->m_win_sources = np_metrics_gauge(m, "netpulse_gateway_window_sources", "The latest published pane window's distinct sources", NULL);
+    g->m_win_end = np_metrics_gauge_milli(m, "netpulse_gateway_window_end_timestamp_seconds",
+                                          "The latest published pane window's end (event time, seconds since the epoch)", NULL);
+    g->m_forecast = np_metrics_gauge_milli(m, "netpulse_gateway_forecast_packets", "The latest forecast of the next pane's packets", NULL);
+    g->m_recent = np_metrics_infoset(m, "netpulse_gateway_recent_anomaly_info",
+                                     "The 10 most recent anomalies published (rank 1 = newest); value = window_end, seconds since the epoch",
+                                     NP_SUMMARY_RECENT_MAX);
 }
 
 static rd_kafka_t *producer_new(gateway_t *g, char *err, size_t errlen) {
@@ -645,6 +752,7 @@ int main(int argc, char **argv) {
     g->commit_interval_ms = np_config_int(c, "commit.interval.ms");
     g->txn_cap = (size_t)np_config_int(c, "commit.max.results");
     g->ack_delay_ms = np_config_int(c, "test.ack.delay.ms");
+    g->pane_ms = np_config_int(c, "pane.ms");
     g->ids_cap = (size_t)np_config_int(c, "dedup.ids");
     g->set_cap = pow2_at_least(g->ids_cap * 2);
     g->slot_of = calloc(g->ids_cap, sizeof(*g->slot_of));

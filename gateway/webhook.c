@@ -228,7 +228,7 @@ int webhook_start(webhook_t **out, np_proc_t *proc, const char *topic, char *err
     w->m_rejected = np_metrics_counter(m, "netpulse_gateway_webhook_rejected_total",
                                        "Results the receiver refused with another 4xx (not retried, logged)", NULL);
     w->m_skipped = np_metrics_counter(m, "netpulse_gateway_webhook_skipped_total", "Results of other types (not POSTed)", NULL);
-    w->m_last = np_metrics_gauge(m, "netpulse_gateway_webhook_last_delivery_timestamp_ms", "Wall time of the last delivery", NULL);
+    w->m_last = np_metrics_gauge_milli(m, "netpulse_gateway_webhook_last_delivery_timestamp_seconds", "Wall time of the last delivery, seconds since the epoch", NULL);
     if (pthread_create(&w->thread, NULL, run, w) != 0) {
         snprintf(err, errlen, "webhook: cannot start its thread");
         goto fail;

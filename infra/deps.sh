@@ -34,6 +34,8 @@ PACKAGES=(
     libhiredis-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
     # services and tools used by infra/ and the tests
     redis-server kcat python3 maven
+    # promtool (tests/integration/0100-metrics.sh: promtool check metrics)
+    prometheus
 )
 # A JRE only if there is no java at all (Debian's maven depends on one anyway).
 if ! command -v java >/dev/null 2>&1; then

@@ -16,4 +16,10 @@ int64_t np_clock_wall_ms(const np_clock_t *c) {
 
 int64_t np_clock_mono_ms(void) { return ts_ms(CLOCK_MONOTONIC); }
 
+double np_clock_mono_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 int64_t np_clock_manual_fn(void *ctx) { return *(const int64_t *)ctx; }

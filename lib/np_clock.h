@@ -18,6 +18,9 @@ int64_t np_clock_wall_ms(const np_clock_t *c);
 /* Monotonic ms (CLOCK_MONOTONIC) for timers and durations; not injectable. */
 int64_t np_clock_mono_ms(void);
 
+/* Monotonic seconds with sub-microsecond resolution, for duration histograms. */
+double np_clock_mono_s(void);
+
 /* A manual clock for tests: now_ms returns *(int64_t *)ctx. */
 int64_t np_clock_manual_fn(void *ctx);
 

@@ -71,3 +71,25 @@ rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const 
     if (err) rd_kafka_headers_destroy(h); /* ownership passes to librdkafka only on success */
     return err;
 }
+
+int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offset) {
+    if (hi < 0) return -1;
+    int64_t pos = position >= 0 ? position : next_offset >= 0 ? next_offset : lo >= 0 ? lo : 0;
+    return hi > pos ? hi - pos : 0;
+}
+
+int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t next_offset,
+                              int query_timeout_ms) {
+    int64_t lo = -1, hi = -1;
+    rd_kafka_resp_err_t e;
+    if (query_timeout_ms > 0)
+        e = rd_kafka_query_watermark_offsets(rk, topic, partition, &lo, &hi, query_timeout_ms);
+    else
+        e = rd_kafka_get_watermark_offsets(rk, topic, partition, &lo, &hi);
+    if (e) return -1;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, topic, partition);
+    int64_t pos = rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR && !tp->err ? tp->offset : -1;
+    rd_kafka_topic_partition_list_destroy(l);
+    return np_kafka_lag(hi, lo, pos, next_offset);
+}

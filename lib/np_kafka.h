@@ -46,4 +46,17 @@ rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const 
                                    size_t key_len, const void *val, size_t val_len,
                                    const np_dlq_info_t *info);
 
+/* Records behind the high watermark: hi - position, where the position is the consumer's
+ * (the offset after the last message polled), else next_offset (the caller's own resume
+ * offset, e.g. from a checkpoint; -1 when none), else the low watermark. Never negative;
+ * -1 when hi is unknown (< 0). I/O-free. */
+int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offset);
+
+/* The lag of one assigned partition of consumer rk. With query_timeout_ms = 0 the
+ * watermarks are librdkafka's cached ones (refreshed by every fetch response: free, but
+ * stale while the partition is paused); otherwise they are asked of the broker (blocks up
+ * to that long). Returns -1 when unknown. */
+int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t next_offset,
+                              int query_timeout_ms);
+
 #endif

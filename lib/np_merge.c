@@ -216,6 +216,22 @@ static np_gpane_t *oldest_pane(np_merge_t *m) {
     return o;
 }
 
+int32_t np_merge_waiting_partitions(const np_merge_t *m) {
+    const np_gpane_t *o = NULL;
+    for (size_t i = 0; i < m->cfg.max_panes; i++) {
+        const np_gpane_t *g = &m->panes[i];
+        if (g->start_ms != NP_TS_NONE && (!o || g->start_ms < o->start_ms)) o = g;
+    }
+    if (!o) return 0;
+    int64_t end = o->start_ms + m->cfg.pane_ms;
+    int32_t n = 0;
+    for (int32_t i = 0; i < m->npart; i++) {
+        const part_progress_t *pr = &m->parts[i];
+        if (!pr->reported || pr->closed_through == NP_TS_NONE || pr->closed_through < end) n++;
+    }
+    return n;
+}
+
 bool np_merge_has_final(const np_merge_t *m) {
     int64_t through = np_merge_complete_through(m);
     if (through == NP_TS_NONE) return false;

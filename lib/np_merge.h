@@ -84,6 +84,10 @@ int64_t np_merge_global_watermark(np_merge_t *m, int64_t now_ms);
 /* Everything before this is final (min closed_through over all partitions). */
 int64_t np_merge_complete_through(const np_merge_t *m);
 
+/* How many partitions have not yet closed the oldest open global pane (one with partials),
+ * i.e. what it waits for; 0 when no pane is open. */
+int32_t np_merge_waiting_partitions(const np_merge_t *m);
+
 /* True when np_merge_finalize would emit at least one pane now. */
 bool np_merge_has_final(const np_merge_t *m);
 

@@ -119,7 +119,7 @@ typedef struct worker {
     int64_t prog_closed[MAX_PARTITIONS];
     np_log_rl_t rl_bad, rl_late;
     /* metrics */
-    np_counter_t *m_consumed, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
+    np_counter_t *m_consumed, *m_consumed_rep, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
         *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
     np_counter_t *m_bad[NP_REC__COUNT];
     np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
@@ -127,6 +127,12 @@ typedef struct worker {
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
     np_gauge_t *m_assigned_rep, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
+    np_histogram_t *m_ckpt_s;
+    np_gauge_t *m_lag[MAX_PARTITIONS];  /* per owned slot; unpublished when it goes */
+    int64_t lag[MAX_PARTITIONS];        /* last known, -1: unknown */
+    int64_t lag_total;                  /* over owned slots, for the fleet registry */
+    uint64_t hb_consumed;               /* input records consumed at the last heartbeat */
+    int64_t hb_mono;
     _Atomic int healthy_kafka;
 } worker_t;
 
@@ -365,6 +371,8 @@ static void drop_partition(worker_t *w, int32_t p) {
     w->src_hwm[p] = w->src_wm[p] = NULL;
     w->marker_wm[p] = w->sent_closed[p] = NP_TS_NONE;
     w->dirty[p] = 0;
+    if (w->m_lag[p]) np_metrics_unpublish(w->proc.metrics, w->m_lag[p]);
+    w->lag[p] = -1;
 }
 
 /* Writes partition p's checkpoint (state, resume offset, outbox) under its epoch.
@@ -374,6 +382,7 @@ static int checkpoint(worker_t *w, int32_t p) {
     uint8_t *buf;
     size_t len;
     char ek[256], key[256], err[256];
+    double t0 = np_clock_mono_s();
     if (np_ckpt_encode(w->parts[p], slot_topic(w, p), w->epoch[p], &w->outbox[p], w->src_hwm[p], w->src_wm[p],
                        w->src_hwm[p] ? (size_t)w->nin : 0, np_clock_wall_ms(NULL), &buf, &len) < 0) {
         np_counter_inc(w->m_ckpt_err);
@@ -384,6 +393,7 @@ static int checkpoint(worker_t *w, int32_t p) {
     free(buf);
     if (rc == 0) {
         w->dirty[p] = 0;
+        np_histogram_observe(w->m_ckpt_s, np_clock_mono_s() - t0);
         np_counter_inc(w->m_ckpt);
         np_counter_add(w->m_ckpt_bytes, len);
     } else if (rc == 1) {
@@ -495,6 +505,34 @@ static void store_safe_offsets(worker_t *w, bool sync_commit) {
     rd_kafka_topic_partition_list_destroy(l);
 }
 
+/* ---- consumer lag ------------------------------------------------------------------ */
+
+/* Registers (or shows again) slot p's lag series. */
+static void publish_lag(worker_t *w, int32_t p) {
+    char l[320];
+    snprintf(l, sizeof(l), "topic=\"%s\",partition=\"%d\"", slot_topic(w, p), slot_partition(w, p));
+    w->m_lag[p] = np_metrics_gauge(w->proc.metrics, "netpulse_worker_consumer_lag_records",
+                                   "Records behind the high watermark, per owned partition", l);
+    w->lag[p] = -1;
+}
+
+/* Refreshes every owned slot's lag from librdkafka's cached watermarks (no request), or,
+ * while consumption is paused and fetches stop refreshing them, from the broker. */
+static void refresh_lag(worker_t *w) {
+    int64_t total = 0;
+    for (int32_t p = 0; p < w->partitions_total; p++) {
+        if (!w->parts[p]) continue;
+        int64_t lag = np_kafka_consumer_lag(w->rk, slot_topic(w, p), slot_partition(w, p), w->parts[p]->next_offset,
+                                            w->paused ? 200 : 0);
+        if (lag >= 0) {
+            w->lag[p] = lag;
+            np_gauge_set(w->m_lag[p], lag);
+        }
+        if (w->lag[p] > 0) total += w->lag[p];
+    }
+    w->lag_total = total;
+}
+
 /* ---- rebalancing ------------------------------------------------------------------- */
 
 static void update_gauges(worker_t *w) {
@@ -558,6 +596,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             }
             w->last_record_mono[p] = now;
             w->at_eof[p] = 0;
+            publish_lag(w, p);
             np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
         w->paused = false; /* new partitions start consuming; back-pressure re-pauses all */
@@ -662,7 +701,7 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     }
     w->last_record_mono[p] = now;
     w->at_eof[p] = 0;
-    if (p < w->nin) np_counter_inc(w->m_consumed); /* re-keyed copies count once, at the input */
+    np_counter_inc(p < w->nin ? w->m_consumed : w->m_consumed_rep); /* by topic; markers are not records */
     np_counter_add(w->m_bytes_in, m->len);
 
     rd_kafka_timestamp_type_t tstype;
@@ -729,7 +768,18 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
 
 static void register_metrics(worker_t *w) {
     np_metrics_t *m = w->proc.metrics;
-    w->m_consumed = np_metrics_counter(m, "netpulse_worker_records_consumed_total", "Records consumed from the input topic", NULL);
+    char tl[320];
+    snprintf(tl, sizeof(tl), "topic=\"%s\"", w->topic);
+    w->m_consumed = np_metrics_counter(m, "netpulse_worker_records_consumed_total",
+                                       "Records consumed, by topic (a re-keyed record counts in both; markers in neither)", tl);
+    if (w->rtopic) {
+        snprintf(tl, sizeof(tl), "topic=\"%s\"", w->rtopic);
+        w->m_consumed_rep = np_metrics_counter(m, "netpulse_worker_records_consumed_total",
+                                               "Records consumed, by topic (a re-keyed record counts in both; markers in neither)", tl);
+    }
+    w->m_ckpt_s = np_metrics_histogram(m, "netpulse_worker_checkpoint_duration_seconds",
+                                       "Time to encode and write one partition checkpoint", NULL, np_metrics_buckets_fast,
+                                       np_metrics_buckets_fast_n);
     w->m_bytes_in = np_metrics_counter(m, "netpulse_worker_consumed_bytes_total", "Bytes of record values consumed", NULL);
     w->m_late = np_metrics_counter(m, "netpulse_worker_records_late_total", "Records whose pane was already closed", NULL);
     for (int i = 1; i < NP_REC__COUNT; i++) {
@@ -762,7 +812,7 @@ static void register_metrics(worker_t *w) {
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
-    w->m_gwm = np_metrics_gauge(m, "netpulse_worker_global_watermark_ms", "Global watermark last received", NULL);
+    w->m_gwm = np_metrics_gauge_milli(m, "netpulse_worker_global_watermark_seconds", "Global watermark last received (event time, seconds since the epoch)", NULL);
     w->m_idle_parts = np_metrics_gauge(m, "netpulse_worker_idle_partitions", "Owned partitions that are idle", NULL);
 }
 
@@ -897,8 +947,14 @@ static int setup_zmq(worker_t *w) {
 
 static void heartbeat(worker_t *w) {
     if (!w->store) return;
-    char key[192], val[512], err[256];
-    int n = snprintf(val, sizeof(val), "{\"id\":\"%s\",\"pid\":%d,\"partitions\":[", w->id, (int)getpid());
+    char key[192], val[1024], err[256];
+    int64_t now = np_clock_mono_ms();
+    uint64_t consumed = np_counter_get(w->m_consumed);
+    double rate = w->hb_mono && now > w->hb_mono ? (double)(consumed - w->hb_consumed) * 1000.0 / (double)(now - w->hb_mono) : 0;
+    w->hb_consumed = consumed;
+    w->hb_mono = now;
+    int n = snprintf(val, sizeof(val), "{\"id\":\"%s\",\"pid\":%d,\"lag\":%" PRId64 ",\"records_per_s\":%.0f,\"partitions\":[",
+                     w->id, (int)getpid(), w->lag_total, rate);
     int first = 1;
     for (int32_t p = 0; p < w->partitions_total && n < (int)sizeof(val) - 16; p++)
         if (w->parts[p]) {
@@ -921,7 +977,10 @@ int main(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *c = w->proc.cfg;
     w->topic = np_config_str(c, "topic");
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) w->marker_wm[p] = w->sent_closed[p] = NP_TS_NONE;
+    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
+        w->marker_wm[p] = w->sent_closed[p] = NP_TS_NONE;
+        w->lag[p] = -1;
+    }
     w->rtopic = np_config_str(c, "repartition.topic");
     if (w->rtopic && !*w->rtopic) w->rtopic = NULL;
     w->dlq_topic = np_config_str(c, "dlq.topic");
@@ -983,7 +1042,7 @@ int main(int argc, char **argv) {
     int64_t progress_ms = np_config_int(c, "progress.ms"), commit_ms = np_config_int(c, "commit.ms");
     int64_t ckpt_ms = np_config_int(c, "checkpoint.ms");
     int64_t next_progress = 0, next_commit = np_clock_mono_ms() + commit_ms, next_hb = 0;
-    int64_t next_ckpt = np_clock_mono_ms() + ckpt_ms;
+    int64_t next_ckpt = np_clock_mono_ms() + ckpt_ms, next_lag = 0;
     while (!np_proc_stopping()) {
         /* Drain up to a batch, blocking only for the first message. */
         for (int i = 0; i < BATCH_MAX; i++) {
@@ -1028,6 +1087,10 @@ int main(int argc, char **argv) {
         if (now >= next_commit) {
             store_safe_offsets(w, false);
             next_commit = now + commit_ms;
+        }
+        if (now >= next_lag) { /* before the heartbeat, which reports the total */
+            refresh_lag(w);
+            next_lag = now + 2000;
         }
         if (now >= next_hb) {
             heartbeat(w);

@@ -289,6 +289,7 @@ function renderFleet() {
     dot.title = w.healthy ? 'heartbeat fresh' : `no heartbeat for ${(w.age_ms / 1000).toFixed(0)} s`;
     tr.append(dot, el('td', 'key', hb.id || w.key.replace(/^netpulse:workers:/, '')), el('td', '', hb.pid ?? '–'),
       el('td', 'parts', `${parts.length} (${ranges([...parts].sort((a, b) => a - b))})`), el('td', '', 'lag' in hb ? fmtInt(sumLag(hb.lag)) : '–'),
+      el('td', '', typeof hb.records_per_s === 'number' ? fmtInt(hb.records_per_s) : '–'),
       el('td', '', w.age_ms >= 0 ? (w.age_ms / 1000).toFixed(1) + ' s ago' : '–'));
     return tr;
   }));

@@ -64,7 +64,7 @@ it_check "windows equal the oracle's; dead letters match" \
     --results "$IT_DIR/results.jsonl" --dlq "$IT_DIR/dlq.jsonl" --pane-ms 5000 --window-ms "$IT_WINDOW_MS" --views "$NETPULSE_VIEWS" \
     --expect-dlq-reasons malformed_csv=1,malformed_json=1,bad_ip=1,missing_field=1,out_of_range=2,bad_timestamp=1,bad_type=1,oversized=1
 
-consumed="$(it_metric_sum netpulse_worker_records_consumed_total "${IT_WORKERS[@]}")"
+consumed="$(it_metric_sum 'netpulse_worker_records_consumed_total{topic="network-traffic"}' "${IT_WORKERS[@]}")"
 invalid="$(it_metric_sum netpulse_worker_records_invalid_total "${IT_WORKERS[@]}")"
 dlq="$(it_metric_sum netpulse_worker_dlq_records_total "${IT_WORKERS[@]}")"
 np_info "workers consumed=$consumed invalid=$invalid dlq=$dlq"

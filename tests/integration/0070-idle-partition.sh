@@ -61,7 +61,7 @@ idle_is() { test "$(it_metric_sum netpulse_worker_idle_partitions "${IT_WORKERS[
 it_check "partition 5 (and only it) is idle" np_wait_for -t 15 -i 0.5 idle_is 1
 it_check "windows are published while partition 5 is idle (partitions = 11)" np_wait_for -t 20 -i 0.5 \
     it_window_where 'w["window_ms"] == 5000 and w["records"] > 0 and w["partitions"] == 11'
-G="$(it_metric coordinator netpulse_coordinator_global_watermark_ms)"
+G="$(it_metric_ms coordinator netpulse_coordinator_global_watermark_seconds)"
 np_info "waking partition 5 up; global watermark $G (T0+$((G - T0)) ms)"
 touch "$IT_DIR/wake"
 np_wait_for -t 10 test -s "$IT_DIR/woke" || { np_warn "feeder did not wake partition 5"; exit 1; }

@@ -10,7 +10,9 @@
 #   it_start NAME CMD...          runs CMD in its own process group, log in $IT_DIR/NAME.log
 #   it_stop NAME [SIGNAL]         stops it (default TERM, then KILL after 15 s)
 #   it_http_port NAME             the HTTP port NAME wrote to $IT_DIR/NAME.port
-#   it_metric NAME METRIC         sum of METRIC's series on NAME's /metrics
+#   it_metric NAME METRIC [SCALE] sum of METRIC's series on NAME's /metrics (METRIC may be
+#                                 NAME{label="v",...}: only series with those labels)
+#   it_metric_ms NAME METRIC      a metric in seconds, as integer milliseconds
 #   it_start_cluster WORKERS      gateway + coordinator + WORKERS workers, waits for assignment
 #   it_check DESC CMD...          runs a check, counts pass/fail
 #   it_t0                         a pane-aligned event time 10 minutes ago (tests' T0)
@@ -108,8 +110,30 @@ it_http_port() {
 it_metric() {
     local port
     port="$(it_http_port "$1")" || return 1
-    curl -sf "http://127.0.0.1:$port/metrics" | awk -v m="$2" '
-        $1 == m || index($1, m "{") == 1 { s += $2; found = 1 }
+    curl -sf "http://127.0.0.1:$port/metrics" | _it_metric_sum "$2" "${3:-1}"
+}
+
+# it_metric_ms NAME METRIC: a metric in seconds (a timestamp, say) as integer milliseconds.
+it_metric_ms() { it_metric "$1" "$2" 1000; }
+
+# _it_metric_sum SELECTOR SCALE: stdin is an exposition; sums (× SCALE, rounded) the samples
+# of SELECTOR = NAME or NAME{k="v",...}: every series of NAME whose labels include the given
+# pairs. Prints nothing when no series matches.
+_it_metric_sum() {
+    awk -v sel="$1" -v scale="$2" '
+        BEGIN {
+            name = sel; want = ""
+            if ((b = index(sel, "{")) > 0) { name = substr(sel, 1, b - 1); want = substr(sel, b + 1); sub(/}$/, "", want) }
+            nw = (want == "") ? 0 : split(want, pairs, ",")
+        }
+        /^#/ { next }
+        {
+            series = $1; lbl = ""
+            if ((b = index(series, "{")) > 0) { lbl = substr(series, b + 1); sub(/}$/, "", lbl); series = substr(series, 1, b - 1) }
+            if (series != name) next
+            for (i = 1; i <= nw; i++) if (index("," lbl ",", "," pairs[i] ",") == 0) next
+            s += $NF * scale; found = 1
+        }
         END { if (found) printf "%.0f\n", s; else print "" }'
 }
 

@@ -76,15 +76,21 @@ static void test_complete_only_when_all_partitions_pass(void **s) {
     out_t o = {0};
     np_merge_t *m = np_merge_new(&CFG);
     np_merge_set_partitions(m, 2);
+    assert_int_equal(np_merge_waiting_partitions(m), 0); /* no pane open */
     partial(m, 0, 0, 10, 1, NP_MERGE_OK);
+    assert_int_equal(np_merge_waiting_partitions(m), 2);
     progress(m, 0, 5000, 6000, false);
+    assert_int_equal(np_merge_waiting_partitions(m), 1);
     assert_int_equal(np_merge_finalize(m, 100, collect, &o), 0); /* partition 1 unknown */
     progress(m, 1, 0, 3000, false);
+    assert_int_equal(np_merge_waiting_partitions(m), 1);
     assert_int_equal(np_merge_finalize(m, 100, collect, &o), 0); /* partition 1 not past */
     partial(m, 1, 0, 5, 1, NP_MERGE_OK);
     partial(m, 1, 0, 5, 1, NP_MERGE_DUPLICATE);
     progress(m, 1, 5000, 5500, false);
+    assert_int_equal(np_merge_waiting_partitions(m), 0);
     assert_int_equal(np_merge_finalize(m, 100, collect, &o), 1);
+    assert_int_equal(np_merge_waiting_partitions(m), 0); /* emitted: nothing open */
     assert_int_equal(o.start[0], 0);
     assert_int_equal(o.records[0], 15);
     assert_int_equal(o.partitions[0], 2);

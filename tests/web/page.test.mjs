@@ -9,7 +9,7 @@
 //     the caller can start traffic only now: what the page then shows arrived live (SSE);
 //  2. the window totals appear (records, bytes, packets, sources are numbers) and match the
 //     API's latest window; then they change (a later window replaces them);
-//  3. the fleet panel lists --workers healthy workers with partitions;
+//  3. the fleet panel lists --workers healthy workers with partitions and their lag;
 //  4. once the caller writes --expect-file (JSON: {"id", "explanation"} of an anomaly it read
 //     from processed-data), that anomaly is on the page with exactly that explanation;
 //  5. a screenshot is saved.
@@ -111,7 +111,7 @@ try {
       const fleet = await until(`${A.workers} healthy workers in the fleet panel`, async () => {
         const rows = await page.$$eval('#fleet tbody tr', (trs) => trs.map((tr) => ({
           healthy: !!tr.querySelector('.dot:not(.stale)'), cells: [...tr.cells].map((td) => td.textContent) })));
-        return rows.length === Number(A.workers) && rows.every((r) => r.healthy && /^[1-9]\d* \(/.test(r.cells[3]))
+        return rows.length === Number(A.workers) && rows.every((r) => r.healthy && /^[1-9]\d* \(/.test(r.cells[3]) && /^[\d,]+$/.test(r.cells[4]))
           ? rows : null;
       });
       log(`fleet: ${fleet.map((r) => r.cells.slice(1).join(' | ')).join(' ; ')}`);
