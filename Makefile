@@ -1,19 +1,20 @@
 # netpulse: the two commands (see README.md).
 #   make demo   install what is missing, build, run the whole cluster locally
 #   make test   install what is missing, build, run every unit and integration test
-# Other targets: deps, build, unit, it (integration only), asan, bench (bench/README.md), clean.
+# Other targets: deps, build, unit, it (integration only), asan, bench (bench/README.md), clean,
+#   images (container image with podman), k8s-test (Helm chart checks + podman kube play run).
 
 BUILD    ?= build
 WERROR   ?= $(if $(CI),ON,OFF)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps build test unit it demo asan bench clean
+.PHONY: all deps build test unit it demo asan bench clean images k8s-test
 
 all: build
 
 deps:
-	@bash infra/deps.sh
+	@bash infra/deps.sh --images
 
 $(BUILD)/CMakeCache.txt:
 	cmake -S . -B $(BUILD) -G "$(GENERATOR)" -DNP_WERROR=$(WERROR)
@@ -38,6 +39,15 @@ asan: deps
 # The benchmark harness: its own Kafka + Redis, a few minutes, a table (bench/README.md).
 bench: build
 	bash bench/run.sh $(BENCH_ARGS)
+
+# Container image netpulse:<version> with podman (base image made by debootstrap, cached).
+images:
+	@bash infra/deps.sh --images --no-kafka
+	bash infra/images.sh
+
+# Kubernetes: chart lint/render/schema checks and the podman kube play run (tests/helm/README.md).
+k8s-test: build
+	ctest --test-dir $(BUILD) --output-on-failure -L k8s
 
 demo: build
 	@bash infra/demo.sh $(BUILD)

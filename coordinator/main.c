@@ -58,6 +58,8 @@ static const np_opt_t coord_opts[] = {
     {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (coordinator state)"},
     {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
      "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
+    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
+     "Redis AUTH password (give it through env NETPULSE_REDIS_PASSWORD, not a flag)"},
     {"state.name", NP_OPT_STR, "netpulse", 0, 0, NULL,
      "Names this coordinator's state in Redis (one per cluster)"},
     NP_OPTS_DETECT,
@@ -920,8 +922,9 @@ int main(int argc, char **argv) {
         snprintf(c->k_final_prefix, sizeof(c->k_final_prefix), "netpulse:coord:{%s}:final:", name);
         snprintf(c->k_detect, sizeof(c->k_detect), "netpulse:coord:{%s}:detect", name);
         snprintf(c->k_known, sizeof(c->k_known), "netpulse:coord:{%s}:known", name);
-        c->store = np_store_connect(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"), 2000,
-                                    err, sizeof(err));
+        c->store = np_store_connect_auth(np_config_str(cfg, "redis.host"), (int)np_config_int(cfg, "redis.port"),
+                                         np_config_str(cfg, "redis.password"), 2000,
+                                         err, sizeof(err));
         if (!c->store || coord_restore(c, &mc) < 0) {
             np_error("redis_unavailable", "error=\"%s\"", c->store ? "cannot restore state" : err);
             return 1;

@@ -5,8 +5,10 @@
 # asks dpkg and returns in well under a second; `apt-get update` runs only if something must
 # be installed. Needs root (or sudo) only when something is missing.
 #
-# Usage: infra/deps.sh [--no-kafka]
+# Usage: infra/deps.sh [--no-kafka] [--images]
 #   --no-kafka   skip `infra/kafka.sh fetch` (apt packages only)
+#   --images     also what container images and the Kubernetes tests need (podman with the
+#                runc runtime, debootstrap for the base image: infra/images.sh, make images)
 # Environment: NETPULSE_APT_EXTRA="pkg ..." installs more apt packages the same way.
 # Prints one summary line on stdout: "deps: installed: ... | already present: N packages | kafka: ..."
 
@@ -18,9 +20,11 @@ export NP_LOG_TAG=deps
 source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 fetch_kafka=1
+images=0
 for arg in "$@"; do
     case "$arg" in
         --no-kafka) fetch_kafka=0 ;;
+        --images) images=1 ;;
         -h | --help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
         *) np_die "unknown argument: $arg" ;;
     esac
@@ -34,22 +38,31 @@ PACKAGES=(
     libhiredis-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
     # services and tools used by infra/ and the tests
     redis-server kcat python3 maven
-    # promtool (tests/integration/0100-metrics.sh: promtool check metrics)
-    prometheus
+    # observability: Prometheus and promtool (0100-metrics: promtool check metrics; prometheus/,
+    # tests/prometheus, 0110), Node.js for the dashboards' schema check (tests/grafana)
+    prometheus nodejs
 )
 # A JRE only if there is no java at all (Debian's maven depends on one anyway).
 if ! command -v java >/dev/null 2>&1; then
     PACKAGES+=(default-jre-headless)
 fi
+# npm: Debian ships it as its own package; Node.js builds that bundle it have no such package.
+if ! command -v npm >/dev/null 2>&1; then
+    PACKAGES+=(npm)
+fi
 # The live page's browser test (tests/integration/0120-web.sh): Debian's Chromium, driven by
-# playwright-core from npm (tests/web, `npm ci`). Node and npm only when missing: a newer
-# Node from elsewhere is fine (playwright-core 1.49 wants Node >= 18; Debian 12 has 18).
+# playwright-core from npm (tests/web, `npm ci`; playwright-core 1.49 wants Node >= 18,
+# Debian 12 has 18).
 PACKAGES+=(chromium)
-command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
-command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
     read -r -a extra <<<"$NETPULSE_APT_EXTRA"
     PACKAGES+=("${extra[@]}")
+fi
+# Images (infra/images.sh) and the Kubernetes tests (tests/helm, 0210-kube-play): rootful
+# podman with runc (crun fails on hybrid cgroups), debootstrap for the base image, catatonit
+# (podman kube play builds its pause image from it), Node.js for tests/helm/validate.mjs.
+if ((images)); then
+    PACKAGES+=(podman runc debootstrap catatonit nodejs)
 fi
 
 # is_installed PKG: dpkg knows PKG as fully installed.
@@ -91,6 +104,8 @@ if ((${#missing[@]})); then
 fi
 # The Debian redis-server package starts a system-wide redis on port 6379 when installed;
 # netpulse never uses it (infra/redis.sh runs its own), so it is left as Debian set it up.
+# Likewise Debian's prometheus package may start a system Prometheus on port 9090; netpulse's
+# scripts (prometheus/run.sh, 0110-prometheus) run their own on a free port.
 
 kafka_state="skipped"
 if ((fetch_kafka)); then

@@ -13,33 +13,58 @@ struct np_store {
     char *host;
     int port;
     int timeout_ms;
+    char *password; /* NULL or "": no AUTH */
 };
 
-static redisContext *dial(const char *host, int port, int timeout_ms, char *errstr, size_t errlen) {
-    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-    redisContext *c = redisConnectWithTimeout(host, port, tv);
+/* AUTH with the password (never logged). 0 = authenticated. */
+static int auth(redisContext *c, const char *host, int port, const char *password, char *errstr, size_t errlen) {
+    redisReply *r = redisCommand(c, "AUTH %s", password);
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        snprintf(errstr, errlen, "redis %s:%d: AUTH failed: %s", host, port, r ? r->str : c->errstr);
+        if (r) freeReplyObject(r);
+        return -1;
+    }
+    freeReplyObject(r);
+    return 0;
+}
+
+static redisContext *dial(const np_store_t *s, char *errstr, size_t errlen) {
+    struct timeval tv = {s->timeout_ms / 1000, (s->timeout_ms % 1000) * 1000};
+    redisContext *c = redisConnectWithTimeout(s->host, s->port, tv);
     if (!c || c->err) {
-        snprintf(errstr, errlen, "redis %s:%d: %s", host, port, c ? c->errstr : "out of memory");
+        snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, c ? c->errstr : "out of memory");
         if (c) redisFree(c);
         return NULL;
     }
     redisSetTimeout(c, tv);
+    if (s->password && *s->password && auth(c, s->host, s->port, s->password, errstr, errlen) < 0) {
+        redisFree(c);
+        return NULL;
+    }
     return c;
 }
 
 np_store_t *np_store_connect(const char *host, int port, int timeout_ms, char *errstr, size_t errlen) {
-    redisContext *c = dial(host, port, timeout_ms, errstr, errlen);
-    if (!c) return NULL;
+    return np_store_connect_auth(host, port, NULL, timeout_ms, errstr, errlen);
+}
+
+np_store_t *np_store_connect_auth(const char *host, int port, const char *password, int timeout_ms,
+                                  char *errstr, size_t errlen) {
     np_store_t *s = calloc(1, sizeof(*s));
     if (!s) {
-        redisFree(c);
         snprintf(errstr, errlen, "out of memory");
         return NULL;
     }
-    s->c = c;
     s->host = strdup(host);
     s->port = port;
     s->timeout_ms = timeout_ms;
+    s->password = password && *password ? strdup(password) : NULL;
+    s->c = s->host ? dial(s, errstr, errlen) : NULL;
+    if (!s->c) {
+        if (!s->host) snprintf(errstr, errlen, "out of memory");
+        np_store_destroy(&s);
+        return NULL;
+    }
     return s;
 }
 
@@ -47,6 +72,7 @@ void np_store_destroy(np_store_t **sp) {
     if (!sp || !*sp) return;
     if ((*sp)->c) redisFree((*sp)->c);
     free((*sp)->host);
+    free((*sp)->password);
     free(*sp);
     *sp = NULL;
 }
@@ -56,7 +82,7 @@ void np_store_destroy(np_store_t **sp) {
 static redisReply *command(np_store_t *s, char *errstr, size_t errlen, const char *fmt, ...) {
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!s->c) {
-            s->c = dial(s->host, s->port, s->timeout_ms, errstr, errlen);
+            s->c = dial(s, errstr, errlen);
             if (!s->c) return NULL;
         }
         va_list ap;
@@ -151,7 +177,7 @@ int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, i
 int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
                  size_t errlen) {
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!s->c && !(s->c = dial(s->host, s->port, s->timeout_ms, errstr, errlen))) return -1;
+        if (!s->c && !(s->c = dial(s, errstr, errlen))) return -1;
         redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
         if (r) {
             int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
@@ -169,7 +195,7 @@ int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens,
 void np_store_txn_begin(np_store_t *s) {
     char err[128];
     s->txn_cmds = 0;
-    if (!s->c && !(s->c = dial(s->host, s->port, s->timeout_ms, err, sizeof(err)))) {
+    if (!s->c && !(s->c = dial(s, err, sizeof(err)))) {
         s->txn_cmds = -1;
         return;
     }

@@ -15,6 +15,10 @@ typedef struct np_store np_store_t;
 
 /* Connects to host:port with a timeout (ms). Returns NULL with errstr on failure. */
 np_store_t *np_store_connect(const char *host, int port, int timeout_ms, char *errstr, size_t errlen);
+/* Same, and AUTH with password on every (re)connect when it is not NULL or "" (the
+ * redis.password option, env NETPULSE_REDIS_PASSWORD). The password is copied. */
+np_store_t *np_store_connect_auth(const char *host, int port, const char *password, int timeout_ms,
+                                  char *errstr, size_t errlen);
 void np_store_destroy(np_store_t **s);
 
 /* SET key value PX ttl_ms (reconnecting once on failure). 0 = ok. */

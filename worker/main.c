@@ -67,6 +67,8 @@ static const np_opt_t worker_opts[] = {
     {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL, "Redis host (checkpoints, fleet registry)"},
     {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
      "Redis port; 0 disables checkpoints (then a restart re-reads from the last safe Kafka offset)"},
+    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
+     "Redis AUTH password (give it through env NETPULSE_REDIS_PASSWORD, not a flag)"},
     {"checkpoint.ms", NP_OPT_INT, "1000", 50, 600000, NULL,
      "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
     {"outbox.max", NP_OPT_INT, "10000", 10, 10000000, NULL,
@@ -1029,7 +1031,8 @@ int main(int argc, char **argv) {
     if (np_proc_http_start(&w->proc, health, NULL, w) < 0) return 1;
     if (np_config_int(c, "redis.port") > 0) {
         char err[256];
-        w->store = np_store_connect(np_config_str(c, "redis.host"), (int)np_config_int(c, "redis.port"), 2000, err, sizeof(err));
+        w->store = np_store_connect_auth(np_config_str(c, "redis.host"), (int)np_config_int(c, "redis.port"),
+                                         np_config_str(c, "redis.password"), 2000, err, sizeof(err));
         if (!w->store) { /* checkpoints are the source of truth: no Redis, no start */
             np_error("redis_unavailable", "error=\"%s\"", err);
             return 1;
