@@ -29,6 +29,7 @@ struct live {
     bool fleet_running;
     atomic_bool stop;
     const char *redis_host;
+    const char *redis_password;
     int redis_port;
     int64_t fleet_interval_ms;
 };
@@ -87,7 +88,7 @@ static void *fleet_main(void *arg) {
     np_log_rl_t rl = NP_LOG_RL_INIT;
     char err[256];
     while (!atomic_load(&l->stop)) {
-        if (!s) s = np_store_connect(l->redis_host, l->redis_port, 1000, err, sizeof(err));
+        if (!s) s = np_store_connect_auth(l->redis_host, l->redis_port, l->redis_password, 1000, err, sizeof(err));
         if (!s || fleet_read(l, s, err, sizeof(err)) < 0) {
             np_live_set_fleet(l->state, np_clock_wall_ms(NULL), "unavailable", err, NULL, 0, HEARTBEAT_STALE_MS);
             np_log_rl(&rl, NP_LOG_WARN, "fleet_read_failed", "error=\"%s\"", err);
@@ -201,6 +202,7 @@ int live_start(live_t **out, np_proc_t *proc, char *err, size_t errlen) {
     l->proc = proc;
     l->sse_max = (int)np_config_int(c, "live.sse.clients");
     l->redis_host = np_config_str(c, "redis.host");
+    l->redis_password = np_config_str(c, "redis.password");
     l->redis_port = (int)np_config_int(c, "redis.port");
     l->fleet_interval_ms = np_config_int(c, "fleet.interval.ms");
     if (l->redis_port == 0) {

@@ -22,6 +22,8 @@
      "Redis host of the worker registry (the live page's fleet)"},                                      \
     {"redis.port", NP_OPT_INT, "0", 0, 65535, NULL,                                                      \
      "Redis port of the worker registry; 0 = no fleet on the live page"},                                \
+    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,                                                       \
+     "Redis AUTH password (give it through env NETPULSE_REDIS_PASSWORD, not a flag)"},                   \
     {"live.windows", NP_OPT_INT, "240", 1, 100000, NULL,                                                 \
      "Pane windows (and forecasts) the live page and /api/windows keep"},                                \
     {"live.anomalies", NP_OPT_INT, "100", 1, 100000, NULL, "Anomalies /api/anomalies keeps, newest first"}, \
