@@ -22,6 +22,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_clock.h"
+#include "np_crc32.h"
 #include "np_merge.h"
 #include "np_owner.h"
 #include "np_pane.h"
@@ -34,6 +35,7 @@
 #include "np_zsock.h"
 
 #define MAX_WORKERS 256
+#define NP_PARTIAL_MAGIC "NPP" /* a stored partial: "NPP", frame version 1, CRC-32, WorkerMsg */
 #define ID_MAX NP_RESULT_ID_MAX
 
 static const np_opt_t coord_opts[] = {
@@ -131,11 +133,12 @@ typedef struct coord {
     char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
         k_known[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
+    const char *restoring;  /* the pane key being restored (restore_partial_cb) */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_refused, *m_unauth_partial, *m_unauth_progress;
+        *m_views_unknown, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
 } coord_t;
@@ -185,11 +188,17 @@ static int persist_partial(coord_t *c, const Netpulse__Partial *p, const uint8_t
     snprintf(part, sizeof(part), "%d", p->partition);
     const char *sadd[] = {"SADD", c->k_panes, start};
     size_t sadd_l[] = {4, strlen(c->k_panes), strlen(start)};
-    const char *hset[] = {"HSET", pk, part, (const char *)raw};
-    size_t hset_l[] = {4, strlen(pk), strlen(part), rawlen};
+    /* Stored framed (np_crc32): damage is detected on restore, not merged. */
+    uint8_t *framed = malloc(NP_CRC32_FRAME_HDR + rawlen);
+    if (!framed) return -1;
+    np_crc32_frame_header(framed, NP_PARTIAL_MAGIC, 1, raw, rawlen);
+    memcpy(framed + NP_CRC32_FRAME_HDR, raw, rawlen);
+    const char *hset[] = {"HSET", pk, part, (const char *)framed};
+    size_t hset_l[] = {4, strlen(pk), strlen(part), NP_CRC32_FRAME_HDR + rawlen};
     np_store_txn_begin(c->store);
     np_store_txn_add(c->store, 3, sadd, sadd_l);
     np_store_txn_add(c->store, 4, hset, hset_l);
+    free(framed);
     if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(c->m_persist_err);
@@ -208,13 +217,36 @@ static void free_outbox(coord_t *c) {
     c->ob_head = c->ob_len = 0;
 }
 
+/* A stored partial that is damaged is moved aside (hash KEY:quarantine, field
+ * "<pane>/<partition>"), logged and counted; it is not merged. Its data is missing from
+ * that pane (the worker had it acknowledged), which the log line says. */
+static void quarantine_partial(coord_t *c, const char *k, size_t klen, const char *v, size_t vlen, const char *why) {
+    char qkey[200], field[96], err[256];
+    snprintf(qkey, sizeof(qkey), "%squarantine", c->k_pane_prefix);
+    snprintf(field, sizeof(field), "%s/%.*s", c->restoring + strlen(c->k_pane_prefix), (int)(klen < 16 ? klen : 16), k);
+    const char *hset[] = {"HSET", qkey, field, v};
+    size_t hset_l[] = {4, strlen(qkey), strlen(field), vlen};
+    const char *hdel[] = {"HDEL", c->restoring, k};
+    size_t hdel_l[] = {4, strlen(c->restoring), klen};
+    int moved = np_store_run(c->store, 4, hset, hset_l, err, sizeof(err)) == 0 &&
+                np_store_run(c->store, 3, hdel, hdel_l, err, sizeof(err)) == 0;
+    np_counter_inc(c->m_quarantined);
+    np_error("stored_partial_quarantined", "pane_partition=%s reason=\"%s\" moved_to=%s moved=%d "
+             "consequence=\"this partition's data is missing from the pane\"", field, why, qkey, moved);
+}
+
 static void restore_partial_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
     coord_t *c = ctx;
-    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, vlen, (const uint8_t *)v);
+    const uint8_t *raw = (const uint8_t *)v;
+    size_t rawlen = vlen;
+    char why[160];
+    if (np_crc32_frame_open((const uint8_t *)v, vlen, NP_PARTIAL_MAGIC, 1, &raw, &rawlen, why, sizeof(why)) < 0) {
+        quarantine_partial(c, k, klen, v, vlen, why);
+        return;
+    }
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, rawlen, raw);
     if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
-        np_counter_inc(c->m_decode_err);
-        np_error("stored_partial_unreadable", "key_partition=\"%.*s\" bytes=%zu action=skipped", (int)(klen < 16 ? klen : 16), k,
-                 vlen);
+        quarantine_partial(c, k, klen, v, vlen, "does not decode as a partial");
     } else if (np_merge_add_partial(c->merge, m->partial) == NP_MERGE_BAD) {
         np_counter_inc(c->m_bad);
         np_error("stored_partial_refused", "partition=%d pane_start=%" PRId64 " action=skipped", m->partial->partition,
@@ -375,7 +407,10 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
     for (size_t i = 0; i < st.n; i++) {
         char pk[200];
         pane_key(c, st.v[i], pk, sizeof(pk));
-        if (np_store_hgetall(c->store, pk, restore_partial_cb, c, err, sizeof(err)) < 0) goto fail;
+        c->restoring = pk;
+        int hrc = np_store_hgetall(c->store, pk, restore_partial_cb, c, err, sizeof(err));
+        c->restoring = NULL;
+        if (hrc < 0) goto fail;
     }
     if (c->win && np_merge_next_emit(c->merge) != NP_TS_NONE && restore_window(c, mc, err, sizeof(err)) < 0) goto fail;
     if (c->det && restore_detect(c, err, sizeof(err)) < 0) goto fail;
@@ -907,6 +942,8 @@ static void register_metrics(coord_t *c) {
     c->m_unauth_progress = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
                                               "Messages refused: the sender does not hold the partition's fencing epoch",
                                               "kind=\"progress\"");
+    c->m_quarantined = np_metrics_counter(m, "netpulse_coordinator_partials_quarantined_total",
+                                          "Stored partials found damaged on restore and moved aside", NULL);
     c->m_refused = np_metrics_counter(m, "netpulse_coordinator_zmq_peers_refused_total",
                                       "ZeroMQ peers refused: CURVE key not on the allow-list", NULL);
     c->m_gwm = np_metrics_gauge_milli(m, "netpulse_coordinator_global_watermark_seconds", "Global watermark (event time, seconds since the epoch)", NULL);

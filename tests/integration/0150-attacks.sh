@@ -11,6 +11,7 @@
 #   a corrupted worker checkpoint                         -> quarantined, counted, recovered from
 #                                                            Kafka offsets; no crash loop
 #   64 trickling HTTP clients                             -> /healthz still answers at once
+#   a damaged stored partial of the coordinator           -> quarantined, logged, counted on restart
 source "$(dirname "$0")/lib.sh"
 it_setup 0150-attacks
 export NETPULSE_PARTITIONS=4
@@ -134,5 +135,17 @@ it_check "oracle: windows exact, far-future records dead-lettered" \
 it_check "no late records (the jump did not move the watermark)" \
     test "$(it_metric_sum netpulse_worker_records_late_total worker1 worker2)" = 0
 it_check "no forged count published" bash -c "! grep -q 123456789 '$IT_DIR/results.jsonl'"
+
+# ---- a damaged stored partial: the restarted coordinator moves it aside, logs and counts it
+it_check "coordinator stops cleanly" it_stop coordinator TERM
+FAR=$(( ( $(date +%s) / 5 ) * 5000 ))
+redis-cli -p "$REDIS_PORT" sadd "$COORD_HASH:panes" "$FAR" >/dev/null
+redis-cli -p "$REDIS_PORT" hset "$COORD_HASH:pane:$FAR" 0 $'NPP\x01\x11\x22\x33\x44damaged' >/dev/null
+it_restart_coordinator
+it_check "damaged stored partial quarantined and counted" np_wait_for -t 20 bash -c \
+    "test \"\$(curl -sf http://127.0.0.1:\$(cat $IT_DIR/coordinator.port)/metrics | awk '\$1==\"netpulse_coordinator_partials_quarantined_total\"{print \$2}')\" = 1"
+it_check "  ... logged with the reason" grep -q 'event=stored_partial_quarantined.*checksum mismatch' "$IT_DIR/coordinator.log"
+it_check "  ... kept aside for operators" \
+    test "$(redis-cli -p "$REDIS_PORT" hlen "$COORD_HASH:pane:quarantine")" = 1
 for n in worker1 worker2 coordinator gateway; do it_check "$n stops cleanly" it_stop "$n" TERM; done
 it_finish
