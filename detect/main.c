@@ -32,6 +32,8 @@ static const np_opt_t det_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
     {"csv", NP_OPT_STR, NULL, 0, 0, NULL, "Score a CSV time series (timestamp,value)"},
+    {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
+     "Records further than this ahead of the wall clock are rejected, as the workers do (set it like theirs)"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
@@ -310,6 +312,7 @@ int main(int argc, char **argv) {
     }
     x->forecasts = np_config_bool(c, "forecasts");
     np_record_limits_default(&x->lim);
+    x->lim.max_future_ms = np_config_int(c, "max.future.ms");
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
     np_merge_config_t mc = {.pane_ms = pane_ms,
                             .max_panes = 4096,
