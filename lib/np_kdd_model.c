@@ -13,14 +13,20 @@
 #include <string.h>
 
 #define MAX_META 32
-#define MAX_VOCAB 128
+#define GROUP    16 /* trees walked in lockstep: independent loads overlap */
 
+/* A leaf points to itself both ways (feat 0), so walking past it stays on it. */
 typedef struct node {
     float   thr;  /* largest float32 <= the double threshold: x <= thr as in scikit-learn */
-    int32_t feat; /* input index, -1 for a leaf */
-    int32_t left; /* node index (absolute), or for a leaf its row in probs */
+    int32_t feat; /* input index */
+    int32_t left; /* node indexes (absolute) */
     int32_t right;
 } node_t;
+
+typedef struct sym_input {
+    char val[NP_KDD_SYM_MAX];
+    int  input;
+} sym_input_t;
 
 typedef struct input {
     int  col;               /* NSL-KDD column 0..40 */
@@ -34,9 +40,13 @@ struct np_kdd_model {
     input_t *inputs;
     size_t   ninputs;
     int      num_cols[NP_KDD_NCOLS]; /* input index of a raw column, -1 if unused */
+    sym_input_t *sym[3];             /* per symbolic column: its one-hot inputs by value */
+    size_t       nsym[3];
     size_t   ntrees, nnodes, nleaves;
     int32_t *roots;
+    int32_t *depth; /* per group of GROUP trees: the deepest leaf's depth */
     node_t  *nodes;
+    int32_t *leaf;  /* per node: its row in probs (leaves only) */
     double  *probs; /* nleaves x NP_KDD_NCLASSES */
 };
 
@@ -179,7 +189,8 @@ static int parse_input(parser_t *ps, np_kdd_model_t *m, size_t i, char *l)
         return perr(ps, "want 'i num|cat COLUMN [VALUE]'");
     input_t *in = &m->inputs[i];
     in->col     = (int)col;
-    if (strcmp(w[1], "num") == 0 && n == 3 && !np_kdd_col_is_symbolic((int)col)) {
+    if (strcmp(w[1], "num") == 0 && n == 3 && !np_kdd_col_is_symbolic((int)col) &&
+        m->num_cols[col] < 0) {
         m->num_cols[col] = (int)i;
         return 0;
     }
@@ -225,7 +236,7 @@ static int parse_split(parser_t *ps, np_kdd_model_t *m, node_t *nd, char **w, lo
     long   f, l, r;
     double thr;
     if (parse_long(w[1], 0, (long)m->ninputs - 1, &f) != 0 || parse_double(w[2], &thr) != 0 ||
-        parse_long(w[3], 1, nn - 1, &l) != 0 || parse_long(w[4], 1, nn - 1, &r) != 0)
+        parse_long(w[3], 1, nn - 1, &l) != 0 || parse_long(w[4], 1, nn - 1, &r) != 0 || l == r)
         return perr(ps, "bad split node");
     nd->feat  = (int32_t)f;
     nd->thr   = float_threshold(thr);
@@ -240,9 +251,11 @@ static int parse_leaf(parser_t *ps, np_kdd_model_t *m, node_t *nd, char **w)
     for (int c = 0; c < NP_KDD_NCLASSES; c++)
         if (parse_double(w[1 + c], &p[c]) != 0 || p[c] < 0 || p[c] > 1)
             return perr(ps, "bad leaf probability %s", w[1 + c]);
-    nd->feat = -1;
-    nd->left = nd->right = (int32_t)m->nleaves++;
+    int32_t self = (int32_t)(nd - m->nodes);
+    nd->feat = 0;
+    nd->left = nd->right = self;
     nd->thr              = 0;
+    m->leaf[self]        = (int32_t)m->nleaves++;
     return 0;
 }
 
@@ -279,7 +292,9 @@ static int check_tree_links(parser_t *ps, const np_kdd_model_t *m, size_t t)
     size_t end = t + 1 < m->ntrees ? (size_t)m->roots[t + 1] : m->nnodes;
     for (size_t i = (size_t)m->roots[t]; i < end; i++) {
         const node_t *nd = &m->nodes[i];
-        if (nd->feat >= 0 && ((size_t)nd->left <= i || (size_t)nd->right <= i ||
+        if ((nd->left == (int32_t)i) != (nd->right == (int32_t)i))
+            return perr(ps, "tree %zu node %zu: child out of order", t, i - (size_t)m->roots[t]);
+        if (nd->left != (int32_t)i && ((size_t)nd->left <= i || (size_t)nd->right <= i ||
                               (size_t)nd->left >= end || (size_t)nd->right >= end))
             return perr(ps, "tree %zu node %zu: child out of order", t, i - (size_t)m->roots[t]);
     }
@@ -291,13 +306,16 @@ static int parse_trees(parser_t *ps, np_kdd_model_t *m)
     char *l = next_line(ps), *w[4];
     long  nt, cap;
     if (!l || words(l, w, 4) != 3 || strcmp(w[0], "trees") != 0 ||
-        parse_long(w[1], 1, 100000, &nt) != 0 || parse_long(w[2], 1, 50000000, &cap) != 0)
-        return perr(ps, "want 'trees NTREES NNODES'");
+        parse_long(w[1], 1, NP_KDD_MODEL_MAX_TREES, &nt) != 0 ||
+        parse_long(w[2], 1, 50000000, &cap) != 0)
+        return perr(ps, "want 'trees NTREES NNODES' (at most %d trees)", NP_KDD_MODEL_MAX_TREES);
     m->ntrees = (size_t)nt;
     m->roots  = calloc(m->ntrees, sizeof *m->roots);
+    m->depth  = calloc(m->ntrees / GROUP + 1, sizeof *m->depth);
     m->nodes  = calloc((size_t)cap, sizeof *m->nodes);
+    m->leaf   = calloc((size_t)cap, sizeof *m->leaf);
     m->probs  = calloc((size_t)cap * NP_KDD_NCLASSES, sizeof *m->probs);
-    if (!m->roots || !m->nodes || !m->probs)
+    if (!m->roots || !m->depth || !m->nodes || !m->leaf || !m->probs)
         return perr(ps, "out of memory");
     for (size_t t = 0; t < m->ntrees; t++)
         if (parse_tree(ps, m, t, (size_t)cap) != 0)
@@ -307,6 +325,62 @@ static int parse_trees(parser_t *ps, np_kdd_model_t *m)
             return -1;
     if (!(l = next_line(ps)) || strcmp(l, "end") != 0)
         return perr(ps, "want 'end' after the trees");
+    if (ps->p < ps->end)
+        return perr(ps, "unexpected content after 'end'");
+    return m->nnodes == (size_t)cap ? 0 : perr(ps, "%zu nodes, header says %ld", m->nnodes, cap);
+}
+
+/* Depth of the deepest leaf of tree t (children always follow their parent). */
+static int32_t tree_depth(const np_kdd_model_t *m, size_t t, int32_t *d)
+{
+    size_t  b = (size_t)m->roots[t], e = t + 1 < m->ntrees ? (size_t)m->roots[t + 1] : m->nnodes;
+    int32_t max = 0;
+    d[0]        = 0;
+    for (size_t i = b; i < e; i++) {
+        const node_t *nd = &m->nodes[i];
+        if (nd->left != (int32_t)i)
+            d[(size_t)nd->left - b] = d[(size_t)nd->right - b] = d[i - b] + 1;
+        else if (d[i - b] > max)
+            max = d[i - b];
+    }
+    return max;
+}
+
+static int compute_depths(np_kdd_model_t *m)
+{
+    int32_t *d = calloc(m->nnodes, sizeof *d);
+    if (!d)
+        return -1;
+    for (size_t t = 0; t < m->ntrees; t++) {
+        int32_t td = tree_depth(m, t, d);
+        if (td > m->depth[t / GROUP])
+            m->depth[t / GROUP] = td;
+    }
+    free(d);
+    return 0;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+    return strcmp(((const sym_input_t *)a)->val, ((const sym_input_t *)b)->val);
+}
+
+/* Per symbolic column, its one-hot inputs sorted by value (encode looks values up). */
+static int index_symbols(parser_t *ps, np_kdd_model_t *m)
+{
+    for (int k = 0; k < 3; k++) {
+        if (!(m->sym[k] = calloc(m->ninputs, sizeof *m->sym[k])))
+            return perr(ps, "out of memory");
+        for (size_t i = 0; i < m->ninputs; i++)
+            if (m->inputs[i].val[0] && m->inputs[i].col == k + 1) {
+                strcpy(m->sym[k][m->nsym[k]].val, m->inputs[i].val);
+                m->sym[k][m->nsym[k]++].input = (int)i;
+            }
+        qsort(m->sym[k], m->nsym[k], sizeof *m->sym[k], cmp_sym);
+        for (size_t j = 1; j < m->nsym[k]; j++)
+            if (strcmp(m->sym[k][j - 1].val, m->sym[k][j].val) == 0)
+                return perr(ps, "input %s=%s listed twice", np_kdd_col_name(k + 1), m->sym[k][j].val);
+    }
     return 0;
 }
 
@@ -337,11 +411,10 @@ static int parse_all(parser_t *ps, np_kdd_model_t *m)
 {
     for (int c = 0; c < NP_KDD_NCOLS; c++)
         m->num_cols[c] = -1;
-    if (parse_header(ps, m) != 0 || parse_inputs(ps, m) != 0 || parse_trees(ps, m) != 0)
+    if (parse_header(ps, m) != 0 || parse_inputs(ps, m) != 0 || index_symbols(ps, m) != 0 ||
+        parse_trees(ps, m) != 0)
         return -1;
-    if (ps->p < ps->end)
-        return perr(ps, "unexpected content after 'end'");
-    return 0;
+    return compute_depths(m) == 0 ? 0 : perr(ps, "out of memory");
 }
 
 int np_kdd_model_parse(const char *buf, size_t len, np_kdd_model_t **out, char *errstr,
@@ -410,7 +483,11 @@ void np_kdd_model_destroy(np_kdd_model_t **mp)
         free(m->meta_val[i]);
     }
     free(m->inputs);
+    for (int k = 0; k < 3; k++)
+        free(m->sym[k]);
     free(m->roots);
+    free(m->depth);
+    free(m->leaf);
     free(m->nodes);
     free(m->probs);
     free(m);
@@ -437,25 +514,50 @@ size_t np_kdd_model_nnodes(const np_kdd_model_t *m) { return m->nnodes; }
 
 void np_kdd_model_encode(const np_kdd_model_t *m, const np_kdd_conn_t *c, float *x)
 {
-    for (size_t i = 0; i < m->ninputs; i++) {
-        const input_t *in = &m->inputs[i];
-        if (in->val[0])
-            x[i] = strcmp(c->sym[in->col - 1], in->val) == 0 ? 1.0f : 0.0f;
-        else
-            x[i] = (float)c->num[in->col];
+    for (int col = 0; col < NP_KDD_NCOLS; col++)
+        if (m->num_cols[col] >= 0)
+            x[m->num_cols[col]] = (float)c->num[col];
+    for (int k = 0; k < 3; k++) {
+        for (size_t j = 0; j < m->nsym[k]; j++)
+            x[m->sym[k][j].input] = 0.0f;
+        sym_input_t key;
+        memcpy(key.val, c->sym[k], sizeof key.val);
+        const sym_input_t *hit = bsearch(&key, m->sym[k], m->nsym[k], sizeof key, cmp_sym);
+        if (hit)
+            x[hit->input] = 1.0f;
+    }
+}
+
+/* Walks trees [g, g + n) together until all are at a leaf (leaves loop on themselves):
+ * the loads of different trees overlap, and the only branch is "anyone still moving". */
+static void walk_group(const np_kdd_model_t *m, const float *x, size_t g, size_t n,
+                       int32_t *cur)
+{
+    for (size_t k = 0; k < n; k++)
+        cur[k] = m->roots[g + k];
+    for (int32_t s = 0, moving = 1; moving && s < m->depth[g / GROUP]; s++) {
+        moving = 0;
+        for (size_t k = 0; k < n; k++) {
+            const node_t *nd  = &m->nodes[cur[k]];
+            int32_t       nxt = x[nd->feat] <= nd->thr ? nd->left : nd->right;
+            moving |= nxt != cur[k];
+            cur[k] = nxt;
+        }
     }
 }
 
 int np_kdd_model_predict(const np_kdd_model_t *m, const float *x, double *confidence)
 {
     double sum[NP_KDD_NCLASSES] = {0};
-    for (size_t t = 0; t < m->ntrees; t++) {
-        const node_t *nd = &m->nodes[m->roots[t]];
-        while (nd->feat >= 0)
-            nd = &m->nodes[x[nd->feat] <= nd->thr ? nd->left : nd->right];
-        const double *p = &m->probs[(size_t)nd->left * NP_KDD_NCLASSES];
-        for (int c = 0; c < NP_KDD_NCLASSES; c++)
-            sum[c] += p[c];
+    for (size_t g = 0; g < m->ntrees; g += GROUP) {
+        int32_t cur[GROUP];
+        size_t  n = m->ntrees - g < GROUP ? m->ntrees - g : GROUP;
+        walk_group(m, x, g, n, cur);
+        for (size_t k = 0; k < n; k++) { /* in tree order: the sum is scikit-learn's */
+            const double *p = &m->probs[(size_t)m->leaf[cur[k]] * NP_KDD_NCLASSES];
+            for (int c = 0; c < NP_KDD_NCLASSES; c++)
+                sum[c] += p[c];
+        }
     }
     int    best = 0;
     double bs   = -1;

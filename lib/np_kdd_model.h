@@ -30,6 +30,7 @@
 #define NP_KDD_MODEL_FORMAT     1
 #define NP_KDD_MODEL_MAX_INPUTS 512
 #define NP_KDD_MODEL_MAX_FILE   (64u << 20)
+#define NP_KDD_MODEL_MAX_TREES  4096
 
 typedef struct np_kdd_model np_kdd_model_t;
 
