@@ -44,7 +44,7 @@ static const np_opt_t gen_opts[] = {
     {"replay", NP_OPT_STR, NULL, 0, 0, NULL,
      "Replay records from this file (one JSON or CSV record per line) instead of generating"},
     {"kdd.replay", NP_OPT_STR, NULL, 0, 0, NULL,
-     "Replay an NSL-KDD file (e.g. KDDTest+.txt) to kdd.topic at --rate rows/s (0 = unthrottled)"},
+     "Replay an NSL-KDD file (e.g. KDDTest+.txt) to kdd.topic at --rate rows per second"},
     {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of the NSL-KDD replay"},
     {"kdd.hosts", NP_OPT_INT, "50", 1, 62500, NULL, "Synthetic destination addresses of the NSL-KDD replay"},
     {"progress.ms", NP_OPT_INT, "1000", 100, 3600000, NULL, "Progress line interval, ms"},
