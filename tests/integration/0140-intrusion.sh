@@ -56,6 +56,9 @@ it_check "... with an error naming the file and the missing checksum" \
     grep -q "kdd model $IT_DIR/truncated.model: no crc32 line" "$IT_DIR/bad-start.log"
 
 it_start_cluster 2 --kdd-model "$IT_DIR/model" || exit 1
+curl -sf "http://127.0.0.1:$(it_http_port worker1)/metrics" >"$IT_DIR/worker1.metrics"
+it_check "promtool check metrics passes on a classifying worker" \
+    bash -c "promtool check metrics <'$IT_DIR/worker1.metrics'"
 it_check "model version in /metrics" \
     test "$(it_metric worker1 'netpulse_worker_kdd_model_info{version="kdd-rf-1"}')" = 1
 
