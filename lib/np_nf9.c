@@ -260,6 +260,7 @@ typedef struct nf9_rec {
     int64_t end_ms;     /* absolute flow end, 0 = none */
     int64_t end_uptime; /* flowEndSysUpTime, -1 = none */
     uint32_t sampling;  /* from the record, 0 = none */
+    uint32_t pkt_interval, pkt_space; /* PSAMP systematic count-based sampling (305, 306) */
     int64_t sysinit_ms;
 } nf9_rec_t;
 
@@ -292,7 +293,9 @@ static void apply_field(nf9_rec_t *r, const nf9_field_t *fd, const uint8_t *v, s
     case 151: r->end_ms = (int64_t)u * 1000; break;
     case 153: r->end_ms = (int64_t)u; break;
     case 155: case 157: if (len == 8) r->end_ms = ntp_ms(u); break;
-    case 34: case 50: case 305: r->sampling = (uint32_t)u; break;
+    case 34: case 50: r->sampling = (uint32_t)u; break;
+    case 305: r->pkt_interval = (uint32_t)u; break;
+    case 306: r->pkt_space = (uint32_t)u; break;
     case 160: r->sysinit_ms = (int64_t)u; break;
     default: break;
     }
@@ -324,9 +327,36 @@ static size_t read_record(const nf9_slot_t *s, const uint8_t *p, size_t n, nf9_r
     return off;
 }
 
+/* The sampling interval a record states: 1 in N (IEs 34, 50), or `interval` packets
+ * selected out of every interval + space (IEs 305, 306). 0 = none stated. */
+static uint32_t record_sampling(const nf9_rec_t *r)
+{
+    if (r->sampling)
+        return r->sampling;
+    if (r->pkt_interval)
+        return (uint32_t)(((uint64_t)r->pkt_interval + r->pkt_space) / r->pkt_interval);
+    return 0;
+}
+
+/* flowEndSysUpTime in IPFIX is relative to systemInitTimeMilliseconds; it is 32 bits and
+ * wraps (after 49.7 days, or "before" the init time: softflowd reading a capture). The
+ * time meant is the candidate closest to, and not well after, the export time. */
+static int64_t ipfix_uptime_ms(int64_t sysinit_ms, int64_t uptime, int64_t export_ms)
+{
+    const int64_t wrap = 4294967296LL, skew = 60000;
+    int64_t t = sysinit_ms + uptime;
+    while (t > export_ms + skew && t - wrap > 0)
+        t -= wrap;
+    while (t + wrap <= export_ms + skew)
+        t += wrap;
+    return t;
+}
+
 static void emit_flow(nf9_msg_t *m, nf9_rec_t *r, const nf9_slot_t *dom)
 {
-    uint32_t rate = r->sampling ? r->sampling : (dom && dom->sampling ? dom->sampling : 1);
+    uint32_t rate = record_sampling(r);
+    if (!rate)
+        rate = dom && dom->sampling ? dom->sampling : 1;
     if (!r->has_bytes)
         r->f.bytes = r->total_bytes;
     if (!r->has_pkts)
@@ -339,7 +369,7 @@ static void emit_flow(nf9_msg_t *m, nf9_rec_t *r, const nf9_slot_t *dom)
     else if (r->end_uptime >= 0 && m->key.version == 9)
         r->f.ts_ms = m->export_ms - (int64_t)(uint32_t)(m->uptime_ms - (uint32_t)r->end_uptime);
     else if (r->end_uptime >= 0 && dom && dom->sysinit_ms)
-        r->f.ts_ms = dom->sysinit_ms + r->end_uptime;
+        r->f.ts_ms = ipfix_uptime_ms(dom->sysinit_ms, r->end_uptime, m->export_ms);
     else
         r->f.ts_ms = m->export_ms;
     m->cb(m->ctx, &r->f);
@@ -349,14 +379,15 @@ static void emit_flow(nf9_msg_t *m, nf9_rec_t *r, const nf9_slot_t *dom)
 /* An options record: the domain's sampling interval and system init time. */
 static void apply_options(nf9_msg_t *m, const nf9_rec_t *r)
 {
-    if (!r->sampling && !r->sysinit_ms)
+    uint32_t rate = record_sampling(r);
+    if (!rate && !r->sysinit_ms)
         return;
     nf9_key_t k = m->key;
     k.tid = 0;
     nf9_slot_t *dom = cache_get(m->d, &k);
     dom->refreshed_ms = m->now_ms;
-    if (r->sampling)
-        dom->sampling = r->sampling;
+    if (rate)
+        dom->sampling = rate;
     if (r->sysinit_ms)
         dom->sysinit_ms = r->sysinit_ms;
 }

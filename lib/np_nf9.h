@@ -8,12 +8,12 @@
  *    re-send, withdrawn by IPFIX withdrawals, and expire `template_timeout_ms` after they
  *    were last sent (a data set using an expired or unknown template is a template miss);
  *  - when the cache is full the least recently refreshed template is evicted (counted);
- *  - options data records set the domain's sampling interval (IEs 34, 50, 305) and, for
+ *  - options data records set the domain's sampling interval (IEs 34, 50, or 305 with 306) and, for
  *    IPFIX, the exporter's systemInitTimeMilliseconds (IE 160) used to place
  *    flowEndSysUpTime in time.
  * Fields: IPv4/IPv6 addresses (8, 12, 27, 28), ports (7, 11), protocol (4), octets and
  * packets (1, 2, or 85, 86), interfaces (10, 14), flow end (153, 151, 155, 157, 21), and a
- * per-record sampling interval (34, 50, 305); reduced-size encodings and IPFIX
+ * per-record sampling interval (34, 50, 305/306); reduced-size encodings and IPFIX
  * variable-length fields are read; enterprise fields are skipped. Without a flow end the
  * export time is the event time. Counters are multiplied by the sampling interval.
  *

@@ -16,7 +16,8 @@ typedef struct stream {
     uint32_t domain;
     uint16_t version;
     bool used;
-    uint32_t expected;
+    bool inclusive;     /* the exporter counts this datagram's own records in its sequence */
+    uint32_t last_seq, last_advance;
     uint64_t last_seen; /* observation counter: recency without a clock */
 } stream_t;
 
@@ -100,11 +101,18 @@ np_seq_result_t np_seqtrack_observe(np_seqtrack_t *t, const np_ip_t *exporter, u
     s->last_seen = ++t->tick;
     *lost = 0;
     np_seq_result_t r;
-    uint32_t gap = seq - s->expected; /* modulo 2^32: sequences wrap */
+    uint32_t expected = s->last_seq + (s->inclusive ? advance : s->last_advance);
+    uint32_t gap = seq - expected; /* modulo 2^32: sequences wrap */
     if (fresh)
         r = NP_SEQ_FIRST;
     else if (gap == 0)
         r = NP_SEQ_OK;
+    else if (!s->inclusive && seq == s->last_seq + advance && advance != s->last_advance) {
+        /* softflowd's IPFIX sequence includes the message's own records (RFC 7011 says
+         * the records before it): learn that once instead of reporting loss forever. */
+        s->inclusive = true;
+        r = NP_SEQ_OK;
+    }
     else if (gap <= MAX_GAP) {
         r = NP_SEQ_LOST;
         *lost = gap;
@@ -112,7 +120,9 @@ np_seq_result_t np_seqtrack_observe(np_seqtrack_t *t, const np_ip_t *exporter, u
         r = NP_SEQ_REORDER;
     }
     /* A late datagram must not move the expectation back. */
-    if (r != NP_SEQ_REORDER || (uint32_t)(s->expected - seq) > MAX_GAP)
-        s->expected = seq + advance;
+    if (r != NP_SEQ_REORDER || (uint32_t)(expected - seq) > MAX_GAP) {
+        s->last_seq = seq;
+        s->last_advance = advance;
+    }
     return r;
 }

@@ -2,7 +2,8 @@
  * np_seqtrack: per-exporter export sequence tracking, to count what was lost between an
  * exporter and the collector. Keyed by (exporter address, version, domain): NetFlow v9 and
  * sFlow number datagrams (+1 each), NetFlow v5 and IPFIX number flows (+records each), so
- * the caller passes how far this datagram moves the sequence.
+ * the caller passes how far this datagram moves the sequence. Exporters that count a
+ * datagram's own records in its sequence number (softflowd's IPFIX) are recognised.
  *
  * Bounded: at most `cap` streams; when full the least recently seen is forgotten (counted).
  * I/O-free, no allocation after np_seqtrack_new. Not thread-safe: one per receive thread.
