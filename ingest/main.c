@@ -37,10 +37,11 @@ static const np_opt_t ingest_opts[] = {
     {"counters.topic", NP_OPT_STR, "", 0, 0, NULL,
      "Topic for sFlow interface counter records (empty = only counted in metrics)"},
     {"listen", NP_OPT_STR, "0.0.0.0", 0, 0, NULL, "Address the UDP sockets bind to"},
-    {"netflow.port", NP_OPT_INT, "2055", 0, 65535, NULL, "UDP port for NetFlow v5/v9 and IPFIX (0 = off)"},
-    {"sflow.port", NP_OPT_INT, "6343", 0, 65535, NULL, "UDP port for sFlow v5 (0 = off)"},
+    {"netflow.port", NP_OPT_INT, "2055", -1, 65535, NULL,
+     "UDP port for NetFlow v5/v9 and IPFIX (0 = pick a free one, -1 = off)"},
+    {"sflow.port", NP_OPT_INT, "6343", -1, 65535, NULL, "UDP port for sFlow v5 (0 = pick a free one, -1 = off)"},
     {"port.file", NP_OPT_STR, NULL, 0, 0, NULL,
-     "Write the UDP ports bound (netflow sflow, one line) to this file (for scripts; ports 0 pick free ones)"},
+     "Write the UDP ports bound (netflow sflow, one line; -1 = off) to this file (for scripts)"},
     {"rcvbuf", NP_OPT_INT, "8388608", 0, 1073741824, NULL, "Socket receive buffer, bytes (SO_RCVBUF; 0 = system default)"},
     {"threads", NP_OPT_INT, "1", 1, 64, NULL, "Receive threads, each with its own SO_REUSEPORT sockets"},
     {"template.timeout.s", NP_OPT_INT, "1800", 0, 86400, NULL,
@@ -337,7 +338,8 @@ static void register_metrics(ingest_t *ing)
                                         "v9/IPFIX templates learnt or refreshed", NULL);
     ing->m_reorder = np_metrics_counter(m, "netpulse_ingest_sequence_resets_total",
                                         "Export datagrams behind their stream's sequence (late, duplicate, restart)", NULL);
-    ing->m_counters = np_metrics_counter(m, "netpulse_ingest_counter_samples_total", "sFlow interface counter records", NULL);
+    ing->m_counters = np_metrics_counter(m, "netpulse_ingest_sflow_interface_records_total",
+                                    "sFlow generic interface counter records received", NULL);
     ing->m_produce_err = np_metrics_counter(m, "netpulse_ingest_produce_errors_total", "Records librdkafka refused", NULL);
     ing->m_delivered = np_metrics_counter(m, "netpulse_ingest_records_delivered_total", "Records acknowledged by Kafka", NULL);
     ing->m_delivery_err = np_metrics_counter(m, "netpulse_ingest_delivery_errors_total", "Records Kafka did not take", NULL);
@@ -405,14 +407,14 @@ static int open_sockets(ingest_t *ing, rx_t *rx, int n, int *ports)
     int rcvbuf = (int)np_config_int(c, "rcvbuf");
     ports[0] = (int)np_config_int(c, "netflow.port");
     ports[1] = (int)np_config_int(c, "sflow.port");
-    bool on[2] = {ports[0] > 0, ports[1] > 0};
+    bool on[2] = {ports[0] >= 0, ports[1] >= 0};
     for (int t = 0; t < n; t++)
         for (int k = 0; k < 2; k++) {
             if (on[k] && (rx[t].fd[k] = open_udp(np_config_str(c, "listen"), &ports[k], rcvbuf)) < 0)
                 return -1;
         }
     if (!on[0] && !on[1]) {
-        np_proc_fatal_config("netflow.port and sflow.port are both 0: nothing to listen on");
+        np_proc_fatal_config("netflow.port and sflow.port are both -1: nothing to listen on");
         return -1;
     }
     return 0;

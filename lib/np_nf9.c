@@ -283,6 +283,7 @@ static void apply_field(nf9_rec_t *r, const nf9_field_t *fd, const uint8_t *v, s
     case 4: r->f.proto = (uint8_t)u; break;
     case 7: r->f.src_port = (uint16_t)u; break;
     case 11: r->f.dst_port = (uint16_t)u; break;
+    case 32: case 139: r->f.dst_port = (uint16_t)u; break; /* ICMP type*256+code, as v5 has it */
     case 8: if (len == 4) np_flow_ip4(&r->f.src, v); break;
     case 12: if (len == 4) np_flow_ip4(&r->f.dst, v); break;
     case 27: if (len == 16) np_flow_ip6(&r->f.src, v); break;

@@ -11,7 +11,8 @@
  *  - options data records set the domain's sampling interval (IEs 34, 50, or 305 with 306) and, for
  *    IPFIX, the exporter's systemInitTimeMilliseconds (IE 160) used to place
  *    flowEndSysUpTime in time.
- * Fields: IPv4/IPv6 addresses (8, 12, 27, 28), ports (7, 11), protocol (4), octets and
+ * Fields: IPv4/IPv6 addresses (8, 12, 27, 28), ports (7, 11; ICMP type and code 32, 139 as
+ * the destination port, as NetFlow v5 carries them), protocol (4), octets and
  * packets (1, 2, or 85, 86), interfaces (10, 14), flow end (153, 151, 155, 157, 21), and a
  * per-record sampling interval (34, 50, 305/306); reduced-size encodings and IPFIX
  * variable-length fields are read; enterprise fields are skipped. Without a flow end the

@@ -11,7 +11,7 @@ first_ms, last_ms}. Also used by 0130-ingest to compare what collectors produced
 `--check`:
 
     flowpcap.py --check RECORDS.jsonl --truth FILE.json --bytes ip|frame|frame+fcs [--v4-only]
-        [--min-ts MS --max-ts MS]
+        [--ts-tolerance-ms MS]
 compares the netpulse records (kcat -J lines, or plain JSON values) with a source in the
 pcap's --net, summed per 5-tuple, with
 the truth, printing differences; exit 1 if any.
@@ -146,13 +146,16 @@ def in_net(ip, net):
 def check(args):
     truth = json.load(open(args.truth))
     want = {}
+    span = {}
     for t in truth:
         if (args.v4_only and t["v6"]) or t["filler"]:
             continue
+        span[(norm_ip(t["src"]), norm_ip(t["dst"]), t["sport"], t["dport"], t["proto"])] = (t["first_ms"], t["last_ms"])
         want[(norm_ip(t["src"]), norm_ip(t["dst"]), t["sport"], t["dport"], t["proto"])] = \
             [t["packets"], t["ip_bytes"] if args.bytes == "ip" else
                           t["frame_bytes"] + (4 * t["packets"] if args.bytes == "frame+fcs" else 0)]
     got = {}
+    bad_ts = []
     n = 0
     for line in open(args.check):
         line = line.strip()
@@ -171,7 +174,10 @@ def check(args):
         g = got.setdefault(k, [0, 0])
         g[0] += d["packets"]
         g[1] += d["bytes"]
-    errors = []
+        first, last = span.get(k, (d["ts"], d["ts"]))
+        if args.ts_tolerance_ms >= 0 and not first - args.ts_tolerance_ms <= d["ts"] <= last + args.ts_tolerance_ms:
+            bad_ts.append(f"{k}: ts {d['ts']} outside the flow's packets [{first}, {last}] +- {args.ts_tolerance_ms}")
+    errors = bad_ts[:]
     for k in sorted(set(want) | set(got), key=str):
         if want.get(k) != got.get(k):
             errors.append(f"{k}: pcap {want.get(k)} records {got.get(k)}")
@@ -196,6 +202,8 @@ def main():
     ap.add_argument("--bytes", choices=["ip", "frame", "frame+fcs"], default="ip",
                     help="what the exporter counts: IP lengths (NetFlow), frames, frames with the 4-byte FCS (sFlow)")
     ap.add_argument("--v4-only", action="store_true")
+    ap.add_argument("--ts-tolerance-ms", type=int, default=-1,
+                    help="every record's ts must lie within its flow's packets' times, give or take this")
     args = ap.parse_args()
     if args.check:
         return check(args)
