@@ -121,9 +121,10 @@ for f in json.loads("[" + open(sys.argv[1]).read().strip().rstrip(",") + "]"):
     src, dst = f.get("src4_addr") or f.get("src6_addr"), f.get("dst4_addr") or f.get("dst6_addr")
     if not (src.startswith("10.9.") or src.startswith("2001:db8:9:")):
         continue
-    # ICMP: the exporter's destination port is type * 256 + code; nfdump shows them apart.
-    dport = f["icmp_type"] * 256 + f["icmp_code"] if "icmp_type" in f else f["dst_port"]
-    k = (norm(src), norm(dst), f.get("src_port", 0), dport, f["proto"])
+    # ICMP: the exporter puts type * 256 + code in the destination port; nfdump shows them as
+    # icmp_type/icmp_code for ICMP and drops them for ICMPv6. Compared without ports.
+    icmp = f["proto"] in (1, 58)
+    k = (norm(src), norm(dst), 0 if icmp else f["src_port"], 0 if icmp else f["dst_port"], f["proto"])
     nf.setdefault(k, []).append((f["in_packets"], f["in_bytes"], ms(f["last"]) % 2**32))
 ours = {}
 for line in open(sys.argv[2]):
@@ -131,7 +132,8 @@ for line in open(sys.argv[2]):
     if not (r["src_ip"].startswith("10.9.") or r["src_ip"].startswith("2001:db8:9:")):
         continue
     p = {"tcp": 6, "udp": 17, "icmp": 1}.get(r["proto"], r["proto"])
-    k = (norm(r["src_ip"]), norm(r["dst_ip"]), r["src_port"], r["dst_port"], p)
+    icmp = p in (1, 58)
+    k = (norm(r["src_ip"]), norm(r["dst_ip"]), 0 if icmp else r["src_port"], 0 if icmp else r["dst_port"], p)
     ours.setdefault(k, []).append((r["packets"], r["bytes"], r["ts"] % 2**32))
 diff = [k for k in set(nf) | set(ours) if sorted(nf.get(k, [])) != sorted(ours.get(k, []))]
 print(f"nfdump flows={sum(map(len, nf.values()))} netpulse flows={sum(map(len, ours.values()))} differences={len(diff)}")
