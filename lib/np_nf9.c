@@ -297,7 +297,10 @@ static void apply_field(nf9_rec_t *r, const nf9_field_t *fd, const uint8_t *v, s
     case 34: case 50: r->sampling = (uint32_t)u; break;
     case 305: r->pkt_interval = (uint32_t)u; break;
     case 306: r->pkt_space = (uint32_t)u; break;
-    case 160: r->sysinit_ms = (int64_t)u; break;
+    case 160: /* a plausible epoch time in ms, or ignored */
+        if (len == 8 && u < 100000000000000ULL)
+            r->sysinit_ms = (int64_t)u;
+        break;
     default: break;
     }
 }
@@ -345,11 +348,11 @@ static uint32_t record_sampling(const nf9_rec_t *r)
 static int64_t ipfix_uptime_ms(int64_t sysinit_ms, int64_t uptime, int64_t export_ms)
 {
     const int64_t wrap = 4294967296LL, skew = 60000;
-    int64_t t = sysinit_ms + uptime;
-    while (t > export_ms + skew && t - wrap > 0)
-        t -= wrap;
-    while (t + wrap <= export_ms + skew)
-        t += wrap;
+    int64_t t = sysinit_ms + uptime, base = export_ms + skew; /* both < 2^47: no overflow */
+    if (t > base)
+        t -= ((t - base + wrap - 1) / wrap) * wrap;
+    else
+        t += ((base - t) / wrap) * wrap;
     return t;
 }
 
