@@ -190,8 +190,9 @@ static void run_send(uint8_t *dg, size_t *dlen, size_t nd, int port, long rate) 
         }
     }
     double s = now_s() - t;
+    size_t flows = sent ? (sent - 1) * RECS : 0; /* the first datagram is the template */
     printf("{\"phase\":\"send\",\"datagrams\":%zu,\"flows\":%zu,\"seconds\":%.3f,\"flows_per_s\":%.0f}\n", sent,
-           (sent - (nd - sent > 0 ? 0 : 0)) * RECS, s, (double)sent * RECS / s);
+           flows, s, (double)flows / s);
     close(fd);
 }
 
