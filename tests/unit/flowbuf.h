@@ -9,8 +9,12 @@ typedef struct fbuf {
     size_t n;
 } fbuf_t;
 
+/* v big-endian in len bytes (len > 8: zero bytes first). */
 static inline void fb_u(fbuf_t *f, uint64_t v, size_t len) {
-    for (size_t i = 0; i < len; i++) f->b[f->n + i] = (uint8_t)(v >> (8 * (len - 1 - i)));
+    for (size_t i = 0; i < len; i++) {
+        size_t shift = 8 * (len - 1 - i);
+        f->b[f->n + i] = shift < 64 ? (uint8_t)(v >> shift) : 0;
+    }
     f->n += len;
 }
 static inline void fb_bytes(fbuf_t *f, const void *p, size_t len) {
