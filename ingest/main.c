@@ -413,10 +413,6 @@ static int open_sockets(ingest_t *ing, rx_t *rx, int n, int *ports)
             if (on[k] && (rx[t].fd[k] = open_udp(np_config_str(c, "listen"), &ports[k], rcvbuf)) < 0)
                 return -1;
         }
-    if (!on[0] && !on[1]) {
-        np_proc_fatal_config("netflow.port and sflow.port are both -1: nothing to listen on");
-        return -1;
-    }
     return 0;
 }
 
@@ -475,13 +471,18 @@ int main(int argc, char **argv)
     ing->topic = np_config_str(c, "topic");
     ing->ctopic = np_config_str(c, "counters.topic");
     ing->healthy = 1;
+    const char *pcap = np_config_str(c, "pcap");
+    bool replay = pcap && *pcap;
+    if (!replay && np_config_int(c, "netflow.port") < 0 && np_config_int(c, "sflow.port") < 0) {
+        np_proc_fatal_config("netflow.port and sflow.port are both -1: nothing to listen on");
+        return 2;
+    }
     register_metrics(ing);
     if (!(ing->rk = make_producer(ing)))
         return 2;
     if (np_proc_http_start(&ing->proc, health, NULL, ing) < 0)
         return 1;
-    const char *pcap = np_config_str(c, "pcap");
-    rc = pcap && *pcap ? ingest_replay(ing, c, pcap) : run_collector(ing);
+    rc = replay ? ingest_replay(ing, c, pcap) : run_collector(ing);
     np_info("flushing", "outstanding=%d", rd_kafka_outq_len(ing->rk));
     rd_kafka_flush(ing->rk, 60000);
     if (rd_kafka_outq_len(ing->rk) > 0) {
