@@ -20,6 +20,9 @@ void ingest_produce_flow(void *ing, const np_flow_t *f);
  * original speed, N = N times faster, 0 = as fast as possible. Returns the exit code. */
 int ingest_replay(ingest_t *ing, const np_config_t *c, const char *path);
 
+/* Serves delivery reports (replay.c calls it as it goes). */
+void ingest_poll(ingest_t *ing);
+
 /* Counters replay.c updates. */
 void ingest_count_replay(ingest_t *ing, uint64_t packets, uint64_t skipped);
 

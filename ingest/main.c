@@ -86,7 +86,7 @@ typedef struct rx {
 static void produce(ingest_t *ing, const char *topic, const char *key, size_t klen, const char *val, size_t vlen,
                     int64_t ts)
 {
-    static np_log_rl_t rl = NP_LOG_RL_INIT; /* only the first thread to fail races here: harmless */
+    static _Thread_local np_log_rl_t rl = NP_LOG_RL_INIT; /* a limiter per thread */
     rd_kafka_resp_err_t err;
     while ((err = rd_kafka_producev(ing->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY(key, klen),
                                     RD_KAFKA_V_VALUE((void *)val, vlen), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
@@ -128,7 +128,7 @@ static void produce_ifcount(void *ctx, const np_ifcount_t *c)
 
 static void dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
-    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    static _Thread_local np_log_rl_t rl = NP_LOG_RL_INIT; /* any thread that polls runs this */
     ingest_t *ing = opaque;
     (void)rk;
     if (m->err) {
@@ -350,6 +350,8 @@ static void register_metrics(ingest_t *ing)
     ing->m_templates = np_metrics_gauge(m, "netpulse_ingest_templates", "v9/IPFIX templates cached (per thread, last)", NULL);
     ing->m_exporters = np_metrics_gauge(m, "netpulse_ingest_export_streams", "Export streams tracked (per thread, last)", NULL);
 }
+
+void ingest_poll(ingest_t *ing) { rd_kafka_poll(ing->rk, 0); }
 
 void ingest_count_replay(ingest_t *ing, uint64_t packets, uint64_t skipped)
 {

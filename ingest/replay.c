@@ -78,7 +78,8 @@ int ingest_replay(ingest_t *ing, const np_config_t *c, const char *path)
             first = ts;
         pace(first, ts, wall0, speedup);
         np_pkt_t pk;
-        pkts++;
+        if ((++pkts & 1023) == 0)
+            ingest_poll(ing);
         if ((int)h->caplen <= off || np_pkt_parse(data + off, h->caplen - (size_t)off, link, &pk) < 0) {
             skipped++;
             continue;

@@ -173,6 +173,20 @@ it_check "netpulse-ingest --pcap replays a capture at maximum speed" \
     --inactive-timeout-s 15 --http-port-file "$IT_DIR/replay.port"
 it_check "replayed records match the pcap (flows end at their last packet)" match replay ip --ts-tolerance-ms 0
 
+# Paced replay: 20 times the capture's pace, so it takes a twentieth of the capture's span.
+paced_replay() {
+    local span_ms t0 ms
+    span_ms="$(python3 -c 'import json, sys; t = json.load(open(sys.argv[1]))
+print(max(x["last_ms"] for x in t) - min(x["first_ms"] for x in t))' "$IT_DIR/replay.json")"
+    t0=$(date +%s%N)
+    "$IT_BIN/netpulse-ingest" --brokers "$BOOTSTRAP" --pcap "$IT_DIR/replay.pcap" --replay-speedup 20 \
+        --http-port-file "$IT_DIR/replay2.port" 2>"$IT_DIR/replay2.log" || return 1
+    ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+    np_info "capture span ${span_ms} ms replayed at 20x in ${ms} ms"
+    (( ms >= span_ms / 20 * 9 / 10 && ms <= span_ms / 20 + 10000 ))
+}
+it_check "netpulse-ingest --pcap --replay-speedup 20 keeps the capture's pace" paced_replay
+
 # ---- sFlow from pmacctd's sfprobe (last: its records carry the receive time, now) ------
 cat >"$IT_DIR/pmacctd.conf" <<CONF
 daemonize: false
