@@ -14,6 +14,7 @@
  * and lateness.ms), np_partial + np_merge into global panes, np_detect. Progress on stderr.
  */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,11 +28,15 @@
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_series.h"
 
 static const np_opt_t det_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
     {"csv", NP_OPT_STR, NULL, 0, 0, NULL, "Score a CSV time series (timestamp,value)"},
+    {"csv.interval.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--csv: the series' interval (0 = the median time step)"},
+    {"csv.direction", NP_OPT_STR, "both", 0, 0, NULL, "--csv: score increases (up), decreases (down) or both"},
+    {"csv.threshold", NP_OPT_STR, "0.99", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
@@ -165,31 +170,147 @@ static size_t chomp(char *line, ssize_t n) {
     return (size_t)n;
 }
 
-static int run_csv(det_t *x, const char *path) {
-    FILE *f = open_input("csv", path);
-    if (!f) return 2;
+/* One CSV row: its timestamp text, time, value (NAN = empty or not a number). */
+typedef struct csv_row {
+    char *ts, *val;
+    int64_t t_ms;
+    double v;
+} csv_row_t;
+
+/* Seconds (or milliseconds, when > 1e11) since the epoch, or an ISO-8601 date-time in UTC
+ * ("2018-07-03 14:00:00", "2018-07-03T14:00:00Z"); -1 when neither. */
+static int64_t parse_time(const char *s) {
+    char *end;
+    while (*s == '"' || *s == ' ') s++;
+    double num = strtod(s, &end);
+    if (end != s && (*end == '\0' || *end == '"')) return (int64_t)(num > 1e11 ? num : num * 1000.0);
+    int Y, M, Dd, h = 0, m = 0;
+    double sec = 0;
+    if (sscanf(s, "%d-%d-%d%*[T ]%d:%d:%lf", &Y, &M, &Dd, &h, &m, &sec) < 3) return -1;
+    /* days from civil (H. Hinnant) */
+    Y -= M <= 2;
+    int64_t era = (Y >= 0 ? Y : Y - 399) / 400;
+    int64_t yoe = Y - era * 400, doy = (153 * (M + (M > 2 ? -3 : 9)) + 2) / 5 + Dd - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return ((days * 24 + h) * 60 + m) * 60000 + (int64_t)(sec * 1000.0);
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The series' interval: the median of the time steps (rows in time order). */
+static int64_t infer_interval(const csv_row_t *rows, size_t n) {
+    size_t k = 0;
+    int64_t *d = malloc((n ? n : 1) * sizeof(*d));
+    if (!d) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (rows[i].t_ms >= 0 && rows[i - 1].t_ms >= 0 && rows[i].t_ms > rows[i - 1].t_ms)
+            d[k++] = rows[i].t_ms - rows[i - 1].t_ms;
+    qsort(d, k, sizeof(*d), cmp_i64);
+    int64_t iv = k ? d[k / 2] : 0;
+    free(d);
+    return iv;
+}
+
+/* Reads timestamp,value[,...] rows; a first row whose value is not a number is a header.
+ * Rows whose value is empty or not a number are kept (v = NAN). */
+static csv_row_t *read_csv(FILE *f, size_t *nrows, uint64_t *bad_time) {
     char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    uint64_t rows = 0, alerts = 0;
-    fprintf(x->out, "timestamp,value,anomaly_score\n");
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        chomp(line, n);
+    size_t cap = 0, n = 0, rcap = 0;
+    ssize_t len;
+    csv_row_t *rows = NULL;
+    bool first = true;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        chomp(line, len);
         char *comma = strchr(line, ',');
         if (!comma) continue;
         *comma = '\0';
+        char *val = comma + 1, *more = strchr(val, ',');
+        if (more) *more = '\0';
         char *end;
-        double v = strtod(comma + 1, &end);
-        if (end == comma + 1) continue; /* a header, or not a number */
-        int dir;
-        double score = np_detect_series_push(x->d, v, &dir);
-        if (dir) alerts++;
-        fprintf(x->out, "%s,%s,%.4f\n", line, comma + 1, score);
-        rows++;
+        double v = strtod(val, &end);
+        bool num = end != val && *end == '\0';
+        if (first && !num && *val) { /* header */
+            first = false;
+            continue;
+        }
+        first = false;
+        if (n == rcap) {
+            rcap = rcap ? 2 * rcap : 4096;
+            csv_row_t *nr = realloc(rows, rcap * sizeof(*rows));
+            if (!nr) break;
+            rows = nr;
+        }
+        csv_row_t *r = &rows[n++];
+        r->ts = strdup(line);
+        r->val = strdup(val);
+        r->v = num && isfinite(v) ? v : NAN;
+        r->t_ms = parse_time(line);
+        if (r->t_ms < 0) (*bad_time)++;
     }
     free(line);
+    *nrows = n;
+    return rows;
+}
+
+static const char *const csv_events[] = {"", "level_shift", "variance_change"};
+
+/* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,event;
+ * a row whose value is missing keeps its place with empty score and event "missing". */
+static int run_csv(det_t *x, const char *path) {
+    FILE *f = open_input("csv", path);
+    if (!f) return 2;
+    size_t n = 0;
+    uint64_t bad_time = 0, missing = 0, alerts = 0, events = 0;
+    csv_row_t *rows = read_csv(f, &n, &bad_time);
     fclose(f);
-    np_info("done", "rows=%" PRIu64 " alerts=%" PRIu64, rows, alerts);
+    np_config_t *c = x->proc.cfg;
+    np_series_config_t sc;
+    int64_t iv = np_config_int(c, "csv.interval.ms");
+    if (!iv) iv = infer_interval(rows, n);
+    if (iv <= 0) iv = 1000; /* no usable times: points are seconds apart */
+    np_series_config_init(&sc, iv);
+    sc.shift_ms = np_config_int(c, "detect.shift.ms");
+    const char *dir = np_config_str(c, "csv.direction");
+    if (strcmp(dir, "up") && strcmp(dir, "down") && strcmp(dir, "both")) {
+        np_proc_fatal_config("csv.direction must be up, down or both");
+        return 2;
+    }
+    sc.direction = !strcmp(dir, "up") ? 1 : !strcmp(dir, "down") ? -1 : 0;
+    sc.seasonal = np_config_bool(c, "detect.seasonal");
+    np_series_t *s = np_series_new(&sc);
+    if (!s) return 1;
+    double thr = strtod(np_config_str(c, "csv.threshold"), NULL);
+    fprintf(x->out, "timestamp,value,anomaly_score,expected,event\n");
+    bool above = false;
+    for (size_t i = 0; i < n; i++) {
+        csv_row_t *r = &rows[i];
+        int64_t t = r->t_ms >= 0 ? r->t_ms : (int64_t)i * iv;
+        if (isnan(r->v)) {
+            missing++;
+            if (missing <= 10)
+                np_warn("missing_value", "row=%zu timestamp=\"%s\" value=\"%s\"", i + 1, r->ts, r->val);
+            fprintf(x->out, "%s,%s,,,missing\n", r->ts, r->val);
+            continue;
+        }
+        np_series_out_t o;
+        np_series_push(s, t, r->v, &o);
+        if (o.score >= thr && !above) alerts++;
+        above = o.score >= thr;
+        if (o.event) events++;
+        fprintf(x->out, "%s,%s,%.6f,%.6g,%s\n", r->ts, r->val, o.score, o.expected, csv_events[o.event]);
+    }
+    np_info("done", "rows=%zu missing=%" PRIu64 " unparsed_times=%" PRIu64 " interval_ms=%" PRId64
+            " alerts=%" PRIu64 " threshold=%g events=%" PRIu64,
+            n, missing, bad_time, iv, alerts, thr, events);
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].ts);
+        free(rows[i].val);
+    }
+    free(rows);
+    np_series_destroy(&s);
     return 0;
 }
 
