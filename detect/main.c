@@ -36,7 +36,10 @@ static const np_opt_t det_opts[] = {
     {"csv", NP_OPT_STR, NULL, 0, 0, NULL, "Score a CSV time series (timestamp,value)"},
     {"csv.interval.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--csv: the series' interval (0 = the median time step)"},
     {"csv.direction", NP_OPT_STR, "both", 0, 0, NULL, "--csv: score increases (up), decreases (down) or both"},
-    {"csv.threshold", NP_OPT_STR, "0.99", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
+    {"csv.transform", NP_OPT_STR, "none", 0, 0, NULL, "--csv: model log(offset + x) (log), x (none), or log when no value is negative (auto)"},
+    {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL, "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
+    {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
+    {"csv.threshold", NP_OPT_STR, "0.98", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
@@ -255,6 +258,31 @@ static csv_row_t *read_csv(FILE *f, size_t *nrows, uint64_t *bad_time) {
     return rows;
 }
 
+static bool all_nonneg(const csv_row_t *rows, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].v < 0) return false;
+    return true;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The log transform's offset: a tenth of the median of the first `k` values (at least 1e-9
+ * of their largest), so that values near 0 do not dominate. */
+static double log_offset(const csv_row_t *rows, size_t n, int k) {
+    double v[1024];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < (size_t)k && m < 1024; i++)
+        if (!isnan(rows[i].v)) v[m++] = fabs(rows[i].v);
+    if (!m) return 1;
+    qsort(v, m, sizeof(double), cmp_dbl);
+    double off = 0.1 * v[m / 2];
+    if (off <= 1e-9 * v[m - 1] || off <= 0) off = v[m - 1] > 0 ? 0.1 * v[m - 1] : 1;
+    return off;
+}
+
 static const char *const csv_events[] = {"", "level_shift", "variance_change"};
 
 /* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,event;
@@ -280,6 +308,11 @@ static int run_csv(det_t *x, const char *path) {
     }
     sc.direction = !strcmp(dir, "up") ? 1 : !strcmp(dir, "down") ? -1 : 0;
     sc.seasonal = np_config_bool(c, "detect.seasonal");
+    sc.tail_q = strtod(np_config_str(c, "csv.tail.q"), NULL);
+    sc.tail_max = strtod(np_config_str(c, "csv.tail.max"), NULL);
+    const char *tr = np_config_str(c, "csv.transform");
+    if (!strcmp(tr, "log") || (!strcmp(tr, "auto") && all_nonneg(rows, n)))
+        sc.log_offset = log_offset(rows, n, sc.level_points);
     np_series_t *s = np_series_new(&sc);
     if (!s) return 1;
     double thr = strtod(np_config_str(c, "csv.threshold"), NULL);

@@ -21,7 +21,7 @@
     {"detect.min.rel", NP_OPT_STR, "0.15", 0, 0, NULL, "Volume alerts also need this relative change"},      \
     {"detect.cooldown.panes", NP_OPT_INT, "3", 1, 100000, NULL,                                             \
      "An alert episode ends after this many panes without its condition"},                                  \
-    {"detect.shift.ms", NP_OPT_INT, "900000", 1, INT64_MAX, NULL,                                           \
+    {"detect.shift.ms", NP_OPT_INT, "21600000", 1, INT64_MAX, NULL,                                           \
      "A sustained change of level is reported once (level_shift) and is the new baseline after this long"}, \
     {"detect.seasonal", NP_OPT_BOOL, "true", 0, 0, NULL, "Learn daily and weekly profiles (used after 2 days / 2 weeks)"}, \
     {"detect.shift.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Protocol mix shift (total variation) to alert"},  \

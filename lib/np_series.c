@@ -20,8 +20,12 @@ typedef struct profile {
     uint32_t cnt[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
 } profile_t;
 
+#define ZBINS 128 /* |z| histogram: log-spaced, 1e-3 .. 1e5 */
+
 struct np_series {
     np_series_config_t c;
+    uint32_t zhist[ZBINS]; /* the series' own |z| so far: calibrates its tail */
+    uint64_t ztotal;
     ring_t level, resid, recent, vres, old;
     double *scratch;
     profile_t day, week;
@@ -45,10 +49,12 @@ void np_series_config_derive(np_series_config_t *c) {
 void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     memset(c, 0, sizeof(*c));
     c->interval_ms = interval_ms;
-    c->shift_ms = 15 * 60000;
+    c->shift_ms = 6 * 3600000;
     c->z_shift = 4;
     c->var_factor = 3;
     c->seasonal = true;
+    c->tail_q = 0;
+    c->tail_max = 1;
     np_series_config_derive(c);
 }
 
@@ -196,10 +202,57 @@ static double ring_spread(const np_series_t *s, const ring_t *r) {
     return mad > alt ? mad : alt;
 }
 
+static double to_model(const np_series_t *s, double v) {
+    if (s->c.log_offset <= 0) return v;
+    return log(s->c.log_offset + (v > 0 ? v : 0));
+}
+
+static double from_model(const np_series_t *s, double y) {
+    return s->c.log_offset > 0 ? exp(y) - s->c.log_offset : y;
+}
+
 static double scale_floor(const np_series_t *s, double level) {
+    if (s->c.log_offset > 0) {
+        double raw = from_model(s, level);
+        if (raw < 1) raw = 1;
+        double f = s->integer ? 0.5 * sqrt(raw) / (raw + s->c.log_offset) : 1e-3;
+        return f > 1e-3 ? f : 1e-3;
+    }
     if (s->integer) return 0.5 * sqrt(fabs(level) > 1 ? fabs(level) : 1);
     double f = 1e-3 * fabs(level);
     return f > 1e-9 ? f : 1e-9;
+}
+
+static int zbin(double a) {
+    if (!(a > 1e-3)) return 0;
+    int b = (int)(log10(a / 1e-3) * ZBINS / 8.0);
+    return b >= ZBINS ? ZBINS - 1 : b;
+}
+
+static double zbin_upper(int b) { return 1e-3 * pow(10.0, 8.0 * (b + 1) / ZBINS); }
+
+static void zhist_add(np_series_t *s, double a) {
+    if (s->ztotal >= (1u << 20)) { /* keep it bounded and recent: halve */
+        s->ztotal = 0;
+        for (int b = 0; b < ZBINS; b++) s->ztotal += (s->zhist[b] /= 2);
+    }
+    s->zhist[zbin(a)]++;
+    s->ztotal++;
+}
+
+/* The factor that maps this series' |z| quantile `tail_q` onto the t2 model's: a series
+ * whose residuals are heavier-tailed than the model scores lower, so one threshold means
+ * the same rarity on every series. 1 until 100 points have been seen. */
+static double tail_factor(const np_series_t *s) {
+    if (s->c.tail_q <= 0 || s->ztotal < 100) return 1;
+    uint64_t want = (uint64_t)ceil(s->c.tail_q * (double)s->ztotal), acc = 0;
+    int b = 0;
+    for (; b < ZBINS - 1; b++)
+        if ((acc += s->zhist[b]) >= want) break;
+    double q = zbin_upper(b), tq = s->c.tail_q;
+    double ref = sqrt(2.0) * tq / sqrt(1 - tq * tq); /* the t2 quantile of |z| */
+    double f = ref / q;
+    return f < s->c.tail_max ? f : s->c.tail_max;
 }
 
 double np_series_score(double z) {
@@ -216,7 +269,7 @@ static double seasonal(const np_series_t *s, int64_t t) {
 
 double np_series_expect(const np_series_t *s, int64_t t_ms) {
     np_series_t *m = (np_series_t *)s; /* scratch only */
-    return ring_median(m, &s->level) + seasonal(s, t_ms);
+    return from_model(s, ring_median(m, &s->level) + seasonal(s, t_ms));
 }
 
 static void fill_ring(ring_t *r, const ring_t *src) {
@@ -257,13 +310,14 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     memset(o, 0, sizeof(*o));
     if (s->n == 0) s->first_ms = t;
     if (v != floor(v) || fabs(v) > 1e15) s->integer = false;
+    v = to_model(s, v);
     double seas = seasonal(s, t), y = v - seas;
     double level = s->level.n ? ring_median(s, &s->level) : y;
     double fl = scale_floor(s, level);
     double scale = ring_spread(s, &s->resid);
     if (scale < fl) scale = fl;
     double r = y - level, z = r / scale;
-    o->expected = level + seas;
+    o->expected = from_model(s, level + seas);
     o->scale = scale;
     o->warm = s->n >= (s->c.level_points / 2 > 12 ? s->c.level_points / 2 : 12);
     /* Just after a level shift, a return to the old level is no new anomaly. */
@@ -277,12 +331,14 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         }
     }
     o->z = z;
+    double tf = tail_factor(s);
     if (o->warm) {
-        double sc = np_series_score(z);
+        double sc = np_series_score(z * tf);
         if ((s->c.direction > 0 && z < 0) || (s->c.direction < 0 && z > 0)) sc = 0;
         o->score = sc;
     }
     /* Learn: clamped values into the level and residual rings, the raw ones for shifts. */
+    zhist_add(s, fabs(z));
     ring_push(&s->recent, y);
     int sign = fabs(z) >= s->c.z_shift ? (z > 0 ? 1 : -1) : 0;
     s->run = sign && sign == s->run_sign ? s->run + 1 : sign ? 1 : 0;
@@ -372,6 +428,8 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     for (size_t i = 0; i < 5; i++) put_ring(&w, rings[i]);
     put_profile(&w, &s->day);
     put_profile(&w, &s->week);
+    put_u64(&w, s->ztotal);
+    for (int b = 0; b < ZBINS; b++) put_u64(&w, s->zhist[b]);
     if (w.bad) {
         free(w.p);
         return -1;
@@ -442,5 +500,7 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     for (size_t i = 0; i < 5; i++) get_ring(&r, rings[i]);
     get_profile(&r, &s->day);
     get_profile(&r, &s->week);
+    s->ztotal = get_u64(&r);
+    for (int b = 0; b < ZBINS; b++) s->zhist[b] = (uint32_t)get_u64(&r);
     return r.bad || r.off != len ? -1 : 0;
 }

@@ -21,7 +21,7 @@
  * (decreases) score above 0.
  *
  * Level shifts: `shift_points` consecutive residuals beyond z_shift scales on the same
- * side (default 15 min of points, at least 3) are a level shift: reported once
+ * side (default 6 h of points, at least 3 and at most 256) are a level shift: reported once
  * (NP_SERIES_LEVEL_SHIFT), and the level is rebuilt from those points, so the new level is
  * the baseline after a bounded time. For the next 4 x shift_points points a return to the
  * old level scores against the old level (a long spike that ends is not a second anomaly)
@@ -48,11 +48,14 @@ typedef struct np_series_config {
     int resid_points;      /* derived: clamp(4 x level_points, 48, 1024) */
     int shift_points;      /* derived from shift_ms: clamp(shift_ms / interval, 3, 256) */
     int var_points;        /* derived: clamp(2 x shift_points, 12, 256) */
-    int64_t shift_ms;      /* a level shift is the new baseline after this long (default 15 min) */
+    int64_t shift_ms;      /* a level shift is the new baseline after this long (default 6 h) */
     double z_shift;        /* residual |z| that counts towards a level shift (default 4) */
     double var_factor;     /* variance change factor (default 3) */
     int direction;         /* 0 both, +1 increases only, -1 decreases only */
     bool seasonal;         /* learn and use daily / weekly profiles (default true) */
+    double tail_q;         /* calibrate at this quantile of the series' own |z| (0 = off; 0.99) */
+    double tail_max;       /* at most this factor up (1: the calibration only lowers scores) */
+    double log_offset;     /* > 0: model log(offset + x) (x >= 0; multiplicative series), 0: x */
 } np_series_config_t;
 
 /* Defaults for the interval, with every derived length computed. */
