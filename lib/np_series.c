@@ -40,7 +40,8 @@ static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi 
 
 void np_series_config_derive(np_series_config_t *c) {
     int64_t iv = c->interval_ms > 0 ? c->interval_ms : 1;
-    c->level_points = clampi(3 * 3600000LL / iv, 12, NP_SERIES_MAX_LEVEL);
+    /* With profiles the level spans a day, so that it does not follow the daily cycle. */
+    c->level_points = clampi((c->seasonal ? 24 : 3) * 3600000LL / iv, 12, NP_SERIES_MAX_LEVEL);
     c->resid_points = clampi(4LL * c->level_points, 48, NP_SERIES_MAX_RESID);
     c->shift_points = clampi((c->shift_ms + iv - 1) / iv, 3, NP_SERIES_MAX_SHIFT);
     c->var_points = clampi(2LL * c->shift_points, 12, NP_SERIES_MAX_SHIFT);
@@ -49,10 +50,10 @@ void np_series_config_derive(np_series_config_t *c) {
 void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     memset(c, 0, sizeof(*c));
     c->interval_ms = interval_ms;
+    c->seasonal = true;
     c->shift_ms = 6 * 3600000;
     c->z_shift = 4;
     c->var_factor = 3;
-    c->seasonal = true;
     c->tail_q = 0;
     c->tail_max = 1;
     np_series_config_derive(c);
@@ -103,11 +104,16 @@ static int profile_bin(const profile_t *p, int64_t t) {
 static double profile_get(const np_series_t *s, const profile_t *p, int64_t t) {
     if (!s->c.seasonal || !p->bins || s->n == 0 || t - s->first_ms < 2 * p->period_ms) return 0;
     int b = profile_bin(p, t);
-    return p->cnt[b] ? p->val[b] : 0;
+    if (!p->cnt[b]) return 0;
+    double mean = 0; /* zero mean: the level carries the mean */
+    int n = 0;
+    for (int k = 0; k < p->bins; k++)
+        if (p->cnt[k]) mean += p->val[k], n++;
+    return p->val[b] - mean / n;
 }
 
 /* Exponentially weighted mean per bin: the first values average, then about 5 periods. */
-static void profile_learn(np_series_t *s, profile_t *p, int64_t t, double target) {
+static void profile_learn(np_series_t *s, profile_t *p, int64_t t, double target, double lim) {
     if (!s->c.seasonal || !p->bins) return;
     int b = profile_bin(p, t);
     double per_bin = (double)p->bin_ms / (double)(s->c.interval_ms > 0 ? s->c.interval_ms : 1);
@@ -116,7 +122,9 @@ static void profile_learn(np_series_t *s, profile_t *p, int64_t t, double target
     if (p->cnt[b] < UINT32_MAX) p->cnt[b]++;
     double a = 1.0 / p->cnt[b];
     if (a < amin) a = amin;
-    p->val[b] += a * (target - p->val[b]);
+    double step = target - p->val[b];
+    if (p->cnt[b] > 1) step = step > lim ? lim : step < -lim ? -lim : step; /* one anomaly moves it little */
+    p->val[b] += a * step;
 }
 
 np_series_t *np_series_new(const np_series_config_t *c) {
@@ -199,7 +207,7 @@ static double ring_spread(const np_series_t *s, const ring_t *r) {
     mean_ad /= r->n;
     double mad = 1.4826 * median_in(s->scratch, r->n);
     double alt = 1.2533 * mean_ad; /* when more than half the residuals are 0 */
-    return mad > alt ? mad : alt;
+    return mad > 0 ? mad : alt;
 }
 
 static double to_model(const np_series_t *s, double v) {
@@ -344,13 +352,17 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     s->run = sign && sign == s->run_sign ? s->run + 1 : sign ? 1 : 0;
     s->run_sign = sign;
     double lim = s->c.z_shift * scale, rc = r > lim ? lim : r < -lim ? -lim : r;
+    if (!o->warm) { /* warming up: everything is learnt as it is */
+        rc = r;
+        s->run = 0;
+    }
     ring_push(&s->vres, r);
     if (back) {
         restore_old(s);
     } else if (o->warm && s->run >= s->c.shift_points) {
         level_shift(s, level, scale);
         o->event = NP_SERIES_LEVEL_SHIFT;
-    } else {
+    } else if (!s->run) { /* points of a run wait: a level shift, or an anomaly */
         ring_push(&s->level, level + rc);
         ring_push(&s->resid, rc);
         if (o->warm && variance_change(s, scale, fl)) o->event = NP_SERIES_VARIANCE_CHANGE;
@@ -358,8 +370,9 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     double lv = s->level.n ? ring_median(s, &s->level) : y;
     double lim2 = s->c.z_shift * scale;
     double dd = v - profile_get(s, &s->week, t) - lv, dw = v - profile_get(s, &s->day, t) - lv;
-    profile_learn(s, &s->day, t, dd > lim2 ? lim2 : dd < -lim2 ? -lim2 : dd);
-    profile_learn(s, &s->week, t, dw > lim2 ? lim2 : dw < -lim2 ? -lim2 : dw);
+    profile_learn(s, &s->day, t, dd, lim2);
+    if (!s->day.bins || t - s->first_ms >= 2 * s->day.period_ms) /* the week: what the day leaves */
+        profile_learn(s, &s->week, t, dw, lim2);
     s->n++;
 }
 

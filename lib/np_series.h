@@ -4,10 +4,12 @@
  * its own time); bounded state (at most a few tens of KiB), encodable as one blob.
  *
  * Model: x(t) = level + daily(t) + weekly(t) + residual.
- *   level     median of the last `level_points` deseasonalised values (values learnt are
+ *   level     median of the last `level_points` deseasonalised values (a day of them, or
+ *             3 h without profiles) (values learnt are
  *             clamped to level +- z_shift scales, so one anomaly does not move it);
  *   daily     profile of up to 288 bins (one per interval when the interval is >= 5 min),
- *             weekly profile of up to 168 bins, each an exponentially weighted mean of what
+ *             weekly profile of 7 bins (one per day of the week: a quiet weekend), each an
+ *             exponentially weighted mean of what
  *             the level leaves; used once the series has run for 2 days (2 weeks);
  *   scale     robust spread of the last `resid_points` residuals (1.4826 MAD, or 1.2533 x
  *             the mean absolute deviation when most residuals are 0), floored (sqrt(level)
@@ -40,11 +42,11 @@
 #define NP_SERIES_MAX_RESID 1024
 #define NP_SERIES_MAX_SHIFT 256
 #define NP_SERIES_DAY_BINS 288
-#define NP_SERIES_WEEK_BINS 168
+#define NP_SERIES_WEEK_BINS 7
 
 typedef struct np_series_config {
     int64_t interval_ms;   /* cadence of the points */
-    int level_points;      /* derived: clamp(3 h / interval, 12, 1024) */
+    int level_points;      /* derived: clamp(1 day (3 h without profiles) / interval, 12, 1024) */
     int resid_points;      /* derived: clamp(4 x level_points, 48, 1024) */
     int shift_points;      /* derived from shift_ms: clamp(shift_ms / interval, 3, 256) */
     int var_points;        /* derived: clamp(2 x shift_points, 12, 256) */
