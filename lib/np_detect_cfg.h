@@ -37,8 +37,8 @@
     {"detect.scan.flow.bytes", NP_OPT_INT, "1500", 1, INT64_MAX, NULL, "Scans: mean bytes per flow at most"}, \
     {"detect.ddos.sources", NP_OPT_INT, "100", 2, 100000000, NULL, "DDoS: distinct sources of one destination"}, \
     {"detect.ddos.share", NP_OPT_STR, "0.05", 0, 0, NULL, "DDoS: the destination's minimum share of flows"}, \
-    {"detect.forecast.alpha", NP_OPT_STR, "0.5", 0, 0, NULL, "Forecast (Holt, damped): level smoothing"},  \
-    {"detect.forecast.beta", NP_OPT_STR, "0.1", 0, 0, NULL, "Forecast: trend smoothing"},                  \
+    {"detect.forecast.alpha", NP_OPT_STR, "1", 0, 0, NULL, "Forecast (Holt, damped): level smoothing (1 with beta 0: the last pane)"},  \
+    {"detect.forecast.beta", NP_OPT_STR, "0", 0, 0, NULL, "Forecast: trend smoothing"},                  \
     {"detect.forecast.phi", NP_OPT_STR, "0.9", 0, 0, NULL, "Forecast: trend damping"},                     \
     {"detect.forecast.alert.packets", NP_OPT_STR, "0", 0, 0, NULL,                                          \
      "Alert when the next window's forecast packets exceed this (0 = off)"},                                \

@@ -293,6 +293,12 @@ static void level_shift(np_series_t *s, double level, double scale) {
     s->old_scale = scale;
     s->old_until = s->n + 4LL * s->c.shift_points;
     fill_ring(&s->level, &s->recent);
+    /* The spread comes along with the new level: the run's own residuals (if they vary at
+     * all; else the old ones are kept). */
+    double med = ring_median(s, &s->recent);
+    ring_t tmp = {s->scratch + NP_SERIES_MAX_LEVEL, s->recent.cap, 0, 0};
+    for (int k = 0; k < s->recent.n; k++) ring_push(&tmp, ring_at(&s->recent, k) - med);
+    if (ring_spread(s, &tmp) > 0) fill_ring(&s->resid, &tmp);
     s->run = 0;
 }
 
@@ -362,9 +368,9 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     } else if (o->warm && s->run >= s->c.shift_points) {
         level_shift(s, level, scale);
         o->event = NP_SERIES_LEVEL_SHIFT;
-    } else if (!s->run) { /* points of a run wait: a level shift, or an anomaly */
+    } else {
         ring_push(&s->level, level + rc);
-        ring_push(&s->resid, rc);
+        if (s->run < 2) ring_push(&s->resid, rc); /* a run's residuals measure a change, not the noise */
         if (o->warm && variance_change(s, scale, fl)) o->event = NP_SERIES_VARIANCE_CHANGE;
     }
     double lv = s->level.n ? ring_median(s, &s->level) : y;
