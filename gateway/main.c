@@ -29,7 +29,8 @@
  *
  * Threads: the main loop owns ZeroMQ and the producer (delivery reports run inside
  * rd_kafka_poll and the commit on this thread); libmicrohttpd serves HTTP from atomics;
- * the optional webhook sink (webhook.h) has its own thread and Kafka consumer.
+ * the optional webhook sink (webhook.h) has its own thread and Kafka consumer; the live page
+ * (live.h) has a fleet thread and serves its state from np_live (mutex) on HTTP threads.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -45,6 +46,7 @@
 #include "np_proc.h"
 #include "np_result.h"
 #include "np_summary.h"
+#include "live.h"
 #include "webhook.h"
 
 #define ID_MAX NP_RESULT_ID_MAX /* ids of IPv6 entities exceed 64 */
@@ -76,6 +78,7 @@ static const np_opt_t gw_opts[] = {
      "Testing only: hold acknowledgements this long after results are in Kafka, to widen the "
      "crash window that the restart dedup covers"},
     WEBHOOK_OPTS,
+    LIVE_OPTS,
 };
 
 /* One result: who to acknowledge once it is in Kafka. */
@@ -123,7 +126,8 @@ typedef struct gateway {
     np_gauge_t *m_forecast;
     np_infoset_t *m_recent;
     int64_t inflight;
-    bool fatal; /* a fatal Kafka error: stop and exit 1 */
+    live_t *live; /* the web page's state (live.h) */
+    bool fatal;   /* a fatal Kafka error: stop and exit 1 */
     _Atomic int kafka_ok, ready;
 } gateway_t;
 
@@ -463,6 +467,7 @@ static void publish(gateway_t *g, const Netpulse__Result *r, const uint8_t *peer
     }
     g->inflight++;
     if (note_result(g, r, f) && !g->transactional) show_pending(g); /* no commit to wait for */
+    live_result(g->live, r->type, r->window_start_ms, r->window_end_ms, r->json.data, r->json.len);
     if (g->transactional) np_gauge_set(g->m_txn_results, (int64_t)++g->txn_len);
 }
 
@@ -771,7 +776,12 @@ int main(int argc, char **argv) {
         webhook_stop(&hook);
         return 2;
     }
-    if (np_proc_http_start(&g->proc, health, NULL, g) < 0) return 1;
+    if (live_start(&g->live, &g->proc, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        webhook_stop(&hook);
+        return 2;
+    }
+    if (np_proc_http_start(&g->proc, health, live_route, g) < 0) return 1;
     rc = 1;
     if (g->transactional && txn_init(g) < 0) goto out;
     /* Only after the ids already in Kafka are known may results be accepted. */
@@ -820,6 +830,7 @@ int main(int argc, char **argv) {
     acks_send_due(g, 0, true); /* what is in Kafka is acknowledged, also after a fatal error */
     rc = g->fatal ? 1 : 0;
 out:
+    live_stop(&g->live);
     webhook_stop(&hook);
     if (rc == 1 && !g->fatal && np_proc_stopping()) rc = 0; /* asked to stop while starting */
     rd_kafka_destroy(g->rk);

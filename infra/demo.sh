@@ -48,7 +48,8 @@ rm -f "$DIR"/*.port
 # Operator views every process shares (group results and per-view detection).
 export NETPULSE_VIEWS="${NETPULSE_VIEWS-web: proto=tcp and dport=80,443,8080 by dst/24, dport; dns: proto=udp and port=53 by src/16; other: not (proto=tcp or proto=udp) by proto}"
 
-start gateway "$BUILD/netpulse-gateway" --brokers "$BOOT" --bind "$GW" --http-port-file "$DIR/gateway.port"
+start gateway "$BUILD/netpulse-gateway" --brokers "$BOOT" --bind "$GW" --redis-port "$RPORT" \
+    --http-port-file "$DIR/gateway.port"
 start coordinator "$BUILD/netpulse-coordinator" --bind "$CO" --gateway "$GW" --redis-port "$RPORT" \
     --http-port-file "$DIR/coordinator.port"
 for i in 1 2; do
@@ -65,6 +66,7 @@ done
 cat <<INFO
 
   netpulse demo is running (Ctrl-C stops it all).
+    live page          http://127.0.0.1:$(cat "$DIR/gateway.port")/   (open it in a browser: windows, forecast, anomalies, fleet)
     Kafka bootstrap    $BOOT   (topics network-traffic, processed-data, network-traffic-dlq, network-traffic-repartition)
     Redis              127.0.0.1:$RPORT   (redis-cli -p $RPORT --scan --pattern 'netpulse:*')
     gateway metrics    http://127.0.0.1:$(cat "$DIR/gateway.port")/metrics

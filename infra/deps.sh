@@ -50,6 +50,10 @@ fi
 if ! command -v npm >/dev/null 2>&1; then
     PACKAGES+=(npm)
 fi
+# The live page's browser test (tests/integration/0120-web.sh): Debian's Chromium, driven by
+# playwright-core from npm (tests/web, `npm ci`; playwright-core 1.49 wants Node >= 18,
+# Debian 12 has 18).
+PACKAGES+=(chromium)
 if [[ -n "${NETPULSE_APT_EXTRA:-}" ]]; then
     read -r -a extra <<<"$NETPULSE_APT_EXTRA"
     PACKAGES+=("${extra[@]}")
@@ -109,4 +113,9 @@ if ((fetch_kafka)); then
     kafka_state="jars ready"
 fi
 
-printf 'deps: installed: %s | already present: %d packages | kafka: %s\n' "$installed" "$present" "$kafka_state"
+# npm packages of the browser test (exact versions from tests/web/package-lock.json).
+web_state="npm ci failed"
+"$NP_INFRA_DIR/../tests/web/install.sh" >&2 && web_state="ready"
+
+printf 'deps: installed: %s | already present: %d packages | kafka: %s | web test: %s\n' "$installed" "$present" \
+    "$kafka_state" "$web_state"

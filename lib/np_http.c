@@ -13,6 +13,7 @@ struct np_http {
     np_metrics_t *metrics;
     np_http_health_fn health;
     np_http_route_fn route;
+    const np_http_stream_t *stream;
     void *ctx;
     int port;
 };
@@ -28,6 +29,63 @@ static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char
     return rc;
 }
 
+/* One streaming response: the chunk being sent and how much of it went out. */
+typedef struct stream_conn {
+    const np_http_stream_t *s;
+    void *state;
+    np_strbuf_t chunk;
+    size_t off;
+} stream_conn_t;
+
+static ssize_t stream_read(void *cls, uint64_t pos, char *out, size_t max) {
+    stream_conn_t *sc = cls;
+    (void)pos;
+    while (sc->off >= sc->chunk.len) { /* an empty chunk (nothing new yet): ask again */
+        np_strbuf_reset(&sc->chunk);
+        sc->off = 0;
+        if (sc->s->next(sc->state, &sc->chunk) < 0) return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    size_t n = sc->chunk.len - sc->off < max ? sc->chunk.len - sc->off : max;
+    memcpy(out, sc->chunk.buf + sc->off, n);
+    sc->off += n;
+    return (ssize_t)n;
+}
+
+static void stream_free(void *cls) {
+    stream_conn_t *sc = cls;
+    sc->s->close(sc->state);
+    np_strbuf_free(&sc->chunk);
+    free(sc);
+}
+
+/* Answers a stream path: 1 queued (rc set), 0 not a stream path. */
+static int stream_reply(np_http_t *h, struct MHD_Connection *conn, const char *url, enum MHD_Result *rc) {
+    int status = 0;
+    void *state = h->stream->open(h->ctx, url, &status);
+    if (!state) {
+        if (status == 0) return 0;
+        *rc = reply(conn, status, "text/plain", "unavailable\n", 12);
+        return 1;
+    }
+    stream_conn_t *sc = calloc(1, sizeof(*sc));
+    struct MHD_Response *r =
+        sc ? MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, sc, stream_free) : NULL;
+    if (!r) {
+        free(sc);
+        h->stream->close(state);
+        *rc = MHD_NO;
+        return 1;
+    }
+    sc->s = h->stream;
+    sc->state = state;
+    np_strbuf_init(&sc->chunk);
+    MHD_add_response_header(r, "Content-Type", h->stream->content_type);
+    MHD_add_response_header(r, "Cache-Control", "no-store");
+    *rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return 1;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls) {
@@ -40,9 +98,10 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         *con_cls = h;
         return MHD_YES;
     }
+    enum MHD_Result rc;
+    if (h->stream && !strcmp(method, "GET") && stream_reply(h, conn, url, &rc)) return rc;
     np_strbuf_t sb;
     np_strbuf_init(&sb);
-    enum MHD_Result rc;
     if (!strcmp(url, "/metrics")) {
         np_metrics_render(h->metrics, &sb);
         rc = reply(conn, 200, "text/plain; version=0.0.4; charset=utf-8", sb.buf ? sb.buf : "", sb.len);
@@ -65,8 +124,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 }
 
 np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
-                         np_http_health_fn health, np_http_route_fn route, void *ctx,
-                         char *errstr, size_t errlen) {
+                         np_http_health_fn health, np_http_route_fn route,
+                         const np_http_stream_t *stream, void *ctx, char *errstr, size_t errlen) {
     np_http_t *h = calloc(1, sizeof(*h));
     if (!h) {
         snprintf(errstr, errlen, "out of memory");
@@ -75,6 +134,7 @@ np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
     h->metrics = metrics;
     h->health = health;
     h->route = route;
+    h->stream = stream;
     h->ctx = ctx;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
@@ -85,7 +145,11 @@ np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
         free(h);
         return NULL;
     }
-    h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
+    /* A stream blocks its connection while it waits for data: then a thread per connection
+     * (bounded by the connection limit), so /metrics is never held up by a stream. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    if (stream) flags |= MHD_USE_THREAD_PER_CONNECTION;
+    h->d = MHD_start_daemon(flags, (uint16_t)port, NULL,
                             NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_CONNECTION_LIMIT, 64u, MHD_OPTION_CONNECTION_TIMEOUT, 10u,
                             MHD_OPTION_END);

@@ -1,8 +1,10 @@
 /*
  * np_http: the small HTTP endpoint every netpulse process serves: /metrics (Prometheus
  * text format), /healthz (200 "ok" or 503 with the reason), and optional extra routes
- * (the gateway's web page). Runs on libmicrohttpd's own thread: handlers must be
- * thread-safe (metrics are atomics; the health callback reads atomics too).
+ * (the gateway's web page) and optional streaming routes (its Server-Sent Events). Runs on
+ * libmicrohttpd's own thread (one thread per connection when a stream is configured, so a
+ * stream may block): handlers must be thread-safe (metrics are atomics; the health
+ * callback reads atomics too).
  */
 #ifndef NP_HTTP_H
 #define NP_HTTP_H
@@ -23,10 +25,25 @@ typedef int (*np_http_health_fn)(void *ctx, char *buf, size_t buflen);
 typedef int (*np_http_route_fn)(void *ctx, const char *path, const char *query, np_strbuf_t *body,
                                 const char **content_type);
 
-/* port 0 picks a free port. Returns NULL with errstr filled on failure. */
+/*
+ * A streaming response of unknown length (Server-Sent Events), on its connection's thread.
+ * open: for a GET of path, returns the stream's state, or NULL with *status 0 (not a
+ * stream: the route answers) or an HTTP status (e.g. 503, too many clients). next: appends
+ * the next chunk to `chunk`, blocking at most about a second; returns 0 to go on (an empty
+ * chunk is allowed), -1 to end the stream. close: frees the state (the client left or the
+ * stream ended). Every call gets the ctx given to np_http_start.
+ */
+typedef struct np_http_stream {
+    const char *content_type;
+    void *(*open)(void *ctx, const char *path, int *status);
+    int (*next)(void *state, np_strbuf_t *chunk);
+    void (*close)(void *state);
+} np_http_stream_t;
+
+/* port 0 picks a free port; stream may be NULL. Returns NULL with errstr filled on failure. */
 np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
-                         np_http_health_fn health, np_http_route_fn route, void *ctx,
-                         char *errstr, size_t errlen);
+                         np_http_health_fn health, np_http_route_fn route,
+                         const np_http_stream_t *stream, void *ctx, char *errstr, size_t errlen);
 int np_http_port(const np_http_t *h);
 void np_http_stop(np_http_t **h);
 

@@ -48,7 +48,7 @@ int np_proc_init(np_proc_t *p, const char *name, const char *summary, const np_o
 int np_proc_http_start(np_proc_t *p, np_http_health_fn health, np_http_route_fn route, void *ctx) {
     char err[256];
     p->http = np_http_start(np_config_str(p->cfg, "http.bind"), (int)np_config_int(p->cfg, "http.port"),
-                            p->metrics, health, route, ctx, err, sizeof(err));
+                            p->metrics, health, route, p->http_stream, ctx, err, sizeof(err));
     if (!p->http) {
         np_error("http_failed", "error=\"%s\"", err);
         return -1;

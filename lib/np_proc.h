@@ -19,6 +19,7 @@ typedef struct np_proc {
     np_config_t *cfg;
     np_metrics_t *metrics;
     np_http_t *http;
+    const np_http_stream_t *http_stream; /* set before np_proc_http_start for streaming routes */
 } np_proc_t;
 
 /*

@@ -271,3 +271,37 @@ int np_store_smembers(np_store_t *s, const char *key, np_store_kv_fn fn, void *c
                       size_t errlen) {
     return walk(s, "SMEMBERS", key, 0, fn, ctx, errstr, errlen);
 }
+
+int np_store_scan(np_store_t *s, const char *pattern, size_t max_keys, np_store_kv_fn fn, void *ctx,
+                  char *errstr, size_t errlen) {
+    char cursor[32] = "0";
+    size_t seen = 0;
+    do {
+        redisReply *r = command(s, errstr, errlen, "SCAN %s MATCH %s COUNT 100", cursor, pattern);
+        if (!r) return -1;
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            snprintf(errstr, errlen, "redis: SCAN: unexpected reply");
+            freeReplyObject(r);
+            return -1;
+        }
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        const redisReply *keys = r->element[1];
+        for (size_t i = 0; i < keys->elements && seen < max_keys; i++, seen++)
+            fn(ctx, keys->element[i]->str, keys->element[i]->len, NULL, 0);
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0 && seen < max_keys);
+    return 0;
+}
+
+int np_store_pttl(np_store_t *s, const char *key, int64_t *ms, char *errstr, size_t errlen) {
+    redisReply *r = command(s, errstr, errlen, "PTTL %s", key);
+    if (!r) return -1;
+    int rc = r->type == REDIS_REPLY_INTEGER ? 0 : -1;
+    if (rc == 0)
+        *ms = r->integer;
+    else
+        snprintf(errstr, errlen, "redis: PTTL %s: unexpected reply", key);
+    freeReplyObject(r);
+    return rc;
+}

@@ -65,4 +65,12 @@ int np_store_hgetall(np_store_t *s, const char *key, np_store_kv_fn fn, void *ct
 int np_store_smembers(np_store_t *s, const char *key, np_store_kv_fn fn, void *ctx, char *errstr,
                       size_t errlen);
 
+/* SCAN for keys matching pattern, calling fn(ctx, key, klen, NULL, 0) for each, at most
+ * max_keys (SCAN may repeat a key across its pages). Returns 0 or -1. */
+int np_store_scan(np_store_t *s, const char *pattern, size_t max_keys, np_store_kv_fn fn, void *ctx,
+                  char *errstr, size_t errlen);
+
+/* PTTL key: ms left to live (-1 no expiry, -2 no such key). Returns 0 or -1. */
+int np_store_pttl(np_store_t *s, const char *key, int64_t *ms, char *errstr, size_t errlen);
+
 #endif
