@@ -72,7 +72,8 @@ typedef struct det {
     bool forecasts;
     np_record_limits_t lim;
     uint64_t records, bad, late, anomalies, panes, incomplete;
-    int64_t end_ms; /* at the end of the input: one past the last record's time */
+    int64_t end_ms; /* at the end of the input: where it is taken to end */
+    int64_t min_ts, max_ts;
 } det_t;
 
 static det_t D;
@@ -139,6 +140,8 @@ static void take(det_t *x, int32_t p, const char *buf, size_t len, int64_t kafka
         return;
     }
     x->records++;
+    if (r.ts_ms < x->min_ts) x->min_ts = r.ts_ms;
+    if (r.ts_ms > x->max_ts) x->max_ts = r.ts_ms;
     int64_t ct = x->ps[p]->closed_through;
     if (np_partstate_add(x->ps[p], &r, offset, on_pane, x, NULL) == NP_PANE_LATE) x->late++;
     if (x->ps[p]->closed_through != ct) progress(x);
@@ -153,10 +156,15 @@ static void log_progress(const det_t *x, int64_t *next_log) {
 }
 
 static void finish(det_t *x) {
-    int64_t end = INT64_MIN;
-    for (int32_t p = 0; p < x->nparts; p++)
-        if (x->ps[p]->max_ts != NP_TS_NONE && x->ps[p]->max_ts + 1 > end) end = x->ps[p]->max_ts + 1;
-    x->end_ms = end == INT64_MIN ? INT64_MIN + 1 : end;
+    /* The input ends after its last record plus twice the mean time between records: a
+     * recording that stops on a pane boundary has its last pane complete; one that stops
+     * inside a pane does not. */
+    if (x->records == 0) {
+        x->end_ms = INT64_MIN + 1;
+    } else {
+        int64_t gap = x->records > 1 ? 2 * (x->max_ts - x->min_ts) / (int64_t)(x->records - 1) : 0;
+        x->end_ms = x->max_ts + 1 + gap;
+    }
     for (int32_t p = 0; p < x->nparts; p++) {
         int64_t wm = np_partstate_watermark(x->ps[p]);
         if (wm == NP_TS_NONE) wm = 0;
@@ -475,6 +483,8 @@ int main(int argc, char **argv) {
     }
     x->forecasts = np_config_bool(c, "forecasts");
     x->end_ms = INT64_MIN;
+    x->min_ts = INT64_MAX;
+    x->max_ts = INT64_MIN;
     np_record_limits_default(&x->lim);
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
     np_merge_config_t mc = {.pane_ms = pane_ms,
