@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpulse.pb-c.h"
 #include "np_detect.h"
 
 #define PANE 5000
@@ -327,6 +328,45 @@ static void test_state_roundtrip(void **s) {
     np_detect_destroy(&b);
 }
 
+/* A state saved before level_shift existed (11 kinds in stats) still restores, counts
+ * included; one with another version is refused. */
+static void test_state_before_level_shift(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *a = mkdet(&c), *b = mkdet(&c);
+    np_anomaly_t out[64];
+    for (int i = 0; i < 30; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i == 25 ? 3000 : 1000, (unsigned)i);
+        run(a, &p, -1, out);
+        pane_free(&p);
+    }
+    uint8_t *buf, old[65536];
+    size_t len;
+    assert_int_equal(np_detect_state_encode(a, &buf, &len), 0);
+    Netpulse__DetectState *st = netpulse__detect_state__unpack(NULL, len, buf);
+    assert_non_null(st);
+    assert_int_equal(st->n_stats, 6 + NP_AN__COUNT);
+    st->n_stats = 6 + NP_AN_LEVEL_SHIFT; /* as saved before */
+    size_t olen = netpulse__detect_state__pack(st, old);
+    assert_true(olen < sizeof(old));
+    assert_int_equal(np_detect_state_decode(b, old, olen), 0);
+    np_detect_stats_t sa, sb;
+    np_detect_get_stats(a, &sa);
+    np_detect_get_stats(b, &sb);
+    assert_int_equal(sb.panes, 30);
+    assert_int_equal(sb.by_kind[NP_AN_SPIKE], 1);
+    assert_int_equal(sa.by_kind[NP_AN_SPIKE], 1);
+    st->version = 2;
+    olen = netpulse__detect_state__pack(st, old);
+    assert_int_equal(np_detect_state_decode(b, old, olen), -1);
+    netpulse__detect_state__free_unpacked(st, NULL);
+    free(buf);
+    np_detect_destroy(&a);
+    np_detect_destroy(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cidr),
@@ -336,6 +376,7 @@ int main(void) {
         cmocka_unit_test(test_sources_and_scans),
         cmocka_unit_test(test_threshold_and_whitelist),
         cmocka_unit_test(test_state_roundtrip),
+        cmocka_unit_test(test_state_before_level_shift),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     np_hll_pool_destroy(&POOL);
