@@ -322,6 +322,7 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
 
 void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     memset(o, 0, sizeof(*o));
+    if (!isfinite(v)) return; /* not a value: nothing scored, nothing learnt */
     if (s->n == 0) s->first_ms = t;
     if (v != floor(v) || fabs(v) > 1e15) s->integer = false;
     v = to_model(s, v);
@@ -489,7 +490,11 @@ static void get_ring(rbuf_t *r, ring_t *g) {
         return;
     }
     g->n = g->pos = 0;
-    for (uint64_t k = 0; k < n && !r->bad; k++) ring_push(g, get_f64(r));
+    for (uint64_t k = 0; k < n && !r->bad; k++) {
+        double v = get_f64(r);
+        if (!isfinite(v)) r->bad = true;
+        ring_push(g, v);
+    }
 }
 
 static void get_profile(rbuf_t *r, profile_t *p) {
@@ -499,6 +504,7 @@ static void get_profile(rbuf_t *r, profile_t *p) {
     }
     for (int b = 0; b < p->bins && !r->bad; b++) {
         p->val[b] = get_f64(r);
+        if (!isfinite(p->val[b])) r->bad = true;
         p->cnt[b] = (uint32_t)get_u64(r);
     }
 }
@@ -514,6 +520,7 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     s->run = (int)(flags >> 16);
     s->old_level = get_f64(&r);
     s->old_scale = get_f64(&r);
+    if (!isfinite(s->old_level) || !isfinite(s->old_scale) || s->run < 0 || s->run > NP_SERIES_MAX_SHIFT) return -1;
     s->old_until = (int64_t)get_u64(&r);
     ring_t *rings[] = {&s->level, &s->resid, &s->recent, &s->vres, &s->old};
     for (size_t i = 0; i < 5; i++) get_ring(&r, rings[i]);

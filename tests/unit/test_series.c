@@ -16,6 +16,7 @@
 
 #define MIN_MS 60000LL
 #define HOUR_MS 3600000LL
+#define PI 3.14159265358979323846
 
 /* Deterministic standard normal noise (Box-Muller over an LCG). */
 static double gauss(uint64_t *st) {
@@ -23,7 +24,7 @@ static double gauss(uint64_t *st) {
     double u1 = ((double)(*st >> 11) + 1) / 9007199254740993.0;
     *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
     double u2 = (double)(*st >> 11) / 9007199254740992.0;
-    return sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+    return sqrt(-2 * log(u1)) * cos(2 * PI * u2);
 }
 
 static np_series_t *mk(int64_t interval, bool seasonal) {
@@ -147,7 +148,7 @@ static void test_daily_seasonality(void **st) {
     double err = 0, peak_with = 0, peak_without = 0;
     int high_normal = 0, nerr = 0;
     for (int i = 0; i < 24 * 21; i++) {
-        double m = 100 + 60 * sin(2 * M_PI * (i % 24) / 24.0);
+        double m = 100 + 60 * sin(2 * PI * (i % 24) / 24.0);
         int peak = 24 * 20 + 6; /* 06:00 on day 20 is the peak */
         double x = (i == peak ? 40 : m) + 2 * gauss(&rng) + 0.001;
         np_series_out_t a, b;
@@ -177,7 +178,7 @@ static void test_state(void **st) {
     uint64_t rng = 13;
     double xs[24 * 20];
     for (int i = 0; i < 24 * 20; i++)
-        xs[i] = 100 + 40 * sin(2 * M_PI * (i % 24) / 24.0) + (i > 300 ? 80 : 0) + 3 * gauss(&rng) + 0.001;
+        xs[i] = 100 + 40 * sin(2 * PI * (i % 24) / 24.0) + (i > 300 ? 80 : 0) + 3 * gauss(&rng) + 0.001;
     np_series_out_t o, p;
     for (int i = 0; i < 304; i++) np_series_push(a, i * HOUR_MS, xs[i], &o);
     uint8_t *buf;
