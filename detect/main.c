@@ -39,7 +39,7 @@ static const np_opt_t det_opts[] = {
     {"csv.transform", NP_OPT_STR, "none", 0, 0, NULL, "--csv: model log(offset + x) (log), x (none), or log when no value is negative (auto)"},
     {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL, "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
-    {"csv.threshold", NP_OPT_STR, "0.995", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
+    {"csv.threshold", NP_OPT_STR, "0.992", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},

@@ -52,7 +52,7 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->interval_ms = interval_ms;
     c->seasonal = true;
     c->shift_ms = 6 * 3600000;
-    c->z_shift = 4;
+    c->z_shift = 6;
     c->var_factor = 3;
     c->tail_q = 0;
     c->tail_max = 1;

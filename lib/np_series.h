@@ -51,7 +51,7 @@ typedef struct np_series_config {
     int shift_points;      /* derived from shift_ms: clamp(shift_ms / interval, 3, 256) */
     int var_points;        /* derived: clamp(2 x shift_points, 12, 256) */
     int64_t shift_ms;      /* a level shift is the new baseline after this long (default 6 h) */
-    double z_shift;        /* residual |z| that counts towards a level shift (default 4) */
+    double z_shift;        /* residual |z| that counts towards a level shift; learning clamp (default 6) */
     double var_factor;     /* variance change factor (default 3) */
     int direction;         /* 0 both, +1 increases only, -1 decreases only */
     bool seasonal;         /* learn and use daily / weekly profiles (default true) */
