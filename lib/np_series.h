@@ -1,19 +1,19 @@
 /*
- * np_series: one univariate series scored point by point, for `netpulse-detect --csv` and
- * the volume detectors' seasonal component. I/O-free and clock-free (each point carries
- * its own time); bounded state (at most a few tens of KiB), encodable as one blob.
+ * np_series: one univariate series scored point by point, for `netpulse-detect --csv`.
+ * I/O-free and clock-free (each point carries its own time); bounded state (at most about
+ * 36 KiB encoded), encodable as one versioned blob.
  *
  * Model: x(t) = level + daily(t) + weekly(t) + residual.
  *   level     median of the last `level_points` deseasonalised values (a day of them, or
- *             3 h without profiles) (values learnt are
- *             clamped to level +- z_shift scales, so one anomaly does not move it);
+ *             3 h without profiles); values are learnt clamped to level +- z_shift scales,
+ *             and the residuals of a run beyond z_shift (see level shifts) not at all;
  *   daily     profile of up to 288 bins (one per interval when the interval is >= 5 min),
- *             weekly profile of 7 bins (one per day of the week: a quiet weekend), each an
- *             exponentially weighted mean of what
- *             the level leaves; used once the series has run for 2 days (2 weeks);
+ *   weekly    profile of 7 bins (one per day of the week: a quiet weekend), each bin an
+ *             exponentially weighted mean of what the level leaves (the week: of what the
+ *             day leaves), zero-mean; used once the series has run 2 days (2 weeks);
  *   scale     robust spread of the last `resid_points` residuals (1.4826 MAD, or 1.2533 x
- *             the mean absolute deviation when most residuals are 0), floored (sqrt(level)
- *             for integer-valued series, 0.1 % of the level otherwise).
+ *             the mean absolute deviation when more than half the residuals are equal),
+ *             floored (sqrt(level) / 2 for integer-valued series, 0.1 % of the level else).
  * Every parameter that depends on the interval is derived from it (np_series_config_init).
  *
  * Score: z = residual / scale, and score = 1 - p, where p = P(|T| >= |z|) for a Student t
@@ -25,7 +25,7 @@
  * Level shifts: `shift_points` consecutive residuals beyond z_shift scales on the same
  * side (default 6 h of points, at least 3 and at most 256) are a level shift: reported once
  * (NP_SERIES_LEVEL_SHIFT), and the level is rebuilt from those points, so the new level is
- * the baseline after a bounded time. For the next 4 x shift_points points a return to the
+ * the baseline after a bounded time; the scale is rebuilt from their spread. For the next 4 x shift_points points a return to the
  * old level scores against the old level (a long spike that ends is not a second anomaly)
  * and restores it. Variance changes: when the spread of the last `var_points` residuals is
  * `var_factor` times larger (or smaller) than the scale, NP_SERIES_VARIANCE_CHANGE is
