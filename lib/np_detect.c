@@ -369,7 +369,9 @@ static bool whitelisted(const np_detect_t *d, const np_ip_t *ip, int bits) {
 /* Scores in [0, 1]. z-based detectors (volume, entropy): 1 - P(|T_2| >= |z|), the tail
  * probability under np_series' residual model. Rule-based detectors (no probability model):
  * 1 - 0.5 / (observed / threshold), 0.5 at the threshold. */
-static double ratio_score(double ratio) { return ratio > 1 ? 1 - 0.5 / ratio : 0.5 * (ratio > 0 ? ratio : 0); }
+static double ratio_score(double ratio) {
+    return ratio > 1 ? 1 - 0.5 / ratio : 0.5 * (ratio > 0 ? ratio : 0);
+}
 
 static np_severity_t severity_of(double ratio) {
     return ratio >= 3 ? NP_SEV_CRITICAL : ratio >= 1.5 ? NP_SEV_WARNING : NP_SEV_INFO;
@@ -477,7 +479,8 @@ static void level_shift(np_detect_t *d, const np_gpane_t *gp, series_t *s, const
         snprintf(where, sizeof(where), " in view %s", view);
     }
     snprintf(a->explanation, sizeof(a->explanation),
-             "Lasting %s%s: %s records per window for %" PRId64 " windows against a usual %s; this is the new baseline.",
+             "Lasting %s%s: %s records per window for %" PRId64
+             " windows against a usual %s; this is the new baseline.",
              kind == NP_AN_SPIKE ? "increase" : "decrease", where, fmt_num(vals[S_RECORDS], b1, sizeof(b1)),
              (gp->start_ms - e->start_ms) / d->cfg.pane_ms + 1, fmt_num(med_rec, b2, sizeof(b2)));
 }
@@ -515,7 +518,8 @@ static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, series_t *s,
         }
         int si = best_s[dir];
         double v = vals[si], med = best_med[dir], z = best_z[dir];
-        np_anomaly_t *a = raise(d, gp, kind, NULL, NULL, series_names[si], v, med, np_series_score(z), fabs(z) / d->cfg.z_enter);
+        np_anomaly_t *a = raise(d, gp, kind, NULL, NULL, series_names[si], v, med, np_series_score(z),
+                                fabs(z) / d->cfg.z_enter);
         if (!a) continue;
         char b1[32], b2[32], where[NP_VIEW_NAME_MAX + 16] = "";
         if (view) {
@@ -552,7 +556,8 @@ static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, con
     int most = 0;
     for (int i = 1; i < 4; i++)
         if (fabs(shares[i] - meds[i]) > fabs(shares[most] - meds[most])) most = i;
-    np_anomaly_t *a = raise(d, gp, NP_AN_PROTOCOL_SHIFT, NULL, NULL, "protocol_mix", tv, 0, ratio_score(tv / d->cfg.shift_min), tv / d->cfg.shift_min);
+    np_anomaly_t *a = raise(d, gp, NP_AN_PROTOCOL_SHIFT, NULL, NULL, "protocol_mix", tv, 0,
+                            ratio_score(tv / d->cfg.shift_min), tv / d->cfg.shift_min);
     if (a)
         snprintf(a->explanation, sizeof(a->explanation),
                  "Protocol mix shifted by %.0f%% (total variation): %s went from %.0f%% to %.0f%% of records.",
