@@ -520,7 +520,8 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     s->run = (int)(flags >> 16);
     s->old_level = get_f64(&r);
     s->old_scale = get_f64(&r);
-    if (!isfinite(s->old_level) || !isfinite(s->old_scale) || s->run < 0 || s->run > NP_SERIES_MAX_SHIFT) return -1;
+    if (!isfinite(s->old_level) || !isfinite(s->old_scale) || s->run < 0 || s->run > NP_SERIES_MAX_SHIFT)
+        return -1;
     s->old_until = (int64_t)get_u64(&r);
     ring_t *rings[] = {&s->level, &s->resid, &s->recent, &s->vres, &s->old};
     for (size_t i = 0; i < 5; i++) get_ring(&r, rings[i]);

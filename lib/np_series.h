@@ -25,11 +25,11 @@
  * Level shifts: `shift_points` consecutive residuals beyond z_shift scales on the same
  * side (default 6 h of points, at least 3 and at most 256) are a level shift: reported once
  * (NP_SERIES_LEVEL_SHIFT), and the level is rebuilt from those points, so the new level is
- * the baseline after a bounded time; the scale is rebuilt from their spread. For the next 4 x shift_points points a return to the
- * old level scores against the old level (a long spike that ends is not a second anomaly)
- * and restores it. Variance changes: when the spread of the last `var_points` residuals is
- * `var_factor` times larger (or smaller) than the scale, NP_SERIES_VARIANCE_CHANGE is
- * reported once and the scale rebuilt from them.
+ * the baseline after a bounded time; the scale is rebuilt from their spread. For the next
+ * 4 x shift_points points a return to the old level scores against the old level (a long
+ * spike that ends is not a second anomaly) and restores it. Variance changes: when the
+ * spread of the last `var_points` residuals is `var_factor` times larger (or smaller) than
+ * the scale, NP_SERIES_VARIANCE_CHANGE is reported once and the scale rebuilt from them.
  */
 #ifndef NP_SERIES_H
 #define NP_SERIES_H
