@@ -28,6 +28,7 @@ COPY coordinator/ coordinator/
 COPY gateway/ gateway/
 COPY detect/ detect/
 COPY bench/ bench/
+COPY tools/kdd/ tools/kdd/
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNP_BUILD_TESTS=OFF -DNP_WERROR=ON \
  && cmake --build build --target netpulse-generator netpulse-worker netpulse-coordinator \
       netpulse-gateway netpulse-detect \
@@ -45,6 +46,8 @@ RUN apt-get update -qq \
       librdkafka1 libzmq5 libprotobuf-c1 libhiredis0.14 libmicrohttpd12 libcurl4 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 COPY --from=build /out/ /usr/local/bin/
+# The NSL-KDD intrusion model (docs/intrusion.md): --kdd-model /usr/local/share/netpulse/kdd-rf.model
+COPY models/kdd-rf.model /usr/local/share/netpulse/kdd-rf.model
 LABEL org.opencontainers.image.title="netpulse" \
       org.opencontainers.image.description="Real-time network traffic analysis: generator, worker, coordinator, gateway, detect" \
       org.opencontainers.image.version="${NETPULSE_VERSION}" \

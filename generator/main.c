@@ -24,6 +24,7 @@
 #include "np_kafka.h"
 #include "np_proc.h"
 #include "np_record.h"
+#include "kdd_replay.h"
 
 static const np_opt_t gen_opts[] = {
     NP_OPTS_COMMON,
@@ -42,6 +43,10 @@ static const np_opt_t gen_opts[] = {
     {"diurnal", NP_OPT_INT, "0", 0, 90, NULL, "Daily swing of the rate, percent (0 = flat)"},
     {"replay", NP_OPT_STR, NULL, 0, 0, NULL,
      "Replay records from this file (one JSON or CSV record per line) instead of generating"},
+    {"kdd.replay", NP_OPT_STR, NULL, 0, 0, NULL,
+     "Replay an NSL-KDD file (e.g. KDDTest+.txt) to kdd.topic at --rate rows per second"},
+    {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of the NSL-KDD replay"},
+    {"kdd.hosts", NP_OPT_INT, "50", 1, 62500, NULL, "Synthetic destination addresses of the NSL-KDD replay"},
     {"progress.ms", NP_OPT_INT, "1000", 100, 3600000, NULL, "Progress line interval, ms"},
     {"scenario", NP_OPT_STR, "", 0, 0, NULL,
      "Labelled events on top of the baseline, comma-separated: spike, drop, ddos, host_scan, port_scan, "
@@ -503,6 +508,33 @@ static int run_replay(rd_kafka_t *rk, const char *topic, const char *path, int64
     return 0;
 }
 
+/* The NSL-KDD replay's hooks: the generator's producer and progress line. */
+typedef struct kdd_ctx {
+    rd_kafka_t *rk;
+    const char *topic;
+    int64_t started;
+} kdd_ctx_t;
+
+static int kdd_produce(void *ctx, const char *key, size_t keylen, const char *val, size_t len, int64_t ts) {
+    kdd_ctx_t *k = ctx;
+    int rc = produce(k->rk, k->topic, key, keylen, val, len, ts);
+    if (k->rk) rd_kafka_poll(k->rk, 0);
+    return rc;
+}
+
+static void kdd_tick(void *ctx) { progress(((kdd_ctx_t *)ctx)->started, "progress"); }
+
+static int run_kdd_replay(rd_kafka_t *rk, np_config_t *c, const char *path) {
+    kdd_ctx_t k = {rk, np_config_str(c, "kdd.topic"), np_clock_mono_ms()};
+    kdd_replay_opts_t o = {path, np_config_int(c, "rate"), np_config_int(c, "start.ms"),
+                           np_config_int(c, "kdd.hosts"), np_config_int(c, "count")};
+    if (o.start_ms == 0) o.start_ms = np_clock_wall_ms(NULL);
+    char err[512];
+    int rc = kdd_replay_run(&o, kdd_produce, kdd_tick, &k, err, sizeof(err));
+    if (rc == 2) np_proc_fatal_config(err);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     static gen_t G;
     gen_t *g = &G;
@@ -539,8 +571,10 @@ int main(int argc, char **argv) {
     if (np_proc_http_start(&g->proc, NULL, NULL, NULL) < 0) return 1;
     int64_t progress_ms = np_config_int(c, "progress.ms");
     int64_t started = np_clock_mono_ms();
-    const char *replay = np_config_str(c, "replay");
-    if (replay && *replay) {
+    const char *replay = np_config_str(c, "replay"), *kdd = np_config_str(c, "kdd.replay");
+    if (kdd && *kdd) {
+        rc = run_kdd_replay(rk, c, kdd);
+    } else if (replay && *replay) {
         rc = run_replay(rk, topic, replay, progress_ms);
     } else {
         g->csv = !strcmp(np_config_str(c, "format"), "csv");

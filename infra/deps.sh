@@ -38,6 +38,9 @@ PACKAGES=(
     libhiredis-dev libcmocka-dev libmicrohttpd-dev libcurl4-openssl-dev
     # services and tools used by infra/ and the tests
     redis-server kcat python3 maven
+    # tools/kdd/setup-venv.sh: the NSL-KDD training tool's venv (pinned scikit-learn via pip;
+    # the exactness test and 0140-intrusion use it)
+    python3-venv
     # observability: Prometheus and promtool (0100-metrics: promtool check metrics; prometheus/,
     # tests/prometheus, 0110), Node.js for the dashboards' schema check (tests/grafana)
     prometheus nodejs

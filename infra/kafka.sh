@@ -13,7 +13,9 @@
 #                            the process group. Safe when nothing runs.
 #   status STATE_DIR         exit 0 if the broker runs and answers metadata requests, else 1.
 #   create-topics STATE_DIR  create network-traffic, processed-data, network-traffic-dlq,
-#                            network-traffic-repartition (as many partitions as network-traffic)
+#                            network-traffic-repartition (as many partitions as network-traffic),
+#                            network-connections (NSL-KDD records to classify;
+#                            NETPULSE_CONNECTIONS_PARTITIONS, default 4)
 #                            (idempotent) and wait until every partition has a leader.
 #   bootstrap STATE_DIR      print the bootstrap address (host:port).
 #   logs STATE_DIR           print the tail of the broker log.
@@ -555,7 +557,8 @@ cmd_create_topics() {
     specs=("network-traffic:${NETPULSE_PARTITIONS:-12}"
         "processed-data:${NETPULSE_OUTPUT_PARTITIONS:-1}"
         "network-traffic-dlq:1"
-        "network-traffic-repartition:${NETPULSE_PARTITIONS:-12}")
+        "network-traffic-repartition:${NETPULSE_PARTITIONS:-12}"
+        "network-connections:${NETPULSE_CONNECTIONS_PARTITIONS:-4}")
     t0="$(date +%s%N)"
     if [[ -f "$KAFKA_TOOLS_CLASSES/$COMPLETE" ]]; then
         local out

@@ -25,6 +25,7 @@
 #include "np_clock.h"
 #include "np_detect_cfg.h"
 #include "np_kafka.h"
+#include "np_kdd_stream.h"
 #include "np_outbox.h"
 #include "np_pane.h"
 #include "np_partial.h"
@@ -45,6 +46,9 @@ static const np_opt_t worker_opts[] = {
     {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 0, 0, NULL,
      "Dead-letter topic for records that cannot be used (with the reason in headers)"},
     {"group.id", NP_OPT_STR, "netpulse-workers", 0, 0, NULL, "Kafka consumer group"},
+    {"kdd.model", NP_OPT_STR, "", 0, 0, NULL,
+     "NSL-KDD intrusion model file (models/kdd-rf.model); empty = no intrusion classification"},
+    {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of connection records to classify"},
     {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
     {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 0, 0, NULL, "Coordinator ZeroMQ endpoint"},
     {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length (tumbling window unit), ms"},
@@ -139,6 +143,7 @@ typedef struct worker {
 } worker_t;
 
 static worker_t W; /* one per process; large arrays, so not on the stack */
+static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
 /* Slots number the partitions a worker may own: input partitions first, then the
  * repartition topic's. Partials, progress and checkpoints all speak in slots. */
@@ -1027,6 +1032,11 @@ int main(int argc, char **argv) {
     w->resend_max_ms = np_config_int(c, "resend.max.ms");
     np_partial_enc_init(&w->enc);
     register_metrics(w);
+    const char *kdd_model = np_config_str(c, "kdd.model");
+    if (kdd_model && *kdd_model && !(KDD = np_kdd_stream_new(kdd_model, w->proc.metrics, verr, sizeof(verr)))) {
+        np_proc_fatal_config(verr);
+        return 2;
+    }
 
     if (np_proc_http_start(&w->proc, health, NULL, w) < 0) return 1;
     if (np_config_int(c, "redis.port") > 0) {
@@ -1039,6 +1049,11 @@ int main(int argc, char **argv) {
         }
     }
     if (setup_zmq(w) < 0 || setup_kafka(w) < 0) return 1;
+    if (KDD && np_kdd_stream_subscribe(KDD, c, np_config_str(c, "kdd.topic"), np_config_str(c, "group.id"), verr,
+                                       sizeof(verr)) < 0) {
+        np_error("kdd_subscribe_failed", "error=\"%s\"", verr);
+        return 1;
+    }
     np_info("started", "worker_id=%s pane_ms=%" PRId64 " lateness_ms=%" PRId64 " idle_ms=%" PRId64, w->id,
             w->pcfg.pane_ms, w->pcfg.lateness_ms, w->idle_ms);
 
@@ -1067,6 +1082,7 @@ int main(int argc, char **argv) {
             }
             rd_kafka_message_destroy(m);
         }
+        if (KDD) np_kdd_stream_poll(KDD, 4096);
         rd_kafka_poll(w->dlq, 0);
         if (w->produce_failed) {
             np_error("fatal", "reason=produce_undelivered action=exit_for_restart_from_checkpoint");
@@ -1107,6 +1123,7 @@ int main(int argc, char **argv) {
     store_safe_offsets(w, true);
     rd_kafka_consumer_close(w->rk);
     rd_kafka_destroy(w->rk);
+    np_kdd_stream_destroy(&KDD);
     rd_kafka_flush(w->dlq, 10000);
     rd_kafka_destroy(w->dlq);
     for (int32_t p = 0; p < w->partitions_total; p++) drop_partition(w, p);
