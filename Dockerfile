@@ -1,5 +1,6 @@
 # netpulse container image: one runtime image holding every process; the command picks it
-# (netpulse-worker, netpulse-coordinator, netpulse-gateway, netpulse-generator, netpulse-detect).
+# (netpulse-worker, netpulse-coordinator, netpulse-gateway, netpulse-generator, netpulse-detect,
+# netpulse-ingest).
 #
 #   podman build --network host -t netpulse:0.1.0 .     (infra/images.sh does this, see README)
 #   docker build -t netpulse:0.1.0 .
@@ -15,7 +16,7 @@ RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       cmake ninja-build gcc libc6-dev make pkg-config \
       librdkafka-dev libzmq3-dev libprotobuf-c-dev protobuf-c-compiler \
-      libhiredis-dev libmicrohttpd-dev libcurl4-openssl-dev \
+      libhiredis-dev libmicrohttpd-dev libcurl4-openssl-dev libpcap-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -27,11 +28,12 @@ COPY worker/ worker/
 COPY coordinator/ coordinator/
 COPY gateway/ gateway/
 COPY detect/ detect/
+COPY ingest/ ingest/
 COPY bench/ bench/
 COPY tools/kdd/ tools/kdd/
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNP_BUILD_TESTS=OFF -DNP_WERROR=ON \
  && cmake --build build --target netpulse-generator netpulse-worker netpulse-coordinator \
-      netpulse-gateway netpulse-detect \
+      netpulse-gateway netpulse-detect netpulse-ingest \
  && install -d /out \
  && install -m 0755 build/netpulse-* /out/ \
  && strip --strip-debug /out/netpulse-*
@@ -43,13 +45,13 @@ ARG NETPULSE_VERSION=0.1.0
 ARG NETPULSE_REVISION=unknown
 RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
-      librdkafka1 libzmq5 libprotobuf-c1 libhiredis0.14 libmicrohttpd12 libcurl4 ca-certificates \
+      librdkafka1 libzmq5 libprotobuf-c1 libhiredis0.14 libmicrohttpd12 libcurl4 libpcap0.8 ca-certificates \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
 COPY --from=build /out/ /usr/local/bin/
 # The NSL-KDD intrusion model (docs/intrusion.md): --kdd-model /usr/local/share/netpulse/kdd-rf.model
 COPY models/kdd-rf.model /usr/local/share/netpulse/kdd-rf.model
 LABEL org.opencontainers.image.title="netpulse" \
-      org.opencontainers.image.description="Real-time network traffic analysis: generator, worker, coordinator, gateway, detect" \
+      org.opencontainers.image.description="Real-time network traffic analysis: generator, worker, coordinator, gateway, detect, ingest" \
       org.opencontainers.image.version="${NETPULSE_VERSION}" \
       org.opencontainers.image.revision="${NETPULSE_REVISION}" \
       org.opencontainers.image.base.name="debian:bookworm-slim"

@@ -3,14 +3,15 @@
 #   make test   install what is missing, build, run every unit and integration test
 # Other targets: deps, build, unit, it (integration only), asan, fuzz (tests/fuzz/run.sh; FUZZ_SECONDS),
 #   bench (bench/README.md), clean,
-#   images (container image with podman), k8s-test (Helm chart checks + podman kube play run).
+#   images (container image with podman), k8s-test (Helm chart checks + podman kube play run),
+#   detect-eval (docs/detection-eval.md).
 
 BUILD    ?= build
 WERROR   ?= $(if $(CI),ON,OFF)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps build test unit it demo asan fuzz bench clean images k8s-test
+.PHONY: all deps build test unit it demo asan fuzz bench clean images k8s-test detect-eval
 
 all: build
 
@@ -45,6 +46,11 @@ fuzz: deps
 # The benchmark harness: its own Kafka + Redis, a few minutes, a table (bench/README.md).
 bench: build
 	bash bench/run.sh $(BENCH_ARGS)
+
+# The detection evaluation (docs/detection-eval.md): Cloud Monitoring, synthetic series, 20
+# scenario seeds; a few minutes, so not part of `make test` (which runs a short version).
+detect-eval: build
+	bash tools/detect-eval.sh $(BUILD)/detect-eval
 
 # Container image netpulse:<version> with podman (base image made by debootstrap, cached).
 images:

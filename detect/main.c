@@ -14,6 +14,7 @@
  * and lateness.ms), np_partial + np_merge into global panes, np_detect. Progress on stderr.
  */
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_series.h"
 
 static const np_opt_t det_opts[] = {
     NP_OPTS_COMMON,
@@ -34,6 +36,16 @@ static const np_opt_t det_opts[] = {
     {"csv", NP_OPT_STR, NULL, 0, 0, NULL, "Score a CSV time series (timestamp,value)"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
      "Records further than this ahead of the wall clock are rejected, as the workers do (set it like theirs)"},
+    {"csv.interval.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL,
+     "--csv: the series' interval (0 = the median time step)"},
+    {"csv.direction", NP_OPT_STR, "both", 0, 0, NULL,
+     "--csv: score increases (up), decreases (down) or both"},
+    {"csv.transform", NP_OPT_STR, "none", 0, 0, NULL,
+     "--csv: model log(offset + x) (log), x (none), or log when no value is negative (auto)"},
+    {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL,
+     "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
+    {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
+    {"csv.threshold", NP_OPT_STR, "0.992", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
@@ -65,7 +77,9 @@ typedef struct det {
     FILE *out;
     bool forecasts;
     np_record_limits_t lim;
-    uint64_t records, bad, late, anomalies, panes;
+    uint64_t records, bad, late, anomalies, panes, incomplete;
+    int64_t end_ms; /* at the end of the input: where it is taken to end */
+    int64_t min_ts, max_ts;
 } det_t;
 
 static det_t D;
@@ -73,6 +87,12 @@ static det_t D;
 static void on_final(void *ctx, const np_gpane_t *gp) {
     det_t *x = ctx;
     np_forecast_t fc;
+    /* The input ended inside (or before) this pane: it is incomplete, not quiet. Scoring it
+     * would report a drop the live pipeline, which sees the rest, would not. */
+    if (x->end_ms != INT64_MIN && gp->start_ms + x->dcfg.pane_ms > x->end_ms) {
+        x->incomplete++;
+        return;
+    }
     size_t n = np_detect_pane(x->d, gp, x->an, &fc);
     char id[160];
     x->panes++;
@@ -126,6 +146,8 @@ static void take(det_t *x, int32_t p, const char *buf, size_t len, int64_t kafka
         return;
     }
     x->records++;
+    if (r.ts_ms < x->min_ts) x->min_ts = r.ts_ms;
+    if (r.ts_ms > x->max_ts) x->max_ts = r.ts_ms;
     int64_t ct = x->ps[p]->closed_through;
     if (np_partstate_add(x->ps[p], &r, offset, on_pane, x, NULL) == NP_PANE_LATE) x->late++;
     if (x->ps[p]->closed_through != ct) progress(x);
@@ -140,6 +162,15 @@ static void log_progress(const det_t *x, int64_t *next_log) {
 }
 
 static void finish(det_t *x) {
+    /* The input ends after its last record plus twice the mean time between records: a
+     * recording that stops on a pane boundary has its last pane complete; one that stops
+     * inside a pane does not. */
+    if (x->records == 0) {
+        x->end_ms = INT64_MIN + 1;
+    } else {
+        int64_t gap = x->records > 1 ? 2 * (x->max_ts - x->min_ts) / (int64_t)(x->records - 1) : 0;
+        x->end_ms = x->max_ts + 1 + gap;
+    }
     for (int32_t p = 0; p < x->nparts; p++) {
         int64_t wm = np_partstate_watermark(x->ps[p]);
         if (wm == NP_TS_NONE) wm = 0;
@@ -167,31 +198,177 @@ static size_t chomp(char *line, ssize_t n) {
     return (size_t)n;
 }
 
-static int run_csv(det_t *x, const char *path) {
-    FILE *f = open_input("csv", path);
-    if (!f) return 2;
+/* One CSV row: its timestamp text, time, value (NAN = empty or not a number). */
+typedef struct csv_row {
+    char *ts, *val;
+    int64_t t_ms;
+    double v;
+} csv_row_t;
+
+/* Seconds (or milliseconds, when > 1e11) since the epoch, or an ISO-8601 date-time in UTC
+ * ("2018-07-03 14:00:00", "2018-07-03T14:00:00Z"); -1 when neither. */
+static int64_t parse_time(const char *s) {
+    char *end;
+    while (*s == '"' || *s == ' ') s++;
+    double num = strtod(s, &end);
+    if (end != s && (*end == '\0' || *end == '"')) return (int64_t)(num > 1e11 ? num : num * 1000.0);
+    int Y, M, Dd, h = 0, m = 0;
+    double sec = 0;
+    if (sscanf(s, "%d-%d-%d%*[T ]%d:%d:%lf", &Y, &M, &Dd, &h, &m, &sec) < 3) return -1;
+    /* days from civil (H. Hinnant) */
+    Y -= M <= 2;
+    int64_t era = (Y >= 0 ? Y : Y - 399) / 400;
+    int64_t yoe = Y - era * 400, doy = (153 * (M + (M > 2 ? -3 : 9)) + 2) / 5 + Dd - 1;
+    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
+    return ((days * 24 + h) * 60 + m) * 60000 + (int64_t)(sec * 1000.0);
+}
+
+static int cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The series' interval: the median of the time steps (rows in time order). */
+static int64_t infer_interval(const csv_row_t *rows, size_t n) {
+    size_t k = 0;
+    int64_t *d = malloc((n ? n : 1) * sizeof(*d));
+    if (!d) return 0;
+    for (size_t i = 1; i < n; i++)
+        if (rows[i].t_ms >= 0 && rows[i - 1].t_ms >= 0 && rows[i].t_ms > rows[i - 1].t_ms)
+            d[k++] = rows[i].t_ms - rows[i - 1].t_ms;
+    qsort(d, k, sizeof(*d), cmp_i64);
+    int64_t iv = k ? d[k / 2] : 0;
+    free(d);
+    return iv;
+}
+
+/* Reads timestamp,value[,...] rows; a first row whose value is not a number is a header.
+ * Rows whose value is empty or not a number are kept (v = NAN). */
+static csv_row_t *read_csv(FILE *f, size_t *nrows, uint64_t *bad_time) {
     char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    uint64_t rows = 0, alerts = 0;
-    fprintf(x->out, "timestamp,value,anomaly_score\n");
-    while ((n = getline(&line, &cap, f)) >= 0) {
-        chomp(line, n);
+    size_t cap = 0, n = 0, rcap = 0;
+    ssize_t len;
+    csv_row_t *rows = NULL;
+    bool first = true;
+    while ((len = getline(&line, &cap, f)) >= 0) {
+        chomp(line, len);
         char *comma = strchr(line, ',');
         if (!comma) continue;
         *comma = '\0';
+        char *val = comma + 1, *more = strchr(val, ',');
+        if (more) *more = '\0';
         char *end;
-        double v = strtod(comma + 1, &end);
-        if (end == comma + 1) continue; /* a header, or not a number */
-        int dir;
-        double score = np_detect_series_push(x->d, v, &dir);
-        if (dir) alerts++;
-        fprintf(x->out, "%s,%s,%.4f\n", line, comma + 1, score);
-        rows++;
+        double v = strtod(val, &end);
+        bool num = end != val && *end == '\0';
+        if (first && !num && *val) { /* header */
+            first = false;
+            continue;
+        }
+        first = false;
+        if (n == rcap) {
+            rcap = rcap ? 2 * rcap : 4096;
+            csv_row_t *nr = realloc(rows, rcap * sizeof(*rows));
+            if (!nr) break;
+            rows = nr;
+        }
+        csv_row_t *r = &rows[n++];
+        r->ts = strdup(line);
+        r->val = strdup(val);
+        r->v = num && isfinite(v) ? v : NAN;
+        r->t_ms = parse_time(line);
+        if (r->t_ms < 0) (*bad_time)++;
     }
     free(line);
+    *nrows = n;
+    return rows;
+}
+
+static bool all_nonneg(const csv_row_t *rows, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (rows[i].v < 0) return false;
+    return true;
+}
+
+static int cmp_dbl(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The log transform's offset: a tenth of the median of the first `k` values (at least 1e-9
+ * of their largest), so that values near 0 do not dominate. */
+static double log_offset(const csv_row_t *rows, size_t n, int k) {
+    double v[1024];
+    size_t m = 0;
+    for (size_t i = 0; i < n && m < (size_t)k && m < 1024; i++)
+        if (!isnan(rows[i].v)) v[m++] = fabs(rows[i].v);
+    if (!m) return 1;
+    qsort(v, m, sizeof(double), cmp_dbl);
+    double off = 0.1 * v[m / 2];
+    if (off <= 1e-9 * v[m - 1] || off <= 0) off = v[m - 1] > 0 ? 0.1 * v[m - 1] : 1;
+    return off;
+}
+
+static const char *const csv_events[] = {"", "level_shift", "variance_change"};
+
+/* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,event;
+ * a row whose value is missing keeps its place with empty score and event "missing". */
+static int run_csv(det_t *x, const char *path) {
+    FILE *f = open_input("csv", path);
+    if (!f) return 2;
+    size_t n = 0;
+    uint64_t bad_time = 0, missing = 0, alerts = 0, events = 0;
+    csv_row_t *rows = read_csv(f, &n, &bad_time);
     fclose(f);
-    np_info("done", "rows=%" PRIu64 " alerts=%" PRIu64, rows, alerts);
+    np_config_t *c = x->proc.cfg;
+    np_series_config_t sc;
+    int64_t iv = np_config_int(c, "csv.interval.ms");
+    if (!iv) iv = infer_interval(rows, n);
+    if (iv <= 0) iv = 1000; /* no usable times: points are seconds apart */
+    np_series_config_init(&sc, iv);
+    sc.shift_ms = np_config_int(c, "detect.shift.ms");
+    const char *dir = np_config_str(c, "csv.direction");
+    if (strcmp(dir, "up") && strcmp(dir, "down") && strcmp(dir, "both")) {
+        np_proc_fatal_config("csv.direction must be up, down or both");
+        return 2;
+    }
+    sc.direction = !strcmp(dir, "up") ? 1 : !strcmp(dir, "down") ? -1 : 0;
+    sc.seasonal = np_config_bool(c, "detect.seasonal");
+    sc.tail_q = strtod(np_config_str(c, "csv.tail.q"), NULL);
+    sc.tail_max = strtod(np_config_str(c, "csv.tail.max"), NULL);
+    const char *tr = np_config_str(c, "csv.transform");
+    if (!strcmp(tr, "log") || (!strcmp(tr, "auto") && all_nonneg(rows, n)))
+        sc.log_offset = log_offset(rows, n, sc.level_points);
+    np_series_t *s = np_series_new(&sc);
+    if (!s) return 1;
+    double thr = strtod(np_config_str(c, "csv.threshold"), NULL);
+    fprintf(x->out, "timestamp,value,anomaly_score,expected,event\n");
+    bool above = false;
+    for (size_t i = 0; i < n; i++) {
+        csv_row_t *r = &rows[i];
+        int64_t t = r->t_ms >= 0 ? r->t_ms : (int64_t)i * iv;
+        if (isnan(r->v)) {
+            missing++;
+            if (missing <= 10)
+                np_warn("missing_value", "row=%zu timestamp=\"%s\" value=\"%s\"", i + 1, r->ts, r->val);
+            fprintf(x->out, "%s,%s,,,missing\n", r->ts, r->val);
+            continue;
+        }
+        np_series_out_t o;
+        np_series_push(s, t, r->v, &o);
+        if (o.score >= thr && !above) alerts++;
+        above = o.score >= thr;
+        if (o.event) events++;
+        fprintf(x->out, "%s,%s,%.6f,%.6g,%s\n", r->ts, r->val, o.score, o.expected, csv_events[o.event]);
+    }
+    np_info("done", "rows=%zu missing=%" PRIu64 " unparsed_times=%" PRIu64 " interval_ms=%" PRId64
+            " alerts=%" PRIu64 " threshold=%g events=%" PRIu64,
+            n, missing, bad_time, iv, alerts, thr, events);
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].ts);
+        free(rows[i].val);
+    }
+    free(rows);
+    np_series_destroy(&s);
     return 0;
 }
 
@@ -311,6 +488,9 @@ int main(int argc, char **argv) {
         return 2;
     }
     x->forecasts = np_config_bool(c, "forecasts");
+    x->end_ms = INT64_MIN;
+    x->min_ts = INT64_MAX;
+    x->max_ts = INT64_MIN;
     np_record_limits_default(&x->lim);
     x->lim.max_future_ms = np_config_int(c, "max.future.ms");
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(c, "hll.pool.blocks"));
@@ -348,8 +528,10 @@ int main(int argc, char **argv) {
         rc = run_records(x, records);
     else
         rc = run_topic(x, topic);
-    np_info("summary", "records=%" PRIu64 " undecodable=%" PRIu64 " late=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64,
-            x->records, x->bad, x->late, x->panes, x->anomalies);
+    np_info("summary",
+            "records=%" PRIu64 " undecodable=%" PRIu64 " late=%" PRIu64 " panes=%" PRIu64 " anomalies=%" PRIu64
+            " incomplete_panes_skipped=%" PRIu64,
+            x->records, x->bad, x->late, x->panes, x->anomalies, x->incomplete);
     if (x->out != stdout) fclose(x->out);
     for (int32_t p = 0; p < x->nparts; p++) np_partstate_destroy(&x->ps[p]);
     np_merge_destroy(&x->merge);

@@ -5,10 +5,11 @@
 # asks dpkg and returns in well under a second; `apt-get update` runs only if something must
 # be installed. Needs root (or sudo) only when something is missing.
 #
-# Usage: infra/deps.sh [--no-kafka] [--images]
+# Usage: infra/deps.sh [--no-kafka] [--images] [--fuzz]
 #   --no-kafka   skip `infra/kafka.sh fetch` (apt packages only)
 #   --images     also what container images and the Kubernetes tests need (podman with the
 #                runc runtime, debootstrap for the base image: infra/images.sh, make images)
+#   --fuzz       also clang (libFuzzer) for the fuzz targets: CC=clang cmake -DNP_BUILD_FUZZERS=ON
 # Environment: NETPULSE_APT_EXTRA="pkg ..." installs more apt packages the same way.
 # Prints one summary line on stdout: "deps: installed: ... | already present: N packages | kafka: ..."
 
@@ -21,10 +22,12 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 fetch_kafka=1
 images=0
+fuzz=0
 for arg in "$@"; do
     case "$arg" in
         --no-kafka) fetch_kafka=0 ;;
         --images) images=1 ;;
+        --fuzz) fuzz=1 ;;
         -h | --help) sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 0 ;;
         *) np_die "unknown argument: $arg" ;;
     esac
@@ -47,6 +50,9 @@ PACKAGES=(
     # security (SECURITY.md): libFuzzer targets (clang + its runtime, tests/fuzz/run.sh), the
     # Redis TLS sidecar and test certificates (0155: stunnel4, openssl; keytool comes with Java)
     clang libclang-rt-14-dev stunnel4 openssl
+    # netpulse-ingest's pcap replay (libpcap) and its tests with real exporters and decoders
+    # (0130-ingest: softflowd, pmacctd's sfprobe plugin, nfcapd/nfdump)
+    libpcap-dev softflowd pmacct nfdump
 )
 # A JRE only if there is no java at all (Debian's maven depends on one anyway).
 if ! command -v java >/dev/null 2>&1; then
@@ -69,6 +75,10 @@ fi
 # (podman kube play builds its pause image from it), Node.js for tests/helm/validate.mjs.
 if ((images)); then
     PACKAGES+=(podman runc debootstrap catatonit nodejs)
+fi
+
+if ((fuzz)); then
+    PACKAGES+=(clang)
 fi
 
 # is_installed PKG: dpkg knows PKG as fully installed.

@@ -8,10 +8,11 @@
 #include <string.h>
 
 #include "netpulse.pb-c.h"
+#include "np_series.h"
 
 static const char *const kind_names[NP_AN__COUNT] = {
     "spike", "drop", "ddos", "port_scan", "host_scan", "new_source", "heavy_hitter", "entropy",
-    "protocol_shift", "forecast_threshold", "threshold"};
+    "protocol_shift", "forecast_threshold", "threshold", "level_shift"};
 
 const char *np_anomaly_kind_name(np_anomaly_kind_t k) { return k < NP_AN__COUNT ? kind_names[k] : "unknown"; }
 
@@ -31,6 +32,7 @@ void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
     c->z_exit = 3.0;
     c->min_rel = 0.15;
     c->cooldown_panes = 3;
+    c->shift_ms = 6 * 3600000LL;
     c->shift_min = 0.1;
     c->entropy_min = 0.1;
     c->new_min_share = 0.1;
@@ -44,8 +46,8 @@ void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
     c->scan_flow_bytes = 1500;
     c->ddos_sources = 100;
     c->ddos_share = 0.05;
-    c->forecast_alpha = 0.5;
-    c->forecast_beta = 0.1;
+    c->forecast_alpha = 1.0; /* measured: the last pane beats alpha 0.5 / beta 0.1 (docs/detection-eval.md) */
+    c->forecast_beta = 0.0;
     c->forecast_phi = 0.9;
     c->forecast_alert_packets = 0;
     c->max_known = 1000000;
@@ -61,6 +63,7 @@ const char *np_detect_config_check(const np_detect_config_t *c) {
         return "detect.z.exit must be > 0 and <= detect.z.enter";
     if (!(c->min_rel >= 0)) return "detect.min.rel must be >= 0";
     if (c->cooldown_panes < 1) return "detect.cooldown.panes must be >= 1";
+    if (c->shift_ms <= 0) return "detect.shift.ms must be > 0";
     if (!(c->shift_min > 0 && c->shift_min <= 1)) return "detect.shift.min must be in (0, 1]";
     if (!(c->entropy_min > 0 && c->entropy_min <= 1)) return "detect.entropy.min must be in (0, 1]";
     if (!(c->new_min_share >= 0 && c->new_min_share <= 1)) return "detect.new.min.share must be in [0, 1]";
@@ -363,6 +366,13 @@ static bool whitelisted(const np_detect_t *d, const np_ip_t *ip, int bits) {
     return false;
 }
 
+/* Scores in [0, 1]. z-based detectors (volume, entropy): 1 - P(|T_2| >= |z|), the tail
+ * probability under np_series' residual model. Rule-based detectors (no probability model):
+ * 1 - 0.5 / (observed / threshold), 0.5 at the threshold. */
+static double ratio_score(double ratio) {
+    return ratio > 1 ? 1 - 0.5 / ratio : 0.5 * (ratio > 0 ? ratio : 0);
+}
+
 static np_severity_t severity_of(double ratio) {
     return ratio >= 3 ? NP_SEV_CRITICAL : ratio >= 1.5 ? NP_SEV_WARNING : NP_SEV_INFO;
 }
@@ -398,7 +408,7 @@ static np_anomaly_t *raise(np_detect_t *d, const np_gpane_t *gp, np_anomaly_kind
     a->window_end = gp->start_ms + d->cfg.pane_ms;
     a->observed = observed;
     a->expected = expected;
-    a->score = round(score * 100) / 100;
+    a->score = round(score * 10000) / 10000;
     a->severity = severity_of(ratio);
     d->st.alerts++;
     d->st.by_kind[kind]++;
@@ -441,7 +451,41 @@ static double pane_entropy(const np_gpane_t *gp) {
 /* Spike / drop over the volume series s[0..n) (records, bytes, packets, then per protocol:
  * the order of the S_ enum). The global series have bits 0; a view's have bits -1 - its
  * index (its episodes' key) and its name for the entity. */
-static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, const series_t *s, const double *vals, int n,
+/* Panes a spike / drop episode must last to be a level shift. */
+static int64_t shift_panes(const np_detect_config_t *c) {
+    int64_t p = (c->shift_ms + c->pane_ms - 1) / c->pane_ms, most = c->baseline_panes / 2;
+    return p < 3 ? 3 : p > most ? most : p;
+}
+
+/* The open spike / drop episode of direction `kind` has lasted shift_panes: the change is
+ * lasting. Reports level_shift once, closes the episode and restarts the rings at the
+ * current values (the new baseline from the next pane on). */
+static void level_shift(np_detect_t *d, const np_gpane_t *gp, series_t *s, const double *vals, int n, int bits,
+                        const char *view, np_anomaly_kind_t kind, double med_rec) {
+    episode_t *e = ep_find(d, kind, &GLOBAL_IP, bits, gp->start_ms);
+    if (!e || gp->start_ms - e->start_ms < (shift_panes(&d->cfg) - 1) * d->cfg.pane_ms) return;
+    e->used = 0;
+    for (int si = S_RECORDS; si < n; si++) {
+        s[si].n = s[si].pos = 0;
+        for (int k = 0; k < 5; k++) series_push(d, &s[si], vals[si]);
+    }
+    double ratio = med_rec > 0 ? vals[S_RECORDS] / med_rec : 2;
+    np_anomaly_t *a = raise(d, gp, NP_AN_LEVEL_SHIFT, NULL, NULL, "records", vals[S_RECORDS], med_rec,
+                            ratio_score(ratio > 1 ? ratio : ratio > 0 ? 1 / ratio : 2), 1);
+    if (!a) return;
+    char b1[32], b2[32], where[NP_VIEW_NAME_MAX + 16] = "";
+    if (view) {
+        snprintf(a->entity, sizeof(a->entity), "view:%s", view);
+        snprintf(where, sizeof(where), " in view %s", view);
+    }
+    snprintf(a->explanation, sizeof(a->explanation),
+             "Lasting %s%s: %s records per window for %" PRId64
+             " windows against a usual %s; this is the new baseline.",
+             kind == NP_AN_SPIKE ? "increase" : "decrease", where, fmt_num(vals[S_RECORDS], b1, sizeof(b1)),
+             (gp->start_ms - e->start_ms) / d->cfg.pane_ms + 1, fmt_num(med_rec, b2, sizeof(b2)));
+}
+
+static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, series_t *s, const double *vals, int n,
                    int bits, const char *view) {
     double rmed, rscale; /* the records baseline: per-protocol series must matter against it */
     baseline(d, &s[S_RECORDS], &rmed, &rscale);
@@ -468,10 +512,14 @@ static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, const series
     for (int dir = 0; dir < 2; dir++) {
         np_anomaly_kind_t kind = dir == 0 ? NP_AN_SPIKE : NP_AN_DROP;
         bool strong = best_s[dir] >= 0, holds = maxz[dir] >= d->cfg.z_exit;
-        if (!episode(d, kind, &GLOBAL_IP, bits, gp->start_ms, holds, strong)) continue;
+        if (!episode(d, kind, &GLOBAL_IP, bits, gp->start_ms, holds, strong)) {
+            if (holds) level_shift(d, gp, s, vals, n, bits, view, kind, rmed);
+            continue;
+        }
         int si = best_s[dir];
         double v = vals[si], med = best_med[dir], z = best_z[dir];
-        np_anomaly_t *a = raise(d, gp, kind, NULL, NULL, series_names[si], v, med, fabs(z), fabs(z) / d->cfg.z_enter);
+        np_anomaly_t *a = raise(d, gp, kind, NULL, NULL, series_names[si], v, med, np_series_score(z),
+                                fabs(z) / d->cfg.z_enter);
         if (!a) continue;
         char b1[32], b2[32], where[NP_VIEW_NAME_MAX + 16] = "";
         if (view) {
@@ -508,7 +556,8 @@ static void detect_protocol(np_detect_t *d, const np_gpane_t *gp, bool live, con
     int most = 0;
     for (int i = 1; i < 4; i++)
         if (fabs(shares[i] - meds[i]) > fabs(shares[most] - meds[most])) most = i;
-    np_anomaly_t *a = raise(d, gp, NP_AN_PROTOCOL_SHIFT, NULL, NULL, "protocol_mix", tv, 0, tv, tv / d->cfg.shift_min);
+    np_anomaly_t *a = raise(d, gp, NP_AN_PROTOCOL_SHIFT, NULL, NULL, "protocol_mix", tv, 0,
+                            ratio_score(tv / d->cfg.shift_min), tv / d->cfg.shift_min);
     if (a)
         snprintf(a->explanation, sizeof(a->explanation),
                  "Protocol mix shifted by %.0f%% (total variation): %s went from %.0f%% to %.0f%% of records.",
@@ -546,7 +595,7 @@ static void detect_entropy(np_detect_t *d, const np_gpane_t *gp, bool live, cons
     if (!episode(d, NP_AN_ENTROPY, &GLOBAL_IP, 0, gp->start_ms, holds, strong)) return;
     double h = vals[si[best]];
     np_anomaly_t *a = raise(d, gp, NP_AN_ENTROPY, NULL, NULL, series_names[si[best]], round(h * 1000) / 1000,
-                            round(med[best] * 1000) / 1000, fabs(z[best]), fabs(z[best]) / d->cfg.z_enter);
+                            round(med[best] * 1000) / 1000, np_series_score(z[best]), fabs(z[best]) / d->cfg.z_enter);
     if (!a) return;
     if (best == 0)
         snprintf(a->explanation, sizeof(a->explanation),
@@ -563,7 +612,7 @@ static np_anomaly_t *scan_alert(np_detect_t *d, const np_gpane_t *gp, const np_s
                                 bool scanning, const char *metric, uint64_t targets, uint64_t threshold) {
     if (!episode(d, kind, &s->ip, 0, gp->start_ms, scanning, scanning)) return NULL;
     double ratio = (double)targets / (double)threshold;
-    return raise(d, gp, kind, &s->ip, NULL, metric, (double)targets, (double)threshold, ratio, ratio);
+    return raise(d, gp, kind, &s->ip, NULL, metric, (double)targets, (double)threshold, ratio_score(ratio), ratio);
 }
 
 static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool learning) {
@@ -591,7 +640,7 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
                 known_put(d, &s->ip, &kv, true);
                 if (episode(d, NP_AN_NEW_SOURCE, &s->ip, 0, gp->start_ms, true, true)) {
                     np_anomaly_t *a = raise(d, gp, NP_AN_NEW_SOURCE, &s->ip, NULL, "bytes", (double)s->bytes, 0,
-                                            bshare / c->new_min_share, bshare / c->new_min_share);
+                                            ratio_score(bshare / c->new_min_share), bshare / c->new_min_share);
                     if (a)
                         snprintf(a->explanation, sizeof(a->explanation),
                                  "Source never seen during the baseline sent %s bytes (%.0f%% of all bytes) in %" PRIu64
@@ -605,7 +654,8 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
                 if (episode(d, NP_AN_HEAVY_HITTER, &s->ip, 0, gp->start_ms, heavy, heavy)) {
                     bool by_bytes = bshare >= pshare;
                     np_anomaly_t *a = raise(d, gp, NP_AN_HEAVY_HITTER, &s->ip, NULL, by_bytes ? "byte_share" : "packet_share",
-                                            round(share * 1000) / 1000, base, share / (base > 0.001 ? base : 0.001),
+                                            round(share * 1000) / 1000, base,
+                                            ratio_score(share / (c->hh_factor * (base > 0.001 ? base : 0.001))),
                                             share / c->hh_share);
                     if (a)
                         snprintf(a->explanation, sizeof(a->explanation),
@@ -659,7 +709,7 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
         if (!episode(d, NP_AN_DDOS, &e->ip, 0, gp->start_ms, ddos, ddos)) continue;
         char b1[32], b2[32];
         np_anomaly_t *a = raise(d, gp, NP_AN_DDOS, &e->ip, NULL, "dst_sources", (double)srcs, (double)c->ddos_sources,
-                                (double)srcs / (double)c->ddos_sources, (double)srcs / (double)c->ddos_sources);
+                                ratio_score((double)srcs / (double)c->ddos_sources), (double)srcs / (double)c->ddos_sources);
         if (a)
             snprintf(a->explanation, sizeof(a->explanation),
                      "%" PRIu64 " distinct sources sent %s flows (%.0f%% of all) and %s packets to this host: a DDoS fan-in.",
@@ -676,7 +726,7 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
         else if (ru->flows > 0 && fps > ru->flows) metric = "flows", obs = fps, lim = ru->flows;
         if (!episode(d, NP_AN_THRESHOLD, &ru->cidr.net, ru->cidr.bits, gp->start_ms, metric != NULL, metric != NULL)) continue;
         char b1[32], b2[32];
-        np_anomaly_t *a = raise(d, gp, NP_AN_THRESHOLD, NULL, &ru->cidr, metric, round(obs), lim, obs / lim, obs / lim);
+        np_anomaly_t *a = raise(d, gp, NP_AN_THRESHOLD, NULL, &ru->cidr, metric, round(obs), lim, ratio_score(obs / lim), obs / lim);
         if (a)
             snprintf(a->explanation, sizeof(a->explanation), "Traffic to %s reached %s %s, above the configured %s.",
                      a->entity, fmt_num(obs, b1, sizeof(b1)), metric, fmt_num(lim, b2, sizeof(b2)));
@@ -715,7 +765,8 @@ static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, np_forecas
     bool over = pred > c->forecast_alert_packets;
     if (!episode(d, NP_AN_FORECAST_THRESHOLD, &GLOBAL_IP, 0, gp->start_ms, over, over)) return;
     np_anomaly_t *a = raise(d, gp, NP_AN_FORECAST_THRESHOLD, NULL, NULL, "packets_forecast", pred,
-                            c->forecast_alert_packets, pred / c->forecast_alert_packets, pred / c->forecast_alert_packets);
+                            c->forecast_alert_packets, ratio_score(pred / c->forecast_alert_packets),
+                            pred / c->forecast_alert_packets);
     if (a) {
         /* The alert is about the next window. */
         a->window_start = fc->window_start;
@@ -766,26 +817,6 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
     d->panes++;
     d->next_pane = gp->start_ms + d->cfg.pane_ms;
     return d->nout;
-}
-
-double np_detect_series_push(np_detect_t *d, double v, int *alert_dir) {
-    double med, z = zscore(d, &d->s[S_RECORDS], v, FLOOR_REL, &med);
-    bool live = d->panes >= d->cfg.warmup_panes && d->s[S_RECORDS].n >= 5;
-    *alert_dir = 0;
-    double score = 0;
-    if (live) {
-        bool strong = fabs(z) >= d->cfg.z_enter && fabs(v - med) >= d->cfg.min_rel * fabs(med);
-        int kind = z > 0 ? NP_AN_SPIKE : NP_AN_DROP;
-        int64_t now = d->panes * d->cfg.pane_ms;
-        bool holds = fabs(z) >= d->cfg.z_exit;
-        if (episode(d, kind, &GLOBAL_IP, 0, now, holds, strong)) *alert_dir = z > 0 ? 1 : -1;
-        double az = fabs(z);
-        if (fabs(v - med) < d->cfg.min_rel * fabs(med)) az = az < d->cfg.z_enter ? az : d->cfg.z_enter * 0.99;
-        score = az / (az + d->cfg.z_enter);
-    }
-    learn(d, &d->s[S_RECORDS], v, FLOOR_REL);
-    d->panes++;
-    return score;
 }
 
 /* ---- persistence ------------------------------------------------------------------- */
@@ -914,13 +945,15 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         x->start_ms = e->start_ms;
         x->last_ms = e->last_ms;
     }
-    if (st->n_stats >= 6 + NP_AN__COUNT) {
+    if (st->n_stats >= 6 + NP_AN_LEVEL_SHIFT) { /* states saved before level_shift have 11 kinds */
         d->st.panes = st->stats[0];
         d->st.alerts = st->stats[1];
         d->st.suppressed = st->stats[2];
         d->st.whitelisted = st->stats[3];
         d->st.known_full = st->stats[5];
-        memcpy(d->st.by_kind, st->stats + 6, sizeof(d->st.by_kind));
+        size_t nk = st->n_stats - 6 < NP_AN__COUNT ? st->n_stats - 6 : NP_AN__COUNT;
+        memset(d->st.by_kind, 0, sizeof(d->st.by_kind));
+        memcpy(d->st.by_kind, st->stats + 6, nk * sizeof(uint64_t));
     }
     netpulse__detect_state__free_unpacked(st, NULL);
     return 0;

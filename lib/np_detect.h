@@ -6,7 +6,9 @@
  * Detectors (parameters in np_detect_config_t; ARCHITECTURE.md lists them all):
  *   volume      records, bytes, packets and records per protocol against a robust baseline
  *               (median and MAD of the last `baseline_panes` panes): spike / drop, one alert
- *               per episode (enter at z >= z_enter, end after `cooldown_panes` below z_exit).
+ *               per episode (enter at z >= z_enter, end after `cooldown_panes` below z_exit);
+ *               an episode that lasts min(shift_ms, baseline_panes / 2 panes) is a lasting
+ *               change: level_shift, reported once, and the rings restart at the new level.
  *   protocol    total-variation distance of the protocol mix from its baseline: protocol_shift.
  *   entropy     normalised Shannon entropy of the destination-address distribution and of the
  *               destination-port histogram: entropy (metric names which).
@@ -52,6 +54,7 @@ typedef enum {
     NP_AN_PROTOCOL_SHIFT,
     NP_AN_FORECAST_THRESHOLD,
     NP_AN_THRESHOLD,
+    NP_AN_LEVEL_SHIFT,  /* appended: state saved with 11 kinds still restores */
     NP_AN__COUNT
 } np_anomaly_kind_t;
 
@@ -86,6 +89,8 @@ typedef struct np_detect_config {
     double z_enter, z_exit;
     double min_rel;            /* volume: also |x - median| >= min_rel * median */
     int cooldown_panes;
+    int64_t shift_ms;          /* a spike / drop episode lasting this long (at most baseline_panes / 2
+                                * panes) is a level shift: reported once, the new baseline at once */
     double shift_min;          /* protocol mix: total variation distance */
     double entropy_min;        /* entropy: absolute change in normalised entropy */
     double new_min_share;
@@ -129,11 +134,6 @@ void np_detect_destroy(np_detect_t **d);
  * most cfg.max_alerts anomalies into out (caller-owned, max_alerts slots) and the forecast
  * of the next pane. Returns the number of anomalies. */
 size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, np_forecast_t *fc);
-
-/* The score of a volume value against the records series' baseline, as netpulse-detect's
- * CSV mode uses it: feeds v as one pane of a single series; returns |z| mapped to [0, 1]
- * (0.5 at z_enter) and whether an alert was raised. */
-double np_detect_series_push(np_detect_t *d, double v, int *alert_dir);
 
 typedef struct np_detect_stats {
     uint64_t panes, alerts, suppressed, whitelisted, known, known_full;

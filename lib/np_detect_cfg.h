@@ -21,6 +21,9 @@
     {"detect.min.rel", NP_OPT_STR, "0.15", 0, 0, NULL, "Volume alerts also need this relative change"},      \
     {"detect.cooldown.panes", NP_OPT_INT, "3", 1, 100000, NULL,                                             \
      "An alert episode ends after this many panes without its condition"},                                  \
+    {"detect.shift.ms", NP_OPT_INT, "21600000", 1, INT64_MAX, NULL,                                           \
+     "A sustained change of level is reported once (level_shift) and is the new baseline after this long"}, \
+    {"detect.seasonal", NP_OPT_BOOL, "true", 0, 0, NULL, "netpulse-detect --csv: learn daily and day-of-week profiles (used after 2 days / 2 weeks)"}, \
     {"detect.shift.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Protocol mix shift (total variation) to alert"},  \
     {"detect.entropy.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Change of normalised destination entropy to alert"}, \
     {"detect.new.min.share", NP_OPT_STR, "0.1", 0, 0, NULL, "New source: minimum share of the pane's bytes"}, \
@@ -34,8 +37,8 @@
     {"detect.scan.flow.bytes", NP_OPT_INT, "1500", 1, INT64_MAX, NULL, "Scans: mean bytes per flow at most"}, \
     {"detect.ddos.sources", NP_OPT_INT, "100", 2, 100000000, NULL, "DDoS: distinct sources of one destination"}, \
     {"detect.ddos.share", NP_OPT_STR, "0.05", 0, 0, NULL, "DDoS: the destination's minimum share of flows"}, \
-    {"detect.forecast.alpha", NP_OPT_STR, "0.5", 0, 0, NULL, "Forecast (Holt, damped): level smoothing"},  \
-    {"detect.forecast.beta", NP_OPT_STR, "0.1", 0, 0, NULL, "Forecast: trend smoothing"},                  \
+    {"detect.forecast.alpha", NP_OPT_STR, "1", 0, 0, NULL, "Forecast (Holt, damped): level smoothing (1 with beta 0: the last pane)"},  \
+    {"detect.forecast.beta", NP_OPT_STR, "0", 0, 0, NULL, "Forecast: trend smoothing"},                  \
     {"detect.forecast.phi", NP_OPT_STR, "0.9", 0, 0, NULL, "Forecast: trend damping"},                     \
     {"detect.forecast.alert.packets", NP_OPT_STR, "0", 0, 0, NULL,                                          \
      "Alert when the next window's forecast packets exceed this (0 = off)"},                                \

@@ -1166,7 +1166,8 @@ static np_record_reason_t decode_csv(dec_t *d, const char *p, const char *e, int
 /*
  * The layout netpulse-generator writes, and most producers keep (fixed key order, compact):
  *   {"ts":N,"src_ip":"A","dst_ip":"B","src_port":N,"dst_port":N,"proto":"P","bytes":N,"packets":N}
- * matched literally, without scanning keys. It only ever accepts: whatever it does not
+ * (or with netpulse-ingest's ignored tail ,"exporter":"A","in_if":N,"out_if":N,"sampling":N
+ * before the brace) matched literally, without scanning keys. It only ever accepts: whatever it does not
  * recognise exactly (another order, spaces, escapes, unknown keys, nulls, strings for
  * numbers, a protocol other than lower-case tcp/udp/icmp, any value the general decoder
  * would refuse) goes to the general decoder, which alone produces errors and details. On
@@ -1230,8 +1231,23 @@ static bool decode_json_fast(const char *p, const char *end, int64_t now_ms,
         rec->proto = NP_PROTO_ICMP;
     else
         return false;
-    if (!LIT("\"bytes\":") || !fast_uint(&p, end, ',', &rec->bytes) || !LIT("\"packets\":") ||
-        !fast_uint(&p, end, '}', &rec->packets) || p != end)
+    if (!LIT("\"bytes\":") || !fast_uint(&p, end, ',', &rec->bytes) || !LIT("\"packets\":"))
+        return false;
+    const char *tail = p;
+    if (!fast_uint(&p, end, '}', &rec->packets)) {
+        /* netpulse-ingest's records end with keys the decoder ignores (np_flow_format):
+         * ,"exporter":"A","in_if":N,"out_if":N,"sampling":N} */
+        uint64_t ignored;
+        p = tail;
+        if (!fast_uint(&p, end, ',', &rec->packets) || !LIT("\"exporter\":\""))
+            return false;
+        while (p < end && (is_hex(*p) || *p == '.' || *p == ':')) /* ignored: plain text is enough */
+            p++;
+        if (!LIT("\",\"in_if\":") || !fast_uint(&p, end, ',', &ignored) || !LIT("\"out_if\":") ||
+            !fast_uint(&p, end, ',', &ignored) || !LIT("\"sampling\":") || !fast_uint(&p, end, '}', &ignored))
+            return false;
+    }
+    if (p != end)
         return false;
 #undef LIT
     /* The general decoder's rules for these values (number_time, field_uint, check_future). */

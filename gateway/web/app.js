@@ -203,7 +203,7 @@ function renderAnomalies() {
     li.dataset.kind = a.kind;
     const head = el('div', 'head');
     head.append(el('span', 'sev', a.severity), el('span', 'kind', a.kind.replace(/_/g, ' ')), el('span', 'entity', a.entity),
-      el('span', 'when', `${fmtTime(a.window_start)}–${fmtTime(a.window_end)} · score ${Number(a.score).toFixed(1)}`));
+      el('span', 'when', `${fmtTime(a.window_start)}–${fmtTime(a.window_end)} · score ${Number(a.score).toFixed(3)}`));
     li.append(head, el('div', 'explanation', a.explanation));
     return li;
   }));

@@ -79,7 +79,7 @@ function checkPod(o, spec) {
     const seccomp = sc.seccompProfile?.type || psc.seccompProfile?.type;
     if (seccomp !== "RuntimeDefault") fail(o, `${where}: seccomp profile is not RuntimeDefault`);
     if (!c.resources?.requests?.memory || !c.resources?.limits?.memory) fail(o, `${where}: no memory request/limit`);
-    const isProcess = ["worker", "coordinator", "gateway"].includes(component);
+    const isProcess = ["worker", "coordinator", "gateway", "ingest"].includes(component);
     if (netpulse && isProcess && opts.probes) {
       if (c.readinessProbe?.httpGet?.path !== "/healthz") fail(o, `${where}: readiness probe is not GET /healthz`);
       if (!c.livenessProbe?.httpGet) fail(o, `${where}: no HTTP liveness probe`);

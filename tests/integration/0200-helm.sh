@@ -63,6 +63,22 @@ it_check "render sasl" render sasl -f "$VALUES/sasl.yaml"
 it_check "sasl: schemas + invariants" validate sasl --partitions 12 --expect Job=1
 it_check "sasl: SCRAM-SHA-512 over SASL_SSL" \
     grep -q 'security.protocol=SASL_SSL;sasl.mechanisms=SCRAM-SHA-512' "$IT_DIR/sasl.yaml"
+it_check "render ingest" render ingest -f "$VALUES/ingest.yaml"
+it_check "ingest: schemas + invariants" validate ingest --partitions 12 --expect Deployment=4 --expect Service=5
+ingest_objects() {
+    (cd "$IT_ROOT/tests/helm" && node --input-type=module -e '
+import fs from "node:fs";
+import YAML from "yaml";
+const docs = YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).filter(Boolean);
+const svc = docs.find((d) => d.kind === "Service" && d.metadata.name.endsWith("-ingest"));
+const dep = docs.find((d) => d.kind === "Deployment" && d.metadata.name.endsWith("-ingest"));
+const udp = svc.spec.ports.filter((p) => p.protocol === "UDP").map((p) => p.port).sort().join(",");
+const env = Object.fromEntries(dep.spec.template.spec.containers[0].env.map((e) => [e.name, e.value]));
+const ok = udp === "6343,9995" && svc.spec.externalTrafficPolicy === "Local" && dep.spec.replicas === 2 &&
+    env.NETPULSE_NETFLOW_PORT === "9995" && env.NETPULSE_THREADS === "2";
+process.exit(ok ? 0 : 1);' "$IT_DIR/ingest.yaml")
+}
+it_check "ingest: UDP Service for NetFlow (9995) and sFlow (6343), source addresses kept" ingest_objects
 it_check "render operator objects" render operator -f "$VALUES/operator.yaml"
 ndash=$(find "$IT_ROOT/grafana/dashboards" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l)
 it_check "operator: schemas + invariants ($ndash dashboards)" validate operator --partitions 12 \

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpulse.pb-c.h"
 #include "np_detect.h"
 
 #define PANE 5000
@@ -167,6 +168,41 @@ static void test_spike_one_alert_per_episode(void **s) {
     np_detect_destroy(&d);
 }
 
+/* A lasting tripling of traffic: one spike, then (after baseline_panes / 2 panes, as
+ * detect.shift.ms is longer) one level_shift with a score in [0, 1], then nothing: the new
+ * level is the baseline; a spike on top of it is still one. Scores are in [0, 1]. */
+static void test_level_shift(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_t *d = mkdet(&c);
+    np_anomaly_t out[64];
+    int spikes = 0, shifts = 0, shift_at = -1, after = 0;
+    for (int i = 0; i < 90; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i < 30 ? 1000 : i >= 80 && i < 82 ? 9000 : 3000, (unsigned)i);
+        np_forecast_t fc;
+        size_t n = np_detect_pane(d, &p.g, out, &fc);
+        for (size_t a = 0; a < n; a++) {
+            assert_true(out[a].score >= 0 && out[a].score <= 1);
+            if (out[a].kind == NP_AN_SPIKE) spikes++;
+            if (out[a].kind == NP_AN_LEVEL_SHIFT) {
+                shifts++;
+                shift_at = i;
+                assert_string_equal(out[a].entity, "global");
+                assert_non_null(strstr(out[a].explanation, "new baseline"));
+            }
+            if (i > shift_at && shift_at >= 0 && i < 80) after++;
+        }
+        pane_free(&p);
+    }
+    assert_int_equal(shifts, 1);
+    assert_int_equal(shift_at, 30 + c.baseline_panes / 2 - 1); /* bounded: baseline_panes / 2 panes */
+    assert_int_equal(after, 0);
+    assert_int_equal(spikes, 2); /* the change, and the spike on the new level */
+    np_detect_destroy(&d);
+}
+
 static void test_sources_and_scans(void **s) {
     (void)s;
     np_detect_config_t c;
@@ -292,23 +328,43 @@ static void test_state_roundtrip(void **s) {
     np_detect_destroy(&b);
 }
 
-static void test_series_scores(void **s) {
+/* A state saved before level_shift existed (11 kinds in stats) still restores, counts
+ * included; one with another version is refused. */
+static void test_state_before_level_shift(void **s) {
     (void)s;
     np_detect_config_t c;
-    np_detect_t *d = mkdet(&c);
-    int dir = 0, alerts = 0;
-    double top = 0;
-    for (int i = 0; i < 50; i++) {
-        double v = 100 + (i % 7) - 3 + (i == 40 ? 400 : 0);
-        double sc = np_detect_series_push(d, v, &dir);
-        assert_true(sc >= 0 && sc <= 1);
-        if (dir) alerts++;
-        if (i == 40) top = sc;
-        else if (i > 12) assert_true(sc < 0.5);
+    np_detect_t *a = mkdet(&c), *b = mkdet(&c);
+    np_anomaly_t out[64];
+    for (int i = 0; i < 30; i++) {
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i == 25 ? 3000 : 1000, (unsigned)i);
+        run(a, &p, -1, out);
+        pane_free(&p);
     }
-    assert_int_equal(alerts, 1);
-    assert_true(top > 0.5);
-    np_detect_destroy(&d);
+    uint8_t *buf, old[65536];
+    size_t len;
+    assert_int_equal(np_detect_state_encode(a, &buf, &len), 0);
+    Netpulse__DetectState *st = netpulse__detect_state__unpack(NULL, len, buf);
+    assert_non_null(st);
+    assert_int_equal(st->n_stats, 6 + NP_AN__COUNT);
+    st->n_stats = 6 + NP_AN_LEVEL_SHIFT; /* as saved before */
+    size_t olen = netpulse__detect_state__pack(st, old);
+    assert_true(olen < sizeof(old));
+    assert_int_equal(np_detect_state_decode(b, old, olen), 0);
+    np_detect_stats_t sa, sb;
+    np_detect_get_stats(a, &sa);
+    np_detect_get_stats(b, &sb);
+    assert_int_equal(sb.panes, 30);
+    assert_int_equal(sb.by_kind[NP_AN_SPIKE], 1);
+    assert_int_equal(sa.by_kind[NP_AN_SPIKE], 1);
+    st->version = 2;
+    olen = netpulse__detect_state__pack(st, old);
+    assert_int_equal(np_detect_state_decode(b, old, olen), -1);
+    netpulse__detect_state__free_unpacked(st, NULL);
+    free(buf);
+    np_detect_destroy(&a);
+    np_detect_destroy(&b);
 }
 
 int main(void) {
@@ -316,10 +372,11 @@ int main(void) {
         cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_port_entropy),
         cmocka_unit_test(test_spike_one_alert_per_episode),
+        cmocka_unit_test(test_level_shift),
         cmocka_unit_test(test_sources_and_scans),
         cmocka_unit_test(test_threshold_and_whitelist),
         cmocka_unit_test(test_state_roundtrip),
-        cmocka_unit_test(test_series_scores),
+        cmocka_unit_test(test_state_before_level_shift),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     np_hll_pool_destroy(&POOL);

@@ -1,0 +1,533 @@
+/* np_series: a univariate series with level, seasonal profiles, level shifts. See np_series.h. */
+#include "np_series.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS 86400000LL
+#define WEEK_MS (7 * DAY_MS)
+
+typedef struct ring {
+    double *v;
+    int cap, n, pos;
+} ring_t;
+
+typedef struct profile {
+    int bins;
+    int64_t period_ms, bin_ms;
+    double val[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
+    uint32_t cnt[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
+} profile_t;
+
+#define ZBINS 128 /* |z| histogram: log-spaced, 1e-3 .. 1e5 */
+
+struct np_series {
+    np_series_config_t c;
+    uint32_t zhist[ZBINS]; /* the series' own |z| so far: calibrates its tail */
+    uint64_t ztotal;
+    ring_t level, resid, recent, vres, old;
+    double *scratch;
+    profile_t day, week;
+    int64_t first_ms, n;
+    bool integer; /* every value so far integral */
+    int run, run_sign;
+    double old_level, old_scale; /* before the last level shift */
+    int64_t old_until;           /* point count until which a return is checked */
+};
+
+static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : (int)v; }
+
+void np_series_config_derive(np_series_config_t *c) {
+    int64_t iv = c->interval_ms > 0 ? c->interval_ms : 1;
+    /* With profiles the level spans a day, so that it does not follow the daily cycle. */
+    c->level_points = clampi((c->seasonal ? 24 : 3) * 3600000LL / iv, 12, NP_SERIES_MAX_LEVEL);
+    c->resid_points = clampi(4LL * c->level_points, 48, NP_SERIES_MAX_RESID);
+    c->shift_points = clampi((c->shift_ms + iv - 1) / iv, 3, NP_SERIES_MAX_SHIFT);
+    c->var_points = clampi(2LL * c->shift_points, 12, NP_SERIES_MAX_SHIFT);
+}
+
+void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
+    memset(c, 0, sizeof(*c));
+    c->interval_ms = interval_ms;
+    c->seasonal = true;
+    c->shift_ms = 6 * 3600000;
+    c->z_shift = 6;
+    c->var_factor = 3;
+    c->tail_q = 0;
+    c->tail_max = 1;
+    np_series_config_derive(c);
+}
+
+static int ring_init(ring_t *r, int cap) {
+    r->cap = cap;
+    r->n = r->pos = 0;
+    r->v = calloc((size_t)cap, sizeof(double));
+    return r->v ? 0 : -1;
+}
+
+static void ring_push(ring_t *r, double v) {
+    r->v[r->pos] = v;
+    r->pos = (r->pos + 1) % r->cap;
+    if (r->n < r->cap) r->n++;
+}
+
+/* The k-th oldest value still held. */
+static double ring_at(const ring_t *r, int k) {
+    int start = r->n < r->cap ? 0 : r->pos;
+    return r->v[(start + k) % r->cap];
+}
+
+static void ring_copy(ring_t *dst, const ring_t *src) {
+    dst->n = dst->pos = 0;
+    int from = src->n > dst->cap ? src->n - dst->cap : 0;
+    for (int k = from; k < src->n; k++) ring_push(dst, ring_at(src, k));
+}
+
+static void profile_init(profile_t *p, int64_t period_ms, int64_t interval_ms, int max_bins) {
+    memset(p, 0, sizeof(*p));
+    p->period_ms = period_ms;
+    if (interval_ms <= 0 || interval_ms >= period_ms / 2) return; /* no profile at this cadence */
+    int64_t bins = period_ms / interval_ms;
+    p->bins = (int)(bins > max_bins ? max_bins : bins);
+    p->bin_ms = period_ms / p->bins;
+}
+
+static int profile_bin(const profile_t *p, int64_t t) {
+    int64_t m = t % p->period_ms;
+    if (m < 0) m += p->period_ms;
+    int b = (int)(m / p->bin_ms);
+    return b < p->bins ? b : p->bins - 1;
+}
+
+/* The profile's value at t once the series has run two periods, else 0. */
+static double profile_get(const np_series_t *s, const profile_t *p, int64_t t) {
+    if (!s->c.seasonal || !p->bins || s->n == 0 || t - s->first_ms < 2 * p->period_ms) return 0;
+    int b = profile_bin(p, t);
+    if (!p->cnt[b]) return 0;
+    double mean = 0; /* zero mean: the level carries the mean */
+    int n = 0;
+    for (int k = 0; k < p->bins; k++)
+        if (p->cnt[k]) mean += p->val[k], n++;
+    return p->val[b] - mean / n;
+}
+
+/* Exponentially weighted mean per bin: the first values average, then about 5 periods. */
+static void profile_learn(np_series_t *s, profile_t *p, int64_t t, double target, double lim) {
+    if (!s->c.seasonal || !p->bins) return;
+    int b = profile_bin(p, t);
+    double per_bin = (double)p->bin_ms / (double)(s->c.interval_ms > 0 ? s->c.interval_ms : 1);
+    if (per_bin < 1) per_bin = 1;
+    double amin = 0.2 / per_bin;
+    if (p->cnt[b] < UINT32_MAX) p->cnt[b]++;
+    double a = 1.0 / p->cnt[b];
+    if (a < amin) a = amin;
+    double step = target - p->val[b];
+    if (p->cnt[b] > 1) step = step > lim ? lim : step < -lim ? -lim : step; /* one anomaly moves it little */
+    p->val[b] += a * step;
+}
+
+np_series_t *np_series_new(const np_series_config_t *c) {
+    np_series_t *s = calloc(1, sizeof(*s));
+    if (!s) return NULL;
+    s->c = *c;
+    np_series_config_derive(&s->c);
+    s->integer = true;
+    if (ring_init(&s->level, s->c.level_points) || ring_init(&s->resid, s->c.resid_points) ||
+        ring_init(&s->recent, s->c.shift_points) || ring_init(&s->vres, s->c.var_points) ||
+        ring_init(&s->old, s->c.level_points) ||
+        !(s->scratch = calloc(NP_SERIES_MAX_LEVEL + NP_SERIES_MAX_RESID, sizeof(double)))) {
+        np_series_destroy(&s);
+        return NULL;
+    }
+    profile_init(&s->day, DAY_MS, s->c.interval_ms, NP_SERIES_DAY_BINS);
+    profile_init(&s->week, WEEK_MS, s->c.interval_ms, NP_SERIES_WEEK_BINS);
+    return s;
+}
+
+void np_series_destroy(np_series_t **sp) {
+    if (!sp || !*sp) return;
+    np_series_t *s = *sp;
+    free(s->level.v);
+    free(s->resid.v);
+    free(s->recent.v);
+    free(s->vres.v);
+    free(s->old.v);
+    free(s->scratch);
+    free(s);
+    *sp = NULL;
+}
+
+/* ---- robust statistics ----------------------------------------------------------- */
+
+static double select_k(double *a, int n, int k) {
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        double piv = a[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (a[i] < piv) i++;
+            while (a[j] > piv) j--;
+            if (i <= j) {
+                double t = a[i];
+                a[i++] = a[j];
+                a[j--] = t;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else return a[k];
+    }
+    return a[k];
+}
+
+static double median_in(double *a, int n) {
+    if (n <= 0) return 0;
+    double hi = select_k(a, n, n / 2);
+    if (n % 2) return hi;
+    double lo = a[0];
+    for (int i = 1; i < n / 2; i++)
+        if (a[i] > lo) lo = a[i];
+    return 0.5 * (lo + hi);
+}
+
+static double ring_median(const np_series_t *s, const ring_t *r) {
+    for (int k = 0; k < r->n; k++) s->scratch[k] = r->v[k];
+    return median_in(s->scratch, r->n);
+}
+
+/* Robust spread of a ring around its median (unfloored). */
+static double ring_spread(const np_series_t *s, const ring_t *r) {
+    if (r->n == 0) return 0;
+    double med = ring_median(s, r), mean_ad = 0;
+    for (int k = 0; k < r->n; k++) {
+        s->scratch[k] = fabs(r->v[k] - med);
+        mean_ad += s->scratch[k];
+    }
+    mean_ad /= r->n;
+    double mad = 1.4826 * median_in(s->scratch, r->n);
+    double alt = 1.2533 * mean_ad; /* when more than half the residuals are 0 */
+    return mad > 0 ? mad : alt;
+}
+
+static double to_model(const np_series_t *s, double v) {
+    if (s->c.log_offset <= 0) return v;
+    return log(s->c.log_offset + (v > 0 ? v : 0));
+}
+
+static double from_model(const np_series_t *s, double y) {
+    return s->c.log_offset > 0 ? exp(y) - s->c.log_offset : y;
+}
+
+static double scale_floor(const np_series_t *s, double level) {
+    if (s->c.log_offset > 0) {
+        double raw = from_model(s, level);
+        if (raw < 1) raw = 1;
+        double f = s->integer ? 0.5 * sqrt(raw) / (raw + s->c.log_offset) : 1e-3;
+        return f > 1e-3 ? f : 1e-3;
+    }
+    if (s->integer) return 0.5 * sqrt(fabs(level) > 1 ? fabs(level) : 1);
+    double f = 1e-3 * fabs(level);
+    return f > 1e-9 ? f : 1e-9;
+}
+
+static int zbin(double a) {
+    if (!(a > 1e-3)) return 0;
+    int b = (int)(log10(a / 1e-3) * ZBINS / 8.0);
+    return b >= ZBINS ? ZBINS - 1 : b;
+}
+
+static double zbin_upper(int b) { return 1e-3 * pow(10.0, 8.0 * (b + 1) / ZBINS); }
+
+static void zhist_add(np_series_t *s, double a) {
+    if (s->ztotal >= (1u << 20)) { /* keep it bounded and recent: halve */
+        s->ztotal = 0;
+        for (int b = 0; b < ZBINS; b++) s->ztotal += (s->zhist[b] /= 2);
+    }
+    s->zhist[zbin(a)]++;
+    s->ztotal++;
+}
+
+/* The factor that maps this series' |z| quantile `tail_q` onto the t2 model's: a series
+ * whose residuals are heavier-tailed than the model scores lower, so one threshold means
+ * the same rarity on every series. 1 until 100 points have been seen. */
+static double tail_factor(const np_series_t *s) {
+    if (s->c.tail_q <= 0 || s->ztotal < 100) return 1;
+    uint64_t want = (uint64_t)ceil(s->c.tail_q * (double)s->ztotal), acc = 0;
+    int b = 0;
+    for (; b < ZBINS - 1; b++)
+        if ((acc += s->zhist[b]) >= want) break;
+    double q = zbin_upper(b), tq = s->c.tail_q;
+    double ref = sqrt(2.0) * tq / sqrt(1 - tq * tq); /* the t2 quantile of |z| */
+    double f = ref / q;
+    return f < s->c.tail_max ? f : s->c.tail_max;
+}
+
+double np_series_score(double z) {
+    double a = fabs(z);
+    if (!isfinite(a)) return isnan(a) ? 0 : 1;
+    return a / sqrt(a * a + 2.0);
+}
+
+/* ---- the model ------------------------------------------------------------------- */
+
+static double seasonal(const np_series_t *s, int64_t t) {
+    return profile_get(s, &s->day, t) + profile_get(s, &s->week, t);
+}
+
+double np_series_expect(const np_series_t *s, int64_t t_ms) {
+    np_series_t *m = (np_series_t *)s; /* scratch only */
+    return from_model(s, ring_median(m, &s->level) + seasonal(s, t_ms));
+}
+
+static void fill_ring(ring_t *r, const ring_t *src) {
+    r->n = r->pos = 0;
+    for (int k = 0; k < src->n; k++) ring_push(r, ring_at(src, k));
+}
+
+/* Level shift confirmed: the level is rebuilt from the recent points; the old one is kept
+ * for a while so that a return to it is recognised. */
+static void level_shift(np_series_t *s, double level, double scale) {
+    ring_copy(&s->old, &s->level);
+    s->old_level = level;
+    s->old_scale = scale;
+    s->old_until = s->n + 4LL * s->c.shift_points;
+    fill_ring(&s->level, &s->recent);
+    /* The spread comes along with the new level: the run's own residuals (if they vary at
+     * all; else the old ones are kept). */
+    double med = ring_median(s, &s->recent);
+    ring_t tmp = {s->scratch + NP_SERIES_MAX_LEVEL, s->recent.cap, 0, 0};
+    for (int k = 0; k < s->recent.n; k++) ring_push(&tmp, ring_at(&s->recent, k) - med);
+    if (ring_spread(s, &tmp) > 0) fill_ring(&s->resid, &tmp);
+    s->run = 0;
+}
+
+static void restore_old(np_series_t *s) {
+    fill_ring(&s->level, &s->old);
+    s->old_until = 0;
+    s->run = 0;
+}
+
+/* Variance change: the recent residuals' spread against the scale. */
+static bool variance_change(np_series_t *s, double scale, double floor) {
+    if (s->vres.n < s->vres.cap || s->resid.n < s->resid.cap / 2) return false;
+    double recent = ring_spread(s, &s->vres);
+    bool up = recent >= s->c.var_factor * scale && recent > floor;
+    bool down = recent * s->c.var_factor <= scale && scale > 2 * floor;
+    if (!up && !down) return false;
+    fill_ring(&s->resid, &s->vres);
+    s->vres.n = s->vres.pos = 0;
+    return true;
+}
+
+void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
+    memset(o, 0, sizeof(*o));
+    if (!isfinite(v)) return; /* not a value: nothing scored, nothing learnt */
+    if (s->n == 0) s->first_ms = t;
+    if (v != floor(v) || fabs(v) > 1e15) s->integer = false;
+    v = to_model(s, v);
+    double seas = seasonal(s, t), y = v - seas;
+    double level = s->level.n ? ring_median(s, &s->level) : y;
+    double fl = scale_floor(s, level);
+    double scale = ring_spread(s, &s->resid);
+    if (scale < fl) scale = fl;
+    double r = y - level, z = r / scale;
+    o->expected = from_model(s, level + seas);
+    o->scale = scale;
+    o->warm = s->n >= (s->c.level_points / 2 > 12 ? s->c.level_points / 2 : 12);
+    /* Just after a level shift, a return to the old level is no new anomaly. */
+    bool back = false;
+    if (s->old_until > s->n) {
+        double zo = (y - s->old_level) / s->old_scale;
+        if (fabs(zo) < fabs(z)) {
+            back = fabs(zo) < s->c.z_shift;
+            z = zo;
+            r = y - s->old_level;
+        }
+    }
+    o->z = z;
+    double tf = tail_factor(s);
+    if (o->warm) {
+        double sc = np_series_score(z * tf);
+        if ((s->c.direction > 0 && z < 0) || (s->c.direction < 0 && z > 0)) sc = 0;
+        o->score = sc;
+    }
+    /* Learn: clamped values into the level and residual rings, the raw ones for shifts. */
+    zhist_add(s, fabs(z));
+    ring_push(&s->recent, y);
+    int sign = fabs(z) >= s->c.z_shift ? (z > 0 ? 1 : -1) : 0;
+    s->run = sign && sign == s->run_sign ? s->run + 1 : sign ? 1 : 0;
+    s->run_sign = sign;
+    double lim = s->c.z_shift * scale, rc = r > lim ? lim : r < -lim ? -lim : r;
+    if (!o->warm) { /* warming up: everything is learnt as it is */
+        rc = r;
+        s->run = 0;
+    }
+    ring_push(&s->vres, r);
+    if (back) {
+        restore_old(s);
+    } else if (o->warm && s->run >= s->c.shift_points) {
+        level_shift(s, level, scale);
+        o->event = NP_SERIES_LEVEL_SHIFT;
+    } else {
+        ring_push(&s->level, level + rc);
+        if (s->run < 2) ring_push(&s->resid, rc); /* a run's residuals measure a change, not the noise */
+        if (o->warm && variance_change(s, scale, fl)) o->event = NP_SERIES_VARIANCE_CHANGE;
+    }
+    double lv = s->level.n ? ring_median(s, &s->level) : y;
+    double lim2 = s->c.z_shift * scale;
+    double dd = v - profile_get(s, &s->week, t) - lv, dw = v - profile_get(s, &s->day, t) - lv;
+    profile_learn(s, &s->day, t, dd, lim2);
+    if (!s->day.bins || t - s->first_ms >= 2 * s->day.period_ms) /* the week: what the day leaves */
+        profile_learn(s, &s->week, t, dw, lim2);
+    s->n++;
+}
+
+/* ---- persistence ------------------------------------------------------------------ */
+
+#define SERIES_STATE_MAGIC 0x4e505331u /* "NPS1" */
+
+typedef struct wbuf {
+    uint8_t *p;
+    size_t len, cap;
+    bool bad;
+} wbuf_t;
+
+static void put(wbuf_t *w, const void *src, size_t n) {
+    if (w->bad) return;
+    if (w->len + n > w->cap) {
+        size_t nc = (w->cap ? w->cap * 2 : 4096) + n;
+        uint8_t *np = realloc(w->p, nc);
+        if (!np) {
+            w->bad = true;
+            return;
+        }
+        w->p = np;
+        w->cap = nc;
+    }
+    memcpy(w->p + w->len, src, n);
+    w->len += n;
+}
+
+static void put_u64(wbuf_t *w, uint64_t v) {
+    uint8_t b[8];
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(v >> (8 * i));
+    put(w, b, 8);
+}
+
+static void put_f64(wbuf_t *w, double d) {
+    uint64_t u;
+    memcpy(&u, &d, 8);
+    put_u64(w, u);
+}
+
+static void put_ring(wbuf_t *w, const ring_t *r) {
+    put_u64(w, (uint64_t)r->n);
+    for (int k = 0; k < r->n; k++) put_f64(w, ring_at(r, k));
+}
+
+static void put_profile(wbuf_t *w, const profile_t *p) {
+    put_u64(w, (uint64_t)p->bins);
+    for (int b = 0; b < p->bins; b++) {
+        put_f64(w, p->val[b]);
+        put_u64(w, p->cnt[b]);
+    }
+}
+
+int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
+    wbuf_t w = {0};
+    put_u64(&w, SERIES_STATE_MAGIC);
+    put_u64(&w, (uint64_t)s->c.interval_ms);
+    put_u64(&w, (uint64_t)s->first_ms);
+    put_u64(&w, (uint64_t)s->n);
+    put_u64(&w, (uint64_t)s->integer | (uint64_t)(s->run_sign + 1) << 8 | (uint64_t)s->run << 16);
+    put_f64(&w, s->old_level);
+    put_f64(&w, s->old_scale);
+    put_u64(&w, (uint64_t)s->old_until);
+    const ring_t *rings[] = {&s->level, &s->resid, &s->recent, &s->vres, &s->old};
+    for (size_t i = 0; i < 5; i++) put_ring(&w, rings[i]);
+    put_profile(&w, &s->day);
+    put_profile(&w, &s->week);
+    put_u64(&w, s->ztotal);
+    for (int b = 0; b < ZBINS; b++) put_u64(&w, s->zhist[b]);
+    if (w.bad) {
+        free(w.p);
+        return -1;
+    }
+    *out = w.p;
+    *len = w.len;
+    return 0;
+}
+
+typedef struct rbuf {
+    const uint8_t *p;
+    size_t len, off;
+    bool bad;
+} rbuf_t;
+
+static uint64_t get_u64(rbuf_t *r) {
+    if (r->bad || r->len - r->off < 8) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) v |= (uint64_t)r->p[r->off + (size_t)i] << (8 * i);
+    r->off += 8;
+    return v;
+}
+
+static double get_f64(rbuf_t *r) {
+    uint64_t u = get_u64(r);
+    double d;
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+static void get_ring(rbuf_t *r, ring_t *g) {
+    uint64_t n = get_u64(r);
+    if (n > (uint64_t)g->cap) {
+        r->bad = true;
+        return;
+    }
+    g->n = g->pos = 0;
+    for (uint64_t k = 0; k < n && !r->bad; k++) {
+        double v = get_f64(r);
+        if (!isfinite(v)) r->bad = true;
+        ring_push(g, v);
+    }
+}
+
+static void get_profile(rbuf_t *r, profile_t *p) {
+    if (get_u64(r) != (uint64_t)p->bins) {
+        r->bad = true;
+        return;
+    }
+    for (int b = 0; b < p->bins && !r->bad; b++) {
+        p->val[b] = get_f64(r);
+        if (!isfinite(p->val[b])) r->bad = true;
+        p->cnt[b] = (uint32_t)get_u64(r);
+    }
+}
+
+int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
+    rbuf_t r = {buf, len, 0, false};
+    if (get_u64(&r) != SERIES_STATE_MAGIC || get_u64(&r) != (uint64_t)s->c.interval_ms) return -1;
+    s->first_ms = (int64_t)get_u64(&r);
+    s->n = (int64_t)get_u64(&r);
+    uint64_t flags = get_u64(&r);
+    s->integer = flags & 1;
+    s->run_sign = (int)((flags >> 8) & 0xff) - 1;
+    s->run = (int)(flags >> 16);
+    s->old_level = get_f64(&r);
+    s->old_scale = get_f64(&r);
+    if (!isfinite(s->old_level) || !isfinite(s->old_scale) || s->run < 0 || s->run > NP_SERIES_MAX_SHIFT)
+        return -1;
+    s->old_until = (int64_t)get_u64(&r);
+    ring_t *rings[] = {&s->level, &s->resid, &s->recent, &s->vres, &s->old};
+    for (size_t i = 0; i < 5; i++) get_ring(&r, rings[i]);
+    get_profile(&r, &s->day);
+    get_profile(&r, &s->week);
+    s->ztotal = get_u64(&r);
+    for (int b = 0; b < ZBINS; b++) s->zhist[b] = (uint32_t)get_u64(&r);
+    return r.bad || r.off != len ? -1 : 0;
+}

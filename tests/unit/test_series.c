@@ -1,0 +1,230 @@
+/* Unit tests for np_series: calibrated scores (same meaning whatever the scale and cadence),
+ * level shifts (reported once, new baseline after shift_points; a long spike that ends is
+ * not a second anomaly), variance changes, daily seasonality, and state that resumes to the
+ * same scores. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_series.h"
+
+#define MIN_MS 60000LL
+#define HOUR_MS 3600000LL
+#define PI 3.14159265358979323846
+
+/* Deterministic standard normal noise (Box-Muller over an LCG). */
+static double gauss(uint64_t *st) {
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    double u1 = ((double)(*st >> 11) + 1) / 9007199254740993.0;
+    *st = *st * 6364136223846793005ULL + 1442695040888963407ULL;
+    double u2 = (double)(*st >> 11) / 9007199254740992.0;
+    return sqrt(-2 * log(u1)) * cos(2 * PI * u2);
+}
+
+static np_series_t *mk(int64_t interval, bool seasonal) {
+    np_series_config_t c;
+    np_series_config_init(&c, interval);
+    c.seasonal = seasonal;
+    np_series_t *s = np_series_new(&c);
+    assert_non_null(s);
+    return s;
+}
+
+static void test_score_transform(void **st) {
+    (void)st;
+    assert_true(np_series_score(0) == 0);
+    assert_true(fabs(np_series_score(9.95) - 0.99) < 0.001);  /* 1 - P(|T2| >= z) */
+    assert_true(fabs(np_series_score(-31.6) - 0.999) < 0.0002);
+    assert_true(np_series_score(3) < np_series_score(4));
+    assert_true(np_series_score(INFINITY) == 1 && np_series_score(NAN) == 0);
+}
+
+/* Gaussian noise around different levels, at different scales and cadences: the share of
+ * points at or above 0.99 is the same small number; a 30-sigma spike scores >= 0.99 on
+ * each; a change of units leaves every score unchanged. */
+static void test_calibration(void **st) {
+    (void)st;
+    const int64_t iv[3] = {MIN_MS, 5 * MIN_MS, HOUR_MS};
+    const double level[3] = {10, 5000, 1e6}, sd[3] = {0.5, 100, 1e3};
+    for (int k = 0; k < 3; k++) {
+        np_series_t *a = mk(iv[k], false), *b = mk(iv[k], false);
+        uint64_t rng = 7 + (uint64_t)k;
+        int high = 0, n = 3000;
+        for (int i = 0; i < n; i++) {
+            double x = level[k] + sd[k] * gauss(&rng) + (i == 2500 ? 30 * sd[k] : 0) + 0.001;
+            np_series_out_t oa, ob;
+            np_series_push(a, i * iv[k], x, &oa);
+            np_series_push(b, i * iv[k], 1000 * x, &ob);
+            assert_true(oa.score >= 0 && oa.score <= 1);
+            assert_true(fabs(oa.score - ob.score) < 1e-6);
+            if (i == 2500) assert_true(oa.score >= 0.99);
+            else if (oa.score >= 0.99) high++;
+        }
+        assert_true(high <= n / 1000); /* at most 0.1 % of plain noise */
+        np_series_destroy(&a);
+        np_series_destroy(&b);
+    }
+}
+
+/* A lasting step up: one level_shift within shift_points (+1) points, then low scores on
+ * the new level, and a spike on the new level still scores high. */
+static void test_level_shift(void **st) {
+    (void)st;
+    np_series_t *s = mk(MIN_MS, false);
+    np_series_config_t c;
+    np_series_config_init(&c, MIN_MS);
+    uint64_t rng = 3;
+    int shifts = 0, shift_at = -1, high_after = 0;
+    for (int i = 0; i < 2000; i++) {
+        double x = (i < 1000 ? 100 : 200) + 2 * gauss(&rng) + (i == 1800 ? 60 : 0) + 0.001;
+        np_series_out_t o;
+        np_series_push(s, i * MIN_MS, x, &o);
+        if (o.event == NP_SERIES_LEVEL_SHIFT) {
+            shifts++;
+            shift_at = i;
+        }
+        if (i == 1000) assert_true(o.score >= 0.99);
+        if (i == 1800) assert_true(o.score >= 0.99);
+        else if (shift_at >= 0 && i > shift_at && o.score >= 0.99) high_after++;
+    }
+    assert_int_equal(shifts, 1);
+    assert_int_equal(shift_at, 1000 + c.shift_points - 1);
+    assert_int_equal(high_after, 0);
+    np_series_destroy(&s);
+}
+
+/* A step that ends soon after it was taken as a level shift: the return to the old level
+ * scores against the old level (no second alert) and restores it. */
+static void test_shift_that_ends(void **st) {
+    (void)st;
+    np_series_config_t c;
+    np_series_config_init(&c, HOUR_MS);
+    np_series_t *s = np_series_new(&c);
+    uint64_t rng = 11;
+    int end = 500 + c.shift_points + 2, high = 0;
+    for (int i = 0; i < 700; i++) {
+        double x = (i >= 500 && i < end ? 300 : 100) + 3 * gauss(&rng) + 0.001;
+        np_series_out_t o;
+        np_series_push(s, i * HOUR_MS, x, &o);
+        if (i >= end && o.score >= 0.99) high++;
+    }
+    assert_int_equal(high, 0);
+    assert_true(fabs(np_series_expect(s, 700 * HOUR_MS) - 100) < 5);
+    np_series_destroy(&s);
+}
+
+/* Noise five times larger from point 1000 on: one variance change, then the new noise is
+ * normal (few high scores). */
+static void test_variance_change(void **st) {
+    (void)st;
+    np_series_t *s = mk(MIN_MS, false);
+    uint64_t rng = 5;
+    int changes = 0, high_late = 0;
+    for (int i = 0; i < 3000; i++) {
+        double x = 100 + (i < 1000 ? 1 : 5) * gauss(&rng) + 0.001;
+        np_series_out_t o;
+        np_series_push(s, i * MIN_MS, x, &o);
+        if (o.event == NP_SERIES_VARIANCE_CHANGE && i >= 1000 && i < 1300) changes++;
+        if (i >= 1500 && o.score >= 0.99) high_late++;
+    }
+    assert_true(changes >= 1);
+    assert_true(high_late <= 2);
+    np_series_destroy(&s);
+}
+
+/* Hourly points with a daily cycle (100 +- 60): after two days the expected value follows
+ * the cycle; a value normal at night but 5 times too low at the peak hour is found with the
+ * daily profile, not without. No plain point scores >= 0.99 after the 4th day. */
+static void test_daily_seasonality(void **st) {
+    (void)st;
+    np_series_t *with = mk(HOUR_MS, true), *without = mk(HOUR_MS, false);
+    uint64_t rng = 9;
+    double err = 0, peak_with = 0, peak_without = 0;
+    int high_normal = 0, nerr = 0;
+    for (int i = 0; i < 24 * 21; i++) {
+        double m = 100 + 60 * sin(2 * PI * (i % 24) / 24.0);
+        int peak = 24 * 20 + 6; /* 06:00 on day 20 is the peak */
+        double x = (i == peak ? 40 : m) + 2 * gauss(&rng) + 0.001;
+        np_series_out_t a, b;
+        np_series_push(with, i * HOUR_MS, x, &a);
+        np_series_push(without, i * HOUR_MS, x, &b);
+        if (i == peak) {
+            peak_with = a.score;
+            peak_without = b.score;
+        } else if (i >= 24 * 4) {
+            if (i >= 24 * 10) err += fabs(a.expected - m), nerr++;
+            if (a.score >= 0.99) high_normal++;
+        }
+    }
+    assert_true(err / nerr < 6); /* the profile follows the cycle (amplitude 60, noise 2) */
+    assert_int_equal(high_normal, 0);
+    assert_true(peak_with >= 0.99);
+    assert_true(peak_without < peak_with);
+    np_series_destroy(&with);
+    np_series_destroy(&without);
+}
+
+/* Encoded half-way (profiles, rings, an open shift), decoded into a new series: the rest
+ * scores the same. Other intervals and damaged blobs are refused. */
+static void test_state(void **st) {
+    (void)st;
+    np_series_t *a = mk(HOUR_MS, true), *b = mk(HOUR_MS, true), *other = mk(MIN_MS, true);
+    uint64_t rng = 13;
+    double xs[24 * 20];
+    for (int i = 0; i < 24 * 20; i++)
+        xs[i] = 100 + 40 * sin(2 * PI * (i % 24) / 24.0) + (i > 300 ? 80 : 0) + 3 * gauss(&rng) + 0.001;
+    np_series_out_t o, p;
+    for (int i = 0; i < 304; i++) np_series_push(a, i * HOUR_MS, xs[i], &o);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_series_encode(a, &buf, &len), 0);
+    assert_true(len < 64 * 1024); /* bounded */
+    assert_int_equal(np_series_decode(other, buf, len), -1);
+    assert_int_equal(np_series_decode(b, buf, len - 1), -1);
+    assert_int_equal(np_series_decode(b, buf, len), 0);
+    free(buf);
+    for (int i = 304; i < 24 * 20; i++) {
+        np_series_push(a, i * HOUR_MS, xs[i], &o);
+        np_series_push(b, i * HOUR_MS, xs[i], &p);
+        assert_true(o.score == p.score && o.expected == p.expected && o.event == p.event);
+    }
+    np_series_destroy(&a);
+    np_series_destroy(&b);
+    np_series_destroy(&other);
+}
+
+/* Lengths derived from the interval: the same times whatever the cadence. */
+static void test_cadence(void **st) {
+    (void)st;
+    np_series_config_t m, h, f;
+    np_series_config_init(&m, MIN_MS);
+    np_series_config_init(&h, HOUR_MS);
+    np_series_config_init(&f, 5000);
+    assert_int_equal(m.level_points, 1024); /* a day, bounded */
+    assert_int_equal(h.level_points, 24);   /* a day */
+    h.seasonal = false;
+    np_series_config_derive(&h);
+    assert_int_equal(h.level_points, 12); /* 3 h, at least 12 points */
+    assert_int_equal(h.shift_points, 6);   /* 6 h */
+    assert_int_equal(m.shift_points, 256); /* 6 h is 360: bounded */
+    assert_int_equal(f.level_points, 1024);
+    m.shift_ms = 15 * MIN_MS;
+    np_series_config_derive(&m);
+    assert_int_equal(m.shift_points, 15);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_score_transform), cmocka_unit_test(test_calibration),
+        cmocka_unit_test(test_level_shift),     cmocka_unit_test(test_shift_that_ends),
+        cmocka_unit_test(test_variance_change), cmocka_unit_test(test_daily_seasonality),
+        cmocka_unit_test(test_state),           cmocka_unit_test(test_cadence),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
