@@ -69,9 +69,10 @@ static const np_opt_t worker_opts[] = {
      "Records larger than this are rejected as oversized"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
      "Records with event time further than this ahead of the wall clock are rejected (out_of_range)"},
-    {"max.watermark.jump.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
-     "Records further than this (plus lateness.ms) ahead of the partition's or the global watermark "
-     "are dead-lettered (watermark_jump) instead of moving the watermark; 0 = no bound"},
+    {"max.watermark.jump.ms", NP_OPT_INT, "0", 0, 31536000000, NULL,
+     "Records further than this (plus lateness.ms) ahead of the partition's and the global watermark "
+     "are dead-lettered (watermark_jump) instead of moving the watermark; 0 = no bound (default: a "
+     "stream may legitimately jump, e.g. a replay followed by live data; use it for replays of history)"},
     {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
     {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
     {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (checkpoints, fleet registry)"},

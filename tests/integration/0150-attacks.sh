@@ -16,7 +16,7 @@ source "$(dirname "$0")/lib.sh"
 it_setup 0150-attacks
 export NETPULSE_PARTITIONS=4
 it_start_infra 4 || exit 1
-it_start_cluster 2 --idle-ms 3000 || exit 1
+it_start_cluster 2 --idle-ms 3000 --max-watermark-jump-ms 300000 || exit 1
 ATTACK="$IT_BIN/tests/np-attack"
 COORD_HASH='netpulse:coord:{netpulse}'
 
