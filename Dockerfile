@@ -31,9 +31,10 @@ COPY detect/ detect/
 COPY ingest/ ingest/
 COPY bench/ bench/
 COPY tools/kdd/ tools/kdd/
+COPY tools/keygen.c tools/keygen.c
 RUN cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNP_BUILD_TESTS=OFF -DNP_WERROR=ON \
  && cmake --build build --target netpulse-generator netpulse-worker netpulse-coordinator \
-      netpulse-gateway netpulse-detect netpulse-ingest \
+      netpulse-gateway netpulse-detect netpulse-ingest netpulse-keygen \
  && install -d /out \
  && install -m 0755 build/netpulse-* /out/ \
  && strip --strip-debug /out/netpulse-*

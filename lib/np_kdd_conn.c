@@ -22,7 +22,7 @@ static const char *const COLS[NP_KDD_NCOLS] = {
 
 static const char *const CLASSES[NP_KDD_NCLASSES] = {"normal", "DoS", "Probe", "R2L", "U2R"};
 
-/* The mapping of /work/shared/data/nsl-kdd/README.md (the one most often used). */
+/* The mapping of shared/data/nsl-kdd/README.md (the one most often used). */
 static const struct {
     const char *label;
     int         cls;

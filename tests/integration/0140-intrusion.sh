@@ -15,9 +15,9 @@
 # `intrusion` anomalies, exactly-once across worker crashes (the connections consumer
 # auto-commits: at-least-once).
 #
-# Needs the data (NP_KDD_DATA, default /work/shared/data/nsl-kdd) and the training tool's
+# Needs the data (NP_KDD_DATA, default ../shared/data/nsl-kdd beside the repository) and the training tool's
 # venv (tools/kdd/setup-venv.sh, pip); exits 77 (skipped) when the data is absent.
-DATA="${NP_KDD_DATA:-/work/shared/data/nsl-kdd}"
+DATA="${NP_KDD_DATA:-$(cd "$(dirname "$0")/../.." && pwd)/../shared/data/nsl-kdd}"
 if [[ ! -f "$DATA/KDDTest+.txt" ]]; then
     echo "SKIP: NSL-KDD data not found in $DATA (set NP_KDD_DATA)"
     exit 77

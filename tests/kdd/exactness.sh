@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # The C classifier (np-kdd-classify, the worker's np_kdd_model) gives the training tool's
 # class and confidence on every row of KDDTest+ and KDDTest-21 with the committed model.
-# Needs the NSL-KDD data (NP_KDD_DATA, default /work/shared/data/nsl-kdd) and the tool's
+# Needs the NSL-KDD data (NP_KDD_DATA, default ../shared/data/nsl-kdd beside the repository) and the tool's
 # venv (tools/kdd/setup-venv.sh, pip); exits 77 (skipped) with a message when the data is
 # absent.
 set -euo pipefail
 root="${NP_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}"
 build="${NP_BUILD_DIR:-$root/build}"
-data="${NP_KDD_DATA:-/work/shared/data/nsl-kdd}"
+data="${NP_KDD_DATA:-$root/../shared/data/nsl-kdd}"
 model="$root/models/kdd-rf.model"
 if [[ ! -f "$data/KDDTest+.txt" ]]; then
     echo "SKIP: NSL-KDD data not found in $data (set NP_KDD_DATA)"
