@@ -61,26 +61,66 @@ np_port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# np_free_port [N]: N (default 1) distinct ports the kernel considers free right now, one a
-# line (bound to port 0 together, then released). There is an unavoidable window between this
-# and the real bind; callers store the port and fail loudly if the bind then fails.
+# np_free_port [N]: N (default 1) distinct ports free right now, one a line. They are drawn
+# below the kernel's ephemeral range: a port the kernel hands out for bind(0) lies inside it,
+# and an outgoing connection (a Kafka client, a worker's ZeroMQ socket) may take it before the
+# process it was meant for binds it (CI saw "Address already in use" on a coordinator port).
+# Ports handed out in the last 10 minutes are remembered in a small registry and not reused,
+# so two calls in one test never collide. There is still a window between this and the real
+# bind; callers store the port and fail loudly if the bind then fails.
 np_free_port() {
     local n="${1:-1}" port i found=0
     if command -v python3 >/dev/null 2>&1; then
         # -S -I: no site import, ~10x faster start-up.
-        python3 -S -I -c 'import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
+        python3 -S -I -c 'import fcntl, os, random, socket, sys, time
+n = int(sys.argv[1])
+try:
+    low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+except (OSError, ValueError, IndexError):
+    low = 32768
+low = max(low, 12000)
+reg = os.path.join(os.environ.get("TMPDIR", "/tmp"), "netpulse-ports.%d" % os.getuid())
+fd = os.open(reg, os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+now = time.time()
+recent = {}
+for line in os.read(fd, 1 << 20).decode(errors="replace").split():
+    port, _, ts = line.partition(":")
+    try:
+        if now - float(ts) < 600:
+            recent[int(port)] = float(ts)
+    except ValueError:
+        pass
+def free(port):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print("\n".join(str(s.getsockname()[1]) for s in socks))' "$n"
+    try:
+        s.bind(("0.0.0.0", port))
+        return True
+    except OSError:
+        return False
+    finally:
+        s.close()
+out = []
+for _ in range(2000):
+    if len(out) == n:
+        break
+    port = random.randrange(10000, low)
+    if port in recent or port in out or not free(port):
+        continue
+    out.append(port)
+    recent[port] = now
+if len(out) < n:
+    sys.exit("np_free_port: no free port found")
+os.lseek(fd, 0, os.SEEK_SET)
+os.ftruncate(fd, 0)
+os.write(fd, "".join("%d:%.0f\n" % kv for kv in recent.items()).encode())
+print("\n".join(map(str, out)))' "$n"
         return
     fi
     # Fallback without python3: random ports below the ephemeral range, unused right now.
     local seen=" "
     for ((i = 0; i < 200 && found < n; i++)); do
-        port=$((20000 + RANDOM % 12000))
+        port=$((12000 + RANDOM % 20000))
         [[ "$seen" == *" $port "* ]] && continue
         if ! np_port_in_use "$port"; then
             printf '%s\n' "$port"
