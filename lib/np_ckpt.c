@@ -63,6 +63,7 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     c.late_pending = ps->late_pending;
     c.late_total = ps->late_total;
     c.records_total = ps->records_total;
+    c.panes_emitted = ps->panes_emitted;
     c.pane_ms = ps->cfg.pane_ms;
     c.n_panes = npanes;
     c.panes = pane_ptrs;
@@ -138,6 +139,7 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
     ps->late_pending = c->late_pending;
     ps->late_total = c->late_total;
     ps->records_total = c->records_total;
+    ps->panes_emitted = c->panes_emitted;
     for (size_t i = 0; i < c->n_panes; i++) {
         const Netpulse__PaneState *s = c->panes[i];
         np_pane_t *p = np_partstate_claim_pane(ps, s->pane_start_ms);

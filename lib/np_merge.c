@@ -33,6 +33,8 @@ static void gpane_reset(np_gpane_t *g) {
     g->start_ms = NP_TS_NONE;
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
+    g->nsources = 0;
+    g->bounded = g->sources_lower_bound = false;
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->port_hist, 0, sizeof(g->port_hist));
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
@@ -150,6 +152,10 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     g->late_records += p->late_records;
     for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] += p->protocol_records[i];
     for (size_t i = 0; i < p->n_dst_port_hist && i < NP_PORT_BUCKETS; i++) g->port_hist[i] += p->dst_port_hist[i];
+    /* Sources are partition-local, so the distinct count is the sum of the partitions'
+     * (a partial from before the count existed carries its whole table). */
+    g->nsources += p->sources_total ? p->sources_total : p->n_sources;
+    g->bounded = g->bounded || p->sources_bounded;
     long full = np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, m->cfg.pool);
     g->sources_evicted += p->sources_evicted + (full > 0 ? (uint64_t)full : 0);
     if (g->dests) {

@@ -41,7 +41,10 @@ typedef struct np_gpane {
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint64_t port_hist[NP_PORT_BUCKETS];      /* TCP/UDP records by destination port bucket (np_port_bucket) */
     uint8_t *seen;           /* bitmap over partitions: duplicate detection */
-    np_srcmap_t *sources;    /* union across partitions */
+    np_srcmap_t *sources;    /* union across partitions (bounded partials: of their candidates) */
+    uint64_t nsources;       /* distinct sources: the sum of the partials' exact counts */
+    bool bounded;            /* some partial carried candidates only (np_cand): count from nsources */
+    bool sources_lower_bound; /* sliding window of bounded panes: sources / top_sources are lower bounds */
     np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */
     uint64_t dests_evicted;
     np_viewagg_t *views;     /* one per configured view (NULL: none) */

@@ -169,6 +169,7 @@ static size_t close_through(np_partstate_t *ps, int64_t through, np_pane_emit_fn
         if (!oldest) break;
         if (emit) emit(ctx, ps, oldest, ps->late_pending);
         ps->late_pending = 0;
+        ps->panes_emitted++;
         pane_reset(oldest);
         closed++;
     }

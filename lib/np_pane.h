@@ -74,6 +74,7 @@ typedef struct np_partstate {
     uint64_t late_pending;   /* late records since the last emitted partial */
     uint64_t late_total;
     uint64_t records_total;
+    uint64_t panes_emitted;  /* closed panes with data (bounded partials: learning, np_cand) */
     np_pane_t *ring;         /* cfg.max_open_panes slots */
 } np_partstate_t;
 

@@ -59,6 +59,13 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len);
 
+/* The same with only the sources in sel (nsel of them, e.g. np_cand_select's; NULL: the
+ * whole table) and `sources_bounded` set: a bounded partial. `sources_total` is always the
+ * table's count; dropped is reported as `candidates_dropped`. */
+int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t partition, const np_pane_t *pane,
+                          int64_t pane_ms, uint64_t late_records, const np_srcagg_t *const *sel, size_t nsel,
+                          uint64_t dropped, const uint8_t **out, size_t *out_len);
+
 /* Encodes a final global pane (coordinator side, for persistence) as WorkerMsg{partial}
  * with partition -1, every merged source, `partitions` and the `seen` bitmap. */
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
@@ -72,6 +79,10 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
  * when empty). Returns the count, or -1. */
 long np_partial_fill_table(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
                            Netpulse__SourceAgg **other);
+
+/* Fills b's SourceAgg array from the n entries of list (borrowed until the message is
+ * packed). Returns the count, or -1. */
+long np_partial_fill_list(np_aggbuf_t *b, const np_srcagg_t *const *list, size_t n, Netpulse__SourceAgg ***out);
 
 /* Merges a received table into m: entries (sketches through pool), `other` and the sender's
  * eviction count. Returns how many entries m had no room for, or -1 if an entry was malformed

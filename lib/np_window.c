@@ -32,6 +32,8 @@ static void gpane_free(np_gpane_t *g) {
 static void gpane_clear(np_gpane_t *g) {
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
+    g->nsources = 0;
+    g->bounded = g->sources_lower_bound = false;
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->seen, 0, SEEN_BYTES);
     np_srcmap_clear(g->sources);
@@ -45,6 +47,10 @@ static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
     dst->late_records += src->late_records;
     dst->sources_evicted += src->sources_evicted;
     for (int i = 0; i < NP_PMIX__COUNT; i++) dst->pmix[i] += src->pmix[i];
+    /* Bounded panes carry exact counts but only candidate sources: a window's distinct
+     * count is at least its largest pane's (ARCHITECTURE.md, Bounded partials). */
+    if (src->nsources > dst->nsources) dst->nsources = src->nsources;
+    dst->bounded = dst->bounded || src->bounded;
     if (src->seen)
         for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i];
     if (!src->sources) return;
@@ -115,5 +121,6 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
         if (r->start_ms != NP_TS_NONE && r->start_ms >= start && r->start_ms < end) gpane_add(&w->out, r);
     }
     w->out.partitions = popcount_seen(w->out.seen);
+    w->out.sources_lower_bound = w->out.bounded && w->k > 1;
     return &w->out;
 }

@@ -25,7 +25,9 @@
 #include "np_ckpt.h"
 #include "np_zsock.h"
 #include "np_clock.h"
+#include "np_cand.h"
 #include "np_detect_cfg.h"
+#include "np_result.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
 #include "np_outbox.h"
@@ -90,6 +92,15 @@ static const np_opt_t worker_opts[] = {
     {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
      "1 KiB blocks for per-source distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
+    {"partial.top.sources", NP_OPT_INT, "0", 0, 1000000, NULL,
+     "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
+     "per-source detectors may flag, and the exact distinct count (0 = whole source tables; "
+     "ARCHITECTURE.md, Bounded partials)"},
+    {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,
+     "Bounded partials: per-source detector candidates sent per pane at most (more are counted)"},
+    /* The per-source thresholds of the coordinator's detectors, which bounded partials must
+     * not cut below: the same keys, to be set to the same values. */
+    NP_OPTS_DETECT,
 };
 
 typedef struct worker {
@@ -114,6 +125,9 @@ typedef struct worker {
     np_zsock_cfg_t zc;
     np_store_t *store;
     np_partial_enc_t enc;
+    np_cand_config_t cand;  /* bounded partials (cand.top > 0) */
+    const np_srcagg_t **cand_sel;
+    np_counter_t *m_cand_dropped;
     int32_t partitions_total; /* slots in use: loops over owned slots stop here */
     int64_t global_wm;
     int64_t batch_mono, batch_wall; /* clocks read when the current batch of records began */
@@ -194,7 +208,18 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     worker_t *w = ctx;
     const uint8_t *buf;
     size_t len;
-    if (np_partial_encode(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, &buf, &len) < 0) {
+    const np_srcagg_t **sel = NULL;
+    size_t nsel = 0;
+    uint64_t dropped = 0;
+    /* Bounded partials, once the coordinator has learnt every source of this partition. */
+    if (w->cand.top && !np_cand_learning(&w->cand, ps->panes_emitted)) {
+        sel = w->cand_sel;
+        nsel = np_cand_select(&w->cand, pane->sources, pane->bytes, pane->packets, sel,
+                              w->cand.top + w->cand.max_candidates, &dropped);
+        if (dropped) np_counter_add(w->m_cand_dropped, dropped);
+    }
+    if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, sel, nsel, dropped, &buf,
+                              &len) < 0) {
         np_error("partial_encode_failed", "partition=%d pane=%" PRId64, ps->partition, pane->start_ms);
         return;
     }
@@ -847,6 +872,8 @@ static void register_metrics(worker_t *w) {
     w->m_partial_bytes = np_metrics_counter(m, "netpulse_worker_partial_bytes_total", "Encoded partial bytes sent", NULL);
     w->m_dlq = np_metrics_counter(m, "netpulse_worker_dlq_records_total", "Records sent to the dead-letter topic", NULL);
     w->m_dlq_err = np_metrics_counter(m, "netpulse_worker_dlq_errors_total", "Dead-letter produce failures", NULL);
+    w->m_cand_dropped = np_metrics_counter(m, "netpulse_worker_partial_candidates_dropped_total",
+                                           "Bounded partials: per-source detector candidates over partial.max.candidates, not sent", NULL);
     w->m_evicted = np_metrics_counter(m, "netpulse_worker_source_evictions_total", "Sources folded into 'other' because a pane's source table was full", NULL);
     w->m_rebalances = np_metrics_counter(m, "netpulse_worker_rebalances_total", "Rebalance callbacks", NULL);
     w->m_kafka_err = np_metrics_counter(m, "netpulse_worker_kafka_errors_total", "librdkafka error events", NULL);
@@ -1039,6 +1066,31 @@ static int new_session(worker_t *w) {
     return 0;
 }
 
+/* Bounded partials: partial.top.sources and the detectors' per-source keys. */
+static int load_cand(worker_t *w, const np_config_t *c) {
+    size_t top = (size_t)np_config_int(c, "partial.top.sources");
+    if (top == 0) return 0;
+    if (top < NP_RESULT_TOP_SOURCES) {
+        np_proc_fatal_config("partial.top.sources must be 0 or at least 10 (the published top_sources)");
+        return -1;
+    }
+    np_detect_config_t dc;
+    char err[320];
+    if (np_detect_config_load(&dc, c, w->pcfg.pane_ms, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return -1;
+    }
+    np_cand_config_from_detect(&w->cand, &dc, top, (size_t)np_config_int(c, "partial.max.candidates"));
+    w->cand_sel = calloc(w->cand.top + w->cand.max_candidates, sizeof(*w->cand_sel));
+    if (!w->cand_sel) {
+        np_error("out_of_memory", "what=candidates");
+        return -1;
+    }
+    np_info("bounded_partials", "top=%zu max_candidates=%zu learn_panes=%d", w->cand.top, w->cand.max_candidates,
+            w->cand.learn_panes);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     worker_t *w = &W;
     int rc = np_proc_init(&w->proc, "netpulse-worker",
@@ -1102,6 +1154,7 @@ int main(int argc, char **argv) {
         np_error("no_randomness", "what=session");
         return 1;
     }
+    if (load_cand(w, c) < 0) return 2;
     w->outbox_max = (size_t)np_config_int(c, "outbox.max");
     w->resend_max_ms = np_config_int(c, "resend.max.ms");
     np_partial_enc_init(&w->enc);
