@@ -986,7 +986,8 @@ int main(int argc, char **argv) {
                             .max_dests = (size_t)np_config_int(cfg, "max.dests.per.pane"),
                             .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run"),
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
-                            .max_future_ms = np_config_int(cfg, "max.future.ms")};
+                            .max_future_ms = np_config_int(cfg, "max.future.ms"),
+                            .window_ms = np_config_int(cfg, "window.ms")};
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");

@@ -75,8 +75,7 @@ static void heap_up(const np_cand_config_t *c, const np_srcagg_t **h, size_t i) 
     }
 }
 
-/* The `top` largest by bytes into out, sorted; returns how many. */
-static size_t select_top(const np_srcmap_t *m, size_t top, const np_srcagg_t **out) {
+size_t np_cand_top(const np_srcmap_t *m, size_t top, const np_srcagg_t **out) {
     size_t have = 0;
     for (size_t i = 0; i < np_srcmap_slots(m) && top; i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
@@ -95,7 +94,7 @@ size_t np_cand_select(const np_cand_config_t *c, const np_srcmap_t *m, uint64_t 
                       const np_srcagg_t **out, size_t cap, uint64_t *dropped) {
     assert(c->top >= 1 && cap >= c->top + c->max_candidates);
     *dropped = 0;
-    size_t ntop = select_top(m, c->top, out);
+    size_t ntop = np_cand_top(m, c->top, out);
     const np_srcagg_t **heap = out + ntop;
     size_t nh = 0;
     for (size_t i = 0; ntop == c->top && i < np_srcmap_slots(m); i++) {

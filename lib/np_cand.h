@@ -49,6 +49,10 @@ bool np_cand_learning(const np_cand_config_t *c, uint64_t panes_emitted);
  * partition's pane (totals pane_bytes, pane_packets). */
 bool np_cand_detector(const np_cand_config_t *c, const np_srcagg_t *s, uint64_t pane_bytes, uint64_t pane_packets);
 
+/* The `top` largest sources of m by bytes (the top_sources order) into out, sorted; returns
+ * how many. */
+size_t np_cand_top(const np_srcmap_t *m, size_t top, const np_srcagg_t **out);
+
 /* Selects the candidates of m into out (cap slots; cap >= top + max_candidates), without
  * repeats, the top ones first. *dropped gets the detector candidates left out because
  * there were more than max_candidates (those with the fewest distinct targets go first).

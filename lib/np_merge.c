@@ -35,6 +35,10 @@ static void gpane_reset(np_gpane_t *g) {
     g->partitions = 0;
     g->nsources = 0;
     g->bounded = g->sources_lower_bound = false;
+    g->win_sources = 0;
+    g->win_seen = g->win_missing = 0;
+    if (g->win_top) np_srcmap_clear(g->win_top);
+    if (g->wonly) memset(g->wonly, 0, NP_MERGE_MAX_PARTITIONS / 8);
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->port_hist, 0, sizeof(g->port_hist));
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
@@ -62,6 +66,10 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
         if (cfg->max_dests && !(m->panes[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
         m->panes[i].nviews = cfg->views ? cfg->views->n : 0;
         if (m->panes[i].nviews && !(m->panes[i].views = np_viewaggs_new(cfg->views, cfg->max_groups))) goto err;
+        if (cfg->window_ms > cfg->pane_ms &&
+            (!(m->panes[i].win_top = np_srcmap_new(cfg->max_sources, cfg->pool)) ||
+             !(m->panes[i].wonly = malloc(NP_MERGE_MAX_PARTITIONS / 8))))
+            goto err;
         gpane_reset(&m->panes[i]);
     }
     return m;
@@ -79,6 +87,8 @@ void np_merge_destroy(np_merge_t **mp) {
             np_srcmap_destroy(&m->panes[i].sources);
             np_srcmap_destroy(&m->panes[i].dests);
             np_viewaggs_destroy(&m->panes[i].views, m->panes[i].nviews);
+            np_srcmap_destroy(&m->panes[i].win_top);
+            free(m->panes[i].wonly);
         }
     free(m->panes);
     free(m->parts);
@@ -133,6 +143,19 @@ np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Pa
 void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit) { m->next_emit = next_emit; }
 int64_t np_merge_next_emit(const np_merge_t *m) { return m->next_emit; }
 
+/* The partition's sliding-window results, when they are for this coordinator's window. */
+static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *p) {
+    if (!g->win_top) return;
+    if (p->window_ms != m->cfg.window_ms) {
+        g->win_missing++;
+        return;
+    }
+    g->win_seen++;
+    g->win_sources += p->window_sources;
+    /* The top of disjoint sets' tops: at most partitions x top entries. */
+    np_partial_merge_table(g->win_top, p->window_top, p->n_window_top, NULL, 0, m->cfg.pool);
+}
+
 np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p) {
     np_merge_result_t r = np_merge_check_partial(m, p);
     switch (r) {
@@ -145,7 +168,12 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     np_gpane_t *g = find_pane(m, p->pane_start_ms, true);
     uint8_t bit = (uint8_t)(1u << (p->partition & 7));
     g->seen[p->partition >> 3] |= bit;
-    g->partitions++;
+    if (!p->window_only) {
+        g->partitions++;
+    } else if (g->wonly) {
+        g->wonly[p->partition >> 3] |= bit; /* taken once, but not a partition with data */
+    }
+    merge_window(m, g, p);
     g->records += p->records;
     g->bytes += p->bytes;
     g->packets += p->packets;

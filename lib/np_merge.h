@@ -31,6 +31,8 @@ typedef struct np_merge_config {
     int32_t max_partitions;  /* slots accepted (0: NP_MERGE_MAX_PARTITIONS) */
     int64_t max_future_ms;   /* panes and watermarks further ahead of the wall clock than
                                 this are refused (0: no bound; see np_merge_set_wall_clock) */
+    int64_t window_ms;       /* sliding window whose per-partition results partials may carry
+                                (bounded partials, np_srcwin); 0 or pane_ms: none */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -45,6 +47,13 @@ typedef struct np_gpane {
     uint64_t nsources;       /* distinct sources: the sum of the partials' exact counts */
     bool bounded;            /* some partial carried candidates only (np_cand): count from nsources */
     bool sources_lower_bound; /* sliding window of bounded panes: sources / top_sources are lower bounds */
+    /* The sliding window ending with this pane, from the partitions' own results (partials
+     * with window_ms = cfg.window_ms): distinct sources summed, top sources merged. Usable
+     * when every partial merged carried them (win_seen > 0, win_missing == 0). */
+    uint64_t win_sources;
+    np_srcmap_t *win_top;    /* NULL: no window results kept */
+    uint32_t win_seen, win_missing;
+    uint8_t *wonly;          /* partitions whose partial was window-only (no data); NULL: none */
     np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */
     uint64_t dests_evicted;
     np_viewagg_t *views;     /* one per configured view (NULL: none) */

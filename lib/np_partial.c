@@ -7,16 +7,18 @@
 
 void np_partial_enc_init(np_partial_enc_t *e) { memset(e, 0, sizeof(*e)); }
 
-static void aggbuf_free(np_aggbuf_t *b) {
+void np_partial_aggbuf_free(np_aggbuf_t *b) {
     free(b->pmix);
     free(b->sketches);
     free(b->aggs);
     free(b->ptrs);
+    memset(b, 0, sizeof(*b));
 }
 
 void np_partial_enc_free(np_partial_enc_t *e) {
-    aggbuf_free(&e->src);
-    aggbuf_free(&e->dst);
+    np_partial_aggbuf_free(&e->src);
+    np_partial_aggbuf_free(&e->dst);
+    np_partial_aggbuf_free(&e->win);
     free(e->views.views);
     free(e->views.vptrs);
     free(e->views.groups);
@@ -249,9 +251,11 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
     p.sources_bounded = gp->bounded;
     p.protocol_records = (uint64_t *)gp->pmix;
     p.n_protocol_records = NP_PMIX__COUNT;
-    if (gp->seen) {
-        p.seen.data = gp->seen;
-        p.seen.len = NP_MERGE_MAX_PARTITIONS / 8;
+    uint8_t seen[NP_MERGE_MAX_PARTITIONS / 8];
+    if (gp->seen) { /* partitions with data: the window-only ones left out */
+        for (size_t i = 0; i < sizeof(seen); i++) seen[i] = gp->seen[i] & (uint8_t)~(gp->wonly ? gp->wonly[i] : 0);
+        p.seen.data = seen;
+        p.seen.len = sizeof(seen);
     }
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;
@@ -287,16 +291,16 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
 int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len) {
-    return np_partial_encode_sel(e, worker_id, partition, pane, pane_ms, late_records, NULL, 0, 0, out, out_len);
+    return np_partial_encode_sel(e, worker_id, partition, pane, pane_ms, late_records, NULL, out, out_len);
 }
 
 int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t partition, const np_pane_t *pane,
-                          int64_t pane_ms, uint64_t late_records, const np_srcagg_t *const *sel, size_t nsel,
-                          uint64_t dropped, const uint8_t **out, size_t *out_len) {
-    Netpulse__SourceAgg **srcs, *other, **dsts = NULL, *dother = NULL;
-    long k;
-    if (sel) {
-        k = np_partial_fill_list(&e->src, sel, nsel, &srcs);
+                          int64_t pane_ms, uint64_t late_records, const np_partial_bounded_t *b,
+                          const uint8_t **out, size_t *out_len) {
+    Netpulse__SourceAgg **srcs, *other, **dsts = NULL, *dother = NULL, **wtop = NULL;
+    long k, kw = 0;
+    if (b && b->sel) {
+        k = np_partial_fill_list(&e->src, b->sel, b->nsel, &srcs);
         fill_other(&e->src, pane->sources, &other);
     } else {
         k = np_partial_fill_table(&e->src, pane->sources, &srcs, &other);
@@ -316,8 +320,19 @@ int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t pa
     p.sources = srcs;
     p.sources_evicted = np_srcmap_evicted(pane->sources);
     p.sources_total = np_srcmap_count(pane->sources);
-    p.sources_bounded = sel != NULL;
-    p.candidates_dropped = dropped;
+    if (b) {
+        p.sources_bounded = b->sel != NULL;
+        p.candidates_dropped = b->dropped;
+        p.window_only = pane->records == 0;
+        if (b->window_ms) {
+            kw = np_partial_fill_list(&e->win, b->win_top, b->nwin_top, &wtop);
+            if (kw < 0) return -1;
+            p.window_ms = b->window_ms;
+            p.window_sources = b->window_sources;
+            p.window_top = wtop;
+            p.n_window_top = (size_t)kw;
+        }
+    }
     p.protocol_records = (uint64_t *)pane->pmix;
     p.n_protocol_records = NP_PMIX__COUNT;
     p.other = other;

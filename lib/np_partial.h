@@ -40,8 +40,10 @@ typedef struct np_viewbuf {
     size_t keys_cap;
 } np_viewbuf_t;
 
+void np_partial_aggbuf_free(np_aggbuf_t *b);
+
 typedef struct np_partial_enc {
-    np_aggbuf_t src, dst;
+    np_aggbuf_t src, dst, win;
     np_viewbuf_t views;
     Netpulse__PartitionProgress *prog;
     Netpulse__PartitionProgress **prog_ptrs;
@@ -59,12 +61,24 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len);
 
-/* The same with only the sources in sel (nsel of them, e.g. np_cand_select's; NULL: the
- * whole table) and `sources_bounded` set: a bounded partial. `sources_total` is always the
- * table's count; dropped is reported as `candidates_dropped`. */
+/* What a bounded partial carries instead of the pane's whole source table (np_cand), and
+ * its partition's sliding-window results (np_srcwin). Entries are borrowed. */
+typedef struct np_partial_bounded {
+    const np_srcagg_t *const *sel;  /* the candidates (NULL: the whole table, while learning) */
+    size_t nsel;
+    uint64_t dropped;               /* candidates left out */
+    int64_t window_ms;              /* 0: no window results */
+    uint64_t window_sources;
+    const np_srcagg_t *const *win_top;
+    size_t nwin_top;
+} np_partial_bounded_t;
+
+/* np_partial_encode with b (NULL: as np_partial_encode): `sources` holds b's candidates and
+ * `sources_bounded` is set (b->sel NULL: the whole table), plus b's window results. `sources_total` is always the table's count.
+ * A pane without records is a window-only partial. */
 int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t partition, const np_pane_t *pane,
-                          int64_t pane_ms, uint64_t late_records, const np_srcagg_t *const *sel, size_t nsel,
-                          uint64_t dropped, const uint8_t **out, size_t *out_len);
+                          int64_t pane_ms, uint64_t late_records, const np_partial_bounded_t *b,
+                          const uint8_t **out, size_t *out_len);
 
 /* Encodes a final global pane (coordinator side, for persistence) as WorkerMsg{partial}
  * with partition -1, every merged source, `partitions` and the `seen` bitmap. */

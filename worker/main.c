@@ -28,6 +28,7 @@
 #include "np_cand.h"
 #include "np_detect_cfg.h"
 #include "np_result.h"
+#include "np_srcwin.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
 #include "np_outbox.h"
@@ -96,6 +97,8 @@ static const np_opt_t worker_opts[] = {
      "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
      "per-source detectors may flag, and the exact distinct count (0 = whole source tables; "
      "ARCHITECTURE.md, Bounded partials)"},
+    {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
+     "Bounded partials: the coordinator's sliding window (the same value), computed per partition here"},
     {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,
      "Bounded partials: per-source detector candidates sent per pane at most (more are counted)"},
     /* The per-source thresholds of the coordinator's detectors, which bounded partials must
@@ -127,6 +130,7 @@ typedef struct worker {
     np_partial_enc_t enc;
     np_cand_config_t cand;  /* bounded partials (cand.top > 0) */
     const np_srcagg_t **cand_sel;
+    const np_srcagg_t **win_sel;  /* the partition window's top sources */
     np_counter_t *m_cand_dropped;
     int32_t partitions_total; /* slots in use: loops over owned slots stop here */
     int64_t global_wm;
@@ -208,18 +212,27 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     worker_t *w = ctx;
     const uint8_t *buf;
     size_t len;
-    const np_srcagg_t **sel = NULL;
-    size_t nsel = 0;
-    uint64_t dropped = 0;
+    np_partial_bounded_t b = {0}, *bp = NULL;
     /* Bounded partials, once the coordinator has learnt every source of this partition. */
     if (w->cand.top && !np_cand_learning(&w->cand, ps->panes_emitted)) {
-        sel = w->cand_sel;
-        nsel = np_cand_select(&w->cand, pane->sources, pane->bytes, pane->packets, sel,
-                              w->cand.top + w->cand.max_candidates, &dropped);
-        if (dropped) np_counter_add(w->m_cand_dropped, dropped);
+        bp = &b;
+        b.sel = w->cand_sel;
+        if (pane->records)
+            b.nsel = np_cand_select(&w->cand, pane->sources, pane->bytes, pane->packets, w->cand_sel,
+                                    w->cand.top + w->cand.max_candidates, &b.dropped);
+        if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     }
-    if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, sel, nsel, dropped, &buf,
-                              &len) < 0) {
+    if (w->cand.top && ps->win) {
+        /* The partition's sliding window ending with this pane (whole tables or not: the
+         * coordinator then needs no window of per-source tables). */
+        bp = &b;
+        const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+        b.window_ms = np_srcwin_ms(ps->win);
+        b.window_sources = np_srcmap_count(u);
+        b.win_top = w->win_sel;
+        b.nwin_top = np_cand_top(u, w->cand.top, w->win_sel);
+    }
+    if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, bp, &buf, &len) < 0) {
         np_error("partial_encode_failed", "partition=%d pane=%" PRId64, ps->partition, pane->start_ms);
         return;
     }
@@ -1082,12 +1095,21 @@ static int load_cand(worker_t *w, const np_config_t *c) {
     }
     np_cand_config_from_detect(&w->cand, &dc, top, (size_t)np_config_int(c, "partial.max.candidates"));
     w->cand_sel = calloc(w->cand.top + w->cand.max_candidates, sizeof(*w->cand_sel));
-    if (!w->cand_sel) {
+    w->win_sel = calloc(w->cand.top, sizeof(*w->win_sel));
+    if (!w->cand_sel || !w->win_sel) {
         np_error("out_of_memory", "what=candidates");
         return -1;
     }
-    np_info("bounded_partials", "top=%zu max_candidates=%zu learn_panes=%d", w->cand.top, w->cand.max_candidates,
-            w->cand.learn_panes);
+    /* The partitions' sliding windows: the coordinator's window.ms, so that it publishes
+     * exact windows from bounded partials. */
+    int64_t wms = np_config_int(c, "window.ms");
+    if (wms % w->pcfg.pane_ms) {
+        np_proc_fatal_config("window.ms must be a multiple of pane.ms");
+        return -1;
+    }
+    if (wms > w->pcfg.pane_ms) w->pcfg.window_ms = wms;
+    np_info("bounded_partials", "top=%zu max_candidates=%zu learn_panes=%d window_ms=%" PRId64, w->cand.top,
+            w->cand.max_candidates, w->cand.learn_panes, wms);
     return 0;
 }
 
@@ -1126,6 +1148,7 @@ int main(int argc, char **argv) {
         np_error("out_of_memory", "what=hll_pool");
         return 1;
     }
+    if (load_cand(w, c) < 0) return 2;
     w->rcfg = w->pcfg;
     w->rcfg.external_wm = true;
     const char *bad = np_pane_config_check(&w->pcfg);
@@ -1154,7 +1177,6 @@ int main(int argc, char **argv) {
         np_error("no_randomness", "what=session");
         return 1;
     }
-    if (load_cand(w, c) < 0) return 2;
     w->outbox_max = (size_t)np_config_int(c, "outbox.max");
     w->resend_max_ms = np_config_int(c, "resend.max.ms");
     np_partial_enc_init(&w->enc);

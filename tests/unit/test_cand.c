@@ -16,11 +16,14 @@
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_result.h"
+#include "np_srcwin.h"
 #include "np_strbuf.h"
+#include "np_window.h"
 
 #define PANE 5000
-#define NPART 4
+#define NPART 5 /* 4 for ordinary traffic, sharded by address; 4: a scanner's own */
 #define NPANES 60
+#define WINDOW (4 * PANE)
 
 static np_ip_t ip4(uint32_t v) {
     np_ip_t ip;
@@ -105,7 +108,7 @@ typedef struct sim {
     np_merge_t *full, *bounded;
     np_cand_config_t cand;
     np_partial_enc_t enc;
-    const np_srcagg_t **sel;
+    const np_srcagg_t **sel, *wsel[10];
     np_hll_pool_t *pool;
     size_t bytes_full, bytes_bounded; /* encoded partials after learning */
 } sim_t;
@@ -121,20 +124,24 @@ static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
     sim_t *s = ctx;
     const uint8_t *buf;
     size_t len;
-    assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
-    feed(s->full, buf, len);
-    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
-    if (!learning) s->bytes_full += len;
-    const np_srcagg_t **sel = NULL;
-    size_t n = 0;
-    uint64_t dropped = 0;
-    if (!learning) {
-        sel = s->sel;
-        n = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, sel,
-                           s->cand.top + s->cand.max_candidates, &dropped);
+    if (pane->records) { /* window-only partials exist for bounded partials only */
+        assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
+        feed(s->full, buf, len);
     }
-    assert_int_equal(np_partial_encode_sel(&s->enc, "t", ps->partition, pane, PANE, late, sel, n, dropped, &buf, &len), 0);
-    assert_int_equal(dropped, 0);
+    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
+    if (!learning && pane->records) s->bytes_full += len;
+    np_partial_bounded_t b = {0};
+    if (!learning && pane->records)
+        b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
+                                s->cand.top + s->cand.max_candidates, &b.dropped);
+    b.sel = learning ? NULL : s->sel;
+    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+    b.window_ms = WINDOW;
+    b.window_sources = np_srcmap_count(u);
+    b.win_top = s->wsel;
+    b.nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    assert_int_equal(np_partial_encode_sel(&s->enc, "t", ps->partition, pane, PANE, late, &b, &buf, &len), 0);
+    assert_int_equal(b.dropped, 0);
     if (!learning) s->bytes_bounded += len;
     feed(s->bounded, buf, len);
 }
@@ -157,7 +164,7 @@ static void pane_traffic(np_partstate_t **parts, sim_t *s, int pane, uint32_t *r
             r.dst_port = (uint16_t)(f % 2 ? 443 : 80);
             r.bytes = 200 + (*rng >> 12) % 2000 + (flows > 10 ? 40000 : 0);
             r.packets = 2 + (*rng >> 20) % 5;
-            np_partstate_add(parts[src % NPART], &r, 0, emit_both, s, NULL);
+            np_partstate_add(parts[src % 4], &r, 0, emit_both, s, NULL);
         }
     }
     if (pane >= 44 && pane < 46) { /* a new heavy source */
@@ -173,16 +180,16 @@ static void pane_traffic(np_partstate_t **parts, sim_t *s, int pane, uint32_t *r
     if (pane >= 50 && pane < 52) { /* a host scan and a port scan by small sources */
         for (uint32_t h = 0; h < 80; h++) {
             r.ts_ms = t0 + h;
-            r.src = ip4(0x0a000000 + 13);
+            r.src = ip4(0x0d000000 + 13);
             r.dst = ip4(0xac100000 + h);
             r.dst_port = 22;
             r.bytes = 60;
             r.packets = 1;
-            np_partstate_add(parts[13 % NPART], &r, 0, emit_both, s, NULL);
+            np_partstate_add(parts[4], &r, 0, emit_both, s, NULL); /* then window-only panes */
             r.src = ip4(0x0a000000 + 22);
             r.dst = ip4(0xac110001);
             r.dst_port = (uint16_t)(1000 + h);
-            np_partstate_add(parts[22 % NPART], &r, 0, emit_both, s, NULL);
+            np_partstate_add(parts[22 % 4], &r, 0, emit_both, s, NULL);
         }
     }
 }
@@ -194,6 +201,8 @@ typedef struct run {
     size_t nids;
     np_strbuf_t json;
     size_t kinds[NP_AN__COUNT];
+    np_window_t *win;
+    np_strbuf_t wjson;
 } run_t;
 
 static void on_final(void *ctx, const np_gpane_t *gp) {
@@ -208,11 +217,13 @@ static void on_final(void *ctx, const np_gpane_t *gp) {
     }
     char id[64];
     np_result_window_json(&r->json, gp, PANE, id, sizeof(id));
+    const np_gpane_t *w = np_window_push(r->win, gp);
+    if (w) np_result_window_json(&r->wjson, w, WINDOW, id, sizeof(id));
 }
 
 static int cmp_id(const void *a, const void *b) { return strcmp(a, b); }
 
-static void finish(np_merge_t *m, run_t *r, int64_t end) {
+static void finish(np_merge_t *m, run_t *r, int64_t end, np_hll_pool_t *pool) {
     for (int32_t p = 0; p < NPART; p++) {
         Netpulse__PartitionProgress pp = NETPULSE__PARTITION_PROGRESS__INIT;
         pp.partition = p;
@@ -225,6 +236,8 @@ static void finish(np_merge_t *m, run_t *r, int64_t end) {
     np_detect_config_default(&dc, PANE);
     r->det = np_detect_new(&dc);
     np_strbuf_init(&r->json);
+    np_strbuf_init(&r->wjson);
+    r->win = np_window_new(PANE, WINDOW, 1 << 16, pool);
     assert_int_equal(np_merge_finalize(m, 1000, on_final, r), NPANES);
 }
 
@@ -236,12 +249,13 @@ static void test_bounded_equals_full(void **st) {
     np_merge_config_t mc = {.pane_ms = PANE, .max_panes = 64, .max_sources = 1 << 16, .max_dests = 4096,
                             .max_empty_run = 3, .pool = s.pool};
     s.full = np_merge_new(&mc);
+    mc.window_ms = WINDOW;
     s.bounded = np_merge_new(&mc);
     s.cand = cand_cfg(10, 64);
     s.sel = calloc(s.cand.top + s.cand.max_candidates, sizeof(*s.sel));
     np_partial_enc_init(&s.enc);
     np_pane_config_t pc = {.pane_ms = PANE, .lateness_ms = 0, .max_open_panes = 4, .max_sources = 4096,
-                           .max_dests = 4096, .pool = s.pool};
+                           .max_dests = 4096, .pool = s.pool, .window_ms = WINDOW};
     np_partstate_t *parts[NPART];
     for (int32_t p = 0; p < NPART; p++) parts[p] = np_partstate_new(p, &pc);
     uint32_t rng = 42;
@@ -250,11 +264,11 @@ static void test_bounded_equals_full(void **st) {
     for (int32_t p = 0; p < NPART; p++) {
         np_partstate_follow(parts[p], end);
         np_partstate_advance(parts[p], emit_both, &s);
-        assert_int_equal(parts[p]->panes_emitted, NPANES);
+        assert_int_equal(parts[p]->panes_emitted, p < 4 ? NPANES : 2);
     }
     run_t *full = calloc(1, sizeof(*full)), *bounded = calloc(1, sizeof(*bounded));
-    finish(s.full, full, end);
-    finish(s.bounded, bounded, end);
+    finish(s.full, full, end, s.pool);
+    finish(s.bounded, bounded, end, s.pool);
     /* The scenario's per-source events are found, and found alike. */
     assert_true(full->kinds[NP_AN_HEAVY_HITTER] >= 1);
     assert_true(full->kinds[NP_AN_NEW_SOURCE] >= 1);
@@ -268,13 +282,22 @@ static void test_bounded_equals_full(void **st) {
     for (size_t i = 0; i < full->nids; i++) assert_string_equal(full->ids[i], bounded->ids[i]);
     /* Every pane's published window (sources, top_sources with their sketches) is equal. */
     assert_string_equal(full->json.buf, bounded->json.buf);
+    /* And every sliding window: from the partitions' own windows, not the panes' tables. */
+    assert_non_null(strstr(bounded->wjson.buf, "\"sources\":"));
+    assert_null(strstr(bounded->wjson.buf, "sources_lower_bound"));
+    assert_string_equal(full->wjson.buf, bounded->wjson.buf);
     /* After learning, a partial carries ~10-20 sources instead of ~150. */
-    assert_true(s.bytes_bounded * 3 < s.bytes_full);
+    print_message("partial bytes after learning: whole tables %zu, bounded %zu\n", s.bytes_full, s.bytes_bounded);
+    assert_true(s.bytes_bounded * 2 < s.bytes_full);
     for (int32_t p = 0; p < NPART; p++) np_partstate_destroy(&parts[p]);
     np_detect_destroy(&full->det);
     np_detect_destroy(&bounded->det);
     np_strbuf_free(&full->json);
     np_strbuf_free(&bounded->json);
+    np_strbuf_free(&full->wjson);
+    np_strbuf_free(&bounded->wjson);
+    np_window_destroy(&full->win);
+    np_window_destroy(&bounded->win);
     free(full);
     free(bounded);
     free(s.sel);
