@@ -130,6 +130,7 @@ typedef struct coord {
     np_gagg_t *top;         /* views.top: scratch for a view's top groups */
     size_t ntop;
     uint64_t views_unknown; /* merge stats already counted */
+    uint64_t window_mismatch;
     char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
         k_known[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
@@ -1130,6 +1131,14 @@ int main(int argc, char **argv) {
                       "total=%" PRIu64 " hint=\"workers define views this coordinator does not: set the same views everywhere\"",
                       st.views_unknown);
             c->views_unknown = st.views_unknown;
+        }
+        if (st.window_mismatch > c->window_mismatch) {
+            static np_log_rl_t wrl = NP_LOG_RL_INIT;
+            np_log_rl(&wrl, NP_LOG_WARN, "window_mismatch",
+                      "total=%" PRIu64 " hint=\"workers compute sliding windows of another window.ms: set the same "
+                      "window.ms in workers and coordinator, or sliding windows' sources are lower bounds\"",
+                      st.window_mismatch);
+            c->window_mismatch = st.window_mismatch;
         }
     }
 

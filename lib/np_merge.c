@@ -148,6 +148,7 @@ static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *
     if (!g->win_top) return;
     if (p->window_ms != m->cfg.window_ms) {
         g->win_missing++;
+        if (p->window_ms) m->st.window_mismatch++;
         return;
     }
     g->win_seen++;

@@ -121,6 +121,7 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
 typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
     uint64_t views_unknown;  /* view tables of views this coordinator does not define */
+    uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;
 } np_merge_stats_t;
