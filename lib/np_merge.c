@@ -153,7 +153,8 @@ static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *
     }
     g->win_seen++;
     g->win_sources += p->window_sources;
-    /* The top of disjoint sets' tops: at most partitions x top entries. */
+    /* The top of disjoint sets' tops: at most partitions x top entries, far below the
+     * table's max.sources.per.pane. */
     np_partial_merge_table(g->win_top, p->window_top, p->n_window_top, NULL, 0, m->cfg.pool);
 }
 

@@ -304,5 +304,6 @@ size_t np_partstate_memory_bytes(const np_partstate_t *ps) {
         if (ps->ring[i].dests) n += np_srcmap_memory_bytes(ps->ring[i].dests);
         for (size_t v = 0; v < ps->ring[i].nviews; v++) n += np_gtab_memory_bytes(ps->ring[i].views[v].groups);
     }
+    if (ps->win) n += np_srcwin_memory_bytes(ps->win);
     return n;
 }

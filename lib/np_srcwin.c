@@ -51,6 +51,12 @@ size_t np_srcwin_slots(const np_srcwin_t *w) { return w->n; }
 int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i) { return w->start[i]; }
 const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i) { return w->tab[i]; }
 
+size_t np_srcwin_memory_bytes(const np_srcwin_t *w) {
+    size_t n = sizeof(*w) + w->n * (sizeof(*w->start) + sizeof(*w->tab)) + np_srcmap_memory_bytes(w->uni);
+    for (size_t i = 0; i < w->n; i++) n += np_srcmap_memory_bytes(w->tab[i]);
+    return n;
+}
+
 static size_t slot_of(const np_srcwin_t *w, int64_t start) {
     int64_t k = (start / w->pane_ms) % (int64_t)w->n;
     return (size_t)(k < 0 ? k + (int64_t)w->n : k);

@@ -47,6 +47,9 @@ size_t np_srcwin_slots(const np_srcwin_t *w);
 int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i);
 const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i);
 
+/* Memory of the kept tables and the union (sketch pool blocks not included). */
+size_t np_srcwin_memory_bytes(const np_srcwin_t *w);
+
 /* For restoring a checkpoint: the emptied table that will hold pane `start`. */
 np_srcmap_t *np_srcwin_claim(np_srcwin_t *w, int64_t start);
 
