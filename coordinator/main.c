@@ -130,7 +130,7 @@ typedef struct coord {
     np_gagg_t *top;         /* views.top: scratch for a view's top groups */
     size_t ntop;
     uint64_t views_unknown; /* merge stats already counted */
-    uint64_t window_mismatch;
+    uint64_t window_mismatch, sources_split;
     char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
         k_known[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
@@ -1139,6 +1139,14 @@ int main(int argc, char **argv) {
                       "window.ms in workers and coordinator, or sliding windows' sources are lower bounds\"",
                       st.window_mismatch);
             c->window_mismatch = st.window_mismatch;
+        }
+        if (st.sources_split > c->sources_split) {
+            static np_log_rl_t srl = NP_LOG_RL_INIT;
+            np_log_rl(&srl, NP_LOG_WARN, "sources_split",
+                      "total=%" PRIu64 " hint=\"a source reached two partitions of one pane (keyed and re-keyed "
+                      "records): with bounded partials its pane is counted twice in sources\"",
+                      st.sources_split);
+            c->sources_split = st.sources_split;
         }
     }
 

@@ -143,6 +143,17 @@ np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Pa
 void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit) { m->next_emit = next_emit; }
 int64_t np_merge_next_emit(const np_merge_t *m) { return m->next_emit; }
 
+/* A source that two partitions of a pane both send breaks the sum of their counts (see
+ * ARCHITECTURE.md, Bounded partials): counted where it shows, among the candidates. */
+static void count_split(np_merge_t *m, const np_gpane_t *g, const Netpulse__Partial *p) {
+    np_ip_t ip;
+    for (size_t i = 0; i < p->n_sources; i++) {
+        if (p->sources[i]->ip.len != 16) continue;
+        memcpy(ip.b, p->sources[i]->ip.data, 16);
+        if (np_srcmap_get(g->sources, &ip)) m->st.sources_split++;
+    }
+}
+
 /* The partition's sliding-window results, when they are for this coordinator's window. */
 static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *p) {
     if (!g->win_top) return;
@@ -186,6 +197,7 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
      * (a partial from before the count existed carries its whole table). */
     g->nsources += p->sources_total ? p->sources_total : p->n_sources;
     g->bounded = g->bounded || p->sources_bounded;
+    if (g->bounded) count_split(m, g, p);
     long full = np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, m->cfg.pool);
     g->sources_evicted += p->sources_evicted + (full > 0 ? (uint64_t)full : 0);
     if (g->dests) {

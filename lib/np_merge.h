@@ -122,6 +122,8 @@ typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
     uint64_t views_unknown;  /* view tables of views this coordinator does not define */
     uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
+    uint64_t sources_split;  /* bounded partials' sources already sent by another partition of
+                                the pane: keyed and re-keyed at once, so `sources` counts them twice */
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;
 } np_merge_stats_t;

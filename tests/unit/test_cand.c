@@ -266,6 +266,9 @@ static void test_bounded_equals_full(void **st) {
         np_partstate_advance(parts[p], emit_both, &s);
         assert_int_equal(parts[p]->panes_emitted, p < 4 ? NPANES : 2);
     }
+    np_merge_stats_t ms;
+    np_merge_get_stats(s.bounded, &ms);
+    assert_int_equal(ms.sources_split, 0); /* sources are partition-local here */
     run_t *full = calloc(1, sizeof(*full)), *bounded = calloc(1, sizeof(*bounded));
     finish(s.full, full, end, s.pool);
     finish(s.bounded, bounded, end, s.pool);
@@ -307,11 +310,41 @@ static void test_bounded_equals_full(void **st) {
     np_hll_pool_destroy(&s.pool);
 }
 
+/* A source sent by two partitions of one pane (keyed and re-keyed) breaks the sum of
+ * counts: the coordinator counts what it can see of it. */
+static void test_split_source_counted(void **st) {
+    (void)st;
+    np_merge_config_t mc = {.pane_ms = PANE, .max_panes = 4, .max_sources = 64, .max_empty_run = 3};
+    np_merge_t *m = np_merge_new(&mc);
+    np_ip_t ip = ip4(0x0a000001);
+    for (int32_t part = 0; part < 3; part++) {
+        Netpulse__SourceAgg s = NETPULSE__SOURCE_AGG__INIT;
+        s.ip.data = ip.b;
+        s.ip.len = 16;
+        s.records = s.bytes = s.packets = 1;
+        Netpulse__SourceAgg *sp = &s;
+        Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
+        p.partition = part;
+        p.pane_ms = PANE;
+        p.records = p.bytes = p.packets = 1;
+        p.sources = &sp;
+        p.n_sources = 1;
+        p.sources_total = 1;
+        p.sources_bounded = part > 0; /* the first one whole, as while learning */
+        assert_int_equal(np_merge_add_partial(m, &p), NP_MERGE_OK);
+    }
+    np_merge_stats_t stats;
+    np_merge_get_stats(m, &stats);
+    assert_int_equal(stats.sources_split, 2);
+    np_merge_destroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select_top_and_candidates),
         cmocka_unit_test(test_learning),
         cmocka_unit_test(test_bounded_equals_full),
+        cmocka_unit_test(test_split_source_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
