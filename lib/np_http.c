@@ -179,7 +179,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     enum MHD_Result rc;
-    /* /healthz stays open: probes (kubelet) carry no token, and it tells nothing secret. */
+    /* /healthz and /livez stay open: probes (kubelet) carry no token, and they tell
+     * nothing secret. /livez: the process answers (liveness), whatever its dependencies. */
+    if (!strcmp(url, "/livez")) return reply(conn, 200, "text/plain", "ok\n", 3);
     if (h->token && strcmp(url, "/healthz") &&
         !np_http_authorized(h->token, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))) {
         np_counter_inc(h->m_unauth);

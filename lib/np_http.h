@@ -1,6 +1,7 @@
 /*
  * np_http: the small HTTP endpoint every netpulse process serves: /metrics (Prometheus
- * text format), /healthz (200 "ok" or 503 with the reason), and optional extra routes
+ * text format), /healthz (200 "ok" or 503 with the reason), /livez (200 "ok" while the
+ * process answers at all: a liveness probe that needs no token), and optional extra routes
  * (the gateway's web page) and optional streaming routes (its Server-Sent Events). Runs on
  * libmicrohttpd's own thread (one thread per connection when a stream is configured, so a
  * stream may block): handlers must be thread-safe (metrics are atomics; the health
@@ -28,7 +29,7 @@ typedef struct np_http np_http_t;
 
 /* Optional protection of the endpoint (SECURITY.md, "HTTP"). */
 typedef struct np_http_security {
-    /* Non-empty: every path but /healthz needs "Authorization: Bearer TOKEN", or HTTP Basic
+    /* Non-empty: every path but /healthz and /livez needs "Authorization: Bearer TOKEN", or HTTP Basic
      * with TOKEN as the password (any user name: what a browser prompts for, so the live
      * page works too); otherwise 401. Copied by np_http_start. */
     const char *token;

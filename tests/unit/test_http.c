@@ -68,6 +68,7 @@ static void test_server_token(void **s) {
     assert_int_equal(get(port, "/metrics", "Bearer nope"), 401);
     assert_int_equal(get(port, "/nothing", NULL), 401); /* no route is told apart without the token */
     assert_int_equal(get(port, "/healthz", NULL), 200);
+    assert_int_equal(get(port, "/livez", NULL), 200);
     assert_int_equal(get(port, "/metrics", "Bearer tok-123"), 200);
     assert_int_equal(get(port, "/nothing", "Bearer tok-123"), 404);
     np_http_stop(&h);
