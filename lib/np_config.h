@@ -72,8 +72,8 @@ void np_config_usage(const np_config_t *c);
     {"http.port.file", NP_OPT_STR, NULL, 0, 0, NULL,                                          \
      "Write the HTTP port actually bound to this file (for scripts)"},                        \
     {"http.token", NP_OPT_STR, "", 0, 0, NULL,                                                 \
-     "Bearer token every HTTP path but /healthz requires (env NETPULSE_HTTP_TOKEN, a config "  \
-     "file or http.token.file; never a flag); empty = none"},                                  \
+     "Bearer token every HTTP path but /healthz and /livez requires (env NETPULSE_HTTP_TOKEN, " \
+     "a config file or http.token.file; never a flag); empty = none"},                        \
     {"http.token.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding http.token"},            \
     {"http.tls.cert.file", NP_OPT_STR, NULL, 0, 0, NULL,                                      \
      "PEM certificate (chain): HTTPS instead of HTTP, with http.tls.key.file"},               \

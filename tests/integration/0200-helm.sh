@@ -120,6 +120,21 @@ console.log(bad.length ? bad.join("\n") : "security wiring ok");
 process.exit(bad.length ? 1 : 0);' "$IT_DIR/security.yaml")
 }
 it_check "security: keys per component, token, HTTPS probes and scrape" security_wired
+# Every NETPULSE_ZMQ_* and NETPULSE_HTTP_* variable the chart sets is one the process reads
+# (its --help lists it): a misspelt name would be ignored silently, e.g. CURVE left off.
+# (Not all of them: commonEnv gives NETPULSE_BROKERS to the coordinator, which has no Kafka.)
+env_known() {
+    local comp var bad=0 help
+    for comp in worker coordinator gateway; do
+        help="$("$IT_BIN/netpulse-$comp" --help)" || return 1
+        for var in $(awk -v c="$comp" '/^kind: Deployment/ { d = 0 } /app.kubernetes.io\/component: / { if ($2 == c) d = 1 }
+                      d && /- name: NETPULSE_(ZMQ|HTTP)_/ { print $3 }' "$IT_DIR/security.yaml" | sort -u); do
+            grep -q "env $var[,=]" <<<"$help" || { np_warn "$comp: $var is not an option of netpulse-$comp"; bad=1; }
+        done
+    done
+    return $bad
+}
+it_check "security: every NETPULSE_ZMQ_*/HTTP_* variable is an option of its process" env_known
 it_check "defaults: plaintext allowed (no CURVE), no token, probes on /livez over HTTP" bash -c "
     grep -q NETPULSE_ZMQ_PLAINTEXT_ALLOW '$IT_DIR/defaults.yaml' && ! grep -q 'NETPULSE_HTTP_TOKEN\|NETPULSE_ZMQ_CURVE\|scheme: HTTPS' '$IT_DIR/defaults.yaml' &&
     grep -q 'path: /livez' '$IT_DIR/defaults.yaml'"
