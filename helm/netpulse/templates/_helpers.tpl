@@ -205,7 +205,9 @@ client keys for servers (coordinator: the workers', gateway: the coordinator's).
 {{- end }}
 {{- end -}}
 
-{{/* Secret volumes of one component (CURVE keys, HTTPS certificate): (dict "ctx" $ "component" ...) */}}
+{{/* Secret volumes of one component (CURVE keys, HTTPS certificate): (dict "ctx" $ "component" ...).
+`optional: false` is Kubernetes' default, written out because podman 4.3's kube play
+dereferences the unset field and panics (podman#16636). */}}
 {{- define "netpulse.secretVolumes" -}}
 {{- $files := include "netpulse.curveFiles" . -}}
 {{- if and .ctx.Values.zmq.curve.enabled $files }}
@@ -213,6 +215,7 @@ client keys for servers (coordinator: the workers', gateway: the coordinator's).
   secret:
     secretName: {{ .ctx.Values.zmq.curve.existingSecret }}
     defaultMode: 0440
+    optional: false
     items:
       {{- range splitList " " $files }}
       - {key: {{ . }}, path: {{ . }}}
@@ -223,6 +226,7 @@ client keys for servers (coordinator: the workers', gateway: the coordinator's).
   secret:
     secretName: {{ .ctx.Values.http.tls.existingSecret }}
     defaultMode: 0440
+    optional: false
     items:
       - {key: tls.crt, path: tls.crt}
       - {key: tls.key, path: tls.key}
