@@ -24,6 +24,7 @@
 #include "np_clock.h"
 #include "np_coordstore.h"
 #include "np_merge.h"
+#include "np_opts.h"
 #include "np_owner.h"
 #include "np_pane.h"
 #include "np_partial.h"
@@ -43,38 +44,24 @@ static const np_opt_t coord_opts[] = {
     NP_OPTS_ZMQ,
     {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "ZeroMQ endpoint workers connect to"},
     {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 1, 0, NULL, "Gateway ZeroMQ endpoint"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length; must equal the workers'"},
+    NP_OPT_PANE_MS,
     {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
      "Sliding window length, a multiple of pane.ms; slides by one pane (= pane.ms: tumbling only)"},
     {"pane.windows", NP_OPT_BOOL, "true", 0, 0, NULL, "Also publish every pane as a window of pane.ms"},
-    {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
-     "1 KiB blocks for distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
-    {"max.open.panes", NP_OPT_INT, "256", 2, 65536, NULL, "Global panes held open at once"},
-    {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
-     "Distinct sources kept per global pane; more are counted as evicted"},
-    {"max.dests.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
-     "Distinct destinations kept per global pane (DDoS fan-in); more are counted as evicted"},
-    {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL,
-     "Longest run of empty windows emitted between windows with data"},
-    {"outbox.max", NP_OPT_INT, "4096", 16, 1048576, NULL,
-     "Results awaiting the gateway's acknowledgement; when full, finalising pauses"},
+    NP_OPT_HLL_POOL_BLOCKS("65536"),
+    NP_OPT_MAX_OPEN_PANES("256", 65536, "global (all partitions merged)"),
+    NP_OPT_MAX_SOURCES_PER_PANE("1048576", 67108864, "per global pane"),
+    NP_OPT_MAX_DESTS_PER_PANE("1048576", 1, 67108864, "per global pane"),
+    NP_OPT_MAX_EMPTY_RUN,
+    NP_OPT_OUTBOX_MAX("4096", 16, 1048576, "results (sent to the gateway); finalising pauses when full"),
     {"resend.ms", NP_OPT_INT, "2000", 50, 600000, NULL, "Re-send unacknowledged results after, ms"},
     {"watermark.ms", NP_OPT_INT, "100", 10, 60000, NULL, "How often the global watermark is sent"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (coordinator state)"},
-    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
-     "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
-    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
-     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"},
-    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},
-    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},
-    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},
+    NP_OPTS_REDIS("6379", "coordinator state, partition owners",
+                  "state in memory only (a restart then loses open windows)"),
     {"owner.check", NP_OPT_BOOL, "true", 0, 0, NULL,
      "Take partials and progress for a partition only from the worker holding its fencing epoch "
      "(read from Redis; needs redis.port > 0)"},
-    {"group.id", NP_OPT_STR, "netpulse-workers", 1, 0, NULL, "The workers' consumer group (ownership records)"},
-    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "The workers' input topic (ownership records)"},
-    {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
-     "The workers' repartition topic (ownership records)"},
+    NP_OPTS_WORKER_INPUT, /* as the workers': names their ownership records */
     {"max.partitions", NP_OPT_INT, "4096", 1, 4096, NULL,
      "Partition slots accepted from workers (input + repartition partitions); more are refused"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,

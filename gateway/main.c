@@ -74,9 +74,7 @@ static const np_opt_t gw_opts[] = {
     {"dedup.load.timeout.ms", NP_OPT_INT, "60000", 1000, 3600000, NULL,
      "At start, longest time to read the published ids back from the output topic (the "
      "gateway exits with status 1 rather than run without them)"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL,
-     "Pane length, ms (as in the workers and coordinator): windows this long are pane windows, "
-     "shown as the latest-window gauges and timed by the publish latency histogram"},
+    NP_OPT_PANE_MS, /* windows this long are pane windows: the latest-window gauges, the latency histogram */
     {"test.ack.delay.ms", NP_OPT_INT, "0", 0, 60000, NULL,
      "Testing only: hold acknowledgements this long after results are in Kafka, to widen the "
      "crash window that the restart dedup covers"},
