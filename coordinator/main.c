@@ -719,6 +719,13 @@ static void register_metrics(coord_t *c) {
                                            NULL, np_metrics_buckets_fast, np_metrics_buckets_fast_n);
 }
 
+/* Logs (rate-limited) a bounded-partials condition whose count grew since the last look. */
+static void warn_grown(np_log_rl_t *rl, const char *event, uint64_t now, uint64_t *seen, const char *hint) {
+    if (now <= *seen) return;
+    np_log_rl(rl, NP_LOG_WARN, event, "total=%" PRIu64 " hint=\"%s\"", now, hint);
+    *seen = now;
+}
+
 int main(int argc, char **argv) {
     coord_t *c = &C;
     int rc = np_proc_init(&c->proc, "netpulse-coordinator",
@@ -884,22 +891,13 @@ int main(int argc, char **argv) {
                       st.views_unknown);
             c->views_unknown = st.views_unknown;
         }
-        if (st.window_mismatch > c->window_mismatch) {
-            static np_log_rl_t wrl = NP_LOG_RL_INIT;
-            np_log_rl(&wrl, NP_LOG_WARN, "window_mismatch",
-                      "total=%" PRIu64 " hint=\"workers compute sliding windows of another window.ms: set the same "
-                      "window.ms in workers and coordinator, or sliding windows' sources are lower bounds\"",
-                      st.window_mismatch);
-            c->window_mismatch = st.window_mismatch;
-        }
-        if (st.sources_split > c->sources_split) {
-            static np_log_rl_t srl = NP_LOG_RL_INIT;
-            np_log_rl(&srl, NP_LOG_WARN, "sources_split",
-                      "total=%" PRIu64 " hint=\"a source reached two partitions of one pane (keyed and re-keyed "
-                      "records): with bounded partials its pane is counted twice in sources\"",
-                      st.sources_split);
-            c->sources_split = st.sources_split;
-        }
+        static np_log_rl_t wrl = NP_LOG_RL_INIT, srl = NP_LOG_RL_INIT;
+        warn_grown(&wrl, "window_mismatch", st.window_mismatch, &c->window_mismatch,
+                   "workers compute sliding windows of another window.ms: set the same window.ms in workers "
+                   "and coordinator, or sliding windows' sources are lower bounds");
+        warn_grown(&srl, "sources_split", st.sources_split, &c->sources_split,
+                   "a source reached two partitions of one pane (keyed and re-keyed records): with bounded "
+                   "partials its pane is counted twice in sources");
     }
 
     /* Give the gateway a moment to acknowledge what is in flight. */
