@@ -54,6 +54,8 @@ static const np_opt_t coord_opts[] = {
      "Distinct sources kept per global pane; more are counted as evicted"},
     {"max.dests.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
      "Distinct destinations kept per global pane (DDoS fan-in); more are counted as evicted"},
+    {"kdd.max.dests.per.pane", NP_OPT_INT, "1024", 1, 16777216, NULL,
+     "Destinations with NSL-KDD class counts kept per global pane (intrusion alerts); more are folded into 'other'"},
     {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL,
      "Longest run of empty windows emitted between windows with data"},
     {"outbox.max", NP_OPT_INT, "4096", 16, 1048576, NULL,
@@ -138,7 +140,7 @@ typedef struct coord {
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress;
+        *m_views_unknown, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
 } coord_t;
@@ -334,6 +336,7 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
         memset(g.pmix, 0, sizeof(g.pmix));
         g.records = g.bytes = g.packets = g.late_records = g.sources_evicted = 0;
         g.partitions = 0;
+        memset(&g.class_total, 0, sizeof(g.class_total));
         g.start_ms = s;
         if (got < 0) {
             rc = -1;
@@ -934,6 +937,8 @@ static void register_metrics(coord_t *c) {
                                       "Results handed to the gateway (windows, anomalies, forecasts)", NULL);
     c->m_forecasts = np_metrics_counter(m, "netpulse_coordinator_forecasts_total", "Forecasts published", NULL);
     c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
+    c->m_class_evicted = np_metrics_counter(m, "netpulse_coordinator_class_dests_evicted_total",
+                                            "Destinations' NSL-KDD class counts folded into 'other' (global pane table full)", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
     c->m_unauth_partial = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
@@ -986,7 +991,8 @@ int main(int argc, char **argv) {
                             .max_dests = (size_t)np_config_int(cfg, "max.dests.per.pane"),
                             .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run"),
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
-                            .max_future_ms = np_config_int(cfg, "max.future.ms")};
+                            .max_future_ms = np_config_int(cfg, "max.future.ms"),
+                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane")};
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");
@@ -1122,6 +1128,7 @@ int main(int argc, char **argv) {
         np_gauge_set(c->m_complete, ct == NP_TS_NONE ? 0 : ct);
         np_gauge_set(c->m_waiting, np_merge_waiting_partitions(c->merge));
         np_gauge_set(c->m_partitions, np_merge_partitions(c->merge));
+        np_counter_set_max(c->m_class_evicted, st.class_dests_evicted);
         if (st.views_unknown > c->views_unknown) {
             static np_log_rl_t vrl = NP_LOG_RL_INIT;
             np_counter_add(c->m_views_unknown, st.views_unknown - c->views_unknown);
