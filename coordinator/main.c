@@ -77,6 +77,8 @@ static const np_opt_t coord_opts[] = {
     {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "The workers' input topic (ownership records)"},
     {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
      "The workers' repartition topic (ownership records)"},
+    {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL,
+     "The workers' connection topic (NSL-KDD, kdd.model; ownership records)"},
     {"max.partitions", NP_OPT_INT, "4096", 1, 4096, NULL,
      "Partition slots accepted from workers (input + repartition partitions); more are refused"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
@@ -454,7 +456,9 @@ static bool claim_ok(coord_t *c, const uint8_t *peer, size_t plen, const char *s
     np_owner_verdict_t v = np_owner_claim(c->owners, pp->partition, peer, plen, pp->epoch, session, now);
     if (v != NP_OWNER_LOOKUP) return v == NP_OWNER_OK;
     const char *topic = np_config_str(c->proc.cfg, "topic"), *rtopic = np_config_str(c->proc.cfg, "repartition.topic");
-    if (!pp->topic || pp->topic_partition < 0 || (strcmp(pp->topic, topic) != 0 && strcmp(pp->topic, rtopic) != 0))
+    const char *ktopic = np_config_str(c->proc.cfg, "kdd.topic");
+    if (!pp->topic || pp->topic_partition < 0 ||
+        (strcmp(pp->topic, topic) != 0 && strcmp(pp->topic, rtopic) != 0 && strcmp(pp->topic, ktopic) != 0))
         return false;
     char key[400], err[256];
     uint8_t *buf = NULL;

@@ -747,12 +747,11 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
     }
 }
 
-/* a before b: more connections of its class, then the lower address, then the lower class
- * (a total order, so the alerts kept do not depend on the order partials were merged in). */
+/* a before b: more connections of its class, then the lower address (a total order over
+ * destinations, so the alerts kept do not depend on the order partials were merged in). */
 static bool icand_before(const struct intrusion_cand *a, const struct intrusion_cand *b) {
     if (a->c->n[a->cls] != b->c->n[b->cls]) return a->c->n[a->cls] > b->c->n[b->cls];
-    int r = memcmp(a->ip->b, b->ip->b, 16);
-    return r ? r < 0 : a->cls < b->cls;
+    return memcmp(a->ip->b, b->ip->b, 16) < 0;
 }
 
 /* Destinations whose connections were classified as one attack class often enough. Needs
@@ -765,19 +764,21 @@ static void detect_intrusions(np_detect_t *d, const np_gpane_t *gp) {
     for (size_t i = 0; i < np_classmap_count(gp->classes); i++) {
         struct intrusion_cand x;
         np_classmap_entry(gp->classes, i, &x.ip, &x.c);
-        uint64_t all = np_classcount_sum(x.c);
-        for (x.cls = 1; x.cls < NP_KDD_NCLASSES; x.cls++) {
-            uint64_t k = x.c->n[x.cls];
-            if (k < c->intrusion_min || (double)k < c->intrusion_share * (double)all) continue;
-            if (n == room && (!room || !icand_before(&x, &d->icand[n - 1]))) {
-                d->st.suppressed++;
-                continue;
-            }
-            if (n == room) d->st.suppressed++; /* the smallest kept so far gives way */
-            size_t j = n < room ? n++ : n - 1;
-            for (; j > 0 && icand_before(&x, &d->icand[j - 1]); j--) d->icand[j] = d->icand[j - 1];
-            d->icand[j] = x;
+        /* One alert per destination and pane (its id names no class): the attack class
+         * with the most connections, the first of equals. */
+        x.cls = 1;
+        for (int k = 2; k < NP_KDD_NCLASSES; k++)
+            if (x.c->n[k] > x.c->n[x.cls]) x.cls = k;
+        uint64_t k = x.c->n[x.cls], all = np_classcount_sum(x.c);
+        if (k < c->intrusion_min || (double)k < c->intrusion_share * (double)all) continue;
+        if (n == room && (!room || !icand_before(&x, &d->icand[n - 1]))) {
+            d->st.suppressed++;
+            continue;
         }
+        if (n == room) d->st.suppressed++; /* the smallest kept so far gives way */
+        size_t j = n < room ? n++ : n - 1;
+        for (; j > 0 && icand_before(&x, &d->icand[j - 1]); j--) d->icand[j] = d->icand[j - 1];
+        d->icand[j] = x;
     }
     for (size_t i = 0; i < n; i++) {
         const struct intrusion_cand *x = &d->icand[i];

@@ -24,10 +24,11 @@
  *   thresholds  static per-destination-CIDR limits on packets/s, bits/s and flows/s: threshold.
  *   views       the volume detector on each operator view's records, bytes and packets
  *               (entity "view:<name>").
- *   intrusion   a destination with >= `intrusion_min` connections of one NSL-KDD attack class
- *               (DoS, Probe, R2L, U2R) in the pane, >= `intrusion_share` of its connections
- *               (gp->classes, the workers' classifications): intrusion, one per destination
- *               and pane, the largest counts first when the pane's alert budget runs out.
+ *   intrusion   a destination whose most frequent NSL-KDD attack class (DoS, Probe, R2L, U2R)
+ *               in the pane has >= `intrusion_min` connections and >= `intrusion_share` of
+ *               its connections (gp->classes, the workers' classifications): intrusion, one
+ *               per destination and pane, the largest counts first when the pane's alert
+ *               budget runs out.
  *   forecast    Holt's damped linear model predicts the next pane's packets; forecast_threshold
  *               when the prediction exceeds `forecast_alert_packets`.
  * Entity alerts keep an episode per (kind, entity): one alert until the condition has been

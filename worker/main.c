@@ -152,7 +152,7 @@ typedef struct worker {
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
-    np_gauge_t *m_assigned_rep, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
+    np_gauge_t *m_assigned_rep, *m_assigned_conn, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     np_histogram_t *m_ckpt_s;
     np_gauge_t *m_lag[MAX_PARTITIONS];  /* per owned slot; unpublished when it goes */
     int64_t lag[MAX_PARTITIONS];        /* last known, -1: unknown */
@@ -599,18 +599,21 @@ static void refresh_lag(worker_t *w) {
 /* ---- rebalancing ------------------------------------------------------------------- */
 
 static void update_gauges(worker_t *w) {
-    int64_t assigned = 0, assigned_rep = 0, open = 0, bytes = 0;
+    int64_t assigned = 0, assigned_rep = 0, assigned_conn = 0, open = 0, bytes = 0;
     for (int32_t p = 0; p < w->partitions_total; p++) {
         if (!w->parts[p]) continue;
-        if (!is_rep(w, p))
+        if (p < w->nin)
             assigned++;
-        else
+        else if (is_rep(w, p))
             assigned_rep++;
+        else
+            assigned_conn++;
         open += (int64_t)np_partstate_open_panes(w->parts[p]);
         bytes += (int64_t)np_partstate_memory_bytes(w->parts[p]);
     }
     np_gauge_set(w->m_assigned, assigned);
     np_gauge_set(w->m_assigned_rep, assigned_rep);
+    np_gauge_set(w->m_assigned_conn, assigned_conn);
     np_gauge_set(w->m_open_panes, open);
     np_gauge_set(w->m_state_bytes, bytes);
 }
@@ -900,6 +903,7 @@ static void register_metrics(worker_t *w) {
     w->m_hll_exhausted = np_metrics_counter(m, "netpulse_worker_sketch_pool_exhausted_total", "Sketch promotions refused: pool full (counts become lower bounds)", NULL);
     w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
     w->m_assigned_rep = np_metrics_gauge(m, "netpulse_worker_assigned_repartition_partitions", "Partitions of the repartition topic owned now", NULL);
+    w->m_assigned_conn = np_metrics_gauge(m, "netpulse_worker_assigned_connection_partitions", "Partitions of the connection topic (kdd.topic) owned now", NULL);
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
