@@ -61,7 +61,7 @@ curl -sf "http://127.0.0.1:$(it_http_port worker1)/metrics" >"$IT_DIR/worker1.me
 it_check "promtool check metrics passes on a classifying worker" \
     bash -c "promtool check metrics <'$IT_DIR/worker1.metrics'"
 it_check "model version in /metrics" \
-    test "$(it_metric worker1 'netpulse_worker_kdd_model_info{version="kdd-rf-1"}')" = 1
+    test "$(it_metric worker1 'netpulse_worker_kdd_model_info{version="kdd-rf-2"}')" = 1
 
 classified() { it_metric_sum netpulse_worker_connections_classified_total "${IT_WORKERS[@]}"; }
 
@@ -82,7 +82,7 @@ sleep 1
 it_check "a bad file on SIGHUP is refused and counted (both workers)" \
     test "$(it_metric_sum 'netpulse_worker_kdd_model_reloads_total{result="error"}' "${IT_WORKERS[@]}")" -eq 2
 it_check "... and the old model stays loaded" \
-    test "$(it_metric worker2 'netpulse_worker_kdd_model_info{version="kdd-rf-1"}')" = 1
+    test "$(it_metric worker2 'netpulse_worker_kdd_model_info{version="kdd-rf-2"}')" = 1
 cp "$IT_ROOT/models/kdd-rf.model" "$IT_DIR/model"
 kill -HUP "${IT_PIDS[worker1]}" "${IT_PIDS[worker2]}"
 it_check "a good file on SIGHUP is loaded (both workers)" np_wait_for -t 10 -i 0.2 reloaded_ok

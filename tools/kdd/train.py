@@ -293,7 +293,7 @@ def main():
     t = sub.add_parser("train")
     t.add_argument("--data", required=True)
     t.add_argument("--model", required=True)
-    t.add_argument("--version", default="kdd-rf-1")
+    t.add_argument("--version", default="kdd-rf-2")
     t.add_argument("--report")
     t.add_argument("--predictions")
     p = sub.add_parser("predict")
