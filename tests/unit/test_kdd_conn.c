@@ -133,15 +133,15 @@ static void test_decimal_equals_strtod(void **state)
         }
         t[k]       = 0;
         double got = 0, want = strtod(t, NULL);
-        assert_int_equal(np_kdd_decimal(t, &got), 0);
+        assert_int_equal(np_kdd_decimal(t, strlen(t), &got), 0);
         if (memcmp(&got, &want, sizeof got) != 0)
             fail_msg("%s: %a != strtod's %a", t, got, want);
     }
     double v;
     const char *other[] = {"1e5", ".5", "1.", "", "-", "+1", "1.2.3", "0x10", "1234567890123456", "nan", " 1"};
     for (size_t i = 0; i < sizeof other / sizeof *other; i++)
-        assert_int_equal(np_kdd_decimal(other[i], &v), -1);
-    assert_int_equal(np_kdd_decimal("0.07", &v), 0);
+        assert_int_equal(np_kdd_decimal(other[i], strlen(other[i]), &v), -1);
+    assert_int_equal(np_kdd_decimal("0.07,1", 4, &v), 0); /* only the given length */
     assert_true(v == 0.07);
 }
 
