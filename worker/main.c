@@ -166,7 +166,8 @@ static worker_t W; /* one per process; large arrays, so not on the stack */
 static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
 /* Slots number the partitions a worker may own: input partitions first, then the
- * repartition topic's. Partials, progress and checkpoints all speak in slots. */
+ * repartition topic's, then (kdd.model) the connection topic's from kbase. Partials,
+ * progress and checkpoints all speak in slots. */
 static int32_t slot_of(const worker_t *w, const char *topic, int32_t partition) {
     if (w->ktopic && strcmp(topic, w->ktopic) == 0) return partition >= 0 && partition < w->nconn ? w->kbase + partition : -1;
     if (partition < 0 || partition >= w->nin) return -1;
