@@ -171,9 +171,9 @@ np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
     for (size_t i = 0; i < d->nviews; i++)
         if (!(d->vs[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     if (!(d->scratch = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
-    if (!(d->icand = calloc(cfg->max_alerts, sizeof(*d->icand)))) goto err;
     d->known_cap = 1024;
     if (!(d->known = calloc(d->known_cap, sizeof(*d->known)))) goto err;
+    if (!(d->icand = calloc(cfg->max_alerts, sizeof(*d->icand)))) goto err;
     return d;
 err:
     np_detect_destroy(&d);
@@ -701,52 +701,6 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
     }
 }
 
-static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
-    if (!gp->dests || !live) return;
-    const np_detect_config_t *c = &d->cfg;
-    double secs = (double)c->pane_ms / 1000.0;
-    double rule_pkts[NP_DETECT_MAX_RULES] = {0}, rule_bytes[NP_DETECT_MAX_RULES] = {0},
-           rule_flows[NP_DETECT_MAX_RULES] = {0};
-    for (size_t i = 0; i < np_srcmap_slots(gp->dests); i++) {
-        const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
-        if (!e) continue;
-        for (size_t r = 0; r < c->nrules; r++)
-            if (np_cidr_contains(&c->rules[r].cidr, &e->ip)) {
-                rule_pkts[r] += (double)e->packets;
-                rule_bytes[r] += (double)e->bytes;
-                rule_flows[r] += (double)e->records;
-            }
-        uint64_t srcs = np_hll_estimate(&e->dst_ips); /* dests table: distinct sources */
-        if (srcs > e->records) srcs = e->records;     /* an estimate, never above the flows */
-        double share = gp->records ? (double)e->records / (double)gp->records : 0;
-        bool ddos = srcs >= c->ddos_sources && share >= c->ddos_share;
-        if (!episode(d, NP_AN_DDOS, &e->ip, 0, gp->start_ms, ddos, ddos)) continue;
-        char b1[32], b2[32];
-        np_anomaly_t *a = raise(d, gp, NP_AN_DDOS, &e->ip, NULL, "dst_sources", (double)srcs, (double)c->ddos_sources,
-                                ratio_score((double)srcs / (double)c->ddos_sources), (double)srcs / (double)c->ddos_sources);
-        if (a)
-            snprintf(a->explanation, sizeof(a->explanation),
-                     "%" PRIu64 " distinct sources sent %s flows (%.0f%% of all) and %s packets to this host: a DDoS fan-in.",
-                     srcs, fmt_num((double)e->records, b1, sizeof(b1)), 100 * share,
-                     fmt_num((double)e->packets, b2, sizeof(b2)));
-    }
-    for (size_t r = 0; r < c->nrules; r++) {
-        const np_threshold_rule_t *ru = &c->rules[r];
-        double pps = rule_pkts[r] / secs, bps = rule_bytes[r] * 8 / secs, fps = rule_flows[r] / secs;
-        const char *metric = NULL;
-        double obs = 0, lim = 0;
-        if (ru->pps > 0 && pps > ru->pps) metric = "pps", obs = pps, lim = ru->pps;
-        else if (ru->bps > 0 && bps > ru->bps) metric = "bps", obs = bps, lim = ru->bps;
-        else if (ru->flows > 0 && fps > ru->flows) metric = "flows", obs = fps, lim = ru->flows;
-        if (!episode(d, NP_AN_THRESHOLD, &ru->cidr.net, ru->cidr.bits, gp->start_ms, metric != NULL, metric != NULL)) continue;
-        char b1[32], b2[32];
-        np_anomaly_t *a = raise(d, gp, NP_AN_THRESHOLD, NULL, &ru->cidr, metric, round(obs), lim, ratio_score(obs / lim), obs / lim);
-        if (a)
-            snprintf(a->explanation, sizeof(a->explanation), "Traffic to %s reached %s %s, above the configured %s.",
-                     a->entity, fmt_num(obs, b1, sizeof(b1)), metric, fmt_num(lim, b2, sizeof(b2)));
-    }
-}
-
 /* a before b: more connections of its class, then the lower address (a total order over
  * destinations, so the alerts kept do not depend on the order partials were merged in). */
 static bool icand_before(const struct intrusion_cand *a, const struct intrusion_cand *b) {
@@ -794,6 +748,52 @@ static void detect_intrusions(np_detect_t *d, const np_gpane_t *gp) {
         snprintf(a->explanation, sizeof(a->explanation),
                  "%" PRIu64 " of %" PRIu64 " connections to %s classified %s (mean confidence %.2f).", k, all,
                  a->entity, np_kdd_class_name(x->cls), a->confidence);
+    }
+}
+
+static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
+    if (!gp->dests || !live) return;
+    const np_detect_config_t *c = &d->cfg;
+    double secs = (double)c->pane_ms / 1000.0;
+    double rule_pkts[NP_DETECT_MAX_RULES] = {0}, rule_bytes[NP_DETECT_MAX_RULES] = {0},
+           rule_flows[NP_DETECT_MAX_RULES] = {0};
+    for (size_t i = 0; i < np_srcmap_slots(gp->dests); i++) {
+        const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
+        if (!e) continue;
+        for (size_t r = 0; r < c->nrules; r++)
+            if (np_cidr_contains(&c->rules[r].cidr, &e->ip)) {
+                rule_pkts[r] += (double)e->packets;
+                rule_bytes[r] += (double)e->bytes;
+                rule_flows[r] += (double)e->records;
+            }
+        uint64_t srcs = np_hll_estimate(&e->dst_ips); /* dests table: distinct sources */
+        if (srcs > e->records) srcs = e->records;     /* an estimate, never above the flows */
+        double share = gp->records ? (double)e->records / (double)gp->records : 0;
+        bool ddos = srcs >= c->ddos_sources && share >= c->ddos_share;
+        if (!episode(d, NP_AN_DDOS, &e->ip, 0, gp->start_ms, ddos, ddos)) continue;
+        char b1[32], b2[32];
+        np_anomaly_t *a = raise(d, gp, NP_AN_DDOS, &e->ip, NULL, "dst_sources", (double)srcs, (double)c->ddos_sources,
+                                ratio_score((double)srcs / (double)c->ddos_sources), (double)srcs / (double)c->ddos_sources);
+        if (a)
+            snprintf(a->explanation, sizeof(a->explanation),
+                     "%" PRIu64 " distinct sources sent %s flows (%.0f%% of all) and %s packets to this host: a DDoS fan-in.",
+                     srcs, fmt_num((double)e->records, b1, sizeof(b1)), 100 * share,
+                     fmt_num((double)e->packets, b2, sizeof(b2)));
+    }
+    for (size_t r = 0; r < c->nrules; r++) {
+        const np_threshold_rule_t *ru = &c->rules[r];
+        double pps = rule_pkts[r] / secs, bps = rule_bytes[r] * 8 / secs, fps = rule_flows[r] / secs;
+        const char *metric = NULL;
+        double obs = 0, lim = 0;
+        if (ru->pps > 0 && pps > ru->pps) metric = "pps", obs = pps, lim = ru->pps;
+        else if (ru->bps > 0 && bps > ru->bps) metric = "bps", obs = bps, lim = ru->bps;
+        else if (ru->flows > 0 && fps > ru->flows) metric = "flows", obs = fps, lim = ru->flows;
+        if (!episode(d, NP_AN_THRESHOLD, &ru->cidr.net, ru->cidr.bits, gp->start_ms, metric != NULL, metric != NULL)) continue;
+        char b1[32], b2[32];
+        np_anomaly_t *a = raise(d, gp, NP_AN_THRESHOLD, NULL, &ru->cidr, metric, round(obs), lim, ratio_score(obs / lim), obs / lim);
+        if (a)
+            snprintf(a->explanation, sizeof(a->explanation), "Traffic to %s reached %s %s, above the configured %s.",
+                     a->entity, fmt_num(obs, b1, sizeof(b1)), metric, fmt_num(lim, b2, sizeof(b2)));
     }
 }
 
