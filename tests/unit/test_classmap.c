@@ -15,6 +15,7 @@
 #include "np_merge.h"
 #include "np_partial.h"
 #include "np_result.h"
+#include "np_window.h"
 
 static np_ip_t ip4(uint32_t v) {
     np_ip_t ip;
@@ -251,12 +252,51 @@ static void test_intrusion_alerts(void **s) {
     np_classmap_destroy(&m);
 }
 
+/* A final pane's class totals survive the coordinator's persistence of final panes (the
+ * sliding window restored after a restart), and sliding windows sum them. */
+static void test_final_pane_and_window(void **s) {
+    (void)s;
+    np_classmap_t *m = np_classmap_new(4);
+    np_ip_t a = ip4(1);
+    for (int i = 0; i < 7; i++) np_classmap_add(m, &a, 2, 0.5);
+    np_gpane_t g = gpane_with(m);
+    g.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
+    np_partial_enc_t e;
+    np_partial_enc_init(&e);
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_partial_encode_gpane(&e, &g, 5000, &buf, &len), 0);
+    np_gpane_t r;
+    memset(&r, 0, sizeof(r));
+    r.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
+    r.sources = np_srcmap_new(4, NULL);
+    assert_int_equal(np_partial_decode_gpane(buf, len, &r, NULL), 0);
+    assert_int_equal(r.class_total.n[2], 7);
+    assert_int_equal(r.class_total.conf[2], 3500000);
+
+    np_window_t *w = np_window_new(5000, 10000, 4, NULL);
+    r.start_ms = 0;
+    assert_null(np_window_push(w, &r));
+    r.start_ms = 5000;
+    const np_gpane_t *win = np_window_push(w, &r);
+    assert_non_null(win);
+    assert_int_equal(win->class_total.n[2], 14);
+    np_window_destroy(&w);
+    np_partial_enc_free(&e);
+    free(g.seen);
+    free(r.seen);
+    np_srcmap_destroy(&r.sources);
+    np_srcmap_destroy(&g.sources);
+    np_classmap_destroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts_eviction_clear),
         cmocka_unit_test(test_many_destinations),
         cmocka_unit_test(test_pane_partial_checkpoint),
         cmocka_unit_test(test_intrusion_alerts),
+        cmocka_unit_test(test_final_pane_and_window),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
