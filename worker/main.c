@@ -99,10 +99,13 @@ static const np_opt_t worker_opts[] = {
 };
 
 /* Dead-letter reasons: the decoder's (np_record_reason_t) and, in slot 0 (NP_REC_OK is
- * never one), late records. */
-#define DLQ_REASONS NP_REC__COUNT
+ * never one), late records; after them, connection records (kdd.topic) that do not decode. */
+#define DLQ_REASONS (NP_REC__COUNT + 1)
 #define DLQ_LATE    0
-static const char *dlq_reason_name(int why) { return why == DLQ_LATE ? "late" : np_record_reason_name(why); }
+#define DLQ_CONNECTION_INVALID NP_REC__COUNT
+static const char *dlq_reason_name(int why) {
+    return why == DLQ_LATE ? "late" : why == DLQ_CONNECTION_INVALID ? "connection_invalid" : np_record_reason_name(why);
+}
 
 typedef struct worker {
     np_proc_t proc;
@@ -783,11 +786,11 @@ static void handle_connection(worker_t *w, const rd_kafka_message_t *m, np_parts
     char detail[160];
     int r = np_kdd_stream_add(KDD, ps, m->payload, m->len, m->key, m->key_len, ts, m->offset, emit_partial, w, &pane,
                               detail, sizeof(detail));
-    if (r < 0) dead_letter(w, m, "connection_invalid", detail, INT64_MIN);
+    if (r < 0) dead_letter(w, m, DLQ_CONNECTION_INVALID, detail, INT64_MIN);
     if (r == NP_PANE_LATE) {
         snprintf(detail, sizeof(detail), "event time %" PRId64 " is in pane %" PRId64 " closed at watermark %" PRId64, ts,
                  pane, np_partstate_watermark(ps));
-        dead_letter(w, m, "late", detail, pane);
+        dead_letter(w, m, DLQ_LATE, detail, pane);
     }
 }
 
