@@ -11,7 +11,7 @@ WERROR   ?= $(if $(CI),ON,OFF)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps build test unit it demo asan fuzz bench clean images k8s-test detect-eval
+.PHONY: all deps build test unit it demo asan fuzz bench bench-sim clean images k8s-test detect-eval
 
 all: build
 
@@ -46,6 +46,11 @@ fuzz: deps
 # The benchmark harness: its own Kafka + Redis, a few minutes, a table (bench/README.md).
 bench: build
 	bash bench/run.sh $(BENCH_ARGS)
+
+# The coordinator under 12 / 100 / 1000 partitions' partials and 10k..10M sources per pane:
+# its own Redis, no Kafka (bench/README.md, "Coordinator simulation").
+bench-sim: build
+	bash bench/sim.sh $(BENCH_ARGS)
 
 # The detection evaluation (docs/detection-eval.md): Cloud Monitoring, synthetic series, 20
 # scenario seeds; a few minutes, so not part of `make test` (which runs a short version).
