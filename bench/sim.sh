@@ -18,7 +18,8 @@
 # Every source has SIM_RECORDS (2) records per pane; SIM_WORKERS (8) workers; pane.ms 5000
 # and the coordinator's defaults (window.ms 60000, detectors on), except
 # max.sources.per.pane and max.dests.per.pane, raised to hold every source of a pane, and
-# max.partitions = N.
+# max.partitions = N. SIM_COORD_FLAGS adds coordinator flags (e.g. "--window-ms 5000": no
+# sliding window, so no final pane is written to Redis), NP_BUILD_DIR picks the binaries.
 #
 # Results: bench/results/sim-<UTC time>/ (git-ignored): one JSON line per configuration in
 # results.jsonl, the coordinator's and the tool's logs, and table.md.
@@ -49,6 +50,7 @@ SIZE_PARTS="${SIM_SOURCE_PARTITIONS:-12}"
 read -ra SIZE_PANES <<<"${SIM_SOURCE_PANES:-20 20 5 3}"
 RECORDS="${SIM_RECORDS:-2}"
 WORKERS="${SIM_WORKERS:-8}"
+read -ra COORD_FLAGS <<<"${SIM_COORD_FLAGS:-}"
 
 for b in netpulse-coordinator np-bench-sim; do
     [[ -x "$IT_BIN/$b" ]] || np_die "$IT_BIN/$b missing: make build first"
@@ -70,7 +72,7 @@ run_one() {
     it_redis FLUSHALL >/dev/null
     it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" \
         --pane-ms 5000 --max-partitions "$n" --max-sources-per-pane "$cap" --max-dests-per-pane "$cap" \
-        --http-port-file "$IT_DIR/coordinator.port"
+        --http-port-file "$IT_DIR/coordinator.port" "${COORD_FLAGS[@]}"
     local mport
     mport="$(it_http_port coordinator)" || { np_warn "$label: coordinator did not start"; return 1; }
     np_info "$label: $n partitions, $s sources per pane, $panes panes"

@@ -42,6 +42,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bench_record.h"
 #include "netpulse.pb-c.h"
 #include "np_clock.h"
 #include "np_owner.h"
@@ -73,22 +74,6 @@ typedef struct sim {
     np_hll_pool_t *pool;
     size_t cur;               /* partition being built (emit callback) */
 } sim_t;
-
-static uint64_t mix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-static void ip4(np_ip_t *ip, uint32_t v) {
-    memset(ip, 0, sizeof(*ip));
-    ip->b[10] = ip->b[11] = 0xff;
-    ip->b[12] = (uint8_t)(v >> 24);
-    ip->b[13] = (uint8_t)(v >> 16);
-    ip->b[14] = (uint8_t)(v >> 8);
-    ip->b[15] = (uint8_t)v;
-}
 
 static double now_s(void) { return np_clock_mono_s(); }
 
@@ -196,10 +181,10 @@ static void build_partial(sim_t *s, int32_t p, int64_t start) {
     int64_t off = 0;
     for (uint64_t k = 0; k < mine; k++) {
         uint64_t src = (uint64_t)p + k * (uint64_t)o->partitions;
-        ip4(&r.src, 0x0a000000u + (uint32_t)src);
+        bench_ip4(&r.src, 0x0a000000u + (uint32_t)src);
         for (int j = 0; j < o->records; j++) {
-            uint64_t h = mix64((uint64_t)start * 1000003u ^ src * 64 ^ (uint64_t)j);
-            ip4(&r.dst, 0xc0a80000u + (uint32_t)(h % (uint64_t)o->dests));
+            uint64_t h = bench_mix64((uint64_t)start * 1000003u ^ src * 64 ^ (uint64_t)j);
+            bench_ip4(&r.dst, 0xc0a80000u + (uint32_t)(h % (uint64_t)o->dests));
             unsigned pr = (unsigned)(h >> 20) % 100;
             r.proto = pr < 80 ? NP_PROTO_TCP : pr < 95 ? NP_PROTO_UDP : NP_PROTO_ICMP;
             r.dst_port = r.proto == NP_PROTO_ICMP ? 0 : ports[(h >> 28) % 8];
@@ -391,7 +376,7 @@ static int run_pane(sim_t *s, int64_t start, pane_res_t *res) {
     }
     double t2 = now_s();
     /* The finalize histogram is observed after the results are handed over: wait for it. */
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 2000; i++) { /* up to 10 s */
         snap(s, &b);
         if (b.fin_n > a.fin_n) break;
         usleep(5000);
