@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, run the whole cluster locally
 #   make test   install what is missing, build, run every unit and integration test
 # Other targets: deps, build, unit, it (integration only), asan, fuzz (tests/fuzz/run.sh; FUZZ_SECONDS),
-#   bench (bench/README.md), clean,
+#   bench, bench-sim (bench/README.md), clean,
 #   images (container image with podman), k8s-test (Helm chart checks + podman kube play run),
 #   detect-eval (docs/detection-eval.md).
 

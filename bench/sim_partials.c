@@ -461,76 +461,32 @@ static void parse(int argc, char **argv, opts_t *o) {
     if (o->workers > o->partitions) o->workers = o->partitions;
 }
 
-int main(int argc, char **argv) {
-    sim_t s = {0};
-    parse(argc, argv, &s.o);
-    const opts_t *o = &s.o;
-    size_t n = (size_t)o->partitions;
-    char err[256];
-    s.store = np_store_connect("127.0.0.1", o->redis_port, 5000, err, sizeof(err));
-    s.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 2 * (size_t)o->dests + 4096);
-    s.dealers = calloc((size_t)o->workers, sizeof(*s.dealers));
-    s.sessions = calloc((size_t)o->workers, sizeof(*s.sessions));
-    s.epoch = calloc(n, sizeof(*s.epoch));
-    s.closed = calloc(n, sizeof(*s.closed));
-    s.prog_ps = calloc(n, sizeof(*s.prog_ps));
-    s.partial = calloc(n, sizeof(*s.partial));
-    s.partial_len = calloc(n, sizeof(*s.partial_len));
-    s.acked = calloc(n, 1);
-    if (!s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
-        !s.partial || !s.partial_len || !s.acked) {
-        fprintf(stderr, "np-bench-sim: set-up failed: %s\n", s.store ? "out of memory" : err);
-        return 1;
-    }
-    np_partial_enc_init(&s.enc);
-    for (int w = 0; w < o->workers; w++) snprintf(s.sessions[w], sizeof(s.sessions[w]), "sim-%d-%d", (int)getpid(), w);
-    if (claim_slots(&s) < 0) return 1;
-    np_pane_config_t pc = {.pane_ms = o->pane_ms, .lateness_ms = 0, .max_open_panes = 2, .max_sources = 1};
-    for (size_t p = 0; p < n; p++)
-        if (!(s.prog_ps[p] = np_partstate_new((int32_t)p, &pc))) return 1;
-
-    s.zctx = zmq_ctx_new();
-    s.gw = zmq_socket(s.zctx, ZMQ_ROUTER);
-    if (zmq_bind(s.gw, o->gateway) != 0) {
+/* The gateway's ROUTER and the workers' DEALERs. Returns 0 or -1. */
+static int open_sockets(sim_t *s) {
+    const opts_t *o = &s->o;
+    s->zctx = zmq_ctx_new();
+    s->gw = zmq_socket(s->zctx, ZMQ_ROUTER);
+    if (zmq_bind(s->gw, o->gateway) != 0) {
         fprintf(stderr, "np-bench-sim: bind %s: %s\n", o->gateway, zmq_strerror(errno));
-        return 1;
+        return -1;
     }
     for (int w = 0; w < o->workers; w++) {
-        s.dealers[w] = zmq_socket(s.zctx, ZMQ_DEALER);
+        s->dealers[w] = zmq_socket(s->zctx, ZMQ_DEALER);
         int hwm = 0, linger = 0; /* no high-water mark: a pane's partials all go out at once */
-        zmq_setsockopt(s.dealers[w], ZMQ_SNDHWM, &hwm, sizeof(hwm));
-        zmq_setsockopt(s.dealers[w], ZMQ_LINGER, &linger, sizeof(linger));
-        if (zmq_connect(s.dealers[w], o->coord) != 0) {
+        zmq_setsockopt(s->dealers[w], ZMQ_SNDHWM, &hwm, sizeof(hwm));
+        zmq_setsockopt(s->dealers[w], ZMQ_LINGER, &linger, sizeof(linger));
+        if (zmq_connect(s->dealers[w], o->coord) != 0) {
             fprintf(stderr, "np-bench-sim: connect %s: %s\n", o->coord, zmq_strerror(errno));
-            return 1;
+            return -1;
         }
     }
-    /* Event time two hours ago, pane-aligned: the panes lie in the past, as in the tests. */
-    int64_t t0 = np_pane_start(np_clock_wall_ms(NULL) - 7200000, o->pane_ms);
-    set_progress(&s, t0, t0);
-    /* Show every claim before the first partial: the coordinator confirms at most
-     * NP_OWNER_LOOKUPS_PER_S claims a second against Redis. */
-    for (int i = 0; i <= o->partitions / NP_OWNER_LOOKUPS_PER_S + 2; i++) {
-        for (int w = 0; w < o->workers; w++) send_progress(&s, w);
-        poll_all(&s, 1000);
-        drain_acks(&s, t0);
-    }
+    return 0;
+}
 
-    int total = o->warmup + o->panes;
-    pane_res_t *res = calloc((size_t)total, sizeof(*res));
-    double *v = calloc((size_t)o->panes, sizeof(*v));
-    if (!res || !v) return 1;
-    for (int k = 0; k < total; k++) {
-        if (run_pane(&s, t0 + k * o->pane_ms, &res[k]) < 0) {
-            fprintf(stderr, "np-bench-sim: pane %d timed out\n", k);
-            return 1;
-        }
-        fprintf(stderr, "np-bench-sim: pane %d/%d%s: build %.2f s, busy %.1f ms (merge %.1f + finalize %.1f), wall %.1f ms, "
-                        "cpu %.0f ms, %zu B in %zu partials, %d results\n",
-                k + 1, total, k < o->warmup ? " (warm-up)" : "", res[k].build, 1e3 * res[k].busy, 1e3 * res[k].merge,
-                1e3 * res[k].fin, 1e3 * res[k].wall, 1e3 * res[k].cpu, res[k].bytes, n, res[k].results);
-    }
-    pane_res_t *m = res + o->warmup;
+/* The JSON line of the measured panes m[0..o->panes). */
+static void report(const sim_t *s, const pane_res_t *m, double *v) {
+    const opts_t *o = &s->o;
+    size_t n = (size_t)o->partitions;
     size_t np = (size_t)o->panes;
     double cpu = 0, bytes = 0, maxb = 0;
     for (size_t i = 0; i < np; i++) {
@@ -561,6 +517,63 @@ int main(int argc, char **argv) {
            1e3 * cpu / (double)np, bytes / (double)np / (double)n, maxb,
            o->sources ? bytes / (double)np / (double)o->sources : 0, proc_status_kib(o->coord_pid, "VmRSS"),
            proc_status_kib(o->coord_pid, "VmHWM"));
+}
+
+int main(int argc, char **argv) {
+    sim_t s = {0};
+    parse(argc, argv, &s.o);
+    const opts_t *o = &s.o;
+    size_t n = (size_t)o->partitions;
+    char err[256];
+    s.store = np_store_connect("127.0.0.1", o->redis_port, 5000, err, sizeof(err));
+    s.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 2 * (size_t)o->dests + 4096);
+    s.dealers = calloc((size_t)o->workers, sizeof(*s.dealers));
+    s.sessions = calloc((size_t)o->workers, sizeof(*s.sessions));
+    s.epoch = calloc(n, sizeof(*s.epoch));
+    s.closed = calloc(n, sizeof(*s.closed));
+    s.prog_ps = calloc(n, sizeof(*s.prog_ps));
+    s.partial = calloc(n, sizeof(*s.partial));
+    s.partial_len = calloc(n, sizeof(*s.partial_len));
+    s.acked = calloc(n, 1);
+    if (!s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
+        !s.partial || !s.partial_len || !s.acked) {
+        fprintf(stderr, "np-bench-sim: set-up failed: %s\n", s.store ? "out of memory" : err);
+        return 1;
+    }
+    np_partial_enc_init(&s.enc);
+    for (int w = 0; w < o->workers; w++) snprintf(s.sessions[w], sizeof(s.sessions[w]), "sim-%d-%d", (int)getpid(), w);
+    if (claim_slots(&s) < 0) return 1;
+    np_pane_config_t pc = {.pane_ms = o->pane_ms, .lateness_ms = 0, .max_open_panes = 2, .max_sources = 1};
+    for (size_t p = 0; p < n; p++)
+        if (!(s.prog_ps[p] = np_partstate_new((int32_t)p, &pc))) return 1;
+
+    if (open_sockets(&s) < 0) return 1;
+    /* Event time two hours ago, pane-aligned: the panes lie in the past, as in the tests. */
+    int64_t t0 = np_pane_start(np_clock_wall_ms(NULL) - 7200000, o->pane_ms);
+    set_progress(&s, t0, t0);
+    /* Show every claim before the first partial: the coordinator confirms at most
+     * NP_OWNER_LOOKUPS_PER_S claims a second against Redis. */
+    for (int i = 0; i <= o->partitions / NP_OWNER_LOOKUPS_PER_S + 2; i++) {
+        for (int w = 0; w < o->workers; w++) send_progress(&s, w);
+        poll_all(&s, 1000);
+        drain_acks(&s, t0);
+    }
+
+    int total = o->warmup + o->panes;
+    pane_res_t *res = calloc((size_t)total, sizeof(*res));
+    double *v = calloc((size_t)o->panes, sizeof(*v));
+    if (!res || !v) return 1;
+    for (int k = 0; k < total; k++) {
+        if (run_pane(&s, t0 + k * o->pane_ms, &res[k]) < 0) {
+            fprintf(stderr, "np-bench-sim: pane %d timed out\n", k);
+            return 1;
+        }
+        fprintf(stderr, "np-bench-sim: pane %d/%d%s: build %.2f s, busy %.1f ms (merge %.1f + finalize %.1f), wall %.1f ms, "
+                        "cpu %.0f ms, %zu B in %zu partials, %d results\n",
+                k + 1, total, k < o->warmup ? " (warm-up)" : "", res[k].build, 1e3 * res[k].busy, 1e3 * res[k].merge,
+                1e3 * res[k].fin, 1e3 * res[k].wall, 1e3 * res[k].cpu, res[k].bytes, n, res[k].results);
+    }
+    report(&s, res + o->warmup, v);
     for (int w = 0; w < o->workers; w++) zmq_close(s.dealers[w]);
     zmq_close(s.gw);
     zmq_ctx_term(s.zctx);
