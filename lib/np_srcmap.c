@@ -326,7 +326,10 @@ size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {
     return sizeof(*m) + (m->mask + 1) * sizeof(*m->index) + m->cap * (sizeof(*m->entries) + sizeof(*m->est)) +
            (m->heap ? m->max_sources * (sizeof(*m->heap) + sizeof(*m->hpos)) : 0);
 }
-uint64_t np_srcmap_upper(const np_srcmap_t *m, const np_srcagg_t *e) { return m->est[e - m->entries]; }
+uint64_t np_srcmap_upper(const np_srcmap_t *m, const np_srcagg_t *e) {
+    assert(e >= m->entries && e < m->entries + m->count); /* an entry of m, not a copy */
+    return m->est[e - m->entries];
+}
 uint64_t np_srcmap_error_bound(const np_srcmap_t *m) { return m->weight / m->max_sources; }
 size_t np_srcmap_slots(const np_srcmap_t *m) { return m->mask + 1; }
 

@@ -109,6 +109,27 @@ static void test_merge_evicts_lightest(void **s) {
     np_srcmap_destroy(&m);
 }
 
+/* A stored source that grows after the table overflowed is no longer the least: the next
+ * newcomer takes the entry that is. */
+static void test_growth_moves_entry_off_min(void **s) {
+    (void)s;
+    np_srcmap_t *m = np_srcmap_new(3, NULL);
+    np_ip_t a = ip4(1), b = ip4(2), c = ip4(3), d = ip4(4), e = ip4(5);
+    np_srcmap_add(m, &a, 1, 1, 1);
+    np_srcmap_add(m, &b, 1, 1, 1);
+    np_srcmap_add(m, &c, 1, 1, 1);
+    assert_int_equal(np_srcmap_add(m, &d, 1, 1, 1), 1); /* overflow: one of a, b, c leaves */
+    const np_ip_t *left = !np_srcmap_get(m, &a) ? &a : !np_srcmap_get(m, &b) ? &b : &c;
+    const np_ip_t *grow = left == &a ? &b : &a, *least = left == &c ? &b : &c;
+    np_srcmap_add(m, grow, 10, 10, 10); /* now the heaviest */
+    assert_int_equal(np_srcmap_add(m, &e, 1, 1, 1), 1);
+    assert_non_null(np_srcmap_get(m, grow));
+    assert_non_null(np_srcmap_get(m, &e));
+    assert_null(np_srcmap_get(m, least)); /* estimate 1: less than d's 2 */
+    assert_non_null(np_srcmap_get(m, &d));
+    np_srcmap_destroy(&m);
+}
+
 /* Checks every Space-Saving claim of np_srcmap.h against exact per-source counts. */
 static void check_bounds(const np_srcmap_t *m, const uint64_t *rec, const uint64_t *pk, const uint64_t *w, uint32_t n,
                          uint32_t base) {
@@ -321,6 +342,7 @@ int main(void) {
         cmocka_unit_test(test_grow_and_lookup),
         cmocka_unit_test(test_eviction_to_other),
         cmocka_unit_test(test_merge_evicts_lightest),
+        cmocka_unit_test(test_growth_moves_entry_off_min),
         cmocka_unit_test(test_space_saving_bounds),
         cmocka_unit_test(test_flood_keeps_heavy),
         cmocka_unit_test(test_top_bytes),
