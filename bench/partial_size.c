@@ -55,6 +55,7 @@ static void emit(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t 
                                  b->cand.top + b->cand.max_candidates, &pb.dropped);
         const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->sources);
         pb.window_ms = WINDOW;
+        pb.window_only = pane == &ps->empty;
         pb.window_sources = np_srcmap_count(u);
         pb.win_top = b->wsel;
         pb.nwin_top = np_cand_top(u, 10, b->wsel);

@@ -51,6 +51,9 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         long nv = np_partial_fill_views(&encs[k].views, p->views, p->nviews, &pst->views);
         if (nv < 0) goto out;
         pst->n_views = (size_t)nv;
+        int cerr;
+        pst->classes = np_partial_fill_classes(&encs[k].cls, p->classes, &cerr);
+        if (cerr) goto out;
         pane_ptrs[k++] = pst;
     }
     npanes = k;
@@ -180,6 +183,10 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         /* Views no longer configured are dropped; views new since then start empty. */
         if (np_partial_merge_views(p->views, cfg->views, s->views, s->n_views) < 0)
             CK_CORRUPT("checkpoint pane %lld: bad view group", (long long)s->pane_start_ms);
+        if (s->classes && !p->classes)
+            CK_CORRUPT("checkpoint pane %lld: class counts in a partition that has none", (long long)s->pane_start_ms);
+        if (s->classes && np_partial_merge_classes(p->classes, s->classes) < 0)
+            CK_CORRUPT("checkpoint pane %lld: bad class entry", (long long)s->pane_start_ms);
     }
     /* A worker without a sliding window ignores these; one with a window whose checkpoint
      * has none (older, or written without) starts with an empty window history. */

@@ -12,7 +12,7 @@
 
 static const char *const kind_names[NP_AN__COUNT] = {
     "spike", "drop", "ddos", "port_scan", "host_scan", "new_source", "heavy_hitter", "entropy",
-    "protocol_shift", "forecast_threshold", "threshold", "level_shift"};
+    "protocol_shift", "forecast_threshold", "threshold", "level_shift", "intrusion"};
 
 const char *np_anomaly_kind_name(np_anomaly_kind_t k) { return k < NP_AN__COUNT ? kind_names[k] : "unknown"; }
 
@@ -52,6 +52,8 @@ void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
     c->forecast_alert_packets = 0;
     c->max_known = 1000000;
     c->max_alerts = 64;
+    c->intrusion_min = 20;
+    c->intrusion_share = 0.2;
 }
 
 const char *np_detect_config_check(const np_detect_config_t *c) {
@@ -79,6 +81,8 @@ const char *np_detect_config_check(const np_detect_config_t *c) {
     if (!(c->forecast_alert_packets >= 0)) return "detect.forecast.alert.packets must be >= 0";
     if (c->max_known < 1) return "detect.max.known.sources must be >= 1";
     if (c->max_alerts < 1 || c->max_alerts > 4096) return "detect.max.alerts must be 1..4096";
+    if (c->intrusion_min < 1) return "detect.intrusion.min must be >= 1";
+    if (!(c->intrusion_share >= 0 && c->intrusion_share <= 1)) return "detect.intrusion.share must be in [0, 1]";
     return NULL;
 }
 
@@ -117,6 +121,13 @@ typedef struct episode {
     int64_t start_ms, last_ms;
 } episode_t;
 
+/* An intrusion alert in waiting: which destination, which class, how many connections. */
+struct intrusion_cand {
+    const np_ip_t *ip;
+    const np_classcount_t *c;
+    int cls;
+};
+
 typedef struct known {
     np_ip_t ip;
     np_known_t v;
@@ -144,6 +155,7 @@ struct np_detect {
     /* per pane */
     np_anomaly_t *out;
     size_t nout;
+    struct intrusion_cand *icand; /* max_alerts slots: the pane's largest intrusions */
 };
 
 np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
@@ -161,6 +173,7 @@ np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
     if (!(d->scratch = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     d->known_cap = 1024;
     if (!(d->known = calloc(d->known_cap, sizeof(*d->known)))) goto err;
+    if (!(d->icand = calloc(cfg->max_alerts, sizeof(*d->icand)))) goto err;
     return d;
 err:
     np_detect_destroy(&d);
@@ -174,6 +187,7 @@ void np_detect_destroy(np_detect_t **dp) {
     for (size_t i = 0; d->vs && i < d->nviews; i++) free(d->vs[i].ring);
     free(d->vs);
     free(d->scratch);
+    free(d->icand);
     free(d->known);
     free(d->changed);
     free(d);
@@ -687,6 +701,56 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
     }
 }
 
+/* a before b: more connections of its class, then the lower address (a total order over
+ * destinations, so the alerts kept do not depend on the order partials were merged in). */
+static bool icand_before(const struct intrusion_cand *a, const struct intrusion_cand *b) {
+    if (a->c->n[a->cls] != b->c->n[b->cls]) return a->c->n[a->cls] > b->c->n[b->cls];
+    return memcmp(a->ip->b, b->ip->b, 16) < 0;
+}
+
+/* Destinations whose connections were classified as one attack class often enough. Needs
+ * no baseline (the classifier is the model), so it runs from the first pane. At most the
+ * pane's remaining alert budget is raised, the largest first; the rest are suppressed. */
+static void detect_intrusions(np_detect_t *d, const np_gpane_t *gp) {
+    if (!gp->classes) return;
+    const np_detect_config_t *c = &d->cfg;
+    size_t room = c->max_alerts > d->nout ? c->max_alerts - d->nout : 0, n = 0;
+    for (size_t i = 0; i < np_classmap_count(gp->classes); i++) {
+        struct intrusion_cand x;
+        np_classmap_entry(gp->classes, i, &x.ip, &x.c);
+        /* One alert per destination and pane (its id names no class): the attack class
+         * with the most connections, the first of equals. */
+        x.cls = 1;
+        for (int k = 2; k < NP_KDD_NCLASSES; k++)
+            if (x.c->n[k] > x.c->n[x.cls]) x.cls = k;
+        uint64_t k = x.c->n[x.cls], all = np_classcount_sum(x.c);
+        if (k < c->intrusion_min || (double)k < c->intrusion_share * (double)all) continue;
+        if (n == room && (!room || !icand_before(&x, &d->icand[n - 1]))) {
+            d->st.suppressed++;
+            continue;
+        }
+        if (n == room) d->st.suppressed++; /* the smallest kept so far gives way */
+        size_t j = n < room ? n++ : n - 1;
+        for (; j > 0 && icand_before(&x, &d->icand[j - 1]); j--) d->icand[j] = d->icand[j - 1];
+        d->icand[j] = x;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct intrusion_cand *x = &d->icand[i];
+        uint64_t k = x->c->n[x->cls], all = np_classcount_sum(x->c);
+        double ratio = (double)k / (double)c->intrusion_min;
+        np_anomaly_t *a = raise(d, gp, NP_AN_INTRUSION, x->ip, NULL, "connections", (double)k,
+                                (double)c->intrusion_min, ratio_score(ratio), ratio);
+        if (!a) continue;
+        a->cls = x->cls;
+        memcpy(a->class_counts, x->c->n, sizeof(a->class_counts));
+        /* Integer sums: the same mean whatever order the partials came in. */
+        a->confidence = round((double)x->c->conf[x->cls] / (double)k / 1e6 * 10000) / 10000;
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "%" PRIu64 " of %" PRIu64 " connections to %s classified %s (mean confidence %.2f).", k, all,
+                 a->entity, np_kdd_class_name(x->cls), a->confidence);
+    }
+}
+
 static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
     if (!gp->dests || !live) return;
     const np_detect_config_t *c = &d->cfg;
@@ -808,6 +872,7 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
     detect_entropy(d, gp, live, vals);
     detect_sources(d, gp, live, learning);
     detect_dests(d, gp, live);
+    detect_intrusions(d, gp);
     forecast(d, gp, live, fc);
 
     for (int si = 0; si < S__COUNT; si++) {

@@ -24,6 +24,11 @@
  *   thresholds  static per-destination-CIDR limits on packets/s, bits/s and flows/s: threshold.
  *   views       the volume detector on each operator view's records, bytes and packets
  *               (entity "view:<name>").
+ *   intrusion   a destination whose most frequent NSL-KDD attack class (DoS, Probe, R2L, U2R)
+ *               in the pane has >= `intrusion_min` connections and >= `intrusion_share` of
+ *               its connections (gp->classes, the workers' classifications): intrusion, one
+ *               per destination and pane, the largest counts first when the pane's alert
+ *               budget runs out.
  *   forecast    Holt's damped linear model predicts the next pane's packets; forecast_threshold
  *               when the prediction exceeds `forecast_alert_packets`.
  * Entity alerts keep an episode per (kind, entity): one alert until the condition has been
@@ -55,6 +60,7 @@ typedef enum {
     NP_AN_FORECAST_THRESHOLD,
     NP_AN_THRESHOLD,
     NP_AN_LEVEL_SHIFT,  /* appended: state saved with 11 kinds still restores */
+    NP_AN_INTRUSION,    /* appended likewise (12 kinds before it) */
     NP_AN__COUNT
 } np_anomaly_kind_t;
 
@@ -71,6 +77,11 @@ typedef struct np_anomaly {
     double observed, expected, score;
     np_severity_t severity;
     char explanation[256];
+    /* intrusion only: the NSL-KDD class, the destination's connections per class in the
+     * pane, and the mean confidence of the class's connections */
+    int cls;
+    uint64_t class_counts[NP_KDD_NCLASSES];
+    double confidence;
 } np_anomaly_t;
 
 
@@ -106,6 +117,8 @@ typedef struct np_detect_config {
     double forecast_alert_packets; /* 0 = off */
     size_t max_known;
     size_t max_alerts;         /* per pane; more are counted as suppressed */
+    uint64_t intrusion_min;    /* intrusion: connections of one attack class to a destination in a pane */
+    double intrusion_share;    /* intrusion: and at least this share of the destination's connections */
     np_threshold_rule_t rules[NP_DETECT_MAX_RULES];
     size_t nrules;
     np_cidr_t whitelist[NP_DETECT_MAX_RULES];

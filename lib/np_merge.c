@@ -46,6 +46,8 @@ static void gpane_reset(np_gpane_t *g) {
     if (g->dests) np_srcmap_clear(g->dests);
     g->dests_evicted = 0;
     np_viewaggs_clear(g->views, g->nviews);
+    memset(&g->class_total, 0, sizeof(g->class_total));
+    if (g->classes) np_classmap_clear(g->classes);
 }
 
 np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
@@ -70,6 +72,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
             (!(m->panes[i].win_top = np_srcmap_new(cfg->max_sources, cfg->pool)) ||
              !(m->panes[i].wonly = malloc(NP_MERGE_MAX_PARTITIONS / 8))))
             goto err;
+        if (cfg->max_class_dests && !(m->panes[i].classes = np_classmap_new(cfg->max_class_dests))) goto err;
         gpane_reset(&m->panes[i]);
     }
     return m;
@@ -89,6 +92,7 @@ void np_merge_destroy(np_merge_t **mp) {
             np_viewaggs_destroy(&m->panes[i].views, m->panes[i].nviews);
             np_srcmap_destroy(&m->panes[i].win_top);
             free(m->panes[i].wonly);
+            np_classmap_destroy(&m->panes[i].classes);
         }
     free(m->panes);
     free(m->parts);
@@ -169,6 +173,19 @@ static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *
     np_partial_merge_table(g->win_top, p->window_top, p->n_window_top, NULL, 0, m->cfg.pool);
 }
 
+/* A connection slot's class counts: the pane's totals, and per destination when kept. */
+static void merge_classes(np_merge_t *m, np_gpane_t *g, const Netpulse__ClassTable *t) {
+    np_classcount_t tot;
+    if (!t || np_partial_class_count(t->total, &tot) < 0) return;
+    for (int k = 0; k < NP_KDD_NCLASSES; k++) {
+        g->class_total.n[k] += tot.n[k];
+        g->class_total.conf[k] += tot.conf[k];
+    }
+    if (!g->classes) return;
+    long full = np_partial_merge_classes(g->classes, t);
+    if (full > 0) m->st.class_dests_evicted += (uint64_t)full;
+}
+
 np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p) {
     np_merge_result_t r = np_merge_check_partial(m, p);
     switch (r) {
@@ -206,6 +223,7 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     }
     long unknown = np_partial_merge_views(g->views, m->cfg.views, p->views, p->n_views);
     if (unknown > 0) m->st.views_unknown += (uint64_t)unknown;
+    merge_classes(m, g, p->classes);
     if (p->partition >= m->npart) m->npart = p->partition + 1;
     m->st.partials++;
     return NP_MERGE_OK;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "netpulse.pb-c.h"
+#include "np_classmap.h"
 #include "np_srcmap.h"
 #include "np_view.h"
 
@@ -33,6 +34,7 @@ typedef struct np_merge_config {
                                 this are refused (0: no bound; see np_merge_set_wall_clock) */
     int64_t window_ms;       /* sliding window whose per-partition results partials may carry
                                 (bounded partials, np_srcwin); 0 or pane_ms: none */
+    size_t max_class_dests;  /* NSL-KDD class counts: destinations per global pane (0: totals only) */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -58,6 +60,8 @@ typedef struct np_gpane {
     uint64_t dests_evicted;
     np_viewagg_t *views;     /* one per configured view (NULL: none) */
     size_t nviews;
+    np_classcount_t class_total; /* NSL-KDD class counts of the connection slots */
+    np_classmap_t *classes;  /* the same per destination (NULL: not kept) */
 } np_gpane_t;
 
 typedef enum {
@@ -124,6 +128,7 @@ typedef struct np_merge_stats {
     uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
     uint64_t sources_split;  /* bounded partials' sources already sent by another partition of
                                 the pane: keyed and re-keyed at once, so `sources` counts them twice */
+    uint64_t class_dests_evicted; /* destinations' class counts folded into `other` here */
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;
 } np_merge_stats_t;

@@ -56,6 +56,7 @@ static const np_opt_t worker_opts[] = {
     {"kdd.model", NP_OPT_STR, "", 0, 0, NULL,
      "NSL-KDD intrusion model file (models/kdd-rf.model); empty = no intrusion classification"},
     NP_OPT_KDD_TOPIC,
+    NP_OPT_KDD_MAX_DESTS_PER_PANE("1024", "per connection partition and pane"),
     {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
     {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "Coordinator ZeroMQ endpoint"},
     NP_OPT_PANE_MS,
@@ -97,10 +98,13 @@ static const np_opt_t worker_opts[] = {
 };
 
 /* Dead-letter reasons: the decoder's (np_record_reason_t) and, in slot 0 (NP_REC_OK is
- * never one), late records. */
-#define DLQ_REASONS NP_REC__COUNT
+ * never one), late records; after them, connection records (kdd.topic) that do not decode. */
+#define DLQ_REASONS (NP_REC__COUNT + 1)
 #define DLQ_LATE    0
-static const char *dlq_reason_name(int why) { return why == DLQ_LATE ? "late" : np_record_reason_name(why); }
+#define DLQ_CONNECTION_INVALID NP_REC__COUNT
+static const char *dlq_reason_name(int why) {
+    return why == DLQ_LATE ? "late" : why == DLQ_CONNECTION_INVALID ? "connection_invalid" : np_record_reason_name(why);
+}
 
 typedef struct worker {
     np_proc_t proc;
@@ -114,6 +118,9 @@ typedef struct worker {
     np_viewset_t views;     /* operator views (pcfg and rcfg point here) */
     np_pane_config_t pcfg;  /* input partitions */
     np_pane_config_t rcfg;  /* repartition partitions: external watermark, growing ring */
+    const char *ktopic;    /* connection topic (kdd.model set), NULL when off */
+    int32_t kbase, nconn;  /* its partitions are slots kbase + partition (np_kdd_stream.h) */
+    np_pane_config_t kcfg;  /* connection partitions: class counts only */
     np_record_limits_t lim;
     int64_t idle_ms;
     int64_t max_jump_ms;   /* max.watermark.jump.ms */
@@ -163,7 +170,7 @@ typedef struct worker {
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
-    np_gauge_t *m_assigned_rep, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
+    np_gauge_t *m_assigned_rep, *m_assigned_conn, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     np_histogram_t *m_ckpt_s;
     np_gauge_t *m_lag[MAX_PARTITIONS];  /* per owned slot; unpublished when it goes */
     int64_t lag[MAX_PARTITIONS];        /* last known, -1: unknown */
@@ -177,8 +184,10 @@ static worker_t W; /* one per process; large arrays, so not on the stack */
 static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
 /* Slots number the partitions a worker may own: input partitions first, then the
- * repartition topic's. Partials, progress and checkpoints all speak in slots. */
+ * repartition topic's, then (kdd.model) the connection topic's from kbase. Partials,
+ * progress and checkpoints all speak in slots. */
 static int32_t slot_of(const worker_t *w, const char *topic, int32_t partition) {
+    if (w->ktopic && strcmp(topic, w->ktopic) == 0) return partition >= 0 && partition < w->nconn ? w->kbase + partition : -1;
     if (partition < 0 || partition >= w->nin) return -1;
     if (strcmp(topic, w->topic) == 0) return partition;
     if (w->rtopic && strcmp(topic, w->rtopic) == 0) return w->nin + partition;
@@ -187,11 +196,17 @@ static int32_t slot_of(const worker_t *w, const char *topic, int32_t partition) 
 
 /* Repartition partitions take their watermark from their inputs' markers (rcfg). */
 static const np_pane_config_t *slot_cfg(const worker_t *w, int32_t slot) {
-    return slot < w->nin ? &w->pcfg : &w->rcfg;
+    return slot >= w->kbase ? &w->kcfg : slot < w->nin ? &w->pcfg : &w->rcfg;
 }
 
-static const char *slot_topic(const worker_t *w, int32_t slot) { return slot < w->nin ? w->topic : w->rtopic; }
-static int32_t slot_partition(const worker_t *w, int32_t slot) { return slot < w->nin ? slot : slot - w->nin; }
+/* Connection-topic slots (kdd.model) come after both; they keep their own watermark. */
+static bool is_rep(const worker_t *w, int32_t slot) { return slot >= w->nin && slot < w->kbase; }
+static const char *slot_topic(const worker_t *w, int32_t slot) {
+    return slot >= w->kbase ? w->ktopic : slot < w->nin ? w->topic : w->rtopic;
+}
+static int32_t slot_partition(const worker_t *w, int32_t slot) {
+    return slot >= w->kbase ? slot - w->kbase : slot < w->nin ? slot : slot - w->nin;
+}
 
 static void announce_watermark(worker_t *w, int32_t p, int64_t wm);
 
@@ -211,8 +226,9 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     const uint8_t *buf;
     size_t len;
     np_partial_bounded_t b = {0}, *bp = NULL;
+    bool flows = ps->partition < w->kbase; /* connection slots (NSL-KDD) carry no sources */
     /* Bounded partials, once the coordinator has learnt every source of this partition. */
-    if (w->cand.top && !np_cand_learning(&w->cand, ps->panes_emitted)) {
+    if (w->cand.top && flows && !np_cand_learning(&w->cand, ps->panes_emitted)) {
         bp = &b;
         b.sel = w->cand_sel;
         if (pane->records)
@@ -220,10 +236,11 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
                                     w->cand.top + w->cand.max_candidates, &b.dropped);
         if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     }
-    if (w->cand.top && ps->win) {
+    if (w->cand.top && flows && ps->win) {
         /* The partition's sliding window ending with this pane (whole tables or not: the
          * coordinator then needs no window of per-source tables). */
         bp = &b;
+        b.window_only = pane == &ps->empty;
         const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
         b.window_ms = np_srcwin_ms(ps->win);
         b.window_sources = np_srcmap_count(u);
@@ -285,7 +302,7 @@ static void send_progress(worker_t *w, int64_t now) {
         uint8_t is_idle = w->at_eof[p] && now - w->last_record_mono[p] >= w->idle_ms;
         /* Repartition partitions never follow: their watermark is their inputs' (markers);
          * being idle only stops them from holding the global watermark back. */
-        if (is_idle && p < w->nin && w->global_wm != NP_TS_NONE) {
+        if (is_idle && !is_rep(w, p) && w->global_wm != NP_TS_NONE) {
             /* An idle partition follows the global watermark, so its open panes close
              * together with everyone else's and it stops holding the others back. */
             np_partstate_follow(ps, w->global_wm);
@@ -526,7 +543,7 @@ static int restore(worker_t *w, int32_t p, int64_t *offset) {
         np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
         return -1;
     }
-    if (p >= w->nin && alloc_rep_state(w, p) < 0) return -1;
+    if (is_rep(w, p) && alloc_rep_state(w, p) < 0) return -1;
     if (rc == 1) {
         w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
         np_outbox_init(&w->outbox[p]);
@@ -623,18 +640,21 @@ static void refresh_lag(worker_t *w) {
 /* ---- rebalancing ------------------------------------------------------------------- */
 
 static void update_gauges(worker_t *w) {
-    int64_t assigned = 0, assigned_rep = 0, open = 0, bytes = 0;
+    int64_t assigned = 0, assigned_rep = 0, assigned_conn = 0, open = 0, bytes = 0;
     for (int32_t p = 0; p < w->partitions_total; p++) {
         if (!w->parts[p]) continue;
         if (p < w->nin)
             assigned++;
-        else
+        else if (is_rep(w, p))
             assigned_rep++;
+        else
+            assigned_conn++;
         open += (int64_t)np_partstate_open_panes(w->parts[p]);
         bytes += (int64_t)np_partstate_memory_bytes(w->parts[p]);
     }
     np_gauge_set(w->m_assigned, assigned);
     np_gauge_set(w->m_assigned_rep, assigned_rep);
+    np_gauge_set(w->m_assigned_conn, assigned_conn);
     np_gauge_set(w->m_open_panes, open);
     np_gauge_set(w->m_state_bytes, bytes);
 }
@@ -675,7 +695,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             } else {
                 w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
                 np_outbox_init(&w->outbox[p]);
-                if (p >= w->nin && alloc_rep_state(w, p) < 0) np_partstate_destroy(&w->parts[p]);
+                if (is_rep(w, p) && alloc_rep_state(w, p) < 0) np_partstate_destroy(&w->parts[p]);
             }
             if (!w->parts[p]) {
                 np_error("out_of_memory", "what=partition_state partition=%d", p);
@@ -782,12 +802,29 @@ static int64_t header_int(const rd_kafka_message_t *m, const char *name) {
     return strtoll(buf, NULL, 10);
 }
 
+/* A connection record: classified and counted in its pane (np_kdd_stream); one that does
+ * not decode, or whose pane is closed, is dead-lettered like a flow record. */
+static void handle_connection(worker_t *w, const rd_kafka_message_t *m, np_partstate_t *ps) {
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype), pane = INT64_MIN;
+    if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) ts = w->batch_wall;
+    char detail[160];
+    int r = np_kdd_stream_add(KDD, ps, m->payload, m->len, m->key, m->key_len, ts, m->offset, emit_partial, w, &pane,
+                              detail, sizeof(detail));
+    if (r < 0) dead_letter(w, m, DLQ_CONNECTION_INVALID, detail, INT64_MIN);
+    if (r == NP_PANE_LATE) {
+        snprintf(detail, sizeof(detail), "event time %" PRId64 " is in pane %" PRId64 " closed at watermark %" PRId64, ts,
+                 pane, np_partstate_watermark(ps));
+        dead_letter(w, m, DLQ_LATE, detail, pane);
+    }
+}
+
 static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     int32_t p = slot_of(w, rd_kafka_topic_name(m->rkt), m->partition);
     if (p < 0 || !w->parts[p]) return; /* not ours (any more) */
     np_partstate_t *ps = w->parts[p];
     int64_t now = w->batch_mono;
-    if (p >= w->nin) {
+    if (is_rep(w, p)) {
         int64_t src = header_int(m, "netpulse.marker.source");
         if (src >= 0 && src < w->nin && w->src_wm[p]) {
             int64_t wm = header_int(m, "netpulse.marker.watermark");
@@ -803,6 +840,10 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     }
     w->last_record_mono[p] = now;
     w->at_eof[p] = 0;
+    if (p >= w->kbase) {
+        handle_connection(w, m, ps);
+        return;
+    }
     np_counter_inc(p < w->nin ? w->m_consumed : w->m_consumed_rep); /* by topic; markers are not records */
     np_counter_add(w->m_bytes_in, m->len);
 
@@ -926,6 +967,7 @@ static void register_metrics(worker_t *w) {
     w->m_hll_exhausted = np_metrics_counter(m, "netpulse_worker_sketch_pool_exhausted_total", "Sketch promotions refused: pool full (counts become lower bounds)", NULL);
     w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
     w->m_assigned_rep = np_metrics_gauge(m, "netpulse_worker_assigned_repartition_partitions", "Partitions of the repartition topic owned now", NULL);
+    w->m_assigned_conn = np_metrics_gauge(m, "netpulse_worker_assigned_connection_partitions", "Partitions of the connection topic (kdd.topic) owned now", NULL);
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
@@ -1023,12 +1065,22 @@ static int setup_kafka(worker_t *w) {
                  MAX_PARTITIONS / (w->rtopic ? 2 : 1));
         goto fail;
     }
-    w->partitions_total = w->nin * (w->rtopic ? 2 : 1);
+    w->partitions_total = w->kbase = w->nin * (w->rtopic ? 2 : 1);
+    if (w->ktopic) {
+        if ((w->nconn = topic_partitions(w, w->ktopic, err, sizeof(err))) < 0) goto fail;
+        if (w->kbase + w->nconn > MAX_PARTITIONS) {
+            snprintf(err, sizeof(err), "kdd.topic %s: %d partitions, at most %d supported here", w->ktopic, w->nconn,
+                     MAX_PARTITIONS - w->kbase);
+            goto fail;
+        }
+        w->partitions_total += w->nconn;
+    }
     w->healthy_kafka = 1;
 
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(3);
     rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
     if (w->rtopic) rd_kafka_topic_partition_list_add(sub, w->rtopic, RD_KAFKA_PARTITION_UA);
+    if (w->ktopic) rd_kafka_topic_partition_list_add(sub, w->ktopic, RD_KAFKA_PARTITION_UA);
     e = rd_kafka_subscribe(w->rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (e) {
@@ -1170,6 +1222,12 @@ int main(int argc, char **argv) {
     if (load_cand(w, c) < 0) return 2;
     w->rcfg = w->pcfg;
     w->rcfg.external_wm = true;
+    w->kcfg = w->pcfg;
+    w->kcfg.max_sources = 1;
+    w->kcfg.max_dests = 0;
+    w->kcfg.views = NULL;
+    w->kcfg.max_class_dests = (size_t)np_config_int(c, "kdd.max.dests.per.pane");
+    w->kcfg.window_ms = 0; /* no sources, so no window of them */
     const char *bad = np_pane_config_check(&w->pcfg);
     if (bad) {
         np_proc_fatal_config(bad);
@@ -1206,6 +1264,7 @@ int main(int argc, char **argv) {
         np_proc_fatal_config(verr);
         return 2;
     }
+    if (KDD) w->ktopic = np_config_str(c, "kdd.topic");
 
     if (np_proc_http_start(&w->proc, health, NULL, w) < 0) return 1;
     if (np_config_int(c, "redis.port") > 0) {
@@ -1217,11 +1276,6 @@ int main(int argc, char **argv) {
         }
     }
     if (setup_zmq(w) < 0 || setup_kafka(w) < 0) return 1;
-    if (KDD && np_kdd_stream_subscribe(KDD, c, np_config_str(c, "kdd.topic"), np_config_str(c, "group.id"), verr,
-                                       sizeof(verr)) < 0) {
-        np_error("kdd_subscribe_failed", "error=\"%s\"", verr);
-        return 1;
-    }
     np_info("started", "worker_id=%s pane_ms=%" PRId64 " lateness_ms=%" PRId64 " idle_ms=%" PRId64, w->id,
             w->pcfg.pane_ms, w->pcfg.lateness_ms, w->idle_ms);
 
@@ -1250,7 +1304,7 @@ int main(int argc, char **argv) {
             }
             rd_kafka_message_destroy(m);
         }
-        if (KDD) np_kdd_stream_poll(KDD, 4096);
+        if (KDD) np_kdd_stream_tick(KDD);
         rd_kafka_poll(w->dlq, 0);
         if (w->produce_failed) {
             np_error("fatal", "reason=produce_undelivered action=exit_for_restart_from_checkpoint");

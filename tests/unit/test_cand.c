@@ -137,6 +137,7 @@ static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
     b.sel = learning ? NULL : s->sel;
     const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
     b.window_ms = WINDOW;
+    b.window_only = pane == &ps->empty;
     b.window_sources = np_srcmap_count(u);
     b.win_top = s->wsel;
     b.nwin_top = np_cand_top(u, s->cand.top, s->wsel);
