@@ -137,8 +137,7 @@ struct np_detect {
     size_t nviews;
     double *scratch;
     int64_t panes, next_pane;
-    bool hw_init;
-    double hw_level, hw_trend; /* of deseasonalised packets */
+    np_sforecast_t fcm;        /* packets: plain and seasonal Holt, the better one used */
     np_season_t season[NSEASON];
     int season_stage[NSEASON]; /* the stage each profile's rings (and forecast) are deseasonalised with */
     bool fc_has;
@@ -530,22 +529,17 @@ static void season_pane(np_detect_t *d, int64_t t, season_pane_t *sp) {
     for (int p = 0; p < NSEASON; p++) {
         lo[p] = hi[p] = f[p] = 1;
         if (!d->cfg.seasonal) continue;
-        int stage = np_season_stage(&d->season[p], t);
-        f[p] = np_season_factor_stage(&d->season[p], t, stage);
-        np_season_range(&d->season[p], t, stage, &lo[p], &hi[p]);
-        if (stage) sp->on = true;
-        if (stage != d->season_stage[p]) {
-            double k = np_season_factor_stage(&d->season[p], t, d->season_stage[p]) / f[p];
+        double k = np_season_rebase(&d->season[p], t, &d->season_stage[p]);
+        if (k != 1) {
             for (int si = S_RECORDS; si <= S_OTHER; si++) {
                 if (profile_of(si) != p) continue;
                 for (int i = 0; i < d->ds[si].n; i++) d->ds[si].ring[i] *= k;
             }
-            if (p == P_PACKETS) {
-                d->hw_level *= k;
-                d->hw_trend *= k;
-            }
-            d->season_stage[p] = stage;
         }
+        int stage = d->season_stage[p];
+        f[p] = np_season_factor_stage(&d->season[p], t, stage);
+        np_season_range(&d->season[p], t, stage, &lo[p], &hi[p]);
+        if (stage) sp->on = true;
     }
     for (int si = S_RECORDS; si <= S_OTHER; si++) {
         int p = profile_of(si);
@@ -845,8 +839,9 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
     }
 }
 
-/* Holt on packets / the pane's seasonal factor f, times the next pane's factor. */
-static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, double f, np_forecast_t *fc) {
+/* Holt on packets, and on packets / the seasonal factor (times the next pane's): the one
+ * with the smaller recent error (np_sforecast). */
+static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, np_forecast_t *fc) {
     const np_detect_config_t *c = &d->cfg;
     double x = (double)gp->packets;
     memset(fc, 0, sizeof(*fc));
@@ -856,10 +851,8 @@ static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, double f, 
         fc->prev_predicted = d->fc_predicted;
         fc->prev_actual = x;
     }
-    double pred = np_holt_step(&d->hw_level, &d->hw_trend, &d->hw_init, x / f, c->forecast_alpha, c->forecast_beta,
-                               c->forecast_phi);
-    if (d->cfg.seasonal) pred *= np_season_factor_stage(&d->season[P_PACKETS], gp->start_ms + c->pane_ms,
-                                                       d->season_stage[P_PACKETS]);
+    double pred = np_sforecast_step(&d->fcm, d->cfg.seasonal ? &d->season[P_PACKETS] : NULL, gp->start_ms,
+                                    gp->start_ms + c->pane_ms, x, c->forecast_alpha, c->forecast_beta, c->forecast_phi);
     if (pred < 0) pred = 0;
     pred = round(pred * 10) / 10;
     fc->window_start = gp->start_ms + c->pane_ms;
@@ -917,7 +910,7 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
     detect_entropy(d, gp, live, vals);
     detect_sources(d, gp, live, learning);
     detect_dests(d, gp, live);
-    forecast(d, gp, live, sp.f[S_PACKETS], fc);
+    forecast(d, gp, live, fc);
 
     for (int si = 0; si < S__COUNT; si++) {
         if (si >= S_SH_TCP && gp->records == 0) continue; /* no mix in an empty pane */
@@ -1059,9 +1052,18 @@ int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     for (size_t i = 0; i < d->nviews; i++) names[i] = (char *)d->cfg.views->v[i].name;
     st.view_names = names;
     st.n_view_names = d->nviews;
-    st.hw_init = d->hw_init;
-    st.hw_level = d->hw_level;
-    st.hw_trend = d->hw_trend;
+    double fcm[5 * NP_SFORECAST_MODELS];
+    for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
+        const np_sforecast_model_t *m = &d->fcm.m[i];
+        double v[5] = {m->init, m->lvl, m->tr, m->err, m->pred};
+        memcpy(fcm + 5 * i, v, sizeof(v));
+    }
+    st.fc_models = fcm;
+    st.n_fc_models = 5 * NP_SFORECAST_MODELS;
+    st.hw_init = d->fcm.m[0].init;
+    st.hw_level = d->fcm.m[0].lvl;
+    st.hw_trend = d->fcm.m[0].tr;
+    st.fc_flags = (uint32_t)d->fcm.has_pred | (uint32_t)d->fcm.stage << 1;
     st.fc_has = d->fc_has;
     st.fc_start_ms = d->fc_start;
     st.fc_predicted = d->fc_predicted;
@@ -1124,9 +1126,28 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         int vi = d->nviews ? np_viewset_find(d->cfg.views, name, strlen(name)) : -1;
         if (vi >= 0) series_load(d, &d->vs[vi], st->view_series[i]);
     }
-    d->hw_init = st->hw_init;
-    d->hw_level = st->hw_level;
-    d->hw_trend = st->hw_trend;
+    /* A state saved before the forecast had several models has the plain one: the seasonal
+     * copy starts from it, the smoothed ones afresh (errors equal: the plain one is used). */
+    memset(&d->fcm, 0, sizeof(d->fcm));
+    if (st->n_fc_models == 5 * NP_SFORECAST_MODELS) {
+        for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
+            const double *v = st->fc_models + 5 * i;
+            np_sforecast_model_t *m = &d->fcm.m[i];
+            m->init = v[0] != 0;
+            m->lvl = v[1];
+            m->tr = v[2];
+            m->err = v[3];
+            m->pred = v[4];
+        }
+        d->fcm.has_pred = st->fc_flags & 1;
+    } else {
+        for (int i = 0; i < 2; i++) {
+            d->fcm.m[i].init = st->hw_init;
+            d->fcm.m[i].lvl = st->hw_level;
+            d->fcm.m[i].tr = st->hw_trend;
+        }
+    }
+    d->fcm.stage = (int)(st->fc_flags >> 1) & 3;
     d->fc_has = st->fc_has;
     d->fc_start = st->fc_start_ms;
     d->fc_predicted = st->fc_predicted;
@@ -1149,8 +1170,11 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         else
             for (int k = 0; k < d->s[si].n; k++) series_push(d, ds, d->s[si].ring[k]); /* just loaded: oldest first */
     }
-    if (!seasons_ok && (st->season_stage >> (2 * P_PACKETS)) & 3)
-        d->hw_init = false; /* the forecast was deseasonalised by a profile now lost: start it over */
+    if (!seasons_ok) { /* the seasonal models were deseasonalised by a profile now lost: from the plain ones */
+        d->fcm.m[1] = d->fcm.m[0];
+        d->fcm.m[3] = d->fcm.m[2];
+        d->fcm.stage = 0;
+    }
     memset(d->ep, 0, sizeof(d->ep));
     for (size_t i = 0; i < st->n_episodes && i < MAX_EPISODES; i++) {
         const Netpulse__Episode *e = st->episodes[i];

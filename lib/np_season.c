@@ -146,6 +146,14 @@ double np_season_factor_stage(const np_season_t *s, int64_t t, int stage) {
     return f < 0.02 ? 0.02 : f > 50 ? 50 : f;
 }
 
+double np_season_rebase(const np_season_t *s, int64_t t, int *stage) {
+    int now = np_season_stage(s, t);
+    if (now == *stage) return 1;
+    double k = np_season_factor_stage(s, t, *stage) / np_season_factor_stage(s, t, now);
+    *stage = now;
+    return k;
+}
+
 void np_season_range(const np_season_t *s, int64_t t, int stage, double *lo, double *hi) {
     *lo = *hi = np_season_factor_stage(s, t, stage);
     for (int k = -1; k <= 1; k += 2) {
@@ -166,4 +174,27 @@ double np_holt_step(double *level, double *trend, bool *init, double x, double a
         *trend = beta * (*level - prev) + (1 - beta) * phi * *trend;
     }
     return *level + phi * *trend;
+}
+
+double np_sforecast_step(np_sforecast_t *f, const np_season_t *season, int64_t t, int64_t next, double x, double alpha,
+                         double beta, double phi) {
+    if (f->has_pred) /* about 100 steps */
+        for (int i = 0; i < NP_SFORECAST_MODELS; i++) f->m[i].err += 0.01 * (fabs(x - f->m[i].pred) - f->m[i].err);
+    double k = season ? np_season_rebase(season, t, &f->stage) : 1;
+    double ft = season ? np_season_factor_stage(season, t, f->stage) : 1;
+    double fn = season ? np_season_factor_stage(season, next, f->stage) : 1;
+    f->best = 0;
+    for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
+        np_sforecast_model_t *m = &f->m[i];
+        bool seasonal = i & 1;
+        double a = i < 2 ? alpha : 0.3, b = i < 2 ? beta : 0;
+        if (seasonal) {
+            m->lvl *= k;
+            m->tr *= k;
+        }
+        m->pred = np_holt_step(&m->lvl, &m->tr, &m->init, seasonal ? x / ft : x, a, b, phi) * (seasonal ? fn : 1);
+        if ((!seasonal || f->stage) && m->err < f->m[f->best].err) f->best = i;
+    }
+    f->has_pred = true;
+    return f->m[f->best].pred;
 }

@@ -64,9 +64,36 @@ double np_season_factor(const np_season_t *s, int64_t t_ms);
 int np_season_stage(const np_season_t *s, int64_t t_ms);
 /* The factor with only the parts of `stage` (to rebase values deseasonalised under it). */
 double np_season_factor_stage(const np_season_t *s, int64_t t_ms, int stage);
+/* For a user holding values deseasonalised under *stage: when the stage at t_ms differs,
+ * sets *stage to it and returns what to multiply those values by (old factor / new); else 1. */
+double np_season_rebase(const np_season_t *s, int64_t t_ms, int *stage);
+
 /* The smallest and largest factor within one bin of t_ms: a recurring change that comes a
  * few minutes early or late is still the profile's. */
 void np_season_range(const np_season_t *s, int64_t t_ms, int stage, double *lo, double *hi);
+
+/* The forecast, the better of a few simple models on each series: Holt's damped model with
+ * the configured constants and with alpha 0.3, beta 0 (smoothing noise), each on the values
+ * and on the deseasonalised values (times the next point's factor; only while a profile is
+ * in use). Each model's one-step absolute error is averaged over about 100 steps; the
+ * prediction is the one with the smallest (the first, configured plain model on ties), so a
+ * series whose profile does not predict it (mostly 0 with rare bursts) keeps a plain one. */
+#define NP_SFORECAST_MODELS 4
+typedef struct np_sforecast_model {
+    bool init;
+    double lvl, tr, err, pred;
+} np_sforecast_model_t;
+
+typedef struct np_sforecast {
+    bool has_pred;
+    int stage;                 /* np_season_stage the seasonal models are deseasonalised with */
+    int best;                  /* the model used for the last prediction */
+    np_sforecast_model_t m[NP_SFORECAST_MODELS]; /* plain, seasonal; then both with alpha 0.3 */
+} np_sforecast_t;
+
+/* Learns x at t_ms (season: the series' profile, or NULL), returns the prediction for next_ms. */
+double np_sforecast_step(np_sforecast_t *f, const np_season_t *season, int64_t t_ms, int64_t next_ms, double x,
+                         double alpha, double beta, double phi);
 
 /* One step of Holt's damped linear model: learns x, returns the prediction of the next
  * value. *init false: starts at x. */
