@@ -1063,7 +1063,7 @@ int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     st.hw_init = d->fcm.m[0].init;
     st.hw_level = d->fcm.m[0].lvl;
     st.hw_trend = d->fcm.m[0].tr;
-    st.fc_flags = (uint32_t)d->fcm.has_pred | (uint32_t)d->fcm.stage << 1;
+    st.fc_flags = (uint32_t)d->fcm.has_pred | (uint32_t)d->fcm.stage << 1 | (uint32_t)d->fcm.best << 3;
     st.fc_has = d->fc_has;
     st.fc_start_ms = d->fc_start;
     st.fc_predicted = d->fc_predicted;
@@ -1126,8 +1126,8 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         int vi = d->nviews ? np_viewset_find(d->cfg.views, name, strlen(name)) : -1;
         if (vi >= 0) series_load(d, &d->vs[vi], st->view_series[i]);
     }
-    /* A state saved before the forecast had several models has the plain one: the seasonal
-     * copy starts from it, the smoothed ones afresh (errors equal: the plain one is used). */
+    /* A state saved before the forecast had two models has the plain one: the seasonal
+     * copy starts from it (errors equal: the plain one is used). */
     memset(&d->fcm, 0, sizeof(d->fcm));
     if (st->n_fc_models == 5 * NP_SFORECAST_MODELS) {
         for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
@@ -1141,13 +1141,14 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         }
         d->fcm.has_pred = st->fc_flags & 1;
     } else {
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
             d->fcm.m[i].init = st->hw_init;
             d->fcm.m[i].lvl = st->hw_level;
             d->fcm.m[i].tr = st->hw_trend;
         }
     }
     d->fcm.stage = (int)(st->fc_flags >> 1) & 3;
+    d->fcm.best = (int)(st->fc_flags >> 3) % NP_SFORECAST_MODELS;
     d->fc_has = st->fc_has;
     d->fc_start = st->fc_start_ms;
     d->fc_predicted = st->fc_predicted;
@@ -1172,8 +1173,8 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
     }
     if (!seasons_ok) { /* the seasonal models were deseasonalised by a profile now lost: from the plain ones */
         d->fcm.m[1] = d->fcm.m[0];
-        d->fcm.m[3] = d->fcm.m[2];
         d->fcm.stage = 0;
+        d->fcm.best = 0;
     }
     memset(d->ep, 0, sizeof(d->ep));
     for (size_t i = 0; i < st->n_episodes && i < MAX_EPISODES; i++) {

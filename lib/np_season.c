@@ -178,23 +178,26 @@ double np_holt_step(double *level, double *trend, bool *init, double x, double a
 
 double np_sforecast_step(np_sforecast_t *f, const np_season_t *season, int64_t t, int64_t next, double x, double alpha,
                          double beta, double phi) {
-    if (f->has_pred) /* about 100 steps */
-        for (int i = 0; i < NP_SFORECAST_MODELS; i++) f->m[i].err += 0.01 * (fabs(x - f->m[i].pred) - f->m[i].err);
+    if (f->has_pred) /* about 200 steps */
+        for (int i = 0; i < NP_SFORECAST_MODELS; i++) f->m[i].err += 0.005 * (fabs(x - f->m[i].pred) - f->m[i].err);
     double k = season ? np_season_rebase(season, t, &f->stage) : 1;
     double ft = season ? np_season_factor_stage(season, t, f->stage) : 1;
     double fn = season ? np_season_factor_stage(season, next, f->stage) : 1;
-    f->best = 0;
+    if (!f->stage && (f->best & 1)) f->best = 0; /* no profile (any more): the plain models */
+    int best = f->best;
     for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
         np_sforecast_model_t *m = &f->m[i];
         bool seasonal = i & 1;
-        double a = i < 2 ? alpha : 0.3, b = i < 2 ? beta : 0;
         if (seasonal) {
             m->lvl *= k;
             m->tr *= k;
         }
-        m->pred = np_holt_step(&m->lvl, &m->tr, &m->init, seasonal ? x / ft : x, a, b, phi) * (seasonal ? fn : 1);
-        if ((!seasonal || f->stage) && m->err < f->m[f->best].err) f->best = i;
+        m->pred = np_holt_step(&m->lvl, &m->tr, &m->init, seasonal ? x / ft : x, alpha, beta, phi) * (seasonal ? fn : 1);
+        if ((!seasonal || f->stage) && m->err < f->m[best].err) best = i;
     }
+    /* Another model takes over only when clearly better: switching back and forth on noise
+     * costs more than it gains (measured on the scenarios). */
+    if (f->m[best].err < 0.9 * f->m[f->best].err) f->best = best;
     f->has_pred = true;
     return f->m[f->best].pred;
 }

@@ -72,13 +72,15 @@ double np_season_rebase(const np_season_t *s, int64_t t_ms, int *stage);
  * few minutes early or late is still the profile's. */
 void np_season_range(const np_season_t *s, int64_t t_ms, int stage, double *lo, double *hi);
 
-/* The forecast, the better of a few simple models on each series: Holt's damped model with
- * the configured constants and with alpha 0.3, beta 0 (smoothing noise), each on the values
- * and on the deseasonalised values (times the next point's factor; only while a profile is
- * in use). Each model's one-step absolute error is averaged over about 100 steps; the
- * prediction is the one with the smallest (the first, configured plain model on ties), so a
- * series whose profile does not predict it (mostly 0 with rare bursts) keeps a plain one. */
-#define NP_SFORECAST_MODELS 4
+/* The forecast, the better of two models on each series: Holt's damped model (the
+ * configured constants) on the values, and on the deseasonalised values times the next
+ * point's factor (only while a profile is in use). Each one's one-step absolute error is
+ * averaged over about 200 steps; the plain model is used until the seasonal one's error is
+ * 10 % smaller (and back likewise), so a series whose profile does not predict it (mostly 0
+ * with rare bursts) keeps the plain one. Tried and dropped: two more models with alpha 0.3
+ * (smoothing noise): on the scenarios the switching cost more than it gained (R2 0.813
+ * against 0.822 for the last pane; docs/detection-eval.md). */
+#define NP_SFORECAST_MODELS 2
 typedef struct np_sforecast_model {
     bool init;
     double lvl, tr, err, pred;
@@ -88,7 +90,7 @@ typedef struct np_sforecast {
     bool has_pred;
     int stage;                 /* np_season_stage the seasonal models are deseasonalised with */
     int best;                  /* the model used for the last prediction */
-    np_sforecast_model_t m[NP_SFORECAST_MODELS]; /* plain, seasonal; then both with alpha 0.3 */
+    np_sforecast_model_t m[NP_SFORECAST_MODELS]; /* plain, seasonal */
 } np_sforecast_t;
 
 /* Learns x at t_ms (season: the series' profile, or NULL), returns the prediction for next_ms. */

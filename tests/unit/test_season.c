@@ -1,7 +1,7 @@
 /* Unit tests for np_season: a daily cycle and a quiet weekend are learnt (factors close to
  * the truth, used only once learnt), a one-off anomaly moves the profile little, a lasting
  * change of level (day 20 of 42) leaves its shape alone, the range spans one bin either side, and Holt's
- * step with alpha 1, beta 0 repeats the last value. */
+ * step with alpha 1, beta 0 repeats the last value; the forecast keeps the better model. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -86,11 +86,43 @@ static void test_coarse_cadence_and_holt(void **st) {
     assert_true(p > 40 && p < 60);
 }
 
+/* The forecast: on an hourly daily cycle the seasonal model takes over and beats the last
+ * value; on a series that is 0 but for rare bursts the plain model stays in use. */
+static void test_forecast_keeps_the_better(void **st) {
+    (void)st;
+    np_season_t s;
+    np_sforecast_t f;
+    np_season_init(&s, 3600000);
+    memset(&f, 0, sizeof(f));
+    double pred = NAN, err_f = 0, err_last = 0, last = NAN;
+    for (int64_t t = 0; t < 30 * DAY; t += 3600000) {
+        double v = 1000 * (1 + 0.6 * sin(2 * M_PI * (double)(t % DAY) / (double)DAY));
+        if (t >= 20 * DAY) {
+            err_f += fabs(v - pred);
+            err_last += fabs(v - last);
+        }
+        pred = np_sforecast_step(&f, &s, t, t + 3600000, v, 1, 0, 0.9);
+        np_season_learn(&s, t, v);
+        last = v;
+    }
+    assert_int_equal(f.best, 1);
+    assert_true(err_f < 0.5 * err_last);
+    np_season_init(&s, 3600000);
+    memset(&f, 0, sizeof(f));
+    for (int64_t t = 0; t < 30 * DAY; t += 3600000) {
+        double v = (t / 3600000) % 37 == 0 ? 500 : 0;
+        np_sforecast_step(&f, &s, t, t + 3600000, v, 1, 0, 0.9);
+        np_season_learn(&s, t, v);
+    }
+    assert_int_equal(f.best, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_daily_and_weekly),
         cmocka_unit_test(test_anomaly_moves_little),
         cmocka_unit_test(test_coarse_cadence_and_holt),
+        cmocka_unit_test(test_forecast_keeps_the_better),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
