@@ -47,6 +47,8 @@ static const np_opt_t det_opts[] = {
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
     {"csv.threshold", NP_OPT_STR, "0.992", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
+    {"csv.runs", NP_OPT_INT, "0", 0, 16, NULL,
+     "--csv: also score runs of up to this many points beyond a level together (multi-scale; 0 = off)"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
@@ -340,6 +342,7 @@ static int run_csv(det_t *x, const char *path) {
     }
     sc.direction = !strcmp(dir, "up") ? 1 : !strcmp(dir, "down") ? -1 : 0;
     sc.seasonal = np_config_bool(c, "detect.seasonal");
+    sc.runs = (int)np_config_int(c, "csv.runs");
     sc.tail_q = strtod(np_config_str(c, "csv.tail.q"), NULL);
     sc.tail_max = strtod(np_config_str(c, "csv.tail.max"), NULL);
     const char *tr = np_config_str(c, "csv.transform");
