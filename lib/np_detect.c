@@ -930,11 +930,16 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
 
 #define DETECT_STATE_VERSION 1
 
+/* A ring (cap slots, n held, next write pos) oldest first into out. */
+static void ring_out(const double *ring, int cap, int n, int pos, double *out) {
+    int start = n < cap ? 0 : pos;
+    for (int k = 0; k < n; k++) out[k] = ring[(start + k) % cap];
+}
+
 /* A series as a SeriesState, oldest first; ring (baseline_panes slots) holds the values. */
 static void series_save(const np_detect_t *d, const series_t *s, Netpulse__SeriesState *ss, double *ring) {
     netpulse__series_state__init(ss);
-    int start = s->n < d->cfg.baseline_panes ? 0 : s->pos;
-    for (int k = 0; k < s->n; k++) ring[k] = s->ring[(start + k) % d->cfg.baseline_panes];
+    ring_out(s->ring, d->cfg.baseline_panes, s->n, s->pos, ring);
     ss->ring = ring;
     ss->n_ring = (size_t)s->n;
 }
@@ -944,12 +949,6 @@ static void series_load(np_detect_t *d, series_t *s, const Netpulse__SeriesState
     size_t n = ss->n_ring;
     size_t from = n > (size_t)d->cfg.baseline_panes ? n - (size_t)d->cfg.baseline_panes : 0;
     for (size_t k = from; k < n; k++) series_push(d, s, ss->ring[k]);
-}
-
-/* A ring (cap slots, n held, next write pos) oldest first into out. */
-static void ring_out(const double *ring, int cap, int n, int pos, double *out) {
-    int start = n < cap ? 0 : pos;
-    for (int k = 0; k < n; k++) out[k] = ring[(start + k) % cap];
 }
 
 /* buf: NP_SEASON_DAY_BINS + NP_SEASON_WEEK_BINS doubles for the trailing rings. */

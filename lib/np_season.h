@@ -2,7 +2,7 @@
  * np_season: a multiplicative daily and weekly profile of a non-negative series (traffic
  * volumes), learnt online, for the live volume detectors and the forecast (np_detect) and
  * for the forecast column of `netpulse-detect --csv`. I/O-free and clock-free (each value
- * carries its time); fixed size (about 7 KiB), no allocation.
+ * carries its time); fixed size (about 6 KiB), no allocation.
  *
  * Learning: values are averaged per bin (day / 288 = 5 min, or one bin per interval when
  * the interval is longer). Each closed bin's mean, divided by the mean of the bins of the

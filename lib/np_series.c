@@ -36,6 +36,7 @@ struct np_series {
     int64_t old_until;           /* point count until which a return is checked */
     double zrun[NP_SERIES_MAX_RUN]; /* the last signed z values, newest at zrun_pos - 1 */
     int zrun_n, zrun_pos;
+    double ac_xy, ac_xx, prev_r; /* lag-1 autocorrelation of the (clamped) residuals */
 };
 
 static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : (int)v; }
@@ -282,7 +283,12 @@ static double run_score(const np_series_t *s, double z, double score) {
         if ((zk > 0) != (z > 0) || fabs(zk) < RUN_ZMIN) break;
         if (fabs(zk) < a) a = fabs(zk);
         double one = 0.5 * (1 - a / sqrt(a * a + 2)); /* P(T_2 >= a) */
-        double pk = 2 * pow(one, k) * (K - 1);
+        /* Correlated residuals make runs likelier: k points count as k (1 - rho) / (1 + rho). */
+        double rho = s->ac_xx > 0 ? s->ac_xy / s->ac_xx : 0;
+        rho = rho < 0 ? 0 : rho > 0.95 ? 0.95 : rho;
+        double keff = k * (1 - rho) / (1 + rho);
+        if (keff < 1) keff = 1;
+        double pk = 2 * pow(one, keff) * (K - 1);
         if (pk < best) best = pk;
     }
     return best < p ? 1 - best : score;
@@ -392,6 +398,12 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         s->run = 0;
     }
     ring_push(&s->vres, r);
+    { /* about resid_points points */
+        double w = 1.0 / s->c.resid_points;
+        s->ac_xy += w * (rc * s->prev_r - s->ac_xy);
+        s->ac_xx += w * (rc * rc - s->ac_xx);
+        s->prev_r = rc;
+    }
     if (back) {
         restore_old(s);
     } else if (o->warm && s->run >= s->c.shift_points) {

@@ -22,7 +22,8 @@
  * |z| >= 31.6, on any series and cadence. With `direction` +1 (-1) only increases
  * (decreases) score above 0. With `runs` k >= 2 (off by default: measured worse), a run of
  * j <= k points all beyond a >= 3 scales on one side scores 1 - (k - 1) x 2 P(T_2 >= a)^j
- * when that is higher (independent residuals assumed: real ones are not).
+ * when that is higher, j counted as j (1 - rho) / (1 + rho) for the residuals' lag-1
+ * autocorrelation rho (runs of correlated residuals are common).
  *
  * Level shifts: `shift_points` consecutive residuals beyond z_shift scales on the same
  * side (default 6 h of points, at least 3 and at most 256) are a level shift: reported once
