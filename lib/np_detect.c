@@ -139,7 +139,7 @@ struct np_detect {
     int64_t panes, next_pane;
     np_sforecast_t fcm;        /* packets: plain and seasonal Holt, the better one used */
     np_season_t season[NSEASON];
-    int season_stage[NSEASON]; /* the stage each profile's rings (and forecast) are deseasonalised with */
+    int season_stage[NSEASON]; /* the np_season_stage each profile's ds rings are deseasonalised with */
     bool fc_has;
     int64_t fc_start;
     double fc_predicted;
@@ -521,8 +521,8 @@ static double pane_entropy(const np_gpane_t *gp) {
 }
 
 /* The profiles' factors for the pane starting at t (none without `seasonal`). When a
- * profile's stage changes (daily, then weekly switched on), its deseasonalised rings and the
- * forecast, held as value / the old factor, are rebased to the new one. */
+ * profile's stage changes (daily, then weekly switched on), its deseasonalised rings, held
+ * as value / the old factor, are rebased to the new one (the forecast rebases its own). */
 static void season_pane(np_detect_t *d, int64_t t, season_pane_t *sp) {
     double lo[NSEASON], hi[NSEASON], f[NSEASON];
     sp->on = false;
