@@ -328,8 +328,9 @@ static void test_state_roundtrip(void **s) {
     np_detect_destroy(&b);
 }
 
-/* A state saved before level_shift existed (11 kinds in stats) still restores, counts
- * included; one with another version is refused. */
+/* A state saved before level_shift existed (11 kinds in stats) and before seasonality
+ * (no fields 40-44) still restores, counts included, and runs on like the original; one
+ * with another version is refused. */
 static void test_state_before_level_shift(void **s) {
     (void)s;
     np_detect_config_t c;
@@ -349,6 +350,8 @@ static void test_state_before_level_shift(void **s) {
     assert_non_null(st);
     assert_int_equal(st->n_stats, 6 + NP_AN__COUNT);
     st->n_stats = 6 + NP_AN_LEVEL_SHIFT; /* as saved before */
+    st->n_seasons = st->n_season_series = st->n_fc_models = 0; /* and before seasonality */
+    st->season_stage = st->fc_flags = 0;
     size_t olen = netpulse__detect_state__pack(st, old);
     assert_true(olen < sizeof(old));
     assert_int_equal(np_detect_state_decode(b, old, olen), 0);
@@ -358,6 +361,17 @@ static void test_state_before_level_shift(void **s) {
     assert_int_equal(sb.panes, 30);
     assert_int_equal(sb.by_kind[NP_AN_SPIKE], 1);
     assert_int_equal(sa.by_kind[NP_AN_SPIKE], 1);
+    for (int i = 30; i < 45; i++) { /* and runs on like the original */
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i == 40 ? 3000 : 1000, (unsigned)i);
+        np_anomaly_t ob[64];
+        np_forecast_t fa, fb;
+        size_t na = np_detect_pane(a, &p.g, out, &fa), nb = np_detect_pane(b, &p.g, ob, &fb);
+        assert_int_equal(na, nb);
+        assert_true(fa.predicted == fb.predicted);
+        pane_free(&p);
+    }
     st->version = 2;
     olen = netpulse__detect_state__pack(st, old);
     assert_int_equal(np_detect_state_decode(b, old, olen), -1);
