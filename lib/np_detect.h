@@ -34,7 +34,7 @@
  * Entity alerts keep an episode per (kind, entity): one alert until the condition has been
  * false for `cooldown_panes`. A whitelist of CIDRs suppresses alerts on matching entities.
  *
- * State: the series rings, the profiles, the forecast model, open episodes (np_detect_state_encode, ~20 KiB)
+ * State: the series rings, the profiles, the forecast model, open episodes (np_detect_state_encode, ~25 KiB)
  * and the known-source table (bounded by `max_known`; changed entries are reported after
  * each pane so that they can be persisted incrementally).
  */
