@@ -28,6 +28,7 @@
 #include "np_detect_cfg.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
+#include "np_opts.h"
 #include "np_outbox.h"
 #include "np_pane.h"
 #include "np_partial.h"
@@ -43,31 +44,24 @@ static const np_opt_t worker_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
     NP_OPTS_ZMQ,
-    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "Input topic of flow records"},
-    {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
-     "Records not keyed by their source IP are re-keyed through this topic (same partition count "
-     "as the input) so every source's records meet in one partition; empty = count them where they are"},
+    NP_OPTS_WORKER_INPUT,
     {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 1, 0, NULL,
      "Dead-letter topic for records that cannot be used (with the reason in headers)"},
     {"dlq.max.per.second", NP_OPT_INT, "1000", 0, 100000000, NULL,
      "Dead letters produced per second at most (a burst of as many, then this rate); the rest of a flood "
      "is counted by reason (netpulse_worker_dlq_sampled_out_total), not produced; 0 = no limit"},
-    {"group.id", NP_OPT_STR, "netpulse-workers", 1, 0, NULL, "Kafka consumer group"},
     {"kdd.model", NP_OPT_STR, "", 0, 0, NULL,
      "NSL-KDD intrusion model file (models/kdd-rf.model); empty = no intrusion classification"},
-    {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of connection records to classify"},
+    NP_OPT_KDD_TOPIC,
     {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
     {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "Coordinator ZeroMQ endpoint"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length (tumbling window unit), ms"},
-    {"lateness.ms", NP_OPT_INT, "2000", 0, 3600000, NULL,
-     "Allowed lateness: watermark = max event time - this"},
+    NP_OPT_PANE_MS,
+    NP_OPT_LATENESS_MS,
     {"idle.ms", NP_OPT_INT, "10000", 100, 3600000, NULL,
      "A caught-up partition without records this long stops holding back global progress"},
-    {"max.open.panes", NP_OPT_INT, "4", 2, 4096, NULL, "Open panes kept per partition (ring size)"},
-    {"max.sources.per.pane", NP_OPT_INT, "65536", 1, 16777216, NULL,
-     "Distinct sources kept per partition and pane; more are folded into 'other' (counted)"},
-    {"max.dests.per.pane", NP_OPT_INT, "65536", 0, 16777216, NULL,
-     "Distinct destinations kept per partition and pane, for DDoS fan-in (0 = none)"},
+    NP_OPT_MAX_OPEN_PANES("4", 4096, "per partition (its ring of panes)"),
+    NP_OPT_MAX_SOURCES_PER_PANE("65536", 16777216, "per partition and pane"),
+    NP_OPT_MAX_DESTS_PER_PANE("65536", 0, 16777216, "per partition and pane (0 = none)"),
     NP_OPTS_VIEWS("4096"),
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
@@ -79,20 +73,12 @@ static const np_opt_t worker_opts[] = {
      "stream may legitimately jump, e.g. a replay followed by live data; use it for replays of history)"},
     {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
     {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (checkpoints, fleet registry)"},
-    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
-     "Redis port; 0 disables checkpoints (then a restart re-reads from the last safe Kafka offset)"},
-    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
-     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"},
-    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},
-    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},
-    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},
+    NP_OPTS_REDIS("6379", "checkpoints, fleet registry",
+                  "no checkpoints (a restart re-reads from the last safe Kafka offset)"),
     {"checkpoint.ms", NP_OPT_INT, "1000", 50, 600000, NULL,
      "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
-    {"outbox.max", NP_OPT_INT, "10000", 10, 10000000, NULL,
-     "Unacknowledged partials held before consumption pauses (back-pressure)"},
-    {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
-     "1 KiB blocks for per-source distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
+    NP_OPT_OUTBOX_MAX("10000", 10, 10000000, "partials (sent to the coordinator), all partitions together"),
+    NP_OPT_HLL_POOL_BLOCKS("65536"),
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
 };
 
