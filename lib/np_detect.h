@@ -31,10 +31,15 @@
  *               budget runs out.
  *   forecast    Holt's damped linear model predicts the next pane's packets; forecast_threshold
  *               when the prediction exceeds `forecast_alert_packets`.
+ *   seasonality with `seasonal`, daily and day-of-week profiles (np_season) of records, bytes
+ *               and packets, learnt online from the clamped values; once learnt (3 days, 2
+ *               weeks) the volume rings hold deseasonalised values (value / factor, per-protocol
+ *               records by the records profile), expectations are median x factor, and the
+ *               forecast is Holt on deseasonalised packets times the next pane's factor.
  * Entity alerts keep an episode per (kind, entity): one alert until the condition has been
  * false for `cooldown_panes`. A whitelist of CIDRs suppresses alerts on matching entities.
  *
- * State: the series rings, the forecast model, open episodes (np_detect_state_encode, small)
+ * State: the series rings, the profiles, the forecast model, open episodes (np_detect_state_encode, ~25 KiB)
  * and the known-source table (bounded by `max_known`; changed entries are reported after
  * each pane so that they can be persisted incrementally).
  */
@@ -102,6 +107,7 @@ typedef struct np_detect_config {
     int cooldown_panes;
     int64_t shift_ms;          /* a spike / drop episode lasting this long (at most baseline_panes / 2
                                 * panes) is a level shift: reported once, the new baseline at once */
+    bool seasonal;             /* daily / weekly profiles (np_season) for volume and forecast */
     double shift_min;          /* protocol mix: total variation distance */
     double entropy_min;        /* entropy: absolute change in normalised entropy */
     double new_min_share;

@@ -102,6 +102,7 @@ int np_detect_config_load(np_detect_config_t *o, const np_config_t *c, int64_t p
     o->baseline_panes = (int)np_config_int(c, "detect.baseline.panes");
     o->cooldown_panes = (int)np_config_int(c, "detect.cooldown.panes");
     o->shift_ms = np_config_int(c, "detect.shift.ms");
+    o->seasonal = np_config_bool(c, "detect.seasonal");
     o->new_min_bytes = (uint64_t)np_config_int(c, "detect.new.min.bytes");
     o->hh_min_records = (uint64_t)np_config_int(c, "detect.hh.min.records");
     o->scan_hosts = (uint64_t)np_config_int(c, "detect.scan.hosts");

@@ -23,7 +23,7 @@
      "An alert episode ends after this many panes without its condition"},                                  \
     {"detect.shift.ms", NP_OPT_INT, "21600000", 1, INT64_MAX, NULL,                                           \
      "A sustained change of level is reported once (level_shift) and is the new baseline after this long"}, \
-    {"detect.seasonal", NP_OPT_BOOL, "true", 0, 0, NULL, "netpulse-detect --csv: learn daily and day-of-week profiles (used after 2 days / 2 weeks)"}, \
+    {"detect.seasonal", NP_OPT_BOOL, "true", 0, 0, NULL, "Learn daily and day-of-week profiles: the volume detectors, the forecast and --csv use them once learnt"}, \
     {"detect.shift.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Protocol mix shift (total variation) to alert"},  \
     {"detect.entropy.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Change of normalised destination entropy to alert"}, \
     {"detect.new.min.share", NP_OPT_STR, "0.1", 0, 0, NULL, "New source: minimum share of the pane's bytes"}, \
