@@ -29,6 +29,7 @@
 #include "np_detect_cfg.h"
 #include "np_result.h"
 #include "np_srcwin.h"
+#include "np_idle.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
 #include "np_opts.h"
@@ -152,8 +153,7 @@ typedef struct worker {
     size_t outbox_max;
     int64_t resend_max_ms;
     bool paused;
-    int64_t last_record_mono[MAX_PARTITIONS];
-    uint8_t at_eof[MAX_PARTITIONS];
+    np_idle_t idle[MAX_PARTITIONS]; /* idleness evidence per slot (np_idle.h) */
     /* Scratch for progress messages. */
     np_partstate_t *prog_parts[MAX_PARTITIONS];
     uint8_t prog_idle[MAX_PARTITIONS];
@@ -294,12 +294,49 @@ static bool progress_moved(const worker_t *w) {
     return false;
 }
 
-static void send_progress(worker_t *w, int64_t now) {
+/* How often an idle partition's log end is asked again (np_idle_should_ask), how long an
+ * answer keeps it idle, and how long one query may block the consumer thread. A partition
+ * whose answer went stale (the broker or this process too slow to ask) stops being idle:
+ * it then holds the global watermark back, which delays results but never makes records
+ * late. */
+static int64_t idle_every_ms(const worker_t *w) {
+    int64_t e = w->idle_ms / 2;
+    return e > 1000 ? 1000 : e;
+}
+static int64_t idle_query_timeout_ms(const worker_t *w) { return w->idle_ms < 1000 ? w->idle_ms : 1000; }
+static int64_t idle_fresh_ms(const worker_t *w) { return 2 * idle_every_ms(w) + idle_query_timeout_ms(w); }
+
+/* Idle only on evidence: the log end, asked after idle.ms without a record, is at the
+ * position consumed here (np_idle.h). A partition-EOF event, a fetch not yet answered or a
+ * consumer that was not scheduled are no evidence. */
+static bool slot_idle(worker_t *w, int32_t p) {
+    np_idle_t *s = &w->idle[p];
+    int64_t now = np_clock_mono_ms();
+    if (np_idle_should_ask(s, now, w->idle_ms, idle_every_ms(w))) {
+        int64_t lo = -1, hi = -1;
+        /* Asked-at is taken before the request: the answer describes the log at some
+         * moment after it. */
+        if (rd_kafka_query_watermark_offsets(w->rk, slot_topic(w, p), slot_partition(w, p), &lo, &hi,
+                                             (int)idle_query_timeout_ms(w)) == RD_KAFKA_RESP_ERR_NO_ERROR)
+            np_idle_end(s, hi, now);
+        now = np_clock_mono_ms();
+    }
+    if (!np_idle_is(s, now, w->idle_ms, idle_fresh_ms(w))) return false;
+    /* The fetcher's cached end (from its last fetch response) may already know more. */
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_get_watermark_offsets(w->rk, slot_topic(w, p), slot_partition(w, p), &lo, &hi) ==
+            RD_KAFKA_RESP_ERR_NO_ERROR &&
+        hi > s->position)
+        return false;
+    return true;
+}
+
+static void send_progress(worker_t *w) {
     size_t n = 0, idle = 0;
     for (int32_t p = 0; p < w->partitions_total; p++) {
         np_partstate_t *ps = w->parts[p];
         if (!ps) continue;
-        uint8_t is_idle = w->at_eof[p] && now - w->last_record_mono[p] >= w->idle_ms;
+        uint8_t is_idle = slot_idle(w, p);
         /* Repartition partitions never follow: their watermark is their inputs' (markers);
          * being idle only stops them from holding the global watermark back. */
         if (is_idle && !is_rep(w, p) && w->global_wm != NP_TS_NONE) {
@@ -701,8 +738,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 np_error("out_of_memory", "what=partition_state partition=%d", p);
                 abort(); /* cannot own a partition we cannot hold */
             }
-            w->last_record_mono[p] = now;
-            w->at_eof[p] = 0;
+            np_idle_reset(&w->idle[p], now); /* idle only after a fetch answers (np_idle.h) */
             publish_lag(w, p);
             np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
@@ -835,11 +871,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
                 np_partstate_advance(ps, emit_partial, w);
             }
             ps->next_offset = m->offset + 1;
+            np_idle_consumed(&w->idle[p], m->offset);
             return;
         }
     }
-    w->last_record_mono[p] = now;
-    w->at_eof[p] = 0;
+    np_idle_record(&w->idle[p], m->offset, now);
     if (p >= w->kbase) {
         handle_connection(w, m, ps);
         return;
@@ -1294,7 +1330,7 @@ int main(int argc, char **argv) {
             }
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 int32_t slot = slot_of(w, rd_kafka_topic_name(m->rkt), m->partition);
-                if (slot >= 0) w->at_eof[slot] = 1;
+                if (slot >= 0 && w->parts[slot]) np_idle_eof(&w->idle[slot], m->offset);
             } else if (m->err) {
                 np_counter_inc(w->m_kafka_err);
                 np_warn("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -1322,7 +1358,7 @@ int main(int argc, char **argv) {
         backpressure(w);
         np_gauge_set(w->m_outbox, (int64_t)w->outbox_items);
         if (now >= next_progress || progress_moved(w)) {
-            send_progress(w, now);
+            send_progress(w);
             update_gauges(w);
             next_progress = now + progress_ms;
         }
@@ -1341,7 +1377,7 @@ int main(int argc, char **argv) {
     }
 
     np_info("stopping", "reason=signal");
-    send_progress(w, np_clock_mono_ms());
+    send_progress(w);
     checkpoint_all(w, false);
     store_safe_offsets(w, true);
     rd_kafka_consumer_close(w->rk);
