@@ -47,14 +47,51 @@ static int pack(np_partial_enc_t *e, Netpulse__WorkerMsg *msg, const uint8_t **o
     return 0;
 }
 
+/* One SourceAgg from an entry, its sketches encoded at e->sketches + *off. */
+static void fill_agg(np_aggbuf_t *e, size_t k, const np_srcagg_t *s, size_t *off) {
+    Netpulse__SourceAgg *a = &e->aggs[k];
+    netpulse__source_agg__init(a);
+    a->ip.data = (uint8_t *)s->ip.b;
+    a->ip.len = 16;
+    a->records = s->records;
+    a->bytes = s->bytes;
+    a->packets = s->packets;
+    a->protocol_records = &e->pmix[k * NP_PMIX__COUNT];
+    a->n_protocol_records = NP_PMIX__COUNT;
+    memcpy(a->protocol_records, s->pmix, sizeof(s->pmix));
+    a->dst_ips.data = e->sketches + *off;
+    a->dst_ips.len = np_hll_encode(&s->dst_ips, e->sketches + *off, e->sketches_cap - *off);
+    *off += a->dst_ips.len;
+    a->dst_ports.data = e->sketches + *off;
+    a->dst_ports.len = np_hll_encode(&s->dst_ports, e->sketches + *off, e->sketches_cap - *off);
+    *off += a->dst_ports.len;
+    e->ptrs[k] = a;
+}
+
+static int reserve_aggs(np_aggbuf_t *e, size_t n) {
+    size_t cap = e->cap;
+    if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
+    if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
+    return reserve((void **)&e->pmix, &e->pmix_cap, n * NP_PMIX__COUNT, sizeof(*e->pmix));
+}
+
+static void fill_other(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg **other) {
+    const np_srcagg_t *o = m ? np_srcmap_other(m) : NULL;
+    *other = NULL;
+    if (o && o->records) {
+        netpulse__source_agg__init(&e->other);
+        e->other.records = o->records;
+        e->other.bytes = o->bytes;
+        e->other.packets = o->packets;
+        *other = &e->other;
+    }
+}
+
 long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
                            Netpulse__SourceAgg **other) {
     size_t n = m ? np_srcmap_count(m) : 0, sk = 0;
-    size_t cap = e->cap;
     *other = NULL;
-    if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
-    if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
-    if (reserve((void **)&e->pmix, &e->pmix_cap, n * NP_PMIX__COUNT, sizeof(*e->pmix)) < 0) return -1;
+    if (reserve_aggs(e, n) < 0) return -1;
     for (size_t i = 0; m && i < np_srcmap_slots(m); i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
         if (s) sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
@@ -63,34 +100,29 @@ long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__Sourc
     size_t k = 0, off = 0;
     for (size_t i = 0; m && i < np_srcmap_slots(m) && k < n; i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
-        if (!s) continue;
-        Netpulse__SourceAgg *a = &e->aggs[k];
-        netpulse__source_agg__init(a);
-        a->ip.data = (uint8_t *)s->ip.b;
-        a->ip.len = 16;
-        a->records = s->records;
-        a->bytes = s->bytes;
-        a->packets = s->packets;
-        a->protocol_records = &e->pmix[k * NP_PMIX__COUNT];
-        a->n_protocol_records = NP_PMIX__COUNT;
-        memcpy(a->protocol_records, s->pmix, sizeof(s->pmix));
-        a->dst_ips.data = e->sketches + off;
-        a->dst_ips.len = np_hll_encode(&s->dst_ips, e->sketches + off, e->sketches_cap - off);
-        off += a->dst_ips.len;
-        a->dst_ports.data = e->sketches + off;
-        a->dst_ports.len = np_hll_encode(&s->dst_ports, e->sketches + off, e->sketches_cap - off);
-        off += a->dst_ports.len;
-        e->ptrs[k++] = a;
+        if (s) fill_agg(e, k++, s, &off);
     }
     *out = e->ptrs;
-    const np_srcagg_t *o = m ? np_srcmap_other(m) : NULL;
-    if (o && o->records) {
-        netpulse__source_agg__init(&e->other);
-        e->other.records = o->records;
-        e->other.bytes = o->bytes;
-        e->other.packets = o->packets;
-        *other = &e->other;
-    }
+    fill_other(e, m, other);
+    return (long)k;
+}
+
+long np_partial_fill_changed(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                             Netpulse__SourceAgg **other) {
+    size_t n = np_srcmap_changed_count(m), sk = 0, total = np_srcmap_entries(m);
+    *other = NULL;
+    if (reserve_aggs(e, n) < 0) return -1;
+    for (size_t i = 0; i < total; i++)
+        if (np_srcmap_changed(m, i)) {
+            const np_srcagg_t *s = np_srcmap_entry(m, i);
+            sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
+        }
+    if (reserve((void **)&e->sketches, &e->sketches_cap, sk, 1) < 0) return -1;
+    size_t k = 0, off = 0;
+    for (size_t i = 0; i < total && k < n; i++)
+        if (np_srcmap_changed(m, i)) fill_agg(e, k++, np_srcmap_entry(m, i), &off);
+    *out = e->ptrs;
+    fill_other(e, m, other);
     return (long)k;
 }
 

@@ -73,6 +73,11 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
 long np_partial_fill_table(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
                            Netpulse__SourceAgg **other);
 
+/* The same for only the entries of m changed since its last np_srcmap_changes_clear
+ * (an incremental checkpoint's pane delta), in insertion order. */
+long np_partial_fill_changed(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                             Netpulse__SourceAgg **other);
+
 /* Merges a received table into m: entries (sketches through pool), `other` and the sender's
  * eviction count. Returns how many entries m had no room for, or -1 if an entry was malformed
  * (skipped; the rest still merge). */
