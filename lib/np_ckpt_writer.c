@@ -70,16 +70,25 @@ static np_ckpt_part_t *add_part(np_ckpt_writer_t *w, char op, bool pane, int64_t
     return p;
 }
 
-/* Whether a stored pane part is rewritten rather than appended to. */
-static bool rewrite(const np_ckpt_stored_t *st, bool full, const np_ckpt_policy_t *pol) {
-    return full || !st || !st->known || st->frames >= pol->max_frames || st->bytes - st->base > st->base;
+static uint64_t pane_entries(const np_pane_t *p) {
+    return np_srcmap_count(p->sources) + (p->dests ? np_srcmap_count(p->dests) : 0);
+}
+
+/* Whether a stored pane part is rewritten rather than appended to: when its deltas
+ * outweigh what a full frame would take now (the first frame scaled by the entries added
+ * since), so a restore reads at most about twice the pane. */
+static bool rewrite(const np_ckpt_stored_t *st, const np_pane_t *p, bool full, const np_ckpt_policy_t *pol) {
+    if (full || !st || !st->known || st->frames >= pol->max_frames) return true;
+    uint64_t now = pane_entries(p), full_now = st->base;
+    if (st->base_entries && now > st->base_entries) full_now = (uint64_t)((double)st->base * now / st->base_entries);
+    return st->bytes - st->base > full_now;
 }
 
 /* Plans one open pane: SET a full frame, APPEND a delta, or nothing. */
 static int plan_pane(np_ckpt_writer_t *w, np_pane_t *p, bool full, const np_ckpt_policy_t *pol) {
     np_ckpt_stored_t *st = find(w->stored, w->nstored, true, p->start_ms);
     np_ckpt_stored_t e = st ? *st : (np_ckpt_stored_t){.pane = true, .start = p->start_ms};
-    bool again = rewrite(st, full, pol);
+    bool again = rewrite(st, p, full, pol);
     if (again || p->records != st->records) {
         np_ckpt_part_t *part = add_part(w, again ? 'S' : 'A', true, p->start_ms);
         if (!part || np_ckpt_encode_pane(w->enc, p, !again, &part->data, &part->len) < 0) return -1;
@@ -88,7 +97,10 @@ static int plan_pane(np_ckpt_writer_t *w, np_pane_t *p, bool full, const np_ckpt
         e.known = true;
         e.frames = again ? 1 : e.frames + 1;
         e.bytes = again ? part->len : e.bytes + part->len;
-        if (again) e.base = part->len;
+        if (again) {
+            e.base = part->len;
+            e.base_entries = pane_entries(p);
+        }
         w->batch_bytes += part->len;
         if (again)
             w->panes_full++;

@@ -13,7 +13,8 @@
  * Every policy.full_every-th checkpoint (and the first after a restore or a failed write,
  * when what Redis holds is unknown) rewrites every part in full: the periodic full
  * snapshot. A pane part is also rewritten once it holds policy.max_frames frames or its
- * deltas outweigh its first frame, so a restore reads at most about twice the pane.
+ * deltas outweigh a full frame of the pane as it is now (estimated from the first frame's
+ * bytes per entry), so a restore reads at most about twice the pane.
  *
  * The caller stores the batch (head + parts) with one fenced Lua call
  * (np_store_fenced_write) and reports the outcome with np_ckpt_writer_done. I/O-free; one
@@ -34,6 +35,7 @@ typedef struct np_ckpt_stored {
     int64_t start;     /* pane start */
     uint64_t records;  /* pane parts: the pane's records when last written */
     uint64_t base;     /* pane parts: bytes of the first frame */
+    uint64_t base_entries; /* pane parts: source and destination entries in it */
     uint64_t bytes;    /* the part's length */
     uint32_t frames;   /* pane parts: frames in it */
     bool pane;         /* pane part, or outbox part */
