@@ -31,7 +31,7 @@
  * values (written before the frame existed) are still read. */
 #define NP_CKPT_MAGIC "NPC"
 #define NP_CKPT_FRAME_VERSION 1
-#define NP_CKPT_PANE_MAGIC "NPP" /* a frame of a pane part */
+#define NP_CKPT_PANE_MAGIC "NPF" /* a frame of a pane part */
 #define NP_CKPT_OUT_MAGIC "NPO"  /* an outbox part */
 
 /* np_ckpt_decode's failures */
@@ -79,7 +79,7 @@ int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epo
                         const np_ckpt_pane_ref_t *panes, size_t npanes, const int64_t *outs, size_t nouts,
                         uint8_t **out, size_t *out_len);
 
-/* Encodes one frame of pane p's part (4-byte little-endian length, then an NPP frame of a
+/* Encodes one frame of pane p's part (4-byte little-endian length, then an NPF frame of a
  * PaneState): every entry, or (delta) only those changed since the last frame, with the
  * pane's totals, `other`, evictions and views in full either way. Clears the change
  * marks of p's tables. enc's buffers are reused. malloc'd; returns 0 or -1. */

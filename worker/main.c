@@ -386,13 +386,10 @@ static void checkpoint_all(worker_t *w, bool only_dirty) {
         if (w->sl->s[p].ps && (!only_dirty || w->sl->s[p].dirty)) checkpoint(w, p);
 }
 
-/* Reading a version-2 checkpoint's parts (np_ckpt_get_part_fn); the ones found are
- * remembered, so that a damaged checkpoint is moved aside with them. */
+/* Reading a version-2 checkpoint's parts (np_ckpt_get_part_fn): KEY:suffix. */
 typedef struct part_reader {
     worker_t *w;
     const char *key;
-    char found[8][320];
-    size_t nfound;
 } part_reader_t;
 
 static int read_part(void *ctx, const char *suffix, uint8_t **data, size_t *len) {
@@ -401,30 +398,63 @@ static int read_part(void *ctx, const char *suffix, uint8_t **data, size_t *len)
     snprintf(k, sizeof(k), "%s:%s", r->key, suffix);
     int rc = np_store_get(r->w->store, k, data, len, err, sizeof(err));
     if (rc < 0) np_error("checkpoint_part_unreadable", "key=%s error=\"%s\"", k, err);
-    if (rc == 0 && r->nfound < sizeof(r->found) / sizeof(r->found[0])) snprintf(r->found[r->nfound++], 320, "%s", k);
     return rc;
 }
 
-/* A damaged checkpoint is moved aside (kept for operators under KEY:quarantine:EPOCH,
- * with the first parts it read), logged and counted, and the partition starts empty from
- * the group's committed (safe) offsets: every record after them is read again, none is
- * lost, and no worker loops on the damaged value. Returns the new state, or NULL when
- * Redis cannot be used. */
-static np_partstate_t *quarantine(worker_t *w, int32_t p, const part_reader_t *r, const char *why) {
-    char qkey[400], err[256];
-    int64_t epoch = w->sl->s[p].epoch;
-    for (size_t i = 0; i <= r->nfound; i++) {
-        const char *from = i < r->nfound ? r->found[i] : r->key;
-        snprintf(qkey, sizeof(qkey), "%s:quarantine:%lld", from, (long long)epoch);
-        const char *argv[] = {"RENAME", from, qkey};
-        size_t lens[] = {6, strlen(from), strlen(qkey)};
-        if (np_store_run(w->store, 3, argv, lens, err, sizeof(err)) < 0) {
-            np_error("checkpoint_quarantine_failed", "partition=%d error=\"%s\"", p, err);
-            return NULL;
-        }
+/* Keys found by SCAN, for moving a damaged checkpoint's parts aside. */
+typedef struct keylist {
+    char (*k)[320];
+    size_t n, cap;
+} keylist_t;
+
+static void keylist_add(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    keylist_t *l = ctx;
+    (void)v;
+    (void)vlen;
+    if (klen >= 320 || memmem(k, klen, ":quarantine:", 12)) return; /* moved aside before */
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 16;
+        char(*nk)[320] = realloc(l->k, nc * sizeof(*nk));
+        if (!nk) return;
+        l->k = nk;
+        l->cap = nc;
     }
+    memcpy(l->k[l->n], k, klen);
+    l->k[l->n++][klen] = '\0';
+}
+
+static int rename_aside(worker_t *w, int32_t p, const char *from, int64_t epoch, char *to, size_t tolen) {
+    char err[256];
+    snprintf(to, tolen, "%s:quarantine:%lld", from, (long long)epoch);
+    const char *argv[] = {"RENAME", from, to};
+    size_t lens[] = {6, strlen(from), strlen(to)};
+    if (np_store_run(w->store, 3, argv, lens, err, sizeof(err)) == 0) return 0;
+    np_error("checkpoint_quarantine_failed", "partition=%d key=%s error=\"%s\"", p, from, err);
+    return -1;
+}
+
+/* A damaged checkpoint is moved aside (kept for operators under KEY:quarantine:EPOCH, its
+ * parts under KEY:pane:START:quarantine:EPOCH and KEY:out:START:quarantine:EPOCH), logged
+ * and counted, and the partition starts empty from the group's committed (safe) offsets:
+ * every record after them is read again, none is lost, and no worker loops on the damaged
+ * value. Returns the new state, or NULL when Redis cannot be used. */
+static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const char *why) {
+    char qkey[400], qpart[400], pat[300], err[256];
+    int64_t epoch = w->sl->s[p].epoch;
+    if (rename_aside(w, p, key, epoch, qkey, sizeof(qkey)) < 0) return NULL;
+    /* Parts, listed or not (the head may be what is damaged): every KEY:pane:* and KEY:out:*. */
+    keylist_t l = {0};
+    int rc = 0;
+    for (int kind = 0; kind < 2 && rc == 0; kind++) {
+        snprintf(pat, sizeof(pat), "%s:%s:*", key, kind ? "out" : "pane");
+        rc = np_store_scan(w->store, pat, 1u << 20, keylist_add, &l, err, sizeof(err));
+    }
+    for (size_t i = 0; rc == 0 && i < l.n; i++) rc = rename_aside(w, p, l.k[i], epoch, qpart, sizeof(qpart));
+    free(l.k);
+    if (rc < 0) return NULL;
     np_counter_inc(w->m_quarantined);
-    np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s resume=committed_offsets", p, why, qkey);
+    np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s parts=%zu resume=committed_offsets", p,
+             why, qkey, l.n);
     np_outbox_init(&w->sl->s[p].outbox);
     return np_partstate_new(p, slot_cfg(w, p));
 }
@@ -462,7 +492,7 @@ static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
                                    &old_epoch, s->rekey ? s->rekey->hwm : NULL, s->rekey ? s->rekey->wm : NULL,
                                    s->rekey ? (size_t)w->nin : 0, &s->ckpt, err, sizeof(err));
     free(buf);
-    if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, &r, err);
+    if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, key, err);
     if (drc < 0) {
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
         return NULL;
