@@ -13,8 +13,8 @@
  * Every policy.full_every-th checkpoint (and the first after a restore or a failed write,
  * when what Redis holds is unknown) rewrites every part in full: the periodic full
  * snapshot. A pane part is also rewritten once it holds policy.max_frames frames or its
- * deltas outweigh a full frame of the pane as it is now (estimated from the first frame's
- * bytes per entry), so a restore reads at most about twice the pane.
+ * deltas outweigh two full frames of the pane as it is now (estimated from the first
+ * frame's bytes per entry), so a restore reads at most about three times the pane.
  *
  * The caller stores the batch (head + parts) with one fenced Lua call
  * (np_store_fenced_write) and reports the outcome with np_ckpt_writer_done. I/O-free; one
