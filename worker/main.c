@@ -23,7 +23,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_ckpt.h"
-#include "np_ckpt_writer.h"
+#include "np_ckpt_store.h"
 #include "np_zsock.h"
 #include "np_clock.h"
 #include "np_detect_cfg.h"
@@ -330,23 +330,7 @@ static int checkpoint(worker_t *w, int32_t p) {
         return -1;
     }
     ckpt_keys(w, p, ek, key, sizeof(ek));
-    /* Part keys: the head's key (and so its hash tag) + ':' + suffix. */
-    np_store_part_t *parts = calloc(cw->nparts ? cw->nparts : 1, sizeof(*parts));
-    char *keys = malloc((cw->nparts ? cw->nparts : 1) * 320);
-    int rc = -1;
-    if (parts && keys) {
-        for (size_t i = 0; i < cw->nparts; i++) {
-            const np_ckpt_part_t *cp = &cw->parts[i];
-            snprintf(keys + 320 * i, 320, "%s:%s", key, cp->suffix);
-            parts[i] = (np_store_part_t){keys + 320 * i, cp->op, cp->expect, cp->data, cp->len};
-        }
-        rc = np_store_fenced_write(w->store, ek, s->epoch, key, cw->head, cw->head_len, parts, cw->nparts, err,
-                                   sizeof(err));
-    } else {
-        snprintf(err, sizeof(err), "out of memory");
-    }
-    free(parts);
-    free(keys);
+    int rc = np_ckpt_store_write(w->store, ek, key, s->epoch, cw, err, sizeof(err));
     if (rc == 0) {
         s->dirty = false;
         np_histogram_observe(w->m_ckpt_s, np_clock_mono_s() - t0);
@@ -386,75 +370,21 @@ static void checkpoint_all(worker_t *w, bool only_dirty) {
         if (w->sl->s[p].ps && (!only_dirty || w->sl->s[p].dirty)) checkpoint(w, p);
 }
 
-/* Reading a version-2 checkpoint's parts (np_ckpt_get_part_fn): KEY:suffix. */
-typedef struct part_reader {
-    worker_t *w;
-    const char *key;
-} part_reader_t;
-
-static int read_part(void *ctx, const char *suffix, uint8_t **data, size_t *len) {
-    part_reader_t *r = ctx;
-    char k[320], err[256];
-    snprintf(k, sizeof(k), "%s:%s", r->key, suffix);
-    int rc = np_store_get(r->w->store, k, data, len, err, sizeof(err));
-    if (rc < 0) np_error("checkpoint_part_unreadable", "key=%s error=\"%s\"", k, err);
-    return rc;
-}
-
-/* Keys found by SCAN, for moving a damaged checkpoint's parts aside. */
-typedef struct keylist {
-    char (*k)[320];
-    size_t n, cap;
-} keylist_t;
-
-static void keylist_add(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
-    keylist_t *l = ctx;
-    (void)v;
-    (void)vlen;
-    if (klen >= 320 || memmem(k, klen, ":quarantine:", 12)) return; /* moved aside before */
-    if (l->n == l->cap) {
-        size_t nc = l->cap ? l->cap * 2 : 16;
-        char(*nk)[320] = realloc(l->k, nc * sizeof(*nk));
-        if (!nk) return;
-        l->k = nk;
-        l->cap = nc;
-    }
-    memcpy(l->k[l->n], k, klen);
-    l->k[l->n++][klen] = '\0';
-}
-
-static int rename_aside(worker_t *w, int32_t p, const char *from, int64_t epoch, char *to, size_t tolen) {
-    char err[256];
-    snprintf(to, tolen, "%s:quarantine:%lld", from, (long long)epoch);
-    const char *argv[] = {"RENAME", from, to};
-    size_t lens[] = {6, strlen(from), strlen(to)};
-    if (np_store_run(w->store, 3, argv, lens, err, sizeof(err)) == 0) return 0;
-    np_error("checkpoint_quarantine_failed", "partition=%d key=%s error=\"%s\"", p, from, err);
-    return -1;
-}
-
-/* A damaged checkpoint is moved aside (kept for operators under KEY:quarantine:EPOCH, its
- * parts under KEY:pane:START:quarantine:EPOCH and KEY:out:START:quarantine:EPOCH), logged
- * and counted, and the partition starts empty from the group's committed (safe) offsets:
- * every record after them is read again, none is lost, and no worker loops on the damaged
- * value. Returns the new state, or NULL when Redis cannot be used. */
+/* A damaged checkpoint is moved aside with its parts (np_ckpt_store_quarantine: kept for
+ * operators under NAME:quarantine:EPOCH), logged and counted, and the partition starts
+ * empty from the group's committed (safe) offsets: every record after them is read again,
+ * none is lost, and no worker loops on the damaged value. Returns the new state, or NULL
+ * when Redis cannot be used. */
 static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const char *why) {
-    char qkey[400], qpart[400], pat[300], err[256];
-    int64_t epoch = w->sl->s[p].epoch;
-    if (rename_aside(w, p, key, epoch, qkey, sizeof(qkey)) < 0) return NULL;
-    /* Parts, listed or not (the head may be what is damaged): every KEY:pane:* and KEY:out:*. */
-    keylist_t l = {0};
-    int rc = 0;
-    for (int kind = 0; kind < 2 && rc == 0; kind++) {
-        snprintf(pat, sizeof(pat), "%s:%s:*", key, kind ? "out" : "pane");
-        rc = np_store_scan(w->store, pat, 1u << 20, keylist_add, &l, err, sizeof(err));
+    char qkey[400], err[256];
+    size_t nparts = 0;
+    if (np_ckpt_store_quarantine(w->store, key, w->sl->s[p].epoch, qkey, sizeof(qkey), &nparts, err, sizeof(err)) < 0) {
+        np_error("checkpoint_quarantine_failed", "partition=%d error=\"%s\"", p, err);
+        return NULL;
     }
-    for (size_t i = 0; rc == 0 && i < l.n; i++) rc = rename_aside(w, p, l.k[i], epoch, qpart, sizeof(qpart));
-    free(l.k);
-    if (rc < 0) return NULL;
     np_counter_inc(w->m_quarantined);
     np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s parts=%zu resume=committed_offsets", p,
-             why, qkey, l.n);
+             why, qkey, nparts);
     np_outbox_init(&w->sl->s[p].outbox);
     return np_partstate_new(p, slot_cfg(w, p));
 }
@@ -487,12 +417,13 @@ static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
     }
     int64_t old_epoch = 0;
     np_partstate_t *ps = NULL;
-    part_reader_t r = {.w = w, .key = key};
-    int drc = np_ckpt_decode_parts(buf, len, read_part, &r, slot_cfg(w, p), slot_topic(w, p), p, &ps, &s->outbox,
+    np_ckpt_store_reader_t r = {.st = w->store, .key = key};
+    int drc = np_ckpt_decode_parts(buf, len, np_ckpt_store_get_part, &r, slot_cfg(w, p), slot_topic(w, p), p, &ps, &s->outbox,
                                    &old_epoch, s->rekey ? s->rekey->hwm : NULL, s->rekey ? s->rekey->wm : NULL,
                                    s->rekey ? (size_t)w->nin : 0, &s->ckpt, err, sizeof(err));
     free(buf);
     if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, key, err);
+    if (drc == NP_CKPT_IO) np_error("checkpoint_part_unreadable", "partition=%d error=\"%s\"", p, r.errstr);
     if (drc < 0) {
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
         return NULL;

@@ -1,8 +1,9 @@
-/* Unit tests for np_store's fenced writes against a real redis-server (started here on a
- * free port, as hiredis tests itself; skipped when there is none): the single-key fenced
- * set and the multi-part fenced write of incremental checkpoints, whose Lua script must
- * write every part or none, refuse a zombie's epoch, and refuse an append to a part that
- * is not the length its writer believes. */
+/* Unit tests for np_store's fenced writes and np_ckpt_store against a real redis-server
+ * (started here on a free port, as hiredis tests itself; skipped when there is none): the
+ * single-key fenced set and the multi-part fenced write of incremental checkpoints, whose
+ * Lua script must write every part or none, refuse a zombie's epoch, and refuse an append
+ * to a part that is not the length its writer believes; a checkpoint written, read back
+ * and moved aside with its parts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "np_ckpt_store.h"
 #include "np_store.h"
 
 static pid_t redis_pid;
@@ -89,6 +91,14 @@ static void expect(const char *key, const char *val) {
     free(v);
 }
 
+static void count_key(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    (void)k;
+    (void)klen;
+    (void)v;
+    (void)vlen;
+    (*(size_t *)ctx)++;
+}
+
 static void test_fenced_write(void **s) {
     (void)s;
     if (!st) skip();
@@ -128,7 +138,74 @@ static void test_fenced_write(void **s) {
     expect(hk, "h4");
 }
 
+static int count_keys(const char *pattern) {
+    char err[256];
+    size_t n = 0;
+    assert_int_equal(np_store_scan(st, pattern, 1000, count_key, &n, err, sizeof(err)), 0);
+    return (int)n;
+}
+
+static void test_ckpt_store(void **s) {
+    (void)s;
+    if (!st) skip();
+    char err[256];
+    const char *ek = "netpulse:epoch:{g/t/3}", *hk = "netpulse:ckpt:{g/t/3}";
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 256);
+    np_pane_config_t cfg = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = 256,
+                            .max_dests = 256, .pool = pool};
+    np_partstate_t *ps = np_partstate_new(3, &cfg);
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.src.b[10] = r.src.b[11] = r.dst.b[10] = r.dst.b[11] = 0xff;
+    r.bytes = 10;
+    r.packets = 1;
+    int64_t epoch;
+    assert_int_equal(np_store_incr(st, ek, &epoch, err, sizeof(err)), 0);
+    np_ckpt_writer_t w;
+    np_ckpt_writer_init(&w);
+    np_ckpt_policy_t pol = {0, 32};
+    for (int k = 0; k < 3; k++) { /* a first frame, then two deltas */
+        for (int i = 0; i < 20; i++) {
+            r.src.b[15] = (uint8_t)(i * (k + 1));
+            r.ts_ms = 1000 + k;
+            np_partstate_add(ps, &r, k * 100 + i, NULL, NULL, NULL);
+        }
+        assert_int_equal(np_ckpt_writer_plan(&w, ps, "t", epoch, NULL, NULL, NULL, 0, 0, &pol), 0);
+        assert_int_equal(np_ckpt_store_write(st, ek, hk, epoch, &w, err, sizeof(err)), 0);
+        np_ckpt_writer_done(&w, true);
+    }
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*"), 1);
+    size_t len;
+    uint8_t *head = (uint8_t *)get(hk, &len);
+    np_ckpt_store_reader_t rd = {.st = st, .key = hk};
+    np_partstate_t *back = NULL;
+    np_outbox_t ob;
+    assert_int_equal(np_ckpt_decode_parts(head, len, np_ckpt_store_get_part, &rd, &cfg, "t", 3, &back, &ob, NULL, NULL,
+                                          NULL, 0, NULL, err, sizeof(err)),
+                     0);
+    assert_int_equal(back->records_total, ps->records_total);
+    assert_int_equal(np_srcmap_count(back->ring[0].sources) + np_srcmap_count(back->ring[1].sources) +
+                         np_srcmap_count(back->ring[2].sources) + np_srcmap_count(back->ring[3].sources),
+                     np_srcmap_count(ps->ring[0].sources) + np_srcmap_count(ps->ring[1].sources) +
+                         np_srcmap_count(ps->ring[2].sources) + np_srcmap_count(ps->ring[3].sources));
+    free(head);
+    np_outbox_free(&ob);
+    np_partstate_destroy(&back);
+    /* Moved aside: the head and its part; a second quarantine leaves the first alone. */
+    char qkey[400];
+    size_t nparts = 9;
+    assert_int_equal(np_ckpt_store_quarantine(st, hk, 7, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 0);
+    assert_string_equal(qkey, "netpulse:ckpt:{g/t/3}:quarantine:7");
+    assert_int_equal(nparts, 1);
+    expect(hk, NULL);
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*:quarantine:7"), 1);
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*"), 1);
+    np_ckpt_writer_free(&w);
+    np_partstate_destroy(&ps);
+    np_hll_pool_destroy(&pool);
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }
