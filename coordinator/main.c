@@ -22,20 +22,21 @@
 
 #include "netpulse.pb-c.h"
 #include "np_clock.h"
-#include "np_crc32.h"
+#include "np_coordstore.h"
 #include "np_merge.h"
+#include "np_opts.h"
 #include "np_owner.h"
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_resultbox.h"
 #include "np_detect_cfg.h"
 #include "np_store.h"
 #include "np_window.h"
 #include "np_zsock.h"
 
 #define MAX_WORKERS 256
-#define NP_PARTIAL_MAGIC "NPP" /* a stored partial: "NPP", frame version 1, CRC-32, WorkerMsg */
 #define ID_MAX NP_RESULT_ID_MAX
 
 static const np_opt_t coord_opts[] = {
@@ -43,38 +44,24 @@ static const np_opt_t coord_opts[] = {
     NP_OPTS_ZMQ,
     {"bind", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "ZeroMQ endpoint workers connect to"},
     {"gateway", NP_OPT_STR, "tcp://127.0.0.1:5556", 1, 0, NULL, "Gateway ZeroMQ endpoint"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length; must equal the workers'"},
+    NP_OPT_PANE_MS,
     {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
      "Sliding window length, a multiple of pane.ms; slides by one pane (= pane.ms: tumbling only)"},
     {"pane.windows", NP_OPT_BOOL, "true", 0, 0, NULL, "Also publish every pane as a window of pane.ms"},
-    {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
-     "1 KiB blocks for distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
-    {"max.open.panes", NP_OPT_INT, "256", 2, 65536, NULL, "Global panes held open at once"},
-    {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
-     "Distinct sources kept per global pane; more are counted as evicted"},
-    {"max.dests.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL,
-     "Distinct destinations kept per global pane (DDoS fan-in); more are counted as evicted"},
-    {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL,
-     "Longest run of empty windows emitted between windows with data"},
-    {"outbox.max", NP_OPT_INT, "4096", 16, 1048576, NULL,
-     "Results awaiting the gateway's acknowledgement; when full, finalising pauses"},
+    NP_OPT_HLL_POOL_BLOCKS("65536"),
+    NP_OPT_MAX_OPEN_PANES("256", 65536, "global (all partitions merged)"),
+    NP_OPT_MAX_SOURCES_PER_PANE("1048576", 67108864, "per global pane"),
+    NP_OPT_MAX_DESTS_PER_PANE("1048576", 1, 67108864, "per global pane"),
+    NP_OPT_MAX_EMPTY_RUN,
+    NP_OPT_OUTBOX_MAX("4096", 16, 1048576, "results (sent to the gateway); finalising pauses when full"),
     {"resend.ms", NP_OPT_INT, "2000", 50, 600000, NULL, "Re-send unacknowledged results after, ms"},
     {"watermark.ms", NP_OPT_INT, "100", 10, 60000, NULL, "How often the global watermark is sent"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (coordinator state)"},
-    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
-     "Redis port; 0 keeps state in memory only (a restart then loses open windows)"},
-    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
-     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"},
-    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},
-    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},
-    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},
+    NP_OPTS_REDIS("6379", "coordinator state, partition owners",
+                  "state in memory only (a restart then loses open windows)"),
     {"owner.check", NP_OPT_BOOL, "true", 0, 0, NULL,
      "Take partials and progress for a partition only from the worker holding its fencing epoch "
      "(read from Redis; needs redis.port > 0)"},
-    {"group.id", NP_OPT_STR, "netpulse-workers", 1, 0, NULL, "The workers' consumer group (ownership records)"},
-    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "The workers' input topic (ownership records)"},
-    {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
-     "The workers' repartition topic (ownership records)"},
+    NP_OPTS_WORKER_INPUT, /* as the workers': names their ownership records */
     {"max.partitions", NP_OPT_INT, "4096", 1, 4096, NULL,
      "Partition slots accepted from workers (input + repartition partitions); more are refused"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
@@ -87,15 +74,6 @@ static const np_opt_t coord_opts[] = {
 };
 
 #define NP_SEVERITIES (NP_SEV_CRITICAL + 1) /* info, warning, critical */
-
-typedef struct pending {
-    char id[ID_MAX];
-    uint8_t *json;
-    size_t len;
-    char type[16];
-    int64_t start, end;
-    int64_t sent_mono;
-} pending_t;
 
 typedef struct coord {
     np_proc_t proc;
@@ -113,12 +91,11 @@ typedef struct coord {
     } workers[MAX_WORKERS];
     size_t nworkers;
     int64_t last_gwm; /* NP_TS_NONE until known */
-    /* Outbox: results not yet acknowledged, a ring in emission order. */
-    pending_t *outbox;
-    size_t ob_cap, ob_head, ob_len;
+    np_resultbox_t *outbox; /* results not yet acknowledged */
     int64_t resend_ms;
     np_strbuf_t sb;
     np_store_t *store;      /* NULL: in-memory only */
+    np_coordstore_t *cs;    /* the state in store; NULL with it */
     np_window_t *win;       /* NULL when window.ms == pane.ms */
     np_hll_pool_t *pool;    /* dense distinct-count sketches of merged sources */
     bool pane_windows;
@@ -130,10 +107,7 @@ typedef struct coord {
     np_gagg_t *top;         /* views.top: scratch for a view's top groups */
     size_t ntop;
     uint64_t views_unknown; /* merge stats already counted */
-    char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
-        k_known[160];
     bool stale;             /* Redis and memory may differ: reload before going on */
-    const char *restoring;  /* the pane key being restored (restore_partial_cb) */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
@@ -165,41 +139,13 @@ static void remember_worker(coord_t *c, const uint8_t *id, size_t len, int64_t n
     np_gauge_set(c->m_workers, (int64_t)c->nworkers);
 }
 
-/* ---- state in Redis ----------------------------------------------------------------
- * netpulse:coord:{NAME}:panes        SET of pane starts that have persisted partials
- * netpulse:coord:{NAME}:pane:START   HASH partition -> the WorkerMsg{Partial} as received
- * netpulse:coord:{NAME}:meta         HASH next_emit -> first pane not yet published
- * netpulse:coord:{NAME}:outbox       HASH result id -> Result not yet acknowledged by the gateway
- * netpulse:coord:{NAME}:final:START  STRING a final pane, kept while a sliding window covers it
- * netpulse:coord:{NAME}:detect       STRING detector state (DetectState) after next_emit - 1
- * netpulse:coord:{NAME}:known        HASH 16-byte source address -> "share_pm,hosts,ports" learnt
- * One hash tag, so every transaction stays within one Redis Cluster slot. */
-
-static void pane_key(const coord_t *c, int64_t start, char *buf, size_t len) {
-    snprintf(buf, len, "%s%lld", c->k_pane_prefix, (long long)start);
-}
+/* ---- state in Redis (np_coordstore) ------------------------------------------------ */
 
 /* Persists an accepted partial before it is merged and acknowledged. */
 static int persist_partial(coord_t *c, const Netpulse__Partial *p, const uint8_t *raw, size_t rawlen) {
-    if (!c->store) return 0;
-    char pk[200], start[24], part[16], err[256];
-    pane_key(c, p->pane_start_ms, pk, sizeof(pk));
-    snprintf(start, sizeof(start), "%lld", (long long)p->pane_start_ms);
-    snprintf(part, sizeof(part), "%d", p->partition);
-    const char *sadd[] = {"SADD", c->k_panes, start};
-    size_t sadd_l[] = {4, strlen(c->k_panes), strlen(start)};
-    /* Stored framed (np_crc32): damage is detected on restore, not merged. */
-    uint8_t *framed = malloc(NP_CRC32_FRAME_HDR + rawlen);
-    if (!framed) return -1;
-    np_crc32_frame_header(framed, NP_PARTIAL_MAGIC, 1, raw, rawlen);
-    memcpy(framed + NP_CRC32_FRAME_HDR, raw, rawlen);
-    const char *hset[] = {"HSET", pk, part, (const char *)framed};
-    size_t hset_l[] = {4, strlen(pk), strlen(part), NP_CRC32_FRAME_HDR + rawlen};
-    np_store_txn_begin(c->store);
-    np_store_txn_add(c->store, 3, sadd, sadd_l);
-    np_store_txn_add(c->store, 4, hset, hset_l);
-    free(framed);
-    if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
+    if (!c->cs) return 0;
+    char err[256];
+    if (np_coordstore_put_partial(c->cs, p->pane_start_ms, p->partition, raw, rawlen, err, sizeof(err)) < 0) {
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(c->m_persist_err);
         np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partial partition=%d error=\"%s\"", p->partition, err);
@@ -208,109 +154,19 @@ static int persist_partial(coord_t *c, const Netpulse__Partial *p, const uint8_t
     return 0;
 }
 
-static void free_outbox(coord_t *c) {
-    for (size_t k = 0; k < c->ob_len; k++) {
-        pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
-        free(p->json);
-        p->json = NULL;
-    }
-    c->ob_head = c->ob_len = 0;
-}
-
-/* A stored partial that is damaged is moved aside (hash KEY:quarantine, field
- * "<pane>/<partition>"), logged and counted; it is not merged. Its data is missing from
- * that pane (the worker had it acknowledged), which the log line says. */
-static void quarantine_partial(coord_t *c, const char *k, size_t klen, const char *v, size_t vlen, const char *why) {
-    char qkey[200], field[96], err[256];
-    snprintf(qkey, sizeof(qkey), "%squarantine", c->k_pane_prefix);
-    snprintf(field, sizeof(field), "%s/%.*s", c->restoring + strlen(c->k_pane_prefix), (int)(klen < 16 ? klen : 16), k);
-    const char *hset[] = {"HSET", qkey, field, v};
-    size_t hset_l[] = {4, strlen(qkey), strlen(field), vlen};
-    const char *hdel[] = {"HDEL", c->restoring, k};
-    size_t hdel_l[] = {4, strlen(c->restoring), klen};
-    int moved = np_store_run(c->store, 4, hset, hset_l, err, sizeof(err)) == 0 &&
-                np_store_run(c->store, 3, hdel, hdel_l, err, sizeof(err)) == 0;
-    np_counter_inc(c->m_quarantined);
-    np_error("stored_partial_quarantined", "pane_partition=%s reason=\"%s\" moved_to=%s moved=%d "
-             "consequence=\"this partition's data is missing from the pane\"", field, why, qkey, moved);
-}
-
-static void restore_partial_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+static void restore_partial_cb(void *ctx, const Netpulse__Partial *p) {
     coord_t *c = ctx;
-    const uint8_t *raw = (const uint8_t *)v;
-    size_t rawlen = vlen;
-    char why[160];
-    if (np_crc32_frame_open((const uint8_t *)v, vlen, NP_PARTIAL_MAGIC, 1, &raw, &rawlen, why, sizeof(why)) < 0) {
-        quarantine_partial(c, k, klen, v, vlen, why);
-        return;
-    }
-    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, rawlen, raw);
-    if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
-        quarantine_partial(c, k, klen, v, vlen, "does not decode as a partial");
-    } else if (np_merge_add_partial(c->merge, m->partial) == NP_MERGE_BAD) {
+    if (np_merge_add_partial(c->merge, p) == NP_MERGE_BAD) {
         np_counter_inc(c->m_bad);
-        np_error("stored_partial_refused", "partition=%d pane_start=%" PRId64 " action=skipped", m->partial->partition,
-                 m->partial->pane_start_ms);
+        np_error("stored_partial_refused", "partition=%d pane_start=%" PRId64 " action=skipped", p->partition,
+                 p->pane_start_ms);
     }
-    if (m) netpulse__worker_msg__free_unpacked(m, NULL);
 }
 
-typedef struct starts {
-    int64_t v[65536];
-    size_t n;
-} starts_t;
-
-static void collect_start_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
-    starts_t *st = ctx;
-    char buf[32];
-    (void)v;
-    (void)vlen;
-    if (klen >= sizeof(buf) || st->n == sizeof(st->v) / sizeof(st->v[0])) return;
-    memcpy(buf, k, klen);
-    buf[klen] = '\0';
-    st->v[st->n++] = strtoll(buf, NULL, 10);
-}
-
-static void meta_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+static void outbox_cb(void *ctx, const char *id, const char *type, int64_t start, int64_t end, const uint8_t *json,
+                      size_t len) {
     coord_t *c = ctx;
-    char buf[32];
-    if (klen == 9 && memcmp(k, "next_emit", 9) == 0 && vlen < sizeof(buf)) {
-        memcpy(buf, v, vlen);
-        buf[vlen] = '\0';
-        np_merge_set_next_emit(c->merge, strtoll(buf, NULL, 10));
-    } else if (klen == 12 && memcmp(k, "window_first", 12) == 0 && vlen < sizeof(buf) && c->win) {
-        memcpy(buf, v, vlen);
-        buf[vlen] = '\0';
-        np_window_set_first(c->win, strtoll(buf, NULL, 10));
-    }
-}
-
-static int cmp_pending(const void *a, const void *b) {
-    const pending_t *x = a, *y = b;
-    if (x->start != y->start) return x->start < y->start ? -1 : 1;
-    return x->end < y->end ? -1 : x->end > y->end;
-}
-
-static void outbox_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
-    coord_t *c = ctx;
-    (void)k;
-    (void)klen;
-    if (c->ob_len == c->ob_cap) return;
-    Netpulse__Result *r = netpulse__result__unpack(NULL, vlen, (const uint8_t *)v);
-    if (!r) return;
-    pending_t *p = &c->outbox[c->ob_len];
-    snprintf(p->id, sizeof(p->id), "%s", r->id);
-    snprintf(p->type, sizeof(p->type), "%s", r->type);
-    p->start = r->window_start_ms;
-    p->end = r->window_end_ms;
-    p->json = malloc(r->json.len ? r->json.len : 1);
-    if (p->json) {
-        memcpy(p->json, r->json.data, r->json.len);
-        p->len = r->json.len;
-        p->sent_mono = 0;
-        c->ob_len++;
-    }
-    netpulse__result__free_unpacked(r, NULL);
+    np_resultbox_push(c->outbox, id, type, start, end, json, len); /* full: the rest waits in Redis */
 }
 
 /* Refills the sliding window with the final panes it still covers (their windows were
@@ -324,11 +180,9 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
     int rc = g.seen && g.sources ? 0 : -1;
     for (int64_t s = from; rc == 0 && s < next; s += mc->pane_ms) {
         if (first != NP_TS_NONE && s < first) continue;
-        char fk[200];
         uint8_t *buf = NULL;
         size_t len = 0;
-        snprintf(fk, sizeof(fk), "%s%lld", c->k_final_prefix, (long long)s);
-        int got = np_store_get(c->store, fk, &buf, &len, err, errlen);
+        int got = np_coordstore_get_final(c->cs, s, &buf, &len, err, errlen);
         memset(g.seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
         np_srcmap_clear(g.sources);
         memset(g.pmix, 0, sizeof(g.pmix));
@@ -349,33 +203,19 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
     return rc;
 }
 
-static void known_restore_cb(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+static int detect_decode_cb(void *ctx, const uint8_t *buf, size_t len) {
     coord_t *c = ctx;
-    char buf[40];
-    if (klen != 16 || vlen == 0 || vlen >= sizeof(buf)) return;
-    np_ip_t ip;
-    memcpy(ip.b, k, 16);
-    memcpy(buf, v, vlen);
-    buf[vlen] = '\0';
-    unsigned share = 0, hosts = 0, ports = 0;
-    if (sscanf(buf, "%u,%u,%u", &share, &hosts, &ports) < 1) return;
-    np_known_t kv = {(uint16_t)share, hosts, ports};
-    np_detect_known_set(c->det, &ip, &kv);
+    return np_detect_state_decode(c->det, buf, len);
+}
+
+static void known_restore_cb(void *ctx, const np_ip_t *ip, const np_known_t *v) {
+    coord_t *c = ctx;
+    np_detect_known_set(c->det, ip, v);
 }
 
 /* Detector state as of the last committed finalize round. */
 static int restore_detect(coord_t *c, char *err, size_t errlen) {
-    uint8_t *buf = NULL;
-    size_t len = 0;
-    int got = np_store_get(c->store, c->k_detect, &buf, &len, err, errlen);
-    if (got < 0) return -1;
-    if (got == 0 && np_detect_state_decode(c->det, buf, len) < 0) {
-        free(buf);
-        snprintf(err, errlen, "detector state in %s is unreadable (another netpulse version?)", c->k_detect);
-        return -1;
-    }
-    free(buf);
-    return np_store_hgetall(c->store, c->k_known, known_restore_cb, c, err, errlen);
+    return np_coordstore_load_detect(c->cs, detect_decode_cb, known_restore_cb, c, err, errlen);
 }
 
 /* Rebuilds merge state and outbox from Redis (start-up, or after a failed write left
@@ -387,7 +227,7 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
     np_merge_set_wall_clock(fresh, np_clock_wall_ms(NULL));
     np_merge_destroy(&c->merge);
     c->merge = fresh;
-    free_outbox(c);
+    np_resultbox_clear(c->outbox);
     if (c->win) {
         int64_t wms = np_window_ms(c->win);
         np_window_destroy(&c->win);
@@ -398,32 +238,27 @@ static int coord_restore(coord_t *c, const np_merge_config_t *mc) {
         np_detect_destroy(&c->det);
         if (!(c->det = np_detect_new(&c->dcfg))) return -1;
     }
-    if (!c->store) return 0;
-    static starts_t st;
-    st.n = 0;
-    if (np_store_hgetall(c->store, c->k_meta, meta_cb, c, err, sizeof(err)) < 0 ||
-        np_store_smembers(c->store, c->k_panes, collect_start_cb, &st, err, sizeof(err)) < 0)
-        goto fail;
-    for (size_t i = 0; i < st.n; i++) {
-        char pk[200];
-        pane_key(c, st.v[i], pk, sizeof(pk));
-        c->restoring = pk;
-        int hrc = np_store_hgetall(c->store, pk, restore_partial_cb, c, err, sizeof(err));
-        c->restoring = NULL;
-        if (hrc < 0) goto fail;
-    }
+    if (!c->cs) return 0;
+    np_coordstore_meta_t meta;
+    size_t quarantined = 0;
+    if (np_coordstore_load_meta(c->cs, &meta, err, sizeof(err)) < 0) goto fail;
+    if (meta.has_next_emit) np_merge_set_next_emit(c->merge, meta.next_emit);
+    if (meta.has_window_first && c->win) np_window_set_first(c->win, meta.window_first);
+    int prc = np_coordstore_each_partial(c->cs, restore_partial_cb, c, &quarantined, err, sizeof(err));
+    np_counter_add(c->m_quarantined, quarantined);
+    if (prc < 0) goto fail;
     if (c->win && np_merge_next_emit(c->merge) != NP_TS_NONE && restore_window(c, mc, err, sizeof(err)) < 0) goto fail;
     if (c->det && restore_detect(c, err, sizeof(err)) < 0) goto fail;
-    if (np_store_hgetall(c->store, c->k_outbox, outbox_cb, c, err, sizeof(err)) < 0) goto fail;
-    qsort(c->outbox, c->ob_len, sizeof(*c->outbox), cmp_pending);
+    if (np_coordstore_each_result(c->cs, outbox_cb, c, err, sizeof(err)) < 0) goto fail;
+    np_resultbox_sort(c->outbox);
     np_merge_stats_t ms;
     np_merge_get_stats(c->merge, &ms);
     np_info("state_restored", "next_emit=%lld open_panes=%zu partials=%llu outbox=%zu", (long long)np_merge_next_emit(c->merge),
-            ms.open_panes, (unsigned long long)ms.partials, c->ob_len);
+            ms.open_panes, (unsigned long long)ms.partials, np_resultbox_len(c->outbox));
     return 0;
 fail:
     np_error("state_restore_failed", "error=\"%s\"", err);
-    free_outbox(c);
+    np_resultbox_clear(c->outbox);
     return -1;
 }
 
@@ -588,7 +423,7 @@ static void send_pending(coord_t *c, size_t from, size_t count, int64_t now) {
     Netpulse__Result **rp = calloc(count, sizeof(*rp));
     if (!rs || !rp) goto out;
     for (size_t i = 0; i < count; i++) {
-        pending_t *p = &c->outbox[(c->ob_head + from + i) % c->ob_cap];
+        np_resultbox_item_t *p = np_resultbox_at(c->outbox, from + i);
         netpulse__result__init(&rs[i]);
         rs[i].id = p->id;
         rs[i].type = p->type;
@@ -618,38 +453,14 @@ out:
 
 /* Queues the result in c->sb (outbox + its Redis record in the open transaction). */
 static void queue_result(coord_t *c, const char *id, const char *type, int64_t start, int64_t end) {
-    assert(c->ob_len < c->ob_cap); /* finalize is given the room left */
-    pending_t *p = &c->outbox[(c->ob_head + c->ob_len) % c->ob_cap];
-    snprintf(p->id, sizeof(p->id), "%s", id);
-    p->json = malloc(c->sb.len);
-    if (!p->json) {
-        np_error("out_of_memory", "what=result id=%s", p->id);
+    assert(np_resultbox_len(c->outbox) < np_resultbox_cap(c->outbox)); /* finalize is given the room left */
+    np_resultbox_item_t *p = np_resultbox_push(c->outbox, id, type, start, end, (const uint8_t *)c->sb.buf, c->sb.len);
+    if (!p) {
+        np_error("out_of_memory", "what=result id=%s", id);
         abort();
     }
-    memcpy(p->json, c->sb.buf, c->sb.len);
-    p->len = c->sb.len;
-    snprintf(p->type, sizeof(p->type), "%s", type);
-    p->start = start;
-    p->end = end;
-    p->sent_mono = 0;
-    c->ob_len++;
     np_counter_inc(c->m_results);
-    if (!c->store) return;
-    Netpulse__Result r = NETPULSE__RESULT__INIT;
-    r.id = p->id;
-    r.type = p->type;
-    r.window_start_ms = p->start;
-    r.window_end_ms = p->end;
-    r.json.data = p->json;
-    r.json.len = p->len;
-    size_t rlen = netpulse__result__get_packed_size(&r);
-    uint8_t *rb = malloc(rlen ? rlen : 1);
-    if (!rb) abort();
-    netpulse__result__pack(&r, rb);
-    const char *hset[] = {"HSET", c->k_outbox, p->id, (const char *)rb};
-    size_t hset_l[] = {4, strlen(c->k_outbox), strlen(p->id), rlen};
-    np_store_txn_add(c->store, 4, hset, hset_l);
-    free(rb);
+    if (c->cs) np_coordstore_add_result(c->cs, p->id, p->type, p->start, p->end, p->json, p->len);
 }
 
 static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
@@ -663,20 +474,16 @@ static void emit_result(coord_t *c, const np_gpane_t *gp, int64_t window_ms) {
 
 /* Known sources the detectors learnt in this pane: one HSET in the open transaction. */
 typedef struct known_batch {
-    const char **argv;
-    size_t *lens;
-    char (*vals)[40];
+    np_ip_t *ips;
+    np_known_t *vals;
     size_t n, cap;
 } known_batch_t;
 
 static void known_cb(void *ctx, const np_ip_t *ip, const np_known_t *v) {
     known_batch_t *b = ctx;
     if (b->n == b->cap) return;
-    b->argv[2 + 2 * b->n] = (const char *)ip->b;
-    b->lens[2 + 2 * b->n] = 16;
-    int n = snprintf(b->vals[b->n], sizeof(b->vals[b->n]), "%u,%u,%u", v->share_pm, v->hosts, v->ports);
-    b->argv[3 + 2 * b->n] = b->vals[b->n];
-    b->lens[3 + 2 * b->n] = (size_t)n;
+    b->ips[b->n] = *ip;
+    b->vals[b->n] = *v;
     b->n++;
 }
 
@@ -699,23 +506,17 @@ static void detect(coord_t *c, const np_gpane_t *gp) {
     np_result_forecast_json(&c->sb, &fc, id, sizeof(id));
     queue_result(c, id, "forecast", fc.window_start, fc.window_end);
     np_counter_inc(c->m_forecasts);
-    if (!c->store) return;
+    if (!c->cs) return;
     size_t changed = np_detect_known_changed(c->det, NULL, NULL);
     if (!changed) return;
     known_batch_t b = {0};
     b.cap = changed;
-    b.argv = malloc((2 + 2 * changed) * sizeof(*b.argv));
-    b.lens = malloc((2 + 2 * changed) * sizeof(*b.lens));
+    b.ips = malloc(changed * sizeof(*b.ips));
     b.vals = malloc(changed * sizeof(*b.vals));
-    if (!b.argv || !b.lens || !b.vals) abort();
-    b.argv[0] = "HSET";
-    b.lens[0] = 4;
-    b.argv[1] = c->k_known;
-    b.lens[1] = strlen(c->k_known);
+    if (!b.ips || !b.vals) abort();
     np_detect_known_changed(c->det, known_cb, &b);
-    np_store_txn_add(c->store, (int)(2 + 2 * b.n), b.argv, b.lens);
-    free(b.argv);
-    free(b.lens);
+    np_coordstore_add_known(c->cs, b.ips, b.vals, b.n);
+    free(b.ips);
     free(b.vals);
 }
 
@@ -748,28 +549,13 @@ static void emit_window(void *ctx, const np_gpane_t *gp) {
     }
     emit_groups(c, gp);
     if (c->det) detect(c, gp);
-    if (!c->store) return;
-    char pk[200], fk[200], old[200], start[24];
-    pane_key(c, gp->start_ms, pk, sizeof(pk));
-    snprintf(start, sizeof(start), "%lld", (long long)gp->start_ms);
-    const char *srem[] = {"SREM", c->k_panes, start};
-    size_t srem_l[] = {4, strlen(c->k_panes), strlen(start)};
-    const char *del[] = {"DEL", pk};
-    size_t del_l[] = {3, strlen(pk)};
-    np_store_txn_add(c->store, 3, srem, srem_l);
-    np_store_txn_add(c->store, 2, del, del_l);
+    if (!c->cs) return;
+    np_coordstore_drop_pane(c->cs, gp->start_ms);
     if (c->win) {
         const uint8_t *buf;
         size_t len;
         if (np_partial_encode_gpane(&c->enc, gp, c->pane_ms, &buf, &len) < 0) abort();
-        snprintf(fk, sizeof(fk), "%s%lld", c->k_final_prefix, (long long)gp->start_ms);
-        snprintf(old, sizeof(old), "%s%lld", c->k_final_prefix, (long long)(gp->start_ms - np_window_ms(c->win)));
-        const char *set[] = {"SET", fk, (const char *)buf};
-        size_t set_l[] = {3, strlen(fk), len};
-        const char *delold[] = {"DEL", old};
-        size_t delold_l[] = {3, strlen(old)};
-        np_store_txn_add(c->store, 3, set, set_l);
-        np_store_txn_add(c->store, 2, delold, delold_l);
+        np_coordstore_keep_final(c->cs, gp->start_ms, buf, len, gp->start_ms - np_window_ms(c->win));
     }
 }
 
@@ -780,27 +566,12 @@ static void on_gateway_ack(coord_t *c, const uint8_t *buf, size_t len) {
         return;
     }
     for (size_t i = 0; i < a->n_ids; i++) {
-        /* Acks arrive in order almost always; search the ring for the id otherwise. */
-        for (size_t k = 0; k < c->ob_len; k++) {
-            pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
-            if (p->json && strcmp(p->id, a->ids[i]) == 0) {
-                if (c->store) { /* best effort: a leftover is re-sent after a restart and dropped as a repeat */
-                    char err[256];
-                    const char *hdel[] = {"HDEL", c->k_outbox, p->id};
-                    size_t hdel_l[] = {4, strlen(c->k_outbox), strlen(p->id)};
-                    np_store_run(c->store, 3, hdel, hdel_l, err, sizeof(err));
-                }
-                free(p->json);
-                p->json = NULL;
-                np_counter_inc(c->m_acks);
-                break;
-            }
+        if (!np_resultbox_ack(c->outbox, a->ids[i])) continue;
+        if (c->cs) { /* best effort: a leftover is re-sent after a restart and dropped as a repeat */
+            char err[256];
+            np_coordstore_ack(c->cs, a->ids[i], err, sizeof(err));
         }
-    }
-    /* Pop acknowledged entries off the head. */
-    while (c->ob_len && c->outbox[c->ob_head].json == NULL) {
-        c->ob_head = (c->ob_head + 1) % c->ob_cap;
-        c->ob_len--;
+        np_counter_inc(c->m_acks);
     }
     netpulse__result_ack__free_unpacked(a, NULL);
 }
@@ -819,16 +590,10 @@ static void recv_gateway(coord_t *c) {
 }
 
 static void resend_due(coord_t *c, int64_t now) {
-    size_t first = SIZE_MAX, count = 0;
-    for (size_t k = 0; k < c->ob_len; k++) {
-        pending_t *p = &c->outbox[(c->ob_head + k) % c->ob_cap];
-        bool due = p->json && now - p->sent_mono >= c->resend_ms;
-        if (due && first == SIZE_MAX) first = k;
-        if (!due && first != SIZE_MAX) break;
-        if (due) count++;
-    }
+    size_t first;
+    size_t count = np_resultbox_due(c->outbox, now, c->resend_ms, &first);
     if (count) {
-        if (c->outbox[(c->ob_head + first) % c->ob_cap].sent_mono) np_counter_add(c->m_resends, count);
+        if (np_resultbox_at(c->outbox, first)->sent_mono) np_counter_add(c->m_resends, count);
         send_pending(c, first, count > 256 ? 256 : count, now);
     }
 }
@@ -851,37 +616,26 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
         }
         return;
     }
-    if (!np_merge_has_final(c->merge) || c->ob_len == c->ob_cap) return;
-    size_t before = c->ob_len;
+    size_t before = np_resultbox_len(c->outbox), cap = np_resultbox_cap(c->outbox);
+    if (!np_merge_has_final(c->merge) || before == cap) return;
     size_t per_pane = results_per_pane(c);
-    size_t room = (c->ob_cap - c->ob_len) / per_pane;
+    size_t room = (cap - before) / per_pane;
     if (room == 0) return; /* (before MULTI: an abandoned one would poison the next) */
     double t0 = np_clock_mono_s();
-    if (c->store) np_store_txn_begin(c->store);
+    if (c->cs) np_coordstore_begin(c->cs);
     size_t emitted = np_merge_finalize(c->merge, room, emit_window, c);
-    if (c->store && emitted) {
-        char next[24], err[256];
-        snprintf(next, sizeof(next), "%lld", (long long)np_merge_next_emit(c->merge));
-        const char *hset[] = {"HSET", c->k_meta, "next_emit", next};
-        size_t hset_l[] = {4, strlen(c->k_meta), 9, strlen(next)};
-        np_store_txn_add(c->store, 4, hset, hset_l);
-        if (c->win) {
-            char first[24];
-            snprintf(first, sizeof(first), "%lld", (long long)np_window_first(c->win));
-            const char *hs2[] = {"HSET", c->k_meta, "window_first", first};
-            size_t hs2_l[] = {4, strlen(c->k_meta), 12, strlen(first)};
-            np_store_txn_add(c->store, 4, hs2, hs2_l);
-        }
+    if (c->cs && emitted) {
+        char err[256];
+        np_coordstore_set_next_emit(c->cs, np_merge_next_emit(c->merge));
+        if (c->win) np_coordstore_set_window_first(c->cs, np_window_first(c->win));
         if (c->det) {
             uint8_t *ds;
             size_t dlen;
             if (np_detect_state_encode(c->det, &ds, &dlen) < 0) abort();
-            const char *set[] = {"SET", c->k_detect, (const char *)ds};
-            size_t set_l[] = {3, strlen(c->k_detect), dlen};
-            np_store_txn_add(c->store, 3, set, set_l);
+            np_coordstore_set_detect(c->cs, ds, dlen);
             free(ds);
         }
-        if (np_store_txn_commit(c->store, err, sizeof(err)) < 0) {
+        if (np_coordstore_commit(c->cs, err, sizeof(err)) < 0) {
             /* Memory moved on, Redis did not: reload from Redis (which re-finalises
              * the same panes, with the same ids) once it answers again. */
             np_counter_inc(c->m_persist_err);
@@ -893,7 +647,7 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
     }
     if (emitted) {
         np_histogram_observe(c->m_finalize_s, np_clock_mono_s() - t0);
-        send_pending(c, before, c->ob_len - before, now);
+        send_pending(c, before, np_resultbox_len(c->outbox) - before, now);
     }
 }
 
@@ -901,7 +655,7 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
 
 static int health(void *ctx, char *buf, size_t len) {
     coord_t *c = ctx;
-    if ((size_t)np_gauge_get(c->m_outbox) >= c->ob_cap) {
+    if ((size_t)np_gauge_get(c->m_outbox) >= np_resultbox_cap(c->outbox)) {
         snprintf(buf, len, "outbox full: gateway not acknowledging");
         return 1;
     }
@@ -1029,13 +783,13 @@ int main(int argc, char **argv) {
             return 1;
         }
     }
-    c->ob_cap = (size_t)np_config_int(cfg, "outbox.max");
-    if (c->ob_cap < 2 * results_per_pane(c)) {
+    size_t ob_cap = (size_t)np_config_int(cfg, "outbox.max");
+    if (ob_cap < 2 * results_per_pane(c)) {
         np_proc_fatal_config("outbox.max must be at least 2 x the results of one pane "
                              "(2 windows + views x views.top + detect.max.alerts + 1)");
         return 2;
     }
-    c->outbox = calloc(c->ob_cap, sizeof(*c->outbox));
+    c->outbox = np_resultbox_new(ob_cap);
     c->resend_ms = np_config_int(cfg, "resend.ms");
     if (!c->merge || !c->outbox || !c->top) {
         np_error("out_of_memory", "what=state");
@@ -1046,15 +800,11 @@ int main(int argc, char **argv) {
     register_metrics(c);
     if (np_config_int(cfg, "redis.port") > 0) {
         char err[256];
-        const char *name = np_config_str(cfg, "state.name");
-        snprintf(c->k_panes, sizeof(c->k_panes), "netpulse:coord:{%s}:panes", name);
-        snprintf(c->k_meta, sizeof(c->k_meta), "netpulse:coord:{%s}:meta", name);
-        snprintf(c->k_outbox, sizeof(c->k_outbox), "netpulse:coord:{%s}:outbox", name);
-        snprintf(c->k_pane_prefix, sizeof(c->k_pane_prefix), "netpulse:coord:{%s}:pane:", name);
-        snprintf(c->k_final_prefix, sizeof(c->k_final_prefix), "netpulse:coord:{%s}:final:", name);
-        snprintf(c->k_detect, sizeof(c->k_detect), "netpulse:coord:{%s}:detect", name);
-        snprintf(c->k_known, sizeof(c->k_known), "netpulse:coord:{%s}:known", name);
         c->store = np_store_connect_config(cfg, err, sizeof(err));
+        if (c->store && !(c->cs = np_coordstore_new(c->store, np_config_str(cfg, "state.name")))) {
+            np_error("out_of_memory", "what=coordstore");
+            return 1;
+        }
         if (np_config_bool(cfg, "owner.check") && !(c->owners = np_owner_new(NP_MERGE_MAX_PARTITIONS))) {
             np_error("out_of_memory", "what=owners");
             return 1;
@@ -1116,7 +866,7 @@ int main(int argc, char **argv) {
         if (!c->stale) resend_due(c, now); /* a stale outbox holds results Redis may not have */
         np_merge_stats_t st;
         np_merge_get_stats(c->merge, &st);
-        np_gauge_set(c->m_outbox, (int64_t)c->ob_len);
+        np_gauge_set(c->m_outbox, (int64_t)np_resultbox_len(c->outbox));
         np_gauge_set(c->m_open, (int64_t)st.open_panes);
         int64_t ct = np_merge_complete_through(c->merge);
         np_gauge_set(c->m_complete, ct == NP_TS_NONE ? 0 : ct);
@@ -1134,13 +884,13 @@ int main(int argc, char **argv) {
 
     /* Give the gateway a moment to acknowledge what is in flight. */
     int64_t deadline = np_clock_mono_ms() + 3000;
-    while (c->ob_len && np_clock_mono_ms() < deadline) {
+    while (np_resultbox_len(c->outbox) && np_clock_mono_ms() < deadline) {
         zmq_poll(&items[1], 1, 100);
         recv_gateway(c);
     }
-    np_info("stopping", "unacknowledged=%zu", c->ob_len);
-    for (size_t k = 0; k < c->ob_len; k++) free(c->outbox[(c->ob_head + k) % c->ob_cap].json);
-    free(c->outbox);
+    np_info("stopping", "unacknowledged=%zu", np_resultbox_len(c->outbox));
+    np_resultbox_destroy(&c->outbox);
+    np_coordstore_destroy(&c->cs);
     zmq_close(c->wsock);
     zmq_close(c->gsock);
     np_zsock_zap_stop(&c->zap);

@@ -24,6 +24,7 @@
 #include "np_detect_cfg.h"
 #include "np_kafka.h"
 #include "np_merge.h"
+#include "np_opts.h"
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_proc.h"
@@ -51,12 +52,12 @@ static const np_opt_t det_opts[] = {
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
     {"output", NP_OPT_STR, "-", 0, 0, NULL, "Write results here (- = stdout)"},
     {"forecasts", NP_OPT_BOOL, "false", 0, 0, NULL, "Also write the forecasts"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length, as the workers'"},
-    {"lateness.ms", NP_OPT_INT, "2000", 0, 86400000, NULL, "Allowed lateness, as the workers'"},
-    {"max.sources.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL, "As the coordinator's"},
-    {"max.dests.per.pane", NP_OPT_INT, "1048576", 1, 67108864, NULL, "As the coordinator's"},
-    {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL, "As the coordinator's"},
-    {"hll.pool.blocks", NP_OPT_INT, "262144", 0, 16777216, NULL, "1 KiB blocks for distinct-count sketches"},
+    NP_OPT_PANE_MS,
+    NP_OPT_LATENESS_MS,
+    NP_OPT_MAX_SOURCES_PER_PANE("1048576", 67108864, "per pane (as the coordinator's global panes)"),
+    NP_OPT_MAX_DESTS_PER_PANE("1048576", 1, 67108864, "per pane (as the coordinator's global panes)"),
+    NP_OPT_MAX_EMPTY_RUN,
+    NP_OPT_HLL_POOL_BLOCKS("262144"),
     NP_OPTS_DETECT,
     NP_OPTS_VIEWS("16384"),
 };

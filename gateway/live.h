@@ -15,18 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "np_opts.h"
 #include "np_proc.h"
 
 #define LIVE_OPTS                                                                                        \
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 0, 0, NULL,                                                  \
-     "Redis host of the worker registry (the live page's fleet)"},                                      \
-    {"redis.port", NP_OPT_INT, "0", 0, 65535, NULL,                                                      \
-     "Redis port of the worker registry; 0 = no fleet on the live page"},                                \
-    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,                                                       \
-     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"}, \
-    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},       \
-    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},     \
-    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},       \
+    NP_OPTS_REDIS("0", "the worker registry: the live page's fleet", "no fleet on the live page"),        \
     {"live.windows", NP_OPT_INT, "240", 1, 100000, NULL,                                                 \
      "Pane windows (and forecasts) the live page and /api/windows keep"},                                \
     {"live.anomalies", NP_OPT_INT, "100", 1, 100000, NULL, "Anomalies /api/anomalies keeps, newest first"}, \

@@ -41,6 +41,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_clock.h"
+#include "np_idset.h"
 #include "np_kafka.h"
 #include "np_partial.h"
 #include "np_proc.h"
@@ -73,9 +74,7 @@ static const np_opt_t gw_opts[] = {
     {"dedup.load.timeout.ms", NP_OPT_INT, "60000", 1000, 3600000, NULL,
      "At start, longest time to read the published ids back from the output topic (the "
      "gateway exits with status 1 rather than run without them)"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL,
-     "Pane length, ms (as in the workers and coordinator): windows this long are pane windows, "
-     "shown as the latest-window gauges and timed by the publish latency histogram"},
+    NP_OPT_PANE_MS, /* windows this long are pane windows: the latest-window gauges, the latency histogram */
     {"test.ack.delay.ms", NP_OPT_INT, "0", 0, 60000, NULL,
      "Testing only: hold acknowledgements this long after results are in Kafka, to widen the "
      "crash window that the restart dedup covers"},
@@ -101,11 +100,7 @@ typedef struct gateway {
     np_zsock_cfg_t zc;
     np_zap_t *zap;
     np_counter_t *m_refused;
-    /* Recently published ids: open-addressing set + FIFO ring for eviction. */
-    size_t *slot_of;      /* ring position -> set slot */
-    size_t *pos_of;       /* set slot -> ring position (O(1) eviction, start-up loads many) */
-    char (*set)[ID_MAX];
-    size_t ids_cap, set_cap, ring_head, ring_len;
+    np_idset_t *ids; /* recently published ids */
     /* The open transaction: results produced in it, acknowledged once it commits. */
     bool transactional, txn_open;
     inflight_t *txn;
@@ -139,52 +134,6 @@ typedef struct gateway {
 static gateway_t G;
 
 static void show_pending(gateway_t *g);
-
-/* ---- published-id set -------------------------------------------------------------- */
-
-static uint64_t str_hash(const char *s) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a: ids are short */
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
-
-static size_t set_find(gateway_t *g, const char *id) {
-    size_t i = (size_t)str_hash(id) & (g->set_cap - 1);
-    while (g->set[i][0] && strcmp(g->set[i], id) != 0) i = (i + 1) & (g->set_cap - 1);
-    return i;
-}
-
-static bool seen(gateway_t *g, const char *id) { return g->set[set_find(g, id)][0] != '\0'; }
-
-/* Removes slot i from the linear-probing set, re-placing the cluster after it. */
-static void set_remove_slot(gateway_t *g, size_t i) {
-    g->set[i][0] = '\0';
-    size_t j = (i + 1) & (g->set_cap - 1);
-    while (g->set[j][0]) {
-        char tmp[ID_MAX];
-        memcpy(tmp, g->set[j], ID_MAX);
-        g->set[j][0] = '\0';
-        size_t k = set_find(g, tmp);
-        memcpy(g->set[k], tmp, ID_MAX);
-        g->pos_of[k] = g->pos_of[j]; /* keep the ring's slot index current */
-        g->slot_of[g->pos_of[k]] = k;
-        j = (j + 1) & (g->set_cap - 1);
-    }
-}
-
-static void remember(gateway_t *g, const char *id) {
-    if (seen(g, id)) return;
-    if (g->ring_len == g->ids_cap) { /* forget the oldest */
-        set_remove_slot(g, g->slot_of[g->ring_head]);
-        g->ring_head = (g->ring_head + 1) % g->ids_cap;
-        g->ring_len--;
-    }
-    size_t s = set_find(g, id), pos = (g->ring_head + g->ring_len) % g->ids_cap;
-    snprintf(g->set[s], ID_MAX, "%s", id);
-    g->slot_of[pos] = s;
-    g->pos_of[s] = pos;
-    g->ring_len++;
-}
 
 /* ---- acknowledgements -------------------------------------------------------------- */
 
@@ -229,7 +178,7 @@ static void acks_send_due(gateway_t *g, int64_t now, bool all) {
 /* `f` is in Kafka (committed, or delivered without transactions): remember its id and
  * queue its acknowledgement. */
 static void published(gateway_t *g, const inflight_t *f, int64_t now) {
-    remember(g, f->id);
+    np_idset_add(g->ids, f->id);
     if (f->pane_end_ms) np_histogram_observe(g->m_latency, (double)(np_clock_wall_ms(NULL) - f->pane_end_ms) / 1000.0);
     np_counter_inc(g->m_published);
     np_counter_add(g->m_pub_bytes, f->bytes);
@@ -493,7 +442,7 @@ static void on_batch(gateway_t *g, const uint8_t *peer, size_t peer_len, const u
             np_log_rl(&rl, NP_LOG_ERROR, "result_id_too_long", "len=%zu", strlen(r->id));
             continue;
         }
-        if (seen(g, r->id)) {
+        if (np_idset_has(g->ids, r->id)) {
             np_counter_inc(g->m_dups);
             ack_one(g, peer, peer_len, r->id);
             continue;
@@ -595,7 +544,7 @@ static int64_t load_published(gateway_t *g, char *errstr, size_t errlen) {
             snprintf(errstr, errlen, "offsets of %s [%" PRId32 "]: %s", g->topic, p, rd_kafka_err2str(err));
             goto err;
         }
-        int64_t from = hi - (int64_t)g->ids_cap > lo ? hi - (int64_t)g->ids_cap : lo;
+        int64_t from = hi - (int64_t)np_idset_cap(g->ids) > lo ? hi - (int64_t)np_idset_cap(g->ids) : lo;
         if (from >= hi) continue; /* empty */
         rd_kafka_topic_partition_list_add(assign, g->topic, p)->offset = from;
         pending++;
@@ -626,10 +575,10 @@ static int64_t load_published(gateway_t *g, char *errstr, size_t errlen) {
             memcpy(id, m->key, m->key_len);
             id[m->key_len] = '\0';
             msgs++;
-            if (seen(g, id)) {
+            if (np_idset_has(g->ids, id)) {
                 repeats++; /* already twice in the topic: a duplicate from before */
             } else {
-                remember(g, id);
+                np_idset_add(g->ids, id);
                 loaded++;
             }
         }
@@ -680,12 +629,6 @@ static void error_cb(rd_kafka_t *rk, int err, const char *reason, void *opaque) 
     }
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) g->kafka_ok = 0;
     np_warn("kafka_error", "error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
-}
-
-static size_t pow2_at_least(size_t n) {
-    size_t p = 1;
-    while (p < n) p <<= 1;
-    return p;
 }
 
 static void register_metrics(gateway_t *g) {
@@ -768,14 +711,10 @@ int main(int argc, char **argv) {
     g->txn_cap = (size_t)np_config_int(c, "commit.max.results");
     g->ack_delay_ms = np_config_int(c, "test.ack.delay.ms");
     g->pane_ms = np_config_int(c, "pane.ms");
-    g->ids_cap = (size_t)np_config_int(c, "dedup.ids");
-    g->set_cap = pow2_at_least(g->ids_cap * 2);
-    g->slot_of = calloc(g->ids_cap, sizeof(*g->slot_of));
-    g->set = calloc(g->set_cap, ID_MAX);
-    g->pos_of = calloc(g->set_cap, sizeof(*g->pos_of));
+    g->ids = np_idset_new((size_t)np_config_int(c, "dedup.ids"));
     g->txn = calloc(g->txn_cap, sizeof(*g->txn));
     g->acks = calloc(ACK_RING, sizeof(*g->acks));
-    if (!g->slot_of || !g->set || !g->pos_of || !g->txn || !g->acks) {
+    if (!g->ids || !g->txn || !g->acks) {
         np_error("out_of_memory", "what=gateway_state");
         return 1;
     }
@@ -862,9 +801,7 @@ out:
     np_zsock_zap_stop(&g->zap);
     if (g->zctx) zmq_ctx_term(g->zctx);
     np_zsock_cfg_free(&g->zc);
-    free(g->slot_of);
-    free(g->set);
-    free(g->pos_of);
+    np_idset_destroy(&g->ids);
     free(g->txn);
     free(g->acks);
     np_info("stopped", "topic=%s status=%d", g->topic, rc);

@@ -22,6 +22,7 @@
 
 #include "np_clock.h"
 #include "np_kafka.h"
+#include "np_opts.h"
 #include "np_proc.h"
 #include "np_record.h"
 #include "kdd_replay.h"
@@ -45,7 +46,7 @@ static const np_opt_t gen_opts[] = {
      "Replay records from this file (one JSON or CSV record per line) instead of generating"},
     {"kdd.replay", NP_OPT_STR, NULL, 0, 0, NULL,
      "Replay an NSL-KDD file (e.g. KDDTest+.txt) to kdd.topic at --rate rows per second"},
-    {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of the NSL-KDD replay"},
+    NP_OPT_KDD_TOPIC,
     {"kdd.hosts", NP_OPT_INT, "50", 1, 62500, NULL, "Synthetic destination addresses of the NSL-KDD replay"},
     {"progress.ms", NP_OPT_INT, "1000", 100, 3600000, NULL, "Progress line interval, ms"},
     {"scenario", NP_OPT_STR, "", 0, 0, NULL,

@@ -70,7 +70,14 @@ void np_config_usage(const np_config_t *c);
      "Port for /metrics and /healthz on http.bind (0 = pick a free port)"},                    \
     {"http.bind", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Address for the HTTP endpoint"},       \
     {"http.port.file", NP_OPT_STR, NULL, 0, 0, NULL,                                          \
-     "Write the HTTP port actually bound to this file (for scripts)"}
+     "Write the HTTP port actually bound to this file (for scripts)"},                        \
+    {"http.token", NP_OPT_STR, "", 0, 0, NULL,                                                 \
+     "Bearer token every HTTP path but /healthz and /livez requires (env NETPULSE_HTTP_TOKEN, " \
+     "a config file or http.token.file; never a flag); empty = none"},                        \
+    {"http.token.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding http.token"},            \
+    {"http.tls.cert.file", NP_OPT_STR, NULL, 0, 0, NULL,                                      \
+     "PEM certificate (chain): HTTPS instead of HTTP, with http.tls.key.file"},               \
+    {"http.tls.key.file", NP_OPT_STR, NULL, 0, 0, NULL, "PEM private key for HTTPS"}
 
 #define NP_OPTS_KAFKA                                                                          \
     {"brokers", NP_OPT_STR, "127.0.0.1:9092", 1, 0, NULL,                                     \

@@ -5,6 +5,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,74 @@ struct np_http {
     const np_http_stream_t *stream;
     void *ctx;
     int port;
+    char *token; /* NULL: no authentication */
+    np_counter_t *m_unauth;
 };
+
+/* Constant-time equality of a (length alen) and the NUL-terminated b. */
+static int same_secret(const char *a, size_t alen, const char *b) {
+    size_t blen = strlen(b);
+    unsigned char diff = (unsigned char)(alen != blen);
+    for (size_t i = 0; i < blen; i++) diff |= (unsigned char)((i < alen ? (unsigned char)a[i] : 0) ^ (unsigned char)b[i]);
+    return diff == 0;
+}
+
+static int b64val(unsigned char c) {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+') return 62;
+    if (c == '/') return 63;
+    return -1;
+}
+
+/* Standard base64 with padding into out (NUL-terminated); -1 if malformed or too long. */
+static int b64decode(const char *in, char *out, size_t outlen) {
+    size_t n = strlen(in), o = 0;
+    if (n % 4) return -1;
+    for (size_t i = 0; i < n; i += 4) {
+        int v[4];
+        for (int k = 0; k < 4; k++) {
+            v[k] = in[i + k] == '=' && i + 4 == n && k >= 2 ? 0 : b64val((unsigned char)in[i + k]);
+            if (v[k] < 0) return -1;
+        }
+        int pad = (in[i + 2] == '=' && i + 4 == n) + (in[i + 3] == '=' && i + 4 == n);
+        if (in[i + 2] == '=' && in[i + 3] != '=') return -1;
+        unsigned w = (unsigned)v[0] << 18 | (unsigned)v[1] << 12 | (unsigned)v[2] << 6 | (unsigned)v[3];
+        unsigned char b[3] = {(unsigned char)(w >> 16), (unsigned char)(w >> 8), (unsigned char)w};
+        for (int k = 0; k < 3 - pad; k++) {
+            if (o + 1 >= outlen) return -1;
+            out[o++] = (char)b[k];
+        }
+    }
+    out[o] = '\0';
+    return (int)o;
+}
+
+int np_http_authorized(const char *token, const char *auth) {
+    if (!token || !*token) return 1;
+    if (!auth) return 0;
+    if (!strncasecmp(auth, "Bearer ", 7)) {
+        const char *t = auth + 7;
+        while (*t == ' ') t++;
+        size_t n = strlen(t);
+        while (n && t[n - 1] == ' ') n--;
+        return same_secret(t, n, token);
+    }
+    if (!strncasecmp(auth, "Basic ", 6)) {
+        char dec[1024];
+        const char *t = auth + 6;
+        while (*t == ' ') t++;
+        int n = b64decode(t, dec, sizeof(dec));
+        if (n < 0 || memchr(dec, '\0', (size_t)n)) return 0;
+        const char *colon = strchr(dec, ':');
+        if (!colon) return 0;
+        return same_secret(colon + 1, (size_t)n - (size_t)(colon + 1 - dec), token);
+    }
+    return 0;
+}
+
+int np_http_tls_supported(void) { return MHD_is_feature_supported(MHD_FEATURE_TLS) == MHD_YES; }
 
 static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *ctype,
                              const char *body, size_t len) {
@@ -86,6 +154,18 @@ static int stream_reply(np_http_t *h, struct MHD_Connection *conn, const char *u
     return 1;
 }
 
+static enum MHD_Result unauthorized(struct MHD_Connection *conn) {
+    static const char body[] = "unauthorized: send Authorization: Bearer <http.token>\n";
+    struct MHD_Response *r = MHD_create_response_from_buffer(sizeof(body) - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "text/plain");
+    MHD_add_response_header(r, "WWW-Authenticate", "Bearer realm=\"netpulse\"");
+    MHD_add_response_header(r, "WWW-Authenticate", "Basic realm=\"netpulse\"");
+    enum MHD_Result rc = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const char *url,
                                const char *method, const char *version, const char *upload,
                                size_t *upload_size, void **con_cls) {
@@ -99,6 +179,14 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
         return MHD_YES;
     }
     enum MHD_Result rc;
+    /* /healthz and /livez stay open: probes (kubelet) carry no token, and they tell
+     * nothing secret. /livez: the process answers (liveness), whatever its dependencies. */
+    if (!strcmp(url, "/livez")) return reply(conn, 200, "text/plain", "ok\n", 3);
+    if (h->token && strcmp(url, "/healthz") &&
+        !np_http_authorized(h->token, MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION))) {
+        np_counter_inc(h->m_unauth);
+        return unauthorized(conn);
+    }
     if (h->stream && !strcmp(method, "GET") && stream_reply(h, conn, url, &rc)) return rc;
     np_strbuf_t sb;
     np_strbuf_init(&sb);
@@ -125,7 +213,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 
 np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
                          np_http_health_fn health, np_http_route_fn route,
-                         const np_http_stream_t *stream, void *ctx, char *errstr, size_t errlen) {
+                         const np_http_stream_t *stream, const np_http_security_t *sec, void *ctx,
+                         char *errstr, size_t errlen) {
     np_http_t *h = calloc(1, sizeof(*h));
     if (!h) {
         snprintf(errstr, errlen, "out of memory");
@@ -136,12 +225,27 @@ np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
     h->route = route;
     h->stream = stream;
     h->ctx = ctx;
+    if (sec && sec->token && *sec->token && !(h->token = strdup(sec->token))) {
+        snprintf(errstr, errlen, "out of memory");
+        free(h);
+        return NULL;
+    }
+    h->m_unauth = np_metrics_counter(metrics, "netpulse_http_requests_unauthorized_total",
+                                     "HTTP requests refused for a missing or wrong http.token", NULL);
+    int tls = sec && sec->tls_cert_pem && sec->tls_key_pem;
+    if (tls && !np_http_tls_supported()) {
+        snprintf(errstr, errlen, "http.tls.cert.file: this libmicrohttpd has no TLS");
+        free(h->token);
+        free(h);
+        return NULL;
+    }
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
     if (inet_pton(AF_INET, bind_addr, &sa.sin_addr) != 1) {
         snprintf(errstr, errlen, "http.bind: '%s' is not an IPv4 address", bind_addr);
+        free(h->token);
         free(h);
         return NULL;
     }
@@ -149,15 +253,20 @@ np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
      * (bounded by the connection limit), so /metrics is never held up by a stream. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
     if (stream) flags |= MHD_USE_THREAD_PER_CONNECTION;
+    if (tls) flags |= MHD_USE_TLS;
+    /* The TLS options come last so that without TLS they are not passed at all. */
     h->d = MHD_start_daemon(flags, (uint16_t)port, NULL,
                             NULL, handler, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                             MHD_OPTION_CONNECTION_LIMIT, NP_HTTP_MAX_CONNECTIONS,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, NP_HTTP_MAX_PER_CLIENT,
                             MHD_OPTION_CONNECTION_TIMEOUT, NP_HTTP_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)NP_HTTP_MEMORY_PER_CONNECTION,
-                            MHD_OPTION_END);
+                            tls ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, tls ? sec->tls_key_pem : NULL,
+                            MHD_OPTION_HTTPS_MEM_CERT, tls ? sec->tls_cert_pem : NULL, MHD_OPTION_END);
     if (!h->d) {
-        snprintf(errstr, errlen, "http.port: cannot listen on %s:%d (in use?)", bind_addr, port);
+        snprintf(errstr, errlen, tls ? "http.port: cannot listen on %s:%d (in use? or a bad http.tls.cert.file/http.tls.key.file)"
+                                     : "http.port: cannot listen on %s:%d (in use?)", bind_addr, port);
+        free(h->token);
         free(h);
         return NULL;
     }
@@ -171,6 +280,7 @@ int np_http_port(const np_http_t *h) { return h->port; }
 void np_http_stop(np_http_t **hp) {
     if (!hp || !*hp) return;
     MHD_stop_daemon((*hp)->d);
+    free((*hp)->token);
     free(*hp);
     *hp = NULL;
 }

@@ -1,6 +1,7 @@
 /*
  * np_http: the small HTTP endpoint every netpulse process serves: /metrics (Prometheus
- * text format), /healthz (200 "ok" or 503 with the reason), and optional extra routes
+ * text format), /healthz (200 "ok" or 503 with the reason), /livez (200 "ok" while the
+ * process answers at all: a liveness probe that needs no token), and optional extra routes
  * (the gateway's web page) and optional streaming routes (its Server-Sent Events). Runs on
  * libmicrohttpd's own thread (one thread per connection when a stream is configured, so a
  * stream may block): handlers must be thread-safe (metrics are atomics; the health
@@ -26,6 +27,24 @@
 
 typedef struct np_http np_http_t;
 
+/* Optional protection of the endpoint (SECURITY.md, "HTTP"). */
+typedef struct np_http_security {
+    /* Non-empty: every path but /healthz and /livez needs "Authorization: Bearer TOKEN", or HTTP Basic
+     * with TOKEN as the password (any user name: what a browser prompts for, so the live
+     * page works too); otherwise 401. Copied by np_http_start. */
+    const char *token;
+    /* Both set: HTTPS only (libmicrohttpd with GnuTLS), PEM text (not file names). */
+    const char *tls_cert_pem;
+    const char *tls_key_pem;
+} np_http_security_t;
+
+/* 1 if an Authorization header value (NULL when absent) carries token, as above. The
+ * comparison takes the same time wherever the first difference is. I/O-free. */
+int np_http_authorized(const char *token, const char *authorization);
+
+/* 1 when this libmicrohttpd can serve HTTPS. */
+int np_http_tls_supported(void);
+
 /* Returns 0 when healthy; otherwise writes the reason into buf and returns non-zero. */
 typedef int (*np_http_health_fn)(void *ctx, char *buf, size_t buflen);
 
@@ -49,10 +68,12 @@ typedef struct np_http_stream {
     void (*close)(void *state);
 } np_http_stream_t;
 
-/* port 0 picks a free port; stream may be NULL. Returns NULL with errstr filled on failure. */
+/* port 0 picks a free port; stream and sec may be NULL. Returns NULL with errstr filled on
+ * failure. */
 np_http_t *np_http_start(const char *bind_addr, int port, np_metrics_t *metrics,
                          np_http_health_fn health, np_http_route_fn route,
-                         const np_http_stream_t *stream, void *ctx, char *errstr, size_t errlen);
+                         const np_http_stream_t *stream, const np_http_security_t *sec, void *ctx,
+                         char *errstr, size_t errlen);
 int np_http_port(const np_http_t *h);
 void np_http_stop(np_http_t **h);
 

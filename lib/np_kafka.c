@@ -51,10 +51,10 @@ err:
 rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const void *key,
                                    size_t key_len, const void *val, size_t val_len,
                                    const np_dlq_info_t *info) {
-    char part[16], off[24], pane[24];
+    char part[16], off[24], pane[24], vbytes[24];
     snprintf(part, sizeof(part), "%" PRId32, info->src_partition);
     snprintf(off, sizeof(off), "%" PRId64, info->src_offset);
-    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
+    rd_kafka_headers_t *h = rd_kafka_headers_new(7);
     rd_kafka_header_add(h, "netpulse.reason", -1, info->reason, -1);
     rd_kafka_header_add(h, "netpulse.detail", -1, info->detail ? info->detail : "", -1);
     rd_kafka_header_add(h, "netpulse.source.topic", -1, info->src_topic, -1);
@@ -63,6 +63,10 @@ rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const 
     if (info->pane_start_ms != INT64_MIN) {
         snprintf(pane, sizeof(pane), "%" PRId64, info->pane_start_ms);
         rd_kafka_header_add(h, "netpulse.pane.start", -1, pane, -1);
+    }
+    if (info->value_bytes > 0) {
+        snprintf(vbytes, sizeof(vbytes), "%" PRId64, info->value_bytes);
+        rd_kafka_header_add(h, "netpulse.value.bytes", -1, vbytes, -1);
     }
     rd_kafka_resp_err_t err = rd_kafka_producev(
         rk, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(key, key_len),

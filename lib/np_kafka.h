@@ -31,7 +31,8 @@ int np_kafka_conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, c
 
 /* Dead-letter record: the original key and value, and headers
  *   netpulse.reason, netpulse.detail, netpulse.source.topic, netpulse.source.partition,
- *   netpulse.source.offset (and netpulse.pane.start for late records).
+ *   netpulse.source.offset (and netpulse.pane.start for late records, netpulse.value.bytes
+ *   when val is the first val_len bytes of a longer value).
  * Produced asynchronously on `rk` (a producer); returns 0 or a librdkafka error code. */
 typedef struct np_dlq_info {
     const char *reason;
@@ -40,6 +41,7 @@ typedef struct np_dlq_info {
     int32_t src_partition;
     int64_t src_offset;
     int64_t pane_start_ms; /* INT64_MIN when not applicable */
+    int64_t value_bytes;   /* the whole value's size when val is cut short, else 0 */
 } np_dlq_info_t;
 
 rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const void *key,

@@ -55,6 +55,18 @@ void np_log(np_log_level_t level, const char *event, const char *fmt, ...) {
     va_end(ap);
 }
 
+void np_log_rl_flush(np_log_rl_t *rl, np_log_level_t level, const char *event) {
+    int64_t now = np_clock_mono_ms();
+    int64_t interval = rl->interval_ms ? rl->interval_ms : 10000;
+    if (!rl->suppressed || now - rl->window_start_ms < interval) return;
+    if (level >= g_level)
+        np_log(level, "log_suppressed", "suppressed_event=%s suppressed=%u interval_ms=%lld", event, rl->suppressed,
+               (long long)interval);
+    rl->window_start_ms = now;
+    rl->in_window = 0;
+    rl->suppressed = 0;
+}
+
 void np_log_rl(np_log_rl_t *rl, np_log_level_t level, const char *event, const char *fmt, ...) {
     if (level < g_level) return;
     int64_t now = np_clock_mono_ms();

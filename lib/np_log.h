@@ -39,6 +39,11 @@ typedef struct np_log_rl {
 void np_log_rl(np_log_rl_t *rl, np_log_level_t level, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Writes the "log_suppressed" line for event now if rl's interval is over and lines were
+ * suppressed, without waiting for the next line (a flood that stopped still gets its
+ * count). Call it from time to time, on the limiter's thread. */
+void np_log_rl_flush(np_log_rl_t *rl, np_log_level_t level, const char *event);
+
 #define np_info(ev, ...) np_log(NP_LOG_INFO, ev, __VA_ARGS__)
 #define np_warn(ev, ...) np_log(NP_LOG_WARN, ev, __VA_ARGS__)
 #define np_error(ev, ...) np_log(NP_LOG_ERROR, ev, __VA_ARGS__)

@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static volatile sig_atomic_t g_stop;
@@ -17,6 +18,48 @@ bool np_proc_stopping(void) { return g_stop != 0; }
 void np_proc_fatal_config(const char *why) {
     fprintf(stderr, "configuration error: %s\n", why);
     np_log(NP_LOG_ERROR, "config_error", "error=\"%s\"", why);
+}
+
+/* A PEM file named by option key, whole (at most 1 MiB), or NULL with errstr naming the key. */
+static char *read_pem(const np_config_t *c, const char *key, char *errstr, size_t errlen) {
+    const char *path = np_config_str(c, key);
+    FILE *f = fopen(path, "rb");
+    char *buf = f ? malloc((1u << 20) + 1) : NULL;
+    size_t n = buf ? fread(buf, 1, 1u << 20, f) : 0;
+    int bad = !buf || ferror(f) || n == 0 || n == 1u << 20;
+    if (f) fclose(f);
+    if (bad) {
+        snprintf(errstr, errlen, "%s: cannot read '%s' (a PEM file, at most 1 MiB)", key, path);
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (!strstr(buf, "-----BEGIN ")) {
+        snprintf(errstr, errlen, "%s: '%s' is not PEM", key, path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* http.tls.*: both or neither, readable, and a libmicrohttpd with TLS; 0 or -1 with errstr. */
+static int load_http_tls(np_proc_t *p, char *errstr, size_t errlen) {
+    const char *cert = np_config_str(p->cfg, "http.tls.cert.file"), *key = np_config_str(p->cfg, "http.tls.key.file");
+    int has_cert = cert && *cert, has_key = key && *key;
+    if (!has_cert && !has_key) return 0;
+    if (!has_cert || !has_key) {
+        snprintf(errstr, errlen, "%s: HTTPS needs both http.tls.cert.file and http.tls.key.file",
+                 has_cert ? "http.tls.key.file" : "http.tls.cert.file");
+        return -1;
+    }
+    if (!np_http_tls_supported()) {
+        snprintf(errstr, errlen, "http.tls.cert.file: this libmicrohttpd was built without TLS");
+        return -1;
+    }
+    if (!(p->tls_cert = read_pem(p->cfg, "http.tls.cert.file", errstr, errlen)) ||
+        !(p->tls_key = read_pem(p->cfg, "http.tls.key.file", errstr, errlen)))
+        return -1;
+    return 0;
 }
 
 int np_proc_init(np_proc_t *p, const char *name, const char *summary, const np_opt_t *opts,
@@ -34,6 +77,10 @@ int np_proc_init(np_proc_t *p, const char *name, const char *summary, const np_o
         return 2;
     }
     np_log_init(name, (np_log_level_t)np_log_level_parse(np_config_str(p->cfg, "log.level")));
+    if (load_http_tls(p, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return 2;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
@@ -47,8 +94,9 @@ int np_proc_init(np_proc_t *p, const char *name, const char *summary, const np_o
 
 int np_proc_http_start(np_proc_t *p, np_http_health_fn health, np_http_route_fn route, void *ctx) {
     char err[256];
+    np_http_security_t sec = {np_config_str(p->cfg, "http.token"), p->tls_cert, p->tls_key};
     p->http = np_http_start(np_config_str(p->cfg, "http.bind"), (int)np_config_int(p->cfg, "http.port"),
-                            p->metrics, health, route, p->http_stream, ctx, err, sizeof(err));
+                            p->metrics, health, route, p->http_stream, &sec, ctx, err, sizeof(err));
     if (!p->http) {
         np_error("http_failed", "error=\"%s\"", err);
         return -1;
@@ -71,6 +119,9 @@ int np_proc_http_start(np_proc_t *p, np_http_health_fn health, np_http_route_fn 
 
 void np_proc_fini(np_proc_t *p) {
     np_http_stop(&p->http);
+    free(p->tls_cert);
+    free(p->tls_key);
+    p->tls_cert = p->tls_key = NULL;
     np_metrics_destroy(&p->metrics);
     np_config_destroy(&p->cfg);
 }

@@ -20,6 +20,7 @@ typedef struct np_proc {
     np_metrics_t *metrics;
     np_http_t *http;
     const np_http_stream_t *http_stream; /* set before np_proc_http_start for streaming routes */
+    char *tls_cert, *tls_key;            /* http.tls.*.file contents, read at init */
 } np_proc_t;
 
 /*
@@ -29,7 +30,8 @@ typedef struct np_proc {
 int np_proc_init(np_proc_t *p, const char *name, const char *summary, const np_opt_t *opts,
                  size_t nopts, int argc, char **argv);
 
-/* Starts /metrics and /healthz as configured (http.bind, http.port, http.port.file).
+/* Starts /metrics and /healthz as configured (http.bind, http.port, http.port.file,
+ * http.token, http.tls.cert.file + http.tls.key.file).
  * Returns 0, or -1 after logging why. */
 int np_proc_http_start(np_proc_t *p, np_http_health_fn health, np_http_route_fn route, void *ctx);
 

@@ -22,10 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* An IP address; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) so one key type fits both. */
-typedef struct np_ip {
-    uint8_t b[16];
-} np_ip_t;
+#include "np_ip.h" /* np_ip_t, and the address parsing the decoder uses */
 
 /* Protocol numbers as IANA assigns them; anything else is carried as its number. */
 enum { NP_PROTO_ICMP = 1, NP_PROTO_TCP = 6, NP_PROTO_UDP = 17, NP_PROTO_ICMPV6 = 58 };
@@ -90,27 +87,8 @@ np_record_reason_t np_record_decode_general(const char *buf, size_t len, int64_t
 /* Stable lower-case name of a reason ("malformed_json", ...). */
 const char *np_record_reason_name(np_record_reason_t r);
 
-/* Parse IPv4/IPv6 text (not NUL-terminated, len bytes). Returns 0 on success. */
-int np_ip_parse(const char *s, size_t len, np_ip_t *out);
-
-/* Format to text (IPv4-mapped addresses print as dotted quad). buf >= 46 bytes.
- * Returns the length written. */
-size_t np_ip_format(const np_ip_t *ip, char *buf, size_t buflen);
-
-/* 1 if the address is IPv4-mapped. */
-int np_ip_is_v4(const np_ip_t *ip);
-
 /* Parse ISO-8601 / RFC 3339 date-time ("2024-01-02T03:04:05.678Z", "+01:00" offsets,
  * a space instead of 'T', no zone = UTC) to ms since the epoch. Returns 0 on success. */
 int np_time_parse_iso8601(const char *s, size_t len, int64_t *out_ms);
-
-/* A network prefix over IPv4-mapped 128-bit addresses (IPv4 /n is stored as /96+n). */
-typedef struct np_cidr {
-    np_ip_t net;
-    int bits;
-} np_cidr_t;
-int np_cidr_parse(const char *s, size_t len, np_cidr_t *out);
-bool np_cidr_contains(const np_cidr_t *c, const np_ip_t *ip);
-size_t np_cidr_format(const np_cidr_t *c, char *buf, size_t len);
 
 #endif

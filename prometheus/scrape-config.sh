@@ -13,6 +13,9 @@
 # After a restart, run this again into the same file and reload Prometheus
 # (curl -X POST http://127.0.0.1:PORT/-/reload; prometheus/run.sh enables it).
 # INTERVAL (default 5s) is the scrape and rule evaluation interval.
+# When the processes run with http.token and/or HTTPS (SECURITY.md, "HTTP"):
+#   NETPULSE_PROM_TOKEN_FILE  file holding the token (sent as "Authorization: Bearer ...")
+#   NETPULSE_PROM_CA_FILE     CA certificate that signed http.tls.cert.file (scheme https)
 set -euo pipefail
 dir="${1:?usage: scrape-config.sh PORT_DIR [NAMESPACE] [INTERVAL]}"
 ns="${2:-netpulse}"
@@ -28,6 +31,16 @@ rule_files:
   - $rules
 scrape_configs:
 YAML
+auth=""
+if [[ -n "${NETPULSE_PROM_CA_FILE:-}" ]]; then
+    auth+="    scheme: https
+    tls_config: {ca_file: '$NETPULSE_PROM_CA_FILE'}
+"
+fi
+if [[ -n "${NETPULSE_PROM_TOKEN_FILE:-}" ]]; then
+    auth+="    authorization: {type: Bearer, credentials_file: '$NETPULSE_PROM_TOKEN_FILE'}
+"
+fi
 for kind in worker coordinator gateway generator; do
     targets=""
     for f in "$dir"/*.port; do
@@ -48,7 +61,7 @@ for kind in worker coordinator gateway generator; do
     [[ -n "$targets" ]] || continue
     cat <<YAML
   - job_name: netpulse-$kind
-    static_configs:
+$auth    static_configs:
 $targets    relabel_configs:
       - {source_labels: [__tmp_namespace], target_label: namespace}
       - {source_labels: [__tmp_pod], target_label: pod}

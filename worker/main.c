@@ -29,10 +29,12 @@
 #include "np_detect_cfg.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
+#include "np_opts.h"
 #include "np_outbox.h"
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_proc.h"
+#include "np_rate.h"
 #include "np_record.h"
 #include "np_slots.h"
 #include "np_store.h"
@@ -44,28 +46,24 @@ static const np_opt_t worker_opts[] = {
     NP_OPTS_COMMON,
     NP_OPTS_KAFKA,
     NP_OPTS_ZMQ,
-    {"topic", NP_OPT_STR, "network-traffic", 1, 0, NULL, "Input topic of flow records"},
-    {"repartition.topic", NP_OPT_STR, "network-traffic-repartition", 0, 0, NULL,
-     "Records not keyed by their source IP are re-keyed through this topic (same partition count "
-     "as the input) so every source's records meet in one partition; empty = count them where they are"},
+    NP_OPTS_WORKER_INPUT,
     {"dlq.topic", NP_OPT_STR, "network-traffic-dlq", 1, 0, NULL,
      "Dead-letter topic for records that cannot be used (with the reason in headers)"},
-    {"group.id", NP_OPT_STR, "netpulse-workers", 1, 0, NULL, "Kafka consumer group"},
+    {"dlq.max.per.second", NP_OPT_INT, "1000", 0, 100000000, NULL,
+     "Dead letters produced per second at most (a burst of as many, then this rate); the rest of a flood "
+     "is counted by reason (netpulse_worker_dlq_sampled_out_total), not produced; 0 = no limit"},
     {"kdd.model", NP_OPT_STR, "", 0, 0, NULL,
      "NSL-KDD intrusion model file (models/kdd-rf.model); empty = no intrusion classification"},
-    {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of connection records to classify"},
+    NP_OPT_KDD_TOPIC,
     {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
     {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "Coordinator ZeroMQ endpoint"},
-    {"pane.ms", NP_OPT_INT, "5000", 10, 86400000, NULL, "Pane length (tumbling window unit), ms"},
-    {"lateness.ms", NP_OPT_INT, "2000", 0, 3600000, NULL,
-     "Allowed lateness: watermark = max event time - this"},
+    NP_OPT_PANE_MS,
+    NP_OPT_LATENESS_MS,
     {"idle.ms", NP_OPT_INT, "10000", 100, 3600000, NULL,
      "A caught-up partition without records this long stops holding back global progress"},
-    {"max.open.panes", NP_OPT_INT, "4", 2, 4096, NULL, "Open panes kept per partition (ring size)"},
-    {"max.sources.per.pane", NP_OPT_INT, "65536", 1, 16777216, NULL,
-     "Distinct sources kept per partition and pane; more are folded into 'other' (counted)"},
-    {"max.dests.per.pane", NP_OPT_INT, "65536", 0, 16777216, NULL,
-     "Distinct destinations kept per partition and pane, for DDoS fan-in (0 = none)"},
+    NP_OPT_MAX_OPEN_PANES("4", 4096, "per partition (its ring of panes)"),
+    NP_OPT_MAX_SOURCES_PER_PANE("65536", 16777216, "per partition and pane"),
+    NP_OPT_MAX_DESTS_PER_PANE("65536", 0, 16777216, "per partition and pane (0 = none)"),
     NP_OPTS_VIEWS("4096"),
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
@@ -77,24 +75,22 @@ static const np_opt_t worker_opts[] = {
      "stream may legitimately jump, e.g. a replay followed by live data; use it for replays of history)"},
     {"progress.ms", NP_OPT_INT, "200", 10, 60000, NULL, "How often progress is reported, ms"},
     {"commit.ms", NP_OPT_INT, "1000", 100, 600000, NULL, "How often safe offsets are committed, ms"},
-    {"redis.host", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Redis host (checkpoints, fleet registry)"},
-    {"redis.port", NP_OPT_INT, "6379", 0, 65535, NULL,
-     "Redis port; 0 disables checkpoints (then a restart re-reads from the last safe Kafka offset)"},
-    {"redis.password", NP_OPT_STR, "", 0, 0, NULL,
-     "Redis AUTH password: env NETPULSE_REDIS_PASSWORD, a config file or redis.password.file (never a flag)"},
-    {"redis.password.file", NP_OPT_STR, NULL, 0, 0, NULL, "File holding the Redis AUTH password"},
-    {"redis.user", NP_OPT_STR, "", 0, 0, NULL, "Redis ACL user for AUTH (empty: the default user)"},
-    {"redis.db", NP_OPT_INT, "0", 0, 15, NULL, "Redis database number (SELECT on every connect)"},
+    NP_OPTS_REDIS("6379", "checkpoints, fleet registry",
+                  "no checkpoints (a restart re-reads from the last safe Kafka offset)"),
     {"checkpoint.ms", NP_OPT_INT, "1000", 50, 600000, NULL,
      "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
     {"checkpoint.full.every", NP_OPT_INT, "30", 1, 1000000, NULL,
      "Every Nth checkpoint of a partition rewrites all of it; the others write only what changed (1 = always full)"},
-    {"outbox.max", NP_OPT_INT, "10000", 10, 10000000, NULL,
-     "Unacknowledged partials held before consumption pauses (back-pressure)"},
-    {"hll.pool.blocks", NP_OPT_INT, "65536", 0, 16777216, NULL,
-     "1 KiB blocks for per-source distinct-count sketches past 6 values (bounded; beyond it, lower bounds, counted)"},
+    NP_OPT_OUTBOX_MAX("10000", 10, 10000000, "partials (sent to the coordinator), all partitions together"),
+    NP_OPT_HLL_POOL_BLOCKS("65536"),
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
 };
+
+/* Dead-letter reasons: the decoder's (np_record_reason_t) and, in slot 0 (NP_REC_OK is
+ * never one), late records. */
+#define DLQ_REASONS NP_REC__COUNT
+#define DLQ_LATE    0
+static const char *dlq_reason_name(int why) { return why == DLQ_LATE ? "late" : np_record_reason_name(why); }
 
 typedef struct worker {
     np_proc_t proc;
@@ -104,6 +100,7 @@ typedef struct worker {
     const char *rtopic;    /* repartition topic, NULL when off */
     int32_t nin;           /* input partitions; slot = partition, or nin + partition for rtopic */
     const char *dlq_topic;
+    np_rate_t dlq_rate;    /* dlq.max.per.second */
     np_viewset_t views;     /* operator views (pcfg and rcfg point here) */
     np_pane_config_t pcfg;  /* input partitions */
     np_pane_config_t rcfg;  /* repartition partitions: external watermark, growing ring */
@@ -130,6 +127,7 @@ typedef struct worker {
     np_counter_t *m_consumed, *m_consumed_rep, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
         *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
     np_counter_t *m_bad[NP_REC__COUNT];
+    np_counter_t *m_dlq_out[DLQ_REASONS]; /* dead letters not produced (rate limit), by reason */
     np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
     np_counter_t *m_quarantined;
     np_counter_t *m_ckpt_full, *m_pane_frames_full, *m_pane_frames_delta;
@@ -595,11 +593,26 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 
 /* ---- records ----------------------------------------------------------------------- */
 
-static void dead_letter(worker_t *w, const rd_kafka_message_t *m, const char *reason, const char *detail,
-                        int64_t pane) {
-    np_dlq_info_t info = {reason, detail, rd_kafka_topic_name(m->rkt), m->partition, m->offset, pane};
+/* Under a flood of bad records the dead-letter topic gets at most dlq.max.per.second of
+ * them (np_rate); the others are counted by reason and skipped, so the DLQ stays bounded
+ * and the exact counts stay in the metrics (records_invalid_total + records_late_total =
+ * dlq_records_total + dlq_sampled_out_total + dlq_errors_total). An oversized value is
+ * dead-lettered cut to max.record.bytes (header netpulse.value.bytes: its real size): a
+ * 10 MB record must not become a 10 MB dead letter, which the producer would refuse
+ * (message.max.bytes) and the worker would then exit on, again after every restart. */
+static void dead_letter(worker_t *w, const rd_kafka_message_t *m, int why, const char *detail, int64_t pane) {
+    if (!np_rate_take(&w->dlq_rate, w->batch_mono)) {
+        np_counter_inc(w->m_dlq_out[why]);
+        return;
+    }
+    np_dlq_info_t info = {dlq_reason_name(why), detail, rd_kafka_topic_name(m->rkt), m->partition, m->offset, pane, 0};
+    size_t len = m->len;
+    if (len > w->lim.max_bytes) {
+        info.value_bytes = (int64_t)m->len;
+        len = w->lim.max_bytes;
+    }
     rd_kafka_resp_err_t err;
-    while ((err = np_dlq_produce(w->dlq, w->dlq_topic, m->key, m->key_len, m->payload, m->len, &info)) ==
+    while ((err = np_dlq_produce(w->dlq, w->dlq_topic, m->key, m->key_len, m->payload, len, &info)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(w->dlq, 50); /* back-pressure: never drop a dead letter */
     if (err) {
@@ -691,7 +704,7 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
         np_counter_inc(w->m_bad[why]);
         np_log_rl(&w->rl_bad, NP_LOG_WARN, "record_rejected", "reason=%s partition=%d offset=%" PRId64 " detail=\"%s\"",
                   np_record_reason_name(why), p, m->offset, detail);
-        dead_letter(w, m, np_record_reason_name(why), detail, INT64_MIN);
+        dead_letter(w, m, why, detail, INT64_MIN);
         return;
     }
     if (w->rtopic && p < w->nin) {
@@ -717,7 +730,7 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
         snprintf(detail, sizeof(detail), "event time %" PRId64 " is in pane %" PRId64 " closed at watermark %" PRId64,
                  r.ts_ms, pane, np_partstate_watermark(ps));
         np_log_rl(&w->rl_late, NP_LOG_INFO, "record_late", "partition=%d offset=%" PRId64 " %s", p, m->offset, detail);
-        dead_letter(w, m, "late", detail, pane);
+        dead_letter(w, m, DLQ_LATE, detail, pane);
     }
 }
 
@@ -765,6 +778,12 @@ static void register_metrics(worker_t *w) {
     w->m_partial_bytes = np_metrics_counter(m, "netpulse_worker_partial_bytes_total", "Encoded partial bytes sent", NULL);
     w->m_dlq = np_metrics_counter(m, "netpulse_worker_dlq_records_total", "Records sent to the dead-letter topic", NULL);
     w->m_dlq_err = np_metrics_counter(m, "netpulse_worker_dlq_errors_total", "Dead-letter produce failures", NULL);
+    for (int i = 0; i < DLQ_REASONS; i++) {
+        char l[64];
+        snprintf(l, sizeof(l), "reason=\"%s\"", dlq_reason_name(i));
+        w->m_dlq_out[i] = np_metrics_counter(m, "netpulse_worker_dlq_sampled_out_total",
+                                             "Bad or late records not dead-lettered because of dlq.max.per.second, by reason", l);
+    }
     w->m_evicted = np_metrics_counter(m, "netpulse_worker_source_evictions_total", "Sources folded into 'other' because a pane's source table was full", NULL);
     w->m_rebalances = np_metrics_counter(m, "netpulse_worker_rebalances_total", "Rebalance callbacks", NULL);
     w->m_kafka_err = np_metrics_counter(m, "netpulse_worker_kafka_errors_total", "librdkafka error events", NULL);
@@ -1015,6 +1034,7 @@ int main(int argc, char **argv) {
     w->lim.max_bytes = (size_t)np_config_int(c, "max.record.bytes");
     w->lim.max_future_ms = np_config_int(c, "max.future.ms");
     w->max_jump_ms = np_config_int(c, "max.watermark.jump.ms");
+    np_rate_init(&w->dlq_rate, np_config_int(c, "dlq.max.per.second"), np_config_int(c, "dlq.max.per.second"));
     const char *wid = np_config_str(c, "worker.id");
     if (wid && *wid) {
         snprintf(w->id, sizeof(w->id), "%s", wid);
@@ -1091,6 +1111,7 @@ int main(int argc, char **argv) {
         }
         recv_coordinator(w);
         int64_t now = np_clock_mono_ms();
+        np_log_rl_flush(&w->rl_bad, NP_LOG_WARN, "record_rejected");
         checkpoint_all(w, true); /* every pane close */
         if (now >= next_ckpt) {
             checkpoint_all(w, false);

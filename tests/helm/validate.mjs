@@ -87,7 +87,9 @@ function checkPod(o, spec) {
     if (isProcess && !(c.command || [])[0]?.startsWith("netpulse-")) fail(o, `${where}: command is not a netpulse process`);
     for (const e of c.env || []) {
       // Credentials only by reference: a literal value for a secret-looking name is inlined.
-      if (/PASSWORD|SECRET|TOKEN/.test(e.name) && e.value !== undefined) fail(o, `${where}: ${e.name} has a literal value`);
+      // A *_FILE variable names a file (a mounted Secret), not the credential itself.
+      if (/PASSWORD|SECRET|TOKEN/.test(e.name) && !/_FILE$/.test(e.name) && e.value !== undefined)
+        fail(o, `${where}: ${e.name} has a literal value`);
       if (e.name === "NETPULSE_KAFKA_PROPERTIES") {
         for (const kv of e.value.split(";")) {
           const [k, v] = [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)];

@@ -83,6 +83,61 @@ it_check "render operator objects" render operator -f "$VALUES/operator.yaml"
 ndash=$(find "$IT_ROOT/grafana/dashboards" -maxdepth 1 -name '*.json' 2>/dev/null | wc -l)
 it_check "operator: schemas + invariants ($ndash dashboards)" validate operator --partitions 12 \
     --expect ServiceMonitor=1 --expect PrometheusRule=1 --expect ConfigMap="$ndash"
+it_check "render security (CURVE, token, HTTPS)" render security -f "$VALUES/security.yaml"
+it_check "security: schemas + invariants" validate security --partitions 12 --expect ServiceMonitor=1 --expect Secret=0
+security_wired() {
+    (cd "$IT_ROOT/tests/helm" && node --input-type=module -e '
+import fs from "node:fs";
+import YAML from "yaml";
+const docs = YAML.parseAllDocuments(fs.readFileSync(process.argv[1], "utf8")).map((d) => d.toJS()).filter(Boolean);
+const bad = [];
+// Each component: its own secret key, only the public keys it needs, nothing else mounted.
+const want = {worker: ["worker.key", "coordinator.pub"], coordinator: ["coordinator.key", "worker.pub", "gateway.pub"],
+              gateway: ["gateway.key", "coordinator.pub"]};
+for (const [comp, files] of Object.entries(want)) {
+    const d = docs.find((o) => o.kind === "Deployment" && o.metadata.labels["app.kubernetes.io/component"] === comp);
+    const spec = d.spec.template.spec, c = spec.containers[0];
+    const env = Object.fromEntries(c.env.map((e) => [e.name, e]));
+    const vol = (spec.volumes || []).find((v) => v.name === "curve");
+    const items = (vol?.secret.items || []).map((i) => i.key).sort().join(",");
+    if (vol?.secret.secretName !== "netpulse-curve" || items !== [...files].sort().join(","))
+        bad.push(`${comp}: curve volume ${JSON.stringify(vol)}`);
+    if (env.NETPULSE_ZMQ_CURVE_SECRET_FILE?.value !== `/etc/netpulse/curve/${comp}.key`) bad.push(`${comp}: secret file`);
+    if (env.NETPULSE_ZMQ_PLAINTEXT_ALLOW) bad.push(`${comp}: plaintext still allowed`);
+    const server = {worker: "coordinator.pub", coordinator: "gateway.pub"}[comp];
+    const allow = {coordinator: "worker.pub", gateway: "coordinator.pub"}[comp];
+    if (server && env.NETPULSE_ZMQ_CURVE_SERVER_FILE?.value !== `/etc/netpulse/curve/${server}`) bad.push(`${comp}: server file`);
+    if (allow && env.NETPULSE_ZMQ_CURVE_ALLOW_FILE?.value !== `/etc/netpulse/curve/${allow}`) bad.push(`${comp}: allow file`);
+    if (env.NETPULSE_HTTP_TOKEN?.valueFrom?.secretKeyRef?.name !== "netpulse-http") bad.push(`${comp}: token`);
+    if (env.NETPULSE_HTTP_TLS_CERT_FILE?.value !== "/etc/netpulse/http-tls/tls.crt") bad.push(`${comp}: tls cert`);
+    if (c.livenessProbe.httpGet.path !== "/livez" || c.livenessProbe.httpGet.scheme !== "HTTPS" ||
+        c.readinessProbe.httpGet.scheme !== "HTTPS") bad.push(`${comp}: probes`);
+    if (!(c.volumeMounts || []).some((m) => m.name === "http-tls")) bad.push(`${comp}: tls mount`);
+}
+const sm = docs.find((o) => o.kind === "ServiceMonitor").spec.endpoints[0];
+if (sm.scheme !== "https" || sm.bearerTokenSecret?.name !== "netpulse-http" || !sm.tlsConfig?.ca) bad.push("servicemonitor");
+console.log(bad.length ? bad.join("\n") : "security wiring ok");
+process.exit(bad.length ? 1 : 0);' "$IT_DIR/security.yaml")
+}
+it_check "security: keys per component, token, HTTPS probes and scrape" security_wired
+# Every NETPULSE_ZMQ_* and NETPULSE_HTTP_* variable the chart sets is one the process reads
+# (its --help lists it): a misspelt name would be ignored silently, e.g. CURVE left off.
+# (Not all of them: commonEnv gives NETPULSE_BROKERS to the coordinator, which has no Kafka.)
+env_known() {
+    local comp var bad=0 help
+    for comp in worker coordinator gateway; do
+        help="$("$IT_BIN/netpulse-$comp" --help)" || return 1
+        for var in $(awk -v c="$comp" '/^kind: Deployment/ { d = 0 } /app.kubernetes.io\/component: / { if ($2 == c) d = 1 }
+                      d && /- name: NETPULSE_(ZMQ|HTTP)_/ { print $3 }' "$IT_DIR/security.yaml" | sort -u); do
+            grep -q "env $var[,=]" <<<"$help" || { np_warn "$comp: $var is not an option of netpulse-$comp"; bad=1; }
+        done
+    done
+    return $bad
+}
+it_check "security: every NETPULSE_ZMQ_*/HTTP_* variable is an option of its process" env_known
+it_check "defaults: plaintext allowed (no CURVE), no token, probes on /livez over HTTP" bash -c "
+    grep -q NETPULSE_ZMQ_PLAINTEXT_ALLOW '$IT_DIR/defaults.yaml' && ! grep -q 'NETPULSE_HTTP_TOKEN\|NETPULSE_ZMQ_CURVE\|scheme: HTTPS' '$IT_DIR/defaults.yaml' &&
+    grep -q 'path: /livez' '$IT_DIR/defaults.yaml'"
 it_check "everything at once" render all -f "$VALUES/keda.yaml" -f "$VALUES/external-redis.yaml" \
     -f "$VALUES/operator.yaml"
 it_check "everything at once: schemas + invariants" validate all --partitions 12

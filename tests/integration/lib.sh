@@ -62,7 +62,9 @@ it_setup() {
 it_start_infra() {
     local parts="${1:-12}"
     # Tests replay event times from the past; keep every record whatever its timestamp.
-    export NETPULSE_KAFKA_CONFIG_EXTRA="log.retention.ms=-1"
+    # IT_KAFKA_EXTRA: more server.properties lines for one test (0152: 12 MB messages).
+    export NETPULSE_KAFKA_CONFIG_EXTRA="log.retention.ms=-1${IT_KAFKA_EXTRA:+
+$IT_KAFKA_EXTRA}"
     NETPULSE_PARTITIONS="$parts" "$IT_ROOT/infra/kafka.sh" start "$IT_DIR/kafka" >"$IT_DIR/kafka-start.log" 2>&1 \
         || { cat "$IT_DIR/kafka-start.log" >&2; return 1; }
     NETPULSE_PARTITIONS="$parts" "$IT_ROOT/infra/kafka.sh" create-topics "$IT_DIR/kafka" >>"$IT_DIR/kafka-start.log" 2>&1 \
@@ -107,10 +109,14 @@ it_http_port() {
     cat "$IT_DIR/$1.port"
 }
 
+# A test whose processes run with http.token / HTTPS (0157) sets IT_HTTP_SCHEME=https and
+# IT_CURL_OPTS (--cacert, the Authorization header) for every metrics read.
+IT_HTTP_SCHEME="${IT_HTTP_SCHEME:-http}"
+IT_CURL_OPTS=()
 it_metric() {
     local port
     port="$(it_http_port "$1")" || return 1
-    curl -sf "http://127.0.0.1:$port/metrics" | _it_metric_sum "$2" "${3:-1}"
+    curl -sf "${IT_CURL_OPTS[@]}" "$IT_HTTP_SCHEME://127.0.0.1:$port/metrics" | _it_metric_sum "$2" "${3:-1}"
 }
 
 # it_metric_ms NAME METRIC: a metric in seconds (a timestamp, say) as integer milliseconds.

@@ -111,6 +111,8 @@ def decode(payload, kafka_ts, now_ms):
     if len(payload.encode()) > 65536:
         raise Bad("oversized")
     s = payload.strip()
+    if s.startswith("["):
+        raise Bad("malformed_json")  # a JSON array is not a record (np_record.c)
     if s.startswith("{"):
         try:
             d = json.loads(s)
@@ -138,7 +140,11 @@ def decode(payload, kafka_ts, now_ms):
         try:
             src = ipaddress.ip_address(f[0])
         except ValueError:
-            raise Bad("malformed_csv" if not any(c.isdigit() for c in f[0]) else "bad_ip")
+            # np_record.c: a header is a word (first character a letter) where the address
+            # should be, and not a number where the count should be; else a bad address.
+            header = f[0][:1].isascii() and f[0][:1].isalpha() and \
+                not re.fullmatch(r"-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?", f[2].strip('"'))
+            raise Bad("malformed_csv" if header else "bad_ip")
         dst, dport, bucket, pnum, sport = parse_ip(f[1]), 0, "other", 0, 0
         if kafka_ts is None:
             raise Bad("missing_field")
@@ -333,7 +339,21 @@ def main():
     ap.add_argument("--dlq-trusted", default="",
                     help="comma-separated DLQ reasons the oracle cannot decide alone (watermark_jump needs the "
                          "global watermark): records dead-lettered with them count as bad with that reason")
+    ap.add_argument("--dlq-sampled-out", default="",
+                    help="REASON=N,...: the workers' netpulse_worker_dlq_sampled_out_total by reason; exactly N "
+                         "bad (or late) records of that reason may be missing from the dead-letter topic")
+    ap.add_argument("--worker-counts", default="",
+                    help="REASON=N,...: the workers' records_invalid_total by reason (and late=N): must equal the "
+                         "oracle's count of bad records by reason (and late ones); reasons not given must be 0")
     a = ap.parse_args()
+
+    def reason_counts(spec):
+        c = collections.Counter()
+        for kv in filter(None, spec.split(",")):
+            k, v = kv.split("=")
+            c[k] += int(v)
+        return c
+    sampled_out = reason_counts(a.dlq_sampled_out)
     trusted = {}
     if a.dlq_trusted:
         reasons = set(a.dlq_trusted.split(","))
@@ -540,14 +560,19 @@ def main():
         dlq_pane[key] = hd.get("netpulse.pane.start")
         if not hd.get("netpulse.detail"):
             errors.append(f"dead letter {key} has no detail")
+    missing = collections.Counter()
     for key, reason in bad.items():
         if key not in dlq:
-            errors.append(f"bad record {key} ({reason}) not in the dead-letter topic")
+            missing[reason] += 1
+            if not a.dlq_sampled_out:
+                errors.append(f"bad record {key} ({reason}) not in the dead-letter topic")
         elif dlq[key] != reason:
             errors.append(f"bad record {key}: DLQ reason {dlq[key]!r}, oracle says {reason!r}")
     for key, pane in late.items():
         if key not in dlq:
-            errors.append(f"late record {key} (pane {pane}) not in the dead-letter topic")
+            missing["late"] += 1
+            if not a.dlq_sampled_out:
+                errors.append(f"late record {key} (pane {pane}) not in the dead-letter topic")
         elif dlq[key] != "late":
             errors.append(f"late record {key}: DLQ reason {dlq[key]!r}, oracle says 'late'")
         elif dlq_pane[key] != str(pane):
@@ -555,6 +580,15 @@ def main():
     for key in dlq:
         if key not in bad and key not in late:
             errors.append(f"dead letter {key} ({dlq[key]}) for a record the oracle accepts")
+    if a.dlq_sampled_out and +missing != +sampled_out:
+        errors.append(f"records missing from the dead-letter topic by reason {dict(+missing)} != the workers' "
+                      f"sampled-out counts {dict(+sampled_out)}")
+    if a.worker_counts:
+        want = collections.Counter(bad.values())
+        want["late"] += len(late)
+        got = reason_counts(a.worker_counts)
+        if +want != +got:
+            errors.append(f"the workers counted {dict(+got)} by reason, the oracle {dict(+want)}")
     if a.expect_dlq_reasons:
         want = collections.Counter()
         for kv in a.expect_dlq_reasons.split(","):

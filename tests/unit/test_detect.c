@@ -124,25 +124,6 @@ static void test_port_entropy(void **s) {
     np_detect_destroy(&d);
 }
 
-static void test_cidr(void **s) {
-    (void)s;
-    np_cidr_t c;
-    np_ip_t ip;
-    assert_int_equal(np_cidr_parse("10.1.0.0/16", 11, &c), 0);
-    np_ip_parse("10.1.200.3", 10, &ip);
-    assert_true(np_cidr_contains(&c, &ip));
-    np_ip_parse("10.2.0.1", 8, &ip);
-    assert_false(np_cidr_contains(&c, &ip));
-    char buf[64];
-    np_cidr_format(&c, buf, sizeof(buf));
-    assert_string_equal(buf, "10.1.0.0/16");
-    assert_int_equal(np_cidr_parse("2001:db8::/32", 13, &c), 0);
-    np_ip_parse("2001:db8:5::1", 13, &ip);
-    assert_true(np_cidr_contains(&c, &ip));
-    assert_int_equal(np_cidr_parse("10.0.0.0/33", 11, &c), -1);
-    assert_int_equal(np_cidr_parse("nonsense", 8, &c), -1);
-}
-
 static void test_spike_one_alert_per_episode(void **s) {
     (void)s;
     np_detect_config_t c;
@@ -369,7 +350,6 @@ static void test_state_before_level_shift(void **s) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cidr),
         cmocka_unit_test(test_port_entropy),
         cmocka_unit_test(test_spike_one_alert_per_episode),
         cmocka_unit_test(test_level_shift),

@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <arpa/inet.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -779,77 +778,7 @@ static void test_limits_default(void **state)
     assert_int_equal(lim.max_flow_packets, 1ULL << 32);
 }
 
-/* ---------------------------------------------------------------- np_ip / np_time */
-
-static void test_ip_round_trip(void **state)
-{
-    (void)state;
-    static const char *const good[] = {
-        "0.0.0.0", "10.0.0.1", "255.255.255.255", "192.168.1.5", "::", "::1", "2001:db8::1",
-        "fe80::1:2", "1:2:3:4:5:6:7:8", "2001:db8:0:1::", "ff02::fb",
-        "1111:2222:3333:4444:5555:6666:7777:8888",
-    };
-    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
-        np_ip_t ip;
-        if (np_ip_parse(good[i], strlen(good[i]), &ip) != 0)
-            fail_msg("np_ip_parse(%s) failed", good[i]);
-        assert_ip(&ip, good[i]);
-        assert_int_equal(np_ip_is_v4(&ip), strchr(good[i], '.') != NULL);
-    }
-    static const struct {
-        const char *in, *out;
-    } canon[] = {
-        {"::ffff:10.0.0.1", "10.0.0.1"},
-        {"::FFFF:1.2.3.4", "1.2.3.4"},
-        {"2001:DB8:0:0:0:0:0:1", "2001:db8::1"},
-        {"0:0:0:0:0:0:0:1", "::1"},
-    };
-    for (size_t i = 0; i < sizeof canon / sizeof canon[0]; i++) {
-        np_ip_t ip;
-        assert_int_equal(np_ip_parse(canon[i].in, strlen(canon[i].in), &ip), 0);
-        assert_ip(&ip, canon[i].out);
-    }
-    np_ip_t v4;
-    assert_int_equal(np_ip_parse("1.2.3.4", 7, &v4), 0);
-    static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 1, 2, 3, 4};
-    assert_memory_equal(v4.b, mapped, 16);
-    /* len is honoured: the bytes after it are not looked at */
-    assert_int_equal(np_ip_parse("1.2.3.45", 7, &v4), 0);
-    assert_memory_equal(v4.b, mapped, 16);
-    /* a too-small buffer gives 0 and an empty string, not an overflow */
-    char tiny[4] = "xyz";
-    assert_int_equal(np_ip_format(&v4, tiny, sizeof tiny), 0);
-    assert_string_equal(tiny, "");
-}
-
-/* np_ip_format writes IPv4 itself (no sprintf): it must give inet_ntop's text, and fail
- * like it when the buffer is short, for every octet value and length of text. */
-static void test_ip_format_v4_as_inet_ntop(void **state)
-{
-    (void)state;
-    np_ip_t ip;
-    memset(&ip, 0, sizeof ip);
-    ip.b[10] = ip.b[11] = 0xff;
-    for (unsigned v = 0; v < 256 * 256; v += 7) {
-        uint8_t a[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(255 - v % 256), (uint8_t)(v % 11)};
-        memcpy(ip.b + 12, a, 4);
-        char want[INET_ADDRSTRLEN], got[INET_ADDRSTRLEN];
-        assert_non_null(inet_ntop(AF_INET, a, want, sizeof want));
-        assert_int_equal(np_ip_format(&ip, got, sizeof got), strlen(want));
-        assert_string_equal(got, want);
-        for (size_t cap = 1; cap <= strlen(want) + 1; cap++) {
-            char small[INET_ADDRSTRLEN];
-            size_t n = np_ip_format(&ip, small, cap);
-            if (cap > strlen(want)) {
-                assert_int_equal(n, strlen(want));
-                assert_string_equal(small, want);
-            } else {
-                assert_int_equal(n, 0);
-                assert_string_equal(small, "");
-            }
-        }
-    }
-}
+/* ---------------------------------------------------------------- np_time (np_ip: test_ip.c) */
 
 /* The fast path for the generator's layout must only ever accept what the general decoder
  * accepts, into the same record: every combination of awkward values in that layout, and
@@ -912,24 +841,6 @@ static void test_fast_path_equals_general(void **state)
             assert_decodes_alike(buf, len);
         }
     }
-}
-
-static void test_ip_invalid(void **state)
-{
-    (void)state;
-    static const char *const bad_ips[] = {
-        "", "1.2.3", "1.2.3.4.5", "256.1.1.1", "1.2.3.-4", "::g", "1:2:3:4:5:6:7:8:9", ":::",
-        "1.2.3.4 ", " ::1", "abc", "fe80::1%eth0", "01.2.3.4", "1.2.3.04", "1..2.3", "1.2.3.",
-        ".1.2.3", "1.2.3.4.", "1234.1.1.1", "1.2.3.1000", "0x1.2.3.4", "1.2.3.4/24",
-        "1111:2222:3333:4444:5555:6666:777.888.999.000", /* 46 chars: too long */
-    };
-    for (size_t i = 0; i < sizeof bad_ips / sizeof bad_ips[0]; i++) {
-        np_ip_t ip;
-        if (np_ip_parse(bad_ips[i], strlen(bad_ips[i]), &ip) == 0)
-            fail_msg("np_ip_parse(\"%s\") accepted", bad_ips[i]);
-    }
-    np_ip_t ip;
-    assert_int_not_equal(np_ip_parse("1.2.3.4\0", 8, &ip), 0);
 }
 
 static void test_iso8601(void **state)
@@ -1002,9 +913,6 @@ int main(void)
         cmocka_unit_test(test_detail_handling),
         cmocka_unit_test(test_reason_names),
         cmocka_unit_test(test_limits_default),
-        cmocka_unit_test(test_ip_round_trip),
-        cmocka_unit_test(test_ip_format_v4_as_inet_ntop),
-        cmocka_unit_test(test_ip_invalid),
         cmocka_unit_test(test_fast_path_equals_general),
         cmocka_unit_test(test_iso8601),
     };

@@ -82,6 +82,9 @@ workload template, so a bad combination fails the render with one clear message.
 {{- if and .Values.kafka.sasl.enabled (not .Values.kafka.sasl.existingSecret) -}}
 {{- fail "kafka.sasl.enabled needs kafka.sasl.existingSecret: the name of a Secret with the SASL username and password (credentials are never taken from values)" -}}
 {{- end -}}
+{{- if and .Values.zmq.curve.enabled (not .Values.zmq.curve.existingSecret) -}}
+{{- fail "zmq.curve.enabled needs zmq.curve.existingSecret: a Secret with coordinator.key/.pub, gateway.key/.pub and worker.key/.pub from netpulse-keygen (README: CURVE)" -}}
+{{- end -}}
 {{- if and (eq .Values.redis.mode "external") (not .Values.redis.host) -}}
 {{- fail "redis.mode external needs redis.host (or use redis.mode bundled)" -}}
 {{- end -}}
@@ -115,11 +118,26 @@ properties, SASL credentials from the Secret through $(VAR) references) and Redi
   value: {{ include "netpulse.redisHost" . | quote }}
 - name: NETPULSE_REDIS_PORT
   value: {{ .Values.redis.port | quote }}
-{{- /* The ZeroMQ links cross the pod network in plain TCP: NetworkPolicies limit who reaches
-the ports, and CURVE keys are not wired into the chart yet (SECURITY.md). netpulse refuses a
-non-loopback endpoint without CURVE unless this is said explicitly. */}}
+{{- if not .Values.zmq.curve.enabled }}
+{{- /* Without CURVE the ZeroMQ links cross the pod network in plain TCP (NetworkPolicies
+limit who reaches the ports): netpulse refuses a non-loopback endpoint without CURVE unless
+this is said explicitly. */}}
 - name: NETPULSE_ZMQ_PLAINTEXT_ALLOW
   value: "true"
+{{- end }}
+{{- if .Values.http.auth.existingSecret }}
+- name: NETPULSE_HTTP_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.http.auth.existingSecret }}
+      key: {{ .Values.http.auth.tokenKey }}
+{{- end }}
+{{- if .Values.http.tls.existingSecret }}
+- name: NETPULSE_HTTP_TLS_CERT_FILE
+  value: /etc/netpulse/http-tls/tls.crt
+- name: NETPULSE_HTTP_TLS_KEY_FILE
+  value: /etc/netpulse/http-tls/tls.key
+{{- end }}
 {{- if .Values.redis.auth.existingSecret }}
 - name: NETPULSE_REDIS_PASSWORD
   valueFrom:
@@ -156,6 +174,74 @@ non-loopback endpoint without CURVE unless this is said explicitly. */}}
 {{- include "netpulse.configEnv" .Values.config }}
 {{- end -}}
 
+{{/*
+CURVE key files of one component: (dict "ctx" $ "component" "worker"). Secret key of its own;
+the server's public key for clients (worker -> coordinator -> gateway); the allow-list of
+client keys for servers (coordinator: the workers', gateway: the coordinator's).
+*/}}
+{{- define "netpulse.curveFiles" -}}
+{{- if eq .component "worker" -}}worker.key coordinator.pub
+{{- else if eq .component "coordinator" -}}coordinator.key worker.pub gateway.pub
+{{- else if eq .component "gateway" -}}gateway.key coordinator.pub
+{{- end -}}
+{{- end -}}
+
+{{- define "netpulse.curveEnv" -}}
+{{- if and .ctx.Values.zmq.curve.enabled (include "netpulse.curveFiles" .) }}
+- name: NETPULSE_ZMQ_CURVE_SECRET_FILE
+  value: {{ printf "/etc/netpulse/curve/%s.key" .component | quote }}
+{{- if eq .component "worker" }}
+- name: NETPULSE_ZMQ_CURVE_SERVER_FILE
+  value: /etc/netpulse/curve/coordinator.pub
+{{- else if eq .component "coordinator" }}
+- name: NETPULSE_ZMQ_CURVE_ALLOW_FILE
+  value: /etc/netpulse/curve/worker.pub
+- name: NETPULSE_ZMQ_CURVE_SERVER_FILE
+  value: /etc/netpulse/curve/gateway.pub
+{{- else if eq .component "gateway" }}
+- name: NETPULSE_ZMQ_CURVE_ALLOW_FILE
+  value: /etc/netpulse/curve/coordinator.pub
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Secret volumes of one component (CURVE keys, HTTPS certificate): (dict "ctx" $ "component" ...).
+`optional: false` is Kubernetes' default, written out because podman 4.3's kube play
+dereferences the unset field and panics (podman#16636). */}}
+{{- define "netpulse.secretVolumes" -}}
+{{- $files := include "netpulse.curveFiles" . -}}
+{{- if and .ctx.Values.zmq.curve.enabled $files }}
+- name: curve
+  secret:
+    secretName: {{ .ctx.Values.zmq.curve.existingSecret }}
+    defaultMode: 0440
+    optional: false
+    items:
+      {{- range splitList " " $files }}
+      - {key: {{ . }}, path: {{ . }}}
+      {{- end }}
+{{- end }}
+{{- if .ctx.Values.http.tls.existingSecret }}
+- name: http-tls
+  secret:
+    secretName: {{ .ctx.Values.http.tls.existingSecret }}
+    defaultMode: 0440
+    optional: false
+    items:
+      - {key: tls.crt, path: tls.crt}
+      - {key: tls.key, path: tls.key}
+{{- end }}
+{{- end -}}
+
+{{- define "netpulse.secretMounts" -}}
+{{- if and .ctx.Values.zmq.curve.enabled (include "netpulse.curveFiles" .) }}
+- {name: curve, mountPath: /etc/netpulse/curve, readOnly: true}
+{{- end }}
+{{- if .ctx.Values.http.tls.existingSecret }}
+- {name: http-tls, mountPath: /etc/netpulse/http-tls, readOnly: true}
+{{- end }}
+{{- end -}}
+
 {{/* Pod-level settings shared by the three workloads: (dict "ctx" $ "c" .Values.worker) */}}
 {{- define "netpulse.podSpecCommon" -}}
 serviceAccountName: {{ include "netpulse.serviceAccountName" .ctx }}
@@ -183,6 +269,10 @@ tolerations:
 affinity:
   {{- toYaml . | nindent 2 }}
 {{- end }}
+{{- with (include "netpulse.secretVolumes" . | trim) }}
+volumes:
+  {{- . | nindent 2 }}
+{{- end }}
 {{- end -}}
 
 {{/* Container fields shared by the three processes: (dict "ctx" $ "c" .Values.worker) */}}
@@ -193,17 +283,29 @@ securityContext:
   {{- toYaml .ctx.Values.securityContext | nindent 2 }}
 resources:
   {{- toYaml .c.resources | nindent 2 }}
+{{- with (include "netpulse.secretMounts" . | trim) }}
+volumeMounts:
+  {{- . | nindent 2 }}
+{{- end }}
 {{- if gt (int .ctx.Values.ports.http) 0 }}
 {{- if .ctx.Values.probes.enabled }}
+{{- /* /livez and /healthz need no token (http.auth); /livez answers while the process does,
+whatever Kafka and Redis do. */}}
 livenessProbe:
   httpGet:
-    path: /metrics
+    path: /livez
     port: {{ .ctx.Values.ports.http }}
+    {{- if .ctx.Values.http.tls.existingSecret }}
+    scheme: HTTPS
+    {{- end }}
   {{- toYaml .ctx.Values.probes.liveness | nindent 2 }}
 readinessProbe:
   httpGet:
     path: /healthz
     port: {{ .ctx.Values.ports.http }}
+    {{- if .ctx.Values.http.tls.existingSecret }}
+    scheme: HTTPS
+    {{- end }}
   {{- toYaml .ctx.Values.probes.readiness | nindent 2 }}
 {{- end }}
 {{- end }}
@@ -228,6 +330,9 @@ lifecycle:
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .ctx.Values.ports.http | quote }}
 prometheus.io/path: /metrics
+{{- if .ctx.Values.http.tls.existingSecret }}
+prometheus.io/scheme: https
+{{- end }}
 {{- end }}
 {{- with .c.podAnnotations }}
 {{ toYaml . }}
