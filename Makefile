@@ -2,7 +2,7 @@
 #   make demo   install what is missing, build, run the whole cluster locally
 #   make test   install what is missing, build, run every unit and integration test
 # Other targets: deps, build, unit, it (integration only), asan, fuzz (tests/fuzz/run.sh; FUZZ_SECONDS),
-#   bench (bench/README.md), clean,
+#   bench, bench-sim (bench/README.md), clean,
 #   images (container image with podman), k8s-test (Helm chart checks + podman kube play run),
 #   detect-eval (docs/detection-eval.md).
 
@@ -11,7 +11,7 @@ WERROR   ?= $(if $(CI),ON,OFF)
 GENERATOR := $(shell command -v ninja >/dev/null 2>&1 && echo Ninja || echo "Unix Makefiles")
 JOBS     ?= $(shell nproc)
 
-.PHONY: all deps build test unit it demo asan fuzz bench clean images k8s-test detect-eval
+.PHONY: all deps build test unit it demo asan fuzz bench bench-sim clean images k8s-test detect-eval
 
 all: build
 
@@ -46,6 +46,11 @@ fuzz: deps
 # The benchmark harness: its own Kafka + Redis, a few minutes, a table (bench/README.md).
 bench: build
 	bash bench/run.sh $(BENCH_ARGS)
+
+# The coordinator under 12 / 100 / 1000 partitions' partials and 10k..10M sources per pane:
+# its own Redis, no Kafka (bench/README.md, "Coordinator simulation").
+bench-sim: build
+	bash bench/sim.sh $(BENCH_ARGS)
 
 # The detection evaluation (docs/detection-eval.md): Cloud Monitoring, synthetic series, 20
 # scenario seeds; a few minutes, so not part of `make test` (which runs a short version).

@@ -70,6 +70,12 @@ static np_ckpt_part_t *add_part(np_ckpt_writer_t *w, char op, bool pane, int64_t
     return p;
 }
 
+/* Evictions so far in the pane's tables: a Space-Saving eviction gives an entry to another
+ * source, and the evicted source's values in older frames would come back on restore. */
+static uint64_t pane_evicted(const np_pane_t *p) {
+    return np_srcmap_evicted(p->sources) + (p->dests ? np_srcmap_evicted(p->dests) : 0);
+}
+
 static uint64_t pane_entries(const np_pane_t *p) {
     return np_srcmap_count(p->sources) + (p->dests ? np_srcmap_count(p->dests) : 0);
 }
@@ -80,7 +86,7 @@ static uint64_t pane_entries(const np_pane_t *p) {
  * with a third of a pane's sources touched per second, that rewrote most panes once more
  * before they closed (bench/README.md). */
 static bool rewrite(const np_ckpt_stored_t *st, const np_pane_t *p, bool full, const np_ckpt_policy_t *pol) {
-    if (full || !st || !st->known || st->frames >= pol->max_frames) return true;
+    if (full || !st || !st->known || st->frames >= pol->max_frames || pane_evicted(p) != st->evicted) return true;
     uint64_t now = pane_entries(p), full_now = st->base;
     if (st->base_entries && now > st->base_entries) full_now = (uint64_t)((double)st->base * now / st->base_entries);
     return st->bytes - st->base > 2 * full_now;
@@ -96,6 +102,7 @@ static int plan_pane(np_ckpt_writer_t *w, np_pane_t *p, bool full, const np_ckpt
         if (!part || np_ckpt_encode_pane(w->enc, p, !again, &part->data, &part->len) < 0) return -1;
         part->expect = again ? 0 : st->bytes;
         e.records = p->records;
+        e.evicted = pane_evicted(p);
         e.known = true;
         e.frames = again ? 1 : e.frames + 1;
         e.bytes = again ? part->len : e.bytes + part->len;

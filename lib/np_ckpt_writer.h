@@ -12,7 +12,10 @@
  *
  * Every policy.full_every-th checkpoint (and the first after a restore or a failed write,
  * when what Redis holds is unknown) rewrites every part in full: the periodic full
- * snapshot. A pane part is also rewritten once it holds policy.max_frames frames or its
+ * snapshot. A pane whose tables evicted a source since its last frame (np_srcmap's
+ * Space-Saving gives the entry to another source) is rewritten too: the evicted source's
+ * values in older frames must not come back on restore. A pane part is also rewritten
+ * once it holds policy.max_frames frames or its
  * deltas outweigh two full frames of the pane as it is now (estimated from the first
  * frame's bytes per entry), so a restore reads at most about three times the pane.
  *
@@ -36,6 +39,7 @@ typedef struct np_ckpt_stored {
     uint64_t records;  /* pane parts: the pane's records when last written */
     uint64_t base;     /* pane parts: bytes of the first frame */
     uint64_t base_entries; /* pane parts: source and destination entries in it */
+    uint64_t evicted;  /* pane parts: evictions in its tables when last written */
     uint64_t bytes;    /* the part's length */
     uint32_t frames;   /* pane parts: frames in it */
     bool pane;         /* pane part, or outbox part */

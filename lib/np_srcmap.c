@@ -2,6 +2,7 @@
 #include "np_srcmap.h"
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,11 +19,17 @@ struct np_srcmap {
     uint64_t *index;      /* 0 = empty, else (hash >> 32) << 32 | (entry number + 1) */
     size_t mask;          /* index slots - 1 */
     np_srcagg_t *entries; /* count used, cap allocated */
+    uint64_t *est;        /* per entry, Space-Saving estimate: weight since insertion + error */
     size_t count, cap;
     size_t max_sources;
     uint64_t *changed;    /* one bit per entry: updated since np_srcmap_changes_clear */
     uint64_t evicted;
+    uint64_t weight;      /* weight added to entries since the last clear (the bound's W) */
     np_srcagg_t other;
+    /* Min-heap of entry numbers by est, built the first time the table overflows and kept
+     * while it stays full (a table that never fills pays nothing for it). */
+    uint32_t *heap, *hpos; /* max_sources each, allocated once */
+    bool heaped;
 };
 
 #define SRCMAP_MIN_SLOTS 64
@@ -69,10 +76,12 @@ np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool) {
     m->cap = SRCMAP_MIN_SLOTS / 2 < max_sources ? SRCMAP_MIN_SLOTS / 2 : max_sources;
     m->entries = malloc(m->cap * sizeof(*m->entries));
     m->changed = calloc(CHANGED_WORDS(m->cap), sizeof(*m->changed));
-    if (!m->index || !m->entries || !m->changed) {
+    m->est = malloc(m->cap * sizeof(*m->est));
+    if (!m->index || !m->entries || !m->changed || !m->est) {
         free(m->index);
         free(m->entries);
         free(m->changed);
+        free(m->est);
         free(m);
         return NULL;
     }
@@ -87,6 +96,9 @@ void np_srcmap_destroy(np_srcmap_t **mp) {
     free((*mp)->index);
     free((*mp)->entries);
     free((*mp)->changed);
+    free((*mp)->est);
+    free((*mp)->heap);
+    free((*mp)->hpos);
     free(*mp);
     *mp = NULL;
 }
@@ -129,16 +141,123 @@ static int grow_entries(np_srcmap_t *m) {
     if (!nc) return -1; /* entries grew, cap did not: the next call retries */
     memset(nc + CHANGED_WORDS(m->cap), 0, (CHANGED_WORDS(ncap) - CHANGED_WORDS(m->cap)) * sizeof(*nc));
     m->changed = nc;
+    uint64_t *nest = realloc(m->est, ncap * sizeof(*nest));
+    if (!nest) return -1; /* entries grew, cap did not: the next call retries all */
+    m->est = nest;
     m->cap = ncap;
     return 0;
 }
 
-/* The entry for ip, created if needed; NULL when the table is full (an eviction). */
-static np_srcagg_t *entry(np_srcmap_t *m, const np_ip_t *ip) {
+/* ---- Space-Saving (Metwally et al., 2005), weighted ----------------------------------
+ * Every entry has an estimate est >= the weight its source added since the last clear
+ * (weight = max(records, packets) per addition: at least the records and the packets).
+ * When the table is full, a new source takes the entry of the smallest estimate: that
+ * entry's counters are folded into `other` (so totals stay exact) and the new source
+ * starts with est = the evicted estimate + its weight. The estimates then sum to W, the
+ * weight added, so the smallest is <= W / max_sources; a source never evicted is exact;
+ * a stored source lacks at most est - (its weight since insertion) <= W / max_sources of
+ * its records and of its packets, and every source that added more than W / max_sources
+ * is stored. */
+
+static uint64_t weight_of(uint64_t records, uint64_t packets) { return records > packets ? records : packets; }
+
+static void heap_set(np_srcmap_t *m, size_t pos, uint32_t e) {
+    m->heap[pos] = e;
+    m->hpos[e] = (uint32_t)pos;
+}
+
+/* Restores the heap below pos after the estimate at pos grew. */
+static void sift_down(np_srcmap_t *m, size_t pos) {
+    uint32_t e = m->heap[pos];
+    uint64_t v = m->est[e];
+    for (;;) {
+        size_t c = 2 * pos + 1;
+        if (c >= m->count) break;
+        if (c + 1 < m->count && m->est[m->heap[c + 1]] < m->est[m->heap[c]]) c++;
+        if (m->est[m->heap[c]] >= v) break;
+        heap_set(m, pos, m->heap[c]);
+        pos = c;
+    }
+    heap_set(m, pos, e);
+}
+
+/* Builds the heap the first time the full table must evict. Returns -1 without memory. */
+static int heap_build(np_srcmap_t *m) {
+    if (!m->heap) {
+        m->heap = malloc(m->max_sources * sizeof(*m->heap));
+        m->hpos = malloc(m->max_sources * sizeof(*m->hpos));
+        if (!m->heap || !m->hpos) {
+            free(m->heap);
+            free(m->hpos);
+            m->heap = m->hpos = NULL;
+            return -1;
+        }
+    }
+    for (size_t i = 0; i < m->count; i++) heap_set(m, i, (uint32_t)i);
+    for (size_t i = m->count / 2; i-- > 0;) sift_down(m, i);
+    m->heaped = true;
+    return 0;
+}
+
+/* Adds weight w to entry s's estimate. */
+static void bump(np_srcmap_t *m, const np_srcagg_t *s, uint64_t w) {
+    size_t e = (size_t)(s - m->entries);
+    m->est[e] += w;
+    m->weight += w;
+    if (m->heaped) sift_down(m, m->hpos[e]);
+}
+
+/* Empties index slot i of a linear-probing table: later slots of the same probe run move
+ * back into the gap (no tombstones, so probes stay short under constant eviction). */
+static void index_delete(np_srcmap_t *m, size_t i) {
+    for (size_t j = (i + 1) & m->mask;; j = (j + 1) & m->mask) {
+        uint64_t v = m->index[j];
+        if (!v) break;
+        size_t home = (size_t)np_ip_hash(&m->entries[SLOT_ENTRY(v)].ip) & m->mask;
+        bool stays = i <= j ? (i < home && home <= j) : (i < home || home <= j);
+        if (!stays) {
+            m->index[i] = v;
+            i = j;
+        }
+    }
+    m->index[i] = 0;
+}
+
+/* The full table's entry of least estimate, emptied for ip (hash h): its counters go to
+ * `other`, its sketches back to the pool. NULL when the heap cannot be had (no memory). */
+static np_srcagg_t *evict_min(np_srcmap_t *m, const np_ip_t *ip, uint64_t h, uint64_t w) {
+    if (!m->heaped && heap_build(m) < 0) return NULL;
+    uint32_t e = m->heap[0];
+    np_srcagg_t *v = &m->entries[e];
+    np_srcmap_add_other(m, v->records, v->bytes, v->packets, 1);
+    np_hll_reset(&v->dst_ips, m->pool);
+    np_hll_reset(&v->dst_ports, m->pool);
+    index_delete(m, (size_t)(find_slot(m, m->index, m->mask, &v->ip, np_ip_hash(&v->ip)) - m->index));
+    memset(v, 0, sizeof(*v));
+    v->ip = *ip;
+    *find_slot(m, m->index, m->mask, ip, h) = SLOT_TAG(h) | (uint64_t)(e + 1);
+    m->est[e] += w; /* the evicted estimate is the newcomer's error */
+    m->weight += w;
+    sift_down(m, 0);
+    return v;
+}
+
+/* The entry for ip with weight w added to its estimate, created if needed (when the
+ * table is full, in place of the entry of least estimate: *evicted is set). NULL only
+ * without memory: the caller folds the counters into `other` instead. */
+static np_srcagg_t *entry(np_srcmap_t *m, const np_ip_t *ip, uint64_t w, int *evicted) {
     uint64_t h = np_ip_hash(ip);
     uint64_t *slot = find_slot(m, m->index, m->mask, ip, h);
-    if (*slot) return &m->entries[SLOT_ENTRY(*slot)];
-    if (m->count >= m->max_sources) return NULL;
+    *evicted = 0;
+    if (*slot) {
+        np_srcagg_t *s = &m->entries[SLOT_ENTRY(*slot)];
+        bump(m, s, w);
+        return s;
+    }
+    if (m->count >= m->max_sources) {
+        *evicted = 1;
+        return evict_min(m, ip, h, w);
+    }
     if (m->count == m->cap && grow_entries(m) < 0) return NULL;
     if ((m->count + 1) * 2 > m->mask + 1) {
         if (grow_index(m) < 0) return NULL;
@@ -148,13 +267,16 @@ static np_srcagg_t *entry(np_srcmap_t *m, const np_ip_t *ip) {
     memset(s, 0, sizeof(*s));
     s->ip = *ip;
     *slot = SLOT_TAG(h) | (uint64_t)(m->count + 1);
+    m->est[m->count] = w;
+    m->weight += w;
     m->count++;
     return s;
 }
 
 /* One flow into key's entry: counters, protocol mix, the peer address and port sketches. */
 static int add_flow(np_srcmap_t *m, const np_ip_t *key, const np_ip_t *peer, const np_record_t *r) {
-    np_srcagg_t *s = entry(m, key);
+    int evicted;
+    np_srcagg_t *s = entry(m, key, weight_of(1, r->packets), &evicted);
     if (!s) {
         np_srcmap_add_other(m, 1, r->bytes, r->packets, 1);
         return 1;
@@ -166,7 +288,7 @@ static int add_flow(np_srcmap_t *m, const np_ip_t *key, const np_ip_t *peer, con
     s->pmix[np_pmix_bucket(r->proto)]++;
     np_hll_add_hash(&s->dst_ips, m->pool, np_hll_hash(peer->b, 16));
     np_hll_add_hash(&s->dst_ports, m->pool, np_hll_hash_port(r->dst_port));
-    return 0;
+    return evicted;
 }
 
 int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) { return add_flow(m, &r->src, &r->dst, r); }
@@ -174,7 +296,8 @@ int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) { return add_flow
 int np_srcmap_add_record_dst(np_srcmap_t *m, const np_record_t *r) { return add_flow(m, &r->dst, &r->src, r); }
 
 int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e) {
-    np_srcagg_t *s = entry(m, &e->ip);
+    int evicted;
+    np_srcagg_t *s = entry(m, &e->ip, weight_of(e->records, e->packets), &evicted);
     if (!s) {
         np_srcmap_add_other(m, e->records, e->bytes, e->packets, 1);
         return 1;
@@ -186,13 +309,14 @@ int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e) {
     for (int i = 0; i < NP_PMIX__COUNT; i++) s->pmix[i] += e->pmix[i];
     np_hll_merge(&s->dst_ips, &e->dst_ips, m->pool);
     np_hll_merge(&s->dst_ports, &e->dst_ports, m->pool);
-    return 0;
+    return evicted;
 }
 
 int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t bytes,
                   uint64_t packets) {
     assert(records >= 1);
-    np_srcagg_t *s = entry(m, ip);
+    int evicted;
+    np_srcagg_t *s = entry(m, ip, weight_of(records, packets), &evicted);
     if (!s) {
         np_srcmap_add_other(m, records, bytes, packets, 1);
         return 1;
@@ -201,7 +325,7 @@ int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t 
     s->records += records;
     s->bytes += bytes;
     s->packets += packets;
-    return 0;
+    return evicted;
 }
 
 void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint64_t packets,
@@ -217,9 +341,15 @@ uint64_t np_srcmap_evicted(const np_srcmap_t *m) { return m->evicted; }
 const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m) { return &m->other; }
 size_t np_srcmap_capacity(const np_srcmap_t *m) { return m->mask + 1; }
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {
-    return sizeof(*m) + (m->mask + 1) * sizeof(*m->index) + m->cap * sizeof(*m->entries) +
-           CHANGED_WORDS(m->cap) * sizeof(*m->changed);
+    return sizeof(*m) + (m->mask + 1) * sizeof(*m->index) + m->cap * (sizeof(*m->entries) + sizeof(*m->est)) +
+           CHANGED_WORDS(m->cap) * sizeof(*m->changed) +
+           (m->heap ? m->max_sources * (sizeof(*m->heap) + sizeof(*m->hpos)) : 0);
 }
+uint64_t np_srcmap_upper(const np_srcmap_t *m, const np_srcagg_t *e) {
+    assert(e >= m->entries && e < m->entries + m->count); /* an entry of m, not a copy */
+    return m->est[e - m->entries];
+}
+uint64_t np_srcmap_error_bound(const np_srcmap_t *m) { return m->weight / m->max_sources; }
 size_t np_srcmap_slots(const np_srcmap_t *m) { return m->mask + 1; }
 
 const np_srcagg_t *np_srcmap_slot(const np_srcmap_t *m, size_t i) {
@@ -241,6 +371,8 @@ void np_srcmap_clear(np_srcmap_t *m) {
     np_srcmap_changes_clear(m);
     m->count = 0;
     m->evicted = 0;
+    m->weight = 0;
+    m->heaped = false;
     memset(&m->other, 0, sizeof(m->other));
 }
 

@@ -2,10 +2,28 @@
  * np_srcmap: a bounded hash table of per-source-IP counters (records, bytes, packets).
  *
  * Dense entries behind an open-addressing index (linear probing, power-of-two sizes, load
- * <= 1/2): a stored source costs its entry (120 bytes) plus 16-32 bytes of index. It grows
- * by doubling up to `max_sources` entries; past that, new sources are folded into one `other` aggregate and
- * counted in `evicted` (totals stay exact, per-source detail is what is lost). Clearing
- * keeps the memory, so a table reused pane after pane stops allocating once warm.
+ * <= 1/2): a stored source costs its entry (120 bytes), an 8-byte estimate and 16-32 bytes
+ * of index. It grows by doubling up to `max_sources` entries. Past that, the table keeps
+ * the heaviest sources by Space-Saving (weighted by max(records, packets) per addition): a
+ * new source takes the entry with the smallest estimate, whose counters are folded into
+ * one `other` aggregate and counted in `evicted`. So a spoofed-source flood cannot push
+ * heavy hitters and scanners out, as "keep the first sources seen" did.
+ *
+ * What is exact and what is bounded, with W = the weight added since the last clear and
+ * k = max_sources (np_srcmap_error_bound = W / k):
+ *   - exact: the sum over entries plus `other` of records, bytes and packets (totals);
+ *     every counter of a source that was never evicted (always, while the table never
+ *     filled);
+ *   - bounded: a stored source's records and packets are lower bounds that lack at most
+ *     np_srcmap_upper - its weight since insertion <= W / k each (it may have been evicted
+ *     before, its earlier counters are in `other`); its true records and packets are at
+ *     most np_srcmap_upper. Every source that added more than W / k is stored;
+ *   - not bounded: its bytes (each missed addition may carry any bytes) and its
+ *     distinct-count sketches (they restart at insertion).
+ * The heap that finds the smallest estimate is built the first time the table overflows
+ * (one allocation of 8 bytes per entry, kept); a table that never fills pays one add per
+ * record for the estimate. Clearing keeps the memory, so a table reused pane after pane
+ * stops allocating once warm.
  *
  * Not thread-safe: one owner. I/O-free.
  */
@@ -51,7 +69,9 @@ np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool);
 void np_srcmap_destroy(np_srcmap_t **m);
 
 /* Adds counters to ip's entry (creating it). Returns 0, or 1 when the table was full and
- * the counters went to `other` instead (an eviction). records must be >= 1. */
+ * the entry of least estimate was evicted into `other` to make room (an eviction; also
+ * when memory for the eviction heap ran out: the counters then went to `other`).
+ * records must be >= 1. */
 int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t bytes,
                   uint64_t packets);
 
@@ -72,10 +92,18 @@ void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint6
                          uint64_t evicted);
 
 size_t np_srcmap_count(const np_srcmap_t *m);          /* distinct sources stored */
-uint64_t np_srcmap_evicted(const np_srcmap_t *m);      /* additions folded into other */
+uint64_t np_srcmap_evicted(const np_srcmap_t *m);      /* entries folded into other */
 const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m);
 size_t np_srcmap_capacity(const np_srcmap_t *m);       /* slots allocated now */
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m);
+
+/* Space-Saving bounds (see the header comment). e must be an entry of m (np_srcmap_slot,
+ * np_srcmap_get): an upper bound on the records and on the packets its source added since
+ * the last clear. */
+uint64_t np_srcmap_upper(const np_srcmap_t *m, const np_srcagg_t *e);
+/* W / max_sources: the most a stored source's records or packets can lack, and the weight
+ * above which a source is certainly stored. */
+uint64_t np_srcmap_error_bound(const np_srcmap_t *m);
 
 /* Iteration: slot index from 0 to np_srcmap_slots(m); np_srcmap_slot returns NULL for empty
  * slots. Order is unspecified. */
@@ -87,9 +115,10 @@ const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip);
 
 /* Change tracking, for incremental checkpoints (np_ckpt_writer): every entry created or
  * updated since the last np_srcmap_changes_clear (or np_srcmap_clear) is marked, one bit
- * per entry. Entries are also reachable densely, in insertion order: i from 0 to
- * np_srcmap_entries(m). `other` and `evicted` are not tracked (a checkpoint always
- * carries them). */
+ * per entry; an entry given to another source by an eviction is marked too (a changelog
+ * must then drop what it holds of the evicted source: np_srcmap_evicted moved). Entries
+ * are also reachable densely, in insertion order: i from 0 to np_srcmap_entries(m).
+ * `other` and `evicted` are not tracked (a checkpoint always carries them). */
 size_t np_srcmap_entries(const np_srcmap_t *m);
 const np_srcagg_t *np_srcmap_entry(const np_srcmap_t *m, size_t i);
 bool np_srcmap_changed(const np_srcmap_t *m, size_t i);

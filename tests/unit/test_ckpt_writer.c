@@ -453,12 +453,47 @@ static void test_version1_restores(void **st) {
     np_outbox_init(&ob);
 }
 
+/* A full table evicts (Space-Saving gives an entry to another source): the pane is
+ * rewritten, not appended to, and the evicted source does not come back on restore. */
+static void test_eviction_rewrites(void **st) {
+    (void)st;
+    store_t s = {0};
+    np_ckpt_writer_t w;
+    np_ckpt_writer_init(&w);
+    np_pane_config_t small = cfg;
+    small.max_sources = small.max_dests = 8;
+    np_pane_config_t saved = cfg;
+    cfg = small; /* restore() decodes with cfg */
+    np_partstate_t *ps = np_partstate_new(3, &cfg);
+    offset = 0;
+    add(ps, 1000, 0, 8, 1); /* full, no eviction yet */
+    ckpt(&w, ps, &s, &POL);
+    np_ckpt_writer_done(&w, true);
+    add(ps, 1100, 0, 4, 1); /* updates only (same destinations): a delta */
+    ckpt(&w, ps, &s, &POL);
+    assert_int_equal(count_ops(&w, 'A', "pane:0"), 1);
+    np_ckpt_writer_done(&w, true);
+    add(ps, 1200, 100, 3, 3); /* new sources: evictions */
+    assert_true(np_srcmap_evicted(ps->ring[0].sources) > 0);
+    ckpt(&w, ps, &s, &POL);
+    assert_int_equal(count_ops(&w, 'S', "pane:0"), 1);
+    np_ckpt_writer_done(&w, true);
+    np_partstate_t *back = restore(&s, NULL, 0);
+    same_state(ps, back);
+    np_partstate_destroy(&back);
+    np_ckpt_writer_free(&w);
+    np_partstate_destroy(&ps);
+    store_free(&s);
+    cfg = saved;
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_deltas_restore_exactly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_snapshots, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_parts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version1_restores, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eviction_rewrites, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

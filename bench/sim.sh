@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# bench/sim.sh — the coordinator under N partitions' partials (issue 16). Not part of
+# `make test`; `make bench-sim` runs it.
+#
+# Starts its own Redis (infra/redis.sh, through the integration tests' helpers) and, for
+# every configuration, a fresh netpulse-coordinator on free ports, drives it with
+# np-bench-sim (bench/sim_partials.c: the workers and the gateway of the coordinator, see
+# there), stops it, empties Redis, and goes on. Every process it started is stopped on
+# exit, also on failure or Ctrl-C.
+#
+#   bench/sim.sh [--only partitions|sources|both]
+#
+# Configurations (environment in brackets):
+#   partitions: N in SIM_PARTITIONS ("12 100 1000") with SIM_SOURCES_FIXED (100000) sources
+#               per pane, SIM_PANES (30) measured panes each;
+#   sources:    SIM_SOURCE_SIZES ("10000 100000 1000000 10000000") sources per pane over
+#               SIM_SOURCE_PARTITIONS (12) partitions, SIM_SOURCE_PANES ("20 20 5 3") panes.
+# Every source has SIM_RECORDS (2) records per pane; SIM_WORKERS (8) workers; pane.ms 5000
+# and the coordinator's defaults (window.ms 60000, detectors on), except
+# max.sources.per.pane and max.dests.per.pane, raised to hold every source of a pane, and
+# max.partitions = N. SIM_COORD_FLAGS adds coordinator flags (e.g. "--window-ms 5000": no
+# sliding window, so no final pane is written to Redis), NP_BUILD_DIR picks the binaries.
+#
+# Results: bench/results/sim-<UTC time>/ (git-ignored): one JSON line per configuration in
+# results.jsonl, the coordinator's and the tool's logs, and table.md.
+set -uo pipefail
+
+BENCH_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export NP_ROOT="$BENCH_ROOT"
+export NP_BUILD_DIR="${NP_BUILD_DIR:-$BENCH_ROOT/build}"
+# shellcheck source-path=SCRIPTDIR source=../tests/integration/lib.sh
+source "$BENCH_ROOT/tests/integration/lib.sh"
+export NP_LOG_TAG=bench-sim
+export NETPULSE_VIEWS="${BENCH_VIEWS-}"
+
+ONLY=both
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --only) ONLY="$2"; shift 2 ;;
+        -h | --help) sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+        *) np_die "unknown argument: $1 (see --help)" ;;
+    esac
+done
+
+PARTS_LIST="${SIM_PARTITIONS:-12 100 1000}"
+SOURCES_FIXED="${SIM_SOURCES_FIXED:-100000}"
+PANES="${SIM_PANES:-30}"
+SIZES="${SIM_SOURCE_SIZES:-10000 100000 1000000 10000000}"
+SIZE_PARTS="${SIM_SOURCE_PARTITIONS:-12}"
+read -ra SIZE_PANES <<<"${SIM_SOURCE_PANES:-20 20 5 3}"
+RECORDS="${SIM_RECORDS:-2}"
+WORKERS="${SIM_WORKERS:-8}"
+read -ra COORD_FLAGS <<<"${SIM_COORD_FLAGS:-}"
+
+for b in netpulse-coordinator np-bench-sim; do
+    [[ -x "$IT_BIN/$b" ]] || np_die "$IT_BIN/$b missing: make build first"
+done
+RES="${BENCH_RESULTS:-$BENCH_ROOT/bench/results/sim-$(date -u +%Y%m%dT%H%M%SZ)}"
+mkdir -p "$RES" || np_die "cannot create $RES"
+
+it_setup bench-sim
+"$IT_ROOT/infra/redis.sh" start "$IT_DIR/redis" >"$IT_DIR/redis-start.log" 2>&1 || np_die "redis did not start"
+REDIS_PORT="$("$IT_ROOT/infra/redis.sh" port "$IT_DIR/redis")"
+
+# run_one LABEL PARTITIONS SOURCES PANES
+run_one() {
+    local label="$1" n="$2" s="$3" panes="$4"
+    local cap=$((s + 1024)) gw coord
+    ((cap < 1048576)) && cap=1048576
+    gw="tcp://127.0.0.1:$(np_free_port)"
+    coord="tcp://127.0.0.1:$(np_free_port)"
+    it_redis FLUSHALL >/dev/null
+    it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" \
+        --pane-ms 5000 --max-partitions "$n" --max-sources-per-pane "$cap" --max-dests-per-pane "$cap" \
+        --http-port-file "$IT_DIR/coordinator.port" "${COORD_FLAGS[@]}"
+    local mport
+    mport="$(it_http_port coordinator)" || { np_warn "$label: coordinator did not start"; return 1; }
+    np_info "$label: $n partitions, $s sources per pane, $panes panes"
+    "$IT_BIN/np-bench-sim" --coordinator "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" --metrics-port "$mport" \
+        --coord-pid "${IT_PIDS[coordinator]}" --partitions "$n" --workers "$WORKERS" --sources "$s" \
+        --records "$RECORDS" --panes "$panes" --label "$label" >>"$RES/results.jsonl" 2>"$RES/sim-$label.log"
+    local rc=$?
+    tail -n 1 "$RES/sim-$label.log" >&2
+    cp "$IT_DIR/coordinator.log" "$RES/coordinator-$label.log"
+    it_stop coordinator
+    : >"$IT_DIR/coordinator.log"
+    return $rc
+}
+
+: >"$RES/results.jsonl"
+fails=0
+if [[ "$ONLY" == both || "$ONLY" == partitions ]]; then
+    for n in $PARTS_LIST; do run_one "n$n" "$n" "$SOURCES_FIXED" "$PANES" || fails=$((fails + 1)); done
+fi
+if [[ "$ONLY" == both || "$ONLY" == sources ]]; then
+    i=0
+    for s in $SIZES; do
+        run_one "s$s" "$SIZE_PARTS" "$s" "${SIZE_PANES[$i]:-3}" || fails=$((fails + 1))
+        i=$((i + 1))
+    done
+fi
+
+python3 - "$RES/results.jsonl" >"$RES/table.md" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print("| partitions | sources/pane | panes | coord busy p50 / p99 ms (merge + finalize) | wall p50 / p99 ms | "
+      "close p50 / p99 ms | coord CPU ms/pane | bytes/partial | bytes/source | coord RSS / peak MiB |")
+print("|---:|---:|---:|---|---|---|---:|---:|---:|---|")
+for r in rows:
+    print("| %d | %s | %d | %.1f / %.1f (%.1f + %.1f p50) | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %.1f | %d / %d |" % (
+        r["partitions"], f'{r["sources"]:,}', r["panes"], r["busy_ms_p50"], r["busy_ms_p99"], r["merge_ms_p50"],
+        r["finalize_ms_p50"], r["wall_ms_p50"], r["wall_ms_p99"], r["close_ms_p50"], r["close_ms_p99"],
+        r["cpu_ms_per_pane"], f'{r["bytes_per_partial"]:,.0f}', r["bytes_per_source"],
+        r["coord_rss_kib"] // 1024, r["coord_hwm_kib"] // 1024))
+EOF
+cat "$RES/table.md"
+np_info "results in $RES"
+[[ $fails -eq 0 ]]
