@@ -3,7 +3,11 @@
  * decoding (np_kdd_conn_parse of the CSV text), encoding + prediction (np_kdd_model_classify)
  * and the sum, over every record of an NSL-KDD file held in memory, repeated.
  *
- *     np-bench-kdd MODEL FILE [ROUNDS]   (bench/README.md has the measured numbers)
+ *     np-bench-kdd MODEL FILE [ROUNDS [REFERENCE_MODEL]]   (bench/README.md has the numbers)
+ *
+ * With REFERENCE_MODEL, encode + predict is also timed with it, interleaved round by round
+ * with MODEL in the same run, and the ratio printed: on a shared machine the ratio moves
+ * much less than either time.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,12 +65,27 @@ int main(int argc, char **argv)
                 return fprintf(stderr, "record %zu: %s\n", i + 1, err), 1;
     double t1 = now();
     long   hist[NP_KDD_NCLASSES] = {0};
-    for (int r = 0; r < rounds; r++)
+    np_kdd_model_t *ref = NULL;
+    if (argc > 4 && np_kdd_model_load(argv[4], &ref, err, sizeof err) != 0) {
+        fprintf(stderr, "np-bench-kdd: %s\n", err);
+        return 1;
+    }
+    double t_model = 0, t_ref = 0;
+    for (int r = 0; r < rounds; r++) {
+        double a = now();
         for (size_t i = 0; i < n; i++) {
             double conf;
             hist[np_kdd_model_classify(m, &recs[i], &conf)]++;
             sink += conf;
         }
+        double b = now();
+        t_model += b - a;
+        for (size_t i = 0; ref && i < n; i++) {
+            double conf;
+            sink += np_kdd_model_classify(ref, &recs[i], &conf) + conf;
+        }
+        t_ref += now() - b;
+    }
     double t2 = now();
     float  x[NP_KDD_MODEL_MAX_INPUTS];
     for (int r = 0; r < rounds; r++)
@@ -79,10 +98,14 @@ int main(int argc, char **argv)
            np_kdd_model_ntrees(m), np_kdd_model_nnodes(m), np_kdd_model_ninputs(m));
     printf("%zu records x %d rounds\n", n, rounds);
     printf("parse CSV:          %7.1f ns/record\n", (t1 - t0) / total * 1e9);
-    printf("encode + predict:   %7.1f ns/record\n", (t2 - t1) / total * 1e9);
+    printf("encode + predict:   %7.1f ns/record\n", t_model / total * 1e9);
     printf("  of which encode:  %7.1f ns/record\n", (t3 - t2) / total * 1e9);
-    printf("parse + classify:   %7.1f ns/record\n", (t2 - t0) / total * 1e9);
+    printf("parse + classify:   %7.1f ns/record\n", (t1 - t0 + t_model) / total * 1e9);
+    if (ref)
+        printf("reference %s (%zu trees): encode + predict %7.1f ns/record; ratio %.3f\n",
+               np_kdd_model_version(ref), np_kdd_model_ntrees(ref), t_ref / total * 1e9, t_model / t_ref);
     printf("(checksum %.3f, normal %ld)\n", sink, hist[0]);
     np_kdd_model_destroy(&m);
+    np_kdd_model_destroy(&ref);
     return 0;
 }

@@ -52,6 +52,7 @@ static const np_opt_t coord_opts[] = {
     NP_OPT_MAX_OPEN_PANES("256", 65536, "global (all partitions merged)"),
     NP_OPT_MAX_SOURCES_PER_PANE("1048576", 67108864, "per global pane"),
     NP_OPT_MAX_DESTS_PER_PANE("1048576", 1, 67108864, "per global pane"),
+    NP_OPT_KDD_MAX_DESTS_PER_PANE("1024", "per global pane (intrusion alerts)"),
     NP_OPT_MAX_EMPTY_RUN,
     NP_OPT_OUTBOX_MAX("4096", 16, 1048576, "results (sent to the gateway); finalising pauses when full"),
     {"resend.ms", NP_OPT_INT, "2000", 50, 600000, NULL, "Re-send unacknowledged results after, ms"},
@@ -62,6 +63,7 @@ static const np_opt_t coord_opts[] = {
      "Take partials and progress for a partition only from the worker holding its fencing epoch "
      "(read from Redis; needs redis.port > 0)"},
     NP_OPTS_WORKER_INPUT, /* as the workers': names their ownership records */
+    NP_OPT_KDD_TOPIC,     /* likewise, for the connection slots (kdd.model) */
     {"max.partitions", NP_OPT_INT, "4096", 1, 4096, NULL,
      "Partition slots accepted from workers (input + repartition partitions); more are refused"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
@@ -112,7 +114,7 @@ typedef struct coord {
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress;
+        *m_views_unknown, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
 } coord_t;
@@ -188,6 +190,7 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
         memset(g.pmix, 0, sizeof(g.pmix));
         g.records = g.bytes = g.packets = g.late_records = g.sources_evicted = 0;
         g.partitions = 0;
+        memset(&g.class_total, 0, sizeof(g.class_total));
         g.start_ms = s;
         if (got < 0) {
             rc = -1;
@@ -286,7 +289,9 @@ static bool claim_ok(coord_t *c, const uint8_t *peer, size_t plen, const char *s
     np_owner_verdict_t v = np_owner_claim(c->owners, pp->partition, peer, plen, pp->epoch, session, now);
     if (v != NP_OWNER_LOOKUP) return v == NP_OWNER_OK;
     const char *topic = np_config_str(c->proc.cfg, "topic"), *rtopic = np_config_str(c->proc.cfg, "repartition.topic");
-    if (!pp->topic || pp->topic_partition < 0 || (strcmp(pp->topic, topic) != 0 && strcmp(pp->topic, rtopic) != 0))
+    const char *ktopic = np_config_str(c->proc.cfg, "kdd.topic");
+    if (!pp->topic || pp->topic_partition < 0 ||
+        (strcmp(pp->topic, topic) != 0 && strcmp(pp->topic, rtopic) != 0 && strcmp(pp->topic, ktopic) != 0))
         return false;
     char key[400], err[256];
     uint8_t *buf = NULL;
@@ -688,6 +693,8 @@ static void register_metrics(coord_t *c) {
                                       "Results handed to the gateway (windows, anomalies, forecasts)", NULL);
     c->m_forecasts = np_metrics_counter(m, "netpulse_coordinator_forecasts_total", "Forecasts published", NULL);
     c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
+    c->m_class_evicted = np_metrics_counter(m, "netpulse_coordinator_class_dests_evicted_total",
+                                            "Destinations' NSL-KDD class counts folded into 'other' (global pane table full)", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
     c->m_unauth_partial = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
@@ -740,7 +747,8 @@ int main(int argc, char **argv) {
                             .max_dests = (size_t)np_config_int(cfg, "max.dests.per.pane"),
                             .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run"),
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
-                            .max_future_ms = np_config_int(cfg, "max.future.ms")};
+                            .max_future_ms = np_config_int(cfg, "max.future.ms"),
+                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane")};
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");
@@ -872,6 +880,7 @@ int main(int argc, char **argv) {
         np_gauge_set(c->m_complete, ct == NP_TS_NONE ? 0 : ct);
         np_gauge_set(c->m_waiting, np_merge_waiting_partitions(c->merge));
         np_gauge_set(c->m_partitions, np_merge_partitions(c->merge));
+        np_counter_set_max(c->m_class_evicted, st.class_dests_evicted);
         if (st.views_unknown > c->views_unknown) {
             static np_log_rl_t vrl = NP_LOG_RL_INIT;
             np_counter_add(c->m_views_unknown, st.views_unknown - c->views_unknown);

@@ -2,8 +2,8 @@
  * netpulse-detect: the live detectors, offline.
  *
  *   --csv FILE      a time series (timestamp,value per row, one row per interval): writes
- *                   timestamp,value,anomaly_score with a score in [0,1] (0.5 = alert level),
- *                   from the same robust baseline as the live volume detector.
+ *                   timestamp,value,anomaly_score,expected,forecast,event (np_series: a
+ *                   calibrated score in [0,1]; forecast: the live forecast's method).
  *   --records FILE  recorded flow records (one JSON or CSV record per line, as
  *                   netpulse-generator --output writes them), as one partition;
  *   --topic NAME    a Kafka topic from the beginning (or --from-ms) to its end when started:
@@ -29,6 +29,7 @@
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
+#include "np_season.h"
 #include "np_series.h"
 
 static const np_opt_t det_opts[] = {
@@ -47,6 +48,8 @@ static const np_opt_t det_opts[] = {
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
     {"csv.threshold", NP_OPT_STR, "0.992", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
+    {"csv.runs", NP_OPT_INT, "0", 0, 16, NULL,
+     "--csv: also score runs of up to this many points beyond a level together (multi-scale; 0 = off)"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
     {"topic", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on a Kafka topic, up to its end when started"},
     {"from.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL, "--topic: start at this record timestamp (0 = beginning)"},
@@ -258,6 +261,11 @@ static csv_row_t *read_csv(FILE *f, size_t *nrows, uint64_t *bad_time) {
         *comma = '\0';
         char *val = comma + 1, *more = strchr(val, ',');
         if (more) *more = '\0';
+        size_t vl = strlen(val); /* a quoted value ("12.5", as some exports write) is a number too */
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
         char *end;
         double v = strtod(val, &end);
         bool num = end != val && *end == '\0';
@@ -311,7 +319,8 @@ static double log_offset(const csv_row_t *rows, size_t n, int k) {
 
 static const char *const csv_events[] = {"", "level_shift", "variance_change"};
 
-/* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,event;
+/* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,forecast,event
+ * (forecast: the live forecast's method, made before the value);
  * a row whose value is missing keeps its place with empty score and event "missing". */
 static int run_csv(det_t *x, const char *path) {
     FILE *f = open_input("csv", path);
@@ -334,6 +343,7 @@ static int run_csv(det_t *x, const char *path) {
     }
     sc.direction = !strcmp(dir, "up") ? 1 : !strcmp(dir, "down") ? -1 : 0;
     sc.seasonal = np_config_bool(c, "detect.seasonal");
+    sc.runs = (int)np_config_int(c, "csv.runs");
     sc.tail_q = strtod(np_config_str(c, "csv.tail.q"), NULL);
     sc.tail_max = strtod(np_config_str(c, "csv.tail.max"), NULL);
     const char *tr = np_config_str(c, "csv.transform");
@@ -342,8 +352,18 @@ static int run_csv(det_t *x, const char *path) {
     np_series_t *s = np_series_new(&sc);
     if (!s) return 1;
     double thr = strtod(np_config_str(c, "csv.threshold"), NULL);
-    fprintf(x->out, "timestamp,value,anomaly_score,expected,event\n");
+    fprintf(x->out, "timestamp,value,anomaly_score,expected,forecast,event\n");
     bool above = false;
+    /* The live forecast's method on this series (np_sforecast: Holt, detect.forecast.*, plain
+     * or on value / the seasonal factor, whichever has been better), for the next interval. */
+    const np_detect_config_t *dc = &x->dcfg;
+    np_season_t *season = calloc(1, sizeof(*season));
+    if (!season) return 1;
+    np_season_init(season, iv);
+    np_sforecast_t fcm;
+    memset(&fcm, 0, sizeof(fcm));
+    double fc_next = NAN;
+    int64_t prev_t = INT64_MIN;
     for (size_t i = 0; i < n; i++) {
         csv_row_t *r = &rows[i];
         int64_t t = r->t_ms >= 0 ? r->t_ms : (int64_t)i * iv;
@@ -351,7 +371,7 @@ static int run_csv(det_t *x, const char *path) {
             missing++;
             if (missing <= 10)
                 np_warn("missing_value", "row=%zu timestamp=\"%s\" value=\"%s\"", i + 1, r->ts, r->val);
-            fprintf(x->out, "%s,%s,,,missing\n", r->ts, r->val);
+            fprintf(x->out, "%s,%s,,,,missing\n", r->ts, r->val);
             continue;
         }
         np_series_out_t o;
@@ -359,7 +379,13 @@ static int run_csv(det_t *x, const char *path) {
         if (o.score >= thr && !above) alerts++;
         above = o.score >= thr;
         if (o.event) events++;
-        fprintf(x->out, "%s,%s,%.6f,%.6g,%s\n", r->ts, r->val, o.score, o.expected, csv_events[o.event]);
+        fprintf(x->out, "%s,%s,%.6f,%.6g,", r->ts, r->val, o.score, o.expected);
+        if (isfinite(fc_next) && prev_t != INT64_MIN && t - prev_t == iv) fprintf(x->out, "%.6g", fc_next);
+        fprintf(x->out, ",%s\n", csv_events[o.event]);
+        fc_next = np_sforecast_step(&fcm, sc.seasonal ? season : NULL, t, t + iv, r->v, dc->forecast_alpha,
+                                    dc->forecast_beta, dc->forecast_phi);
+        prev_t = t;
+        if (sc.seasonal) np_season_learn(season, t, r->v);
     }
     np_info("done", "rows=%zu missing=%" PRIu64 " unparsed_times=%" PRIu64 " interval_ms=%" PRId64
             " alerts=%" PRIu64 " threshold=%g events=%" PRIu64,
@@ -369,6 +395,7 @@ static int run_csv(det_t *x, const char *path) {
         free(rows[i].val);
     }
     free(rows);
+    free(season);
     np_series_destroy(&s);
     return 0;
 }

@@ -37,7 +37,9 @@ static int fill_pane(Netpulse__PaneState *pst, const np_pane_t *p, np_partial_en
     long nv = np_partial_fill_views(&e->views, p->views, p->nviews, &pst->views);
     if (nv < 0) return -1;
     pst->n_views = (size_t)nv;
-    return 0;
+    int cerr;
+    pst->classes = np_partial_fill_classes(&e->cls, p->classes, &cerr);
+    return cerr ? -1 : 0;
 }
 
 /* The partition's scalars and re-keying memory, common to both versions. */
@@ -211,6 +213,10 @@ static int restore_pane(np_pane_t *p, const Netpulse__PaneState *s, const np_pan
     /* Views no longer configured are dropped; views new since then start empty. */
     else if (np_partial_merge_views(p->views, cfg->views, s->views, s->n_views) < 0)
         bad = "view group";
+    else if (s->classes && !p->classes)
+        bad = "class table (class counts in a partition that has none)";
+    else if (s->classes && np_partial_merge_classes(p->classes, s->classes) < 0)
+        bad = "class entry";
     if (!bad) return 0;
     snprintf(errstr, errlen, "checkpoint pane %" PRId64 ": bad %s", s->pane_start_ms, bad);
     return -1;

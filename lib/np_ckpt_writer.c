@@ -97,11 +97,11 @@ static int plan_pane(np_ckpt_writer_t *w, np_pane_t *p, bool full, const np_ckpt
     np_ckpt_stored_t *st = find(w->stored, w->nstored, true, p->start_ms);
     np_ckpt_stored_t e = st ? *st : (np_ckpt_stored_t){.pane = true, .start = p->start_ms};
     bool again = rewrite(st, p, full, pol);
-    if (again || p->records != st->records) {
+    if (again || p->adds != st->adds) {
         np_ckpt_part_t *part = add_part(w, again ? 'S' : 'A', true, p->start_ms);
         if (!part || np_ckpt_encode_pane(w->enc, p, !again, &part->data, &part->len) < 0) return -1;
         part->expect = again ? 0 : st->bytes;
-        e.records = p->records;
+        e.adds = p->adds;
         e.evicted = pane_evicted(p);
         e.known = true;
         e.frames = again ? 1 : e.frames + 1;

@@ -36,7 +36,7 @@
 /* A part the writer believes is stored. */
 typedef struct np_ckpt_stored {
     int64_t start;     /* pane start */
-    uint64_t records;  /* pane parts: the pane's records when last written */
+    uint64_t adds;     /* pane parts: the pane's adds (np_pane_t) when last written */
     uint64_t base;     /* pane parts: bytes of the first frame */
     uint64_t base_entries; /* pane parts: source and destination entries in it */
     uint64_t evicted;  /* pane parts: evictions in its tables when last written */

@@ -8,11 +8,12 @@
 #include <string.h>
 
 #include "netpulse.pb-c.h"
+#include "np_season.h"
 #include "np_series.h"
 
 static const char *const kind_names[NP_AN__COUNT] = {
     "spike", "drop", "ddos", "port_scan", "host_scan", "new_source", "heavy_hitter", "entropy",
-    "protocol_shift", "forecast_threshold", "threshold", "level_shift"};
+    "protocol_shift", "forecast_threshold", "threshold", "level_shift", "intrusion"};
 
 const char *np_anomaly_kind_name(np_anomaly_kind_t k) { return k < NP_AN__COUNT ? kind_names[k] : "unknown"; }
 
@@ -33,6 +34,7 @@ void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
     c->min_rel = 0.15;
     c->cooldown_panes = 3;
     c->shift_ms = 6 * 3600000LL;
+    c->seasonal = true;
     c->shift_min = 0.1;
     c->entropy_min = 0.1;
     c->new_min_share = 0.1;
@@ -52,6 +54,8 @@ void np_detect_config_default(np_detect_config_t *c, int64_t pane_ms) {
     c->forecast_alert_packets = 0;
     c->max_known = 1000000;
     c->max_alerts = 64;
+    c->intrusion_min = 20;
+    c->intrusion_share = 0.2;
 }
 
 const char *np_detect_config_check(const np_detect_config_t *c) {
@@ -79,6 +83,8 @@ const char *np_detect_config_check(const np_detect_config_t *c) {
     if (!(c->forecast_alert_packets >= 0)) return "detect.forecast.alert.packets must be >= 0";
     if (c->max_known < 1) return "detect.max.known.sources must be >= 1";
     if (c->max_alerts < 1 || c->max_alerts > 4096) return "detect.max.alerts must be 1..4096";
+    if (c->intrusion_min < 1) return "detect.intrusion.min must be >= 1";
+    if (!(c->intrusion_share >= 0 && c->intrusion_share <= 1)) return "detect.intrusion.share must be in [0, 1]";
     return NULL;
 }
 
@@ -102,6 +108,10 @@ static const floor_t series_floor[S__COUNT] = {FLOOR_COUNT, FLOOR_REL,   FLOOR_R
                                                FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS,   FLOOR_ABS,
                                                FLOOR_ABS};
 
+/* Profiles: records (also the per-protocol records), bytes, packets (also the forecast). */
+enum { P_RECORDS = 0, P_BYTES, P_PACKETS, NSEASON };
+static int profile_of(int si) { return si == S_BYTES ? P_BYTES : si == S_PACKETS ? P_PACKETS : P_RECORDS; }
+
 typedef struct series {
     double *ring; /* cfg.baseline_panes */
     int n, pos;   /* values held, next write */
@@ -117,6 +127,13 @@ typedef struct episode {
     int64_t start_ms, last_ms;
 } episode_t;
 
+/* An intrusion alert in waiting: which destination, which class, how many connections. */
+struct intrusion_cand {
+    const np_ip_t *ip;
+    const np_classcount_t *c;
+    int cls;
+};
+
 typedef struct known {
     np_ip_t ip;
     np_known_t v;
@@ -126,12 +143,14 @@ typedef struct known {
 struct np_detect {
     np_detect_config_t cfg;
     series_t s[S__COUNT];
+    series_t ds[S_OTHER + 1]; /* volumes / seasonal factor (np_season): the profile's baseline */
     series_t *vs;   /* one per view: its records */
     size_t nviews;
     double *scratch;
     int64_t panes, next_pane;
-    bool hw_init;
-    double hw_level, hw_trend;
+    np_sforecast_t fcm;        /* packets: plain and seasonal Holt, the better one used */
+    np_season_t season[NSEASON];
+    int season_stage[NSEASON]; /* the np_season_stage each profile's ds rings are deseasonalised with */
     bool fc_has;
     int64_t fc_start;
     double fc_predicted;
@@ -144,6 +163,7 @@ struct np_detect {
     /* per pane */
     np_anomaly_t *out;
     size_t nout;
+    struct intrusion_cand *icand; /* max_alerts slots: the pane's largest intrusions */
 };
 
 np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
@@ -154,13 +174,17 @@ np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
     d->next_pane = INT64_MIN;
     for (int i = 0; i < S__COUNT; i++)
         if (!(d->s[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
+    for (int i = 0; i <= S_OTHER; i++)
+        if (!(d->ds[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     d->nviews = cfg->views ? cfg->views->n : 0;
     if (d->nviews && !(d->vs = calloc(d->nviews, sizeof(*d->vs)))) goto err;
     for (size_t i = 0; i < d->nviews; i++)
         if (!(d->vs[i].ring = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
     if (!(d->scratch = calloc((size_t)cfg->baseline_panes, sizeof(double)))) goto err;
+    for (int p = 0; p < NSEASON; p++) np_season_init(&d->season[p], cfg->pane_ms);
     d->known_cap = 1024;
     if (!(d->known = calloc(d->known_cap, sizeof(*d->known)))) goto err;
+    if (!(d->icand = calloc(cfg->max_alerts, sizeof(*d->icand)))) goto err;
     return d;
 err:
     np_detect_destroy(&d);
@@ -171,9 +195,11 @@ void np_detect_destroy(np_detect_t **dp) {
     if (!dp || !*dp) return;
     np_detect_t *d = *dp;
     for (int i = 0; i < S__COUNT; i++) free(d->s[i].ring);
+    for (int i = 0; i <= S_OTHER; i++) free(d->ds[i].ring);
     for (size_t i = 0; d->vs && i < d->nviews; i++) free(d->vs[i].ring);
     free(d->vs);
     free(d->scratch);
+    free(d->icand);
     free(d->known);
     free(d->changed);
     free(d);
@@ -240,6 +266,66 @@ static void learn(np_detect_t *d, series_t *s, double v, floor_t fl) {
         }
     }
     series_push(d, s, v);
+}
+
+/* ---- seasonality ------------------------------------------------------------------- */
+
+/* The profiles' view of one pane, per volume series: the factors within a bin of its start
+ * [lo, hi] and at it (f); `on` when a profile is in use. */
+typedef struct season_pane {
+    bool on;
+    double lo[S_OTHER + 1], hi[S_OTHER + 1], f[S_OTHER + 1];
+} season_pane_t;
+
+/* z of v against the deseasonalised ring ds: the expectation is its median times the factor
+ * in [lo, hi] that explains v best (a recurring change a bin early or late is no anomaly).
+ * *fc: that factor. */
+static double zscore_season(np_detect_t *d, const series_t *ds, double v, floor_t fl, double lo, double hi,
+                            double *med_out, double *fc) {
+    double med, scale;
+    baseline(d, ds, &med, &scale);
+    double f = med > 0 ? v / med : hi;
+    f = f < lo ? lo : f > hi ? hi : f;
+    double e = med * f;
+    scale *= f;
+    double floor = fl == FLOOR_COUNT ? sqrt(e > 1 ? e : 1) : 0.02 * e;
+    if (scale < floor) scale = floor;
+    if (scale <= 0) scale = 1e-9;
+    *med_out = e;
+    *fc = f;
+    return (v - e) / scale;
+}
+
+/* Learns v into the deseasonalised ring: clamped as in learn, divided by the factor. */
+static void learn_season(np_detect_t *d, series_t *ds, double v, floor_t fl, double lo, double hi) {
+    double med, f = 1;
+    if (ds->n >= 5) {
+        double z = zscore_season(d, ds, v, fl, lo, hi, &med, &f);
+        if (fabs(z) > d->cfg.z_enter) {
+            double scale = (v - med) / z;
+            v = med + (z > 0 ? d->cfg.z_enter : -d->cfg.z_enter) * scale;
+        }
+    } else {
+        f = 1 < lo ? lo : 1 > hi ? hi : 1;
+    }
+    series_push(d, ds, v / f);
+}
+
+/* The volume z of series si: against the plain ring, and, with a profile in use, against
+ * the deseasonalised one; the smaller |z| counts. So the profile explains recurring changes
+ * away (a nightly job, the morning rise) but raises no alert of its own: a quiet holiday is
+ * judged like any pane. */
+static double volume_z(np_detect_t *d, series_t *s, series_t *ds, const season_pane_t *sp, int si, double v,
+                       double *med_out) {
+    double z = zscore(d, &s[si], v, series_floor[si], med_out);
+    if (!ds || !sp || !sp->on || ds[si].n < 5) return z;
+    double med, fc;
+    double zs = zscore_season(d, &ds[si], v, series_floor[si], sp->lo[si], sp->hi[si], &med, &fc);
+    if (fabs(zs) < fabs(z)) {
+        z = zs;
+        *med_out = med;
+    }
+    return z;
 }
 
 /* ---- episodes ---------------------------------------------------------------------- */
@@ -448,6 +534,35 @@ static double pane_entropy(const np_gpane_t *gp) {
     return h / log2((double)np_srcmap_count(gp->dests));
 }
 
+/* The profiles' factors for the pane starting at t (none without `seasonal`). When a
+ * profile's stage changes (daily, then weekly switched on), its deseasonalised rings, held
+ * as value / the old factor, are rebased to the new one (the forecast rebases its own). */
+static void season_pane(np_detect_t *d, int64_t t, season_pane_t *sp) {
+    double lo[NSEASON], hi[NSEASON], f[NSEASON];
+    sp->on = false;
+    for (int p = 0; p < NSEASON; p++) {
+        lo[p] = hi[p] = f[p] = 1;
+        if (!d->cfg.seasonal) continue;
+        double k = np_season_rebase(&d->season[p], t, &d->season_stage[p]);
+        if (k != 1) {
+            for (int si = S_RECORDS; si <= S_OTHER; si++) {
+                if (profile_of(si) != p) continue;
+                for (int i = 0; i < d->ds[si].n; i++) d->ds[si].ring[i] *= k;
+            }
+        }
+        int stage = d->season_stage[p];
+        f[p] = np_season_factor_stage(&d->season[p], t, stage);
+        np_season_range(&d->season[p], t, stage, &lo[p], &hi[p]);
+        if (stage) sp->on = true;
+    }
+    for (int si = S_RECORDS; si <= S_OTHER; si++) {
+        int p = profile_of(si);
+        sp->lo[si] = lo[p];
+        sp->hi[si] = hi[p];
+        sp->f[si] = f[p];
+    }
+}
+
 /* Spike / drop over the volume series s[0..n) (records, bytes, packets, then per protocol:
  * the order of the S_ enum). The global series have bits 0; a view's have bits -1 - its
  * index (its episodes' key) and its name for the entity. */
@@ -460,14 +575,18 @@ static int64_t shift_panes(const np_detect_config_t *c) {
 /* The open spike / drop episode of direction `kind` has lasted shift_panes: the change is
  * lasting. Reports level_shift once, closes the episode and restarts the rings at the
  * current values (the new baseline from the next pane on). */
-static void level_shift(np_detect_t *d, const np_gpane_t *gp, series_t *s, const double *vals, int n, int bits,
-                        const char *view, np_anomaly_kind_t kind, double med_rec) {
+static void level_shift(np_detect_t *d, const np_gpane_t *gp, series_t *s, series_t *ds, const season_pane_t *sp,
+                        const double *vals, int n, int bits, const char *view, np_anomaly_kind_t kind,
+                        double med_rec) {
     episode_t *e = ep_find(d, kind, &GLOBAL_IP, bits, gp->start_ms);
     if (!e || gp->start_ms - e->start_ms < (shift_panes(&d->cfg) - 1) * d->cfg.pane_ms) return;
     e->used = 0;
     for (int si = S_RECORDS; si < n; si++) {
         s[si].n = s[si].pos = 0;
         for (int k = 0; k < 5; k++) series_push(d, &s[si], vals[si]);
+        if (!ds) continue;
+        ds[si].n = ds[si].pos = 0;
+        for (int k = 0; k < 5; k++) series_push(d, &ds[si], vals[si] / sp->f[si]);
     }
     double ratio = med_rec > 0 ? vals[S_RECORDS] / med_rec : 2;
     np_anomaly_t *a = raise(d, gp, NP_AN_LEVEL_SHIFT, NULL, NULL, "records", vals[S_RECORDS], med_rec,
@@ -485,15 +604,16 @@ static void level_shift(np_detect_t *d, const np_gpane_t *gp, series_t *s, const
              (gp->start_ms - e->start_ms) / d->cfg.pane_ms + 1, fmt_num(med_rec, b2, sizeof(b2)));
 }
 
-static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, series_t *s, const double *vals, int n,
-                   int bits, const char *view) {
+/* ds, sp: the deseasonalised rings and the profiles' factors (NULL: none, as for views). */
+static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, series_t *s, series_t *ds,
+                   const season_pane_t *sp, const double *vals, int n, int bits, const char *view) {
     double rmed, rscale; /* the records baseline: per-protocol series must matter against it */
     baseline(d, &s[S_RECORDS], &rmed, &rscale);
     double best_z[2] = {0, 0}, best_med[2] = {0, 0};
     int best_s[2] = {-1, -1};
     double maxz[2] = {0, 0};
     for (int si = S_RECORDS; si < n; si++) {
-        double med, z = zscore(d, &s[si], vals[si], series_floor[si], &med);
+        double med, z = volume_z(d, s, ds, sp, si, vals[si], &med);
         double dev = fabs(vals[si] - med);
         int dir = z > 0 ? 0 : 1;
         /* Bytes and packets are heavy-tailed (one large transfer moves them): they also
@@ -513,7 +633,7 @@ static void volume(np_detect_t *d, const np_gpane_t *gp, bool live, series_t *s,
         np_anomaly_kind_t kind = dir == 0 ? NP_AN_SPIKE : NP_AN_DROP;
         bool strong = best_s[dir] >= 0, holds = maxz[dir] >= d->cfg.z_exit;
         if (!episode(d, kind, &GLOBAL_IP, bits, gp->start_ms, holds, strong)) {
-            if (holds) level_shift(d, gp, s, vals, n, bits, view, kind, rmed);
+            if (holds) level_shift(d, gp, s, ds, sp, vals, n, bits, view, kind, rmed);
             continue;
         }
         int si = best_s[dir];
@@ -687,6 +807,56 @@ static void detect_sources(np_detect_t *d, const np_gpane_t *gp, bool live, bool
     }
 }
 
+/* a before b: more connections of its class, then the lower address (a total order over
+ * destinations, so the alerts kept do not depend on the order partials were merged in). */
+static bool icand_before(const struct intrusion_cand *a, const struct intrusion_cand *b) {
+    if (a->c->n[a->cls] != b->c->n[b->cls]) return a->c->n[a->cls] > b->c->n[b->cls];
+    return memcmp(a->ip->b, b->ip->b, 16) < 0;
+}
+
+/* Destinations whose connections were classified as one attack class often enough. Needs
+ * no baseline (the classifier is the model), so it runs from the first pane. At most the
+ * pane's remaining alert budget is raised, the largest first; the rest are suppressed. */
+static void detect_intrusions(np_detect_t *d, const np_gpane_t *gp) {
+    if (!gp->classes) return;
+    const np_detect_config_t *c = &d->cfg;
+    size_t room = c->max_alerts > d->nout ? c->max_alerts - d->nout : 0, n = 0;
+    for (size_t i = 0; i < np_classmap_count(gp->classes); i++) {
+        struct intrusion_cand x;
+        np_classmap_entry(gp->classes, i, &x.ip, &x.c);
+        /* One alert per destination and pane (its id names no class): the attack class
+         * with the most connections, the first of equals. */
+        x.cls = 1;
+        for (int k = 2; k < NP_KDD_NCLASSES; k++)
+            if (x.c->n[k] > x.c->n[x.cls]) x.cls = k;
+        uint64_t k = x.c->n[x.cls], all = np_classcount_sum(x.c);
+        if (k < c->intrusion_min || (double)k < c->intrusion_share * (double)all) continue;
+        if (n == room && (!room || !icand_before(&x, &d->icand[n - 1]))) {
+            d->st.suppressed++;
+            continue;
+        }
+        if (n == room) d->st.suppressed++; /* the smallest kept so far gives way */
+        size_t j = n < room ? n++ : n - 1;
+        for (; j > 0 && icand_before(&x, &d->icand[j - 1]); j--) d->icand[j] = d->icand[j - 1];
+        d->icand[j] = x;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct intrusion_cand *x = &d->icand[i];
+        uint64_t k = x->c->n[x->cls], all = np_classcount_sum(x->c);
+        double ratio = (double)k / (double)c->intrusion_min;
+        np_anomaly_t *a = raise(d, gp, NP_AN_INTRUSION, x->ip, NULL, "connections", (double)k,
+                                (double)c->intrusion_min, ratio_score(ratio), ratio);
+        if (!a) continue;
+        a->cls = x->cls;
+        memcpy(a->class_counts, x->c->n, sizeof(a->class_counts));
+        /* Integer sums: the same mean whatever order the partials came in. */
+        a->confidence = round((double)x->c->conf[x->cls] / (double)k / 1e6 * 10000) / 10000;
+        snprintf(a->explanation, sizeof(a->explanation),
+                 "%" PRIu64 " of %" PRIu64 " connections to %s classified %s (mean confidence %.2f).", k, all,
+                 a->entity, np_kdd_class_name(x->cls), a->confidence);
+    }
+}
+
 static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
     if (!gp->dests || !live) return;
     const np_detect_config_t *c = &d->cfg;
@@ -733,6 +903,8 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
     }
 }
 
+/* Holt on packets, and on packets / the seasonal factor (times the next pane's): the one
+ * with the smaller recent error (np_sforecast). */
 static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, np_forecast_t *fc) {
     const np_detect_config_t *c = &d->cfg;
     double x = (double)gp->packets;
@@ -743,16 +915,8 @@ static void forecast(np_detect_t *d, const np_gpane_t *gp, bool live, np_forecas
         fc->prev_predicted = d->fc_predicted;
         fc->prev_actual = x;
     }
-    if (!d->hw_init) {
-        d->hw_level = x;
-        d->hw_trend = 0;
-        d->hw_init = true;
-    } else {
-        double prev = d->hw_level;
-        d->hw_level = c->forecast_alpha * x + (1 - c->forecast_alpha) * (prev + c->forecast_phi * d->hw_trend);
-        d->hw_trend = c->forecast_beta * (d->hw_level - prev) + (1 - c->forecast_beta) * c->forecast_phi * d->hw_trend;
-    }
-    double pred = d->hw_level + c->forecast_phi * d->hw_trend;
+    double pred = np_sforecast_step(&d->fcm, d->cfg.seasonal ? &d->season[P_PACKETS] : NULL, gp->start_ms,
+                                    gp->start_ms + c->pane_ms, x, c->forecast_alpha, c->forecast_beta, c->forecast_phi);
     if (pred < 0) pred = 0;
     pred = round(pred * 10) / 10;
     fc->window_start = gp->start_ms + c->pane_ms;
@@ -796,23 +960,31 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
     vals[S_ENTROPY] = pane_entropy(gp);
     vals[S_PORT_ENTROPY] = port_entropy(gp);
 
-    volume(d, gp, live, d->s, vals, S_OTHER + 1, 0, NULL);
+    season_pane_t sp;
+    season_pane(d, gp->start_ms, &sp);
+    volume(d, gp, live, d->s, d->ds, &sp, vals, S_OTHER + 1, 0, NULL);
     for (size_t vi = 0; vi < d->nviews; vi++) {
         /* A view's flows only: a small view's bytes are carried by a few heavy-tailed flows
          * (one large flow would be a spike); global volume and heavy hitters watch bytes. */
-        double vr = view_records(gp, vi);
-        volume(d, gp, live, &d->vs[vi], &vr, 1, -1 - (int)vi, d->cfg.views->v[vi].name);
+        double vr = view_records(gp, vi); /* views: no profile (bounded state) */
+        volume(d, gp, live, &d->vs[vi], NULL, NULL, &vr, 1, -1 - (int)vi, d->cfg.views->v[vi].name);
         learn(d, &d->vs[vi], vr, series_floor[S_RECORDS]);
     }
     detect_protocol(d, gp, live, vals);
     detect_entropy(d, gp, live, vals);
     detect_sources(d, gp, live, learning);
     detect_dests(d, gp, live);
+    detect_intrusions(d, gp);
     forecast(d, gp, live, fc);
 
     for (int si = 0; si < S__COUNT; si++) {
         if (si >= S_SH_TCP && gp->records == 0) continue; /* no mix in an empty pane */
+        if (si <= S_OTHER && d->cfg.seasonal)
+            learn_season(d, &d->ds[si], vals[si], series_floor[si], sp.lo[si], sp.hi[si]);
         learn(d, &d->s[si], vals[si], series_floor[si]);
+        /* Profiles learn the values as they are (a recurring job must be learnt whole);
+         * np_season bounds what one anomaly can do to them. */
+        if (d->cfg.seasonal && si <= S_PACKETS) np_season_learn(&d->season[profile_of(si)], gp->start_ms, vals[si]);
     }
     d->panes++;
     d->next_pane = gp->start_ms + d->cfg.pane_ms;
@@ -823,11 +995,16 @@ size_t np_detect_pane(np_detect_t *d, const np_gpane_t *gp, np_anomaly_t *out, n
 
 #define DETECT_STATE_VERSION 1
 
+/* A ring (cap slots, n held, next write pos) oldest first into out. */
+static void ring_out(const double *ring, int cap, int n, int pos, double *out) {
+    int start = n < cap ? 0 : pos;
+    for (int k = 0; k < n; k++) out[k] = ring[(start + k) % cap];
+}
+
 /* A series as a SeriesState, oldest first; ring (baseline_panes slots) holds the values. */
 static void series_save(const np_detect_t *d, const series_t *s, Netpulse__SeriesState *ss, double *ring) {
     netpulse__series_state__init(ss);
-    int start = s->n < d->cfg.baseline_panes ? 0 : s->pos;
-    for (int k = 0; k < s->n; k++) ring[k] = s->ring[(start + k) % d->cfg.baseline_panes];
+    ring_out(s->ring, d->cfg.baseline_panes, s->n, s->pos, ring);
     ss->ring = ring;
     ss->n_ring = (size_t)s->n;
 }
@@ -839,6 +1016,61 @@ static void series_load(np_detect_t *d, series_t *s, const Netpulse__SeriesState
     for (size_t k = from; k < n; k++) series_push(d, s, ss->ring[k]);
 }
 
+/* buf: NP_SEASON_DAY_BINS + NP_SEASON_WEEK_BINS doubles for the trailing rings. */
+static void season_save(const np_season_t *p, Netpulse__SeasonState *ss, double *buf) {
+    netpulse__season_state__init(ss);
+    ss->first_ms = p->first_ms;
+    ss->cur_bin = p->cur_bin;
+    ss->cur_sum = p->cur_sum;
+    ss->cur_n = p->cur_n;
+    ss->bin_ms = p->bin_ms;
+    ss->n_day = ss->n_day_n = (size_t)p->bins;
+    ss->day = (double *)p->day;
+    ss->day_n = (uint32_t *)p->day_n;
+    ss->n_week = ss->n_week_n = NP_SEASON_WEEK_BINS;
+    ss->week = (double *)p->week;
+    ss->week_n = (uint32_t *)p->week_n;
+    ring_out(p->hist, p->bins, p->hist_n, p->hist_pos, buf);
+    ss->hist = buf;
+    ss->n_hist = (size_t)p->hist_n;
+    ring_out(p->days, NP_SEASON_WEEK_BINS, p->days_n, p->days_pos, buf + NP_SEASON_DAY_BINS);
+    ss->days = buf + NP_SEASON_DAY_BINS;
+    ss->n_days = (size_t)p->days_n;
+    ss->cur_day = p->cur_day;
+    ss->day_sum = p->day_sum;
+    ss->day_cnt = p->day_cnt;
+    ss->week_off = p->week_off;
+}
+
+/* False (the profile left fresh) when the saved one does not fit this cadence. */
+static bool season_load(np_season_t *p, const Netpulse__SeasonState *ss) {
+    if (ss->bin_ms != p->bin_ms || ss->n_day != (size_t)p->bins || ss->n_day_n != ss->n_day ||
+        ss->n_week != NP_SEASON_WEEK_BINS || ss->n_week_n != NP_SEASON_WEEK_BINS || ss->n_hist > (size_t)p->bins ||
+        ss->n_days > NP_SEASON_WEEK_BINS)
+        return false;
+    for (size_t i = 0; i < ss->n_day; i++)
+        if (!isfinite(ss->day[i])) return false;
+    p->first_ms = ss->first_ms;
+    p->cur_bin = ss->cur_bin;
+    p->cur_sum = ss->cur_sum;
+    p->cur_n = ss->cur_n;
+    memcpy(p->day, ss->day, ss->n_day * sizeof(double));
+    memcpy(p->day_n, ss->day_n, ss->n_day * sizeof(uint32_t));
+    memcpy(p->week, ss->week, sizeof(p->week));
+    memcpy(p->week_n, ss->week_n, sizeof(p->week_n));
+    memcpy(p->hist, ss->hist, ss->n_hist * sizeof(double));
+    p->hist_n = (int)ss->n_hist;
+    p->hist_pos = p->hist_n % p->bins;
+    memcpy(p->days, ss->days, ss->n_days * sizeof(double));
+    p->days_n = (int)ss->n_days;
+    p->days_pos = p->days_n % NP_SEASON_WEEK_BINS;
+    p->cur_day = ss->cur_day;
+    p->day_sum = ss->day_sum;
+    p->day_cnt = ss->day_cnt;
+    p->week_off = ss->week_off;
+    return true;
+}
+
 int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     Netpulse__DetectState st = NETPULSE__DETECT_STATE__INIT;
     size_t ns = S__COUNT + d->nviews;
@@ -848,8 +1080,27 @@ int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     char **names = calloc(d->nviews + 1, sizeof(*names));
     Netpulse__Episode *eps = calloc(MAX_EPISODES, sizeof(*eps));
     Netpulse__Episode **epp = calloc(MAX_EPISODES, sizeof(*epp));
+    Netpulse__SeasonState seas[NSEASON], *seap[NSEASON];
+    double *sbuf = calloc(NSEASON * (NP_SEASON_DAY_BINS + NP_SEASON_WEEK_BINS), sizeof(double));
+    Netpulse__SeriesState dss[S_OTHER + 1], *dssp[S_OTHER + 1];
+    double *drings = calloc((S_OTHER + 1) * (size_t)d->cfg.baseline_panes, sizeof(double));
     int rc = -1;
-    if (!ss || !ssp || !rings || !names || !eps || !epp) goto out;
+    if (!ss || !ssp || !rings || !names || !eps || !epp || !sbuf || !drings) goto out;
+    if (d->cfg.seasonal && d->season[0].bins) {
+        for (int i = 0; i <= S_OTHER; i++) {
+            series_save(d, &d->ds[i], &dss[i], drings + (size_t)i * (size_t)d->cfg.baseline_panes);
+            dssp[i] = &dss[i];
+        }
+        st.season_series = dssp;
+        st.n_season_series = S_OTHER + 1;
+        for (int p = 0; p < NSEASON; p++) {
+            season_save(&d->season[p], &seas[p], sbuf + p * (NP_SEASON_DAY_BINS + NP_SEASON_WEEK_BINS));
+            seap[p] = &seas[p];
+            st.season_stage |= (uint32_t)d->season_stage[p] << (2 * p);
+        }
+        st.seasons = seap;
+        st.n_seasons = NSEASON;
+    }
     st.version = DETECT_STATE_VERSION;
     st.panes = d->panes;
     st.next_pane_ms = d->next_pane;
@@ -865,9 +1116,18 @@ int np_detect_state_encode(const np_detect_t *d, uint8_t **out, size_t *len) {
     for (size_t i = 0; i < d->nviews; i++) names[i] = (char *)d->cfg.views->v[i].name;
     st.view_names = names;
     st.n_view_names = d->nviews;
-    st.hw_init = d->hw_init;
-    st.hw_level = d->hw_level;
-    st.hw_trend = d->hw_trend;
+    double fcm[5 * NP_SFORECAST_MODELS];
+    for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
+        const np_sforecast_model_t *m = &d->fcm.m[i];
+        double v[5] = {m->init, m->lvl, m->tr, m->err, m->pred};
+        memcpy(fcm + 5 * i, v, sizeof(v));
+    }
+    st.fc_models = fcm;
+    st.n_fc_models = 5 * NP_SFORECAST_MODELS;
+    st.hw_init = d->fcm.m[0].init;
+    st.hw_level = d->fcm.m[0].lvl;
+    st.hw_trend = d->fcm.m[0].tr;
+    st.fc_flags = (uint32_t)d->fcm.has_pred | (uint32_t)d->fcm.stage << 1 | (uint32_t)d->fcm.best << 3;
     st.fc_has = d->fc_has;
     st.fc_start_ms = d->fc_start;
     st.fc_predicted = d->fc_predicted;
@@ -905,6 +1165,8 @@ out:
     free(names);
     free(eps);
     free(epp);
+    free(sbuf);
+    free(drings);
     return rc;
 }
 
@@ -928,12 +1190,56 @@ int np_detect_state_decode(np_detect_t *d, const uint8_t *buf, size_t len) {
         int vi = d->nviews ? np_viewset_find(d->cfg.views, name, strlen(name)) : -1;
         if (vi >= 0) series_load(d, &d->vs[vi], st->view_series[i]);
     }
-    d->hw_init = st->hw_init;
-    d->hw_level = st->hw_level;
-    d->hw_trend = st->hw_trend;
+    /* A state saved before the forecast had two models has the plain one: the seasonal
+     * copy starts from it (errors equal: the plain one is used). */
+    memset(&d->fcm, 0, sizeof(d->fcm));
+    if (st->n_fc_models == 5 * NP_SFORECAST_MODELS) {
+        for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
+            const double *v = st->fc_models + 5 * i;
+            np_sforecast_model_t *m = &d->fcm.m[i];
+            m->init = v[0] != 0;
+            m->lvl = v[1];
+            m->tr = v[2];
+            m->err = v[3];
+            m->pred = v[4];
+        }
+        d->fcm.has_pred = st->fc_flags & 1;
+    } else {
+        for (int i = 0; i < NP_SFORECAST_MODELS; i++) {
+            d->fcm.m[i].init = st->hw_init;
+            d->fcm.m[i].lvl = st->hw_level;
+            d->fcm.m[i].tr = st->hw_trend;
+        }
+    }
+    d->fcm.stage = (int)(st->fc_flags >> 1) & 3;
+    d->fcm.best = (int)(st->fc_flags >> 3) % NP_SFORECAST_MODELS;
     d->fc_has = st->fc_has;
     d->fc_start = st->fc_start_ms;
     d->fc_predicted = st->fc_predicted;
+    /* Profiles: a state saved before them (or at another cadence) starts them afresh; the
+     * rings were then saved undeseasonalised, which is stage 0. */
+    bool seasons_ok = st->n_seasons == NSEASON && st->n_season_series == S_OTHER + 1;
+    for (int p = 0; p < NSEASON; p++) {
+        np_season_init(&d->season[p], d->cfg.pane_ms);
+        if (seasons_ok && !season_load(&d->season[p], st->seasons[p])) seasons_ok = false;
+    }
+    for (int p = 0; p < NSEASON; p++) {
+        if (!seasons_ok) np_season_init(&d->season[p], d->cfg.pane_ms);
+        d->season_stage[p] = seasons_ok ? (int)(st->season_stage >> (2 * p)) & 3 : 0;
+    }
+    for (int si = S_RECORDS; si <= S_OTHER; si++) { /* without profiles (stage 0) the two rings agree */
+        series_t *ds = &d->ds[si];
+        ds->n = ds->pos = 0;
+        if (seasons_ok)
+            series_load(d, ds, st->season_series[si]);
+        else
+            for (int k = 0; k < d->s[si].n; k++) series_push(d, ds, d->s[si].ring[k]); /* just loaded: oldest first */
+    }
+    if (!seasons_ok) { /* the seasonal models were deseasonalised by a profile now lost: from the plain ones */
+        d->fcm.m[1] = d->fcm.m[0];
+        d->fcm.stage = 0;
+        d->fcm.best = 0;
+    }
     memset(d->ep, 0, sizeof(d->ep));
     for (size_t i = 0; i < st->n_episodes && i < MAX_EPISODES; i++) {
         const Netpulse__Episode *e = st->episodes[i];

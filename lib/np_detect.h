@@ -24,12 +24,22 @@
  *   thresholds  static per-destination-CIDR limits on packets/s, bits/s and flows/s: threshold.
  *   views       the volume detector on each operator view's records, bytes and packets
  *               (entity "view:<name>").
+ *   intrusion   a destination whose most frequent NSL-KDD attack class (DoS, Probe, R2L, U2R)
+ *               in the pane has >= `intrusion_min` connections and >= `intrusion_share` of
+ *               its connections (gp->classes, the workers' classifications): intrusion, one
+ *               per destination and pane, the largest counts first when the pane's alert
+ *               budget runs out.
  *   forecast    Holt's damped linear model predicts the next pane's packets; forecast_threshold
  *               when the prediction exceeds `forecast_alert_packets`.
+ *   seasonality with `seasonal`, daily and day-of-week profiles (np_season) of records, bytes
+ *               and packets, learnt online from the clamped values; once learnt (3 days, 2
+ *               weeks) the volume rings hold deseasonalised values (value / factor, per-protocol
+ *               records by the records profile), expectations are median x factor, and the
+ *               forecast is Holt on deseasonalised packets times the next pane's factor.
  * Entity alerts keep an episode per (kind, entity): one alert until the condition has been
  * false for `cooldown_panes`. A whitelist of CIDRs suppresses alerts on matching entities.
  *
- * State: the series rings, the forecast model, open episodes (np_detect_state_encode, small)
+ * State: the series rings, the profiles, the forecast model, open episodes (np_detect_state_encode, ~25 KiB)
  * and the known-source table (bounded by `max_known`; changed entries are reported after
  * each pane so that they can be persisted incrementally).
  */
@@ -55,6 +65,7 @@ typedef enum {
     NP_AN_FORECAST_THRESHOLD,
     NP_AN_THRESHOLD,
     NP_AN_LEVEL_SHIFT,  /* appended: state saved with 11 kinds still restores */
+    NP_AN_INTRUSION,    /* appended likewise (12 kinds before it) */
     NP_AN__COUNT
 } np_anomaly_kind_t;
 
@@ -71,6 +82,11 @@ typedef struct np_anomaly {
     double observed, expected, score;
     np_severity_t severity;
     char explanation[256];
+    /* intrusion only: the NSL-KDD class, the destination's connections per class in the
+     * pane, and the mean confidence of the class's connections */
+    int cls;
+    uint64_t class_counts[NP_KDD_NCLASSES];
+    double confidence;
 } np_anomaly_t;
 
 
@@ -91,6 +107,7 @@ typedef struct np_detect_config {
     int cooldown_panes;
     int64_t shift_ms;          /* a spike / drop episode lasting this long (at most baseline_panes / 2
                                 * panes) is a level shift: reported once, the new baseline at once */
+    bool seasonal;             /* daily / weekly profiles (np_season) for volume and forecast */
     double shift_min;          /* protocol mix: total variation distance */
     double entropy_min;        /* entropy: absolute change in normalised entropy */
     double new_min_share;
@@ -106,6 +123,8 @@ typedef struct np_detect_config {
     double forecast_alert_packets; /* 0 = off */
     size_t max_known;
     size_t max_alerts;         /* per pane; more are counted as suppressed */
+    uint64_t intrusion_min;    /* intrusion: connections of one attack class to a destination in a pane */
+    double intrusion_share;    /* intrusion: and at least this share of the destination's connections */
     np_threshold_rule_t rules[NP_DETECT_MAX_RULES];
     size_t nrules;
     np_cidr_t whitelist[NP_DETECT_MAX_RULES];

@@ -102,6 +102,7 @@ int np_detect_config_load(np_detect_config_t *o, const np_config_t *c, int64_t p
     o->baseline_panes = (int)np_config_int(c, "detect.baseline.panes");
     o->cooldown_panes = (int)np_config_int(c, "detect.cooldown.panes");
     o->shift_ms = np_config_int(c, "detect.shift.ms");
+    o->seasonal = np_config_bool(c, "detect.seasonal");
     o->new_min_bytes = (uint64_t)np_config_int(c, "detect.new.min.bytes");
     o->hh_min_records = (uint64_t)np_config_int(c, "detect.hh.min.records");
     o->scan_hosts = (uint64_t)np_config_int(c, "detect.scan.hosts");
@@ -110,6 +111,7 @@ int np_detect_config_load(np_detect_config_t *o, const np_config_t *c, int64_t p
     o->ddos_sources = (uint64_t)np_config_int(c, "detect.ddos.sources");
     o->max_known = (size_t)np_config_int(c, "detect.max.known.sources");
     o->max_alerts = (size_t)np_config_int(c, "detect.max.alerts");
+    o->intrusion_min = (uint64_t)np_config_int(c, "detect.intrusion.min");
     struct {
         const char *key;
         double *dst;
@@ -123,6 +125,7 @@ int np_detect_config_load(np_detect_config_t *o, const np_config_t *c, int64_t p
                {"detect.hh.factor", &o->hh_factor},
                {"detect.scan.fanout", &o->scan_fanout},
                {"detect.ddos.share", &o->ddos_share},
+               {"detect.intrusion.share", &o->intrusion_share},
                {"detect.forecast.alpha", &o->forecast_alpha},
                {"detect.forecast.beta", &o->forecast_beta},
                {"detect.forecast.phi", &o->forecast_phi},

@@ -23,7 +23,7 @@
      "An alert episode ends after this many panes without its condition"},                                  \
     {"detect.shift.ms", NP_OPT_INT, "21600000", 1, INT64_MAX, NULL,                                           \
      "A sustained change of level is reported once (level_shift) and is the new baseline after this long"}, \
-    {"detect.seasonal", NP_OPT_BOOL, "true", 0, 0, NULL, "netpulse-detect --csv: learn daily and day-of-week profiles (used after 2 days / 2 weeks)"}, \
+    {"detect.seasonal", NP_OPT_BOOL, "true", 0, 0, NULL, "Learn daily and day-of-week profiles: the volume detectors, the forecast and --csv use them once learnt"}, \
     {"detect.shift.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Protocol mix shift (total variation) to alert"},  \
     {"detect.entropy.min", NP_OPT_STR, "0.1", 0, 0, NULL, "Change of normalised destination entropy to alert"}, \
     {"detect.new.min.share", NP_OPT_STR, "0.1", 0, 0, NULL, "New source: minimum share of the pane's bytes"}, \
@@ -37,6 +37,10 @@
     {"detect.scan.flow.bytes", NP_OPT_INT, "1500", 1, INT64_MAX, NULL, "Scans: mean bytes per flow at most"}, \
     {"detect.ddos.sources", NP_OPT_INT, "100", 2, 100000000, NULL, "DDoS: distinct sources of one destination"}, \
     {"detect.ddos.share", NP_OPT_STR, "0.05", 0, 0, NULL, "DDoS: the destination's minimum share of flows"}, \
+    {"detect.intrusion.min", NP_OPT_INT, "20", 1, INT64_MAX, NULL,                                          \
+     "Intrusion: connections of one NSL-KDD attack class to a destination in a pane"},                      \
+    {"detect.intrusion.share", NP_OPT_STR, "0.2", 0, 0, NULL,                                               \
+     "Intrusion: the class's minimum share of the destination's connections"},                             \
     {"detect.forecast.alpha", NP_OPT_STR, "1", 0, 0, NULL, "Forecast (Holt, damped): level smoothing (1 with beta 0: the last pane)"},  \
     {"detect.forecast.beta", NP_OPT_STR, "0", 0, 0, NULL, "Forecast: trend smoothing"},                  \
     {"detect.forecast.phi", NP_OPT_STR, "0.9", 0, 0, NULL, "Forecast: trend damping"},                     \

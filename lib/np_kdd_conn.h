@@ -51,4 +51,9 @@ int np_kdd_conn_parse_csv(const char *buf, size_t len, np_kdd_conn_t *out, char 
 int np_kdd_conn_parse_json(const char *buf, size_t len, np_kdd_conn_t *out, char *errstr,
                            size_t errlen);
 
+/* The common case of a numeric field, without strtod: t[0..len) is [-]DIGITS[.DIGITS] with
+ * at most 15 digits in all. 0 and *out = the same double strtod gives (correctly rounded),
+ * or -1 when it has another form (the caller falls back to strtod). */
+int np_kdd_decimal(const char *t, size_t len, double *out);
+
 #endif

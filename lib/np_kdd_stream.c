@@ -4,13 +4,11 @@
  */
 #include "np_kdd_stream.h"
 
-#include <librdkafka/rdkafka.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "np_kafka.h"
 #include "np_log.h"
 
 static volatile sig_atomic_t reload_requested;
@@ -24,11 +22,10 @@ static void on_sighup(int sig)
 struct np_kdd_stream {
     char            *path;
     np_kdd_model_t  *model;
-    rd_kafka_t      *rk;
     uint64_t         counts[NP_KDD_NCLASSES];
-    np_counter_t    *m_class[NP_KDD_NCLASSES], *m_invalid, *m_reload_ok, *m_reload_err;
+    np_counter_t    *m_class[NP_KDD_NCLASSES], *m_invalid, *m_reload_ok, *m_reload_err, *m_late,
+                    *m_evicted;
     np_infoset_t    *m_info;
-    np_log_rl_t      rl;
 };
 
 static void publish_version(np_kdd_stream_t *s)
@@ -51,6 +48,11 @@ static void register_metrics(np_kdd_stream_t *s, np_metrics_t *reg)
     }
     s->m_invalid = np_metrics_counter(reg, "netpulse_worker_connections_invalid_total",
                                       "Connection records that could not be decoded", NULL);
+    s->m_late = np_metrics_counter(reg, "netpulse_worker_connections_late_total",
+                                   "Connection records whose pane was already closed (dead-lettered)", NULL);
+    s->m_evicted = np_metrics_counter(reg, "netpulse_worker_class_dests_evicted_total",
+                                      "Connections whose destination found the pane's class table full (counted in 'other')",
+                                      NULL);
     s->m_reload_ok = np_metrics_counter(reg, "netpulse_worker_kdd_model_reloads_total",
                                         "Model reloads (SIGHUP), by result", "result=\"ok\"");
     s->m_reload_err = np_metrics_counter(reg, "netpulse_worker_kdd_model_reloads_total",
@@ -82,48 +84,40 @@ np_kdd_stream_t *np_kdd_stream_new(const char *model_path, np_metrics_t *reg, ch
     return s;
 }
 
-int np_kdd_stream_subscribe(np_kdd_stream_t *s, const np_config_t *cfg, const char *topic,
-                            const char *group, char *errstr, size_t errlen)
-{
-    char g[256];
-    snprintf(g, sizeof g, "%s-connections", group);
-    const char *const defaults[] = {"group.id", g, "auto.offset.reset", "earliest",
-                                    "enable.auto.commit", "true", NULL};
-    rd_kafka_conf_t *conf = np_kafka_conf_new_with(cfg, "netpulse-worker-kdd", defaults, errstr,
-                                                   errlen);
-    if (!conf)
-        return -1;
-    if (!(s->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, errlen))) {
-        rd_kafka_conf_destroy(conf);
-        return -1;
-    }
-    rd_kafka_poll_set_consumer(s->rk);
-    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(l, topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t err = rd_kafka_subscribe(s->rk, l);
-    rd_kafka_topic_partition_list_destroy(l);
-    if (err) {
-        snprintf(errstr, errlen, "subscribe %s: %s", topic, rd_kafka_err2str(err));
-        return -1;
-    }
-    return 0;
-}
-
-int np_kdd_stream_handle(np_kdd_stream_t *s, const char *val, size_t len)
+int np_kdd_stream_classify(np_kdd_stream_t *s, const char *val, size_t len, double *confidence, char *errstr,
+                           size_t errlen)
 {
     np_kdd_conn_t c;
-    char          err[128];
-    if (np_kdd_conn_parse(val, len, &c, err, sizeof err) != 0) {
+    if (np_kdd_conn_parse(val, len, &c, errstr, errlen) != 0) {
         if (s->m_invalid)
             np_counter_inc(s->m_invalid);
-        np_log_rl(&s->rl, NP_LOG_WARN, "connection_invalid", "detail=\"%s\"", err);
         return -1;
     }
-    int cls = np_kdd_model_classify(s->model, &c, NULL);
+    int cls = np_kdd_model_classify(s->model, &c, confidence);
     s->counts[cls]++;
     if (s->m_class[cls])
         np_counter_inc(s->m_class[cls]);
     return cls;
+}
+
+int np_kdd_stream_add(np_kdd_stream_t *s, np_partstate_t *ps, const void *val, size_t len, const void *key,
+                      size_t keylen, int64_t ts_ms, int64_t offset, np_pane_emit_fn emit, void *ctx,
+                      int64_t *pane_start_out, char *errstr, size_t errlen)
+{
+    double conf = 0;
+    int cls = np_kdd_stream_classify(s, val, len, &conf, errstr, errlen);
+    if (cls < 0) {
+        ps->next_offset = offset + 1; /* consumed; the caller dead-letters it */
+        return -1;
+    }
+    np_ip_t dst;
+    const np_ip_t *d = key && np_ip_parse(key, keylen, &dst) == 0 ? &dst : NULL;
+    np_pane_add_result_t r = np_partstate_add_class(ps, ts_ms, d, cls, conf, offset, emit, ctx, pane_start_out);
+    if (r == NP_PANE_EVICTED && s->m_evicted)
+        np_counter_inc(s->m_evicted);
+    if (r == NP_PANE_LATE && s->m_late)
+        np_counter_inc(s->m_late);
+    return r == NP_PANE_LATE ? NP_PANE_LATE : NP_PANE_ADDED;
 }
 
 int np_kdd_stream_reload(np_kdd_stream_t *s, char *errstr, size_t errlen)
@@ -146,28 +140,13 @@ int np_kdd_stream_reload(np_kdd_stream_t *s, char *errstr, size_t errlen)
     return 0;
 }
 
-int np_kdd_stream_poll(np_kdd_stream_t *s, int max)
+void np_kdd_stream_tick(np_kdd_stream_t *s)
 {
-    if (reload_requested) {
-        reload_requested = 0;
-        char err[512];
-        np_kdd_stream_reload(s, err, sizeof err);
-    }
-    int n = 0;
-    while (s->rk && n < max) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(s->rk, 0);
-        if (!m)
-            break;
-        if (!m->err) {
-            np_kdd_stream_handle(s, m->payload, m->len);
-            n++;
-        } else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            np_log_rl(&s->rl, NP_LOG_WARN, "connections_consume_error", "error=\"%s\"",
-                      rd_kafka_message_errstr(m));
-        }
-        rd_kafka_message_destroy(m);
-    }
-    return n;
+    if (!reload_requested)
+        return;
+    reload_requested = 0;
+    char err[512];
+    np_kdd_stream_reload(s, err, sizeof err);
 }
 
 const uint64_t *np_kdd_stream_counts(const np_kdd_stream_t *s) { return s->counts; }
@@ -182,10 +161,6 @@ void np_kdd_stream_destroy(np_kdd_stream_t **sp)
     if (!sp || !*sp)
         return;
     np_kdd_stream_t *s = *sp;
-    if (s->rk) {
-        rd_kafka_consumer_close(s->rk);
-        rd_kafka_destroy(s->rk);
-    }
     np_kdd_model_destroy(&s->model);
     free(s->path);
     free(s);

@@ -40,6 +40,8 @@ static void gpane_reset(np_gpane_t *g) {
     if (g->dests) np_srcmap_clear(g->dests);
     g->dests_evicted = 0;
     np_viewaggs_clear(g->views, g->nviews);
+    memset(&g->class_total, 0, sizeof(g->class_total));
+    if (g->classes) np_classmap_clear(g->classes);
 }
 
 np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
@@ -60,6 +62,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
         if (cfg->max_dests && !(m->panes[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
         m->panes[i].nviews = cfg->views ? cfg->views->n : 0;
         if (m->panes[i].nviews && !(m->panes[i].views = np_viewaggs_new(cfg->views, cfg->max_groups))) goto err;
+        if (cfg->max_class_dests && !(m->panes[i].classes = np_classmap_new(cfg->max_class_dests))) goto err;
         gpane_reset(&m->panes[i]);
     }
     return m;
@@ -77,6 +80,7 @@ void np_merge_destroy(np_merge_t **mp) {
             np_srcmap_destroy(&m->panes[i].sources);
             np_srcmap_destroy(&m->panes[i].dests);
             np_viewaggs_destroy(&m->panes[i].views, m->panes[i].nviews);
+            np_classmap_destroy(&m->panes[i].classes);
         }
     free(m->panes);
     free(m->parts);
@@ -131,6 +135,19 @@ np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Pa
 void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit) { m->next_emit = next_emit; }
 int64_t np_merge_next_emit(const np_merge_t *m) { return m->next_emit; }
 
+/* A connection slot's class counts: the pane's totals, and per destination when kept. */
+static void merge_classes(np_merge_t *m, np_gpane_t *g, const Netpulse__ClassTable *t) {
+    np_classcount_t tot;
+    if (!t || np_partial_class_count(t->total, &tot) < 0) return;
+    for (int k = 0; k < NP_KDD_NCLASSES; k++) {
+        g->class_total.n[k] += tot.n[k];
+        g->class_total.conf[k] += tot.conf[k];
+    }
+    if (!g->classes) return;
+    long full = np_partial_merge_classes(g->classes, t);
+    if (full > 0) m->st.class_dests_evicted += (uint64_t)full;
+}
+
 np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p) {
     np_merge_result_t r = np_merge_check_partial(m, p);
     switch (r) {
@@ -158,6 +175,7 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     }
     long unknown = np_partial_merge_views(g->views, m->cfg.views, p->views, p->n_views);
     if (unknown > 0) m->st.views_unknown += (uint64_t)unknown;
+    merge_classes(m, g, p->classes);
     if (p->partition >= m->npart) m->npart = p->partition + 1;
     m->st.partials++;
     return NP_MERGE_OK;

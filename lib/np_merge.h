@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "netpulse.pb-c.h"
+#include "np_classmap.h"
 #include "np_srcmap.h"
 #include "np_view.h"
 
@@ -31,6 +32,7 @@ typedef struct np_merge_config {
     int32_t max_partitions;  /* slots accepted (0: NP_MERGE_MAX_PARTITIONS) */
     int64_t max_future_ms;   /* panes and watermarks further ahead of the wall clock than
                                 this are refused (0: no bound; see np_merge_set_wall_clock) */
+    size_t max_class_dests;  /* NSL-KDD class counts: destinations per global pane (0: totals only) */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -46,6 +48,8 @@ typedef struct np_gpane {
     uint64_t dests_evicted;
     np_viewagg_t *views;     /* one per configured view (NULL: none) */
     size_t nviews;
+    np_classcount_t class_total; /* NSL-KDD class counts of the connection slots */
+    np_classmap_t *classes;  /* the same per destination (NULL: not kept) */
 } np_gpane_t;
 
 typedef enum {
@@ -109,6 +113,7 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
 typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
     uint64_t views_unknown;  /* view tables of views this coordinator does not define */
+    uint64_t class_dests_evicted; /* destinations' class counts folded into `other` here */
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;
 } np_merge_stats_t;

@@ -42,6 +42,12 @@
 /* NSL-KDD connection records: the generator's replay writes them, workers classify them. */
 #define NP_OPT_KDD_TOPIC                                                                                     \
     {"kdd.topic", NP_OPT_STR, "network-connections", 0, 0, NULL, "Topic of NSL-KDD connection records"}
+/* Destinations with NSL-KDD class counts kept per pane (np_classmap); past it, connections
+ * are counted in `other` (totals exact) and the eviction counted. */
+#define NP_OPT_KDD_MAX_DESTS_PER_PANE(DEF, WHOSE)                                                            \
+    {"kdd.max.dests.per.pane", NP_OPT_INT, DEF, 1, 16777216, NULL,                                           \
+     "Destinations with NSL-KDD class counts kept " WHOSE "; more are folded into 'other' and counted as "  \
+     "evicted"}
 
 /* Caps of the pane tables of this process (WHOSE: "per partition and pane", "per global
  * pane"). Sources and destinations past the cap are folded into one `other` aggregate and

@@ -38,13 +38,14 @@ const char *np_pane_config_check(const np_pane_config_t *cfg) {
 
 static void pane_reset(np_pane_t *p) {
     p->start_ms = NP_TS_NONE;
-    p->records = p->bytes = p->packets = 0;
+    p->records = p->bytes = p->packets = p->adds = 0;
     p->min_offset = -1;
     memset(p->pmix, 0, sizeof(p->pmix));
     memset(p->port_hist, 0, sizeof(p->port_hist));
     np_srcmap_clear(p->sources);
     if (p->dests) np_srcmap_clear(p->dests);
     if (p->views) np_viewaggs_clear(p->views, p->nviews);
+    if (p->classes) np_classmap_clear(p->classes);
 }
 
 /* A pane's tables (sources, destinations, views), allocated once and reused. */
@@ -53,13 +54,18 @@ static int pane_tables_new(np_pane_t *p, const np_pane_config_t *cfg) {
     p->dests = cfg->max_dests ? np_srcmap_new(cfg->max_dests, cfg->pool) : NULL;
     p->nviews = cfg->views ? cfg->views->n : 0;
     p->views = np_viewaggs_new(cfg->views, cfg->max_groups);
-    return p->sources && (p->dests || !cfg->max_dests) && (p->views || !p->nviews) ? 0 : -1;
+    p->classes = cfg->max_class_dests ? np_classmap_new(cfg->max_class_dests) : NULL;
+    return p->sources && (p->dests || !cfg->max_dests) && (p->views || !p->nviews) &&
+                   (p->classes || !cfg->max_class_dests)
+               ? 0
+               : -1;
 }
 
 static void pane_tables_free(np_pane_t *p) {
     np_srcmap_destroy(&p->sources);
     np_srcmap_destroy(&p->dests);
     np_viewaggs_destroy(&p->views, p->nviews);
+    np_classmap_destroy(&p->classes);
 }
 
 np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg) {
@@ -184,19 +190,21 @@ size_t np_partstate_advance(np_partstate_t *ps, np_pane_emit_fn emit, void *ctx)
     return close_through(ps, through, emit, ctx);
 }
 
-np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, int64_t offset,
-                                      np_pane_emit_fn emit, void *ctx, int64_t *pane_start_out) {
-    int64_t start = np_pane_start(r->ts_ms, ps->cfg.pane_ms);
+/* The open pane for a record at event time ts (advancing the watermark first), or NULL
+ * when that pane is closed already (the record is late, and counted so). */
+static np_pane_t *pane_for(np_partstate_t *ps, int64_t ts, int64_t offset, np_pane_emit_fn emit, void *ctx,
+                           int64_t *pane_start_out) {
+    int64_t start = np_pane_start(ts, ps->cfg.pane_ms);
     if (pane_start_out) *pane_start_out = start;
     ps->next_offset = offset + 1;
     if (ps->closed_through != NP_TS_NONE && start + ps->cfg.pane_ms <= ps->closed_through) {
         ps->late_pending++;
         ps->late_total++;
-        return NP_PANE_LATE;
+        return NULL;
     }
     ps->has_data = true;
-    if (ps->max_ts == NP_TS_NONE || r->ts_ms > ps->max_ts) {
-        ps->max_ts = r->ts_ms;
+    if (ps->max_ts == NP_TS_NONE || ts > ps->max_ts) {
+        ps->max_ts = ts;
         np_partstate_advance(ps, emit, ctx);
     }
     /* After advancing, the record's pane is still open: its end is past ts, and the
@@ -214,17 +222,34 @@ np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, 
         p->start_ms = start;
         p->min_offset = offset;
     }
+    if (offset < p->min_offset) p->min_offset = offset;
+    p->adds++;
+    ps->records_total++;
+    return p;
+}
+
+np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, int64_t offset,
+                                      np_pane_emit_fn emit, void *ctx, int64_t *pane_start_out) {
+    np_pane_t *p = pane_for(ps, r->ts_ms, offset, emit, ctx, pane_start_out);
+    if (!p) return NP_PANE_LATE;
     p->records++;
     p->bytes += r->bytes;
     p->packets += r->packets;
-    if (offset < p->min_offset) p->min_offset = offset;
     p->pmix[np_pmix_bucket(r->proto)]++;
     if (r->proto == NP_PROTO_TCP || r->proto == NP_PROTO_UDP) p->port_hist[np_port_bucket(r->dst_port)]++;
     np_srcmap_add_record(p->sources, r);
     if (p->dests) np_srcmap_add_record_dst(p->dests, r);
     if (p->views) np_viewaggs_add(p->views, ps->cfg.views, r);
-    ps->records_total++;
     return NP_PANE_ADDED;
+}
+
+np_pane_add_result_t np_partstate_add_class(np_partstate_t *ps, int64_t ts_ms, const np_ip_t *dst, int cls,
+                                            double confidence, int64_t offset, np_pane_emit_fn emit, void *ctx,
+                                            int64_t *pane_start_out) {
+    assert(ps->cfg.max_class_dests > 0);
+    np_pane_t *p = pane_for(ps, ts_ms, offset, emit, ctx, pane_start_out);
+    if (!p) return NP_PANE_LATE;
+    return np_classmap_add(p->classes, dst, cls, confidence) ? NP_PANE_EVICTED : NP_PANE_ADDED;
 }
 
 np_pane_t *np_partstate_claim_pane(np_partstate_t *ps, int64_t start) {
@@ -270,6 +295,7 @@ size_t np_partstate_memory_bytes(const np_partstate_t *ps) {
         n += np_srcmap_memory_bytes(ps->ring[i].sources);
         if (ps->ring[i].dests) n += np_srcmap_memory_bytes(ps->ring[i].dests);
         for (size_t v = 0; v < ps->ring[i].nviews; v++) n += np_gtab_memory_bytes(ps->ring[i].views[v].groups);
+        if (ps->ring[i].classes) n += np_classmap_memory_bytes(ps->ring[i].classes);
     }
     return n;
 }

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "np_classmap.h"
 #include "np_record.h"
 #include "np_srcmap.h"
 #include "np_view.h"
@@ -42,6 +43,9 @@ typedef struct np_pane_config {
      * inputs' watermarks), and the ring grows (up to NP_PANE_RING_MAX) while the slowest
      * input holds panes open. */
     bool external_wm;
+    /* Connection-topic partitions (NSL-KDD): per-destination class counts per pane, at most
+     * this many destinations (0: no class table). */
+    size_t max_class_dests;
 } np_pane_config_t;
 
 #define NP_PANE_RING_MAX 4096
@@ -55,12 +59,14 @@ typedef struct np_pane {
     uint64_t bytes;
     uint64_t packets;
     int64_t min_offset;     /* smallest Kafka offset among its records */
+    uint64_t adds;          /* records and connections taken: what changed it (np_ckpt_writer) */
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint32_t port_hist[NP_PORT_BUCKETS]; /* TCP/UDP records by destination port bucket */
     np_srcmap_t *sources;
     np_srcmap_t *dests;     /* by destination address (NULL when cfg.max_dests == 0) */
     np_viewagg_t *views;    /* one per cfg.views view (NULL: no views) */
     size_t nviews;
+    np_classmap_t *classes; /* NSL-KDD class counts (NULL when cfg.max_class_dests == 0) */
 } np_pane_t;
 
 typedef struct np_partstate {
@@ -85,7 +91,11 @@ typedef void (*np_pane_emit_fn)(void *ctx, np_partstate_t *ps, const np_pane_t *
 np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg);
 void np_partstate_destroy(np_partstate_t **ps);
 
-typedef enum { NP_PANE_ADDED = 0, NP_PANE_LATE = 1 } np_pane_add_result_t;
+typedef enum {
+    NP_PANE_ADDED = 0,
+    NP_PANE_LATE = 1,
+    NP_PANE_EVICTED = 2 /* np_partstate_add_class: added, the destination folded into `other` */
+} np_pane_add_result_t;
 
 /*
  * Takes one decoded record at Kafka offset `offset`. May close panes first (when the
@@ -94,6 +104,14 @@ typedef enum { NP_PANE_ADDED = 0, NP_PANE_LATE = 1 } np_pane_add_result_t;
  */
 np_pane_add_result_t np_partstate_add(np_partstate_t *ps, const np_record_t *r, int64_t offset,
                                       np_pane_emit_fn emit, void *ctx, int64_t *pane_start_out);
+
+/* Takes one classified connection record (connection-topic partitions, cfg.max_class_dests
+ * > 0) at event time ts_ms: counts class cls for destination dst (NULL: unknown) in its pane. Panes,
+ * watermark and lateness work as for np_partstate_add; the pane's record counters stay
+ * zero (a connection is not a flow record). */
+np_pane_add_result_t np_partstate_add_class(np_partstate_t *ps, int64_t ts_ms, const np_ip_t *dst, int cls,
+                                            double confidence, int64_t offset, np_pane_emit_fn emit, void *ctx,
+                                            int64_t *pane_start_out);
 
 /* Takes a record that is consumed here but counted elsewhere (forwarded to the
  * repartition topic): moves the offset and the watermark like a record would, and may

@@ -22,6 +22,9 @@ void np_partial_enc_free(np_partial_enc_t *e) {
     free(e->views.groups);
     free(e->views.gptrs);
     free(e->views.keys);
+    free(e->cls.aggs);
+    free(e->cls.ptrs);
+    free(e->cls.nums);
     free(e->prog);
     free(e->prog_ptrs);
     free(e->buf);
@@ -235,6 +238,74 @@ int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hl
     return r == 1 ? 1 : rc;
 }
 
+/* Points a ClassAgg at 2 * NP_KDD_NCLASSES numbers in nums, filled from c. */
+static void class_agg(Netpulse__ClassAgg *a, uint64_t *nums, const np_ip_t *ip, const np_classcount_t *c) {
+    netpulse__class_agg__init(a);
+    if (ip) {
+        a->ip.data = (uint8_t *)ip->b;
+        a->ip.len = 16;
+    }
+    memcpy(nums, c->n, sizeof(c->n));
+    memcpy(nums + NP_KDD_NCLASSES, c->conf, sizeof(c->conf));
+    a->counts = nums;
+    a->n_counts = NP_KDD_NCLASSES;
+    a->confidence = nums + NP_KDD_NCLASSES;
+    a->n_confidence = NP_KDD_NCLASSES;
+}
+
+Netpulse__ClassTable *np_partial_fill_classes(np_classbuf_t *b, const np_classmap_t *m, int *err) {
+    *err = 0;
+    if (!m || np_classmap_empty(m)) return NULL;
+    size_t n = np_classmap_count(m), cap = b->cap;
+    if (reserve((void **)&b->aggs, &cap, n, sizeof(*b->aggs)) < 0 ||
+        reserve((void **)&b->ptrs, &b->cap, n, sizeof(*b->ptrs)) < 0 ||
+        reserve((void **)&b->nums, &b->nums_cap, (n + 2) * 2 * NP_KDD_NCLASSES, sizeof(*b->nums)) < 0) {
+        *err = -1;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const np_ip_t *ip;
+        const np_classcount_t *c;
+        np_classmap_entry(m, i, &ip, &c);
+        class_agg(&b->aggs[i], b->nums + i * 2 * NP_KDD_NCLASSES, ip, c);
+        b->ptrs[i] = &b->aggs[i];
+    }
+    netpulse__class_table__init(&b->table);
+    class_agg(&b->total, b->nums + n * 2 * NP_KDD_NCLASSES, NULL, np_classmap_total(m));
+    class_agg(&b->other, b->nums + (n + 1) * 2 * NP_KDD_NCLASSES, NULL, np_classmap_other(m));
+    b->table.total = &b->total;
+    b->table.other = &b->other;
+    b->table.dests = b->ptrs;
+    b->table.n_dests = n;
+    b->table.dests_evicted = np_classmap_evicted(m);
+    return &b->table;
+}
+
+int np_partial_class_count(const Netpulse__ClassAgg *a, np_classcount_t *c) {
+    if (!a || a->n_counts != NP_KDD_NCLASSES || a->n_confidence != NP_KDD_NCLASSES) return -1;
+    memcpy(c->n, a->counts, sizeof(c->n));
+    memcpy(c->conf, a->confidence, sizeof(c->conf));
+    return 0;
+}
+
+long np_partial_merge_classes(np_classmap_t *m, const Netpulse__ClassTable *t) {
+    long full = 0;
+    int bad = 0;
+    np_classcount_t c;
+    for (size_t i = 0; i < t->n_dests; i++) {
+        np_ip_t ip;
+        if (np_partial_class_count(t->dests[i], &c) < 0 || t->dests[i]->ip.len != 16) {
+            bad = 1;
+            continue;
+        }
+        memcpy(ip.b, t->dests[i]->ip.data, 16);
+        full += np_classmap_merge(m, &ip, &c);
+    }
+    if (t->other && np_partial_class_count(t->other, &c) == 0) np_classmap_merge(m, NULL, &c);
+    np_classmap_add_evicted(m, t->dests_evicted);
+    return bad ? -1 : full;
+}
+
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
                             size_t *out_len) {
     Netpulse__SourceAgg **srcs, *other;
@@ -258,6 +329,16 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
     if (gp->seen) {
         p.seen.data = gp->seen;
         p.seen.len = NP_MERGE_MAX_PARTITIONS / 8;
+    }
+    /* A final pane keeps its class totals for the sliding windows; its destinations served
+     * detection already. */
+    if (np_classcount_sum(&gp->class_total)) {
+        if (reserve((void **)&e->cls.nums, &e->cls.nums_cap, 2 * NP_KDD_NCLASSES, sizeof(*e->cls.nums)) < 0)
+            return -1;
+        class_agg(&e->cls.total, e->cls.nums, NULL, &gp->class_total);
+        netpulse__class_table__init(&e->cls.table);
+        e->cls.table.total = &e->cls.total;
+        p.classes = &e->cls.table;
     }
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;
@@ -284,6 +365,7 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
     if (p->seen.len == NP_MERGE_MAX_PARTITIONS / 8) memcpy(g->seen, p->seen.data, p->seen.len);
     for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] = p->protocol_records[i];
     np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, pool);
+    if (p->classes) np_partial_class_count(p->classes->total, &g->class_total);
     netpulse__worker_msg__free_unpacked(m, NULL);
     return 0;
 }
@@ -319,6 +401,9 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     long kv = np_partial_fill_views(&e->views, pane->views, pane->nviews, &p.views);
     if (kv < 0) return -1;
     p.n_views = (size_t)kv;
+    int cerr;
+    p.classes = np_partial_fill_classes(&e->cls, pane->classes, &cerr);
+    if (cerr) return -1;
 
     Netpulse__WorkerMsg msg = NETPULSE__WORKER_MSG__INIT;
     msg.version = NP_WIRE_VERSION;

@@ -40,9 +40,21 @@ typedef struct np_viewbuf {
     size_t keys_cap;
 } np_viewbuf_t;
 
+/* Reused buffers for an encoded class table (np_classmap). */
+typedef struct np_classbuf {
+    Netpulse__ClassTable table;
+    Netpulse__ClassAgg total, other;
+    Netpulse__ClassAgg *aggs;
+    Netpulse__ClassAgg **ptrs;
+    size_t cap;
+    uint64_t *nums;             /* 2 * NP_KDD_NCLASSES per entry, then total's and other's */
+    size_t nums_cap;
+} np_classbuf_t;
+
 typedef struct np_partial_enc {
     np_aggbuf_t src, dst;
     np_viewbuf_t views;
+    np_classbuf_t cls;
     Netpulse__PartitionProgress *prog;
     Netpulse__PartitionProgress **prog_ptrs;
     size_t prog_cap;
@@ -95,6 +107,17 @@ long np_partial_merge_views(np_viewagg_t *a, const np_viewset_t *vs, Netpulse__V
 /* Merges one received SourceAgg into m (its sketches decoded through pool). Returns 0,
  * 1 when m was full (counted in `other`), -1 when the entry is malformed (skipped). */
 int np_partial_merge_source(np_srcmap_t *m, const Netpulse__SourceAgg *sa, np_hll_pool_t *pool);
+
+/* Fills b from a class table; the result (valid until the next call on b) is NULL when the
+ * table is NULL or counted nothing, so that partials of flow slots stay as they were. */
+Netpulse__ClassTable *np_partial_fill_classes(np_classbuf_t *b, const np_classmap_t *m, int *err);
+
+/* A received ClassAgg as counts: 0, or -1 when it is absent or malformed. */
+int np_partial_class_count(const Netpulse__ClassAgg *a, np_classcount_t *c);
+
+/* Merges a received class table into m. Returns how many destinations m had no room for
+ * (counted in `other`), or -1 if an entry was malformed (skipped; the rest still merge). */
+long np_partial_merge_classes(np_classmap_t *m, const Netpulse__ClassTable *t);
 
 /* Encodes a WorkerMsg{progress} for n partitions. */
 /* closed_through[i] is what partition i reports as complete: its own closed_through,

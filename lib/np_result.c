@@ -20,6 +20,17 @@ static void agg_fields(np_strbuf_t *sb, uint64_t records, uint64_t bytes, uint64
     np_strbuf_u64(sb, packets);
 }
 
+/* {"normal":N,"DoS":N,"Probe":N,"R2L":N,"U2R":N} */
+static void put_classes(np_strbuf_t *sb, const uint64_t *n) {
+    for (int k = 0; k < NP_KDD_NCLASSES; k++) {
+        np_strbuf_puts(sb, k ? ",\"" : "{\"");
+        np_strbuf_puts(sb, np_kdd_class_name(k));
+        np_strbuf_puts(sb, "\":");
+        np_strbuf_u64(sb, n[k]);
+    }
+    np_strbuf_putc(sb, '}');
+}
+
 void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_ms,
                            char *id_out, size_t id_len) {
     int64_t end = gp->start_ms + pane_ms;
@@ -73,6 +84,11 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
         np_strbuf_puts(sb, ",\"sources_evicted\":");
         np_strbuf_u64(sb, gp->sources_evicted);
     }
+    if (np_classcount_sum(&gp->class_total)) {
+        /* Only when connection records were classified in the window (NSL-KDD slots). */
+        np_strbuf_puts(sb, ",\"classes\":");
+        put_classes(sb, gp->class_total.n);
+    }
     np_strbuf_putc(sb, '}');
 }
 
@@ -111,6 +127,13 @@ void np_result_anomaly_json(np_strbuf_t *sb, const np_anomaly_t *a, char *id_out
     put_num(sb, a->score);
     put_str(sb, ",\"severity\":", np_severity_name(a->severity));
     put_str(sb, ",\"explanation\":", a->explanation);
+    if (a->kind == NP_AN_INTRUSION) {
+        put_str(sb, ",\"class\":", np_kdd_class_name(a->cls));
+        np_strbuf_puts(sb, ",\"counts\":");
+        put_classes(sb, a->class_counts);
+        np_strbuf_puts(sb, ",\"confidence\":");
+        put_num(sb, a->confidence);
+    }
     np_strbuf_putc(sb, '}');
 }
 

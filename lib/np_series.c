@@ -34,6 +34,9 @@ struct np_series {
     int run, run_sign;
     double old_level, old_scale; /* before the last level shift */
     int64_t old_until;           /* point count until which a return is checked */
+    double zrun[NP_SERIES_MAX_RUN]; /* the last signed z values, newest at zrun_pos - 1 */
+    int zrun_n, zrun_pos;
+    double ac_xy, ac_xx, prev_r; /* lag-1 autocorrelation of the (clamped) residuals */
 };
 
 static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : (int)v; }
@@ -263,6 +266,34 @@ static double tail_factor(const np_series_t *s) {
     return f < s->c.tail_max ? f : s->c.tail_max;
 }
 
+/* Multi-scale: k points in a row all beyond a (same side) happen with probability
+ * 2 (P(T_2 >= a))^k under the model, so a run of moderate residuals (a small level change,
+ * a slow drift, a wider spread) is as rare as one large one. The smallest such p over
+ * k = 2..runs, times the number of scales tried (Bonferroni), against the point's own. */
+
+/* Only residuals of at least 3 scales make a run: smaller ones in a row are the level's
+ * ordinary lag (runs of any size gave 13 false alerts per series-week on Cloud Monitoring). */
+#define RUN_ZMIN 3
+static double run_score(const np_series_t *s, double z, double score) {
+    int K = s->c.runs < NP_SERIES_MAX_RUN ? s->c.runs : NP_SERIES_MAX_RUN;
+    if (K < 2) return score;
+    double p = 1 - score, best = 1, a = fabs(z);
+    for (int k = 2; k <= K && k - 1 <= s->zrun_n; k++) {
+        double zk = s->zrun[(s->zrun_pos - (k - 1) + NP_SERIES_MAX_RUN) % NP_SERIES_MAX_RUN];
+        if ((zk > 0) != (z > 0) || fabs(zk) < RUN_ZMIN) break;
+        if (fabs(zk) < a) a = fabs(zk);
+        double one = 0.5 * (1 - a / sqrt(a * a + 2)); /* P(T_2 >= a) */
+        /* Correlated residuals make runs likelier: k points count as k (1 - rho) / (1 + rho). */
+        double rho = s->ac_xx > 0 ? s->ac_xy / s->ac_xx : 0;
+        rho = rho < 0 ? 0 : rho > 0.95 ? 0.95 : rho;
+        double keff = k * (1 - rho) / (1 + rho);
+        if (keff < 1) keff = 1;
+        double pk = 2 * pow(one, keff) * (K - 1);
+        if (pk < best) best = pk;
+    }
+    return best < p ? 1 - best : score;
+}
+
 double np_series_score(double z) {
     double a = fabs(z);
     if (!isfinite(a)) return isnan(a) ? 0 : 1;
@@ -348,10 +379,13 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     o->z = z;
     double tf = tail_factor(s);
     if (o->warm) {
-        double sc = np_series_score(z * tf);
+        double sc = run_score(s, z * tf, np_series_score(z * tf));
         if ((s->c.direction > 0 && z < 0) || (s->c.direction < 0 && z > 0)) sc = 0;
         o->score = sc;
     }
+    s->zrun[s->zrun_pos] = z * tf;
+    s->zrun_pos = (s->zrun_pos + 1) % NP_SERIES_MAX_RUN;
+    if (s->zrun_n < NP_SERIES_MAX_RUN) s->zrun_n++;
     /* Learn: clamped values into the level and residual rings, the raw ones for shifts. */
     zhist_add(s, fabs(z));
     ring_push(&s->recent, y);
@@ -364,6 +398,12 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         s->run = 0;
     }
     ring_push(&s->vres, r);
+    { /* about resid_points points */
+        double w = 1.0 / s->c.resid_points;
+        s->ac_xy += w * (rc * s->prev_r - s->ac_xy);
+        s->ac_xx += w * (rc * rc - s->ac_xx);
+        s->prev_r = rc;
+    }
     if (back) {
         restore_old(s);
     } else if (o->warm && s->run >= s->c.shift_points) {
@@ -385,7 +425,7 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
 
 /* ---- persistence ------------------------------------------------------------------ */
 
-#define SERIES_STATE_MAGIC 0x4e505331u /* "NPS1" */
+#define SERIES_STATE_MAGIC 0x4e505332u /* "NPS2": NPS1 and the last z values */
 
 typedef struct wbuf {
     uint8_t *p;
@@ -450,6 +490,8 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     put_profile(&w, &s->week);
     put_u64(&w, s->ztotal);
     for (int b = 0; b < ZBINS; b++) put_u64(&w, s->zhist[b]);
+    put_u64(&w, (uint64_t)s->zrun_n | (uint64_t)s->zrun_pos << 8);
+    for (int k = 0; k < NP_SERIES_MAX_RUN; k++) put_f64(&w, s->zrun[k]);
     if (w.bad) {
         free(w.p);
         return -1;
@@ -529,5 +571,10 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     get_profile(&r, &s->week);
     s->ztotal = get_u64(&r);
     for (int b = 0; b < ZBINS; b++) s->zhist[b] = (uint32_t)get_u64(&r);
+    uint64_t zr = get_u64(&r);
+    s->zrun_n = (int)(zr & 0xff);
+    s->zrun_pos = (int)((zr >> 8) & 0xff);
+    if (s->zrun_n > NP_SERIES_MAX_RUN || s->zrun_pos >= NP_SERIES_MAX_RUN) return -1;
+    for (int k = 0; k < NP_SERIES_MAX_RUN; k++) s->zrun[k] = get_f64(&r);
     return r.bad || r.off != len ? -1 : 0;
 }

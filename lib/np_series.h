@@ -20,7 +20,10 @@
  * with 2 degrees of freedom (heavy tails, as real residuals have): score = |z|/sqrt(z^2+2).
  * So a threshold of 0.99 means "rarer than 1 in 100 under the model" (|z| >= 9.95), 0.999
  * |z| >= 31.6, on any series and cadence. With `direction` +1 (-1) only increases
- * (decreases) score above 0.
+ * (decreases) score above 0. With `runs` k >= 2 (off by default: measured worse), a run of
+ * j <= k points all beyond a >= 3 scales on one side scores 1 - (k - 1) x 2 P(T_2 >= a)^j
+ * when that is higher, j counted as j (1 - rho) / (1 + rho) for the residuals' lag-1
+ * autocorrelation rho (runs of correlated residuals are common).
  *
  * Level shifts: `shift_points` consecutive residuals beyond z_shift scales on the same
  * side (default 6 h of points, at least 3 and at most 256) are a level shift: reported once
@@ -43,6 +46,7 @@
 #define NP_SERIES_MAX_SHIFT 256
 #define NP_SERIES_DAY_BINS 288
 #define NP_SERIES_WEEK_BINS 7
+#define NP_SERIES_MAX_RUN 16
 
 typedef struct np_series_config {
     int64_t interval_ms;   /* cadence of the points */
@@ -58,6 +62,7 @@ typedef struct np_series_config {
     double tail_q;         /* calibrate at this quantile of the series' own |z| (0 = off; 0.99) */
     double tail_max;       /* at most this factor up (1: the calibration only lowers scores) */
     double log_offset;     /* > 0: model log(offset + x) (x >= 0; multiplicative series), 0: x */
+    int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
 } np_series_config_t;
 
 /* Defaults for the interval, with every derived length computed. */

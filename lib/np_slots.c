@@ -11,13 +11,15 @@ static void slot_reset(np_slot_t *s) {
     np_ckpt_writer_init(&s->ckpt);
 }
 
-np_slots_t *np_slots_new(const char *topic, const char *rtopic, int32_t nin) {
+np_slots_t *np_slots_new(const char *topic, const char *rtopic, int32_t nin, const char *ktopic, int32_t nconn) {
     np_slots_t *sl = calloc(1, sizeof(*sl));
     if (!sl) return NULL;
     sl->topic = topic;
     sl->rtopic = rtopic;
+    sl->ktopic = ktopic;
     sl->nin = nin;
-    sl->total = nin * (rtopic ? 2 : 1);
+    sl->kbase = nin * (rtopic ? 2 : 1);
+    sl->total = sl->kbase + (ktopic ? nconn : 0);
     size_t n = (size_t)(sl->total > 0 ? sl->total : 1);
     sl->s = calloc(n, sizeof(*sl->s));
     sl->prog_parts = calloc(n, sizeof(*sl->prog_parts));
@@ -46,15 +48,21 @@ void np_slots_destroy(np_slots_t **slp) {
 }
 
 int32_t np_slots_of(const np_slots_t *sl, const char *topic, int32_t partition) {
+    if (sl->ktopic && strcmp(topic, sl->ktopic) == 0)
+        return partition >= 0 && partition < sl->total - sl->kbase ? sl->kbase + partition : -1;
     if (partition < 0 || partition >= sl->nin) return -1;
     if (strcmp(topic, sl->topic) == 0) return partition;
     if (sl->rtopic && strcmp(topic, sl->rtopic) == 0) return sl->nin + partition;
     return -1;
 }
 
-const char *np_slots_topic(const np_slots_t *sl, int32_t slot) { return slot < sl->nin ? sl->topic : sl->rtopic; }
+const char *np_slots_topic(const np_slots_t *sl, int32_t slot) {
+    return slot >= sl->kbase ? sl->ktopic : slot < sl->nin ? sl->topic : sl->rtopic;
+}
 
-int32_t np_slots_partition(const np_slots_t *sl, int32_t slot) { return slot < sl->nin ? slot : slot - sl->nin; }
+int32_t np_slots_partition(const np_slots_t *sl, int32_t slot) {
+    return slot >= sl->kbase ? slot - sl->kbase : slot < sl->nin ? slot : slot - sl->nin;
+}
 
 np_slot_t *np_slots_get(np_slots_t *sl, int32_t slot) {
     if (slot < 0 || slot >= sl->total || !sl->s[slot].ps) return NULL;

@@ -1,6 +1,7 @@
 /*
- * np_slots: the partitions a worker owns, as slots. Input partition p is slot p and
- * repartition partition p is slot nin + p (ARCHITECTURE.md "Re-keying"); partials,
+ * np_slots: the partitions a worker owns, as slots. Input partition p is slot p,
+ * repartition partition p is slot nin + p (ARCHITECTURE.md "Re-keying") and connection
+ * topic partition p (kdd.model) slot kbase + p, after both; partials,
  * progress and checkpoints all speak in slots. Per owned slot it holds the event-time
  * state (np_pane), the outbox of unacknowledged partials, the fencing epoch, a repartition
  * slot's memory of its inputs (np_rekey), what the last progress reported, idleness, lag
@@ -39,8 +40,10 @@ typedef struct np_slot {
 typedef struct np_slots {
     const char *topic;        /* borrowed */
     const char *rtopic;       /* borrowed; NULL when re-keying is off */
+    const char *ktopic;       /* borrowed; connection topic, NULL when off */
     int32_t nin;              /* input partitions */
-    int32_t total;            /* slots: nin, or 2 * nin with re-keying */
+    int32_t kbase;            /* first connection-topic slot: nin, or 2 * nin with re-keying */
+    int32_t total;            /* slots: kbase + the connection topic's partitions */
     np_slot_t *s;             /* total entries */
     size_t outbox_items;      /* over every owned slot */
     /* Scratch for one progress message, filled by np_slots_progress_add. */
@@ -51,9 +54,10 @@ typedef struct np_slots {
     np_progress_claim_t *prog_claims;
 } np_slots_t;
 
-/* Slots for nin input partitions (and as many repartition ones when rtopic is not NULL);
- * the topic names are borrowed. NULL on allocation failure. */
-np_slots_t *np_slots_new(const char *topic, const char *rtopic, int32_t nin);
+/* Slots for nin input partitions (and as many repartition ones when rtopic is not NULL,
+ * then nconn of the connection topic when ktopic is not NULL); the topic names are
+ * borrowed. NULL on allocation failure. */
+np_slots_t *np_slots_new(const char *topic, const char *rtopic, int32_t nin, const char *ktopic, int32_t nconn);
 /* Drops every owned slot and frees the table. */
 void np_slots_destroy(np_slots_t **sl);
 
@@ -61,7 +65,7 @@ void np_slots_destroy(np_slots_t **sl);
 int32_t np_slots_of(const np_slots_t *sl, const char *topic, int32_t partition);
 const char *np_slots_topic(const np_slots_t *sl, int32_t slot);
 int32_t np_slots_partition(const np_slots_t *sl, int32_t slot);
-static inline bool np_slots_rekeyed(const np_slots_t *sl, int32_t slot) { return slot >= sl->nin; }
+static inline bool np_slots_rekeyed(const np_slots_t *sl, int32_t slot) { return slot >= sl->nin && slot < sl->kbase; }
 /* The owned slot, or NULL (not owned, or out of range). */
 np_slot_t *np_slots_get(np_slots_t *sl, int32_t slot);
 

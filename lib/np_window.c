@@ -35,6 +35,7 @@ static void gpane_clear(np_gpane_t *g) {
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->seen, 0, SEEN_BYTES);
     np_srcmap_clear(g->sources);
+    memset(&g->class_total, 0, sizeof(g->class_total));
 }
 
 /* dst += src (sources merged; evictions while merging counted). */
@@ -45,6 +46,10 @@ static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
     dst->late_records += src->late_records;
     dst->sources_evicted += src->sources_evicted;
     for (int i = 0; i < NP_PMIX__COUNT; i++) dst->pmix[i] += src->pmix[i];
+    for (int k = 0; k < NP_KDD_NCLASSES; k++) {
+        dst->class_total.n[k] += src->class_total.n[k];
+        dst->class_total.conf[k] += src->class_total.conf[k];
+    }
     if (src->seen)
         for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i];
     if (!src->sources) return;

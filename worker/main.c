@@ -55,6 +55,7 @@ static const np_opt_t worker_opts[] = {
     {"kdd.model", NP_OPT_STR, "", 0, 0, NULL,
      "NSL-KDD intrusion model file (models/kdd-rf.model); empty = no intrusion classification"},
     NP_OPT_KDD_TOPIC,
+    NP_OPT_KDD_MAX_DESTS_PER_PANE("1024", "per connection partition and pane"),
     {"worker.id", NP_OPT_STR, NULL, 0, 0, NULL, "Worker id (default: hostname-pid)"},
     {"coordinator", NP_OPT_STR, "tcp://127.0.0.1:5555", 1, 0, NULL, "Coordinator ZeroMQ endpoint"},
     NP_OPT_PANE_MS,
@@ -87,10 +88,13 @@ static const np_opt_t worker_opts[] = {
 };
 
 /* Dead-letter reasons: the decoder's (np_record_reason_t) and, in slot 0 (NP_REC_OK is
- * never one), late records. */
-#define DLQ_REASONS NP_REC__COUNT
+ * never one), late records; after them, connection records (kdd.topic) that do not decode. */
+#define DLQ_REASONS (NP_REC__COUNT + 1)
 #define DLQ_LATE    0
-static const char *dlq_reason_name(int why) { return why == DLQ_LATE ? "late" : np_record_reason_name(why); }
+#define DLQ_CONNECTION_INVALID NP_REC__COUNT
+static const char *dlq_reason_name(int why) {
+    return why == DLQ_LATE ? "late" : why == DLQ_CONNECTION_INVALID ? "connection_invalid" : np_record_reason_name(why);
+}
 
 typedef struct worker {
     np_proc_t proc;
@@ -104,6 +108,9 @@ typedef struct worker {
     np_viewset_t views;     /* operator views (pcfg and rcfg point here) */
     np_pane_config_t pcfg;  /* input partitions */
     np_pane_config_t rcfg;  /* repartition partitions: external watermark, growing ring */
+    const char *ktopic;    /* connection topic (kdd.model set), NULL when off */
+    int32_t kbase, nconn;  /* its partitions are slots kbase + partition (np_kdd_stream.h) */
+    np_pane_config_t kcfg;  /* connection partitions: class counts only */
     np_record_limits_t lim;
     int64_t idle_ms;
     int64_t max_jump_ms;   /* max.watermark.jump.ms */
@@ -134,7 +141,7 @@ typedef struct worker {
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
-    np_gauge_t *m_assigned_rep, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
+    np_gauge_t *m_assigned_rep, *m_assigned_conn, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     np_histogram_t *m_ckpt_s;
     np_gauge_t *m_lag[MAX_PARTITIONS];  /* per owned slot; unpublished when it goes */
     int64_t lag_total;                  /* over owned slots, for the fleet registry */
@@ -148,9 +155,11 @@ static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
 /* Repartition partitions take their watermark from their inputs' markers (rcfg). */
 static const np_pane_config_t *slot_cfg(const worker_t *w, int32_t slot) {
-    return slot < w->nin ? &w->pcfg : &w->rcfg;
+    return slot >= w->kbase ? &w->kcfg : slot < w->nin ? &w->pcfg : &w->rcfg;
 }
 
+/* Connection-topic slots (kdd.model) come after both (np_slots); they keep their own watermark. */
+static bool is_rep(const worker_t *w, int32_t slot) { return np_slots_rekeyed(w->sl, slot); }
 static const char *slot_topic(const worker_t *w, int32_t slot) { return np_slots_topic(w->sl, slot); }
 static int32_t slot_partition(const worker_t *w, int32_t slot) { return np_slots_partition(w->sl, slot); }
 
@@ -209,7 +218,7 @@ static void send_progress(worker_t *w, int64_t now) {
         bool is_idle = np_slots_idle(w->sl, p, now, w->idle_ms);
         /* Repartition partitions never follow: their watermark is their inputs' (markers);
          * being idle only stops them from holding the global watermark back. */
-        if (is_idle && p < w->nin && w->global_wm != NP_TS_NONE) {
+        if (is_idle && !is_rep(w, p) && w->global_wm != NP_TS_NONE) {
             /* An idle partition follows the global watermark, so its open panes close
              * together with everyone else's and it stops holding the others back. */
             np_partstate_follow(ps, w->global_wm);
@@ -507,19 +516,22 @@ static void refresh_lag(worker_t *w) {
 /* ---- rebalancing ------------------------------------------------------------------- */
 
 static void update_gauges(worker_t *w) {
-    int64_t assigned = 0, assigned_rep = 0, open = 0, bytes = 0;
+    int64_t assigned = 0, assigned_rep = 0, assigned_conn = 0, open = 0, bytes = 0;
     for (int32_t p = 0; p < w->sl->total; p++) {
         const np_partstate_t *ps = w->sl->s[p].ps;
         if (!ps) continue;
         if (p < w->nin)
             assigned++;
-        else
+        else if (is_rep(w, p))
             assigned_rep++;
+        else
+            assigned_conn++;
         open += (int64_t)np_partstate_open_panes(ps);
         bytes += (int64_t)np_partstate_memory_bytes(ps);
     }
     np_gauge_set(w->m_assigned, assigned);
     np_gauge_set(w->m_assigned_rep, assigned_rep);
+    np_gauge_set(w->m_assigned_conn, assigned_conn);
     np_gauge_set(w->m_open_panes, open);
     np_gauge_set(w->m_state_bytes, bytes);
 }
@@ -665,13 +677,30 @@ static int64_t header_int(const rd_kafka_message_t *m, const char *name) {
     return strtoll(buf, NULL, 10);
 }
 
+/* A connection record: classified and counted in its pane (np_kdd_stream); one that does
+ * not decode, or whose pane is closed, is dead-lettered like a flow record. */
+static void handle_connection(worker_t *w, const rd_kafka_message_t *m, np_partstate_t *ps) {
+    rd_kafka_timestamp_type_t tstype;
+    int64_t ts = rd_kafka_message_timestamp(m, &tstype), pane = INT64_MIN;
+    if (tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE) ts = w->batch_wall;
+    char detail[160];
+    int r = np_kdd_stream_add(KDD, ps, m->payload, m->len, m->key, m->key_len, ts, m->offset, emit_partial, w, &pane,
+                              detail, sizeof(detail));
+    if (r < 0) dead_letter(w, m, DLQ_CONNECTION_INVALID, detail, INT64_MIN);
+    if (r == NP_PANE_LATE) {
+        snprintf(detail, sizeof(detail), "event time %" PRId64 " is in pane %" PRId64 " closed at watermark %" PRId64, ts,
+                 pane, np_partstate_watermark(ps));
+        dead_letter(w, m, DLQ_LATE, detail, pane);
+    }
+}
+
 static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     int32_t p = np_slots_of(w->sl, rd_kafka_topic_name(m->rkt), m->partition);
     np_slot_t *s = np_slots_get(w->sl, p);
     if (!s) return; /* not ours (any more) */
     np_partstate_t *ps = s->ps;
     int64_t now = w->batch_mono;
-    if (p >= w->nin) {
+    if (is_rep(w, p)) {
         int64_t src = header_int(m, "netpulse.marker.source");
         if (src >= 0 && src < w->nin && s->rekey) {
             int64_t rw = np_rekey_marker(s->rekey, (int32_t)src, header_int(m, "netpulse.marker.watermark"));
@@ -685,6 +714,10 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     }
     s->last_record_mono = now;
     s->at_eof = false;
+    if (p >= w->kbase) {
+        handle_connection(w, m, ps);
+        return;
+    }
     np_counter_inc(p < w->nin ? w->m_consumed : w->m_consumed_rep); /* by topic; markers are not records */
     np_counter_add(w->m_bytes_in, m->len);
 
@@ -812,6 +845,7 @@ static void register_metrics(worker_t *w) {
     w->m_hll_exhausted = np_metrics_counter(m, "netpulse_worker_sketch_pool_exhausted_total", "Sketch promotions refused: pool full (counts become lower bounds)", NULL);
     w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
     w->m_assigned_rep = np_metrics_gauge(m, "netpulse_worker_assigned_repartition_partitions", "Partitions of the repartition topic owned now", NULL);
+    w->m_assigned_conn = np_metrics_gauge(m, "netpulse_worker_assigned_connection_partitions", "Partitions of the connection topic (kdd.topic) owned now", NULL);
     w->m_assigned = np_metrics_gauge(m, "netpulse_worker_assigned_partitions", "Partitions owned now", NULL);
     w->m_open_panes = np_metrics_gauge(m, "netpulse_worker_open_panes", "Open panes over owned partitions", NULL);
     w->m_state_bytes = np_metrics_gauge(m, "netpulse_worker_state_bytes", "Memory held by pane state", NULL);
@@ -909,15 +943,25 @@ static int setup_kafka(worker_t *w) {
                  MAX_PARTITIONS / (w->rtopic ? 2 : 1));
         goto fail;
     }
-    if (!(w->sl = np_slots_new(w->topic, w->rtopic, w->nin))) {
+    w->kbase = w->nin * (w->rtopic ? 2 : 1);
+    if (w->ktopic) {
+        if ((w->nconn = topic_partitions(w, w->ktopic, err, sizeof(err))) < 0) goto fail;
+        if (w->kbase + w->nconn > MAX_PARTITIONS) {
+            snprintf(err, sizeof(err), "kdd.topic %s: %d partitions, at most %d supported here", w->ktopic, w->nconn,
+                     MAX_PARTITIONS - w->kbase);
+            goto fail;
+        }
+    }
+    if (!(w->sl = np_slots_new(w->topic, w->rtopic, w->nin, w->ktopic, w->nconn))) {
         snprintf(err, sizeof(err), "out of memory for %d partitions", w->nin);
         goto fail;
     }
     w->healthy_kafka = 1;
 
-    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(2);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(3);
     rd_kafka_topic_partition_list_add(sub, w->topic, RD_KAFKA_PARTITION_UA);
     if (w->rtopic) rd_kafka_topic_partition_list_add(sub, w->rtopic, RD_KAFKA_PARTITION_UA);
+    if (w->ktopic) rd_kafka_topic_partition_list_add(sub, w->ktopic, RD_KAFKA_PARTITION_UA);
     e = rd_kafka_subscribe(w->rk, sub);
     rd_kafka_topic_partition_list_destroy(sub);
     if (e) {
@@ -1020,6 +1064,11 @@ int main(int argc, char **argv) {
     }
     w->rcfg = w->pcfg;
     w->rcfg.external_wm = true;
+    w->kcfg = w->pcfg;
+    w->kcfg.max_sources = 1;
+    w->kcfg.max_dests = 0;
+    w->kcfg.views = NULL;
+    w->kcfg.max_class_dests = (size_t)np_config_int(c, "kdd.max.dests.per.pane");
     const char *bad = np_pane_config_check(&w->pcfg);
     if (bad) {
         np_proc_fatal_config(bad);
@@ -1059,6 +1108,7 @@ int main(int argc, char **argv) {
         np_proc_fatal_config(verr);
         return 2;
     }
+    if (KDD) w->ktopic = np_config_str(c, "kdd.topic");
 
     if (np_proc_http_start(&w->proc, health, NULL, w) < 0) return 1;
     if (np_config_int(c, "redis.port") > 0) {
@@ -1070,11 +1120,6 @@ int main(int argc, char **argv) {
         }
     }
     if (setup_zmq(w) < 0 || setup_kafka(w) < 0) return 1;
-    if (KDD && np_kdd_stream_subscribe(KDD, c, np_config_str(c, "kdd.topic"), np_config_str(c, "group.id"), verr,
-                                       sizeof(verr)) < 0) {
-        np_error("kdd_subscribe_failed", "error=\"%s\"", verr);
-        return 1;
-    }
     np_info("started", "worker_id=%s pane_ms=%" PRId64 " lateness_ms=%" PRId64 " idle_ms=%" PRId64, w->id,
             w->pcfg.pane_ms, w->pcfg.lateness_ms, w->idle_ms);
 
@@ -1103,7 +1148,7 @@ int main(int argc, char **argv) {
             }
             rd_kafka_message_destroy(m);
         }
-        if (KDD) np_kdd_stream_poll(KDD, 4096);
+        if (KDD) np_kdd_stream_tick(KDD);
         rd_kafka_poll(w->dlq, 0);
         if (w->produce_failed) {
             np_error("fatal", "reason=produce_undelivered action=exit_for_restart_from_checkpoint");

@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (np_viewset_parse(&VS, "web: proto=tcp by dst/24", err, sizeof err) < 0) abort();
     }
     np_pane_config_t cfg = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = 64,
-                            .max_dests = 64, .pool = POOL, .views = &VS, .max_groups = 16};
+                            .max_dests = 64, .pool = POOL, .views = &VS, .max_groups = 16, .max_class_dests = 8};
     np_partstate_t *ps = NULL;
     np_outbox_t ob;
     int64_t epoch, offs[4], wms[4];

@@ -100,7 +100,7 @@ fcount="$(it_metric coordinator netpulse_coordinator_finalize_duration_seconds_c
 it_check "finalize histogram count > 0 ($fcount)" test "${fcount:-0}" -gt 0
 scrape coordinator
 series="$(grep -c '^netpulse_coordinator_anomalies_total{kind="[a-z_]*",severity="\(info\|warning\|critical\)"}' "$IT_DIR/coordinator.metrics")"
-it_check "anomalies_total: 12 kinds (incl. level_shift) x 3 severities registered ($series)" test "$series" -eq 36
+it_check "anomalies_total: 13 kinds (incl. level_shift, intrusion) x 3 severities registered ($series)" test "$series" -eq 39
 thr="$(it_metric coordinator 'netpulse_coordinator_anomalies_total{kind="threshold"}')"
 it_check "threshold anomalies counted by kind ($thr)" test "${thr:-0}" -ge 12
 it_check "waiting_partitions is 0 once every pane with data is published" \

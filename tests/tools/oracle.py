@@ -465,6 +465,10 @@ def main():
         want_proto = {k: o["protocols"].get(k, 0) for k in ("tcp", "udp", "icmp", "other")}
         if w.get("protocols") != want_proto:
             errors.append(f"window {start}: protocols {w.get('protocols')} != oracle {want_proto}")
+        # NSL-KDD class counts appear only where connection records were classified
+        # (tests/tools/kdd_oracle.py checks those); a flow stream's windows have none.
+        if "classes" in w:
+            errors.append(f"window {start}: unexpected classes {w['classes']} in a flow-only stream")
     # Sliding windows: the union of the panes they cover, recomputed here; and none missing
     # from the first pane with data (a window never reaches back before it) to the last.
     if a.window_ms and panes:

@@ -309,8 +309,9 @@ static void test_state_roundtrip(void **s) {
     np_detect_destroy(&b);
 }
 
-/* A state saved before level_shift existed (11 kinds in stats) still restores, counts
- * included; one with another version is refused. */
+/* A state saved before level_shift existed (11 kinds in stats) and before seasonality
+ * (no fields 40-44) still restores, counts included, and runs on like the original; one
+ * with another version is refused. */
 static void test_state_before_level_shift(void **s) {
     (void)s;
     np_detect_config_t c;
@@ -330,6 +331,8 @@ static void test_state_before_level_shift(void **s) {
     assert_non_null(st);
     assert_int_equal(st->n_stats, 6 + NP_AN__COUNT);
     st->n_stats = 6 + NP_AN_LEVEL_SHIFT; /* as saved before */
+    st->n_seasons = st->n_season_series = st->n_fc_models = 0; /* and before seasonality */
+    st->season_stage = st->fc_flags = 0;
     size_t olen = netpulse__detect_state__pack(st, old);
     assert_true(olen < sizeof(old));
     assert_int_equal(np_detect_state_decode(b, old, olen), 0);
@@ -339,6 +342,17 @@ static void test_state_before_level_shift(void **s) {
     assert_int_equal(sb.panes, 30);
     assert_int_equal(sb.by_kind[NP_AN_SPIKE], 1);
     assert_int_equal(sa.by_kind[NP_AN_SPIKE], 1);
+    for (int i = 30; i < 45; i++) { /* and runs on like the original */
+        pane_t p;
+        pane_init(&p, (int64_t)i * PANE);
+        baseline(&p, i == 40 ? 3000 : 1000, (unsigned)i);
+        np_anomaly_t ob[64];
+        np_forecast_t fa, fb;
+        size_t na = np_detect_pane(a, &p.g, out, &fa), nb = np_detect_pane(b, &p.g, ob, &fb);
+        assert_int_equal(na, nb);
+        assert_true(fa.predicted == fb.predicted);
+        pane_free(&p);
+    }
     st->version = 2;
     olen = netpulse__detect_state__pack(st, old);
     assert_int_equal(np_detect_state_decode(b, old, olen), -1);
@@ -346,6 +360,80 @@ static void test_state_before_level_shift(void **s) {
     free(buf);
     np_detect_destroy(&a);
     np_detect_destroy(&b);
+}
+
+
+/* Seasonality in the live volume detector (1-minute panes, so that days are cheap): 1000
+ * records a pane with 2 % noise, and a nightly job that triples traffic from 02:00 to 02:30.
+ * Without profiles every night raises spikes / drops / level shifts; with them, once the
+ * daily profile is in use (day 3 on), the job raises nothing, while a tripling at 14:00 on
+ * day 5 still raises a spike. The state carries the profiles: a detector restored from it
+ * on day 4 raises the same anomalies as the one that ran on. */
+#define MIN_MS 60000LL
+#define DAY (1440 * MIN_MS)
+static int nightly(np_detect_t *d, np_detect_t *twin, int64_t day_from, int64_t day_to, int *day5_spikes) {
+    np_anomaly_t out[64], o2[64];
+    int night = 0;
+    for (int64_t t = 0; t < 6 * DAY; t += MIN_MS) {
+        int64_t tod = t % DAY, day = t / DAY;
+        double v = 1000;
+        if (tod >= 120 * MIN_MS && tod < 150 * MIN_MS) v = 3000;               /* the nightly job */
+        if (day == 5 && tod >= 840 * MIN_MS && tod < 850 * MIN_MS) v = 3000;   /* a real spike */
+        unsigned x = (unsigned)(t / MIN_MS) * 2654435761u;
+        v *= 1 + 0.02 * ((double)(x >> 16 & 1023) / 512.0 - 1);
+        np_gpane_t g;
+        memset(&g, 0, sizeof(g));
+        g.start_ms = t;
+        g.records = (uint64_t)v;
+        g.bytes = g.records * 1200;
+        g.packets = g.records * 3;
+        g.pmix[0] = g.records;
+        np_forecast_t fc, f2;
+        size_t n = np_detect_pane(d, &g, out, &fc);
+        if (twin && day >= 4) {
+            size_t n2 = np_detect_pane(twin, &g, o2, &f2);
+            assert_int_equal(n, n2);
+            for (size_t k = 0; k < n; k++) assert_int_equal(out[k].kind, o2[k].kind);
+            assert_true(fc.predicted == f2.predicted);
+        }
+        if (twin && t == 4 * DAY - MIN_MS) {
+            uint8_t *buf;
+            size_t len;
+            assert_int_equal(np_detect_state_encode(d, &buf, &len), 0);
+            assert_true(len < 64 * 1024); /* bounded: the profiles are fixed-size */
+            assert_int_equal(np_detect_state_decode(twin, buf, len), 0);
+            free(buf);
+        }
+        for (size_t k = 0; k < n; k++) {
+            bool vol = out[k].kind == NP_AN_SPIKE || out[k].kind == NP_AN_DROP || out[k].kind == NP_AN_LEVEL_SHIFT;
+            if (vol && day >= day_from && day < day_to && tod >= 110 * MIN_MS && tod < 170 * MIN_MS) night++;
+            if (out[k].kind == NP_AN_SPIKE && day == 5 && tod >= 840 * MIN_MS && tod < 850 * MIN_MS)
+                (*day5_spikes)++;
+        }
+    }
+    return night;
+}
+
+static void test_seasonal_volume(void **s) {
+    (void)s;
+    np_detect_config_t c;
+    np_detect_config_default(&c, MIN_MS);
+    c.seasonal = false;
+    np_detect_t *d = np_detect_new(&c);
+    int spikes = 0;
+    int plain = nightly(d, NULL, 3, 6, &spikes);
+    assert_true(plain >= 3); /* without profiles: every night */
+    assert_true(spikes >= 1);
+    np_detect_destroy(&d);
+    c.seasonal = true;
+    d = np_detect_new(&c);
+    np_detect_t *twin = np_detect_new(&c);
+    spikes = 0;
+    int seasonal = nightly(d, twin, 3, 6, &spikes);
+    assert_int_equal(seasonal, 0); /* the job is the profile's */
+    assert_true(spikes >= 1);      /* the real spike is not */
+    np_detect_destroy(&d);
+    np_detect_destroy(&twin);
 }
 
 int main(void) {
@@ -357,6 +445,7 @@ int main(void) {
         cmocka_unit_test(test_threshold_and_whitelist),
         cmocka_unit_test(test_state_roundtrip),
         cmocka_unit_test(test_state_before_level_shift),
+        cmocka_unit_test(test_seasonal_volume),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     np_hll_pool_destroy(&POOL);

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "np_kdd_conn.h"
@@ -109,12 +110,47 @@ static void test_labels(void **state)
     assert_null(np_kdd_class_name(5));
 }
 
+/* The fast path gives strtod's double, bit for bit, on every form it takes (random
+ * mantissas up to 15 digits, every decimal point position, signs), and refuses the rest. */
+static void test_decimal_equals_strtod(void **state)
+{
+    (void)state;
+    uint64_t r = 88172645463325252ull;
+    char     t[40];
+    for (int i = 0; i < 2000000; i++) {
+        r ^= r << 13, r ^= r >> 7, r ^= r << 17; /* xorshift64 */
+        int      nd = 1 + (int)(r % 15), point = (int)((r >> 8) % (unsigned)(nd + 1)), k = 0;
+        uint64_t d  = r >> 16;
+        if ((r >> 4) % 7 == 0)
+            t[k++] = '-';
+        for (int j = 0; j < nd; j++) {
+            if (j == point && j > 0)
+                t[k++] = '.';
+            t[k++] = (char)('0' + (j == 0 && nd > 1 && i % 3 ? 1 + d % 9 : d % 10));
+            d /= 10;
+            if (!d)
+                d = r ^ (uint64_t)i * 0x9e3779b97f4a7c15ull;
+        }
+        t[k]       = 0;
+        double got = 0, want = strtod(t, NULL);
+        assert_int_equal(np_kdd_decimal(t, strlen(t), &got), 0);
+        if (memcmp(&got, &want, sizeof got) != 0)
+            fail_msg("%s: %a != strtod's %a", t, got, want);
+    }
+    double v;
+    const char *other[] = {"1e5", ".5", "1.", "", "-", "+1", "1.2.3", "0x10", "1234567890123456", "nan", " 1"};
+    for (size_t i = 0; i < sizeof other / sizeof *other; i++)
+        assert_int_equal(np_kdd_decimal(other[i], strlen(other[i]), &v), -1);
+    assert_int_equal(np_kdd_decimal("0.07,1", 4, &v), 0); /* only the given length */
+    assert_true(v == 0.07);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csv_row),         cmocka_unit_test(test_csv_without_label),
         cmocka_unit_test(test_csv_errors),      cmocka_unit_test(test_json_equals_csv),
-        cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_labels),          cmocka_unit_test(test_decimal_equals_strtod),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -169,8 +169,8 @@ static void test_committed_model(void **state)
     char            err[256];
     if (np_kdd_model_load(NP_KDD_MODEL_PATH, &m, err, sizeof err) != 0)
         fail_msg("%s", err);
-    assert_string_equal(np_kdd_model_version(m), "kdd-rf-1");
-    assert_int_equal(np_kdd_model_ntrees(m), 32);
+    assert_string_equal(np_kdd_model_version(m), "kdd-rf-2");
+    assert_int_equal(np_kdd_model_ntrees(m), 12);
     assert_non_null(np_kdd_model_meta(m, "train_sha256"));
     np_kdd_conn_t c;
     const char    row[] = "0,tcp,private,S0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,123,6,1.00,"

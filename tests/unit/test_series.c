@@ -219,11 +219,41 @@ static void test_cadence(void **st) {
     assert_int_equal(m.shift_points, 15);
 }
 
+/* Multi-scale (csv.runs): 4 points in a row at 5 scales score >= 0.99 with runs 4 (one
+ * point at 5 scales does not), and nothing without it. */
+static void test_runs(void **st) {
+    (void)st;
+    for (int runs = 0; runs <= 4; runs += 4) {
+        np_series_config_t c;
+        np_series_config_init(&c, MIN_MS);
+        c.seasonal = false;
+        c.runs = runs;
+        np_series_t *s = np_series_new(&c);
+        uint64_t rng = 3;
+        double top_run = 0, top_one = 0;
+        for (int i = 0; i < 2000; i++) {
+            double x = 1000.5 + 10 * gauss(&rng);
+            if (i == 1000) x = 1000.5 + 50;
+            if (i >= 1500 && i < 1504) x = 1000.5 + 50;
+            np_series_out_t o;
+            np_series_push(s, (int64_t)i * MIN_MS, x, &o);
+            if (i == 1000) top_one = o.score;
+            if (i >= 1500 && i < 1504 && o.score > top_run) top_run = o.score;
+        }
+        assert_true(top_one < 0.99);
+        if (runs)
+            assert_true(top_run >= 0.99);
+        else
+            assert_true(top_run < 0.99);
+        np_series_destroy(&s);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_score_transform), cmocka_unit_test(test_calibration),
         cmocka_unit_test(test_level_shift),     cmocka_unit_test(test_shift_that_ends),
-        cmocka_unit_test(test_variance_change), cmocka_unit_test(test_daily_seasonality),
+        cmocka_unit_test(test_variance_change), cmocka_unit_test(test_daily_seasonality), cmocka_unit_test(test_runs),
         cmocka_unit_test(test_state),           cmocka_unit_test(test_cadence),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

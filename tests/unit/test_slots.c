@@ -14,8 +14,13 @@ static const np_pane_config_t CFG = {.pane_ms = 5000, .lateness_ms = 2000, .max_
 
 static void test_numbering(void **st) {
     (void)st;
-    np_slots_t *sl = np_slots_new("in", "rep", 4);
-    assert_int_equal(sl->total, 8);
+    np_slots_t *sl = np_slots_new("in", "rep", 4, "conn", 2);
+    assert_int_equal(sl->total, 10);
+    assert_int_equal(np_slots_of(sl, "conn", 1), 9);
+    assert_int_equal(np_slots_of(sl, "conn", 2), -1);
+    assert_string_equal(np_slots_topic(sl, 8), "conn");
+    assert_int_equal(np_slots_partition(sl, 9), 1);
+    assert_false(np_slots_rekeyed(sl, 8));
     assert_int_equal(np_slots_of(sl, "in", 3), 3);
     assert_int_equal(np_slots_of(sl, "rep", 3), 7);
     assert_int_equal(np_slots_of(sl, "rep", 4), -1);
@@ -26,7 +31,7 @@ static void test_numbering(void **st) {
     assert_true(np_slots_rekeyed(sl, 4));
     np_slots_destroy(&sl);
     assert_null(sl);
-    sl = np_slots_new("in", NULL, 4);
+    sl = np_slots_new("in", NULL, 4, NULL, 0);
     assert_int_equal(sl->total, 4);
     assert_int_equal(np_slots_of(sl, "rep", 0), -1);
     np_slots_destroy(&sl);
@@ -34,7 +39,7 @@ static void test_numbering(void **st) {
 
 static void test_own_ack_progress(void **st) {
     (void)st;
-    np_slots_t *sl = np_slots_new("in", "rep", 2);
+    np_slots_t *sl = np_slots_new("in", "rep", 2, NULL, 0);
     assert_null(np_slots_get(sl, 0));
     assert_int_equal(np_slots_prepare(sl, 0), 0);
     assert_null(sl->s[0].rekey);
@@ -89,7 +94,7 @@ static void test_own_ack_progress(void **st) {
 
 static void test_idle_and_markers(void **st) {
     (void)st;
-    np_slots_t *sl = np_slots_new("in", "rep", 1);
+    np_slots_t *sl = np_slots_new("in", "rep", 1, NULL, 0);
     np_slots_prepare(sl, 0);
     np_slots_adopt(sl, 0, np_partstate_new(0, &CFG), 1000);
     assert_false(np_slots_idle(sl, 0, 9000, 3000)); /* not at the end of the partition */
