@@ -10,6 +10,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_partial.h"
+#include "np_srcwin.h"
 
 /* A pane's state; its tables are every entry, or (delta) the changed ones. */
 static int fill_pane(Netpulse__PaneState *pst, const np_pane_t *p, np_partial_enc_t *e, bool delta) {
@@ -42,6 +43,40 @@ static int fill_pane(Netpulse__PaneState *pst, const np_pane_t *p, np_partial_en
     return cerr ? -1 : 0;
 }
 
+/* The source tables of the closed panes a sliding window still covers (bounded partials),
+ * written whole in every head: they change only when a pane closes. */
+typedef struct winpanes {
+    size_t slots, n;
+    Netpulse__PaneState *panes, **ptrs;
+    np_aggbuf_t *bufs;
+} winpanes_t;
+
+static void win_free(winpanes_t *w) {
+    for (size_t i = 0; w->bufs && i < w->slots; i++) np_partial_aggbuf_free(&w->bufs[i]);
+    free(w->bufs);
+    free(w->panes);
+    free(w->ptrs);
+}
+
+static int win_fill(winpanes_t *w, const np_partstate_t *ps) {
+    w->slots = ps->win ? np_srcwin_slots(ps->win) : 0;
+    w->panes = calloc(w->slots ? w->slots : 1, sizeof(*w->panes));
+    w->ptrs = calloc(w->slots ? w->slots : 1, sizeof(*w->ptrs));
+    w->bufs = calloc(w->slots ? w->slots : 1, sizeof(*w->bufs));
+    if (!w->panes || !w->ptrs || !w->bufs) return -1;
+    for (size_t i = 0; i < w->slots; i++) {
+        if (np_srcwin_slot_start(ps->win, i) == NP_SRCWIN_NONE) continue;
+        Netpulse__PaneState *pst = &w->panes[w->n];
+        netpulse__pane_state__init(pst);
+        pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
+        long n = np_partial_fill_table(&w->bufs[w->n], np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
+        if (n < 0) return -1;
+        pst->n_sources = (size_t)n;
+        w->ptrs[w->n++] = pst;
+    }
+    return 0;
+}
+
 /* The partition's scalars and re-keying memory, common to both versions. */
 static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps, const char *topic, int64_t epoch,
                       const int64_t *source_offsets, const int64_t *source_watermarks, size_t n_sources,
@@ -57,6 +92,7 @@ static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps
     c->late_pending = ps->late_pending;
     c->late_total = ps->late_total;
     c->records_total = ps->records_total;
+    c->panes_emitted = ps->panes_emitted;
     c->pane_ms = ps->cfg.pane_ms;
     c->written_ms = wall_ms;
     c->source_offsets = (int64_t *)source_offsets;
@@ -84,8 +120,9 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     Netpulse__PaneState **pane_ptrs = calloc(npanes, sizeof(*pane_ptrs));
     np_partial_enc_t *encs = calloc(npanes, sizeof(*encs)); /* one per pane: all alive at once */
     ProtobufCBinaryData *obd = calloc(ob && ob->n ? ob->n : 1, sizeof(*obd));
+    winpanes_t win = {0};
     *out = NULL;
-    if (!panes || !pane_ptrs || !encs || !obd) goto out;
+    if (!panes || !pane_ptrs || !encs || !obd || win_fill(&win, ps) < 0) goto out;
 
     size_t k = 0;
     for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
@@ -100,6 +137,8 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
     c.version = NP_CKPT_VERSION_FULL;
     fill_head(&c, ps, topic, epoch, source_offsets, source_watermarks, n_sources, wall_ms);
+    c.n_window_panes = win.n;
+    c.window_panes = win.ptrs;
     c.n_panes = npanes;
     c.panes = pane_ptrs;
     if (ob) {
@@ -117,6 +156,7 @@ out:
     free(panes);
     free(pane_ptrs);
     free(obd);
+    win_free(&win);
     return rc;
 }
 
@@ -130,9 +170,10 @@ int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epo
                         uint8_t **out, size_t *out_len) {
     Netpulse__PanePart *pp = calloc(npanes ? npanes : 1, sizeof(*pp));
     Netpulse__PanePart **ptrs = calloc(npanes ? npanes : 1, sizeof(*ptrs));
+    winpanes_t win = {0};
     int rc = -1;
     *out = NULL;
-    if (!pp || !ptrs) goto out;
+    if (!pp || !ptrs || win_fill(&win, ps) < 0) goto out;
     for (size_t i = 0; i < npanes; i++) {
         netpulse__pane_part__init(&pp[i]);
         pp[i].pane_start_ms = panes[i].start;
@@ -147,8 +188,11 @@ int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epo
     c.pane_parts = ptrs;
     c.n_outbox_parts = nouts;
     c.outbox_parts = (int64_t *)outs;
+    c.n_window_panes = win.n;
+    c.window_panes = win.ptrs;
     rc = pack_head(&c, out, out_len);
 out:
+    win_free(&win);
     free(pp);
     free(ptrs);
     return rc;
@@ -391,6 +435,7 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
     ps->late_pending = c->late_pending;
     ps->late_total = c->late_total;
     ps->records_total = c->records_total;
+    ps->panes_emitted = c->panes_emitted;
     for (size_t i = 0; i < c->n_panes; i++) {
         const Netpulse__PaneState *s = c->panes[i];
         np_pane_t *p = np_partstate_claim_pane(ps, s->pane_start_ms);
@@ -399,6 +444,16 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
             rc = NP_CKPT_CORRUPT;
             goto err;
         }
+    }
+    /* A worker without a sliding window ignores these; one with a window whose checkpoint
+     * has none (older, or written without) starts with an empty window history. */
+    for (size_t i = 0; ps->win && i < c->n_window_panes; i++) {
+        const Netpulse__PaneState *s = c->window_panes[i];
+        if (np_pane_start(s->pane_start_ms, cfg->pane_ms) != s->pane_start_ms)
+            CK_CORRUPT("checkpoint window pane %lld is misaligned", (long long)s->pane_start_ms);
+        np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
+        if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0)
+            CK_CORRUPT("checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
     }
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);
