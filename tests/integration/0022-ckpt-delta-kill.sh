@@ -3,7 +3,9 @@
 # what changed (pane deltas appended to pane parts, np_ckpt_writer) and never a periodic
 # full snapshot (checkpoint.full.every far away), so each kill lands between delta
 # checkpoints and the next full one: the restarted worker must rebuild its panes from a
-# first frame plus deltas, and the results must still be exactly the oracle's.
+# first frame plus deltas, and the results must still be exactly the oracle's. Bounded
+# partials as in 0020: each partition's sliding-window history rides in the checkpoint head.
+export NETPULSE_PARTIAL_TOP_SOURCES=10 NETPULSE_DETECT_LEARN_PANES=2
 source "$(dirname "$0")/lib.sh"
 it_setup 0022-ckpt-delta-kill
 it_start_infra 12 || exit 1
