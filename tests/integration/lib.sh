@@ -36,7 +36,11 @@ declare -A IT_PIDS=()
 it_cleanup() {
     local rc=$?
     for name in "${!IT_PIDS[@]}"; do it_stop "$name" KILL >/dev/null 2>&1; done
-    [[ -n "${IT_DIR:-}" && -d "$IT_DIR/kafka" ]] && "$IT_ROOT/infra/kafka.sh" stop "$IT_DIR/kafka" >/dev/null 2>&1
+    # Every broker of the test: kafka/, and kafka-*/ of tests that run a second one (0158).
+    local k
+    for k in "${IT_DIR:-/nonexistent}"/kafka "${IT_DIR:-/nonexistent}"/kafka-*; do
+        [[ -d "$k" ]] && "$IT_ROOT/infra/kafka.sh" stop "$k" >/dev/null 2>&1
+    done
     [[ -n "${IT_DIR:-}" && -d "$IT_DIR/redis" ]] && "$IT_ROOT/infra/redis.sh" stop "$IT_DIR/redis" >/dev/null 2>&1
     if [[ $rc -ne 0 || $IT_FAILED -ne 0 ]]; then
         np_warn "test failed; logs kept in $IT_DIR"
@@ -57,6 +61,22 @@ it_setup() {
     trap it_cleanup EXIT
     trap 'exit 130' INT TERM
     np_info "$IT_NAME: working in $IT_DIR"
+}
+
+# it_broker_keystore DIR PASSWORD: a test CA (DIR/ca.crt) and a broker certificate for
+# 127.0.0.1 signed by it, in DIR/broker.p12 (PKCS12, PASSWORD) for a broker's SSL listener.
+it_broker_keystore() {
+    local d="$1" pw="$2"
+    mkdir -p "$d"
+    (
+        cd "$d" || exit 1
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 2 -subj /CN=netpulse-test-ca
+        openssl req -newkey rsa:2048 -nodes -keyout broker.key -out broker.csr -subj /CN=127.0.0.1
+        printf 'subjectAltName=IP:127.0.0.1\n' >san.ext
+        openssl x509 -req -in broker.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out broker.crt -days 2 -extfile san.ext
+        openssl pkcs12 -export -in broker.crt -inkey broker.key -certfile ca.crt -name broker \
+            -out broker.p12 -passout "pass:$pw"
+    ) >"$d/openssl.log" 2>&1 || { cat "$d/openssl.log" >&2; return 1; }
 }
 
 it_start_infra() {
