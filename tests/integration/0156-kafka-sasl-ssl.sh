@@ -54,25 +54,7 @@ conf "$IT_DIR/wrong.conf" PLAIN netpulse "wrong-$PLAIN_PW"
 it_check "-X sasl.password: exit 2" test $? -eq 2
 it_check "  ... not echoed" bash -c "! grep -qF '$PLAIN_PW' '$IT_DIR/flag.log'"
 
-IT_ZMQ_GW="tcp://127.0.0.1:$(np_free_port)"
-IT_ZMQ_COORD="tcp://127.0.0.1:$(np_free_port)"
-it_start gateway "$IT_BIN/netpulse-gateway" --config "$IT_DIR/gateway.conf" --bind "$IT_ZMQ_GW" \
-    --http-port-file "$IT_DIR/gateway.port"
-it_restart_coordinator
-IT_WORKERS=()
-for w in worker1 worker2; do
-    it_start "$w" "$IT_BIN/netpulse-worker" --config "$IT_DIR/plain.conf" --coordinator "$IT_ZMQ_COORD" \
-        --redis-port "$REDIS_PORT" --worker-id "$w" --http-port-file "$IT_DIR/$w.port" --idle-ms 3000
-    IT_WORKERS+=("$w")
-done
-it_check "workers (SASL_SSL) own every partition" it_wait_assigned
-T0=$(it_t0)
-"$IT_BIN/netpulse-generator" --config "$IT_DIR/plain.conf" --rate 1000 --count 10000 --speedup 0 --seed 156 \
-    --sources 200 --start-ms "$T0" 2>"$IT_DIR/generator.log"
-it_check "generator produced over SASL_SSL" test $? -eq 0
-it_check "windows published through the end of the data" it_wait_windows_through $((T0 + 10000))
-sleep 3
-it_check "oracle: windows exact over SASL_SSL" it_oracle --expect-late 0
+it_sasl_pipeline "$IT_DIR/plain.conf" "$IT_DIR/gateway.conf" 156 SASL_SSL
 
 timeout -s KILL 15 "$IT_BIN/netpulse-generator" --config "$IT_DIR/wrong.conf" --rate 10 --count 1 --speedup 0 \
     >"$IT_DIR/wrong.log" 2>&1

@@ -88,25 +88,7 @@ conf "$IT_DIR/scram.conf" netpulse "$PW"
 conf "$IT_DIR/gateway.conf" gateway "g-$PW"
 conf "$IT_DIR/wrong.conf" netpulse "wrong-$PW"
 
-IT_ZMQ_GW="tcp://127.0.0.1:$(np_free_port)"
-IT_ZMQ_COORD="tcp://127.0.0.1:$(np_free_port)"
-it_start gateway "$IT_BIN/netpulse-gateway" --config "$IT_DIR/gateway.conf" --bind "$IT_ZMQ_GW" \
-    --http-port-file "$IT_DIR/gateway.port"
-it_restart_coordinator
-IT_WORKERS=()
-for w in worker1 worker2; do
-    it_start "$w" "$IT_BIN/netpulse-worker" --config "$IT_DIR/scram.conf" --coordinator "$IT_ZMQ_COORD" \
-        --redis-port "$REDIS_PORT" --worker-id "$w" --http-port-file "$IT_DIR/$w.port" --idle-ms 3000
-    IT_WORKERS+=("$w")
-done
-it_check "workers (SCRAM-SHA-512) own every partition" it_wait_assigned
-T0=$(it_t0)
-"$IT_BIN/netpulse-generator" --config "$IT_DIR/scram.conf" --rate 1000 --count 10000 --speedup 0 --seed 158 \
-    --sources 200 --start-ms "$T0" 2>"$IT_DIR/generator.log"
-it_check "generator produced over SCRAM-SHA-512" test $? -eq 0
-it_check "windows published through the end of the data" it_wait_windows_through $((T0 + 10000))
-sleep 3
-it_check "oracle: windows exact over SCRAM-SHA-512" it_oracle --expect-late 0
+it_sasl_pipeline "$IT_DIR/scram.conf" "$IT_DIR/gateway.conf" 158 SCRAM-SHA-512
 
 probe "$IT_DIR/wrong.conf" "$IT_DIR/wrong.log"
 it_check "wrong password: refused" test $? -ne 0
