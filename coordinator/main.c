@@ -109,6 +109,7 @@ typedef struct coord {
     np_gagg_t *top;         /* views.top: scratch for a view's top groups */
     size_t ntop;
     uint64_t views_unknown; /* merge stats already counted */
+    uint64_t window_mismatch, sources_split;
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
@@ -190,6 +191,8 @@ static int restore_window(coord_t *c, const np_merge_config_t *mc, char *err, si
         memset(g.pmix, 0, sizeof(g.pmix));
         g.records = g.bytes = g.packets = g.late_records = g.sources_evicted = 0;
         g.partitions = 0;
+        g.nsources = 0;
+        g.bounded = false;
         memset(&g.class_total, 0, sizeof(g.class_total));
         g.start_ms = s;
         if (got < 0) {
@@ -723,6 +726,13 @@ static void register_metrics(coord_t *c) {
                                            NULL, np_metrics_buckets_fast, np_metrics_buckets_fast_n);
 }
 
+/* Logs (rate-limited) a bounded-partials condition whose count grew since the last look. */
+static void warn_grown(np_log_rl_t *rl, const char *event, uint64_t now, uint64_t *seen, const char *hint) {
+    if (now <= *seen) return;
+    np_log_rl(rl, NP_LOG_WARN, event, "total=%" PRIu64 " hint=\"%s\"", now, hint);
+    *seen = now;
+}
+
 int main(int argc, char **argv) {
     coord_t *c = &C;
     int rc = np_proc_init(&c->proc, "netpulse-coordinator",
@@ -748,6 +758,7 @@ int main(int argc, char **argv) {
                             .max_empty_run = (size_t)np_config_int(cfg, "max.empty.run"),
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
                             .max_future_ms = np_config_int(cfg, "max.future.ms"),
+                            .window_ms = np_config_int(cfg, "window.ms"),
                             .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane")};
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
@@ -889,6 +900,13 @@ int main(int argc, char **argv) {
                       st.views_unknown);
             c->views_unknown = st.views_unknown;
         }
+        static np_log_rl_t wrl = NP_LOG_RL_INIT, srl = NP_LOG_RL_INIT;
+        warn_grown(&wrl, "window_mismatch", st.window_mismatch, &c->window_mismatch,
+                   "workers compute sliding windows of another window.ms: set the same window.ms in workers "
+                   "and coordinator, or sliding windows' sources are lower bounds");
+        warn_grown(&srl, "sources_split", st.sources_split, &c->sources_split,
+                   "a source reached two partitions of one pane (keyed and re-keyed records): with bounded "
+                   "partials its pane is counted twice in sources");
     }
 
     /* Give the gateway a moment to acknowledge what is in flight. */

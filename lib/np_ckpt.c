@@ -8,6 +8,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_partial.h"
+#include "np_srcwin.h"
 
 int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, const np_outbox_t *ob,
                    const int64_t *source_offsets, const int64_t *source_watermarks, size_t n_sources,
@@ -18,8 +19,12 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     Netpulse__PaneState **pane_ptrs = calloc(npanes, sizeof(*pane_ptrs));
     np_partial_enc_t *encs = calloc(npanes, sizeof(*encs)); /* one per pane: all alive at once */
     ProtobufCBinaryData *obd = calloc(ob && ob->n ? ob->n : 1, sizeof(*obd));
+    size_t nwin = ps->win ? np_srcwin_slots(ps->win) : 0;
+    Netpulse__PaneState *wpanes = calloc(nwin ? nwin : 1, sizeof(*wpanes));
+    Netpulse__PaneState **wptrs = calloc(nwin ? nwin : 1, sizeof(*wptrs));
+    np_aggbuf_t *wbufs = calloc(nwin ? nwin : 1, sizeof(*wbufs));
     *out = NULL;
-    if (!panes || !pane_ptrs || !encs || !obd) goto out;
+    if (!panes || !pane_ptrs || !encs || !obd || !wpanes || !wptrs || !wbufs) goto out;
 
     size_t k = 0;
     for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
@@ -52,6 +57,17 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         pane_ptrs[k++] = pst;
     }
     npanes = k;
+    size_t kw = 0;
+    for (size_t i = 0; i < nwin; i++) {
+        if (np_srcwin_slot_start(ps->win, i) == NP_SRCWIN_NONE) continue;
+        Netpulse__PaneState *pst = &wpanes[kw];
+        netpulse__pane_state__init(pst);
+        pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
+        long n = np_partial_fill_table(&wbufs[kw], np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
+        if (n < 0) goto out;
+        pst->n_sources = (size_t)n;
+        wptrs[kw++] = pst;
+    }
 
     Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
     c.version = NP_CKPT_VERSION;
@@ -66,6 +82,9 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     c.late_pending = ps->late_pending;
     c.late_total = ps->late_total;
     c.records_total = ps->records_total;
+    c.panes_emitted = ps->panes_emitted;
+    c.n_window_panes = kw;
+    c.window_panes = wptrs;
     c.pane_ms = ps->cfg.pane_ms;
     c.n_panes = npanes;
     c.panes = pane_ptrs;
@@ -95,6 +114,10 @@ out:
     free(panes);
     free(pane_ptrs);
     free(obd);
+    for (size_t i = 0; wbufs && i < nwin; i++) np_partial_aggbuf_free(&wbufs[i]);
+    free(wbufs);
+    free(wpanes);
+    free(wptrs);
     return rc;
 }
 
@@ -141,6 +164,7 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
     ps->late_pending = c->late_pending;
     ps->late_total = c->late_total;
     ps->records_total = c->records_total;
+    ps->panes_emitted = c->panes_emitted;
     for (size_t i = 0; i < c->n_panes; i++) {
         const Netpulse__PaneState *s = c->panes[i];
         np_pane_t *p = np_partstate_claim_pane(ps, s->pane_start_ms);
@@ -163,6 +187,16 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
             CK_CORRUPT("checkpoint pane %lld: class counts in a partition that has none", (long long)s->pane_start_ms);
         if (s->classes && np_partial_merge_classes(p->classes, s->classes) < 0)
             CK_CORRUPT("checkpoint pane %lld: bad class entry", (long long)s->pane_start_ms);
+    }
+    /* A worker without a sliding window ignores these; one with a window whose checkpoint
+     * has none (older, or written without) starts with an empty window history. */
+    for (size_t i = 0; ps->win && i < c->n_window_panes; i++) {
+        const Netpulse__PaneState *s = c->window_panes[i];
+        if (np_pane_start(s->pane_start_ms, cfg->pane_ms) != s->pane_start_ms)
+            CK_CORRUPT("checkpoint window pane %lld is misaligned", (long long)s->pane_start_ms);
+        np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
+        if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0)
+            CK_CORRUPT("checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
     }
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);

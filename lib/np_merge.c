@@ -33,6 +33,12 @@ static void gpane_reset(np_gpane_t *g) {
     g->start_ms = NP_TS_NONE;
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
+    g->nsources = 0;
+    g->bounded = g->sources_lower_bound = false;
+    g->win_sources = 0;
+    g->win_seen = g->win_missing = 0;
+    if (g->win_top) np_srcmap_clear(g->win_top);
+    if (g->wonly) memset(g->wonly, 0, NP_MERGE_MAX_PARTITIONS / 8);
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->port_hist, 0, sizeof(g->port_hist));
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
@@ -62,6 +68,10 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
         if (cfg->max_dests && !(m->panes[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
         m->panes[i].nviews = cfg->views ? cfg->views->n : 0;
         if (m->panes[i].nviews && !(m->panes[i].views = np_viewaggs_new(cfg->views, cfg->max_groups))) goto err;
+        if (cfg->window_ms > cfg->pane_ms &&
+            (!(m->panes[i].win_top = np_srcmap_new(cfg->max_sources, cfg->pool)) ||
+             !(m->panes[i].wonly = malloc(NP_MERGE_MAX_PARTITIONS / 8))))
+            goto err;
         if (cfg->max_class_dests && !(m->panes[i].classes = np_classmap_new(cfg->max_class_dests))) goto err;
         gpane_reset(&m->panes[i]);
     }
@@ -80,6 +90,8 @@ void np_merge_destroy(np_merge_t **mp) {
             np_srcmap_destroy(&m->panes[i].sources);
             np_srcmap_destroy(&m->panes[i].dests);
             np_viewaggs_destroy(&m->panes[i].views, m->panes[i].nviews);
+            np_srcmap_destroy(&m->panes[i].win_top);
+            free(m->panes[i].wonly);
             np_classmap_destroy(&m->panes[i].classes);
         }
     free(m->panes);
@@ -135,6 +147,32 @@ np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Pa
 void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit) { m->next_emit = next_emit; }
 int64_t np_merge_next_emit(const np_merge_t *m) { return m->next_emit; }
 
+/* A source that two partitions of a pane both send breaks the sum of their counts (see
+ * ARCHITECTURE.md, Bounded partials): counted where it shows, among the candidates. */
+static void count_split(np_merge_t *m, const np_gpane_t *g, const Netpulse__Partial *p) {
+    np_ip_t ip;
+    for (size_t i = 0; i < p->n_sources; i++) {
+        if (p->sources[i]->ip.len != 16) continue;
+        memcpy(ip.b, p->sources[i]->ip.data, 16);
+        if (np_srcmap_get(g->sources, &ip)) m->st.sources_split++;
+    }
+}
+
+/* The partition's sliding-window results, when they are for this coordinator's window. */
+static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *p) {
+    if (!g->win_top) return;
+    if (p->window_ms != m->cfg.window_ms) {
+        g->win_missing++;
+        if (p->window_ms) m->st.window_mismatch++;
+        return;
+    }
+    g->win_seen++;
+    g->win_sources += p->window_sources;
+    /* The top of disjoint sets' tops: at most partitions x top entries, far below the
+     * table's max.sources.per.pane. */
+    np_partial_merge_table(g->win_top, p->window_top, p->n_window_top, NULL, 0, m->cfg.pool);
+}
+
 /* A connection slot's class counts: the pane's totals, and per destination when kept. */
 static void merge_classes(np_merge_t *m, np_gpane_t *g, const Netpulse__ClassTable *t) {
     np_classcount_t tot;
@@ -160,13 +198,23 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     np_gpane_t *g = find_pane(m, p->pane_start_ms, true);
     uint8_t bit = (uint8_t)(1u << (p->partition & 7));
     g->seen[p->partition >> 3] |= bit;
-    g->partitions++;
+    if (!p->window_only) {
+        g->partitions++;
+    } else if (g->wonly) {
+        g->wonly[p->partition >> 3] |= bit; /* taken once, but not a partition with data */
+    }
+    merge_window(m, g, p);
     g->records += p->records;
     g->bytes += p->bytes;
     g->packets += p->packets;
     g->late_records += p->late_records;
     for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] += p->protocol_records[i];
     for (size_t i = 0; i < p->n_dst_port_hist && i < NP_PORT_BUCKETS; i++) g->port_hist[i] += p->dst_port_hist[i];
+    /* Sources are partition-local, so the distinct count is the sum of the partitions'
+     * (a partial from before the count existed carries its whole table). */
+    g->nsources += p->sources_total ? p->sources_total : p->n_sources;
+    g->bounded = g->bounded || p->sources_bounded;
+    if (g->bounded) count_split(m, g, p);
     long full = np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, m->cfg.pool);
     g->sources_evicted += p->sources_evicted + (full > 0 ? (uint64_t)full : 0);
     if (g->dests) {

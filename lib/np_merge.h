@@ -32,6 +32,8 @@ typedef struct np_merge_config {
     int32_t max_partitions;  /* slots accepted (0: NP_MERGE_MAX_PARTITIONS) */
     int64_t max_future_ms;   /* panes and watermarks further ahead of the wall clock than
                                 this are refused (0: no bound; see np_merge_set_wall_clock) */
+    int64_t window_ms;       /* sliding window whose per-partition results partials may carry
+                                (bounded partials, np_srcwin); 0 or pane_ms: none */
     size_t max_class_dests;  /* NSL-KDD class counts: destinations per global pane (0: totals only) */
 } np_merge_config_t;
 
@@ -43,7 +45,17 @@ typedef struct np_gpane {
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint64_t port_hist[NP_PORT_BUCKETS];      /* TCP/UDP records by destination port bucket (np_port_bucket) */
     uint8_t *seen;           /* bitmap over partitions: duplicate detection */
-    np_srcmap_t *sources;    /* union across partitions */
+    np_srcmap_t *sources;    /* union across partitions (bounded partials: of their candidates) */
+    uint64_t nsources;       /* distinct sources: the sum of the partials' exact counts */
+    bool bounded;            /* some partial carried candidates only (np_cand): count from nsources */
+    bool sources_lower_bound; /* sliding window of bounded panes: sources / top_sources are lower bounds */
+    /* The sliding window ending with this pane, from the partitions' own results (partials
+     * with window_ms = cfg.window_ms): distinct sources summed, top sources merged. Usable
+     * when every partial merged carried them (win_seen > 0, win_missing == 0). */
+    uint64_t win_sources;
+    np_srcmap_t *win_top;    /* NULL: no window results kept */
+    uint32_t win_seen, win_missing;
+    uint8_t *wonly;          /* partitions whose partial was window-only (no data); NULL: none */
     np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */
     uint64_t dests_evicted;
     np_viewagg_t *views;     /* one per configured view (NULL: none) */
@@ -113,6 +125,9 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
 typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
     uint64_t views_unknown;  /* view tables of views this coordinator does not define */
+    uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
+    uint64_t sources_split;  /* bounded partials' sources already sent by another partition of
+                                the pane: keyed and re-keyed at once, so `sources` counts them twice */
     uint64_t class_dests_evicted; /* destinations' class counts folded into `other` here */
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;

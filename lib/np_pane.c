@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "np_srcwin.h"
+
 int64_t np_pane_start(int64_t ts, int64_t pane_ms) {
     int64_t r = ts % pane_ms;
     if (r < 0) {
@@ -33,6 +35,8 @@ const char *np_pane_config_check(const np_pane_config_t *cfg) {
     if (cfg->views && cfg->views->n && cfg->max_groups < 1) return "views.max.groups must be >= 1";
     if (cfg->max_open_panes < (size_t)(cfg->lateness_ms / cfg->pane_ms) + 2)
         return "max.open.panes must be >= lateness.ms / pane.ms + 2";
+    if (cfg->window_ms && (cfg->window_ms < cfg->pane_ms || cfg->window_ms % cfg->pane_ms))
+        return "window.ms must be a multiple of pane.ms";
     return NULL;
 }
 
@@ -82,6 +86,11 @@ np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg)
         if (pane_tables_new(&ps->ring[i], cfg) < 0) goto err;
         pane_reset(&ps->ring[i]);
     }
+    if (cfg->window_ms > cfg->pane_ms) {
+        if (!(ps->win = np_srcwin_new(cfg->pane_ms, cfg->window_ms, cfg->max_sources, cfg->pool))) goto err;
+        if (pane_tables_new(&ps->empty, cfg) < 0) goto err;
+        pane_reset(&ps->empty);
+    }
     return ps;
 err:
     np_partstate_destroy(&ps);
@@ -96,6 +105,8 @@ void np_partstate_destroy(np_partstate_t **psp) {
             pane_tables_free(&ps->ring[i]);
         }
     free(ps->ring);
+    np_srcwin_destroy(&ps->win);
+    pane_tables_free(&ps->empty);
     free(ps);
     *psp = NULL;
 }
@@ -161,9 +172,25 @@ void np_partstate_follow(np_partstate_t *ps, int64_t global_wm) {
     if (global_wm > ps->follow_wm) ps->follow_wm = global_wm;
 }
 
+/* Window-only panes: every pane in [from, to) without data whose sliding window still
+ * holds data of this partition (the window_ms / pane_ms - 1 panes after one with data). */
+static void emit_window_only(np_partstate_t *ps, int64_t from, int64_t to, np_pane_emit_fn emit, void *ctx) {
+    int64_t last = ps->win ? np_srcwin_last(ps->win) : NP_SRCWIN_NONE;
+    if (last == NP_SRCWIN_NONE || !emit) return;
+    int64_t pane = ps->cfg.pane_ms, lo = last + pane, hi = last + ps->cfg.window_ms; /* [lo, hi) */
+    if (from != NP_TS_NONE && from > lo) lo = from;
+    if (to < hi) hi = to;
+    for (int64_t q = lo; q < hi; q += pane) {
+        ps->empty.start_ms = q;
+        emit(ctx, ps, &ps->empty, 0);
+    }
+    ps->empty.start_ms = NP_TS_NONE;
+}
+
 /* Emits and clears every open pane ending at or before `through` (aligned). */
 static size_t close_through(np_partstate_t *ps, int64_t through, np_pane_emit_fn emit, void *ctx) {
     size_t closed = 0;
+    int64_t from = ps->closed_through; /* the first pane not closed yet */
     /* Open panes are few (the ring); visit them oldest first. */
     for (;;) {
         np_pane_t *oldest = NULL;
@@ -173,11 +200,17 @@ static size_t close_through(np_partstate_t *ps, int64_t through, np_pane_emit_fn
             if (!oldest || p->start_ms < oldest->start_ms) oldest = p;
         }
         if (!oldest) break;
+        emit_window_only(ps, from, oldest->start_ms, emit, ctx);
         if (emit) emit(ctx, ps, oldest, ps->late_pending);
         ps->late_pending = 0;
+        ps->panes_emitted++;
+        /* A table larger than the copy's room cannot happen: both hold max_sources. */
+        if (ps->win) np_srcwin_push(ps->win, oldest->start_ms, oldest->sources);
+        from = oldest->start_ms + ps->cfg.pane_ms;
         pane_reset(oldest);
         closed++;
     }
+    emit_window_only(ps, from, through, emit, ctx);
     ps->closed_through = through;
     return closed;
 }
@@ -296,5 +329,6 @@ size_t np_partstate_memory_bytes(const np_partstate_t *ps) {
         for (size_t v = 0; v < ps->ring[i].nviews; v++) n += np_gtab_memory_bytes(ps->ring[i].views[v].groups);
         if (ps->ring[i].classes) n += np_classmap_memory_bytes(ps->ring[i].classes);
     }
+    if (ps->win) n += np_srcwin_memory_bytes(ps->win);
     return n;
 }

@@ -43,6 +43,11 @@ typedef struct np_pane_config {
      * inputs' watermarks), and the ring grows (up to NP_PANE_RING_MAX) while the slowest
      * input holds panes open. */
     bool external_wm;
+    /* Bounded partials with a sliding window (np_srcwin): > pane_ms keeps the source tables
+     * of the panes a window of this length covers, and closes panes without data that such
+     * a window still holds data for too (emit sees records == 0: a window-only partial).
+     * 0: neither. */
+    int64_t window_ms;
     /* Connection-topic partitions (NSL-KDD): per-destination class counts per pane, at most
      * this many destinations (0: no class table). */
     size_t max_class_dests;
@@ -79,10 +84,14 @@ typedef struct np_partstate {
     uint64_t late_pending;   /* late records since the last emitted partial */
     uint64_t late_total;
     uint64_t records_total;
-    np_pane_t *ring;         /* cfg.max_open_panes slots */
+    uint64_t panes_emitted;  /* closed panes with data (bounded partials: learning, np_cand) */
+    np_pane_t *ring;
+    struct np_srcwin *win;   /* cfg.window_ms: closed panes' source tables (NULL: off) */
+    np_pane_t empty;         /* what emit gets for a window-only pane */         /* cfg.max_open_panes slots */
 } np_partstate_t;
 
-/* Called for every closed pane that holds data, oldest first. The pane is cleared and
+/* Called for every closed pane that holds data, oldest first (and, with cfg.window_ms, for
+ * panes without data whose window holds data: records == 0). The pane is cleared and
  * reused after the call returns: copy what must outlive it. */
 typedef void (*np_pane_emit_fn)(void *ctx, np_partstate_t *ps, const np_pane_t *pane,
                                 uint64_t late_records);

@@ -7,16 +7,18 @@
 
 void np_partial_enc_init(np_partial_enc_t *e) { memset(e, 0, sizeof(*e)); }
 
-static void aggbuf_free(np_aggbuf_t *b) {
+void np_partial_aggbuf_free(np_aggbuf_t *b) {
     free(b->pmix);
     free(b->sketches);
     free(b->aggs);
     free(b->ptrs);
+    memset(b, 0, sizeof(*b));
 }
 
 void np_partial_enc_free(np_partial_enc_t *e) {
-    aggbuf_free(&e->src);
-    aggbuf_free(&e->dst);
+    np_partial_aggbuf_free(&e->src);
+    np_partial_aggbuf_free(&e->dst);
+    np_partial_aggbuf_free(&e->win);
     free(e->views.views);
     free(e->views.vptrs);
     free(e->views.groups);
@@ -50,43 +52,40 @@ static int pack(np_partial_enc_t *e, Netpulse__WorkerMsg *msg, const uint8_t **o
     return 0;
 }
 
-long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
-                           Netpulse__SourceAgg **other) {
-    size_t n = m ? np_srcmap_count(m) : 0, sk = 0;
+/* Writes entry s as e->aggs[k], its sketches at e->sketches + *off. */
+static void fill_one(np_aggbuf_t *e, size_t k, const np_srcagg_t *s, size_t *off) {
+    Netpulse__SourceAgg *a = &e->aggs[k];
+    netpulse__source_agg__init(a);
+    a->ip.data = (uint8_t *)s->ip.b;
+    a->ip.len = 16;
+    a->records = s->records;
+    a->bytes = s->bytes;
+    a->packets = s->packets;
+    a->protocol_records = &e->pmix[k * NP_PMIX__COUNT];
+    a->n_protocol_records = NP_PMIX__COUNT;
+    memcpy(a->protocol_records, s->pmix, sizeof(s->pmix));
+    a->dst_ips.data = e->sketches + *off;
+    a->dst_ips.len = np_hll_encode(&s->dst_ips, e->sketches + *off, e->sketches_cap - *off);
+    *off += a->dst_ips.len;
+    a->dst_ports.data = e->sketches + *off;
+    a->dst_ports.len = np_hll_encode(&s->dst_ports, e->sketches + *off, e->sketches_cap - *off);
+    *off += a->dst_ports.len;
+    e->ptrs[k] = a;
+}
+
+/* Room for n entries whose sketches take sk bytes. */
+static int aggbuf_reserve(np_aggbuf_t *e, size_t n, size_t sk) {
     size_t cap = e->cap;
-    *other = NULL;
     if (reserve((void **)&e->aggs, &cap, n, sizeof(*e->aggs)) < 0) return -1;
     if (reserve((void **)&e->ptrs, &e->cap, n, sizeof(*e->ptrs)) < 0) return -1;
     if (reserve((void **)&e->pmix, &e->pmix_cap, n * NP_PMIX__COUNT, sizeof(*e->pmix)) < 0) return -1;
-    for (size_t i = 0; m && i < np_srcmap_slots(m); i++) {
-        const np_srcagg_t *s = np_srcmap_slot(m, i);
-        if (s) sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
-    }
-    if (reserve((void **)&e->sketches, &e->sketches_cap, sk, 1) < 0) return -1;
-    size_t k = 0, off = 0;
-    for (size_t i = 0; m && i < np_srcmap_slots(m) && k < n; i++) {
-        const np_srcagg_t *s = np_srcmap_slot(m, i);
-        if (!s) continue;
-        Netpulse__SourceAgg *a = &e->aggs[k];
-        netpulse__source_agg__init(a);
-        a->ip.data = (uint8_t *)s->ip.b;
-        a->ip.len = 16;
-        a->records = s->records;
-        a->bytes = s->bytes;
-        a->packets = s->packets;
-        a->protocol_records = &e->pmix[k * NP_PMIX__COUNT];
-        a->n_protocol_records = NP_PMIX__COUNT;
-        memcpy(a->protocol_records, s->pmix, sizeof(s->pmix));
-        a->dst_ips.data = e->sketches + off;
-        a->dst_ips.len = np_hll_encode(&s->dst_ips, e->sketches + off, e->sketches_cap - off);
-        off += a->dst_ips.len;
-        a->dst_ports.data = e->sketches + off;
-        a->dst_ports.len = np_hll_encode(&s->dst_ports, e->sketches + off, e->sketches_cap - off);
-        off += a->dst_ports.len;
-        e->ptrs[k++] = a;
-    }
-    *out = e->ptrs;
+    return reserve((void **)&e->sketches, &e->sketches_cap, sk, 1);
+}
+
+/* m's `other` aggregate into e->other (*other NULL when empty). */
+static void fill_other(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg **other) {
     const np_srcagg_t *o = m ? np_srcmap_other(m) : NULL;
+    *other = NULL;
     if (o && o->records) {
         netpulse__source_agg__init(&e->other);
         e->other.records = o->records;
@@ -94,7 +93,34 @@ long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__Sourc
         e->other.packets = o->packets;
         *other = &e->other;
     }
+}
+
+long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                           Netpulse__SourceAgg **other) {
+    size_t n = m ? np_srcmap_count(m) : 0, sk = 0;
+    for (size_t i = 0; m && i < np_srcmap_slots(m); i++) {
+        const np_srcagg_t *s = np_srcmap_slot(m, i);
+        if (s) sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
+    }
+    if (aggbuf_reserve(e, n, sk) < 0) return -1;
+    size_t k = 0, off = 0;
+    for (size_t i = 0; m && i < np_srcmap_slots(m) && k < n; i++) {
+        const np_srcagg_t *s = np_srcmap_slot(m, i);
+        if (s) fill_one(e, k++, s, &off);
+    }
+    *out = e->ptrs;
+    fill_other(e, m, other);
     return (long)k;
+}
+
+long np_partial_fill_list(np_aggbuf_t *e, const np_srcagg_t *const *list, size_t n, Netpulse__SourceAgg ***out) {
+    size_t sk = 0;
+    for (size_t i = 0; i < n; i++) sk += np_hll_encoded_size(&list[i]->dst_ips) + np_hll_encoded_size(&list[i]->dst_ports);
+    if (aggbuf_reserve(e, n, sk) < 0) return -1;
+    size_t off = 0;
+    for (size_t i = 0; i < n; i++) fill_one(e, i, list[i], &off);
+    *out = e->ptrs;
+    return (long)n;
 }
 
 long np_partial_merge_table(np_srcmap_t *m, Netpulse__SourceAgg *const *entries, size_t n,
@@ -292,11 +318,15 @@ int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t p
     p.sources = srcs;
     p.sources_evicted = gp->sources_evicted;
     p.partitions = gp->partitions;
+    p.sources_total = gp->nsources;
+    p.sources_bounded = gp->bounded;
     p.protocol_records = (uint64_t *)gp->pmix;
     p.n_protocol_records = NP_PMIX__COUNT;
-    if (gp->seen) {
-        p.seen.data = gp->seen;
-        p.seen.len = NP_MERGE_MAX_PARTITIONS / 8;
+    uint8_t seen[NP_MERGE_MAX_PARTITIONS / 8];
+    if (gp->seen) { /* partitions with data: the window-only ones left out */
+        for (size_t i = 0; i < sizeof(seen); i++) seen[i] = gp->seen[i] & (uint8_t)~(gp->wonly ? gp->wonly[i] : 0);
+        p.seen.data = seen;
+        p.seen.len = sizeof(seen);
     }
     /* A final pane keeps its class totals for the sliding windows; its destinations served
      * detection already. */
@@ -330,6 +360,8 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
     g->late_records = p->late_records;
     g->sources_evicted = p->sources_evicted;
     g->partitions = p->partitions;
+    g->nsources = p->sources_total;
+    g->bounded = p->sources_bounded;
     if (p->seen.len == NP_MERGE_MAX_PARTITIONS / 8) memcpy(g->seen, p->seen.data, p->seen.len);
     for (size_t i = 0; i < p->n_protocol_records && i < NP_PMIX__COUNT; i++) g->pmix[i] = p->protocol_records[i];
     np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, pool);
@@ -341,8 +373,20 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
 int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partition,
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len) {
-    Netpulse__SourceAgg **srcs, *other, **dsts = NULL, *dother = NULL;
-    long k = np_partial_fill_table(&e->src, pane->sources, &srcs, &other);
+    return np_partial_encode_sel(e, worker_id, partition, pane, pane_ms, late_records, NULL, out, out_len);
+}
+
+int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t partition, const np_pane_t *pane,
+                          int64_t pane_ms, uint64_t late_records, const np_partial_bounded_t *b,
+                          const uint8_t **out, size_t *out_len) {
+    Netpulse__SourceAgg **srcs, *other, **dsts = NULL, *dother = NULL, **wtop = NULL;
+    long k, kw = 0;
+    if (b && b->sel) {
+        k = np_partial_fill_list(&e->src, b->sel, b->nsel, &srcs);
+        fill_other(&e->src, pane->sources, &other);
+    } else {
+        k = np_partial_fill_table(&e->src, pane->sources, &srcs, &other);
+    }
     long kd = pane->dests ? np_partial_fill_table(&e->dst, pane->dests, &dsts, &dother) : 0;
     if (k < 0 || kd < 0) return -1;
 
@@ -357,6 +401,20 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
     p.n_sources = (size_t)k;
     p.sources = srcs;
     p.sources_evicted = np_srcmap_evicted(pane->sources);
+    p.sources_total = np_srcmap_count(pane->sources);
+    if (b) {
+        p.sources_bounded = b->sel != NULL;
+        p.candidates_dropped = b->dropped;
+        p.window_only = b->window_only;
+        if (b->window_ms) {
+            kw = np_partial_fill_list(&e->win, b->win_top, b->nwin_top, &wtop);
+            if (kw < 0) return -1;
+            p.window_ms = b->window_ms;
+            p.window_sources = b->window_sources;
+            p.window_top = wtop;
+            p.n_window_top = (size_t)kw;
+        }
+    }
     p.protocol_records = (uint64_t *)pane->pmix;
     p.n_protocol_records = NP_PMIX__COUNT;
     p.other = other;

@@ -7,6 +7,7 @@
 #ifndef NP_PARTIAL_H
 #define NP_PARTIAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,7 @@ typedef struct np_viewbuf {
     size_t keys_cap;
 } np_viewbuf_t;
 
+void np_partial_aggbuf_free(np_aggbuf_t *b);
 /* Reused buffers for an encoded class table (np_classmap). */
 typedef struct np_classbuf {
     Netpulse__ClassTable table;
@@ -52,7 +54,7 @@ typedef struct np_classbuf {
 } np_classbuf_t;
 
 typedef struct np_partial_enc {
-    np_aggbuf_t src, dst;
+    np_aggbuf_t src, dst, win;
     np_viewbuf_t views;
     np_classbuf_t cls;
     Netpulse__PartitionProgress *prog;
@@ -71,6 +73,26 @@ int np_partial_encode(np_partial_enc_t *e, const char *worker_id, int32_t partit
                       const np_pane_t *pane, int64_t pane_ms, uint64_t late_records,
                       const uint8_t **out, size_t *out_len);
 
+/* What a bounded partial carries instead of the pane's whole source table (np_cand), and
+ * its partition's sliding-window results (np_srcwin). Entries are borrowed. */
+typedef struct np_partial_bounded {
+    const np_srcagg_t *const *sel;  /* the candidates (NULL: the whole table, while learning) */
+    size_t nsel;
+    uint64_t dropped;               /* candidates left out */
+    int64_t window_ms;              /* 0: no window results */
+    uint64_t window_sources;
+    const np_srcagg_t *const *win_top;
+    size_t nwin_top;
+    bool window_only;               /* a pane without data, sent for its window results */
+} np_partial_bounded_t;
+
+/* np_partial_encode with b (NULL: as np_partial_encode): `sources` holds b's candidates and
+ * `sources_bounded` is set (b->sel NULL: the whole table), plus b's window results. `sources_total` is always the table's count.
+ * b->window_only marks a window-only partial (np_pane's empty pane). */
+int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t partition, const np_pane_t *pane,
+                          int64_t pane_ms, uint64_t late_records, const np_partial_bounded_t *b,
+                          const uint8_t **out, size_t *out_len);
+
 /* Encodes a final global pane (coordinator side, for persistence) as WorkerMsg{partial}
  * with partition -1, every merged source, `partitions` and the `seen` bitmap. */
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
@@ -84,6 +106,10 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
  * when empty). Returns the count, or -1. */
 long np_partial_fill_table(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
                            Netpulse__SourceAgg **other);
+
+/* Fills b's SourceAgg array from the n entries of list (borrowed until the message is
+ * packed). Returns the count, or -1. */
+long np_partial_fill_list(np_aggbuf_t *b, const np_srcagg_t *const *list, size_t n, Netpulse__SourceAgg ***out);
 
 /* Merges a received table into m: entries (sketches through pool), `other` and the sender's
  * eviction count. Returns how many entries m had no room for, or -1 if an entry was malformed

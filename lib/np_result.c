@@ -54,7 +54,10 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
     np_strbuf_puts(sb, ",\"other\":");
     np_strbuf_u64(sb, gp->pmix[NP_PMIX_OTHER]);
     np_strbuf_puts(sb, "},\"sources\":");
-    np_strbuf_u64(sb, gp->sources ? np_srcmap_count(gp->sources) : 0);
+    uint64_t nsrc = gp->sources ? np_srcmap_count(gp->sources) : 0;
+    /* Bounded partials: the table holds candidates, the exact count came with them. */
+    if (gp->bounded && gp->nsources > nsrc) nsrc = gp->nsources;
+    np_strbuf_u64(sb, nsrc);
     np_strbuf_puts(sb, ",\"top_sources\":[");
     if (gp->sources) {
         np_srcagg_t top[NP_RESULT_TOP_SOURCES];
@@ -83,6 +86,10 @@ void np_result_window_json(np_strbuf_t *sb, const np_gpane_t *gp, int64_t pane_m
          * `top_sources` are then lower bounds, the totals still exact. */
         np_strbuf_puts(sb, ",\"sources_evicted\":");
         np_strbuf_u64(sb, gp->sources_evicted);
+    }
+    if (gp->sources_lower_bound) {
+        /* A sliding window over bounded panes: its per-source fields are not exact. */
+        np_strbuf_puts(sb, ",\"sources_lower_bound\":true");
     }
     if (np_classcount_sum(&gp->class_total)) {
         /* Only when connection records were classified in the window (NSL-KDD slots). */

@@ -356,8 +356,7 @@ void np_srcmap_clear(np_srcmap_t *m) {
     memset(&m->other, 0, sizeof(m->other));
 }
 
-/* 1 if a ranks before b. */
-static int ranks_before(const np_srcagg_t *a, const np_srcagg_t *b) {
+int np_srcagg_ranks_before(const np_srcagg_t *a, const np_srcagg_t *b) {
     if (a->bytes != b->bytes) return a->bytes > b->bytes;
     if (a->records != b->records) return a->records > b->records;
     return memcmp(a->ip.b, b->ip.b, 16) < 0;
@@ -370,9 +369,9 @@ size_t np_srcmap_top_bytes(const np_srcmap_t *m, np_srcagg_t *out, size_t n) {
     for (size_t i = 0; i <= m->mask; i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
         if (!s) continue;
-        if (have == n && !ranks_before(s, &out[n - 1])) continue;
+        if (have == n && !np_srcagg_ranks_before(s, &out[n - 1])) continue;
         size_t j = have < n ? have++ : n - 1;
-        while (j > 0 && ranks_before(s, &out[j - 1])) {
+        while (j > 0 && np_srcagg_ranks_before(s, &out[j - 1])) {
             out[j] = out[j - 1];
             j--;
         }

@@ -115,6 +115,10 @@ const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip);
 /* Forgets every entry (returning sketch blocks to the pool) but keeps the table. */
 void np_srcmap_clear(np_srcmap_t *m);
 
+/* 1 if a ranks before b among the largest by bytes (more bytes, then more records, then the
+ * lower address): the order of top_sources. */
+int np_srcagg_ranks_before(const np_srcagg_t *a, const np_srcagg_t *b);
+
 /* Writes the n largest entries by bytes (ties: more records, then lower address) into out
  * (caller-owned, n slots), sorted descending; returns how many were written. */
 size_t np_srcmap_top_bytes(const np_srcmap_t *m, np_srcagg_t *out, size_t n);

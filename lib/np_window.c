@@ -32,6 +32,8 @@ static void gpane_free(np_gpane_t *g) {
 static void gpane_clear(np_gpane_t *g) {
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
+    g->nsources = 0;
+    g->bounded = g->sources_lower_bound = false;
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->seen, 0, SEEN_BYTES);
     np_srcmap_clear(g->sources);
@@ -50,8 +52,12 @@ static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
         dst->class_total.n[k] += src->class_total.n[k];
         dst->class_total.conf[k] += src->class_total.conf[k];
     }
-    if (src->seen)
-        for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i];
+    /* Bounded panes carry exact counts but only candidate sources: a window's distinct
+     * count is at least its largest pane's (ARCHITECTURE.md, Bounded partials). */
+    if (src->nsources > dst->nsources) dst->nsources = src->nsources;
+    dst->bounded = dst->bounded || src->bounded;
+    if (src->seen) /* partitions with data: window-only partials do not count */
+        for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i] & (uint8_t)~(src->wonly ? src->wonly[i] : 0);
     if (!src->sources) return;
     for (size_t i = 0; i < np_srcmap_slots(src->sources); i++) {
         const np_srcagg_t *s = np_srcmap_slot(src->sources, i);
@@ -120,5 +126,19 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
         if (r->start_ms != NP_TS_NONE && r->start_ms >= start && r->start_ms < end) gpane_add(&w->out, r);
     }
     w->out.partitions = popcount_seen(w->out.seen);
+    if (pane->win_top && pane->win_seen && !pane->win_missing) {
+        /* Every partition sent its own window's results with this pane (bounded partials):
+         * exact, whatever the panes' tables hold. */
+        np_srcmap_clear(w->out.sources);
+        for (size_t i = 0; i < np_srcmap_slots(pane->win_top); i++) {
+            const np_srcagg_t *s = np_srcmap_slot(pane->win_top, i);
+            if (s) np_srcmap_merge(w->out.sources, s);
+        }
+        w->out.nsources = pane->win_sources;
+        w->out.bounded = true;
+        w->out.sources_lower_bound = false;
+    } else {
+        w->out.sources_lower_bound = w->out.bounded && w->k > 1;
+    }
     return &w->out;
 }

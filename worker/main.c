@@ -25,7 +25,10 @@
 #include "np_ckpt.h"
 #include "np_zsock.h"
 #include "np_clock.h"
+#include "np_cand.h"
 #include "np_detect_cfg.h"
+#include "np_result.h"
+#include "np_srcwin.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
 #include "np_opts.h"
@@ -81,6 +84,17 @@ static const np_opt_t worker_opts[] = {
     NP_OPT_OUTBOX_MAX("10000", 10, 10000000, "partials (sent to the coordinator), all partitions together"),
     NP_OPT_HLL_POOL_BLOCKS("65536"),
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
+    {"partial.top.sources", NP_OPT_INT, "0", 0, 1000000, NULL,
+     "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
+     "per-source detectors may flag, and the exact distinct count (0 = whole source tables; "
+     "ARCHITECTURE.md, Bounded partials)"},
+    {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
+     "Bounded partials: the coordinator's sliding window (the same value), computed per partition here"},
+    {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,
+     "Bounded partials: per-source detector candidates sent per pane at most (more are counted)"},
+    /* The per-source thresholds of the coordinator's detectors, which bounded partials must
+     * not cut below: the same keys, to be set to the same values. */
+    NP_OPTS_DETECT,
 };
 
 /* Dead-letter reasons: the decoder's (np_record_reason_t) and, in slot 0 (NP_REC_OK is
@@ -118,6 +132,10 @@ typedef struct worker {
     np_zsock_cfg_t zc;
     np_store_t *store;
     np_partial_enc_t enc;
+    np_cand_config_t cand;  /* bounded partials (cand.top > 0) */
+    const np_srcagg_t **cand_sel;
+    const np_srcagg_t **win_sel;  /* the partition window's top sources */
+    np_counter_t *m_cand_dropped;
     int32_t partitions_total; /* slots in use: loops over owned slots stop here */
     int64_t global_wm;
     int64_t batch_mono, batch_wall; /* clocks read when the current batch of records began */
@@ -207,7 +225,29 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     worker_t *w = ctx;
     const uint8_t *buf;
     size_t len;
-    if (np_partial_encode(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, &buf, &len) < 0) {
+    np_partial_bounded_t b = {0}, *bp = NULL;
+    bool flows = ps->partition < w->kbase; /* connection slots (NSL-KDD) carry no sources */
+    /* Bounded partials, once the coordinator has learnt every source of this partition. */
+    if (w->cand.top && flows && !np_cand_learning(&w->cand, ps->panes_emitted)) {
+        bp = &b;
+        b.sel = w->cand_sel;
+        if (pane->records)
+            b.nsel = np_cand_select(&w->cand, pane->sources, pane->bytes, pane->packets, w->cand_sel,
+                                    w->cand.top + w->cand.max_candidates, &b.dropped);
+        if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
+    }
+    if (w->cand.top && flows && ps->win) {
+        /* The partition's sliding window ending with this pane (whole tables or not: the
+         * coordinator then needs no window of per-source tables). */
+        bp = &b;
+        b.window_only = pane == &ps->empty;
+        const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+        b.window_ms = np_srcwin_ms(ps->win);
+        b.window_sources = np_srcmap_count(u);
+        b.win_top = w->win_sel;
+        b.nwin_top = np_cand_top(u, w->cand.top, w->win_sel);
+    }
+    if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, bp, &buf, &len) < 0) {
         np_error("partial_encode_failed", "partition=%d pane=%" PRId64, ps->partition, pane->start_ms);
         return;
     }
@@ -899,6 +939,8 @@ static void register_metrics(worker_t *w) {
     w->m_partial_bytes = np_metrics_counter(m, "netpulse_worker_partial_bytes_total", "Encoded partial bytes sent", NULL);
     w->m_dlq = np_metrics_counter(m, "netpulse_worker_dlq_records_total", "Records sent to the dead-letter topic", NULL);
     w->m_dlq_err = np_metrics_counter(m, "netpulse_worker_dlq_errors_total", "Dead-letter produce failures", NULL);
+    w->m_cand_dropped = np_metrics_counter(m, "netpulse_worker_partial_candidates_dropped_total",
+                                           "Bounded partials: per-source detector candidates over partial.max.candidates, not sent", NULL);
     for (int i = 0; i < DLQ_REASONS; i++) {
         char l[64];
         snprintf(l, sizeof(l), "reason=\"%s\"", dlq_reason_name(i));
@@ -1108,6 +1150,40 @@ static int new_session(worker_t *w) {
     return 0;
 }
 
+/* Bounded partials: partial.top.sources and the detectors' per-source keys. */
+static int load_cand(worker_t *w, const np_config_t *c) {
+    size_t top = (size_t)np_config_int(c, "partial.top.sources");
+    if (top == 0) return 0;
+    if (top < NP_RESULT_TOP_SOURCES) {
+        np_proc_fatal_config("partial.top.sources must be 0 or at least 10 (the published top_sources)");
+        return -1;
+    }
+    np_detect_config_t dc;
+    char err[320];
+    if (np_detect_config_load(&dc, c, w->pcfg.pane_ms, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return -1;
+    }
+    np_cand_config_from_detect(&w->cand, &dc, top, (size_t)np_config_int(c, "partial.max.candidates"));
+    w->cand_sel = calloc(w->cand.top + w->cand.max_candidates, sizeof(*w->cand_sel));
+    w->win_sel = calloc(w->cand.top, sizeof(*w->win_sel));
+    if (!w->cand_sel || !w->win_sel) {
+        np_error("out_of_memory", "what=candidates");
+        return -1;
+    }
+    /* The partitions' sliding windows: the coordinator's window.ms, so that it publishes
+     * exact windows from bounded partials. */
+    int64_t wms = np_config_int(c, "window.ms");
+    if (wms % w->pcfg.pane_ms) {
+        np_proc_fatal_config("window.ms must be a multiple of pane.ms");
+        return -1;
+    }
+    if (wms > w->pcfg.pane_ms) w->pcfg.window_ms = wms;
+    np_info("bounded_partials", "top=%zu max_candidates=%zu learn_panes=%d window_ms=%" PRId64, w->cand.top,
+            w->cand.max_candidates, w->cand.learn_panes, wms);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     worker_t *w = &W;
     int rc = np_proc_init(&w->proc, "netpulse-worker",
@@ -1143,6 +1219,7 @@ int main(int argc, char **argv) {
         np_error("out_of_memory", "what=hll_pool");
         return 1;
     }
+    if (load_cand(w, c) < 0) return 2;
     w->rcfg = w->pcfg;
     w->rcfg.external_wm = true;
     w->kcfg = w->pcfg;
@@ -1150,6 +1227,7 @@ int main(int argc, char **argv) {
     w->kcfg.max_dests = 0;
     w->kcfg.views = NULL;
     w->kcfg.max_class_dests = (size_t)np_config_int(c, "kdd.max.dests.per.pane");
+    w->kcfg.window_ms = 0; /* no sources, so no window of them */
     const char *bad = np_pane_config_check(&w->pcfg);
     if (bad) {
         np_proc_fatal_config(bad);

@@ -3,6 +3,11 @@
 # those of a run without failures (oracle), with no duplicate id: the restarted worker
 # resumes from its Redis checkpoint (state + offset + unacknowledged partials) and the
 # coordinator drops partials it already has.
+# Workers send bounded partials (ARCHITECTURE.md, Bounded partials): the top sources, the
+# detectors' candidates and each partition's own sliding window, whose history of closed
+# panes is in the checkpoint; learning lasts 2 panes, so most partials are bounded. The
+# windows must still equal the oracle's exactly.
+export NETPULSE_PARTIAL_TOP_SOURCES=10 NETPULSE_DETECT_LEARN_PANES=2
 source "$(dirname "$0")/lib.sh"
 it_setup 0020-worker-kill
 it_start_infra 12 || exit 1

@@ -16,6 +16,10 @@
 # The gateway's webhook sink POSTs every anomaly to a local receiver that refuses the first
 # 3 requests (503): every anomaly must arrive, with its id as Idempotency-Key and the body
 # that is in Kafka, although the gateway is killed (-9) three quarters of the way.
+# Workers send bounded partials (the top sources and the per-source detectors' candidates,
+# whole tables during detect.learn.panes): netpulse-detect offline sees every source, so
+# the same anomalies on both sides show that the live detectors lost nothing.
+export NETPULSE_PARTIAL_TOP_SOURCES=10
 source "$(dirname "$0")/lib.sh"
 it_setup 0090-detection
 it_start_infra 12 || exit 1

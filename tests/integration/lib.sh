@@ -251,7 +251,7 @@ it_start_worker() {
 it_restart_worker() {
     local name="$1"
     it_start "$name" "$IT_BIN/netpulse-worker" --brokers "$BOOTSTRAP" --coordinator "$IT_ZMQ_COORD" \
-        --redis-port "$REDIS_PORT" --worker-id "$name" --http-port-file "$IT_DIR/$name.port" \
+        --redis-port "$REDIS_PORT" --worker-id "$name" --http-port-file "$IT_DIR/$name.port" --window-ms "$IT_WINDOW_MS" \
         "${IT_WORKER_ARGS[@]}"
 }
 

@@ -1,0 +1,94 @@
+/* np_srcwin: a partition's per-source sliding window. See np_srcwin.h. */
+#include "np_srcwin.h"
+
+#include <stdlib.h>
+
+struct np_srcwin {
+    int64_t pane_ms, window_ms;
+    size_t n;             /* panes kept: window_ms / pane_ms - 1 */
+    int64_t *start;       /* per slot, NP_SRCWIN_NONE when empty */
+    np_srcmap_t **tab;
+    np_srcmap_t *uni;     /* the union handed out */
+    int64_t last;
+};
+
+np_srcwin_t *np_srcwin_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool) {
+    if (pane_ms <= 0 || window_ms <= pane_ms || window_ms % pane_ms) return NULL;
+    np_srcwin_t *w = calloc(1, sizeof(*w));
+    if (!w) return NULL;
+    w->pane_ms = pane_ms;
+    w->window_ms = window_ms;
+    w->n = (size_t)(window_ms / pane_ms) - 1;
+    w->last = NP_SRCWIN_NONE;
+    w->start = calloc(w->n, sizeof(*w->start));
+    w->tab = calloc(w->n, sizeof(*w->tab));
+    w->uni = np_srcmap_new(max_sources * (w->n + 1), pool);
+    if (!w->start || !w->tab || !w->uni) goto err;
+    for (size_t i = 0; i < w->n; i++) {
+        w->start[i] = NP_SRCWIN_NONE;
+        if (!(w->tab[i] = np_srcmap_new(max_sources, pool))) goto err;
+    }
+    return w;
+err:
+    np_srcwin_destroy(&w);
+    return NULL;
+}
+
+void np_srcwin_destroy(np_srcwin_t **wp) {
+    if (!wp || !*wp) return;
+    np_srcwin_t *w = *wp;
+    for (size_t i = 0; w->tab && i < w->n; i++) np_srcmap_destroy(&w->tab[i]);
+    np_srcmap_destroy(&w->uni);
+    free(w->tab);
+    free(w->start);
+    free(w);
+    *wp = NULL;
+}
+
+int64_t np_srcwin_ms(const np_srcwin_t *w) { return w->window_ms; }
+int64_t np_srcwin_last(const np_srcwin_t *w) { return w->last; }
+size_t np_srcwin_slots(const np_srcwin_t *w) { return w->n; }
+int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i) { return w->start[i]; }
+const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i) { return w->tab[i]; }
+
+size_t np_srcwin_memory_bytes(const np_srcwin_t *w) {
+    size_t n = sizeof(*w) + w->n * (sizeof(*w->start) + sizeof(*w->tab)) + np_srcmap_memory_bytes(w->uni);
+    for (size_t i = 0; i < w->n; i++) n += np_srcmap_memory_bytes(w->tab[i]);
+    return n;
+}
+
+static size_t slot_of(const np_srcwin_t *w, int64_t start) {
+    int64_t k = (start / w->pane_ms) % (int64_t)w->n;
+    return (size_t)(k < 0 ? k + (int64_t)w->n : k);
+}
+
+np_srcmap_t *np_srcwin_claim(np_srcwin_t *w, int64_t start) {
+    size_t i = slot_of(w, start);
+    np_srcmap_clear(w->tab[i]);
+    w->start[i] = start;
+    if (w->last == NP_SRCWIN_NONE || start > w->last) w->last = start;
+    return w->tab[i];
+}
+
+/* dst += every entry of src; returns the entries dst had no room for. */
+static int merge_all(np_srcmap_t *dst, const np_srcmap_t *src) {
+    int full = 0;
+    for (size_t i = 0; i < np_srcmap_slots(src); i++) {
+        const np_srcagg_t *s = np_srcmap_slot(src, i);
+        if (s && np_srcmap_merge(dst, s)) full++;
+    }
+    return full;
+}
+
+int np_srcwin_push(np_srcwin_t *w, int64_t start, const np_srcmap_t *m) {
+    return merge_all(np_srcwin_claim(w, start), m) ? -1 : 0;
+}
+
+const np_srcmap_t *np_srcwin_union(np_srcwin_t *w, int64_t start, const np_srcmap_t *current) {
+    np_srcmap_clear(w->uni);
+    int64_t from = start - (int64_t)w->n * w->pane_ms;
+    for (size_t i = 0; i < w->n; i++)
+        if (w->start[i] != NP_SRCWIN_NONE && w->start[i] >= from && w->start[i] < start) merge_all(w->uni, w->tab[i]);
+    if (current) merge_all(w->uni, current);
+    return w->uni;
+}

@@ -1,0 +1,56 @@
+/*
+ * np_srcwin: a worker partition's source tables of the panes a sliding window still
+ * covers, so that bounded partials can carry the partition's exact per-window results
+ * (distinct sources, top sources by bytes) instead of the coordinator needing every
+ * pane's whole table (ARCHITECTURE.md, Bounded partials).
+ *
+ * Holds copies of the last window_ms / pane_ms - 1 closed panes with data; the window
+ * ending with pane P is the union of those in it and P's own table. Sources are
+ * partition-local, so the global window's distinct count is the sum of the partitions'
+ * and its top sources the top of their tops.
+ *
+ * Memory: (window_ms / pane_ms) tables of max_sources each at most, plus the union's.
+ * I/O-free; not thread-safe (the partition's owner).
+ */
+#ifndef NP_SRCWIN_H
+#define NP_SRCWIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_srcmap.h"
+
+typedef struct np_srcwin np_srcwin_t;
+
+/* window_ms a multiple of pane_ms, greater than it. NULL on bad arguments or memory. */
+np_srcwin_t *np_srcwin_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool);
+void np_srcwin_destroy(np_srcwin_t **w);
+
+int64_t np_srcwin_ms(const np_srcwin_t *w);
+
+/* Keeps a copy of the closed pane `start`'s table (panes in increasing order). Returns 0, or
+ * -1 when the copy ran out of room (the pane's table is larger than max_sources). */
+int np_srcwin_push(np_srcwin_t *w, int64_t start, const np_srcmap_t *m);
+
+/* Start of the newest pane kept, NP_SRCWIN_NONE when none. */
+#define NP_SRCWIN_NONE INT64_MIN
+int64_t np_srcwin_last(const np_srcwin_t *w);
+
+/* The union of the window ending with pane `start`: the kept panes inside it, plus current
+ * (pane start's own table, may be NULL). Valid until the next call. */
+const np_srcmap_t *np_srcwin_union(np_srcwin_t *w, int64_t start, const np_srcmap_t *current);
+
+/* The kept panes, for checkpoints: slot i from 0 to np_srcwin_slots(w); start
+ * NP_SRCWIN_NONE for an empty slot. */
+size_t np_srcwin_slots(const np_srcwin_t *w);
+int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i);
+const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i);
+
+/* Memory of the kept tables and the union (sketch pool blocks not included). */
+size_t np_srcwin_memory_bytes(const np_srcwin_t *w);
+
+/* For restoring a checkpoint: the emptied table that will hold pane `start`. */
+np_srcmap_t *np_srcwin_claim(np_srcwin_t *w, int64_t start);
+
+#endif

@@ -1,0 +1,351 @@
+/* Unit tests for np_cand (bounded partials): the selection itself, and the property that
+ * matters: the coordinator's published panes and its detectors' anomalies are the same
+ * whether partitions send whole source tables or bounded partials. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "np_cand.h"
+#include "np_detect.h"
+#include "np_merge.h"
+#include "np_pane.h"
+#include "np_partial.h"
+#include "np_result.h"
+#include "np_srcwin.h"
+#include "np_strbuf.h"
+#include "np_window.h"
+
+#define PANE 5000
+#define NPART 5 /* 4 for ordinary traffic, sharded by address; 4: a scanner's own */
+#define NPANES 60
+#define WINDOW (4 * PANE)
+
+static np_ip_t ip4(uint32_t v) {
+    np_ip_t ip;
+    memset(&ip, 0, sizeof(ip));
+    ip.b[10] = ip.b[11] = 0xff;
+    ip.b[12] = (uint8_t)(v >> 24);
+    ip.b[13] = (uint8_t)(v >> 16);
+    ip.b[14] = (uint8_t)(v >> 8);
+    ip.b[15] = (uint8_t)v;
+    return ip;
+}
+
+static np_cand_config_t cand_cfg(size_t top, size_t max_candidates) {
+    np_detect_config_t d;
+    np_detect_config_default(&d, PANE);
+    np_cand_config_t c;
+    np_cand_config_from_detect(&c, &d, top, max_candidates);
+    return c;
+}
+
+static void test_select_top_and_candidates(void **st) {
+    (void)st;
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 64);
+    np_srcmap_t *m = np_srcmap_new(1000, pool);
+    uint64_t tb = 0, tp = 0;
+    /* 100 ordinary sources with a few flows each, bytes rising with the address. */
+    for (uint32_t i = 1; i <= 100; i++) {
+        np_ip_t ip = ip4(0x0a000000 + i);
+        np_srcmap_add(m, &ip, 2, 1000 + i, 4);
+        tb += 1000 + i;
+        tp += 4;
+    }
+    /* Two scanners: 40 small flows to 40 hosts each; none is large enough to be top. */
+    for (uint32_t s = 0; s < 2; s++) {
+        for (uint32_t h = 0; h < 40; h++) {
+            np_record_t r = {0};
+            r.src = ip4(0x0b000000 + s);
+            r.dst = ip4(0xc0000000 + h);
+            r.dst_port = 80;
+            r.proto = 6;
+            r.bytes = 10;
+            r.packets = 1;
+            np_srcmap_add_record(m, &r);
+            tb += 10;
+            tp += 1;
+        }
+    }
+    np_cand_config_t c = cand_cfg(10, 8);
+    const np_srcagg_t *out[18];
+    uint64_t dropped = 99;
+    size_t n = np_cand_select(&c, m, tb, tp, out, 18, &dropped);
+    assert_int_equal(n, 12);
+    assert_int_equal(dropped, 0);
+    for (size_t i = 0; i < 10; i++) assert_int_equal(out[i]->bytes, 1100 - i); /* top by bytes, in order */
+    for (size_t i = 10; i < 12; i++) assert_int_equal(out[i]->ip.b[12], 0x0b); /* the scanners */
+    /* Room for one candidate: the other is dropped and counted. */
+    c = cand_cfg(10, 1);
+    n = np_cand_select(&c, m, tb, tp, out, 11, &dropped);
+    assert_int_equal(n, 11);
+    assert_int_equal(dropped, 1);
+    /* Fewer sources than top: every source, nothing else to look at. */
+    c = cand_cfg(500, 0);
+    const np_srcagg_t **all = calloc(500, sizeof(*all));
+    assert_int_equal(np_cand_select(&c, m, tb, tp, all, 500, &dropped), 102);
+    free(all);
+    np_srcmap_destroy(&m);
+    np_hll_pool_destroy(&pool);
+}
+
+static void test_learning(void **st) {
+    (void)st;
+    np_cand_config_t c = cand_cfg(10, 8);
+    assert_int_equal(c.learn_panes, 24);
+    assert_true(np_cand_learning(&c, 0));
+    assert_true(np_cand_learning(&c, 23));
+    assert_false(np_cand_learning(&c, 24));
+}
+
+/* ---- equivalence: whole tables against bounded partials ----------------------------- */
+
+typedef struct sim {
+    np_merge_t *full, *bounded;
+    np_cand_config_t cand;
+    np_partial_enc_t enc;
+    const np_srcagg_t **sel, *wsel[10];
+    np_hll_pool_t *pool;
+    size_t bytes_full, bytes_bounded; /* encoded partials after learning */
+} sim_t;
+
+static void feed(np_merge_t *m, const uint8_t *buf, size_t len) {
+    Netpulse__WorkerMsg *msg = netpulse__worker_msg__unpack(NULL, len, buf);
+    assert_non_null(msg);
+    assert_int_equal(np_merge_add_partial(m, msg->partial), NP_MERGE_OK);
+    netpulse__worker_msg__free_unpacked(msg, NULL);
+}
+
+static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    sim_t *s = ctx;
+    const uint8_t *buf;
+    size_t len;
+    if (pane->records) { /* window-only partials exist for bounded partials only */
+        assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
+        feed(s->full, buf, len);
+    }
+    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
+    if (!learning && pane->records) s->bytes_full += len;
+    np_partial_bounded_t b = {0};
+    if (!learning && pane->records)
+        b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
+                                s->cand.top + s->cand.max_candidates, &b.dropped);
+    b.sel = learning ? NULL : s->sel;
+    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+    b.window_ms = WINDOW;
+    b.window_only = pane == &ps->empty;
+    b.window_sources = np_srcmap_count(u);
+    b.win_top = s->wsel;
+    b.nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    assert_int_equal(np_partial_encode_sel(&s->enc, "t", ps->partition, pane, PANE, late, &b, &buf, &len), 0);
+    assert_int_equal(b.dropped, 0);
+    if (!learning) s->bytes_bounded += len;
+    feed(s->bounded, buf, len);
+}
+
+/* One pane of traffic: 600 ordinary sources, sharded by address like Kafka keys; and the
+ * events a scenario injects. */
+static void pane_traffic(np_partstate_t **parts, sim_t *s, int pane, uint32_t *rng) {
+    int64_t t0 = 1700000000000 - 1700000000000 % PANE + (int64_t)pane * PANE;
+    np_record_t r = {0};
+    r.proto = 6;
+    for (uint32_t i = 0; i < 600; i++) {
+        uint32_t src = 0x0a000000 + i;
+        int flows = 1 + (int)(i % 3);
+        if (pane >= 36 && pane < 39 && i == 7) flows = 60; /* a known source turned heavy */
+        for (int f = 0; f < flows; f++) {
+            *rng = *rng * 1103515245u + 12345u;
+            r.ts_ms = t0 + (*rng >> 8) % PANE;
+            r.src = ip4(src);
+            r.dst = ip4(0xc0a80000 + (*rng >> 4) % 20);
+            r.dst_port = (uint16_t)(f % 2 ? 443 : 80);
+            r.bytes = 200 + (*rng >> 12) % 2000 + (flows > 10 ? 40000 : 0);
+            r.packets = 2 + (*rng >> 20) % 5;
+            np_partstate_add(parts[src % 4], &r, 0, emit_both, s, NULL);
+        }
+    }
+    if (pane >= 44 && pane < 46) { /* a new heavy source */
+        for (int f = 0; f < 20; f++) {
+            r.ts_ms = t0 + f;
+            r.src = ip4(0x0c000001);
+            r.dst = ip4(0xc0a80001);
+            r.bytes = 300000;
+            r.packets = 200;
+            np_partstate_add(parts[1], &r, 0, emit_both, s, NULL);
+        }
+    }
+    if (pane >= 50 && pane < 52) { /* a host scan and a port scan by small sources */
+        for (uint32_t h = 0; h < 80; h++) {
+            r.ts_ms = t0 + h;
+            r.src = ip4(0x0d000000 + 13);
+            r.dst = ip4(0xac100000 + h);
+            r.dst_port = 22;
+            r.bytes = 60;
+            r.packets = 1;
+            np_partstate_add(parts[4], &r, 0, emit_both, s, NULL); /* then window-only panes */
+            r.src = ip4(0x0a000000 + 22);
+            r.dst = ip4(0xac110001);
+            r.dst_port = (uint16_t)(1000 + h);
+            np_partstate_add(parts[22 % 4], &r, 0, emit_both, s, NULL);
+        }
+    }
+}
+
+typedef struct run {
+    np_detect_t *det;
+    np_anomaly_t an[64];
+    char ids[64][160];
+    size_t nids;
+    np_strbuf_t json;
+    size_t kinds[NP_AN__COUNT];
+    np_window_t *win;
+    np_strbuf_t wjson;
+} run_t;
+
+static void on_final(void *ctx, const np_gpane_t *gp) {
+    run_t *r = ctx;
+    np_forecast_t fc;
+    size_t n = np_detect_pane(r->det, gp, r->an, &fc);
+    for (size_t i = 0; i < n; i++) {
+        assert_true(r->nids < 64);
+        snprintf(r->ids[r->nids++], sizeof(r->ids[0]), "%s:%s:%lld", np_anomaly_kind_name(r->an[i].kind),
+                 r->an[i].entity, (long long)r->an[i].window_start);
+        r->kinds[r->an[i].kind]++;
+    }
+    char id[64];
+    np_result_window_json(&r->json, gp, PANE, id, sizeof(id));
+    const np_gpane_t *w = np_window_push(r->win, gp);
+    if (w) np_result_window_json(&r->wjson, w, WINDOW, id, sizeof(id));
+}
+
+static int cmp_id(const void *a, const void *b) { return strcmp(a, b); }
+
+static void finish(np_merge_t *m, run_t *r, int64_t end, np_hll_pool_t *pool) {
+    for (int32_t p = 0; p < NPART; p++) {
+        Netpulse__PartitionProgress pp = NETPULSE__PARTITION_PROGRESS__INIT;
+        pp.partition = p;
+        pp.closed_through_ms = end;
+        pp.watermark_ms = end;
+        pp.has_data = true;
+        np_merge_progress(m, &pp, 0);
+    }
+    np_detect_config_t dc;
+    np_detect_config_default(&dc, PANE);
+    r->det = np_detect_new(&dc);
+    np_strbuf_init(&r->json);
+    np_strbuf_init(&r->wjson);
+    r->win = np_window_new(PANE, WINDOW, 1 << 16, pool);
+    assert_int_equal(np_merge_finalize(m, 1000, on_final, r), NPANES);
+}
+
+static void test_bounded_equals_full(void **st) {
+    (void)st;
+    sim_t s;
+    memset(&s, 0, sizeof(s));
+    s.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 65536);
+    np_merge_config_t mc = {.pane_ms = PANE, .max_panes = 64, .max_sources = 1 << 16, .max_dests = 4096,
+                            .max_empty_run = 3, .pool = s.pool};
+    s.full = np_merge_new(&mc);
+    mc.window_ms = WINDOW;
+    s.bounded = np_merge_new(&mc);
+    s.cand = cand_cfg(10, 64);
+    s.sel = calloc(s.cand.top + s.cand.max_candidates, sizeof(*s.sel));
+    np_partial_enc_init(&s.enc);
+    np_pane_config_t pc = {.pane_ms = PANE, .lateness_ms = 0, .max_open_panes = 4, .max_sources = 4096,
+                           .max_dests = 4096, .pool = s.pool, .window_ms = WINDOW};
+    np_partstate_t *parts[NPART];
+    for (int32_t p = 0; p < NPART; p++) parts[p] = np_partstate_new(p, &pc);
+    uint32_t rng = 42;
+    for (int pane = 0; pane < NPANES; pane++) pane_traffic(parts, &s, pane, &rng);
+    int64_t end = 1700000000000 - 1700000000000 % PANE + (int64_t)NPANES * PANE;
+    for (int32_t p = 0; p < NPART; p++) {
+        np_partstate_follow(parts[p], end);
+        np_partstate_advance(parts[p], emit_both, &s);
+        assert_int_equal(parts[p]->panes_emitted, p < 4 ? NPANES : 2);
+    }
+    np_merge_stats_t ms;
+    np_merge_get_stats(s.bounded, &ms);
+    assert_int_equal(ms.sources_split, 0); /* sources are partition-local here */
+    run_t *full = calloc(1, sizeof(*full)), *bounded = calloc(1, sizeof(*bounded));
+    finish(s.full, full, end, s.pool);
+    finish(s.bounded, bounded, end, s.pool);
+    /* The scenario's per-source events are found, and found alike. */
+    assert_true(full->kinds[NP_AN_HEAVY_HITTER] >= 1);
+    assert_true(full->kinds[NP_AN_NEW_SOURCE] >= 1);
+    assert_true(full->kinds[NP_AN_HOST_SCAN] >= 1);
+    assert_true(full->kinds[NP_AN_PORT_SCAN] >= 1);
+    /* The same ids (within a pane the order follows the tables' slots, as it does today
+     * with partials arriving in any order). */
+    assert_int_equal(full->nids, bounded->nids);
+    qsort(full->ids, full->nids, sizeof(full->ids[0]), cmp_id);
+    qsort(bounded->ids, bounded->nids, sizeof(bounded->ids[0]), cmp_id);
+    for (size_t i = 0; i < full->nids; i++) assert_string_equal(full->ids[i], bounded->ids[i]);
+    /* Every pane's published window (sources, top_sources with their sketches) is equal. */
+    assert_string_equal(full->json.buf, bounded->json.buf);
+    /* And every sliding window: from the partitions' own windows, not the panes' tables. */
+    assert_non_null(strstr(bounded->wjson.buf, "\"sources\":"));
+    assert_null(strstr(bounded->wjson.buf, "sources_lower_bound"));
+    assert_string_equal(full->wjson.buf, bounded->wjson.buf);
+    /* After learning, a partial carries ~10-20 sources instead of ~150. */
+    print_message("partial bytes after learning: whole tables %zu, bounded %zu\n", s.bytes_full, s.bytes_bounded);
+    assert_true(s.bytes_bounded * 2 < s.bytes_full);
+    for (int32_t p = 0; p < NPART; p++) np_partstate_destroy(&parts[p]);
+    np_detect_destroy(&full->det);
+    np_detect_destroy(&bounded->det);
+    np_strbuf_free(&full->json);
+    np_strbuf_free(&bounded->json);
+    np_strbuf_free(&full->wjson);
+    np_strbuf_free(&bounded->wjson);
+    np_window_destroy(&full->win);
+    np_window_destroy(&bounded->win);
+    free(full);
+    free(bounded);
+    free(s.sel);
+    np_partial_enc_free(&s.enc);
+    np_merge_destroy(&s.full);
+    np_merge_destroy(&s.bounded);
+    np_hll_pool_destroy(&s.pool);
+}
+
+/* A source sent by two partitions of one pane (keyed and re-keyed) breaks the sum of
+ * counts: the coordinator counts what it can see of it. */
+static void test_split_source_counted(void **st) {
+    (void)st;
+    np_merge_config_t mc = {.pane_ms = PANE, .max_panes = 4, .max_sources = 64, .max_empty_run = 3};
+    np_merge_t *m = np_merge_new(&mc);
+    np_ip_t ip = ip4(0x0a000001);
+    for (int32_t part = 0; part < 3; part++) {
+        Netpulse__SourceAgg s = NETPULSE__SOURCE_AGG__INIT;
+        s.ip.data = ip.b;
+        s.ip.len = 16;
+        s.records = s.bytes = s.packets = 1;
+        Netpulse__SourceAgg *sp = &s;
+        Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
+        p.partition = part;
+        p.pane_ms = PANE;
+        p.records = p.bytes = p.packets = 1;
+        p.sources = &sp;
+        p.n_sources = 1;
+        p.sources_total = 1;
+        p.sources_bounded = part > 0; /* the first one whole, as while learning */
+        assert_int_equal(np_merge_add_partial(m, &p), NP_MERGE_OK);
+    }
+    np_merge_stats_t stats;
+    np_merge_get_stats(m, &stats);
+    assert_int_equal(stats.sources_split, 2);
+    np_merge_destroy(&m);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_select_top_and_candidates),
+        cmocka_unit_test(test_learning),
+        cmocka_unit_test(test_bounded_equals_full),
+        cmocka_unit_test(test_split_source_counted),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
