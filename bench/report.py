@@ -122,6 +122,14 @@ def main():
     if ck:
         ck = ck if isinstance(ck, list) else [ck]
         for c in ck:
+            if c.get("stream"):
+                rows.append(("6. checkpoints, %s, %s sources, %s records/s, 1/s + pane closes (%d, %d full; "
+                             "restore %.1f ms)" % (c["mode"], "{:,}".format(c["sources"]),
+                                                   "{:,}".format(c["records_per_s"]), c["checkpoints"],
+                                                   c["full_checkpoints"], c["restore_ms"]),
+                             "%s B/s" % "{:,}".format(int(c["bytes_per_s"])),
+                             "CPU %.2f + Redis %.2f ms/s" % (c["cpu_ms_per_s"], c["redis_cpu_ms_per_s"]), "", ""))
+                continue
             rows.append(("6. checkpoint of a partition with %s sources (%s bytes): encode %.2f ms + Redis %.2f ms" % (
                 "{:,}".format(c["sources"]), "{:,}".format(c["bytes"]), c["encode_ms"], c["redis_set_ms"]),
                 "%.2f ms" % c["checkpoint_ms"], "%.2f us/source" % c["checkpoint_us_per_source"], "", ""))

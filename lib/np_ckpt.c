@@ -1,7 +1,9 @@
 /* np_ckpt: partition checkpoints as protobuf. See np_ckpt.h. */
 #include "np_ckpt.h"
+#include "np_ckpt_writer.h"
 #include "np_crc32.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,105 @@
 #include "netpulse.pb-c.h"
 #include "np_partial.h"
 #include "np_srcwin.h"
+
+/* A pane's state; its tables are every entry, or (delta) the changed ones. */
+static int fill_pane(Netpulse__PaneState *pst, const np_pane_t *p, np_partial_enc_t *e, bool delta) {
+    netpulse__pane_state__init(pst);
+    pst->pane_start_ms = p->start_ms;
+    pst->records = p->records;
+    pst->bytes = p->bytes;
+    pst->packets = p->packets;
+    pst->min_offset = p->min_offset;
+    pst->protocol_records = (uint64_t *)p->pmix;
+    pst->n_protocol_records = NP_PMIX__COUNT;
+    pst->delta = delta;
+    long n = delta ? np_partial_fill_changed(&e->src, p->sources, &pst->sources, &pst->other)
+                   : np_partial_fill_table(&e->src, p->sources, &pst->sources, &pst->other);
+    long nd = !p->dests ? 0
+              : delta   ? np_partial_fill_changed(&e->dst, p->dests, &pst->dests, &pst->dest_other)
+                        : np_partial_fill_table(&e->dst, p->dests, &pst->dests, &pst->dest_other);
+    if (n < 0 || nd < 0) return -1;
+    pst->n_sources = (size_t)n;
+    pst->sources_evicted = np_srcmap_evicted(p->sources);
+    pst->n_dests = (size_t)nd;
+    pst->dests_evicted = p->dests ? np_srcmap_evicted(p->dests) : 0;
+    pst->dst_port_hist = (uint32_t *)p->port_hist;
+    pst->n_dst_port_hist = NP_PORT_BUCKETS;
+    long nv = np_partial_fill_views(&e->views, p->views, p->nviews, &pst->views);
+    if (nv < 0) return -1;
+    pst->n_views = (size_t)nv;
+    int cerr;
+    pst->classes = np_partial_fill_classes(&e->cls, p->classes, &cerr);
+    return cerr ? -1 : 0;
+}
+
+/* The source tables of the closed panes a sliding window still covers (bounded partials),
+ * written whole in every head: they change only when a pane closes. */
+typedef struct winpanes {
+    size_t slots, n;
+    Netpulse__PaneState *panes, **ptrs;
+    np_aggbuf_t *bufs;
+} winpanes_t;
+
+static void win_free(winpanes_t *w) {
+    for (size_t i = 0; w->bufs && i < w->slots; i++) np_partial_aggbuf_free(&w->bufs[i]);
+    free(w->bufs);
+    free(w->panes);
+    free(w->ptrs);
+}
+
+static int win_fill(winpanes_t *w, const np_partstate_t *ps) {
+    w->slots = ps->win ? np_srcwin_slots(ps->win) : 0;
+    w->panes = calloc(w->slots ? w->slots : 1, sizeof(*w->panes));
+    w->ptrs = calloc(w->slots ? w->slots : 1, sizeof(*w->ptrs));
+    w->bufs = calloc(w->slots ? w->slots : 1, sizeof(*w->bufs));
+    if (!w->panes || !w->ptrs || !w->bufs) return -1;
+    for (size_t i = 0; i < w->slots; i++) {
+        if (np_srcwin_slot_start(ps->win, i) == NP_SRCWIN_NONE) continue;
+        Netpulse__PaneState *pst = &w->panes[w->n];
+        netpulse__pane_state__init(pst);
+        pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
+        long n = np_partial_fill_table(&w->bufs[w->n], np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
+        if (n < 0) return -1;
+        pst->n_sources = (size_t)n;
+        w->ptrs[w->n++] = pst;
+    }
+    return 0;
+}
+
+/* The partition's scalars and re-keying memory, common to both versions. */
+static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps, const char *topic, int64_t epoch,
+                      const int64_t *source_offsets, const int64_t *source_watermarks, size_t n_sources,
+                      int64_t wall_ms) {
+    c->topic = (char *)topic;
+    c->partition = ps->partition;
+    c->epoch = epoch;
+    c->next_offset = ps->next_offset;
+    c->max_ts = ps->max_ts;
+    c->follow_wm = ps->follow_wm;
+    c->closed_through = ps->closed_through;
+    c->has_data = ps->has_data;
+    c->late_pending = ps->late_pending;
+    c->late_total = ps->late_total;
+    c->records_total = ps->records_total;
+    c->panes_emitted = ps->panes_emitted;
+    c->pane_ms = ps->cfg.pane_ms;
+    c->written_ms = wall_ms;
+    c->source_offsets = (int64_t *)source_offsets;
+    c->n_source_offsets = source_offsets ? n_sources : 0;
+    c->source_watermarks = (int64_t *)source_watermarks;
+    c->n_source_watermarks = source_watermarks ? n_sources : 0;
+}
+
+static int pack_head(const Netpulse__PartitionCheckpoint *c, uint8_t **out, size_t *out_len) {
+    size_t len = netpulse__partition_checkpoint__get_packed_size(c);
+    *out = malloc(NP_CRC32_FRAME_HDR + len);
+    if (!*out) return -1;
+    *out_len = NP_CRC32_FRAME_HDR + netpulse__partition_checkpoint__pack(c, *out + NP_CRC32_FRAME_HDR);
+    np_crc32_frame_header(*out, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, *out + NP_CRC32_FRAME_HDR,
+                          *out_len - NP_CRC32_FRAME_HDR);
+    return 0;
+}
 
 int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, const np_outbox_t *ob,
                    const int64_t *source_offsets, const int64_t *source_watermarks, size_t n_sources,
@@ -19,80 +120,27 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
     Netpulse__PaneState **pane_ptrs = calloc(npanes, sizeof(*pane_ptrs));
     np_partial_enc_t *encs = calloc(npanes, sizeof(*encs)); /* one per pane: all alive at once */
     ProtobufCBinaryData *obd = calloc(ob && ob->n ? ob->n : 1, sizeof(*obd));
-    size_t nwin = ps->win ? np_srcwin_slots(ps->win) : 0;
-    Netpulse__PaneState *wpanes = calloc(nwin ? nwin : 1, sizeof(*wpanes));
-    Netpulse__PaneState **wptrs = calloc(nwin ? nwin : 1, sizeof(*wptrs));
-    np_aggbuf_t *wbufs = calloc(nwin ? nwin : 1, sizeof(*wbufs));
+    winpanes_t win = {0};
     *out = NULL;
-    if (!panes || !pane_ptrs || !encs || !obd || !wpanes || !wptrs || !wbufs) goto out;
+    if (!panes || !pane_ptrs || !encs || !obd || win_fill(&win, ps) < 0) goto out;
 
     size_t k = 0;
     for (size_t i = 0; i < ps->cfg.max_open_panes; i++) {
         const np_pane_t *p = &ps->ring[i];
         if (p->start_ms == NP_TS_NONE) continue;
-        Netpulse__PaneState *pst = &panes[k];
-        netpulse__pane_state__init(pst);
-        pst->pane_start_ms = p->start_ms;
-        pst->records = p->records;
-        pst->bytes = p->bytes;
-        pst->packets = p->packets;
-        pst->min_offset = p->min_offset;
-        pst->protocol_records = (uint64_t *)p->pmix;
-        pst->n_protocol_records = NP_PMIX__COUNT;
-        long n = np_partial_fill_table(&encs[k].src, p->sources, &pst->sources, &pst->other);
-        long nd = p->dests ? np_partial_fill_table(&encs[k].dst, p->dests, &pst->dests, &pst->dest_other) : 0;
-        if (n < 0 || nd < 0) goto out;
-        pst->n_sources = (size_t)n;
-        pst->sources_evicted = np_srcmap_evicted(p->sources);
-        pst->n_dests = (size_t)nd;
-        pst->dests_evicted = p->dests ? np_srcmap_evicted(p->dests) : 0;
-        pst->dst_port_hist = (uint32_t *)p->port_hist;
-        pst->n_dst_port_hist = NP_PORT_BUCKETS;
-        long nv = np_partial_fill_views(&encs[k].views, p->views, p->nviews, &pst->views);
-        if (nv < 0) goto out;
-        pst->n_views = (size_t)nv;
-        int cerr;
-        pst->classes = np_partial_fill_classes(&encs[k].cls, p->classes, &cerr);
-        if (cerr) goto out;
-        pane_ptrs[k++] = pst;
+        if (fill_pane(&panes[k], p, &encs[k], false) < 0) goto out;
+        pane_ptrs[k] = &panes[k];
+        k++;
     }
     npanes = k;
-    size_t kw = 0;
-    for (size_t i = 0; i < nwin; i++) {
-        if (np_srcwin_slot_start(ps->win, i) == NP_SRCWIN_NONE) continue;
-        Netpulse__PaneState *pst = &wpanes[kw];
-        netpulse__pane_state__init(pst);
-        pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
-        long n = np_partial_fill_table(&wbufs[kw], np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
-        if (n < 0) goto out;
-        pst->n_sources = (size_t)n;
-        wptrs[kw++] = pst;
-    }
 
     Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
-    c.version = NP_CKPT_VERSION;
-    c.topic = (char *)topic;
-    c.partition = ps->partition;
-    c.epoch = epoch;
-    c.next_offset = ps->next_offset;
-    c.max_ts = ps->max_ts;
-    c.follow_wm = ps->follow_wm;
-    c.closed_through = ps->closed_through;
-    c.has_data = ps->has_data;
-    c.late_pending = ps->late_pending;
-    c.late_total = ps->late_total;
-    c.records_total = ps->records_total;
-    c.panes_emitted = ps->panes_emitted;
-    c.n_window_panes = kw;
-    c.window_panes = wptrs;
-    c.pane_ms = ps->cfg.pane_ms;
+    c.version = NP_CKPT_VERSION_FULL;
+    fill_head(&c, ps, topic, epoch, source_offsets, source_watermarks, n_sources, wall_ms);
+    c.n_window_panes = win.n;
+    c.window_panes = win.ptrs;
     c.n_panes = npanes;
     c.panes = pane_ptrs;
-    c.written_ms = wall_ms;
-    c.source_offsets = (int64_t *)source_offsets;
-    c.n_source_offsets = source_offsets ? n_sources : 0;
-    c.source_watermarks = (int64_t *)source_watermarks;
-    c.n_source_watermarks = source_watermarks ? n_sources : 0;
     if (ob) {
         for (size_t i = 0; i < ob->n; i++) {
             obd[i].data = ob->items[i].data;
@@ -101,24 +149,82 @@ int np_ckpt_encode(const np_partstate_t *ps, const char *topic, int64_t epoch, c
         c.n_outbox = ob->n;
         c.outbox = obd;
     }
-    size_t len = netpulse__partition_checkpoint__get_packed_size(&c);
-    *out = malloc(NP_CRC32_FRAME_HDR + len);
-    if (!*out) goto out;
-    *out_len = NP_CRC32_FRAME_HDR + netpulse__partition_checkpoint__pack(&c, *out + NP_CRC32_FRAME_HDR);
-    np_crc32_frame_header(*out, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, *out + NP_CRC32_FRAME_HDR,
-                          *out_len - NP_CRC32_FRAME_HDR);
-    rc = 0;
+    rc = pack_head(&c, out, out_len);
 out:
     for (size_t i = 0; encs && i < ps->cfg.max_open_panes; i++) np_partial_enc_free(&encs[i]);
     free(encs);
     free(panes);
     free(pane_ptrs);
     free(obd);
-    for (size_t i = 0; wbufs && i < nwin; i++) np_partial_aggbuf_free(&wbufs[i]);
-    free(wbufs);
-    free(wpanes);
-    free(wptrs);
+    win_free(&win);
     return rc;
+}
+
+void np_ckpt_part_suffix(char *buf, size_t len, bool pane, int64_t start) {
+    snprintf(buf, len, "%s:%" PRId64, pane ? "pane" : "out", start);
+}
+
+int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epoch, const int64_t *source_offsets,
+                        const int64_t *source_watermarks, size_t n_sources, int64_t wall_ms,
+                        const np_ckpt_pane_ref_t *panes, size_t npanes, const int64_t *outs, size_t nouts,
+                        uint8_t **out, size_t *out_len) {
+    Netpulse__PanePart *pp = calloc(npanes ? npanes : 1, sizeof(*pp));
+    Netpulse__PanePart **ptrs = calloc(npanes ? npanes : 1, sizeof(*ptrs));
+    winpanes_t win = {0};
+    int rc = -1;
+    *out = NULL;
+    if (!pp || !ptrs || win_fill(&win, ps) < 0) goto out;
+    for (size_t i = 0; i < npanes; i++) {
+        netpulse__pane_part__init(&pp[i]);
+        pp[i].pane_start_ms = panes[i].start;
+        pp[i].bytes = panes[i].bytes;
+        pp[i].frames = panes[i].frames;
+        ptrs[i] = &pp[i];
+    }
+    Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
+    c.version = NP_CKPT_VERSION;
+    fill_head(&c, ps, topic, epoch, source_offsets, source_watermarks, n_sources, wall_ms);
+    c.n_pane_parts = npanes;
+    c.pane_parts = ptrs;
+    c.n_outbox_parts = nouts;
+    c.outbox_parts = (int64_t *)outs;
+    c.n_window_panes = win.n;
+    c.window_panes = win.ptrs;
+    rc = pack_head(&c, out, out_len);
+out:
+    win_free(&win);
+    free(pp);
+    free(ptrs);
+    return rc;
+}
+
+int np_ckpt_encode_pane(np_partial_enc_t *enc, np_pane_t *p, bool delta, uint8_t **out, size_t *out_len) {
+    Netpulse__PaneState pst;
+    *out = NULL;
+    if (fill_pane(&pst, p, enc, delta) < 0) return -1;
+    size_t len = netpulse__pane_state__get_packed_size(&pst);
+    if (len > UINT32_MAX - NP_CRC32_FRAME_HDR) return -1;
+    uint8_t *b = malloc(4 + NP_CRC32_FRAME_HDR + len);
+    if (!b) return -1;
+    uint8_t *payload = b + 4 + NP_CRC32_FRAME_HDR;
+    len = netpulse__pane_state__pack(&pst, payload);
+    uint32_t flen = (uint32_t)(NP_CRC32_FRAME_HDR + len);
+    for (int i = 0; i < 4; i++) b[i] = (uint8_t)(flen >> (8 * i));
+    np_crc32_frame_header(b + 4, NP_CKPT_PANE_MAGIC, NP_CKPT_FRAME_VERSION, payload, len);
+    np_srcmap_changes_clear(p->sources);
+    if (p->dests) np_srcmap_changes_clear(p->dests);
+    *out = b;
+    *out_len = 4 + flen;
+    return 0;
+}
+
+int np_ckpt_encode_out(const uint8_t *partial, size_t len, uint8_t **out, size_t *out_len) {
+    *out = malloc(NP_CRC32_FRAME_HDR + len);
+    if (!*out) return -1;
+    memcpy(*out + NP_CRC32_FRAME_HDR, partial, len);
+    np_crc32_frame_header(*out, NP_CKPT_OUT_MAGIC, NP_CKPT_FRAME_VERSION, partial, len);
+    *out_len = NP_CRC32_FRAME_HDR + len;
+    return 0;
 }
 
 #define CK_ERR(...)                                                                            \
@@ -133,10 +239,175 @@ out:
         CK_ERR(__VA_ARGS__);                                                                   \
     } while (0)
 
-int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,
-                   int32_t partition, np_partstate_t **ps_out, np_outbox_t *ob, int64_t *epoch_out,
-                   int64_t *source_offsets, int64_t *source_watermarks, size_t n_sources, char *errstr,
-                   size_t errlen) {
+/* A pane's state from its newest (or only) record: totals, views, `other`, entries. */
+static int restore_pane(np_pane_t *p, const Netpulse__PaneState *s, const np_pane_config_t *cfg, char *errstr,
+                        size_t errlen) {
+    p->records = s->records;
+    p->bytes = s->bytes;
+    p->packets = s->packets;
+    p->min_offset = s->min_offset;
+    for (size_t j = 0; j < s->n_protocol_records && j < NP_PMIX__COUNT; j++) p->pmix[j] = s->protocol_records[j];
+    for (size_t j = 0; j < s->n_dst_port_hist && j < NP_PORT_BUCKETS; j++) p->port_hist[j] = s->dst_port_hist[j];
+    const char *bad = NULL;
+    if (np_partial_merge_table(p->sources, s->sources, s->n_sources, s->other, s->sources_evicted, cfg->pool) < 0)
+        bad = "source entry";
+    else if (p->dests &&
+             np_partial_merge_table(p->dests, s->dests, s->n_dests, s->dest_other, s->dests_evicted, cfg->pool) < 0)
+        bad = "destination entry";
+    /* Views no longer configured are dropped; views new since then start empty. */
+    else if (np_partial_merge_views(p->views, cfg->views, s->views, s->n_views) < 0)
+        bad = "view group";
+    else if (s->classes && !p->classes)
+        bad = "class table (class counts in a partition that has none)";
+    else if (s->classes && np_partial_merge_classes(p->classes, s->classes) < 0)
+        bad = "class entry";
+    if (!bad) return 0;
+    snprintf(errstr, errlen, "checkpoint pane %" PRId64 ": bad %s", s->pane_start_ms, bad);
+    return -1;
+}
+
+/* Entries of an older frame that no newer frame holds: their latest stored values. */
+static int restore_older(np_srcmap_t *m, Netpulse__SourceAgg *const *e, size_t n, np_hll_pool_t *pool) {
+    for (size_t i = 0; m && i < n; i++) {
+        np_ip_t ip;
+        if (e[i]->ip.len != 16) return -1;
+        memcpy(ip.b, e[i]->ip.data, 16);
+        if (np_srcmap_get(m, &ip)) continue;
+        if (np_partial_merge_source(m, e[i], pool) < 0) return -1;
+    }
+    return 0;
+}
+
+/* Splits a pane part into its frames: offsets and lengths of the NPP frames. */
+static int split_frames(const uint8_t *d, size_t len, uint32_t frames, size_t *off, size_t *flen) {
+    size_t pos = 0;
+    for (uint32_t k = 0; k < frames; k++) {
+        if (len - pos < 4) return -1;
+        uint32_t l = (uint32_t)d[pos] | (uint32_t)d[pos + 1] << 8 | (uint32_t)d[pos + 2] << 16 | (uint32_t)d[pos + 3] << 24;
+        pos += 4;
+        if (l > len - pos) return -1;
+        off[k] = pos;
+        flen[k] = l;
+        pos += l;
+    }
+    return pos == len ? 0 : -1;
+}
+
+/* Restores one pane part: its newest frame in full, then older frames' entries that no
+ * newer frame replaced (every frame holds full values, so the newest one wins). */
+static int restore_part(np_partstate_t *ps, const np_pane_config_t *cfg, const Netpulse__PanePart *ref,
+                        const uint8_t *d, size_t len, char *errstr, size_t errlen) {
+    if (ref->frames < 1 || ref->frames > 1u << 20 || ref->bytes != len) {
+        snprintf(errstr, errlen, "pane part %" PRId64 ": %zu bytes, %" PRIu32 " frames, the head says %" PRIu64,
+                 ref->pane_start_ms, len, ref->frames, ref->bytes);
+        return -1;
+    }
+    size_t *off = calloc(ref->frames, sizeof(*off)), *flen = calloc(ref->frames, sizeof(*flen));
+    int rc = -1;
+    np_pane_t *p = NULL;
+    char why[160];
+    if (!off || !flen) {
+        snprintf(errstr, errlen, "out of memory");
+        goto out;
+    }
+    if (split_frames(d, len, ref->frames, off, flen) < 0) {
+        snprintf(errstr, errlen, "pane part %" PRId64 ": frames do not add up", ref->pane_start_ms);
+        goto out;
+    }
+    if (!(p = np_partstate_claim_pane(ps, ref->pane_start_ms))) {
+        snprintf(errstr, errlen, "checkpoint pane %" PRId64 " does not fit the pane ring", ref->pane_start_ms);
+        goto out;
+    }
+    for (uint32_t k = ref->frames; k-- > 0;) {
+        const uint8_t *payload;
+        size_t plen;
+        why[0] = '\0';
+        if (np_crc32_frame_open(d + off[k], flen[k], NP_CKPT_PANE_MAGIC, NP_CKPT_FRAME_VERSION, &payload, &plen, why,
+                                sizeof(why)) != 1) {
+            snprintf(errstr, errlen, "pane part %" PRId64 " frame %" PRIu32 ": %s", ref->pane_start_ms, k,
+                     why[0] ? why : "not a frame");
+            goto out;
+        }
+        Netpulse__PaneState *s = netpulse__pane_state__unpack(NULL, plen, payload);
+        int bad = !s || s->pane_start_ms != ref->pane_start_ms || s->delta != (k > 0);
+        if (!bad && k == ref->frames - 1)
+            bad = restore_pane(p, s, cfg, why, sizeof(why)) < 0;
+        else if (!bad)
+            bad = restore_older(p->sources, s->sources, s->n_sources, cfg->pool) < 0 ||
+                  restore_older(p->dests, s->dests, s->n_dests, cfg->pool) < 0;
+        if (s) netpulse__pane_state__free_unpacked(s, NULL);
+        if (bad) {
+            snprintf(errstr, errlen, "pane part %" PRId64 " frame %" PRIu32 " is not a frame of this pane",
+                     ref->pane_start_ms, k);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    free(off);
+    free(flen);
+    return rc;
+}
+
+/* Restores an outbox part: a framed WorkerMsg{partial} for the listed pane. */
+static int restore_out(np_outbox_t *ob, int64_t start, const uint8_t *d, size_t len, char *errstr, size_t errlen) {
+    const uint8_t *payload;
+    size_t plen;
+    char why[160] = "";
+    if (np_crc32_frame_open(d, len, NP_CKPT_OUT_MAGIC, NP_CKPT_FRAME_VERSION, &payload, &plen, why, sizeof(why)) != 1) {
+        snprintf(errstr, errlen, "outbox part %" PRId64 ": %s", start, why[0] ? why : "not a frame");
+        return -1;
+    }
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, plen, payload);
+    int ok = m && m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL && m->partial->pane_start_ms == start;
+    if (m) netpulse__worker_msg__free_unpacked(m, NULL);
+    if (!ok) {
+        snprintf(errstr, errlen, "outbox part %" PRId64 " is not its partial", start);
+        return -1;
+    }
+    if (np_outbox_push(ob, start, payload, plen) < 0) {
+        snprintf(errstr, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Fetches and restores every part a version-2 head lists. */
+static int restore_parts(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_part_fn get_part, void *ctx,
+                         np_partstate_t *ps, const np_pane_config_t *cfg, np_outbox_t *ob, char *errstr, size_t errlen) {
+    size_t n = c->n_pane_parts + c->n_outbox_parts;
+    if (n && !get_part) {
+        snprintf(errstr, errlen, "checkpoint has %zu parts and no way to read them", n);
+        return NP_CKPT_CORRUPT;
+    }
+    for (size_t i = 0; i < n; i++) {
+        bool pane = i < c->n_pane_parts;
+        int64_t start = pane ? c->pane_parts[i]->pane_start_ms : c->outbox_parts[i - c->n_pane_parts];
+        char suffix[40];
+        np_ckpt_part_suffix(suffix, sizeof(suffix), pane, start);
+        uint8_t *d = NULL;
+        size_t len = 0;
+        int g = get_part(ctx, suffix, &d, &len);
+        if (g < 0) {
+            snprintf(errstr, errlen, "checkpoint part %s could not be read", suffix);
+            return NP_CKPT_IO;
+        }
+        if (g == 1) {
+            snprintf(errstr, errlen, "checkpoint part %s is missing", suffix);
+            return NP_CKPT_CORRUPT;
+        }
+        int r = pane ? restore_part(ps, cfg, c->pane_parts[i], d, len, errstr, errlen)
+                     : restore_out(ob, start, d, len, errstr, errlen);
+        free(d);
+        if (r < 0) return NP_CKPT_CORRUPT;
+    }
+    return 0;
+}
+
+int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get_part, void *ctx,
+                         const np_pane_config_t *cfg, const char *topic, int32_t partition, np_partstate_t **ps_out,
+                         np_outbox_t *ob, int64_t *epoch_out, int64_t *source_offsets, int64_t *source_watermarks,
+                         size_t n_sources, struct np_ckpt_writer *w, char *errstr, size_t errlen) {
     np_partstate_t *ps = NULL;
     Netpulse__PartitionCheckpoint *c = NULL;
     int rc = NP_CKPT_REFUSED;
@@ -169,24 +440,10 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         const Netpulse__PaneState *s = c->panes[i];
         np_pane_t *p = np_partstate_claim_pane(ps, s->pane_start_ms);
         if (!p) CK_ERR("checkpoint pane %lld does not fit the pane ring (max.open.panes)", (long long)s->pane_start_ms);
-        p->records = s->records;
-        p->bytes = s->bytes;
-        p->packets = s->packets;
-        p->min_offset = s->min_offset;
-        for (size_t j = 0; j < s->n_protocol_records && j < NP_PMIX__COUNT; j++) p->pmix[j] = s->protocol_records[j];
-        for (size_t j = 0; j < s->n_dst_port_hist && j < NP_PORT_BUCKETS; j++) p->port_hist[j] = s->dst_port_hist[j];
-        if (np_partial_merge_table(p->sources, s->sources, s->n_sources, s->other, s->sources_evicted, cfg->pool) < 0)
-            CK_CORRUPT("checkpoint pane %lld: bad source entry", (long long)s->pane_start_ms);
-        if (p->dests &&
-            np_partial_merge_table(p->dests, s->dests, s->n_dests, s->dest_other, s->dests_evicted, cfg->pool) < 0)
-            CK_CORRUPT("checkpoint pane %lld: bad destination entry", (long long)s->pane_start_ms);
-        /* Views no longer configured are dropped; views new since then start empty. */
-        if (np_partial_merge_views(p->views, cfg->views, s->views, s->n_views) < 0)
-            CK_CORRUPT("checkpoint pane %lld: bad view group", (long long)s->pane_start_ms);
-        if (s->classes && !p->classes)
-            CK_CORRUPT("checkpoint pane %lld: class counts in a partition that has none", (long long)s->pane_start_ms);
-        if (s->classes && np_partial_merge_classes(p->classes, s->classes) < 0)
-            CK_CORRUPT("checkpoint pane %lld: bad class entry", (long long)s->pane_start_ms);
+        if (restore_pane(p, s, cfg, errstr, errlen) < 0) {
+            rc = NP_CKPT_CORRUPT;
+            goto err;
+        }
     }
     /* A worker without a sliding window ignores these; one with a window whose checkpoint
      * has none (older, or written without) starts with an empty window history. */
@@ -208,11 +465,22 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
         netpulse__worker_msg__free_unpacked(m, NULL);
         if (np_outbox_push(ob, pane, c->outbox[i].data, c->outbox[i].len) < 0) CK_ERR("out of memory");
     }
+    int prc = restore_parts(c, get_part, ctx, ps, cfg, ob, errstr, errlen);
+    if (prc < 0) {
+        rc = prc;
+        goto err;
+    }
     if (epoch_out) *epoch_out = c->epoch;
     for (size_t i = 0; source_offsets && i < n_sources; i++)
         source_offsets[i] = i < c->n_source_offsets ? c->source_offsets[i] : -1;
     for (size_t i = 0; source_watermarks && i < n_sources; i++)
         source_watermarks[i] = i < c->n_source_watermarks ? c->source_watermarks[i] : NP_TS_NONE;
+    if (w) {
+        np_ckpt_writer_free(w);
+        np_ckpt_writer_init(w);
+        for (size_t i = 0; i < c->n_pane_parts; i++) np_ckpt_writer_adopt(w, true, c->pane_parts[i]->pane_start_ms);
+        for (size_t i = 0; i < c->n_outbox_parts; i++) np_ckpt_writer_adopt(w, false, c->outbox_parts[i]);
+    }
     netpulse__partition_checkpoint__free_unpacked(c, NULL);
     *ps_out = ps;
     return 0;
@@ -221,4 +489,12 @@ err:
     np_partstate_destroy(&ps);
     np_outbox_free(ob);
     return rc;
+}
+
+int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, const char *topic,
+                   int32_t partition, np_partstate_t **ps_out, np_outbox_t *ob, int64_t *epoch_out,
+                   int64_t *source_offsets, int64_t *source_watermarks, size_t n_sources, char *errstr,
+                   size_t errlen) {
+    return np_ckpt_decode_parts(buf, len, NULL, NULL, cfg, topic, partition, ps_out, ob, epoch_out, source_offsets,
+                                source_watermarks, n_sources, NULL, errstr, errlen);
 }

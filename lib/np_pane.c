@@ -42,7 +42,7 @@ const char *np_pane_config_check(const np_pane_config_t *cfg) {
 
 static void pane_reset(np_pane_t *p) {
     p->start_ms = NP_TS_NONE;
-    p->records = p->bytes = p->packets = 0;
+    p->records = p->bytes = p->packets = p->adds = 0;
     p->min_offset = -1;
     memset(p->pmix, 0, sizeof(p->pmix));
     memset(p->port_hist, 0, sizeof(p->port_hist));
@@ -256,6 +256,7 @@ static np_pane_t *pane_for(np_partstate_t *ps, int64_t ts, int64_t offset, np_pa
         p->min_offset = offset;
     }
     if (offset < p->min_offset) p->min_offset = offset;
+    p->adds++;
     ps->records_total++;
     return p;
 }

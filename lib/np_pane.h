@@ -64,6 +64,7 @@ typedef struct np_pane {
     uint64_t bytes;
     uint64_t packets;
     int64_t min_offset;     /* smallest Kafka offset among its records */
+    uint64_t adds;          /* records and connections taken: what changed it (np_ckpt_writer) */
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint32_t port_hist[NP_PORT_BUCKETS]; /* TCP/UDP records by destination port bucket */
     np_srcmap_t *sources;

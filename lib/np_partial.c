@@ -113,6 +113,23 @@ long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__Sourc
     return (long)k;
 }
 
+long np_partial_fill_changed(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                             Netpulse__SourceAgg **other) {
+    size_t n = np_srcmap_changed_count(m), sk = 0, total = np_srcmap_entries(m);
+    for (size_t i = 0; i < total; i++)
+        if (np_srcmap_changed(m, i)) {
+            const np_srcagg_t *s = np_srcmap_entry(m, i);
+            sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
+        }
+    if (aggbuf_reserve(e, n, sk) < 0) return -1;
+    size_t k = 0, off = 0;
+    for (size_t i = 0; i < total && k < n; i++)
+        if (np_srcmap_changed(m, i)) fill_one(e, k++, np_srcmap_entry(m, i), &off);
+    *out = e->ptrs;
+    fill_other(e, m, other);
+    return (long)k;
+}
+
 long np_partial_fill_list(np_aggbuf_t *e, const np_srcagg_t *const *list, size_t n, Netpulse__SourceAgg ***out) {
     size_t sk = 0;
     for (size_t i = 0; i < n; i++) sk += np_hll_encoded_size(&list[i]->dst_ips) + np_hll_encoded_size(&list[i]->dst_ports);

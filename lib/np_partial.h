@@ -107,6 +107,11 @@ int np_partial_decode_gpane(const uint8_t *buf, size_t len, np_gpane_t *g, np_hl
 long np_partial_fill_table(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
                            Netpulse__SourceAgg **other);
 
+/* The same for only the entries of m changed since its last np_srcmap_changes_clear
+ * (an incremental checkpoint's pane delta), in insertion order. */
+long np_partial_fill_changed(np_aggbuf_t *b, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                             Netpulse__SourceAgg **other);
+
 /* Fills b's SourceAgg array from the n entries of list (borrowed until the message is
  * packed). Returns the count, or -1. */
 long np_partial_fill_list(np_aggbuf_t *b, const np_srcagg_t *const *list, size_t n, Netpulse__SourceAgg ***out);

@@ -22,6 +22,7 @@ struct np_srcmap {
     uint64_t *est;        /* per entry, Space-Saving estimate: weight since insertion + error */
     size_t count, cap;
     size_t max_sources;
+    uint64_t *changed;    /* one bit per entry: updated since np_srcmap_changes_clear */
     uint64_t evicted;
     uint64_t weight;      /* weight added to entries since the last clear (the bound's W) */
     np_srcagg_t other;
@@ -34,6 +35,13 @@ struct np_srcmap {
 #define SRCMAP_MIN_SLOTS 64
 #define SLOT_ENTRY(v) ((size_t)((v) & 0xffffffffu) - 1)
 #define SLOT_TAG(h) ((h) >> 32 << 32)
+#define CHANGED_WORDS(n) (((n) + 63) / 64)
+
+/* Marks an entry for the next incremental checkpoint: one bit, set on every update. */
+static inline void mark(np_srcmap_t *m, const np_srcagg_t *s) {
+    size_t i = (size_t)(s - m->entries);
+    m->changed[i / 64] |= 1ull << (i % 64);
+}
 
 uint64_t np_ip_hash(const np_ip_t *ip) {
     uint64_t a, b;
@@ -67,10 +75,12 @@ np_srcmap_t *np_srcmap_new(size_t max_sources, np_hll_pool_t *pool) {
     m->index = calloc(SRCMAP_MIN_SLOTS, sizeof(*m->index));
     m->cap = SRCMAP_MIN_SLOTS / 2 < max_sources ? SRCMAP_MIN_SLOTS / 2 : max_sources;
     m->entries = malloc(m->cap * sizeof(*m->entries));
+    m->changed = calloc(CHANGED_WORDS(m->cap), sizeof(*m->changed));
     m->est = malloc(m->cap * sizeof(*m->est));
-    if (!m->index || !m->entries || !m->est) {
+    if (!m->index || !m->entries || !m->changed || !m->est) {
         free(m->index);
         free(m->entries);
+        free(m->changed);
         free(m->est);
         free(m);
         return NULL;
@@ -85,6 +95,7 @@ void np_srcmap_destroy(np_srcmap_t **mp) {
     np_srcmap_clear(*mp); /* sketch blocks back to the pool */
     free((*mp)->index);
     free((*mp)->entries);
+    free((*mp)->changed);
     free((*mp)->est);
     free((*mp)->heap);
     free((*mp)->hpos);
@@ -126,8 +137,12 @@ static int grow_entries(np_srcmap_t *m) {
     np_srcagg_t *ne = realloc(m->entries, ncap * sizeof(*ne));
     if (!ne) return -1;
     m->entries = ne;
+    uint64_t *nc = realloc(m->changed, CHANGED_WORDS(ncap) * sizeof(*nc));
+    if (!nc) return -1; /* entries grew, cap did not: the next call retries */
+    memset(nc + CHANGED_WORDS(m->cap), 0, (CHANGED_WORDS(ncap) - CHANGED_WORDS(m->cap)) * sizeof(*nc));
+    m->changed = nc;
     uint64_t *nest = realloc(m->est, ncap * sizeof(*nest));
-    if (!nest) return -1; /* entries grew, cap did not: the next call retries both */
+    if (!nest) return -1; /* entries grew, cap did not: the next call retries all */
     m->est = nest;
     m->cap = ncap;
     return 0;
@@ -266,6 +281,7 @@ static int add_flow(np_srcmap_t *m, const np_ip_t *key, const np_ip_t *peer, con
         np_srcmap_add_other(m, 1, r->bytes, r->packets, 1);
         return 1;
     }
+    mark(m, s);
     s->records++;
     s->bytes += r->bytes;
     s->packets += r->packets;
@@ -286,6 +302,7 @@ int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e) {
         np_srcmap_add_other(m, e->records, e->bytes, e->packets, 1);
         return 1;
     }
+    mark(m, s);
     s->records += e->records;
     s->bytes += e->bytes;
     s->packets += e->packets;
@@ -304,6 +321,7 @@ int np_srcmap_add(np_srcmap_t *m, const np_ip_t *ip, uint64_t records, uint64_t 
         np_srcmap_add_other(m, records, bytes, packets, 1);
         return 1;
     }
+    mark(m, s);
     s->records += records;
     s->bytes += bytes;
     s->packets += packets;
@@ -324,6 +342,7 @@ const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m) { return &m->other; }
 size_t np_srcmap_capacity(const np_srcmap_t *m) { return m->mask + 1; }
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {
     return sizeof(*m) + (m->mask + 1) * sizeof(*m->index) + m->cap * (sizeof(*m->entries) + sizeof(*m->est)) +
+           CHANGED_WORDS(m->cap) * sizeof(*m->changed) +
            (m->heap ? m->max_sources * (sizeof(*m->heap) + sizeof(*m->hpos)) : 0);
 }
 uint64_t np_srcmap_upper(const np_srcmap_t *m, const np_srcagg_t *e) {
@@ -349,11 +368,30 @@ void np_srcmap_clear(np_srcmap_t *m) {
             np_hll_reset(&m->entries[i].dst_ports, m->pool);
         }
     if (m->count) memset(m->index, 0, (m->mask + 1) * sizeof(*m->index));
+    np_srcmap_changes_clear(m);
     m->count = 0;
     m->evicted = 0;
     m->weight = 0;
     m->heaped = false;
     memset(&m->other, 0, sizeof(m->other));
+}
+
+size_t np_srcmap_entries(const np_srcmap_t *m) { return m->count; }
+
+const np_srcagg_t *np_srcmap_entry(const np_srcmap_t *m, size_t i) { return i < m->count ? &m->entries[i] : NULL; }
+
+bool np_srcmap_changed(const np_srcmap_t *m, size_t i) {
+    return i < m->count && (m->changed[i / 64] >> (i % 64) & 1);
+}
+
+size_t np_srcmap_changed_count(const np_srcmap_t *m) {
+    size_t n = 0;
+    for (size_t w = 0; w < CHANGED_WORDS(m->count); w++) n += (size_t)__builtin_popcountll(m->changed[w]);
+    return n;
+}
+
+void np_srcmap_changes_clear(np_srcmap_t *m) {
+    memset(m->changed, 0, CHANGED_WORDS(m->count) * sizeof(*m->changed));
 }
 
 int np_srcagg_ranks_before(const np_srcagg_t *a, const np_srcagg_t *b) {

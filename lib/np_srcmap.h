@@ -30,6 +30,7 @@
 #ifndef NP_SRCMAP_H
 #define NP_SRCMAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -111,6 +112,18 @@ const np_srcagg_t *np_srcmap_slot(const np_srcmap_t *m, size_t i);
 
 /* Looks an address up; NULL when absent. */
 const np_srcagg_t *np_srcmap_get(const np_srcmap_t *m, const np_ip_t *ip);
+
+/* Change tracking, for incremental checkpoints (np_ckpt_writer): every entry created or
+ * updated since the last np_srcmap_changes_clear (or np_srcmap_clear) is marked, one bit
+ * per entry; an entry given to another source by an eviction is marked too (a changelog
+ * must then drop what it holds of the evicted source: np_srcmap_evicted moved). Entries
+ * are also reachable densely, in insertion order: i from 0 to np_srcmap_entries(m).
+ * `other` and `evicted` are not tracked (a checkpoint always carries them). */
+size_t np_srcmap_entries(const np_srcmap_t *m);
+const np_srcagg_t *np_srcmap_entry(const np_srcmap_t *m, size_t i);
+bool np_srcmap_changed(const np_srcmap_t *m, size_t i);
+size_t np_srcmap_changed_count(const np_srcmap_t *m);
+void np_srcmap_changes_clear(np_srcmap_t *m);
 
 /* Forgets every entry (returning sketch blocks to the pool) but keeps the table. */
 void np_srcmap_clear(np_srcmap_t *m);

@@ -228,6 +228,86 @@ int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, i
     return rc;
 }
 
+/* All checks before any write, so a refused call changes nothing. ARGV: epoch, head, then
+ * per part (KEYS[3..]) its op, expected length and value. */
+static const char FENCED_WRITE_LUA[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end "
+    "for i = 3, #KEYS do "
+    "  local b = 3 * i - 6 "
+    "  if ARGV[b] == 'A' and redis.call('STRLEN', KEYS[i]) ~= tonumber(ARGV[b + 1]) then return -(i - 2) end "
+    "end "
+    "redis.call('SET', KEYS[2], ARGV[2]) "
+    "for i = 3, #KEYS do "
+    "  local b = 3 * i - 6 "
+    "  if ARGV[b] == 'S' then redis.call('SET', KEYS[i], ARGV[b + 2]) "
+    "  elseif ARGV[b] == 'A' then redis.call('APPEND', KEYS[i], ARGV[b + 2]) "
+    "  else redis.call('DEL', KEYS[i]) end "
+    "end "
+    "return 1";
+
+int np_store_fenced_write(np_store_t *s, const char *epoch_key, int64_t epoch, const char *key, const uint8_t *val,
+                          size_t len, const np_store_part_t *parts, size_t nparts, char *errstr, size_t errlen) {
+    size_t argc = 7 + 4 * nparts; /* EVAL script numkeys epoch_key key + parts; epoch head + 3 per part */
+    const char **argv = malloc(argc * sizeof(*argv));
+    size_t *lens = malloc(argc * sizeof(*lens));
+    char *nums = malloc((nparts + 2) * 24);
+    int rc = -1;
+    if (!argv || !lens || !nums) {
+        snprintf(errstr, errlen, "out of memory");
+        goto out;
+    }
+    size_t a = 0;
+#define ARG(p, l) (argv[a] = (const char *)(p), lens[a++] = (l))
+    char *nk = nums, *ep = nums + 24;
+    snprintf(nk, 24, "%zu", nparts + 2);
+    snprintf(ep, 24, "%lld", (long long)epoch);
+    ARG("EVAL", 4);
+    ARG(FENCED_WRITE_LUA, sizeof(FENCED_WRITE_LUA) - 1);
+    ARG(nk, strlen(nk));
+    ARG(epoch_key, strlen(epoch_key));
+    ARG(key, strlen(key));
+    for (size_t i = 0; i < nparts; i++) ARG(parts[i].key, strlen(parts[i].key));
+    ARG(ep, strlen(ep));
+    ARG(val, len);
+    for (size_t i = 0; i < nparts; i++) {
+        char *ex = nums + 24 * (i + 2);
+        snprintf(ex, 24, "%llu", (unsigned long long)parts[i].expect);
+        ARG(&parts[i].op, 1);
+        ARG(ex, strlen(ex));
+        ARG(parts[i].val ? (const char *)parts[i].val : "", parts[i].val ? parts[i].len : 0);
+    }
+#undef ARG
+    for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
+        if (!s->c && !(s->c = dial(s, errstr, errlen))) break;
+        redisReply *r = redisCommandArgv(s->c, (int)a, argv, lens);
+        if (!r) {
+            snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
+            redisFree(s->c);
+            s->c = NULL;
+            continue; /* re-sent once: a part applied already fails its length check */
+        }
+        if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
+            rc = 0;
+        } else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
+            rc = 1;
+        } else {
+            if (r->type == REDIS_REPLY_INTEGER && r->integer < 0 && (size_t)-r->integer <= nparts)
+                snprintf(errstr, errlen, "redis: fenced write %s: part %s is not the length expected", key,
+                         parts[-r->integer - 1].key);
+            else
+                snprintf(errstr, errlen, "redis: fenced write %s: %s", key, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+            freeReplyObject(r);
+            break;
+        }
+        freeReplyObject(r);
+    }
+out:
+    free(argv);
+    free(lens);
+    free(nums);
+    return rc;
+}
+
 int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
                  size_t errlen) {
     for (int attempt = 0; attempt < 2; attempt++) {

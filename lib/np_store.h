@@ -63,6 +63,24 @@ int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, si
 int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, int64_t epoch,
                         const uint8_t *val, size_t len, char *errstr, size_t errlen);
 
+/*
+ * Fenced multi-key write (incremental checkpoints, np_ckpt_writer): in one Lua script,
+ * if epoch_key still holds `epoch`, checks that every 'A' part's current length is its
+ * `expect`, then sets key = val and applies every part: 'S' SET, 'A' APPEND, 'D' DEL.
+ * Either all of it is written or none. Every key should share key's hash tag (one Redis
+ * Cluster slot). Returns 0 written, 1 fenced (nothing written), -1 error or a part that
+ * is not the length expected (nothing written; errstr says which).
+ */
+typedef struct np_store_part {
+    const char *key;
+    char op;            /* 'S', 'A' or 'D' */
+    uint64_t expect;    /* 'A': the part's length before */
+    const uint8_t *val; /* 'S', 'A' */
+    size_t len;
+} np_store_part_t;
+int np_store_fenced_write(np_store_t *s, const char *epoch_key, int64_t epoch, const char *key, const uint8_t *val,
+                          size_t len, const np_store_part_t *parts, size_t nparts, char *errstr, size_t errlen);
+
 /* One command given as binary-safe argv; the reply is discarded unless it is an error.
  * Returns 0 or -1. */
 int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,

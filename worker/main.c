@@ -23,6 +23,7 @@
 
 #include "netpulse.pb-c.h"
 #include "np_ckpt.h"
+#include "np_ckpt_store.h"
 #include "np_zsock.h"
 #include "np_clock.h"
 #include "np_cand.h"
@@ -38,6 +39,7 @@
 #include "np_proc.h"
 #include "np_rate.h"
 #include "np_record.h"
+#include "np_slots.h"
 #include "np_store.h"
 
 #define MAX_PARTITIONS 4096
@@ -81,6 +83,8 @@ static const np_opt_t worker_opts[] = {
                   "no checkpoints (a restart re-reads from the last safe Kafka offset)"),
     {"checkpoint.ms", NP_OPT_INT, "1000", 50, 600000, NULL,
      "Checkpoint interval, ms (also on every pane close, revocation and SIGTERM)"},
+    {"checkpoint.full.every", NP_OPT_INT, "30", 1, 1000000, NULL,
+     "Every Nth checkpoint of a partition rewrites all of it; the others write only what changed (1 = always full)"},
     NP_OPT_OUTBOX_MAX("10000", 10, 10000000, "partials (sent to the coordinator), all partitions together"),
     NP_OPT_HLL_POOL_BLOCKS("65536"),
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
@@ -136,29 +140,13 @@ typedef struct worker {
     const np_srcagg_t **cand_sel;
     const np_srcagg_t **win_sel;  /* the partition window's top sources */
     np_counter_t *m_cand_dropped;
-    int32_t partitions_total; /* slots in use: loops over owned slots stop here */
     int64_t global_wm;
     int64_t batch_mono, batch_wall; /* clocks read when the current batch of records began */
-    /* Owned partitions, indexed by partition number. */
-    np_partstate_t *parts[MAX_PARTITIONS];
-    np_outbox_t outbox[MAX_PARTITIONS];
-    int64_t epoch[MAX_PARTITIONS];      /* fencing epoch held for the partition's checkpoint */
-    int64_t *src_hwm[MAX_PARTITIONS];   /* repartition slots: highest input offset taken, per input partition */
-    int64_t *src_wm[MAX_PARTITIONS];    /* repartition slots: last watermark announced, per input partition */
-    int64_t marker_wm[MAX_PARTITIONS];  /* input slots: watermark last announced to the repartition topic */
-    int64_t sent_closed[MAX_PARTITIONS]; /* closed_through in the last progress sent */
-    uint8_t dirty[MAX_PARTITIONS];      /* a pane closed since the last checkpoint */
-    size_t outbox_items;
+    np_slots_t *sl;        /* owned partitions, by slot (set up with Kafka) */
+    np_ckpt_policy_t ckpt_policy;
     size_t outbox_max;
     int64_t resend_max_ms;
     bool paused;
-    int64_t last_record_mono[MAX_PARTITIONS];
-    uint8_t at_eof[MAX_PARTITIONS];
-    /* Scratch for progress messages. */
-    np_partstate_t *prog_parts[MAX_PARTITIONS];
-    uint8_t prog_idle[MAX_PARTITIONS];
-    int64_t prog_closed[MAX_PARTITIONS];
-    np_progress_claim_t prog_claims[MAX_PARTITIONS];
     np_log_rl_t rl_bad, rl_late;
     /* metrics */
     np_counter_t *m_consumed, *m_consumed_rep, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
@@ -167,13 +155,13 @@ typedef struct worker {
     np_counter_t *m_dlq_out[DLQ_REASONS]; /* dead letters not produced (rate limit), by reason */
     np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
     np_counter_t *m_quarantined;
+    np_counter_t *m_ckpt_full, *m_pane_frames_full, *m_pane_frames_delta;
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
     np_gauge_t *m_assigned_rep, *m_assigned_conn, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     np_histogram_t *m_ckpt_s;
     np_gauge_t *m_lag[MAX_PARTITIONS];  /* per owned slot; unpublished when it goes */
-    int64_t lag[MAX_PARTITIONS];        /* last known, -1: unknown */
     int64_t lag_total;                  /* over owned slots, for the fleet registry */
     uint64_t hb_consumed;               /* input records consumed at the last heartbeat */
     int64_t hb_mono;
@@ -183,30 +171,15 @@ typedef struct worker {
 static worker_t W; /* one per process; large arrays, so not on the stack */
 static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
-/* Slots number the partitions a worker may own: input partitions first, then the
- * repartition topic's, then (kdd.model) the connection topic's from kbase. Partials,
- * progress and checkpoints all speak in slots. */
-static int32_t slot_of(const worker_t *w, const char *topic, int32_t partition) {
-    if (w->ktopic && strcmp(topic, w->ktopic) == 0) return partition >= 0 && partition < w->nconn ? w->kbase + partition : -1;
-    if (partition < 0 || partition >= w->nin) return -1;
-    if (strcmp(topic, w->topic) == 0) return partition;
-    if (w->rtopic && strcmp(topic, w->rtopic) == 0) return w->nin + partition;
-    return -1;
-}
-
 /* Repartition partitions take their watermark from their inputs' markers (rcfg). */
 static const np_pane_config_t *slot_cfg(const worker_t *w, int32_t slot) {
     return slot >= w->kbase ? &w->kcfg : slot < w->nin ? &w->pcfg : &w->rcfg;
 }
 
-/* Connection-topic slots (kdd.model) come after both; they keep their own watermark. */
-static bool is_rep(const worker_t *w, int32_t slot) { return slot >= w->nin && slot < w->kbase; }
-static const char *slot_topic(const worker_t *w, int32_t slot) {
-    return slot >= w->kbase ? w->ktopic : slot < w->nin ? w->topic : w->rtopic;
-}
-static int32_t slot_partition(const worker_t *w, int32_t slot) {
-    return slot >= w->kbase ? slot - w->kbase : slot < w->nin ? slot : slot - w->nin;
-}
+/* Connection-topic slots (kdd.model) come after both (np_slots); they keep their own watermark. */
+static bool is_rep(const worker_t *w, int32_t slot) { return np_slots_rekeyed(w->sl, slot); }
+static const char *slot_topic(const worker_t *w, int32_t slot) { return np_slots_topic(w->sl, slot); }
+static int32_t slot_partition(const worker_t *w, int32_t slot) { return np_slots_partition(w->sl, slot); }
 
 static void announce_watermark(worker_t *w, int32_t p, int64_t wm);
 
@@ -255,14 +228,11 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     if (ev) np_counter_add(w->m_evicted, ev);
     /* Into the outbox first: it is checkpointed with the state that no longer holds the
      * pane, and re-sent until the coordinator acknowledges it. */
-    np_outbox_t *ob = &w->outbox[ps->partition];
-    size_t before = ob->n;
-    if (np_outbox_push(ob, pane->start_ms, buf, len) < 0) {
+    if (np_slots_push_partial(w->sl, ps->partition, pane->start_ms, buf, len) < 0) {
         np_error("out_of_memory", "what=outbox partition=%d", ps->partition);
         abort(); /* dropping it would lose data; a restart restores from the checkpoint */
     }
-    w->outbox_items += ob->n - before;
-    w->dirty[ps->partition] = 1;
+    np_outbox_t *ob = &w->sl->s[ps->partition].outbox;
     if (zsend(w, buf, len) == 0) {
         np_counter_inc(w->m_partials);
         np_counter_add(w->m_partial_bytes, len);
@@ -273,33 +243,19 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
              ps->partition, pane->start_ms, pane->records, np_srcmap_count(pane->sources), late);
 }
 
-/* How far slot p may claim its panes closed: never past a pane whose partial the
- * coordinator has not acknowledged, otherwise a partial it refused (Redis down) could be
- * overtaken by progress, and the pane published without it. */
-static int64_t reportable_closed(const worker_t *w, int32_t p) {
-    int64_t ct = w->parts[p]->closed_through;
-    const np_outbox_t *ob = &w->outbox[p];
-    for (size_t k = 0; k < ob->n; k++)
-        if (ct == NP_TS_NONE || ob->items[k].pane_start < ct) ct = ob->items[k].pane_start;
-    return ct;
-}
-
-/* True when some slot can report more than its last progress said (a pane closed, or the
- * coordinator acknowledged one). Progress then goes out at once instead of at the next
- * progress.ms tick: the coordinator publishes a pane only when every slot has reported it,
- * and an input slot's report also carries its watermark marker to the repartition slots. */
-static bool progress_moved(const worker_t *w) {
-    for (int32_t p = 0; p < w->partitions_total; p++)
-        if (w->parts[p] && reportable_closed(w, p) != w->sent_closed[p]) return true;
-    return false;
-}
-
+/* Progress reports, per owned slot, how far its panes are closed, never past a pane whose
+ * partial the coordinator has not acknowledged (np_slots_reportable_closed), otherwise a
+ * partial it refused (Redis down) could be overtaken by progress, and the pane published
+ * without it. It goes out at once, instead of at the next progress.ms tick, when some slot
+ * can report more than its last progress said (np_slots_progress_moved): the coordinator
+ * publishes a pane only when every slot has reported it, and an input slot's report also
+ * carries its watermark marker to the repartition slots. */
 static void send_progress(worker_t *w, int64_t now) {
-    size_t n = 0, idle = 0;
-    for (int32_t p = 0; p < w->partitions_total; p++) {
-        np_partstate_t *ps = w->parts[p];
+    size_t idle = 0;
+    for (int32_t p = 0; p < w->sl->total; p++) {
+        np_partstate_t *ps = w->sl->s[p].ps;
         if (!ps) continue;
-        uint8_t is_idle = w->at_eof[p] && now - w->last_record_mono[p] >= w->idle_ms;
+        bool is_idle = np_slots_idle(w->sl, p, now, w->idle_ms);
         /* Repartition partitions never follow: their watermark is their inputs' (markers);
          * being idle only stops them from holding the global watermark back. */
         if (is_idle && !is_rep(w, p) && w->global_wm != NP_TS_NONE) {
@@ -310,31 +266,17 @@ static void send_progress(worker_t *w, int64_t now) {
         np_partstate_advance(ps, emit_partial, w);
         if (w->rtopic && p < w->nin) {
             int64_t wm = np_partstate_watermark(ps);
-            /* Panes close only at pane boundaries, so a marker is due only when the
-             * watermark crosses one: N x N markers per pane, not per progress tick. */
-            int64_t pane = w->pcfg.pane_ms;
-            if (wm != NP_TS_NONE &&
-                (w->marker_wm[p] == NP_TS_NONE || np_pane_start(wm, pane) > np_pane_start(w->marker_wm[p], pane)))
-                announce_watermark(w, p, wm);
+            if (np_slots_marker_due(w->sl, p, wm, w->pcfg.pane_ms)) announce_watermark(w, p, wm);
         }
-        int64_t ct = reportable_closed(w, p);
-        w->sent_closed[p] = ct;
-        w->prog_closed[n] = ct;
-        w->prog_parts[n] = ps;
-        w->prog_idle[n] = is_idle;
-        w->prog_claims[n] = (np_progress_claim_t){w->epoch[p], slot_topic(w, p), slot_partition(w, p)};
+        np_slots_progress_add(w->sl, p, is_idle);
         idle += is_idle && p < w->nin; /* input partitions: the ones operators watch */
-        n++;
     }
     np_gauge_set(w->m_idle_parts, (int64_t)idle);
     np_gauge_set(w->m_hll_blocks, (int64_t)np_hll_pool_blocks_used(w->pcfg.pool));
     np_counter_set_max(w->m_hll_exhausted, np_hll_pool_exhausted(w->pcfg.pool));
-    if (n == 0) return;
     const uint8_t *buf;
     size_t len;
-    if (np_progress_encode(&w->enc, w->id, w->session, w->prog_parts, w->prog_closed, w->prog_idle, w->prog_claims, n,
-                           w->partitions_total, &buf, &len) == 0)
-        zsend(w, buf, len);
+    if (np_slots_progress_encode(w->sl, &w->enc, w->id, w->session, &buf, &len) == 1) zsend(w, buf, len);
 }
 
 static void recv_coordinator(worker_t *w) {
@@ -353,23 +295,17 @@ static void recv_coordinator(worker_t *w) {
             w->global_wm = m->global_watermark_ms;
             np_gauge_set(w->m_gwm, w->global_wm);
         }
-        for (size_t i = 0; i < m->n_acks; i++) {
-            int32_t p = m->acks[i]->partition;
-            if (p < 0 || p >= MAX_PARTITIONS || !w->parts[p]) continue;
-            if (np_outbox_ack(&w->outbox[p], m->acks[i]->pane_start_ms)) {
-                w->outbox_items--;
-                np_counter_inc(w->m_acked);
-            }
-        }
+        for (size_t i = 0; i < m->n_acks; i++)
+            if (np_slots_ack(w->sl, m->acks[i]->partition, m->acks[i]->pane_start_ms)) np_counter_inc(w->m_acked);
         netpulse__coord_msg__free_unpacked(m, NULL);
     }
 }
 
 /* Re-sends partials whose acknowledgement is overdue (back-off per item). */
 static void resend_due(worker_t *w, int64_t now) {
-    for (int32_t p = 0; p < w->partitions_total; p++) {
-        np_outbox_t *ob = &w->outbox[p];
-        if (!w->parts[p]) continue;
+    for (int32_t p = 0; p < w->sl->total; p++) {
+        np_outbox_t *ob = &w->sl->s[p].outbox;
+        if (!w->sl->s[p].ps) continue;
         for (size_t i = 0; i < ob->n; i++) {
             np_outbox_item_t *it = &ob->items[i];
             if (it->next_send > now) continue;
@@ -380,29 +316,6 @@ static void resend_due(worker_t *w, int64_t now) {
 }
 
 /* ---- checkpoints ------------------------------------------------------------------- */
-
-/* A repartition slot's memory of every input partition: offsets taken (dedup of copies
- * re-forwarded after a crash) and watermarks announced (its own watermark is their min). */
-static int alloc_rep_state(worker_t *w, int32_t p) {
-    w->src_hwm[p] = malloc((size_t)w->nin * sizeof(int64_t));
-    w->src_wm[p] = malloc((size_t)w->nin * sizeof(int64_t));
-    if (!w->src_hwm[p] || !w->src_wm[p]) return -1;
-    for (int32_t i = 0; i < w->nin; i++) {
-        w->src_hwm[p][i] = -1;
-        w->src_wm[p][i] = NP_TS_NONE;
-    }
-    return 0;
-}
-
-/* min over the input partitions' announced watermarks; NP_TS_NONE until all announced. */
-static int64_t rep_watermark(const worker_t *w, int32_t p) {
-    int64_t min = INT64_MAX;
-    for (int32_t i = 0; i < w->nin; i++) {
-        if (w->src_wm[p][i] == NP_TS_NONE) return NP_TS_NONE;
-        if (w->src_wm[p][i] < min) min = w->src_wm[p][i];
-    }
-    return min;
-}
 
 /* Announces an input partition's watermark into every repartition partition, in band:
  * it travels behind every record this partition forwarded before it, so a repartition
@@ -428,7 +341,7 @@ static void announce_watermark(worker_t *w, int32_t p, int64_t wm) {
         }
         np_counter_inc(w->m_markers);
     }
-    w->marker_wm[p] = wm;
+    w->sl->s[p].marker_wm = wm;
 }
 
 static void ckpt_keys(const worker_t *w, int32_t p, char *epoch_key, char *key, size_t len) {
@@ -444,45 +357,43 @@ static void owner_key(const worker_t *w, int32_t p, char *key, size_t len) {
 }
 
 static void drop_partition(worker_t *w, int32_t p) {
-    w->outbox_items -= w->outbox[p].n;
-    np_outbox_free(&w->outbox[p]);
-    np_partstate_destroy(&w->parts[p]);
-    free(w->src_hwm[p]);
-    free(w->src_wm[p]);
-    w->src_hwm[p] = w->src_wm[p] = NULL;
-    w->marker_wm[p] = w->sent_closed[p] = NP_TS_NONE;
-    w->dirty[p] = 0;
+    np_slots_drop(w->sl, p);
     if (w->m_lag[p]) np_metrics_unpublish(w->proc.metrics, w->m_lag[p]);
-    w->lag[p] = -1;
 }
 
-/* Writes partition p's checkpoint (state, resume offset, outbox) under its epoch.
- * Returns 0, 1 when fenced (the partition was dropped), -1 on error. */
+/* Writes slot p's checkpoint under its epoch: what changed since the last one, or all of
+ * it (np_ckpt_writer), head and parts in one fenced Lua call. Returns 0, 1 when fenced
+ * (the partition was dropped), -1 on error (the next one is a full one). */
 static int checkpoint(worker_t *w, int32_t p) {
-    if (!w->store || !w->parts[p]) return 0;
-    uint8_t *buf;
-    size_t len;
+    np_slot_t *s = np_slots_get(w->sl, p);
+    if (!w->store || !s) return 0;
     char ek[256], key[256], err[256];
     double t0 = np_clock_mono_s();
-    if (np_ckpt_encode(w->parts[p], slot_topic(w, p), w->epoch[p], &w->outbox[p], w->src_hwm[p], w->src_wm[p],
-                       w->src_hwm[p] ? (size_t)w->nin : 0, np_clock_wall_ms(NULL), &buf, &len) < 0) {
+    np_ckpt_writer_t *cw = &s->ckpt;
+    if (np_ckpt_writer_plan(cw, s->ps, slot_topic(w, p), s->epoch, &s->outbox, s->rekey ? s->rekey->hwm : NULL,
+                            s->rekey ? s->rekey->wm : NULL, s->rekey ? (size_t)w->nin : 0, np_clock_wall_ms(NULL),
+                            &w->ckpt_policy) < 0) {
         np_counter_inc(w->m_ckpt_err);
         return -1;
     }
     ckpt_keys(w, p, ek, key, sizeof(ek));
-    int rc = np_store_fenced_set(w->store, ek, key, w->epoch[p], buf, len, err, sizeof(err));
-    free(buf);
+    int rc = np_ckpt_store_write(w->store, ek, key, s->epoch, cw, err, sizeof(err));
     if (rc == 0) {
-        w->dirty[p] = 0;
+        s->dirty = false;
         np_histogram_observe(w->m_ckpt_s, np_clock_mono_s() - t0);
         np_counter_inc(w->m_ckpt);
-        np_counter_add(w->m_ckpt_bytes, len);
-    } else if (rc == 1) {
+        np_counter_add(w->m_ckpt_bytes, cw->batch_bytes);
+        if (cw->batch_full) np_counter_inc(w->m_ckpt_full);
+        np_counter_add(w->m_pane_frames_full, cw->panes_full);
+        np_counter_add(w->m_pane_frames_delta, cw->panes_delta);
+    }
+    np_ckpt_writer_done(cw, rc == 0);
+    if (rc == 1) {
         /* Someone else owns the partition now: we are a zombie for it. */
         np_counter_inc(w->m_fenced);
-        np_warn("checkpoint_fenced", "partition=%d epoch=%lld", p, (long long)w->epoch[p]);
+        np_warn("checkpoint_fenced", "partition=%d epoch=%lld", p, (long long)s->epoch);
         drop_partition(w, p);
-    } else {
+    } else if (rc < 0) {
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(w->m_ckpt_err);
         np_log_rl(&rl, NP_LOG_ERROR, "checkpoint_failed", "partition=%d error=\"%s\"", p, err);
@@ -502,86 +413,90 @@ static int flush_produced(worker_t *w) {
 
 static void checkpoint_all(worker_t *w, bool only_dirty) {
     if (flush_produced(w) < 0) return; /* retried next round */
-    for (int32_t p = 0; p < w->partitions_total; p++)
-        if (w->parts[p] && (!only_dirty || w->dirty[p])) checkpoint(w, p);
+    for (int32_t p = 0; p < w->sl->total; p++)
+        if (w->sl->s[p].ps && (!only_dirty || w->sl->s[p].dirty)) checkpoint(w, p);
 }
 
-/* A damaged checkpoint is moved aside (kept for operators under KEY:quarantine:EPOCH),
- * logged and counted, and the partition starts empty from the group's committed (safe)
- * offsets: every record after them is read again, none is lost, and no worker loops on
- * the damaged value. Returns 0, or -1 when Redis cannot be used. */
-static int quarantine(worker_t *w, int32_t p, const char *key, const char *why) {
-    char qkey[300], err[256];
-    snprintf(qkey, sizeof(qkey), "%s:quarantine:%lld", key, (long long)w->epoch[p]);
-    const char *argv[] = {"RENAME", key, qkey};
-    size_t lens[] = {6, strlen(key), strlen(qkey)};
-    if (np_store_run(w->store, 3, argv, lens, err, sizeof(err)) < 0) {
+/* A damaged checkpoint is moved aside with its parts (np_ckpt_store_quarantine: kept for
+ * operators under NAME:quarantine:EPOCH), logged and counted, and the partition starts
+ * empty from the group's committed (safe) offsets: every record after them is read again,
+ * none is lost, and no worker loops on the damaged value. Returns the new state, or NULL
+ * when Redis cannot be used. */
+static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const char *why) {
+    char qkey[400], err[256];
+    size_t nparts = 0;
+    if (np_ckpt_store_quarantine(w->store, key, w->sl->s[p].epoch, qkey, sizeof(qkey), &nparts, err, sizeof(err)) < 0) {
         np_error("checkpoint_quarantine_failed", "partition=%d error=\"%s\"", p, err);
-        return -1;
+        return NULL;
     }
     np_counter_inc(w->m_quarantined);
-    np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s resume=committed_offsets", p, why, qkey);
-    w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
-    np_outbox_init(&w->outbox[p]);
-    return w->parts[p] ? 0 : -1;
+    np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s parts=%zu resume=committed_offsets", p,
+             why, qkey, nparts);
+    np_outbox_init(&w->sl->s[p].outbox);
+    return np_partstate_new(p, slot_cfg(w, p));
 }
 
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
  * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
- * no checkpoint. Returns 0, or -1 when Redis cannot be used (the caller must not
- * consume the partition with empty state). */
-static int restore(worker_t *w, int32_t p, int64_t *offset) {
+ * no checkpoint. Returns the state for np_slots_adopt, or NULL when Redis cannot be used
+ * (the caller must not consume the partition with empty state). */
+static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
     char ek[256], key[256], err[256];
     ckpt_keys(w, p, ek, key, sizeof(ek));
     uint8_t *buf = NULL;
     size_t len = 0;
     int rc;
     char ok[256];
+    np_slot_t *s = &w->sl->s[p];
     owner_key(w, p, ok, sizeof(ok));
-    if (np_store_claim(w->store, ek, ok, w->session, p, &w->epoch[p], err, sizeof(err)) < 0 ||
+    if (np_store_claim(w->store, ek, ok, w->session, p, &s->epoch, err, sizeof(err)) < 0 ||
         (rc = np_store_get(w->store, key, &buf, &len, err, sizeof(err))) < 0) {
         np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
-        return -1;
+        return NULL;
     }
-    if (is_rep(w, p) && alloc_rep_state(w, p) < 0) return -1;
+    if (np_slots_prepare(w->sl, p) < 0) {
+        free(buf);
+        return NULL;
+    }
     if (rc == 1) {
-        w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
-        np_outbox_init(&w->outbox[p]);
-        np_info("partition_fresh", "partition=%d epoch=%lld", p, (long long)w->epoch[p]);
-        return w->parts[p] ? 0 : -1;
+        np_info("partition_fresh", "partition=%d epoch=%lld", p, (long long)s->epoch);
+        return np_partstate_new(p, slot_cfg(w, p));
     }
     int64_t old_epoch = 0;
-    int drc = np_ckpt_decode(buf, len, slot_cfg(w, p), slot_topic(w, p), p, &w->parts[p], &w->outbox[p], &old_epoch,
-                             w->src_hwm[p], w->src_wm[p], w->src_hwm[p] ? (size_t)w->nin : 0, err, sizeof(err));
+    np_partstate_t *ps = NULL;
+    np_ckpt_store_reader_t r = {.st = w->store, .key = key};
+    int drc = np_ckpt_decode_parts(buf, len, np_ckpt_store_get_part, &r, slot_cfg(w, p), slot_topic(w, p), p, &ps, &s->outbox,
+                                   &old_epoch, s->rekey ? s->rekey->hwm : NULL, s->rekey ? s->rekey->wm : NULL,
+                                   s->rekey ? (size_t)w->nin : 0, &s->ckpt, err, sizeof(err));
     free(buf);
     if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, key, err);
+    if (drc == NP_CKPT_IO) np_error("checkpoint_part_unreadable", "partition=%d error=\"%s\"", p, r.errstr);
     if (drc < 0) {
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
-        return -1;
+        return NULL;
     }
-    w->outbox_items += w->outbox[p].n;
-    if (w->parts[p]->next_offset >= 0) *offset = w->parts[p]->next_offset;
+    if (ps->next_offset >= 0) *offset = ps->next_offset;
     np_counter_inc(w->m_restored);
     np_info("partition_restored", "partition=%d epoch=%lld previous_epoch=%lld offset=%lld open_panes=%zu outbox=%zu",
-            p, (long long)w->epoch[p], (long long)old_epoch, (long long)w->parts[p]->next_offset,
-            np_partstate_open_panes(w->parts[p]), w->outbox[p].n);
-    return 0;
+            p, (long long)s->epoch, (long long)old_epoch, (long long)ps->next_offset, np_partstate_open_panes(ps),
+            s->outbox.n);
+    return ps;
 }
 
 /* Pauses consumption while too many partials wait for acknowledgement. */
 static void backpressure(worker_t *w) {
     /* Pause at the limit; resume once half of it has drained (hysteresis). */
-    bool want = w->outbox_items >= (w->paused ? w->outbox_max / 2 : w->outbox_max);
+    bool want = w->sl->outbox_items >= (w->paused ? w->outbox_max / 2 : w->outbox_max);
     if (want == w->paused) return;
     rd_kafka_topic_partition_list_t *l = NULL;
     if (rd_kafka_assignment(w->rk, &l) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     if (want) {
         rd_kafka_pause_partitions(w->rk, l);
         np_counter_inc(w->m_pauses);
-        np_warn("consumption_paused", "outbox=%zu max=%zu", w->outbox_items, w->outbox_max);
+        np_warn("consumption_paused", "outbox=%zu max=%zu", w->sl->outbox_items, w->outbox_max);
     } else {
         rd_kafka_resume_partitions(w->rk, l);
-        np_info("consumption_resumed", "outbox=%zu", w->outbox_items);
+        np_info("consumption_resumed", "outbox=%zu", w->sl->outbox_items);
     }
     w->paused = want;
     rd_kafka_topic_partition_list_destroy(l);
@@ -592,9 +507,9 @@ static void backpressure(worker_t *w) {
 /* Stores every owned partition's safe offset; librdkafka's auto-commit sends them. */
 static void store_safe_offsets(worker_t *w, bool sync_commit) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
-    for (int32_t p = 0; p < w->partitions_total; p++) {
-        if (!w->parts[p]) continue;
-        int64_t off = np_partstate_safe_offset(w->parts[p]);
+    for (int32_t p = 0; p < w->sl->total; p++) {
+        if (!w->sl->s[p].ps) continue;
+        int64_t off = np_partstate_safe_offset(w->sl->s[p].ps);
         if (off >= 0) rd_kafka_topic_partition_list_add(l, slot_topic(w, p), slot_partition(w, p))->offset = off;
     }
     if (l->cnt > 0) {
@@ -617,22 +532,23 @@ static void publish_lag(worker_t *w, int32_t p) {
     snprintf(l, sizeof(l), "topic=\"%s\",partition=\"%d\"", slot_topic(w, p), slot_partition(w, p));
     w->m_lag[p] = np_metrics_gauge(w->proc.metrics, "netpulse_worker_consumer_lag_records",
                                    "Records behind the high watermark, per owned partition", l);
-    w->lag[p] = -1;
+    w->sl->s[p].lag = -1;
 }
 
 /* Refreshes every owned slot's lag from librdkafka's cached watermarks (no request), or,
  * while consumption is paused and fetches stop refreshing them, from the broker. */
 static void refresh_lag(worker_t *w) {
     int64_t total = 0;
-    for (int32_t p = 0; p < w->partitions_total; p++) {
-        if (!w->parts[p]) continue;
-        int64_t lag = np_kafka_consumer_lag(w->rk, slot_topic(w, p), slot_partition(w, p), w->parts[p]->next_offset,
+    for (int32_t p = 0; p < w->sl->total; p++) {
+        np_slot_t *s = np_slots_get(w->sl, p);
+        if (!s) continue;
+        int64_t lag = np_kafka_consumer_lag(w->rk, slot_topic(w, p), slot_partition(w, p), s->ps->next_offset,
                                             w->paused ? 200 : 0);
         if (lag >= 0) {
-            w->lag[p] = lag;
+            s->lag = lag;
             np_gauge_set(w->m_lag[p], lag);
         }
-        if (w->lag[p] > 0) total += w->lag[p];
+        if (s->lag > 0) total += s->lag;
     }
     w->lag_total = total;
 }
@@ -641,16 +557,17 @@ static void refresh_lag(worker_t *w) {
 
 static void update_gauges(worker_t *w) {
     int64_t assigned = 0, assigned_rep = 0, assigned_conn = 0, open = 0, bytes = 0;
-    for (int32_t p = 0; p < w->partitions_total; p++) {
-        if (!w->parts[p]) continue;
+    for (int32_t p = 0; p < w->sl->total; p++) {
+        const np_partstate_t *ps = w->sl->s[p].ps;
+        if (!ps) continue;
         if (p < w->nin)
             assigned++;
         else if (is_rep(w, p))
             assigned_rep++;
         else
             assigned_conn++;
-        open += (int64_t)np_partstate_open_panes(w->parts[p]);
-        bytes += (int64_t)np_partstate_memory_bytes(w->parts[p]);
+        open += (int64_t)np_partstate_open_panes(ps);
+        bytes += (int64_t)np_partstate_memory_bytes(ps);
     }
     np_gauge_set(w->m_assigned, assigned);
     np_gauge_set(w->m_assigned_rep, assigned_rep);
@@ -683,26 +600,24 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
     int64_t now = np_clock_mono_ms();
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
         for (int i = 0; i < parts->cnt; i++) {
-            int32_t p = slot_of(w, parts->elems[i].topic, parts->elems[i].partition);
-            if (p < 0 || w->parts[p]) continue;
+            int32_t p = np_slots_of(w->sl, parts->elems[i].topic, parts->elems[i].partition);
+            if (p < 0 || w->sl->s[p].ps) continue;
+            np_partstate_t *ps = NULL;
             if (w->store) {
-                if (restore(w, p, &parts->elems[i].offset) < 0) {
+                if (!(ps = restore(w, p, &parts->elems[i].offset))) {
                     /* Consuming without the partition's state would double-count or
                      * lose records; exit and let the supervisor retry. */
                     np_error("fatal", "reason=cannot_restore partition=%d", p);
                     exit(1);
                 }
-            } else {
-                w->parts[p] = np_partstate_new(p, slot_cfg(w, p));
-                np_outbox_init(&w->outbox[p]);
-                if (is_rep(w, p) && alloc_rep_state(w, p) < 0) np_partstate_destroy(&w->parts[p]);
+            } else if (np_slots_prepare(w->sl, p) == 0) {
+                ps = np_partstate_new(p, slot_cfg(w, p));
             }
-            if (!w->parts[p]) {
+            if (!ps) {
                 np_error("out_of_memory", "what=partition_state partition=%d", p);
                 abort(); /* cannot own a partition we cannot hold */
             }
-            w->last_record_mono[p] = now;
-            w->at_eof[p] = 0;
+            np_slots_adopt(w->sl, p, ps, now);
             publish_lag(w, p);
             np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
         }
@@ -713,7 +628,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
          * where every open pane of ours began and re-reads them in full. */
         store_safe_offsets(w, true);
         for (int i = 0; i < parts->cnt; i++) {
-            int32_t p = slot_of(w, parts->elems[i].topic, parts->elems[i].partition);
+            int32_t p = np_slots_of(w->sl, parts->elems[i].topic, parts->elems[i].partition);
             if (p < 0) continue;
             if (flush_produced(w) < 0) np_warn("revoke_unflushed", "partition=%d", p);
             checkpoint(w, p);
@@ -820,16 +735,15 @@ static void handle_connection(worker_t *w, const rd_kafka_message_t *m, np_parts
 }
 
 static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
-    int32_t p = slot_of(w, rd_kafka_topic_name(m->rkt), m->partition);
-    if (p < 0 || !w->parts[p]) return; /* not ours (any more) */
-    np_partstate_t *ps = w->parts[p];
+    int32_t p = np_slots_of(w->sl, rd_kafka_topic_name(m->rkt), m->partition);
+    np_slot_t *s = np_slots_get(w->sl, p);
+    if (!s) return; /* not ours (any more) */
+    np_partstate_t *ps = s->ps;
     int64_t now = w->batch_mono;
     if (is_rep(w, p)) {
         int64_t src = header_int(m, "netpulse.marker.source");
-        if (src >= 0 && src < w->nin && w->src_wm[p]) {
-            int64_t wm = header_int(m, "netpulse.marker.watermark");
-            if (w->src_wm[p][src] == NP_TS_NONE || wm > w->src_wm[p][src]) w->src_wm[p][src] = wm;
-            int64_t rw = rep_watermark(w, p);
+        if (src >= 0 && src < w->nin && s->rekey) {
+            int64_t rw = np_rekey_marker(s->rekey, (int32_t)src, header_int(m, "netpulse.marker.watermark"));
             if (rw != NP_TS_NONE) {
                 np_partstate_follow(ps, rw);
                 np_partstate_advance(ps, emit_partial, w);
@@ -838,8 +752,8 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
             return;
         }
     }
-    w->last_record_mono[p] = now;
-    w->at_eof[p] = 0;
+    s->last_record_mono = now;
+    s->at_eof = false;
     if (p >= w->kbase) {
         handle_connection(w, m, ps);
         return;
@@ -876,13 +790,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
         }
     } else if (p >= w->nin) {
         int64_t sp = header_int(m, "netpulse.source.partition"), so = header_int(m, "netpulse.source.offset");
-        if (sp >= 0 && sp < w->nin && w->src_hwm[p]) {
-            if (so <= w->src_hwm[p][sp]) { /* re-forwarded after a crash: taken already */
-                ps->next_offset = m->offset + 1;
-                np_counter_inc(w->m_fwd_dups);
-                return;
-            }
-            w->src_hwm[p][sp] = so;
+        if (sp >= 0 && sp < w->nin && s->rekey && np_rekey_seen(s->rekey, (int32_t)sp, so)) {
+            /* re-forwarded after a crash: taken already */
+            ps->next_offset = m->offset + 1;
+            np_counter_inc(w->m_fwd_dups);
+            return;
         }
     }
     int64_t pane;
@@ -958,6 +870,14 @@ static void register_metrics(worker_t *w) {
     w->m_quarantined = np_metrics_counter(m, "netpulse_worker_checkpoints_quarantined_total",
                                           "Damaged checkpoints moved aside (the partition restarted from committed offsets)", NULL);
     w->m_ckpt_bytes = np_metrics_counter(m, "netpulse_worker_checkpoint_bytes_total", "Bytes of checkpoints written", NULL);
+    w->m_ckpt_full = np_metrics_counter(m, "netpulse_worker_checkpoints_full_total",
+                                        "Checkpoints that rewrote every part (periodic, or after a restore or a failed write)", NULL);
+    w->m_pane_frames_full = np_metrics_counter(m, "netpulse_worker_checkpoint_pane_frames_total",
+                                               "Pane frames written to checkpoints, by kind (full: every entry; delta: entries changed)",
+                                               "kind=\"full\"");
+    w->m_pane_frames_delta = np_metrics_counter(m, "netpulse_worker_checkpoint_pane_frames_total",
+                                                "Pane frames written to checkpoints, by kind (full: every entry; delta: entries changed)",
+                                                "kind=\"delta\"");
     w->m_fenced = np_metrics_counter(m, "netpulse_worker_checkpoints_fenced_total", "Checkpoints refused because another worker owns the partition", NULL);
     w->m_restored = np_metrics_counter(m, "netpulse_worker_partitions_restored_total", "Partitions resumed from a checkpoint", NULL);
     w->m_resent = np_metrics_counter(m, "netpulse_worker_partials_resent_total", "Partials re-sent for lack of acknowledgement", NULL);
@@ -1065,7 +985,7 @@ static int setup_kafka(worker_t *w) {
                  MAX_PARTITIONS / (w->rtopic ? 2 : 1));
         goto fail;
     }
-    w->partitions_total = w->kbase = w->nin * (w->rtopic ? 2 : 1);
+    w->kbase = w->nin * (w->rtopic ? 2 : 1);
     if (w->ktopic) {
         if ((w->nconn = topic_partitions(w, w->ktopic, err, sizeof(err))) < 0) goto fail;
         if (w->kbase + w->nconn > MAX_PARTITIONS) {
@@ -1073,7 +993,10 @@ static int setup_kafka(worker_t *w) {
                      MAX_PARTITIONS - w->kbase);
             goto fail;
         }
-        w->partitions_total += w->nconn;
+    }
+    if (!(w->sl = np_slots_new(w->topic, w->rtopic, w->nin, w->ktopic, w->nconn))) {
+        snprintf(err, sizeof(err), "out of memory for %d partitions", w->nin);
+        goto fail;
     }
     w->healthy_kafka = 1;
 
@@ -1087,7 +1010,7 @@ static int setup_kafka(worker_t *w) {
         snprintf(err, sizeof(err), "subscribe %s: %s", w->topic, rd_kafka_err2str(e));
         goto fail;
     }
-    np_info("kafka_ready", "topic=%s partitions=%d group=%s", w->topic, w->partitions_total,
+    np_info("kafka_ready", "topic=%s partitions=%d group=%s", w->topic, w->sl->total,
             np_config_str(c, "group.id"));
     return 0;
 fail_conf:
@@ -1130,8 +1053,8 @@ static void heartbeat(worker_t *w) {
     int n = snprintf(val, sizeof(val), "{\"id\":\"%s\",\"pid\":%d,\"lag\":%" PRId64 ",\"records_per_s\":%.0f,\"partitions\":[",
                      w->id, (int)getpid(), w->lag_total, rate);
     int first = 1;
-    for (int32_t p = 0; p < w->partitions_total && n < (int)sizeof(val) - 16; p++)
-        if (w->parts[p]) {
+    for (int32_t p = 0; p < w->sl->total && n < (int)sizeof(val) - 16; p++)
+        if (w->sl->s[p].ps) {
             n += snprintf(val + n, sizeof(val) - (size_t)n, first ? "%d" : ",%d", p);
             first = 0;
         }
@@ -1193,10 +1116,6 @@ int main(int argc, char **argv) {
     if (rc) return rc == 1 ? 0 : 2;
     np_config_t *c = w->proc.cfg;
     w->topic = np_config_str(c, "topic");
-    for (int32_t p = 0; p < MAX_PARTITIONS; p++) {
-        w->marker_wm[p] = w->sent_closed[p] = NP_TS_NONE;
-        w->lag[p] = -1;
-    }
     w->rtopic = np_config_str(c, "repartition.topic");
     if (w->rtopic && !*w->rtopic) w->rtopic = NULL;
     w->dlq_topic = np_config_str(c, "dlq.topic");
@@ -1256,6 +1175,9 @@ int main(int argc, char **argv) {
         return 1;
     }
     w->outbox_max = (size_t)np_config_int(c, "outbox.max");
+    /* A pane part is also rewritten at 32 frames (or when its deltas outweigh its first
+     * frame): a restore then reads at most about twice the pane. */
+    w->ckpt_policy = (np_ckpt_policy_t){(uint32_t)np_config_int(c, "checkpoint.full.every"), 32};
     w->resend_max_ms = np_config_int(c, "resend.max.ms");
     np_partial_enc_init(&w->enc);
     register_metrics(w);
@@ -1293,8 +1215,8 @@ int main(int argc, char **argv) {
                 w->batch_wall = np_clock_wall_ms(NULL);
             }
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-                int32_t slot = slot_of(w, rd_kafka_topic_name(m->rkt), m->partition);
-                if (slot >= 0) w->at_eof[slot] = 1;
+                int32_t slot = np_slots_of(w->sl, rd_kafka_topic_name(m->rkt), m->partition);
+                if (slot >= 0) w->sl->s[slot].at_eof = true;
             } else if (m->err) {
                 np_counter_inc(w->m_kafka_err);
                 np_warn("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -1320,8 +1242,8 @@ int main(int argc, char **argv) {
         }
         resend_due(w, now);
         backpressure(w);
-        np_gauge_set(w->m_outbox, (int64_t)w->outbox_items);
-        if (now >= next_progress || progress_moved(w)) {
+        np_gauge_set(w->m_outbox, (int64_t)w->sl->outbox_items);
+        if (now >= next_progress || np_slots_progress_moved(w->sl)) {
             send_progress(w, now);
             update_gauges(w);
             next_progress = now + progress_ms;
@@ -1349,7 +1271,8 @@ int main(int argc, char **argv) {
     np_kdd_stream_destroy(&KDD);
     rd_kafka_flush(w->dlq, 10000);
     rd_kafka_destroy(w->dlq);
-    for (int32_t p = 0; p < w->partitions_total; p++) drop_partition(w, p);
+    for (int32_t p = 0; p < w->sl->total; p++) drop_partition(w, p);
+    np_slots_destroy(&w->sl);
     np_hll_pool_destroy(&w->pcfg.pool);
     if (w->store) {
         char key[192], err[256];

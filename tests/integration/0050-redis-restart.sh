@@ -18,9 +18,10 @@ it_start generator "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 40
 
 sleep 6
 # Fencing epochs before the outage: one key per partition, "netpulse:epoch:{group/topic/p}".
+# Checkpoint heads are "netpulse:ckpt:{group/topic/p}" (their parts add ":pane:START" etc.).
 epochs() { it_redis --scan --pattern 'netpulse:epoch:*' | sort | while read -r k; do echo "$k $(it_redis get "$k" </dev/null)"; done; }
 epochs >"$IT_DIR/epochs-before.txt"
-it_check "12 checkpoints in Redis before the outage" test "$(it_redis_count 'netpulse:ckpt:*network-traffic/*')" -eq 12
+it_check "12 checkpoints in Redis before the outage" test "$(it_redis_count 'netpulse:ckpt:*network-traffic/*}')" -eq 12
 err0="$(it_metric_sum netpulse_worker_checkpoint_errors_total worker1 worker2)"
 port0="$REDIS_PORT"
 
@@ -37,7 +38,7 @@ it_check "no process exited during the outage" it_alive gateway coordinator work
 np_info "starting redis again"
 "$IT_ROOT/infra/redis.sh" start "$IT_DIR/redis" >>"$IT_DIR/redis-start.log" 2>&1
 it_check "redis came back on the same port" test "$("$IT_ROOT/infra/redis.sh" port "$IT_DIR/redis")" = "$port0"
-it_check "checkpoints survived the restart" test "$(it_redis_count 'netpulse:ckpt:*network-traffic/*')" -eq 12
+it_check "checkpoints survived the restart" test "$(it_redis_count 'netpulse:ckpt:*network-traffic/*}')" -eq 12
 epochs >"$IT_DIR/epochs-after.txt"
 it_check "fencing epochs survived the restart unchanged" cmp -s "$IT_DIR/epochs-before.txt" "$IT_DIR/epochs-after.txt"
 ckpt1="$(it_metric_sum netpulse_worker_checkpoints_total worker1 worker2)"
@@ -68,6 +69,6 @@ epochs_increase() {
         END { exit bad || n == 0 }'
 }
 it_check "every restore took an epoch above its checkpoint's" epochs_increase
-it_check "12 checkpoints in Redis at the end" test "$(it_redis_count 'netpulse:ckpt:*network-traffic/*')" -eq 12
+it_check "12 checkpoints in Redis at the end" test "$(it_redis_count 'netpulse:ckpt:*network-traffic/*}')" -eq 12
 it_check "no process but the killed worker exited" it_alive gateway coordinator worker1 worker2
 it_finish

@@ -1,0 +1,37 @@
+/*
+ * np_ckpt_store: a partition's checkpoint in Redis (np_store), the I/O half of np_ckpt and
+ * np_ckpt_writer: writing a planned batch (the head and its parts, one fenced Lua call),
+ * reading parts back for np_ckpt_decode_parts, and moving a damaged checkpoint aside.
+ * Every key is the head's key or the head's key + ':' + a part suffix, so they share the
+ * partition's hash tag. Not thread-safe: the store's connection is the caller's.
+ */
+#ifndef NP_CKPT_STORE_H
+#define NP_CKPT_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "np_ckpt_writer.h"
+#include "np_store.h"
+
+/* Writes w's planned batch under key if epoch_key still holds epoch. Returns 0 written, 1
+ * fenced (nothing written), -1 error (nothing written, or unknown: errstr says). The
+ * caller reports the outcome with np_ckpt_writer_done. */
+int np_ckpt_store_write(np_store_t *st, const char *epoch_key, const char *key, int64_t epoch,
+                        const np_ckpt_writer_t *w, char *errstr, size_t errlen);
+
+/* Context for np_ckpt_store_get_part (np_ckpt_get_part_fn): the store and the head's key. */
+typedef struct np_ckpt_store_reader {
+    np_store_t *st;
+    const char *key;
+    char errstr[256]; /* the last read error */
+} np_ckpt_store_reader_t;
+int np_ckpt_store_get_part(void *reader, const char *suffix, uint8_t **data, size_t *len);
+
+/* Renames the head key and every part of it (KEY:pane:*, KEY:out:*, found by SCAN: the
+ * head may be what is damaged) to NAME:quarantine:EPOCH. *qkey gets the head's new name,
+ * *nparts the parts moved. Returns 0 or -1. */
+int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,
+                             size_t *nparts, char *errstr, size_t errlen);
+
+#endif

@@ -1,0 +1,211 @@
+/* Unit tests for np_store's fenced writes and np_ckpt_store against a real redis-server
+ * (started here on a free port, as hiredis tests itself; skipped when there is none): the
+ * single-key fenced set and the multi-part fenced write of incremental checkpoints, whose
+ * Lua script must write every part or none, refuse a zombie's epoch, and refuse an append
+ * to a part that is not the length its writer believes; a checkpoint written, read back
+ * and moved aside with its parts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "np_ckpt_store.h"
+#include "np_store.h"
+
+static pid_t redis_pid;
+static int redis_port;
+static np_store_t *st;
+
+static int free_port(void) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof(a);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 || getsockname(fd, (struct sockaddr *)&a, &l) < 0) {
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int setup(void **s) {
+    (void)s;
+    if (access("/usr/bin/redis-server", X_OK) != 0 && system("command -v redis-server >/dev/null 2>&1") != 0) return 0;
+    redis_port = free_port();
+    char port[16];
+    snprintf(port, sizeof(port), "%d", redis_port);
+    redis_pid = fork();
+    if (redis_pid == 0) {
+        if (!freopen("/dev/null", "w", stdout)) _exit(127); /* its log: not the test's output */
+        execlp("redis-server", "redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly",
+               "no", "--loglevel", "warning", (char *)NULL);
+        _exit(127);
+    }
+    char err[256];
+    for (int i = 0; i < 100 && !st; i++) {
+        struct timespec ts = {0, 50 * 1000000};
+        nanosleep(&ts, NULL);
+        st = np_store_connect("127.0.0.1", redis_port, 1000, err, sizeof(err));
+    }
+    return 0;
+}
+
+static int teardown(void **s) {
+    (void)s;
+    np_store_destroy(&st);
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGTERM);
+        waitpid(redis_pid, NULL, 0);
+    }
+    return 0;
+}
+
+static char *get(const char *key, size_t *len) {
+    uint8_t *v = NULL;
+    char err[256];
+    int rc = np_store_get(st, key, &v, len, err, sizeof(err));
+    assert_true(rc >= 0);
+    return (char *)v;
+}
+
+static void expect(const char *key, const char *val) {
+    size_t len = 0;
+    char *v = get(key, &len);
+    if (!val) {
+        assert_null(v);
+        return;
+    }
+    assert_non_null(v);
+    assert_int_equal(len, strlen(val));
+    assert_memory_equal(v, val, len);
+    free(v);
+}
+
+static void count_key(void *ctx, const char *k, size_t klen, const char *v, size_t vlen) {
+    (void)k;
+    (void)klen;
+    (void)v;
+    (void)vlen;
+    (*(size_t *)ctx)++;
+}
+
+static void test_fenced_write(void **s) {
+    (void)s;
+    if (!st) skip();
+    char err[256];
+    int64_t epoch;
+    const char *ek = "t:epoch:{g/t/0}", *hk = "t:ckpt:{g/t/0}", *pa = "t:ckpt:{g/t/0}:pane:0",
+               *pb = "t:ckpt:{g/t/0}:out:0";
+    assert_int_equal(np_store_incr(st, ek, &epoch, err, sizeof(err)), 0);
+    np_store_part_t p1[] = {{pa, 'S', 0, (const uint8_t *)"abc", 3}, {pb, 'S', 0, (const uint8_t *)"x", 1}};
+    assert_int_equal(np_store_fenced_write(st, ek, epoch, hk, (const uint8_t *)"h1", 2, p1, 2, err, sizeof(err)), 0);
+    expect(hk, "h1");
+    expect(pa, "abc");
+    expect(pb, "x");
+    /* Append after a length check; delete. */
+    np_store_part_t p2[] = {{pa, 'A', 3, (const uint8_t *)"de", 2}, {pb, 'D', 0, NULL, 0}};
+    assert_int_equal(np_store_fenced_write(st, ek, epoch, hk, (const uint8_t *)"h2", 2, p2, 2, err, sizeof(err)), 0);
+    expect(hk, "h2");
+    expect(pa, "abcde");
+    expect(pb, NULL);
+    /* The same append again (a re-sent call that was applied): refused, nothing written. */
+    np_store_part_t p3[] = {{pb, 'S', 0, (const uint8_t *)"y", 1}, {pa, 'A', 3, (const uint8_t *)"de", 2}};
+    assert_int_equal(np_store_fenced_write(st, ek, epoch, hk, (const uint8_t *)"h3", 2, p3, 2, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "pane:0"));
+    expect(hk, "h2");
+    expect(pa, "abcde");
+    expect(pb, NULL);
+    /* A new owner: the old epoch writes nothing, not even the parts. */
+    int64_t e2;
+    assert_int_equal(np_store_incr(st, ek, &e2, err, sizeof(err)), 0);
+    np_store_part_t p4[] = {{pa, 'S', 0, (const uint8_t *)"zombie", 6}, {pb, 'S', 0, (const uint8_t *)"z", 1}};
+    assert_int_equal(np_store_fenced_write(st, ek, epoch, hk, (const uint8_t *)"hz", 2, p4, 2, err, sizeof(err)), 1);
+    expect(hk, "h2");
+    expect(pa, "abcde");
+    expect(pb, NULL);
+    assert_int_equal(np_store_fenced_set(st, ek, hk, epoch, (const uint8_t *)"hz", 2, err, sizeof(err)), 1);
+    assert_int_equal(np_store_fenced_write(st, ek, e2, hk, (const uint8_t *)"h4", 2, NULL, 0, err, sizeof(err)), 0);
+    expect(hk, "h4");
+}
+
+static int count_keys(const char *pattern) {
+    char err[256];
+    size_t n = 0;
+    assert_int_equal(np_store_scan(st, pattern, 1000, count_key, &n, err, sizeof(err)), 0);
+    return (int)n;
+}
+
+static void test_ckpt_store(void **s) {
+    (void)s;
+    if (!st) skip();
+    char err[256];
+    const char *ek = "netpulse:epoch:{g/t/3}", *hk = "netpulse:ckpt:{g/t/3}";
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 256);
+    np_pane_config_t cfg = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = 256,
+                            .max_dests = 256, .pool = pool};
+    np_partstate_t *ps = np_partstate_new(3, &cfg);
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.src.b[10] = r.src.b[11] = r.dst.b[10] = r.dst.b[11] = 0xff;
+    r.bytes = 10;
+    r.packets = 1;
+    int64_t epoch;
+    assert_int_equal(np_store_incr(st, ek, &epoch, err, sizeof(err)), 0);
+    np_ckpt_writer_t w;
+    np_ckpt_writer_init(&w);
+    np_ckpt_policy_t pol = {0, 32};
+    for (int k = 0; k < 3; k++) { /* a first frame, then two deltas */
+        for (int i = 0; i < 20; i++) {
+            r.src.b[15] = (uint8_t)(i * (k + 1));
+            r.ts_ms = 1000 + k;
+            np_partstate_add(ps, &r, k * 100 + i, NULL, NULL, NULL);
+        }
+        assert_int_equal(np_ckpt_writer_plan(&w, ps, "t", epoch, NULL, NULL, NULL, 0, 0, &pol), 0);
+        assert_int_equal(np_ckpt_store_write(st, ek, hk, epoch, &w, err, sizeof(err)), 0);
+        np_ckpt_writer_done(&w, true);
+    }
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*"), 1);
+    size_t len;
+    uint8_t *head = (uint8_t *)get(hk, &len);
+    np_ckpt_store_reader_t rd = {.st = st, .key = hk};
+    np_partstate_t *back = NULL;
+    np_outbox_t ob;
+    assert_int_equal(np_ckpt_decode_parts(head, len, np_ckpt_store_get_part, &rd, &cfg, "t", 3, &back, &ob, NULL, NULL,
+                                          NULL, 0, NULL, err, sizeof(err)),
+                     0);
+    assert_int_equal(back->records_total, ps->records_total);
+    assert_int_equal(np_srcmap_count(back->ring[0].sources) + np_srcmap_count(back->ring[1].sources) +
+                         np_srcmap_count(back->ring[2].sources) + np_srcmap_count(back->ring[3].sources),
+                     np_srcmap_count(ps->ring[0].sources) + np_srcmap_count(ps->ring[1].sources) +
+                         np_srcmap_count(ps->ring[2].sources) + np_srcmap_count(ps->ring[3].sources));
+    free(head);
+    np_outbox_free(&ob);
+    np_partstate_destroy(&back);
+    /* Moved aside: the head and its part; a second quarantine leaves the first alone. */
+    char qkey[400];
+    size_t nparts = 9;
+    assert_int_equal(np_ckpt_store_quarantine(st, hk, 7, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 0);
+    assert_string_equal(qkey, "netpulse:ckpt:{g/t/3}:quarantine:7");
+    assert_int_equal(nparts, 1);
+    expect(hk, NULL);
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*:quarantine:7"), 1);
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*"), 1);
+    np_ckpt_writer_free(&w);
+    np_partstate_destroy(&ps);
+    np_hll_pool_destroy(&pool);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
