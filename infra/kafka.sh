@@ -23,6 +23,8 @@
 # Environment:
 #   NETPULSE_CACHE                 cache root (default ~/.cache/netpulse); jars go to
 #                                  $NETPULSE_CACHE/kafka-<version>/libs
+#   NETPULSE_KAFKA_VERSION         Kafka release to run instead of the pom's <kafka.version>
+#                                  (e.g. 3.9.1; passed to mvn as -Dkafka.version, own cache dir)
 #   NETPULSE_KAFKA_PORT            broker port (default: a free port, chosen once per STATE_DIR)
 #   NETPULSE_KAFKA_CONTROLLER_PORT controller port (same rule)
 #   NETPULSE_PARTITIONS            partitions of network-traffic (default 12)
@@ -30,6 +32,9 @@
 #   NETPULSE_KAFKA_HEAP            broker -Xmx (default 512m)
 #   NETPULSE_KAFKA_JAVA_OPTS       extra JVM options for the broker (appended, so they win)
 #   NETPULSE_KAFKA_CONFIG_EXTRA    extra server.properties lines (appended, so they win)
+#   NETPULSE_KAFKA_SCRAM           SCRAM users to create when the storage is formatted (first
+#                                  start only), one StorageTool --add-scram value a line:
+#                                  SCRAM-SHA-512=[name=USER,password=PASSWORD]
 #   NETPULSE_KAFKA_START_TIMEOUT   seconds to wait for the broker (default 60)
 #   NETPULSE_KAFKA_STOP_TIMEOUT    seconds to wait after SIGTERM (default 20)
 #   NETPULSE_KAFKA_CDS=0           do not build / use class-data-sharing archives
@@ -60,8 +65,16 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 
 KAFKA_CONF_DIR="$NP_INFRA_DIR/kafka"
 KAFKA_POM="$KAFKA_CONF_DIR/pom.xml"
-KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM" | head -n 1)"
-[[ -n "$KAFKA_VERSION" ]] || np_die "cannot read <kafka.version> from $KAFKA_POM"
+POM_KAFKA_VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$KAFKA_POM" | head -n 1)"
+[[ -n "$POM_KAFKA_VERSION" ]] || np_die "cannot read <kafka.version> from $KAFKA_POM"
+KAFKA_VERSION="$POM_KAFKA_VERSION"
+# Another Kafka release (e.g. 3.9.x for SCRAM with Debian 12's librdkafka, see SECURITY.md):
+# the same pom with -Dkafka.version, cached apart in kafka-<version>/.
+if [[ -n "${NETPULSE_KAFKA_VERSION:-}" ]]; then
+    [[ "$NETPULSE_KAFKA_VERSION" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] ||
+        np_die "NETPULSE_KAFKA_VERSION: '$NETPULSE_KAFKA_VERSION' is not a release number like 3.9.1"
+    KAFKA_VERSION="$NETPULSE_KAFKA_VERSION"
+fi
 KAFKA_HOME="$(np_cache_dir)/kafka-$KAFKA_VERSION"
 KAFKA_LIBS="$KAFKA_HOME/libs"
 KAFKA_TOOLS_CLASSES="$KAFKA_HOME/tools"
@@ -80,13 +93,22 @@ usage() {
 
 sha_of() { sha256sum "$@" | awk '{print $1}' | sha256sum | cut -c1-16; }
 
+# The pom's hash alone for its own version (so existing caches stay valid), plus the version
+# when NETPULSE_KAFKA_VERSION picks another one.
+libs_key() {
+    local key
+    key="$(sha_of "$KAFKA_POM")"
+    [[ "$KAFKA_VERSION" == "$POM_KAFKA_VERSION" ]] || key="$key-$KAFKA_VERSION"
+    printf '%s\n' "$key"
+}
+
 marker_ok() { [[ -f "$1/$COMPLETE" && "$(cat "$1/$COMPLETE")" == "$2" ]]; }
 
 # ---------------------------------------------------------------- fetch
 
 fetch_libs() {
     local key tmp log
-    key="$(sha_of "$KAFKA_POM")"
+    key="$(libs_key)"
     marker_ok "$KAFKA_LIBS" "$key" && return 0
     command -v mvn >/dev/null 2>&1 || np_die "mvn not found: run infra/deps.sh"
     np_info "resolving Kafka $KAFKA_VERSION jars from Maven Central into $KAFKA_LIBS"
@@ -94,7 +116,7 @@ fetch_libs() {
     log="$KAFKA_HOME/mvn.log"
     rm -rf "$tmp"
     mkdir -p "$tmp"
-    if ! mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" dependency:copy-dependencies \
+    if ! mvn -B -q -Dstyle.color=never -f "$KAFKA_POM" "-Dkafka.version=$KAFKA_VERSION" dependency:copy-dependencies \
         -DincludeScope=runtime "-DoutputDirectory=$tmp" >"$log" 2>&1; then
         tail -n 40 "$log" >&2
         rm -rf "$tmp"
@@ -150,6 +172,9 @@ cds_key() {
 
 fetch_cds() {
     local key train port cport pid ok=1 names=(broker tools) n
+    # The training broker is a plain one whatever the caller's broker is to be (a test's
+    # listeners, ports or SCRAM users would break it or end up in the archives' run).
+    local NETPULSE_KAFKA_CONFIG_EXTRA="" NETPULSE_KAFKA_SCRAM=""
     [[ "${NETPULSE_KAFKA_CDS:-1}" != 0 ]] || return 0
     key="$(cds_key)"
     marker_ok "$KAFKA_CDS_DIR" "$key" && return 0
@@ -227,7 +252,7 @@ cmd_fetch() {
 }
 
 ensure_fetched() {
-    if ! marker_ok "$KAFKA_LIBS" "$(sha_of "$KAFKA_POM")" ||
+    if ! marker_ok "$KAFKA_LIBS" "$(libs_key)" ||
         [[ "${NETPULSE_KAFKA_CDS:-1}" != 0 && ! -f "$KAFKA_CDS_DIR/$COMPLETE" ]]; then
         cmd_fetch
     fi
@@ -353,8 +378,15 @@ format_storage() {
     cid="$(cat "$st/kafka.cluster-id")"
     np_info "formatting KRaft storage in $st/kafka-data (cluster id $cid)"
     mkdir -p "$st/logs"
+    # SCRAM users exist from the first metadata record on: no admin round trip, no wait for
+    # the credentials to reach the broker's cache. The passwords are on StorageTool's command
+    # line for its ~1 s run: for throw-away test brokers only.
+    local scram=() line
+    while IFS= read -r line; do
+        [[ -z "$line" ]] || scram+=(--add-scram "$line")
+    done <<<"${NETPULSE_KAFKA_SCRAM:-}"
     if ! run_tool tools kafka.tools.StorageTool format -t "$cid" -c "$st/server.properties" \
-        --ignore-formatted >"$st/logs/format.log" 2>&1; then
+        --ignore-formatted "${scram[@]}" >"$st/logs/format.log" 2>&1; then
         cat "$st/logs/format.log" >&2
         np_warn "StorageTool format failed"
         return 1

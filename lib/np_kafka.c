@@ -97,3 +97,24 @@ int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partiti
     rd_kafka_topic_partition_list_destroy(l);
     return np_kafka_lag(hi, lo, pos, next_offset);
 }
+
+int np_kafka_rebalance_apply(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts, bool add,
+                             bool *cooperative, char *errstr, size_t errlen) {
+    /* NULL (group terminated) or "NONE" (no generation joined) say nothing about the
+     * protocol: the last one seen still holds for the partitions it assigned. */
+    const char *proto = rd_kafka_rebalance_protocol(rk);
+    if (proto && strcmp(proto, "COOPERATIVE") == 0) *cooperative = true;
+    else if (proto && strcmp(proto, "EAGER") == 0) *cooperative = false;
+    if (*cooperative) {
+        rd_kafka_error_t *e =
+            add ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
+        if (!e) return 0;
+        snprintf(errstr, errlen, "%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -1;
+    }
+    rd_kafka_resp_err_t e = rd_kafka_assign(rk, add ? parts : NULL);
+    if (!e) return 0;
+    snprintf(errstr, errlen, "%s", rd_kafka_err2str(e));
+    return -1;
+}

@@ -8,6 +8,7 @@
 #define NP_KAFKA_H
 
 #include <librdkafka/rdkafka.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,5 +61,15 @@ int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offs
  * to that long). Returns -1 when unknown. */
 int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t next_offset,
                               int query_timeout_ms);
+
+/* For a rebalance callback: hands parts to consumer rk (add) or takes them back, in the
+ * group's protocol: cooperative (incremental) moves just these partitions, eager replaces
+ * the whole assignment (parts being all of it; a revocation unassigns everything).
+ * rd_kafka_rebalance_protocol() answers NULL once the group handle has terminated, which
+ * happens for the revocation that rd_kafka_consumer_close serves after the broker dropped
+ * the member ("Unknown member"); *cooperative (the caller's, false at first) keeps the
+ * protocol last seen and is used then. Returns 0, or -1 with errstr. */
+int np_kafka_rebalance_apply(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts, bool add,
+                             bool *cooperative, char *errstr, size_t errlen);
 
 #endif

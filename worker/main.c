@@ -166,6 +166,7 @@ typedef struct worker {
     uint64_t hb_consumed;               /* input records consumed at the last heartbeat */
     int64_t hb_mono;
     _Atomic int healthy_kafka;
+    bool cooperative; /* the group's rebalance protocol, as last seen (np_kafka_rebalance_apply) */
 } worker_t;
 
 static worker_t W; /* one per process; large arrays, so not on the stack */
@@ -607,20 +608,12 @@ static void update_gauges(worker_t *w) {
     np_gauge_set(w->m_state_bytes, bytes);
 }
 
-/* Hands parts to the consumer (add) or takes them back, in the group's protocol: cooperative
- * (cooperative-sticky) moves just these partitions; eager (range, the default) replaces the
- * whole assignment, parts being all of it. */
-static void apply_assignment(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, bool add) {
-    if (strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE") == 0) {
-        rd_kafka_error_t *e = add ? rd_kafka_incremental_assign(rk, parts) : rd_kafka_incremental_unassign(rk, parts);
-        if (e) {
-            np_error("assignment_failed", "add=%d error=\"%s\"", add, rd_kafka_error_string(e));
-            rd_kafka_error_destroy(e);
-        }
-    } else {
-        rd_kafka_resp_err_t e = rd_kafka_assign(rk, add ? parts : NULL);
-        if (e) np_error("assignment_failed", "add=%d error=\"%s\"", add, rd_kafka_err2str(e));
-    }
+/* Hands parts to the consumer (add) or takes them back (np_kafka_rebalance_apply; also
+ * during rd_kafka_consumer_close, when librdkafka no longer names the protocol). */
+static void apply_assignment(worker_t *w, rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, bool add) {
+    char err[256];
+    if (np_kafka_rebalance_apply(rk, parts, add, &w->cooperative, err, sizeof(err)) < 0)
+        np_error("assignment_failed", "add=%d error=\"%s\"", add, err);
 }
 
 /* Either protocol: a revoked partition is checkpointed, an assigned one restored. */
@@ -650,10 +643,11 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             }
             np_slots_adopt(w->sl, p, ps, now);
             publish_lag(w, p);
-            np_info("partition_assigned", "topic=%s partition=%d", parts->elems[i].topic, p);
+            np_info("partition_assigned", "topic=%s partition=%d slot=%d", parts->elems[i].topic,
+                    parts->elems[i].partition, p);
         }
         w->paused = false; /* new partitions start consuming; back-pressure re-pauses all */
-        apply_assignment(rk, parts, true);
+        apply_assignment(w, rk, parts, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what is safe before giving the partitions up, so the next owner starts
          * where every open pane of ours began and re-reads them in full. */
@@ -664,9 +658,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             if (flush_produced(w) < 0) np_warn("revoke_unflushed", "partition=%d", p);
             checkpoint(w, p);
             drop_partition(w, p);
-            np_info("partition_revoked", "topic=%s partition=%d", parts->elems[i].topic, p);
+            np_info("partition_revoked", "topic=%s partition=%d slot=%d", parts->elems[i].topic,
+                    parts->elems[i].partition, p);
         }
-        apply_assignment(rk, parts, false);
+        apply_assignment(w, rk, parts, false);
     } else {
         np_error("rebalance_error", "error=\"%s\"", rd_kafka_err2str(err));
         rd_kafka_assign(rk, NULL);

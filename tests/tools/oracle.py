@@ -334,6 +334,8 @@ def main():
     ap.add_argument("--until-ms", type=int, default=None,
                     help="only compare windows starting before this event time")
     ap.add_argument("--top", type=int, default=10)
+    ap.add_argument("--allow-empty", action="store_true",
+                    help="pass with no input records or no published window (otherwise a mismatch)")
     ap.add_argument("--views", default="", help="the cluster's `views`: check every view's top groups per pane")
     ap.add_argument("--views-top", type=int, default=10)
     ap.add_argument("--dlq-trusted", default="",
@@ -603,6 +605,10 @@ def main():
             errors.append(f"dead-letter reasons {dict(got)} != expected {dict(want)}")
 
     good = sum(p["records"] for p in panes.values())
+    if not records and not a.allow_empty:
+        errors.append("no input records: nothing was checked (a run that produced nothing must not pass; --allow-empty if intended)")
+    elif records and not windows and not a.allow_empty:
+        errors.append("input records but no window published")
     print(f"oracle: {len(records)} input records, {good} good, {len(bad)} bad, "
           + (f"{len(late)} late (lateness {a.lateness_ms} ms; windows report {late_reported}), "
              if a.lateness_ms is not None else "")

@@ -1,8 +1,10 @@
-/* Unit tests for np_kafka's I/O-free part: consumer lag from watermarks and positions. */
+/* Unit tests for np_kafka: consumer lag from watermarks and positions (I/O-free), and the
+ * rebalance helper once the consumer's group handle has gone (a local consumer, no broker). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "np_kafka.h"
@@ -19,7 +21,54 @@ static void test_lag(void **st) {
     assert_int_equal(np_kafka_lag(0, 0, -1001, -1), 0);    /* empty partition */
 }
 
+/* A consumer of group "g" subscribed to "t", with no broker to reach (port 1). */
+static rd_kafka_t *local_consumer(void) {
+    char err[256];
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    assert_int_equal(rd_kafka_conf_set(c, "bootstrap.servers", "127.0.0.1:1", err, sizeof(err)),
+                     RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(c, "group.id", "g", err, sizeof(err)), RD_KAFKA_CONF_OK);
+    assert_int_equal(rd_kafka_conf_set(c, "log_level", "0", err, sizeof(err)), RD_KAFKA_CONF_OK);
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, err, sizeof(err));
+    assert_non_null(rk);
+    rd_kafka_topic_partition_list_t *sub = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(sub, "t", RD_KAFKA_PARTITION_UA);
+    assert_int_equal(rd_kafka_subscribe(rk, sub), RD_KAFKA_RESP_ERR_NO_ERROR);
+    rd_kafka_topic_partition_list_destroy(sub);
+    return rk;
+}
+
+/* The revocation rd_kafka_consumer_close serves after the broker dropped the member
+ * ("Unknown member") meets a terminated group handle: librdkafka then names no protocol
+ * (NULL), and a strcmp on it crashed the worker on SIGTERM (0151). The helper must still
+ * take the partitions back, in the protocol seen last. */
+static void test_rebalance_after_close(void **st) {
+    (void)st;
+    char err[256];
+    for (int coop = 0; coop <= 1; coop++) {
+        rd_kafka_t *rk = local_consumer();
+        bool cooperative = coop;
+        /* No generation joined yet: "NONE" keeps what the caller knew. */
+        const char *proto = rd_kafka_rebalance_protocol(rk);
+        assert_non_null(proto);
+        assert_string_equal(proto, "NONE");
+        rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(2);
+        rd_kafka_topic_partition_list_add(parts, "t", 0);
+        rd_kafka_topic_partition_list_add(parts, "t", 1);
+        (void)np_kafka_rebalance_apply(rk, parts, true, &cooperative, err, sizeof(err));
+        assert_int_equal(cooperative, coop);
+        rd_kafka_consumer_close(rk);
+        /* The precondition of the crash: a closed consumer names no protocol. */
+        assert_null(rd_kafka_rebalance_protocol(rk));
+        (void)np_kafka_rebalance_apply(rk, parts, false, &cooperative, err, sizeof(err));
+        assert_int_equal(cooperative, coop); /* the last protocol seen still holds */
+        rd_kafka_topic_partition_list_destroy(parts);
+        rd_kafka_destroy(rk);
+    }
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_lag)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_lag),
+                                       cmocka_unit_test(test_rebalance_after_close)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
