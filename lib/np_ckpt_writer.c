@@ -33,6 +33,7 @@ static int cmp_stored(const void *a, const void *b) {
 
 static np_ckpt_stored_t *find(np_ckpt_stored_t *v, size_t n, bool pane, int64_t start) {
     np_ckpt_stored_t key = {.pane = pane, .start = start};
+    if (n == 0) return NULL; /* v may be NULL then, which bsearch may not be given */
     return bsearch(&key, v, n, sizeof(*v), cmp_stored);
 }
 

@@ -1054,14 +1054,14 @@ static bool season_load(np_season_t *p, const Netpulse__SeasonState *ss) {
     p->cur_bin = ss->cur_bin;
     p->cur_sum = ss->cur_sum;
     p->cur_n = ss->cur_n;
-    memcpy(p->day, ss->day, ss->n_day * sizeof(double));
-    memcpy(p->day_n, ss->day_n, ss->n_day * sizeof(uint32_t));
+    if (ss->n_day) memcpy(p->day, ss->day, ss->n_day * sizeof(double));
+    if (ss->n_day_n) memcpy(p->day_n, ss->day_n, ss->n_day * sizeof(uint32_t));
     memcpy(p->week, ss->week, sizeof(p->week));
     memcpy(p->week_n, ss->week_n, sizeof(p->week_n));
-    memcpy(p->hist, ss->hist, ss->n_hist * sizeof(double));
+    if (ss->n_hist) memcpy(p->hist, ss->hist, ss->n_hist * sizeof(double));
     p->hist_n = (int)ss->n_hist;
     p->hist_pos = p->hist_n % p->bins;
-    memcpy(p->days, ss->days, ss->n_days * sizeof(double));
+    if (ss->n_days) memcpy(p->days, ss->days, ss->n_days * sizeof(double));
     p->days_n = (int)ss->n_days;
     p->days_pos = p->days_n % NP_SEASON_WEEK_BINS;
     p->cur_day = ss->cur_day;
