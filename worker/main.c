@@ -261,9 +261,7 @@ static bool slot_idle(worker_t *w, int32_t p) {
     const char *topic = np_slots_topic(w->sl, p);
     int32_t part = np_slots_partition(w->sl, p);
     int64_t now = np_clock_mono_ms(), lo = -1, hi = -1;
-    /* The query blocks (up to idle_query_timeout_ms with the broker down): none once a stop
-     * was asked for, so SIGTERM is not held up by one round over every slot. */
-    if (!np_proc_stopping() && np_idle_should_ask(s, now, w->idle_ms, idle_every_ms(w))) {
+    if (np_idle_should_ask(s, now, w->idle_ms, idle_every_ms(w))) {
         /* Asked-at is read before the request: the answer describes the log at some
          * moment after it. */
         if (rd_kafka_query_watermark_offsets(w->rk, topic, part, &lo, &hi, (int)idle_query_timeout_ms(w)) ==
