@@ -244,37 +244,6 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
              ps->partition, pane->start_ms, pane->records, np_srcmap_count(pane->sources), late);
 }
 
-/* How often an idle partition's log end is asked again (np_idle_should_ask), how long an
- * answer keeps it idle, and how long one query may block the consumer thread. A partition
- * whose answer went stale (the broker or this process too slow to ask) stops being idle:
- * it then holds the global watermark back, which delays results but never makes records
- * late. */
-static int64_t idle_every_ms(const worker_t *w) { return w->idle_ms / 2 > 1000 ? 1000 : w->idle_ms / 2; }
-static int64_t idle_query_timeout_ms(const worker_t *w) { return w->idle_ms < 1000 ? w->idle_ms : 1000; }
-static int64_t idle_fresh_ms(const worker_t *w) { return 2 * idle_every_ms(w) + idle_query_timeout_ms(w); }
-
-/* Idle only on evidence: the log end, asked after idle.ms without a record, is at the
- * position consumed here (np_idle.h). A partition-EOF event, a fetch not yet answered or a
- * consumer that was not scheduled are no evidence. */
-static bool slot_idle(worker_t *w, int32_t p) {
-    np_idle_t *s = &w->sl->s[p].idle;
-    const char *topic = np_slots_topic(w->sl, p);
-    int32_t part = np_slots_partition(w->sl, p);
-    int64_t now = np_clock_mono_ms(), lo = -1, hi = -1;
-    if (np_idle_should_ask(s, now, w->idle_ms, idle_every_ms(w))) {
-        /* Asked-at is read before the request: the answer describes the log at some
-         * moment after it. */
-        if (rd_kafka_query_watermark_offsets(w->rk, topic, part, &lo, &hi, (int)idle_query_timeout_ms(w)) ==
-            RD_KAFKA_RESP_ERR_NO_ERROR)
-            np_idle_end(s, hi, now);
-        now = np_clock_mono_ms();
-    }
-    if (!np_slots_idle(w->sl, p, now, w->idle_ms, idle_fresh_ms(w))) return false;
-    /* The fetcher's cached end (from its last fetch response) may already know more. */
-    return !(rd_kafka_get_watermark_offsets(w->rk, topic, part, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR &&
-             hi > s->position);
-}
-
 /* Progress reports, per owned slot, how far its panes are closed, never past a pane whose
  * partial the coordinator has not acknowledged (np_slots_reportable_closed), otherwise a
  * partial it refused (Redis down) could be overtaken by progress, and the pane published
@@ -282,12 +251,12 @@ static bool slot_idle(worker_t *w, int32_t p) {
  * can report more than its last progress said (np_slots_progress_moved): the coordinator
  * publishes a pane only when every slot has reported it, and an input slot's report also
  * carries its watermark marker to the repartition slots. */
-static void send_progress(worker_t *w) {
+static void send_progress(worker_t *w, int64_t now) {
     size_t idle = 0;
     for (int32_t p = 0; p < w->sl->total; p++) {
         np_partstate_t *ps = w->sl->s[p].ps;
         if (!ps) continue;
-        bool is_idle = slot_idle(w, p);
+        bool is_idle = np_slots_idle(w->sl, p, now, w->idle_ms);
         /* Repartition partitions never follow: their watermark is their inputs' (markers);
          * being idle only stops them from holding the global watermark back. */
         if (is_idle && !is_rep(w, p) && w->global_wm != NP_TS_NONE) {
@@ -775,11 +744,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
                 np_partstate_advance(ps, emit_partial, w);
             }
             ps->next_offset = m->offset + 1;
-            np_idle_consumed(&s->idle, m->offset); /* a marker moves the position, is no record */
             return;
         }
     }
-    np_idle_record(&s->idle, m->offset, now);
+    s->last_record_mono = now;
+    s->at_eof = false;
     if (p >= w->kbase) {
         handle_connection(w, m, ps);
         return;
@@ -1242,7 +1211,7 @@ int main(int argc, char **argv) {
             }
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 int32_t slot = np_slots_of(w->sl, rd_kafka_topic_name(m->rkt), m->partition);
-                if (np_slots_get(w->sl, slot)) np_idle_eof(&w->sl->s[slot].idle, m->offset);
+                if (slot >= 0) w->sl->s[slot].at_eof = true;
             } else if (m->err) {
                 np_counter_inc(w->m_kafka_err);
                 np_warn("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -1270,7 +1239,7 @@ int main(int argc, char **argv) {
         backpressure(w);
         np_gauge_set(w->m_outbox, (int64_t)w->sl->outbox_items);
         if (now >= next_progress || np_slots_progress_moved(w->sl)) {
-            send_progress(w);
+            send_progress(w, now);
             update_gauges(w);
             next_progress = now + progress_ms;
         }
@@ -1289,7 +1258,7 @@ int main(int argc, char **argv) {
     }
 
     np_info("stopping", "reason=signal");
-    send_progress(w);
+    send_progress(w, np_clock_mono_ms());
     checkpoint_all(w, false);
     store_safe_offsets(w, true);
     rd_kafka_consumer_close(w->rk);
