@@ -173,7 +173,7 @@ int np_ckpt_writer_plan(np_ckpt_writer_t *w, np_partstate_t *ps, const char *top
         if (ps->ring[i].start_ms != NP_TS_NONE && plan_pane(w, &ps->ring[i], full, pol) < 0) goto fail;
     for (size_t i = 0; ob && i < ob->n; i++)
         if (plan_out(w, &ob->items[i], full) < 0) goto fail;
-    qsort(w->next, w->nnext, sizeof(*w->next), cmp_stored);
+    if (w->nnext) qsort(w->next, w->nnext, sizeof(*w->next), cmp_stored);
     for (size_t i = 0; i < w->nstored; i++) {
         const np_ckpt_stored_t *st = &w->stored[i];
         if (!find(w->next, w->nnext, st->pane, st->start) && !add_part(w, 'D', st->pane, st->start)) goto fail;
@@ -203,7 +203,7 @@ void np_ckpt_writer_done(np_ckpt_writer_t *w, bool stored) {
         for (size_t i = 0; i < w->nnext; i++)
             if (!find(w->stored, sorted, w->next[i].pane, w->next[i].start))
                 push(&w->stored, &w->nstored, &w->cap_stored, &w->next[i]); /* on failure: a leaked key, not a wrong one */
-        qsort(w->stored, w->nstored, sizeof(*w->stored), cmp_stored);
+        if (w->nstored) qsort(w->stored, w->nstored, sizeof(*w->stored), cmp_stored);
         for (size_t i = 0; i < w->nstored; i++) w->stored[i].known = false;
         w->full_next = true;
     }
