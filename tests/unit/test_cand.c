@@ -19,22 +19,13 @@
 #include "np_srcwin.h"
 #include "np_strbuf.h"
 #include "np_window.h"
+#include "test_ip4.h"
 
 #define PANE 5000
 #define NPART 5 /* 4 for ordinary traffic, sharded by address; 4: a scanner's own */
 #define NPANES 60
 #define WINDOW (4 * PANE)
 
-static np_ip_t ip4(uint32_t v) {
-    np_ip_t ip;
-    memset(&ip, 0, sizeof(ip));
-    ip.b[10] = ip.b[11] = 0xff;
-    ip.b[12] = (uint8_t)(v >> 24);
-    ip.b[13] = (uint8_t)(v >> 16);
-    ip.b[14] = (uint8_t)(v >> 8);
-    ip.b[15] = (uint8_t)v;
-    return ip;
-}
 
 static np_cand_config_t cand_cfg(size_t top, size_t max_candidates) {
     np_detect_config_t d;

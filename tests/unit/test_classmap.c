@@ -16,17 +16,8 @@
 #include "np_partial.h"
 #include "np_result.h"
 #include "np_window.h"
+#include "test_ip4.h"
 
-static np_ip_t ip4(uint32_t v) {
-    np_ip_t ip;
-    memset(&ip, 0, sizeof(ip));
-    ip.b[10] = ip.b[11] = 0xff;
-    ip.b[12] = (uint8_t)(v >> 24);
-    ip.b[13] = (uint8_t)(v >> 16);
-    ip.b[14] = (uint8_t)(v >> 8);
-    ip.b[15] = (uint8_t)v;
-    return ip;
-}
 
 static const np_classcount_t *find(const np_classmap_t *m, const np_ip_t *ip) {
     for (size_t i = 0; i < np_classmap_count(m); i++) {

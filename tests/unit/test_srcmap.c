@@ -8,17 +8,8 @@
 
 #include "np_srcmap.h"
 #include "np_strbuf.h"
+#include "test_ip4.h"
 
-static np_ip_t ip4(uint32_t v) {
-    np_ip_t ip;
-    memset(&ip, 0, sizeof(ip));
-    ip.b[10] = ip.b[11] = 0xff;
-    ip.b[12] = (uint8_t)(v >> 24);
-    ip.b[13] = (uint8_t)(v >> 16);
-    ip.b[14] = (uint8_t)(v >> 8);
-    ip.b[15] = (uint8_t)v;
-    return ip;
-}
 
 static void test_grow_and_lookup(void **s) {
     (void)s;
