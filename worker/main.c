@@ -30,6 +30,7 @@
 #include "np_detect_cfg.h"
 #include "np_result.h"
 #include "np_srcwin.h"
+#include "np_pair.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
 #include "np_opts.h"
@@ -96,6 +97,9 @@ static const np_opt_t worker_opts[] = {
      "Bounded partials: the coordinator's sliding window (the same value), computed per partition here"},
     {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,
      "Bounded partials: per-source detector candidates sent per pane at most (more are counted)"},
+    {"partial.pair.panes", NP_OPT_INT, "4", 1, 4096, NULL,
+     "Bounded partials with re-keying: closed panes an input partition keeps beyond its window for "
+     "its repartition partner to merge with (np_pair; a partner further behind sends unmerged, counted)"},
     /* The per-source thresholds of the coordinator's detectors, which bounded partials must
      * not cut below: the same keys, to be set to the same values. */
     NP_OPTS_DETECT,
@@ -139,6 +143,9 @@ typedef struct worker {
     np_cand_config_t cand;  /* bounded partials (cand.top > 0) */
     const np_srcagg_t **cand_sel;
     const np_srcagg_t **win_sel;  /* the partition window's top sources */
+    np_pair_t *pair;        /* bounded partials with re-keying: repartition partials merged with
+                               their input partition's (NULL: off) */
+    np_counter_t *m_unpaired;
     np_counter_t *m_cand_dropped;
     int64_t global_wm;
     int64_t batch_mono, batch_wall; /* clocks read when the current batch of records began */
@@ -172,6 +179,19 @@ typedef struct worker {
 static worker_t W; /* one per process; large arrays, so not on the stack */
 static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
+/* A repartition slot's watermark: the minimum of its inputs' markers, and, with bounded
+ * partials, never past the panes its input partner on this worker has closed, so the
+ * partner's pane is kept (np_srcwin) when this slot merges with it (np_pair). Markers
+ * alone could run ahead of it after a restore: a marker re-read from before the crash
+ * names panes the restored partner has not closed again yet. */
+static int64_t rep_watermark(const worker_t *w, int32_t slot, const np_slot_t *s) {
+    int64_t rw = np_rekey_watermark(s->rekey);
+    const np_partstate_t *in = w->pair ? w->sl->s[slot - w->nin].ps : NULL;
+    if (!in || rw == NP_TS_NONE) return rw;
+    if (in->closed_through == NP_TS_NONE) return NP_TS_NONE;
+    return in->closed_through < rw ? in->closed_through : rw;
+}
+
 /* Repartition partitions take their watermark from their inputs' markers (rcfg). */
 static const np_pane_config_t *slot_cfg(const worker_t *w, int32_t slot) {
     return slot >= w->kbase ? &w->kcfg : slot < w->nin ? &w->pcfg : &w->rcfg;
@@ -195,22 +215,53 @@ static int zsend(worker_t *w, const uint8_t *buf, size_t len) {
     }
 }
 
+/* A repartition slot's bounded results merged with its input partner's kept pane (np_pair),
+ * when the partner is on this worker and knows the panes needed; otherwise marked unpaired. */
+static void pair_partial(worker_t *w, np_partstate_t *ps, const np_pane_t *pane, np_partial_bounded_t *b) {
+    np_partstate_t *in = w->sl->s[ps->partition - w->nin].ps;
+    int64_t P = pane->start_ms;
+    bool has_win = ps->win && np_srcwin_ms(ps->win) > w->pcfg.pane_ms;
+    np_pair_side_t is = {0}, rs = {pane->records ? pane->sources : NULL, pane->bytes, pane->packets,
+                                  b->sel == NULL};
+    int f = in && in->win && in->closed_through != NP_TS_NONE && P + w->pcfg.pane_ms <= in->closed_through
+                ? np_srcwin_find(in->win, P, &is.t, &is.bytes, &is.packets, &is.whole)
+                : -1;
+    if (f < 0 || (has_win && !np_srcwin_covers(in->win, P))) {
+        b->pair = NP_PAIR_UNPAIRED;
+        np_counter_inc(w->m_unpaired);
+        return;
+    }
+    b->pair = NP_PAIR_MERGED;
+    b->dropped = 0;
+    b->nsel = 0;
+    b->pair_sources = 0;
+    const np_srcagg_t *const *sel = NULL;
+    if (pane->records) b->nsel = np_pair_pane(w->pair, &w->cand, &is, &rs, &sel, &b->pair_sources, &b->dropped);
+    b->sel = sel ? sel : w->cand_sel; /* never NULL: the entries are the merged ones, not the table */
+    if (has_win) {
+        const np_srcmap_t *iu = np_srcwin_union(in->win, P, is.t);
+        const np_srcmap_t *ru = np_srcwin_union(ps->win, P, rs.t);
+        b->nwin_top = np_pair_window(w->pair, w->cand.top, iu, ru, &b->win_top, &b->window_sources);
+    }
+}
+
 static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
     worker_t *w = ctx;
     const uint8_t *buf;
     size_t len;
     np_partial_bounded_t b = {0}, *bp = NULL;
     bool flows = ps->partition < w->kbase; /* connection slots (NSL-KDD) carry no sources */
+    bool learning = w->cand.top && flows && np_cand_learning(&w->cand, ps->panes_emitted);
+    ps->emit_whole = !w->cand.top || learning; /* kept with the pane for the repartition partner */
     /* Bounded partials, once the coordinator has learnt every source of this partition. */
-    if (w->cand.top && flows && !np_cand_learning(&w->cand, ps->panes_emitted)) {
+    if (w->cand.top && flows && !learning) {
         bp = &b;
         b.sel = w->cand_sel;
         if (pane->records)
             b.nsel = np_cand_select(&w->cand, pane->sources, pane->bytes, pane->packets, w->cand_sel,
                                     w->cand.top + w->cand.max_candidates, &b.dropped);
-        if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     }
-    if (w->cand.top && flows && ps->win) {
+    if (w->cand.top && flows && ps->win && np_srcwin_ms(ps->win) > w->pcfg.pane_ms) {
         /* The partition's sliding window ending with this pane (whole tables or not: the
          * coordinator then needs no window of per-source tables). */
         bp = &b;
@@ -221,6 +272,13 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
         b.win_top = w->win_sel;
         b.nwin_top = np_cand_top(u, w->cand.top, w->win_sel);
     }
+    if (w->pair && flows) {
+        bp = &b;
+        b.window_only = pane == &ps->empty;
+        if (ps->partition < w->nin) b.pair = NP_PAIR_KEPT;
+        else pair_partial(w, ps, pane, &b);
+    }
+    if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, bp, &buf, &len) < 0) {
         np_error("partial_encode_failed", "partition=%d pane=%" PRId64, ps->partition, pane->start_ms);
         return;
@@ -263,6 +321,11 @@ static void send_progress(worker_t *w, int64_t now) {
             /* An idle partition follows the global watermark, so its open panes close
              * together with everyone else's and it stops holding the others back. */
             np_partstate_follow(ps, w->global_wm);
+        }
+        if (is_rep(w, p) && w->pair && w->sl->s[p].rekey) {
+            /* The input partner may have closed more since the last marker (rep_watermark). */
+            int64_t rw = rep_watermark(w, p, &w->sl->s[p]);
+            if (rw != NP_TS_NONE) np_partstate_follow(ps, rw);
         }
         np_partstate_advance(ps, emit_partial, w);
         if (w->rtopic && p < w->nin) {
@@ -738,7 +801,8 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     if (is_rep(w, p)) {
         int64_t src = header_int(m, "netpulse.marker.source");
         if (src >= 0 && src < w->nin && s->rekey) {
-            int64_t rw = np_rekey_marker(s->rekey, (int32_t)src, header_int(m, "netpulse.marker.watermark"));
+            np_rekey_marker(s->rekey, (int32_t)src, header_int(m, "netpulse.marker.watermark"));
+            int64_t rw = rep_watermark(w, p, s);
             if (rw != NP_TS_NONE) {
                 np_partstate_follow(ps, rw);
                 np_partstate_advance(ps, emit_partial, w);
@@ -778,7 +842,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     if (w->rtopic && p < w->nin) {
         char key[64];
         size_t keylen = np_ip_format(&r.src, key, sizeof(key));
-        if (m->key_len != keylen || memcmp(m->key, key, keylen) != 0) {
+        /* With bounded partials a keyed record must also be in its source's partition (as
+         * murmur2, the repartition topic's partitioner, puts it), or its source could reach
+         * two input partitions, or an input and a repartition partition on two workers. */
+        if (m->key_len != keylen || memcmp(m->key, key, keylen) != 0 ||
+            (w->pair && rd_kafka_msg_partitioner_murmur2(m->rkt, key, keylen, w->nin, NULL, NULL) != m->partition)) {
             forward(w, m, &r, key, keylen);
             np_partstate_observe(ps, r.ts_ms, m->offset, emit_partial, w);
             return;
@@ -860,6 +928,9 @@ static void register_metrics(worker_t *w) {
     w->m_markers = np_metrics_counter(m, "netpulse_worker_watermark_markers_total", "Watermark markers sent to the repartition topic", NULL);
     w->m_forwarded = np_metrics_counter(m, "netpulse_worker_records_rekeyed_total", "Records not keyed by source, forwarded through the repartition topic", NULL);
     w->m_fwd_dups = np_metrics_counter(m, "netpulse_worker_rekeyed_duplicates_total", "Re-keyed records dropped as copies re-sent after a crash", NULL);
+    w->m_unpaired = np_metrics_counter(m, "netpulse_worker_partials_unpaired_total",
+                                       "Bounded repartition partials not merged with their input partition's pane "
+                                       "(partner on another worker, or too far ahead): shared sources counted twice", NULL);
     w->m_ckpt = np_metrics_counter(m, "netpulse_worker_checkpoints_total", "Partition checkpoints written to Redis", NULL);
     w->m_ckpt_err = np_metrics_counter(m, "netpulse_worker_checkpoint_errors_total", "Checkpoints that failed (retried)", NULL);
     w->m_quarantined = np_metrics_counter(m, "netpulse_worker_checkpoints_quarantined_total",
@@ -1134,7 +1205,18 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (load_cand(w, c) < 0) return 2;
+    if (w->cand.top && w->rtopic) {
+        /* A source keyed in input partition p and re-keyed into N + p: merged here (np_pair). */
+        w->pcfg.keep_panes = (size_t)np_config_int(c, "partial.pair.panes");
+        int64_t wp = w->pcfg.window_ms > w->pcfg.pane_ms ? w->pcfg.window_ms / w->pcfg.pane_ms : 1;
+        w->pair = np_pair_new(w->pcfg.max_sources, (size_t)wp, w->cand.top, w->cand.max_candidates, w->pcfg.pool);
+        if (!w->pair) {
+            np_error("out_of_memory", "what=pair");
+            return 1;
+        }
+    }
     w->rcfg = w->pcfg;
+    w->rcfg.keep_panes = 0;
     w->rcfg.external_wm = true;
     w->kcfg = w->pcfg;
     w->kcfg.max_sources = 1;
@@ -1279,6 +1361,7 @@ int main(int argc, char **argv) {
     zmq_ctx_term(w->zctx);
     np_zsock_cfg_free(&w->zc);
     np_partial_enc_free(&w->enc);
+    np_pair_destroy(&w->pair);
     np_info("stopped", "worker_id=%s", w->id);
     np_proc_fini(&w->proc);
     return 0;
