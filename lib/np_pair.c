@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "np_srcwin.h"
+
 /* Scratch of one kind (pane or window): the merged table, what is sent, and the sorted
  * addresses the input side sent. */
 typedef struct scratch {
@@ -165,4 +167,26 @@ size_t np_pair_window(np_pair_t *pr, size_t top, const np_srcmap_t *in_u, const 
     if (in_u) set_in_sent(s, s->sel, np_cand_top(in_u, top, s->sel));
     size_t ncand = np_cand_top(s->merged, top, s->sel);
     return finish(s, rep_u, ncand, false, out);
+}
+
+int np_pair_bounded(np_pair_t *pr, const np_cand_config_t *c, np_partstate_t *in, np_partstate_t *rep,
+                    const np_pane_t *pane, np_partial_bounded_t *b) {
+    int64_t P = pane->start_ms, pane_ms = rep->cfg.pane_ms;
+    bool has_win = rep->win && np_srcwin_ms(rep->win) > pane_ms;
+    np_pair_side_t is = {0}, rs = {pane->records ? pane->sources : NULL, pane->bytes, pane->packets, b->sel == NULL};
+    int f = in && in->win && in->closed_through != NP_TS_NONE && P + pane_ms <= in->closed_through
+                ? np_srcwin_find(in->win, P, &is.t, &is.bytes, &is.packets, &is.whole)
+                : -1;
+    if (f < 0 || (has_win && !np_srcwin_covers(in->win, P))) return b->pair = NP_PAIR_UNPAIRED;
+    b->dropped = 0;
+    b->nsel = 0;
+    b->pair_sources = 0;
+    b->sel = pr->pane.ptrs; /* never NULL now: the entries are the merged ones, not the table */
+    if (pane->records) b->nsel = np_pair_pane(pr, c, &is, &rs, &b->sel, &b->pair_sources, &b->dropped);
+    if (has_win) {
+        const np_srcmap_t *iu = np_srcwin_union(in->win, P, is.t);
+        const np_srcmap_t *ru = np_srcwin_union(rep->win, P, rs.t);
+        b->nwin_top = np_pair_window(pr, c->top, iu, ru, &b->win_top, &b->window_sources);
+    }
+    return b->pair = NP_PAIR_MERGED;
 }

@@ -33,6 +33,8 @@
 #include <stdint.h>
 
 #include "np_cand.h"
+#include "np_pane.h"
+#include "np_partial.h"
 #include "np_srcmap.h"
 
 /* Partial.pair (proto/netpulse.proto). */
@@ -64,5 +66,15 @@ size_t np_pair_pane(np_pair_t *pr, const np_cand_config_t *c, const np_pair_side
  * be NULL), top entries by bytes. */
 size_t np_pair_window(np_pair_t *pr, size_t top, const np_srcmap_t *in_u, const np_srcmap_t *rep_u,
                       const np_srcagg_t *const **out, uint64_t *total);
+
+/* A repartition partition's closing pane (rep, pane) merged with its input partner `in`
+ * (NULL when not on this worker): fills b's entries, distinct count and window results
+ * and sets b->pair. b arrives as for an unpaired partial (b->sel NULL while rep learns;
+ * window fields when the window is on). The partner must know the pane and every pane of
+ * its window (np_srcwin_find, np_srcwin_covers; it has closed the pane: the caller holds
+ * rep's watermark at in's closed panes); otherwise b stays as it came, NP_PAIR_UNPAIRED.
+ * Returns b->pair. Entries are valid until the next call. */
+int np_pair_bounded(np_pair_t *pr, const np_cand_config_t *c, np_partstate_t *in, np_partstate_t *rep,
+                    const np_pane_t *pane, np_partial_bounded_t *b);
 
 #endif

@@ -215,36 +215,6 @@ static int zsend(worker_t *w, const uint8_t *buf, size_t len) {
     }
 }
 
-/* A repartition slot's bounded results merged with its input partner's kept pane (np_pair),
- * when the partner is on this worker and knows the panes needed; otherwise marked unpaired. */
-static void pair_partial(worker_t *w, np_partstate_t *ps, const np_pane_t *pane, np_partial_bounded_t *b) {
-    np_partstate_t *in = w->sl->s[ps->partition - w->nin].ps;
-    int64_t P = pane->start_ms;
-    bool has_win = ps->win && np_srcwin_ms(ps->win) > w->pcfg.pane_ms;
-    np_pair_side_t is = {0}, rs = {pane->records ? pane->sources : NULL, pane->bytes, pane->packets,
-                                  b->sel == NULL};
-    int f = in && in->win && in->closed_through != NP_TS_NONE && P + w->pcfg.pane_ms <= in->closed_through
-                ? np_srcwin_find(in->win, P, &is.t, &is.bytes, &is.packets, &is.whole)
-                : -1;
-    if (f < 0 || (has_win && !np_srcwin_covers(in->win, P))) {
-        b->pair = NP_PAIR_UNPAIRED;
-        np_counter_inc(w->m_unpaired);
-        return;
-    }
-    b->pair = NP_PAIR_MERGED;
-    b->dropped = 0;
-    b->nsel = 0;
-    b->pair_sources = 0;
-    const np_srcagg_t *const *sel = NULL;
-    if (pane->records) b->nsel = np_pair_pane(w->pair, &w->cand, &is, &rs, &sel, &b->pair_sources, &b->dropped);
-    b->sel = sel ? sel : w->cand_sel; /* never NULL: the entries are the merged ones, not the table */
-    if (has_win) {
-        const np_srcmap_t *iu = np_srcwin_union(in->win, P, is.t);
-        const np_srcmap_t *ru = np_srcwin_union(ps->win, P, rs.t);
-        b->nwin_top = np_pair_window(w->pair, w->cand.top, iu, ru, &b->win_top, &b->window_sources);
-    }
-}
-
 static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
     worker_t *w = ctx;
     const uint8_t *buf;
@@ -276,7 +246,9 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
         bp = &b;
         b.window_only = pane == &ps->empty;
         if (ps->partition < w->nin) b.pair = NP_PAIR_KEPT;
-        else pair_partial(w, ps, pane, &b);
+        else if (np_pair_bounded(w->pair, &w->cand, w->sl->s[ps->partition - w->nin].ps, ps, pane, &b) ==
+                 NP_PAIR_UNPAIRED)
+            np_counter_inc(w->m_unpaired);
     }
     if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, bp, &buf, &len) < 0) {
