@@ -103,6 +103,7 @@ static int merge_all(np_srcmap_t *dst, const np_srcmap_t *src) {
 }
 
 int np_srcwin_push(np_srcwin_t *w, int64_t start, const np_srcmap_t *m) {
+    if (w->known_from == NP_SRCWIN_KNOWN_FROM_NEXT) w->known_from = start;
     return merge_all(np_srcwin_claim(w, start), m) ? -1 : 0;
 }
 

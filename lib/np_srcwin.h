@@ -52,7 +52,10 @@ int64_t np_srcwin_last(const np_srcwin_t *w);
 const np_srcmap_t *np_srcwin_union(np_srcwin_t *w, int64_t start, const np_srcmap_t *current);
 
 /* The panes before `from` may have had data that is not kept (a checkpoint without kept
- * panes was restored): np_srcwin_find answers -1 for them. Default: none such. */
+ * panes was restored): np_srcwin_find answers -1 for them. Default: none such.
+ * NP_SRCWIN_KNOWN_FROM_NEXT: from the next pane pushed on (a partition restarted with no
+ * state, after a damaged checkpoint: what it closed before is unknown). */
+#define NP_SRCWIN_KNOWN_FROM_NEXT INT64_MAX
 void np_srcwin_set_known_from(np_srcwin_t *w, int64_t from);
 
 /* What the partition's closed pane `start` held, for a caller that knows it is closed:

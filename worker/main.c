@@ -469,7 +469,11 @@ static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const
     np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s parts=%zu resume=committed_offsets", p,
              why, qkey, nparts);
     np_outbox_init(&w->sl->s[p].outbox);
-    return np_partstate_new(p, slot_cfg(w, p));
+    np_partstate_t *ps = np_partstate_new(p, slot_cfg(w, p));
+    /* Its kept panes are lost: its repartition partner must not take it for having had no
+     * data in the panes it closed before (np_pair). */
+    if (ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+    return ps;
 }
 
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
