@@ -145,7 +145,7 @@ typedef struct worker {
     const np_srcagg_t **win_sel;  /* the partition window's top sources */
     np_pair_t *pair;        /* bounded partials with re-keying: repartition partials merged with
                                their input partition's (NULL: off) */
-    np_counter_t *m_unpaired;
+    np_counter_t *m_unpaired, *m_pair_shared;
     np_counter_t *m_cand_dropped;
     int64_t global_wm;
     int64_t batch_mono, batch_wall; /* clocks read when the current batch of records began */
@@ -249,6 +249,8 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
         else if (np_pair_bounded(w->pair, &w->cand, w->sl->s[ps->partition - w->nin].ps, ps, pane, &b) ==
                  NP_PAIR_UNPAIRED)
             np_counter_inc(w->m_unpaired);
+        else if (pane->records)
+            np_counter_add(w->m_pair_shared, np_srcmap_count(pane->sources) - b.pair_sources);
     }
     if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, bp, &buf, &len) < 0) {
@@ -907,6 +909,9 @@ static void register_metrics(worker_t *w) {
     w->m_unpaired = np_metrics_counter(m, "netpulse_worker_partials_unpaired_total",
                                        "Bounded repartition partials not merged with their input partition's pane "
                                        "(partner on another worker, or too far ahead): shared sources counted twice", NULL);
+    w->m_pair_shared = np_metrics_counter(m, "netpulse_worker_pair_shared_sources_total",
+                                          "Sources of a repartition partition's pane also in its input partner's "
+                                          "(keyed and re-keyed), merged and counted once (bounded partials)", NULL);
     w->m_ckpt = np_metrics_counter(m, "netpulse_worker_checkpoints_total", "Partition checkpoints written to Redis", NULL);
     w->m_ckpt_err = np_metrics_counter(m, "netpulse_worker_checkpoint_errors_total", "Checkpoints that failed (retried)", NULL);
     w->m_quarantined = np_metrics_counter(m, "netpulse_worker_checkpoints_quarantined_total",

@@ -60,11 +60,13 @@ for i in range(20000):
     print(f"{i // 800:05d}|{key}|{json.dumps(rec, separators=(',', ':'))}", file=f)
 print(rekey, file=open(f"{d}/rekey.txt", "w"))
 PY
-produce_paced() { # each second's records, the pace of their event time
-    local sec k
+produce_paced() { # each second's records, the pace of their event time (no drift)
+    local sec k t0 now
+    t0=$(date +%s%N)
     for ((sec = 0; sec < 25; sec++)); do
+        now=$(date +%s%N)
+        (( now < t0 + sec * 1000000000 )) && sleep "$(printf '0.%09d' $((t0 + sec * 1000000000 - now)))"
         k=$(printf '%05d' "$sec")
-        sleep 1 &
         grep "^$k|" "$IT_DIR/other.txt" | cut -d'|' -f2- | kcat -b "$BOOTSTRAP" -P -t network-traffic -K '|' -z none &
         grep "^$k|" "$IT_DIR/murmur.txt" | cut -d'|' -f2- |
             kcat -b "$BOOTSTRAP" -P -t network-traffic -K '|' -z none -X topic.partitioner=murmur2_random &
@@ -96,5 +98,7 @@ np_info "keyed records in network-traffic-repartition: $in_rep ($to_rekey to re-
 it_check "every unkeyed, mis-keyed or mis-partitioned record was re-keyed (copies allowed)" \
     test "$in_rep" -ge "$to_rekey"
 unpaired="$(it_metric_sum netpulse_worker_partials_unpaired_total "${IT_WORKERS[@]}")"
-np_info "repartition partials not merged with their input partition's pane: ${unpaired:-0}"
+shared="$(it_metric_sum netpulse_worker_pair_shared_sources_total "${IT_WORKERS[@]}")"
+np_info "repartition partials not merged with their input partition's pane: ${unpaired:-0}; sources keyed and re-keyed in one pane, merged: ${shared:-0}"
+it_check "sources reached both an input partition and its repartition partner, and were merged" test "${shared:-0}" -gt 0
 it_finish
