@@ -1331,6 +1331,7 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(w->dlq);
     for (int32_t p = 0; p < w->sl->total; p++) drop_partition(w, p);
     np_slots_destroy(&w->sl);
+    np_pair_destroy(&w->pair); /* its tables' sketches are the pool's */
     np_hll_pool_destroy(&w->pcfg.pool);
     if (w->store) {
         char key[192], err[256];
@@ -1342,7 +1343,6 @@ int main(int argc, char **argv) {
     zmq_ctx_term(w->zctx);
     np_zsock_cfg_free(&w->zc);
     np_partial_enc_free(&w->enc);
-    np_pair_destroy(&w->pair);
     np_info("stopped", "worker_id=%s", w->id);
     np_proc_fini(&w->proc);
     return 0;

@@ -25,22 +25,10 @@ it_start generator "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 20
 # ...and third-party producers at the same pace: a third without a key, a third keyed by
 # destination, a third keyed by source (half of those partitioned by murmur2, half by
 # librdkafka's default partitioner, consistent_random).
-python3 - "$T0" "$IT_DIR" <<'PY'
-import json, random, sys, zlib
+PYTHONPATH="$IT_ROOT/tests/tools" python3 - "$T0" "$IT_DIR" <<'PY'
+import json, random, sys
+from kafka_partition import crc32_partition, murmur2_partition
 t0, d = int(sys.argv[1]), sys.argv[2]
-
-def murmur2(b):  # Kafka's (Java client, librdkafka's murmur2_random)
-    m, h = 0x5bd1e995, (0x9747b28c ^ len(b)) & 0xffffffff
-    for i in range(0, len(b) - len(b) % 4, 4):
-        k = (int.from_bytes(b[i:i + 4], "little") * m) & 0xffffffff
-        k = ((k ^ (k >> 24)) * m) & 0xffffffff
-        h = ((h * m) & 0xffffffff) ^ k
-    t, e = len(b) & ~3, len(b) % 4
-    if e == 3: h ^= b[t + 2] << 16
-    if e >= 2: h ^= b[t + 1] << 8
-    if e >= 1: h = ((h ^ b[t]) * m) & 0xffffffff
-    h = ((h ^ (h >> 13)) * m) & 0xffffffff
-    return (h ^ (h >> 15)) & 0x7fffffff
 
 rnd = random.Random(80)
 out = {k: open(f"{d}/{k}.txt", "w") for k in ("other", "murmur", "crc")}
@@ -55,7 +43,7 @@ for i in range(20000):
     key = "" if kind in (0, 1) else dst if kind in (2, 3) else src
     f = out["other"] if kind < 4 else out["murmur"] if kind == 4 else out["crc"]
     # consistent_random puts a key at crc32 % 12; unless that is murmur2's, re-keyed
-    rekey += kind < 4 or (kind == 5 and zlib.crc32(src.encode()) % 12 != murmur2(src.encode()) % 12)
+    rekey += kind < 4 or (kind == 5 and crc32_partition(src, 12) != murmur2_partition(src, 12))
     # prefixed with its second of event time: 800 records a second, all three files
     print(f"{i // 800:05d}|{key}|{json.dumps(rec, separators=(',', ':'))}", file=f)
 print(rekey, file=open(f"{d}/rekey.txt", "w"))

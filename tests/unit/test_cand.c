@@ -112,6 +112,24 @@ static void feed(np_merge_t *m, const uint8_t *buf, size_t len) {
     netpulse__worker_msg__free_unpacked(msg, NULL);
 }
 
+/* What the worker's emit_partial puts in a bounded partial: candidates (none while
+ * learning: the whole table) and the partition's window. Returns whether it learns. */
+static bool bounded_of(sim_t *s, np_partstate_t *ps, const np_pane_t *pane, np_partial_bounded_t *b) {
+    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
+    ps->emit_whole = learning;
+    if (!learning && pane->records)
+        b->nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
+                                 s->cand.top + s->cand.max_candidates, &b->dropped);
+    b->sel = learning ? NULL : s->sel;
+    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+    b->window_ms = WINDOW;
+    b->window_only = pane == &ps->empty;
+    b->window_sources = np_srcmap_count(u);
+    b->win_top = s->wsel;
+    b->nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    return learning;
+}
+
 static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
     sim_t *s = ctx;
     const uint8_t *buf;
@@ -120,19 +138,9 @@ static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
         assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
         feed(s->full, buf, len);
     }
-    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
-    if (!learning && pane->records) s->bytes_full += len;
     np_partial_bounded_t b = {0};
-    if (!learning && pane->records)
-        b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
-                                s->cand.top + s->cand.max_candidates, &b.dropped);
-    b.sel = learning ? NULL : s->sel;
-    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
-    b.window_ms = WINDOW;
-    b.window_only = pane == &ps->empty;
-    b.window_sources = np_srcmap_count(u);
-    b.win_top = s->wsel;
-    b.nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    bool learning = bounded_of(s, ps, pane, &b);
+    if (!learning && pane->records) s->bytes_full += len;
     assert_int_equal(np_partial_encode_sel(&s->enc, "t", ps->partition, pane, PANE, late, &b, &buf, &len), 0);
     assert_int_equal(b.dropped, 0);
     if (!learning) s->bytes_bounded += len;
@@ -355,19 +363,8 @@ static void emit_pair(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
         assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
         feed(s->full, buf, len);
     }
-    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
-    ps->emit_whole = learning;
     np_partial_bounded_t b = {0};
-    if (!learning && pane->records)
-        b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
-                                s->cand.top + s->cand.max_candidates, &b.dropped);
-    b.sel = learning ? NULL : s->sel;
-    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
-    b.window_ms = WINDOW;
-    b.window_only = pane == &ps->empty;
-    b.window_sources = np_srcmap_count(u);
-    b.win_top = s->wsel;
-    b.nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    bounded_of(s, ps, pane, &b);
     if (ps->partition < NPAIR) {
         b.pair = NP_PAIR_KEPT;
     } else {
