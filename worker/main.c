@@ -72,7 +72,7 @@ static const np_opt_t worker_opts[] = {
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
-     "Records with event time further than this ahead of the wall clock are rejected (out_of_range)"},
+     "Records with event time further than this ahead of the wall clock are rejected (out_of_range; 0 = no bound)"},
     {"max.watermark.jump.ms", NP_OPT_INT, "0", 0, 31536000000, NULL,
      "Records further than this (plus lateness.ms) ahead of the partition's and the global watermark "
      "are dead-lettered (watermark_jump) instead of moving the watermark; 0 = no bound (default: a "
