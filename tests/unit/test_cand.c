@@ -147,52 +147,82 @@ static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
     feed(s->bounded, buf, len);
 }
 
-/* One pane of traffic: 600 ordinary sources, sharded by address like Kafka keys; and the
- * events a scenario injects. */
-static void pane_traffic(np_partstate_t **parts, sim_t *s, int pane, uint32_t *rng) {
+/* Where a test's records go: `half` says, for a source split across an input partition and
+ * its repartition partner, which of the two (0: keyed, 1: re-keyed). */
+typedef void (*sink_fn)(void *ctx, np_record_t *r, int half);
+
+/* One pane of traffic: nsrc ordinary sources (flows 1 + i % flow_mod; with halves, every
+ * fifth only keyed, the next only re-keyed, the others both) and the events a scenario
+ * injects: a known source turned heavy, a new heavy source, a host and a port scan, and
+ * with scan_half a source whose keyed half alone looks like a scan. */
+static void traffic(int pane, uint32_t *rng, uint32_t nsrc, int flow_mod, bool scan_half, sink_fn add, void *ctx) {
     int64_t t0 = 1700000000000 - 1700000000000 % PANE + (int64_t)pane * PANE;
     np_record_t r = {0};
     r.proto = 6;
-    for (uint32_t i = 0; i < 600; i++) {
-        uint32_t src = 0x0a000000 + i;
-        int flows = 1 + (int)(i % 3);
+    for (uint32_t i = 0; i < nsrc; i++) {
+        int flows = 1 + (int)(i % (uint32_t)flow_mod);
         if (pane >= 36 && pane < 39 && i == 7) flows = 60; /* a known source turned heavy */
         for (int f = 0; f < flows; f++) {
             *rng = *rng * 1103515245u + 12345u;
             r.ts_ms = t0 + (*rng >> 8) % PANE;
-            r.src = ip4(src);
+            r.src = ip4(0x0a000000 + i);
             r.dst = ip4(0xc0a80000 + (*rng >> 4) % 20);
             r.dst_port = (uint16_t)(f % 2 ? 443 : 80);
             r.bytes = 200 + (*rng >> 12) % 2000 + (flows > 10 ? 40000 : 0);
             r.packets = 2 + (*rng >> 20) % 5;
-            np_partstate_add(parts[src % 4], &r, 0, emit_both, s, NULL);
+            add(ctx, &r, i % 5 == 0 ? 0 : i % 5 == 1 ? 1 : (int)(*rng >> 27) & 1);
         }
     }
-    if (pane >= 44 && pane < 46) { /* a new heavy source */
+    if (pane >= 44 && pane < 46) /* a new heavy source */
         for (int f = 0; f < 20; f++) {
             r.ts_ms = t0 + f;
             r.src = ip4(0x0c000001);
             r.dst = ip4(0xc0a80001);
             r.bytes = 300000;
             r.packets = 200;
-            np_partstate_add(parts[1], &r, 0, emit_both, s, NULL);
+            add(ctx, &r, f & 1);
         }
-    }
-    if (pane >= 50 && pane < 52) { /* a host scan and a port scan by small sources */
+    if (pane >= 50 && pane < 52) /* a host scan and a port scan by small sources */
         for (uint32_t h = 0; h < 80; h++) {
             r.ts_ms = t0 + h;
-            r.src = ip4(0x0d000000 + 13);
+            r.src = ip4(0x0d00000d);
             r.dst = ip4(0xac100000 + h);
             r.dst_port = 22;
             r.bytes = 60;
             r.packets = 1;
-            np_partstate_add(parts[4], &r, 0, emit_both, s, NULL); /* then window-only panes */
+            add(ctx, &r, h & 1);
             r.src = ip4(0x0a000000 + 22);
             r.dst = ip4(0xac110001);
             r.dst_port = (uint16_t)(1000 + h);
-            np_partstate_add(parts[22 % 4], &r, 0, emit_both, s, NULL);
+            add(ctx, &r, h & 1);
         }
-    }
+    if (scan_half && pane >= 54 && pane < 56) /* a scan in its keyed half only: merged, no scan */
+        for (uint32_t h = 0; h < 140; h++) {
+            r.ts_ms = t0 + h;
+            r.src = ip4(0x0e000001);
+            r.dst = ip4(h < 40 ? 0xac120000 + h : 0xac130001);
+            r.dst_port = 22;
+            r.bytes = h < 40 ? 60 : 20; /* the re-keyed half too small to be a top source */
+            r.packets = 1;
+            add(ctx, &r, h >= 40);
+        }
+}
+
+static uint32_t ip4_of(const np_ip_t *ip) {
+    return (uint32_t)ip->b[12] << 24 | (uint32_t)ip->b[13] << 16 | (uint32_t)ip->b[14] << 8 | ip->b[15];
+}
+
+typedef struct parts_sink {
+    np_partstate_t **parts;
+    sim_t *s;
+} parts_sink_t;
+
+/* Sharded by address like Kafka keys (4 partitions); the host scanner has partition 4. */
+static void to_parts(void *ctx, np_record_t *r, int half) {
+    parts_sink_t *ps = ctx;
+    (void)half;
+    uint32_t a = ip4_of(&r->src);
+    np_partstate_add(ps->parts[a == 0x0d00000d ? 4 : a % 4], r, 0, emit_both, ps->s, NULL);
 }
 
 typedef struct run {
@@ -260,7 +290,8 @@ static void test_bounded_equals_full(void **st) {
     np_partstate_t *parts[NPART];
     for (int32_t p = 0; p < NPART; p++) parts[p] = np_partstate_new(p, &pc);
     uint32_t rng = 42;
-    for (int pane = 0; pane < NPANES; pane++) pane_traffic(parts, &s, pane, &rng);
+    parts_sink_t sink = {parts, &s};
+    for (int pane = 0; pane < NPANES; pane++) traffic(pane, &rng, 600, 3, false, to_parts, &sink);
     int64_t end = 1700000000000 - 1700000000000 % PANE + (int64_t)NPANES * PANE;
     for (int32_t p = 0; p < NPART; p++) {
         np_partstate_follow(parts[p], end);
@@ -377,65 +408,15 @@ static void emit_pair(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
     feed(s->bounded, buf, len);
 }
 
-static void add_split(psim_t *ps, np_record_t *r, int to_rep) {
-    uint32_t a = (uint32_t)r->src.b[12] << 24 | (uint32_t)r->src.b[13] << 16 | (uint32_t)r->src.b[14] << 8 | r->src.b[15];
-    int32_t p = (int32_t)(a % NPAIR);
+static void add_split(void *ctx, np_record_t *r, int to_rep) {
+    psim_t *ps = ctx;
+    int32_t p = (int32_t)(ip4_of(&r->src) % NPAIR);
     np_partstate_add(ps->slots[to_rep ? NPAIR + p : p], r, 0, emit_pair, ps, NULL);
 }
 
-/* One pane: 400 ordinary sources, some only keyed, some only re-keyed, most both; and
- * per-source events split across the pair. */
+/* One pane of split traffic (400 sources), then the pairs' watermarks. */
 static void pair_traffic(psim_t *ps, int pane, uint32_t *rng) {
-    int64_t t0 = 1700000000000 - 1700000000000 % PANE + (int64_t)pane * PANE;
-    np_record_t r = {0};
-    r.proto = 6;
-    for (uint32_t i = 0; i < 400; i++) {
-        int flows = 1 + (int)(i % 4);
-        if (pane >= 36 && pane < 39 && i == 7) flows = 60; /* a known source turned heavy */
-        for (int f = 0; f < flows; f++) {
-            *rng = *rng * 1103515245u + 12345u;
-            r.ts_ms = t0 + (*rng >> 8) % PANE;
-            r.src = ip4(0x0a000000 + i);
-            r.dst = ip4(0xc0a80000 + (*rng >> 4) % 20);
-            r.dst_port = (uint16_t)(f % 2 ? 443 : 80);
-            r.bytes = 200 + (*rng >> 12) % 2000 + (flows > 10 ? 40000 : 0);
-            r.packets = 2 + (*rng >> 20) % 5;
-            add_split(ps, &r, i % 5 == 0 ? 0 : i % 5 == 1 ? 1 : (int)(*rng >> 27) & 1);
-        }
-    }
-    if (pane >= 44 && pane < 46) /* a new heavy source, half keyed */
-        for (int f = 0; f < 20; f++) {
-            r.ts_ms = t0 + f;
-            r.src = ip4(0x0c000001);
-            r.dst = ip4(0xc0a80001);
-            r.bytes = 300000;
-            r.packets = 200;
-            add_split(ps, &r, f & 1);
-        }
-    if (pane >= 50 && pane < 52) /* a host scan and a port scan, half keyed */
-        for (uint32_t h = 0; h < 80; h++) {
-            r.ts_ms = t0 + h;
-            r.src = ip4(0x0d00000d);
-            r.dst = ip4(0xac100000 + h);
-            r.dst_port = 22;
-            r.bytes = 60;
-            r.packets = 1;
-            add_split(ps, &r, h & 1);
-            r.src = ip4(0x0a000000 + 22);
-            r.dst = ip4(0xac110001);
-            r.dst_port = (uint16_t)(1000 + h);
-            add_split(ps, &r, h & 1);
-        }
-    if (pane >= 54 && pane < 56) /* a scan in its keyed half only: merged, it is no scan */
-        for (uint32_t h = 0; h < 140; h++) {
-            r.ts_ms = t0 + h;
-            r.src = ip4(0x0e000001);
-            r.dst = ip4(h < 40 ? 0xac120000 + h : 0xac130001);
-            r.dst_port = 22;
-            r.bytes = h < 40 ? 60 : 20; /* the re-keyed half too small to be a top source */
-            r.packets = 1;
-            add_split(ps, &r, h >= 40);
-        }
+    traffic(pane, rng, 400, 4, true, add_split, ps);
     /* Watermarks: input slots close on their own records; a repartition slot closes
      * only what its partner has (the worker's rep_watermark). */
     for (int32_t p = 0; p < NPAIR; p++) {
