@@ -37,6 +37,8 @@ struct np_series {
     double zrun[NP_SERIES_MAX_RUN]; /* the last signed z values, newest at zrun_pos - 1 */
     int zrun_n, zrun_pos;
     double ac_xy, ac_xx, prev_r; /* lag-1 autocorrelation of the (clamped) residuals */
+    bool in_alert;                /* an alert episode is open */
+    int64_t quiet;                /* points in a row below rearm_score while it is */
 };
 
 static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : (int)v; }
@@ -48,6 +50,7 @@ void np_series_config_derive(np_series_config_t *c) {
     c->resid_points = clampi(4LL * c->level_points, 48, NP_SERIES_MAX_RESID);
     c->shift_points = clampi((c->shift_ms + iv - 1) / iv, 3, NP_SERIES_MAX_SHIFT);
     c->var_points = clampi(2LL * c->shift_points, 12, NP_SERIES_MAX_SHIFT);
+    c->rearm_points = c->rearm_ms > 0 ? (c->rearm_ms + iv - 1) / iv : 1;
 }
 
 void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
@@ -59,6 +62,9 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->var_factor = 3;
     c->tail_q = 0;
     c->tail_max = 1;
+    c->threshold = 0.992;
+    c->rearm_score = 0.9;
+    c->rearm_ms = 6 * 3600000LL;
     np_series_config_derive(c);
 }
 
@@ -351,6 +357,24 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
     return true;
 }
 
+/* Hysteresis: opens an alert at the first point >= threshold, closes it once the score
+ * has stayed below rearm_score for rearm_points points. */
+static void alert_step(np_series_t *s, np_series_out_t *o) {
+    if (!s->in_alert) {
+        if (o->warm && o->score >= s->c.threshold) {
+            s->in_alert = true;
+            s->quiet = 0;
+            o->alert = true;
+        }
+    } else {
+        /* rearm_ms 0: runs of points >= threshold, each one alert */
+        double low = s->c.rearm_ms > 0 && s->c.rearm_score < s->c.threshold ? s->c.rearm_score : s->c.threshold;
+        s->quiet = o->score < low ? s->quiet + 1 : 0;
+        if (s->quiet >= s->c.rearm_points) s->in_alert = false;
+    }
+    o->in_alert = s->in_alert;
+}
+
 void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     memset(o, 0, sizeof(*o));
     if (!isfinite(v)) return; /* not a value: nothing scored, nothing learnt */
@@ -383,6 +407,7 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         if ((s->c.direction > 0 && z < 0) || (s->c.direction < 0 && z > 0)) sc = 0;
         o->score = sc;
     }
+    alert_step(s, o);
     s->zrun[s->zrun_pos] = z * tf;
     s->zrun_pos = (s->zrun_pos + 1) % NP_SERIES_MAX_RUN;
     if (s->zrun_n < NP_SERIES_MAX_RUN) s->zrun_n++;
@@ -425,7 +450,8 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
 
 /* ---- persistence ------------------------------------------------------------------ */
 
-#define SERIES_STATE_MAGIC 0x4e505332u /* "NPS2": NPS1 and the last z values */
+#define SERIES_STATE_MAGIC 0x4e505333u    /* "NPS3": NPS2 and the alert episode */
+#define SERIES_STATE_MAGIC_V2 0x4e505332u /* "NPS2": NPS1 and the last z values (restores: no alert open) */
 
 typedef struct wbuf {
     uint8_t *p;
@@ -492,6 +518,8 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     for (int b = 0; b < ZBINS; b++) put_u64(&w, s->zhist[b]);
     put_u64(&w, (uint64_t)s->zrun_n | (uint64_t)s->zrun_pos << 8);
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) put_f64(&w, s->zrun[k]);
+    put_u64(&w, (uint64_t)s->in_alert);
+    put_u64(&w, (uint64_t)s->quiet);
     if (w.bad) {
         free(w.p);
         return -1;
@@ -553,7 +581,9 @@ static void get_profile(rbuf_t *r, profile_t *p) {
 
 int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     rbuf_t r = {buf, len, 0, false};
-    if (get_u64(&r) != SERIES_STATE_MAGIC || get_u64(&r) != (uint64_t)s->c.interval_ms) return -1;
+    uint64_t magic = get_u64(&r);
+    if ((magic != SERIES_STATE_MAGIC && magic != SERIES_STATE_MAGIC_V2) || get_u64(&r) != (uint64_t)s->c.interval_ms)
+        return -1;
     s->first_ms = (int64_t)get_u64(&r);
     s->n = (int64_t)get_u64(&r);
     uint64_t flags = get_u64(&r);
@@ -576,5 +606,13 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     s->zrun_pos = (int)((zr >> 8) & 0xff);
     if (s->zrun_n > NP_SERIES_MAX_RUN || s->zrun_pos >= NP_SERIES_MAX_RUN) return -1;
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) s->zrun[k] = get_f64(&r);
+    s->in_alert = false;
+    s->quiet = 0;
+    if (magic == SERIES_STATE_MAGIC) {
+        uint64_t open = get_u64(&r), quiet = get_u64(&r);
+        if (open > 1 || quiet > (uint64_t)INT64_MAX) return -1;
+        s->in_alert = open == 1;
+        s->quiet = (int64_t)quiet;
+    }
     return r.bad || r.off != len ? -1 : 0;
 }
