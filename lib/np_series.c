@@ -18,6 +18,9 @@ typedef struct profile {
     int64_t period_ms, bin_ms;
     double val[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
     uint32_t cnt[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
+    /* spread of what each bin sees around its value (EW mean square): a bin whose days
+     * disagree (a spike some nights, none on others) is trusted less, see bin_spread */
+    double var[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
 } profile_t;
 
 #define ZBINS 128 /* |z| histogram: log-spaced, 1e-3 .. 1e5 */
@@ -62,7 +65,8 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->var_factor = 3;
     c->tail_q = 0;
     c->tail_max = 1;
-    c->threshold = 0.992;
+    c->bin_scale = 0.5;
+    c->threshold = 0.965;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
     np_series_config_derive(c);
@@ -133,7 +137,16 @@ static void profile_learn(np_series_t *s, profile_t *p, int64_t t, double target
     if (a < amin) a = amin;
     double step = target - p->val[b];
     if (p->cnt[b] > 1) step = step > lim ? lim : step < -lim ? -lim : step; /* one anomaly moves it little */
+    if (p->cnt[b] > 1) p->var[b] += a * (step * step - p->var[b]);
     p->val[b] += a * step;
+}
+
+/* The spread of the profile bins used at t (0 while they are not used or have seen fewer
+ * than 3 values): the day-to-day disagreement of a recurring pattern. */
+static double bin_spread(const np_series_t *s, const profile_t *p, int64_t t) {
+    if (!s->c.seasonal || !p->bins || s->n == 0 || t - s->first_ms < 2 * p->period_ms) return 0;
+    int b = profile_bin(p, t);
+    return p->cnt[b] >= 3 ? sqrt(p->var[b]) : 0;
 }
 
 np_series_t *np_series_new(const np_series_config_t *c) {
@@ -386,6 +399,11 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     double fl = scale_floor(s, level);
     double scale = ring_spread(s, &s->resid);
     if (scale < fl) scale = fl;
+    if (s->c.bin_scale) { /* a profile bin whose days disagree widens the scale there */
+        double bs = bin_spread(s, &s->day, t), ws = bin_spread(s, &s->week, t);
+        double m = bs > ws ? bs : ws;
+        if (m * s->c.bin_scale > scale) scale = m * s->c.bin_scale;
+    }
     double r = y - level, z = r / scale;
     o->expected = from_model(s, level + seas);
     o->scale = scale;
@@ -500,6 +518,10 @@ static void put_profile(wbuf_t *w, const profile_t *p) {
     }
 }
 
+static void put_profile_var(wbuf_t *w, const profile_t *p) {
+    for (int b = 0; b < p->bins; b++) put_f64(w, p->var[b]);
+}
+
 int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     wbuf_t w = {0};
     put_u64(&w, SERIES_STATE_MAGIC);
@@ -520,6 +542,8 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) put_f64(&w, s->zrun[k]);
     put_u64(&w, (uint64_t)s->in_alert);
     put_u64(&w, (uint64_t)s->quiet);
+    put_profile_var(&w, &s->day);
+    put_profile_var(&w, &s->week);
     if (w.bad) {
         free(w.p);
         return -1;
@@ -613,6 +637,15 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
         if (open > 1 || quiet > (uint64_t)INT64_MAX) return -1;
         s->in_alert = open == 1;
         s->quiet = (int64_t)quiet;
+        profile_t *ps[] = {&s->day, &s->week};
+        for (int i = 0; i < 2; i++)
+            for (int b = 0; b < ps[i]->bins && !r.bad; b++) {
+                ps[i]->var[b] = get_f64(&r);
+                if (!isfinite(ps[i]->var[b]) || ps[i]->var[b] < 0) return -1;
+            }
+    } else { /* NPS2: no bin spreads yet; they are learnt from here on */
+        memset(s->day.var, 0, sizeof(s->day.var));
+        memset(s->week.var, 0, sizeof(s->week.var));
     }
     return r.bad || r.off != len ? -1 : 0;
 }
