@@ -49,10 +49,12 @@ static const np_opt_t det_opts[] = {
     {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL,
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
-    {"csv.threshold", NP_OPT_STR, "0.965", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
+    {"csv.threshold", NP_OPT_STR, "0.96", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
     {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
      "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
     {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},
+    {"csv.explain.only", NP_OPT_BOOL, "true", 0, 0, NULL,
+     "--csv: the profiles may only lower a score (the smaller residual of level + profiles and level alone)"},
     {"csv.bin.scale", NP_OPT_STR, "0.5", 0, 0, NULL,
      "--csv: the scale is at least this times the spread of the profile bin in use (0 = off)"},
     {"csv.runs", NP_OPT_INT, "0", 0, 16, NULL,
@@ -357,6 +359,7 @@ static int run_csv(det_t *x, const char *path) {
     sc.rearm_score = strtod(np_config_str(c, "csv.rearm.score"), NULL);
     sc.rearm_ms = np_config_int(c, "csv.rearm.ms");
     sc.bin_scale = strtod(np_config_str(c, "csv.bin.scale"), NULL);
+    sc.explain_only = np_config_bool(c, "csv.explain.only");
     if (!(sc.threshold > 0 && sc.threshold <= 1) || !(sc.rearm_score >= 0 && sc.rearm_score <= 1)) {
         np_proc_fatal_config("csv.threshold must be in (0, 1] and csv.rearm.score in [0, 1]");
         return 2;

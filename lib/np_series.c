@@ -66,7 +66,8 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->tail_q = 0;
     c->tail_max = 1;
     c->bin_scale = 0.5;
-    c->threshold = 0.965;
+    c->explain_only = true;
+    c->threshold = 0.96;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
     np_series_config_derive(c);
@@ -399,30 +400,43 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     double fl = scale_floor(s, level);
     double scale = ring_spread(s, &s->resid);
     if (scale < fl) scale = fl;
-    if (s->c.bin_scale) { /* a profile bin whose days disagree widens the scale there */
+    /* A profile bin whose days disagree widens the scale there, for the score only: the
+     * learning (clamps, level shifts, variance changes) keeps the plain scale, or a wide
+     * bin would let the disagreement into the level and the profile. */
+    double sscale = scale;
+    if (s->c.bin_scale > 0) {
         double bs = bin_spread(s, &s->day, t), ws = bin_spread(s, &s->week, t);
-        double m = bs > ws ? bs : ws;
-        if (m * s->c.bin_scale > scale) scale = m * s->c.bin_scale;
+        double m = (bs > ws ? bs : ws) * s->c.bin_scale;
+        if (m > sscale) sscale = m;
     }
     double r = y - level, z = r / scale;
     o->expected = from_model(s, level + seas);
-    o->scale = scale;
+    o->scale = sscale;
     o->warm = s->n >= (s->c.level_points / 2 > 12 ? s->c.level_points / 2 : 12);
     /* Just after a level shift, a return to the old level is no new anomaly. */
-    bool back = false;
+    bool back = false, from_old = false;
     if (s->old_until > s->n) {
         double zo = (y - s->old_level) / s->old_scale;
         if (fabs(zo) < fabs(z)) {
+            from_old = true;
             back = fabs(zo) < s->c.z_shift;
             z = zo;
             r = y - s->old_level;
         }
     }
-    o->z = z;
+    /* The profile may explain a value away, never make one anomalous by itself: the score
+     * takes the residual from the plain level when that is smaller (as the live volume
+     * detectors do). A profile that learnt an irregular spike expects part of it every day. */
+    double zs = from_old ? z : r / sscale;
+    if (s->c.explain_only && seas != 0 && !from_old) {
+        double zp = (v - level) / sscale;
+        if (fabs(zp) < fabs(zs)) zs = zp;
+    }
+    o->z = zs;
     double tf = tail_factor(s);
     if (o->warm) {
-        double sc = run_score(s, z * tf, np_series_score(z * tf));
-        if ((s->c.direction > 0 && z < 0) || (s->c.direction < 0 && z > 0)) sc = 0;
+        double sc = run_score(s, zs * tf, np_series_score(zs * tf));
+        if ((s->c.direction > 0 && zs < 0) || (s->c.direction < 0 && zs > 0)) sc = 0;
         o->score = sc;
     }
     alert_step(s, o);

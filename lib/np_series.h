@@ -71,6 +71,7 @@ typedef struct np_series_config {
     double log_offset;     /* > 0: model log(offset + x) (x >= 0; multiplicative series), 0: x */
     int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
     double bin_scale;      /* scale >= this x the spread of the profile bin used (0 = off) */
+    bool explain_only;     /* score the smaller residual of level + profiles and level alone */
     double threshold;      /* alert when the score reaches this (default 0.992) */
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
