@@ -53,7 +53,7 @@ void np_series_config_derive(np_series_config_t *c) {
     c->resid_points = clampi(4LL * c->level_points, 48, NP_SERIES_MAX_RESID);
     c->shift_points = clampi((c->shift_ms + iv - 1) / iv, 3, NP_SERIES_MAX_SHIFT);
     c->var_points = clampi(2LL * c->shift_points, 12, NP_SERIES_MAX_SHIFT);
-    c->rearm_points = c->rearm_ms > 0 ? (c->rearm_ms + iv - 1) / iv : 1;
+    c->rearm_points = c->rearm_ms > 0 ? c->rearm_ms / iv + (c->rearm_ms % iv != 0) : 1; /* ceil, no overflow */
 }
 
 void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {

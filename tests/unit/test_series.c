@@ -341,6 +341,14 @@ static void test_cadence(void **st) {
     m.shift_ms = 15 * MIN_MS;
     np_series_config_derive(&m);
     assert_int_equal(m.shift_points, 15);
+    assert_int_equal(m.rearm_points, 360); /* re-arm after 6 h below rearm_score */
+    assert_int_equal(h.rearm_points, 6);
+    m.rearm_ms = INT64_MAX; /* no overflow */
+    np_series_config_derive(&m);
+    assert_true(m.rearm_points == INT64_MAX / MIN_MS + 1);
+    m.rearm_ms = 0;
+    np_series_config_derive(&m);
+    assert_int_equal(m.rearm_points, 1);
 }
 
 /* Multi-scale (csv.runs): 4 points in a row at 5 scales score >= 0.99 with runs 4 (one
