@@ -25,7 +25,8 @@
 #               the bound it computes (np_budget, netpulse_coordinator_memory_bound_bytes).
 #               Caps SIM_MEM_CAP (50000) sources and destinations per pane, SIM_MEM_PANES (4)
 #               open panes, window.ms = 4 panes, detect.max.known.sources = 2 x cap,
-#               zmq.max.message.bytes 4 MiB, hll.pool.blocks 1024; every pane SIM_MEM_SOURCES
+#               zmq.max.message.bytes 64 B x cap (partials here take ~26), hll.pool.blocks
+#               1024; every pane SIM_MEM_SOURCES
 #               (2 x cap) distinct sources (--shift-sources) to as many destinations, sent
 #               SIM_MEM_PANES at a time (--open-panes), SIM_MEM_ROUNDS (4) rounds.
 #
@@ -104,7 +105,7 @@ run_memory() {
     it_redis FLUSHALL >/dev/null
     it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" \
         --pane-ms 5000 --window-ms 20000 --max-partitions "$n" --max-open-panes "$k" --max-sources-per-pane "$cap" \
-        --max-dests-per-pane "$cap" --detect-max-known-sources "$((2 * cap))" --zmq-max-message-bytes 4194304 \
+        --max-dests-per-pane "$cap" --detect-max-known-sources "$((2 * cap))" --zmq-max-message-bytes "$((cap < 16384 ? 1048576 : 64 * cap))" \
         --hll-pool-blocks 1024 --http-port-file "$IT_DIR/coordinator.port" "${COORD_FLAGS[@]}"
     mport="$(it_http_port coordinator)" || { np_warn "memory: coordinator did not start"; return 1; }
     np_info "memory: caps $cap, $k open panes, $s sources per pane, $rounds rounds"

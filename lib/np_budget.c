@@ -65,13 +65,21 @@ static void redis_parts(const np_budget_config_t *c, np_budget_t *b) {
                                      np_srcmap_bound_bytes(m->max_sources, false) + sizeof(np_gpane_t) +
                                      NP_MERGE_MAX_PARTITIONS / 8;
     /* Every pane of the round queues its results; only panes that had data (open panes:
-     * at most max.open.panes of them) carry sources to encode and known sources to save. */
+     * at most max.open.panes of them) carry sources to encode and known sources to save.
+     * Those panes were all open at once, so their dense sketches together are at most the
+     * pool's blocks. */
     uint64_t results = (uint64_t)results_per_pane(c) * (NP_RESULT_JSON_MAX + NP_RESULT_ID_MAX + 64), data = 0;
-    if (win) data += np_partial_gpane_wire_bound_bytes(m->max_sources, dense_max(c, m->max_sources), c->hll_p);
-    if (c->detect) data += 2 * (uint64_t)m->max_sources * (sizeof(np_ip_t) + sizeof(np_known_t) + 8);
     size_t with_data = m->max_panes < NP_BUDGET_FINALIZE_PANES ? m->max_panes : NP_BUDGET_FINALIZE_PANES;
-    /* hiredis formats each command (one copy) into an output buffer that doubles (two). */
-    b->part[NP_BUDGET_REDIS_TXN] = 3 * (NP_BUDGET_FINALIZE_PANES * results + with_data * data);
+    if (win) {
+        uint64_t bare = np_partial_gpane_wire_bound_bytes(m->max_sources, 0, c->hll_p);
+        uint64_t per_dense = np_partial_gpane_wire_bound_bytes(m->max_sources, 1, c->hll_p) - bare;
+        uint64_t dense = 2 * (uint64_t)m->max_sources * with_data;
+        data += with_data * bare + per_dense * (dense < c->hll_blocks ? dense : c->hll_blocks);
+    }
+    if (c->detect) data += with_data * 2 * (uint64_t)m->max_sources * (sizeof(np_ip_t) + sizeof(np_known_t) + 8);
+    /* hiredis formats each command (one copy) and appends it to its output buffer (the
+     * other; past 1 MiB an sds grows by 1 MiB, not by doubling). */
+    b->part[NP_BUDGET_REDIS_TXN] = 2 * (NP_BUDGET_FINALIZE_PANES * results + data) + ((uint64_t)1 << 20);
 }
 
 static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) {
