@@ -25,10 +25,10 @@
 #               the bound it computes (np_budget, netpulse_coordinator_memory_bound_bytes).
 #               Caps SIM_MEM_CAP (50000) sources and destinations per pane, SIM_MEM_PANES (4)
 #               open panes, window.ms = 4 panes, detect.max.known.sources = 2 x cap,
-#               zmq.max.message.bytes 64 B x cap (partials here take ~26), hll.pool.blocks
-#               1024; every pane SIM_MEM_SOURCES
-#               (2 x cap) distinct sources (--shift-sources) to as many destinations, sent
-#               SIM_MEM_PANES at a time (--open-panes), SIM_MEM_ROUNDS (4) rounds.
+#               zmq.max.message.bytes 64 B x cap (a partial here is ~26 B x cap),
+#               hll.pool.blocks 1024; every pane SIM_MEM_SOURCES (2 x cap) distinct sources
+#               (--shift-sources) to as many destinations, sent SIM_MEM_PANES at a time
+#               (--open-panes), SIM_MEM_ROUNDS (4) rounds.
 #
 # Results: bench/results/sim-<UTC time>/ (git-ignored): one JSON line per configuration in
 # results.jsonl, the coordinator's and the tool's logs, and table.md.

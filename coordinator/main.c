@@ -121,7 +121,7 @@ typedef struct coord {
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
         *m_views_unknown, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
-        *m_evicted_src, *m_evicted_dst, *m_evicted_wtop;
+        *m_evicted_src, *m_evicted_dst, *m_evicted_wtop, *m_known_full;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
     np_budget_t budget;     /* worst-case memory of this configuration (np_budget) */
@@ -723,6 +723,8 @@ static void register_metrics(coord_t *c) {
     for (int i = 0; i < 3; i++)
         *ev[i] = np_metrics_counter(m, "netpulse_coordinator_table_evictions_total",
                                     "Entries folded into 'other' while merging: a global pane's table was at its cap", tables[i]);
+    c->m_known_full = np_metrics_counter(m, "netpulse_coordinator_known_sources_full_total",
+                                         "Sources not learnt as known: detect.max.known.sources reached", NULL);
     np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_bound_bytes",
                                   "Worst-case memory of this configuration: every cap full (ARCHITECTURE.md, Memory budget)", NULL),
                  (int64_t)c->budget.total);
@@ -948,6 +950,11 @@ int main(int argc, char **argv) {
         np_counter_set_max(c->m_evicted_src, st.sources_evicted);
         np_counter_set_max(c->m_evicted_dst, st.dests_evicted);
         np_counter_set_max(c->m_evicted_wtop, st.window_top_evicted);
+        if (c->det) {
+            np_detect_stats_t ds;
+            np_detect_get_stats(c->det, &ds);
+            np_counter_set_max(c->m_known_full, ds.known_full); /* (a reload restarts the detector's count) */
+        }
         if (st.views_unknown > c->views_unknown) {
             static np_log_rl_t vrl = NP_LOG_RL_INIT;
             np_counter_add(c->m_views_unknown, st.views_unknown - c->views_unknown);
