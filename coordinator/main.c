@@ -735,6 +735,10 @@ static void register_metrics(coord_t *c) {
                                       "Worst-case memory by component, every cap full", labels),
                      (int64_t)c->budget.part[i]);
     }
+    np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_zmq_queue_per_worker_bytes",
+                                  "Not in the bound: what libzmq may queue per connected worker (zmq.rcvhwm x zmq.max.message.bytes)",
+                                  NULL),
+                 (int64_t)c->budget.zmq_queue_per_peer);
     np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_budget_bytes", "memory.budget.mb in bytes (0: report only)", NULL),
                  np_config_int(c->proc.cfg, "memory.budget.mb") << 20);
     c->m_gwm = np_metrics_gauge_milli(m, "netpulse_coordinator_global_watermark_seconds", "Global watermark (event time, seconds since the epoch)", NULL);
@@ -762,7 +766,8 @@ static int check_budget(coord_t *c, const np_merge_config_t *mc) {
                              .outbox_max = (size_t)np_config_int(cfg, "outbox.max"), .views_top = c->ntop,
                              .persist = np_config_int(cfg, "redis.port") > 0,
                              .owners = np_config_int(cfg, "redis.port") > 0 && np_config_bool(cfg, "owner.check"),
-                             .max_message_bytes = (size_t)np_config_int(cfg, "zmq.max.message.bytes")};
+                             .max_message_bytes = (size_t)np_config_int(cfg, "zmq.max.message.bytes"),
+                             .rcvhwm = (size_t)np_config_int(cfg, "zmq.rcvhwm")};
     np_budget_compute(&bc, &c->budget);
     char line[1024], err[512];
     np_budget_format(&c->budget, line, sizeof(line));

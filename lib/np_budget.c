@@ -115,6 +115,7 @@ void np_budget_compute(const np_budget_config_t *c, np_budget_t *b) {
     b->part[NP_BUDGET_FIXED] = mb.fixed + (c->owners ? np_owner_bound_bytes(NP_MERGE_MAX_PARTITIONS) : 0) +
                                NP_BUDGET_PROCESS_BYTES;
     for (int i = 0; i < NP_BUDGET__COUNT; i++) b->total += b->part[i];
+    b->zmq_queue_per_peer = (uint64_t)c->rcvhwm * c->max_message_bytes;
 }
 
 int np_budget_check(const np_budget_t *b, uint64_t budget_bytes, char *errstr, size_t errlen) {
@@ -143,6 +144,7 @@ size_t np_budget_format(const np_budget_t *b, char *buf, size_t len) {
         int w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "%s=%" PRIu64 " ", parts[i].name, b->part[i]);
         if (w > 0) n += (size_t)w;
     }
-    int w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "total=%" PRIu64, b->total);
+    int w = snprintf(buf + (n < len ? n : len), n < len ? len - n : 0, "total=%" PRIu64 " zmq_queue_per_worker=%" PRIu64,
+                     b->total, b->zmq_queue_per_peer);
     return w > 0 ? n + (size_t)w : n;
 }

@@ -74,11 +74,15 @@ typedef struct np_budget_config {
     bool persist;                     /* Redis on: final panes are encoded and restored */
     bool owners;                      /* owner.check on */
     size_t max_message_bytes;         /* zmq.max.message.bytes */
+    size_t rcvhwm;                    /* zmq.rcvhwm */
 } np_budget_config_t;
 
 typedef struct np_budget {
     uint64_t part[NP_BUDGET__COUNT];
     uint64_t total;
+    /* Not in total: what libzmq may queue for each connected worker (zmq.rcvhwm messages of
+     * up to zmq.max.message.bytes), a queue that is libzmq's, with no cap on the peers. */
+    uint64_t zmq_queue_per_peer;
 } np_budget_t;
 
 /* Fills b with every component at its cap and their sum. */
@@ -93,7 +97,8 @@ const char *np_budget_part_keys(np_budget_part_t p);
  * naming memory.budget.mb, the computed figure and the keys of the largest components. */
 int np_budget_check(const np_budget_t *b, uint64_t budget_bytes, char *errstr, size_t errlen);
 
-/* "pane_sources=123 pane_dests=456 ... total=789" (bytes), for the start-up log line.
+/* "pane_sources=123 pane_dests=456 ... total=789 zmq_queue_per_worker=12" (bytes), for the
+ * start-up log line.
  * Returns the length snprintf would have written. */
 size_t np_budget_format(const np_budget_t *b, char *buf, size_t len);
 

@@ -43,7 +43,8 @@ static np_merge_config_t merge_cfg(size_t panes, size_t sources) {
 
 static np_budget_config_t budget_cfg(const np_merge_config_t *m, const np_detect_config_t *d) {
     return (np_budget_config_t){.merge = m, .detect = d, .hll_blocks = 65536, .hll_p = 10, .outbox_max = 4096,
-                                .views_top = 10, .persist = true, .owners = true, .max_message_bytes = 1 << 20};
+                                .views_top = 10, .persist = true, .owners = true, .max_message_bytes = 1 << 20,
+                                .rcvhwm = 100};
 }
 
 /* The total is the sum of its parts, and each pane table scales with what sets it. */
@@ -101,6 +102,9 @@ static void test_check_names_key_and_figure(void **s) {
     assert_true(n < sizeof(line));
     assert_non_null(strstr(line, "pane_sources="));
     assert_non_null(strstr(line, "total="));
+    /* libzmq's queue is reported beside the total, not in it */
+    assert_int_equal(b.zmq_queue_per_peer, (uint64_t)100 << 20);
+    assert_non_null(strstr(line, "zmq_queue_per_worker=104857600"));
 }
 
 /* The longest results fit NP_RESULT_JSON_MAX, which the outbox's bound assumes. */
