@@ -37,8 +37,9 @@
 
 /* A decoded (unpacked) protobuf message takes at most this many times its wire size: the
  * densest partial a worker sends (one record per source, empty sketches) unpacks to 7.5x
- * with malloc's chunk headers (tests/unit/test_budget.c measures it). Not a bound for
- * hand-made messages of empty entries: those come only from authenticated workers. */
+ * with malloc's chunk headers (tests/unit/test_budget.c measures it). Not a bound for a
+ * crafted message of empty entries (2 bytes on the wire, a whole struct unpacked), which
+ * is decoded before the owner check: against those, CURVE and zmq.max.message.bytes. */
 #define NP_BUDGET_UNPACK_FACTOR 8
 
 /* Panes one finalize round emits at most: its Redis transaction holds every one of them
