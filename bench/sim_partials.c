@@ -24,10 +24,18 @@
  * record). The worker-side tables hold every source (no eviction in the partial): today's
  * worst case, the one the issue's bounded partials remove.
  *
+ * --bounded K sends bounded partials as netpulse-worker does with partial.top.sources = K
+ * (its emit_partial: np_cand's candidates once the partition has emitted --learn-panes
+ * panes, whole tables before; the partition's sliding window of --window-ms through
+ * np_srcwin, kept across panes as the worker keeps it). The coordinator must be given the
+ * same detect.learn.panes and window.ms (bench/sim.sh does); warm-up panes are at least
+ * the learning panes, so the measured panes are the steady state.
+ *
  * Usage: np-bench-sim --coordinator EP --gateway EP --redis-port P --metrics-port P
  *                     --coord-pid PID [--partitions N] [--workers W] [--sources S]
  *                     [--records R] [--dests D] [--panes P] [--warmup K] [--pane-ms MS]
  *                     [--group G] [--topic T] [--label TEXT]
+ *                     [--bounded K [--learn-panes L] [--window-ms MS]]
  * Prints one JSON object on stdout; progress on stderr.
  */
 #include <errno.h>
@@ -44,10 +52,12 @@
 
 #include "bench_record.h"
 #include "netpulse.pb-c.h"
+#include "np_cand.h"
 #include "np_clock.h"
 #include "np_owner.h"
 #include "np_pane.h"
 #include "np_partial.h"
+#include "np_srcwin.h"
 #include "np_store.h"
 
 typedef struct opts {
@@ -58,6 +68,8 @@ typedef struct opts {
     uint64_t sources;
     int records, dests, panes, warmup;
     int64_t pane_ms;
+    int bounded, learn_panes; /* bounded: partial.top.sources (0: whole tables) */
+    int64_t window_ms;
 } opts_t;
 
 typedef struct sim {
@@ -72,6 +84,9 @@ typedef struct sim {
     uint8_t *acked;
     np_partial_enc_t enc;
     np_hll_pool_t *pool;
+    np_partstate_t **parts;   /* per partition, kept across panes (the worker's) */
+    np_cand_config_t cand;    /* --bounded */
+    const np_srcagg_t **cand_sel, **win_sel;
     size_t cur;               /* partition being built (emit callback) */
 } sim_t;
 
@@ -155,7 +170,25 @@ static void emit_cb(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64
     size_t len;
     char wid[32];
     snprintf(wid, sizeof(wid), "sim-worker-%d", (int)(s->cur % (size_t)s->o.workers));
-    if (np_partial_encode(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, &out, &len) < 0) {
+    /* As netpulse-worker's emit_partial. */
+    np_partial_bounded_t b = {0}, *bp = NULL;
+    if (s->o.bounded && !np_cand_learning(&s->cand, ps->panes_emitted)) {
+        bp = &b;
+        b.sel = s->cand_sel;
+        if (pane->records)
+            b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->cand_sel,
+                                    s->cand.top + s->cand.max_candidates, &b.dropped);
+    }
+    if (s->o.bounded && ps->win) {
+        bp = &b;
+        b.window_only = pane == &ps->empty;
+        const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+        b.window_ms = np_srcwin_ms(ps->win);
+        b.window_sources = np_srcmap_count(u);
+        b.win_top = s->win_sel;
+        b.nwin_top = np_cand_top(u, s->cand.top, s->win_sel);
+    }
+    if (np_partial_encode_sel(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, bp, &out, &len) < 0) {
         fprintf(stderr, "np-bench-sim: partial encoding failed\n");
         exit(1);
     }
@@ -173,9 +206,10 @@ static void build_partial(sim_t *s, int32_t p, int64_t start) {
     const opts_t *o = &s->o;
     uint64_t mine = o->sources / (uint64_t)o->partitions + ((uint64_t)p < o->sources % (uint64_t)o->partitions);
     np_pane_config_t cfg = {.pane_ms = o->pane_ms, .lateness_ms = 0, .max_open_panes = 4,
-                            .max_sources = mine + 1, .max_dests = 65536, .pool = s->pool};
-    np_partstate_t *ps = np_partstate_new(p, &cfg);
-    if (!ps) exit(1);
+                            .max_sources = mine + 1, .max_dests = 65536, .pool = s->pool,
+                            .window_ms = o->bounded && o->window_ms > o->pane_ms ? o->window_ms : 0};
+    if (!s->parts[p] && !(s->parts[p] = np_partstate_new(p, &cfg))) exit(1);
+    np_partstate_t *ps = s->parts[p];
     np_record_t r;
     memset(&r, 0, sizeof(r));
     int64_t off = 0;
@@ -201,7 +235,6 @@ static void build_partial(sim_t *s, int32_t p, int64_t start) {
     s->partial_len[p] = 0;
     np_partstate_follow(ps, start + o->pane_ms);
     np_partstate_advance(ps, emit_cb, s);
-    np_partstate_destroy(&ps);
 }
 
 /* ---- the workers' side of the protocol ---------------------------------------------- */
@@ -419,18 +452,21 @@ static int claim_slots(sim_t *s) {
 static void usage(void) {
     fprintf(stderr, "usage: np-bench-sim --coordinator EP --gateway EP --redis-port P --metrics-port P --coord-pid PID\n"
                     "       [--partitions N] [--workers W] [--sources S] [--records R] [--dests D] [--panes P]\n"
-                    "       [--warmup K] [--pane-ms MS] [--group G] [--topic T] [--label TEXT]\n");
+                    "       [--warmup K] [--pane-ms MS] [--group G] [--topic T] [--label TEXT]\n"
+                    "       [--bounded K [--learn-panes L] [--window-ms MS]]\n");
     exit(2);
 }
 
 static void parse(int argc, char **argv, opts_t *o) {
     *o = (opts_t){.group = "netpulse-workers", .topic = "network-traffic", .label = "", .partitions = 12, .workers = 8,
-                  .sources = 100000, .records = 2, .dests = 4096, .panes = 20, .warmup = 2, .pane_ms = 5000};
+                  .sources = 100000, .records = 2, .dests = 4096, .panes = 20, .warmup = 2, .pane_ms = 5000,
+                  .learn_panes = 2, .window_ms = 60000};
     static const struct option lo[] = {
         {"coordinator", 1, 0, 'c'}, {"gateway", 1, 0, 'g'}, {"redis-port", 1, 0, 'r'}, {"metrics-port", 1, 0, 'm'},
         {"coord-pid", 1, 0, 'P'},   {"partitions", 1, 0, 'n'}, {"workers", 1, 0, 'w'},  {"sources", 1, 0, 's'},
         {"records", 1, 0, 'R'},     {"dests", 1, 0, 'd'},   {"panes", 1, 0, 'p'},      {"warmup", 1, 0, 'W'},
         {"pane-ms", 1, 0, 'M'},     {"group", 1, 0, 'G'},   {"topic", 1, 0, 'T'},      {"label", 1, 0, 'L'},
+        {"bounded", 1, 0, 'B'},     {"learn-panes", 1, 0, 'l'}, {"window-ms", 1, 0, 'X'},
         {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -451,14 +487,19 @@ static void parse(int argc, char **argv, opts_t *o) {
         case 'G': o->group = optarg; break;
         case 'T': o->topic = optarg; break;
         case 'L': o->label = optarg; break;
+        case 'B': o->bounded = atoi(optarg); break;
+        case 'l': o->learn_panes = atoi(optarg); break;
+        case 'X': o->window_ms = atoll(optarg); break;
         default: usage();
         }
     }
     if (!o->coord || !o->gateway || o->redis_port <= 0 || o->metrics_port <= 0 || o->coord_pid <= 0 ||
         o->partitions < 1 || o->partitions > 4096 || o->workers < 1 || o->workers > 256 || o->records < 1 ||
-        o->dests < 1 || o->panes < 1 || o->warmup < 0 || o->pane_ms < 10 || o->sources > 16000000)
+        o->dests < 1 || o->panes < 1 || o->warmup < 0 || o->pane_ms < 10 || o->sources > 16000000 ||
+        (o->bounded && o->bounded < 10) || o->learn_panes < 1 || o->window_ms < o->pane_ms || o->window_ms % o->pane_ms)
         usage();
     if (o->workers > o->partitions) o->workers = o->partitions;
+    if (o->bounded && o->warmup < o->learn_panes) o->warmup = o->learn_panes; /* measure the steady state */
 }
 
 /* The gateway's ROUTER and the workers' DEALERs. Returns 0 or -1. */
@@ -506,13 +547,13 @@ static void report(const sim_t *s, const pane_res_t *m, double *v) {
     PCTS(wall_close, c50, c99);
     PCTS(merge, g50, g99);
     PCTS(fin, f50, f99);
-    printf("{\"label\":\"%s\",\"partitions\":%d,\"workers\":%d,\"sources\":%" PRIu64 ",\"records_per_source\":%d,"
+    printf("{\"label\":\"%s\",\"bounded\":%d,\"partitions\":%d,\"workers\":%d,\"sources\":%" PRIu64 ",\"records_per_source\":%d,"
            "\"dests\":%d,\"panes\":%d,\"warmup\":%d,\"busy_ms_p50\":%.2f,\"busy_ms_p99\":%.2f,\"merge_ms_p50\":%.2f,"
            "\"merge_ms_p99\":%.2f,\"finalize_ms_p50\":%.2f,\"finalize_ms_p99\":%.2f,\"wall_ms_p50\":%.2f,"
            "\"wall_ms_p99\":%.2f,\"close_ms_p50\":%.2f,\"close_ms_p99\":%.2f,\"cpu_ms_per_pane\":%.1f,"
            "\"bytes_per_partial\":%.0f,\"max_bytes_per_partial\":%.0f,\"bytes_per_source\":%.1f,"
            "\"coord_rss_kib\":%ld,\"coord_hwm_kib\":%ld}\n",
-           o->label, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
+           o->label, o->bounded, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
            1e3 * b99, 1e3 * g50, 1e3 * g99, 1e3 * f50, 1e3 * f99, 1e3 * w50, 1e3 * w99, 1e3 * c50, 1e3 * c99,
            1e3 * cpu / (double)np, bytes / (double)np / (double)n, maxb,
            o->sources ? bytes / (double)np / (double)o->sources : 0, proc_status_kib(o->coord_pid, "VmRSS"),
@@ -535,7 +576,17 @@ int main(int argc, char **argv) {
     s.partial = calloc(n, sizeof(*s.partial));
     s.partial_len = calloc(n, sizeof(*s.partial_len));
     s.acked = calloc(n, 1);
-    if (!s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
+    s.parts = calloc(n, sizeof(*s.parts));
+    if (o->bounded) {
+        np_detect_config_t dc;
+        np_detect_config_default(&dc, o->pane_ms); /* the coordinator's defaults */
+        np_cand_config_from_detect(&s.cand, &dc, (size_t)o->bounded, 1024);
+        s.cand.learn_panes = o->learn_panes;
+        s.cand_sel = calloc(s.cand.top + s.cand.max_candidates, sizeof(*s.cand_sel));
+        s.win_sel = calloc(s.cand.top, sizeof(*s.win_sel));
+        if (!s.cand_sel || !s.win_sel) return 1;
+    }
+    if (!s.parts || !s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
         !s.partial || !s.partial_len || !s.acked) {
         fprintf(stderr, "np-bench-sim: set-up failed: %s\n", s.store ? "out of memory" : err);
         return 1;
@@ -579,11 +630,15 @@ int main(int argc, char **argv) {
     zmq_ctx_term(s.zctx);
     for (size_t p = 0; p < n; p++) {
         np_partstate_destroy(&s.prog_ps[p]);
+        np_partstate_destroy(&s.parts[p]);
         free(s.partial[p]);
     }
     np_partial_enc_free(&s.enc);
     np_hll_pool_destroy(&s.pool);
     np_store_destroy(&s.store);
+    free(s.parts);
+    free(s.cand_sel);
+    free(s.win_sel);
     free(res);
     free(v);
     return 0;
