@@ -82,7 +82,7 @@ gen_to() {
     local topic="$1" fmt="$2" count="$3"
     shift 3
     "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --topic "$topic" --format "$fmt" --count "$count" \
-        --rate "$EVENT_RATE" --sources "$SOURCES" --seed 6 --speedup 0 --start-ms "$T0" --progress-ms 3600000 \
+        --rate "$EVENT_RATE" --sources "$SOURCES" --seed 6 --speedup 0 --start-ms "$T0" --log-progress-ms 3600000 \
         "$@" 2>"$IT_DIR/gen-$topic.log" || { tail -5 "$IT_DIR/gen-$topic.log" >&2; return 1; }
     awk '/event=summary/ {
         for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
@@ -266,7 +266,7 @@ latency_run() {
     sampler_pid=$!
     "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --topic "bench-lat-$rate" --rate "$rate" --duration "$LAT_S" --speedup 1 \
         --sources "$SOURCES" --seed 7 --scenario port_scan --scenario-warmup-s 30 --scenario-event-s 20 \
-        --progress-ms 3600000 2>"$IT_DIR/gen-latency-$rate.log" || np_warn "latency generator failed"
+        --log-progress-ms 3600000 2>"$IT_DIR/gen-latency-$rate.log" || np_warn "latency generator failed"
     wait "$lat_pid" || np_warn "latency reader failed"
     kill "$sampler_pid" 2>/dev/null
     wait "$sampler_pid" 2>/dev/null

@@ -37,7 +37,7 @@ static const np_opt_t det_opts[] = {
     NP_OPTS_KAFKA,
     {"csv", NP_OPT_STR, NULL, 0, 0, NULL, "Score a CSV time series (timestamp,value)"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
-     "Records further than this ahead of the wall clock are rejected, as the workers do (set it like theirs)"},
+     "Records further than this ahead of the wall clock are rejected, as the workers do (set it like theirs; 0 = no bound)"},
     {"csv.interval.ms", NP_OPT_INT, "0", 0, INT64_MAX, NULL,
      "--csv: the series' interval (0 = the median time step)"},
     {"csv.direction", NP_OPT_STR, "both", 0, 0, NULL,

@@ -48,7 +48,7 @@ static const np_opt_t gen_opts[] = {
      "Replay an NSL-KDD file (e.g. KDDTest+.txt) to kdd.topic at --rate rows per second"},
     NP_OPT_KDD_TOPIC,
     {"kdd.hosts", NP_OPT_INT, "50", 1, 62500, NULL, "Synthetic destination addresses of the NSL-KDD replay"},
-    {"progress.ms", NP_OPT_INT, "1000", 100, 3600000, NULL, "Progress line interval, ms"},
+    {"log.progress.ms", NP_OPT_INT, "1000", 100, 3600000, NULL, "Progress line interval, ms"},
     {"scenario", NP_OPT_STR, "", 0, 0, NULL,
      "Labelled events on top of the baseline, comma-separated: spike, drop, ddos, host_scan, port_scan, "
      "new_source, heavy_hitter, protocol_shift, or 'mixed' (all of them, in a seeded order)"},
@@ -570,7 +570,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     if (np_proc_http_start(&g->proc, NULL, NULL, NULL) < 0) return 1;
-    int64_t progress_ms = np_config_int(c, "progress.ms");
+    int64_t progress_ms = np_config_int(c, "log.progress.ms");
     int64_t started = np_clock_mono_ms();
     const char *replay = np_config_str(c, "replay"), *kdd = np_config_str(c, "kdd.replay");
     if (kdd && *kdd) {

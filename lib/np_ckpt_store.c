@@ -61,6 +61,20 @@ static void keylist_add(void *ctx, const char *k, size_t klen, const char *v, si
     l->k[l->n++][klen] = '\0';
 }
 
+static int keycmp(const void *a, const void *b) {
+    return strcmp((const char *)a, (const char *)b);
+}
+
+/* Sorts the list and drops repeats; returns the number of distinct keys. */
+static size_t keylist_unique(keylist_t *l) {
+    if (l->n == 0) return 0;
+    qsort(l->k, l->n, sizeof(*l->k), keycmp);
+    size_t o = 1;
+    for (size_t i = 1; i < l->n; i++)
+        if (strcmp(l->k[i], l->k[o - 1]) != 0) memmove(l->k[o++], l->k[i], KEY_MAX);
+    return l->n = o;
+}
+
 static int rename_aside(np_store_t *st, const char *from, int64_t epoch, char *to, size_t tolen, char *errstr,
                         size_t errlen) {
     snprintf(to, tolen, "%s:quarantine:%lld", from, (long long)epoch);
@@ -71,20 +85,26 @@ static int rename_aside(np_store_t *st, const char *from, int64_t epoch, char *t
 
 int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,
                              size_t *nparts, char *errstr, size_t errlen) {
-    char pat[KEY_MAX + 16], qpart[KEY_MAX + 40];
+    char esc[2 * KEY_MAX], pat[2 * KEY_MAX + 16], qpart[KEY_MAX + 40];
     keylist_t l = {0};
     *nparts = 0;
+    /* The key is escaped: a group or topic name with * ? [ must not match other partitions. */
+    if (np_store_glob_escape(key, esc, sizeof(esc)) != 0) {
+        snprintf(errstr, errlen, "checkpoint key too long");
+        return -1;
+    }
     int rc = rename_aside(st, key, epoch, qkey, qlen, errstr, errlen);
     for (int kind = 0; kind < 2 && rc == 0; kind++) {
-        snprintf(pat, sizeof(pat), "%s:%s:*", key, kind ? "out" : "pane");
+        snprintf(pat, sizeof(pat), "%s:%s:*", esc, kind ? "out" : "pane");
         rc = np_store_scan(st, pat, 1u << 20, keylist_add, &l, errstr, errlen);
     }
     if (rc == 0 && l.oom) {
         snprintf(errstr, errlen, "out of memory");
         rc = -1;
     }
-    for (size_t i = 0; rc == 0 && i < l.n; i++) rc = rename_aside(st, l.k[i], epoch, qpart, sizeof(qpart), errstr, errlen);
-    if (rc == 0) *nparts = l.n;
+    size_t n = keylist_unique(&l); /* SCAN may return a key twice; RENAME of a moved key fails */
+    for (size_t i = 0; rc == 0 && i < n; i++) rc = rename_aside(st, l.k[i], epoch, qpart, sizeof(qpart), errstr, errlen);
+    if (rc == 0) *nparts = n;
     free(l.k);
     return rc;
 }

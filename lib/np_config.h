@@ -66,6 +66,9 @@ void np_config_usage(const np_config_t *c);
 /* Options every process has (log level, config file, HTTP port, Kafka bootstrap). */
 #define NP_OPTS_COMMON                                                                         \
     {"log.level", NP_OPT_STR, "info", 1, 0, "debug|info|warn|error", "Minimum log level"},    \
+    {"shutdown.timeout.ms", NP_OPT_INT, "45000", 0, 3600000, NULL,                             \
+     "After SIGTERM/SIGINT, exit with status 1 (logged) if the clean stop takes longer "       \
+     "(whole seconds; state is durable, so this is as safe as kill -9); 0 = wait for ever"},  \
     {"http.port", NP_OPT_INT, "0", 0, 65535, NULL,                                             \
      "Port for /metrics and /healthz on http.bind (0 = pick a free port)"},                    \
     {"http.bind", NP_OPT_STR, "127.0.0.1", 1, 0, NULL, "Address for the HTTP endpoint"},       \

@@ -3,6 +3,7 @@
  * np_kdd_model.h; the file format is in docs/intrusion.md.
  */
 #include "np_kdd_model.h"
+#include "np_crc32.h"
 
 #include <errno.h>
 #include <math.h>
@@ -14,6 +15,7 @@
 
 #define MAX_META 32
 #define GROUP    16 /* trees walked in lockstep: independent loads overlap */
+#define MIN_NODE_LINE 10 /* "s F T L R\n", the shortest node line */
 
 /* A leaf points to itself both ways (feat 0), so walking past it stays on it. */
 typedef struct node {
@@ -96,17 +98,6 @@ static char *next_line(parser_t *ps)
     return l;
 }
 
-static uint32_t crc32_ieee(const unsigned char *b, size_t n)
-{
-    uint32_t c = 0xffffffffu;
-    for (size_t i = 0; i < n; i++) {
-        c ^= b[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
-
 /* Checks the trailing "crc32 XXXXXXXX" line against the bytes before it; trims it. */
 static int check_crc(char *buf, size_t *len, char *errstr, size_t errlen)
 {
@@ -122,7 +113,7 @@ static int check_crc(char *buf, size_t *len, char *errstr, size_t errlen)
         snprintf(errstr, errlen, "no crc32 line at the end (truncated or not a model file)");
         return -1;
     }
-    uint32_t got = crc32_ieee((const unsigned char *)buf, s);
+    uint32_t got = np_crc32((const uint8_t *)buf, s);
     if (got != (uint32_t)want) {
         snprintf(errstr, errlen, "checksum mismatch (crc32 %08x, file says %08lx): corrupt",
                  got, want);
@@ -321,6 +312,10 @@ static int parse_trees(parser_t *ps, np_kdd_model_t *m)
         parse_long(w[1], 1, NP_KDD_MODEL_MAX_TREES, &nt) != 0 ||
         parse_long(w[2], 1, 50000000, &cap) != 0)
         return perr(ps, "want 'trees NTREES NNODES' (at most %d trees)", NP_KDD_MODEL_MAX_TREES);
+    /* A node line takes at least MIN_NODE_LINE bytes, so a count the rest of the file cannot
+     * hold is refused before it sizes the arrays (a tiny file must not ask for gigabytes). */
+    if ((size_t)cap > (size_t)(ps->end - ps->p) / MIN_NODE_LINE)
+        return perr(ps, "NNODES %ld is more than the rest of the file can hold", cap);
     m->ntrees = (size_t)nt;
     m->roots  = calloc(m->ntrees, sizeof *m->roots);
     m->depth  = calloc(m->ntrees / GROUP + 1, sizeof *m->depth);

@@ -31,6 +31,11 @@
 #define NP_OPT_LATENESS_MS                                                                                   \
     {"lateness.ms", NP_OPT_INT, "2000", 0, 86400000, NULL,                                                   \
      "Allowed lateness: a partition's watermark = its max event time - this, ms"}
+/* The sliding window: the coordinator's, and with bounded partials the workers' too (the same
+ * value in both, WHOSE says what the process does with it). */
+#define NP_OPT_WINDOW_MS(WHOSE)                                                                              \
+    {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,                                                   \
+     "Sliding window length, a multiple of pane.ms, sliding by one pane; " WHOSE}
 
 /* The workers' input (the coordinator names them in the ownership records it reads). */
 #define NP_OPTS_WORKER_INPUT                                                                                 \

@@ -5,12 +5,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static volatile sig_atomic_t g_stop;
+static unsigned g_shutdown_s;      /* shutdown.timeout.ms in whole seconds, 0 = none */
+static char g_timeout_line[256];   /* written as is from the SIGALRM handler */
+static size_t g_timeout_len;
 
+/* The clean stop took longer than shutdown.timeout.ms: say so and exit. Only
+ * async-signal-safe calls (write, _exit); the line is formatted at start-up. */
+static void on_alarm(int sig) {
+    (void)sig;
+    ssize_t w = write(STDERR_FILENO, g_timeout_line, g_timeout_len);
+    (void)w;
+    _exit(1);
+}
+
+/* The first SIGTERM/SIGINT asks the loop to stop and starts the shutdown bound. */
 static void on_signal(int sig) {
     (void)sig;
+    if (!g_stop && g_shutdown_s) alarm(g_shutdown_s);
     g_stop = 1;
+}
+
+/* A clean stop may wait on peers that are gone (Kafka offset commits, producer flushes to an
+ * unreachable broker: librdkafka would wait out message.timeout.ms, minutes): past the bound
+ * the process exits anyway, which is as safe as kill -9 (every process restarts exactly from
+ * its durable state). */
+static void arm_shutdown_bound(const char *name, int64_t ms) {
+    g_shutdown_s = ms > 0 ? (unsigned)((ms + 999) / 1000) : 0;
+    int n = snprintf(g_timeout_line, sizeof(g_timeout_line),
+                     "level=error proc=%s event=shutdown_timeout timeout_ms=%lld action=exit status=1\n", name,
+                     (long long)ms);
+    g_timeout_len = n > 0 && (size_t)n < sizeof(g_timeout_line) ? (size_t)n : 0;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
 }
 
 bool np_proc_stopping(void) { return g_stop != 0; }
@@ -81,6 +112,7 @@ int np_proc_init(np_proc_t *p, const char *name, const char *summary, const np_o
         np_proc_fatal_config(err);
         return 2;
     }
+    arm_shutdown_bound(name, np_config_int(p->cfg, "shutdown.timeout.ms"));
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;

@@ -862,7 +862,7 @@ static int64_t sat_add(int64_t a, int64_t b)
 static np_record_reason_t check_future(dec_t *d, const char *what, const char *name, int64_t ts,
                                        int64_t now_ms, const np_record_limits_t *lim)
 {
-    if (ts > sat_add(now_ms, lim->max_future_ms))
+    if (lim->max_future_ms > 0 && ts > sat_add(now_ms, lim->max_future_ms))
         return fail(d, NP_REC_OUT_OF_RANGE, "%s%s: %lld ms is more than %lld ms ahead of now", what,
                     name, (long long)ts, (long long)lim->max_future_ms);
     return NP_REC_OK;
@@ -1151,7 +1151,7 @@ static bool decode_json_fast(const char *p, const char *end, int64_t now_ms,
         ts *= 1000;
     else if (ts > (uint64_t)INT64_MAX)
         return false;
-    if ((int64_t)ts > sat_add(now_ms, lim->max_future_ms) || sport > 65535 || dport > 65535 ||
+    if ((lim->max_future_ms > 0 && (int64_t)ts > sat_add(now_ms, lim->max_future_ms)) || sport > 65535 || dport > 65535 ||
         rec->bytes > lim->max_flow_bytes || rec->packets > lim->max_flow_packets)
         return false;
     rec->ts_ms = (int64_t)ts;

@@ -406,6 +406,19 @@ int np_store_smembers(np_store_t *s, const char *key, np_store_kv_fn fn, void *c
     return walk(s, "SMEMBERS", key, 0, fn, ctx, errstr, errlen);
 }
 
+int np_store_glob_escape(const char *s, char *out, size_t outlen) {
+    size_t o = 0;
+    for (; *s; s++) {
+        int meta = strchr("*?[]\\", *s) != NULL;
+        if (o + (size_t)meta + 1 >= outlen) return -1;
+        if (meta) out[o++] = '\\';
+        out[o++] = *s;
+    }
+    if (o >= outlen) return -1;
+    out[o] = '\0';
+    return 0;
+}
+
 int np_store_scan(np_store_t *s, const char *pattern, size_t max_keys, np_store_kv_fn fn, void *ctx,
                   char *errstr, size_t errlen) {
     char cursor[32] = "0";

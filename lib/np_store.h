@@ -102,6 +102,10 @@ int np_store_hgetall(np_store_t *s, const char *key, np_store_kv_fn fn, void *ct
 int np_store_smembers(np_store_t *s, const char *key, np_store_kv_fn fn, void *ctx, char *errstr,
                       size_t errlen);
 
+/* Copies s into out with Redis glob metacharacters (* ? [ ] \\) escaped, so that a key used
+ * as the prefix of a SCAN pattern matches only itself. Returns 0, or -1 when out is too small. */
+int np_store_glob_escape(const char *s, char *out, size_t outlen);
+
 /* SCAN for keys matching pattern, calling fn(ctx, key, klen, NULL, 0) for each, at most
  * max_keys (SCAN may repeat a key across its pages). Returns 0 or -1. */
 int np_store_scan(np_store_t *s, const char *pattern, size_t max_keys, np_store_kv_fn fn, void *ctx,

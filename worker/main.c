@@ -72,7 +72,7 @@ static const np_opt_t worker_opts[] = {
     {"max.record.bytes", NP_OPT_INT, "65536", 64, 10485760, NULL,
      "Records larger than this are rejected as oversized"},
     {"max.future.ms", NP_OPT_INT, "300000", 0, 31536000000, NULL,
-     "Records with event time further than this ahead of the wall clock are rejected (out_of_range)"},
+     "Records with event time further than this ahead of the wall clock are rejected (out_of_range; 0 = no bound)"},
     {"max.watermark.jump.ms", NP_OPT_INT, "0", 0, 31536000000, NULL,
      "Records further than this (plus lateness.ms) ahead of the partition's and the global watermark "
      "are dead-lettered (watermark_jump) instead of moving the watermark; 0 = no bound (default: a "
@@ -92,8 +92,8 @@ static const np_opt_t worker_opts[] = {
      "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
      "per-source detectors may flag, and the exact distinct count (0 = whole source tables; "
      "ARCHITECTURE.md, Bounded partials)"},
-    {"window.ms", NP_OPT_INT, "60000", 10, 86400000, NULL,
-     "Bounded partials: the coordinator's sliding window (the same value), computed per partition here"},
+    NP_OPT_WINDOW_MS("with bounded partials each partition's window of sources is computed here (give the "
+                     "coordinator's value)"),
     {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,
      "Bounded partials: per-source detector candidates sent per pane at most (more are counted)"},
     /* The per-source thresholds of the coordinator's detectors, which bounded partials must

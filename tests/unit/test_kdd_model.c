@@ -132,6 +132,7 @@ static void test_bad_files(void **state)
     expect_error("s 2 0x1p-1 1 2", "s 3 0x1p-1 1 2", "bad split node");
     expect_error("s 2 0x1p-1 1 2", "s 2 0x1p-1 2 2", "bad split node");
     expect_error("trees 2 6", "trees 2 7", "7");
+    expect_error("trees 2 6", "trees 2 50000000", "more than the rest of the file can hold");
     expect_error("end\n", "", "want 'end'");
     expect_error("l 0x0p+0 0x0p+0 0x1p+0", "l 0x0p+0 0x0p+0 0x1p+1", "bad leaf probability");
 }

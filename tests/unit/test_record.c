@@ -630,9 +630,14 @@ static void test_out_of_range(void **state)
     assert_int_equal(np_record_decode(s, strlen(s), -1, NOW_MS, &lim, &rec, detail, sizeof detail),
                      NP_REC_OUT_OF_RANGE);
     assert_string_equal(detail, "field bytes: 101 > 100");
-    s = "{\"ts\":1700000000001,\"src_ip\":\"1.1.1.1\",\"dst_ip\":\"2.2.2.2\",\"bytes\":100}";
+    lim.max_future_ms = 1;
+    s = "{\"ts\":1700000000002,\"src_ip\":\"1.1.1.1\",\"dst_ip\":\"2.2.2.2\",\"bytes\":100}";
     assert_int_equal(np_record_decode(s, strlen(s), -1, NOW_MS, &lim, &rec, detail, sizeof detail),
                      NP_REC_OUT_OF_RANGE);
+    /* 0 = no bound, as in the coordinator: a year ahead is taken */
+    lim.max_future_ms = 0;
+    s = "{\"ts\":1731536000000,\"src_ip\":\"1.1.1.1\",\"dst_ip\":\"2.2.2.2\",\"bytes\":100}";
+    assert_int_equal(np_record_decode(s, strlen(s), -1, NOW_MS, &lim, &rec, detail, sizeof detail), NP_REC_OK);
 }
 
 static void test_bad_timestamp(void **state)

@@ -174,8 +174,44 @@ static void test_ckpt_store(void **s) {
     np_hll_pool_destroy(&pool);
 }
 
+static void put(const char *key) {
+    char err[256];
+    const char *argv[] = {"SET", key, "v"};
+    size_t lens[] = {3, strlen(key), 1};
+    assert_int_equal(np_store_run(st, 3, argv, lens, err, sizeof(err)), 0);
+}
+
+/* A group or topic name with glob characters quarantines its own parts only. */
+static void test_quarantine_glob(void **s) {
+    (void)s;
+    if (!st) skip();
+    char esc[64], err[256], qkey[400];
+    assert_int_equal(np_store_glob_escape("a*b?[c]\\d", esc, sizeof(esc)), 0);
+    assert_string_equal(esc, "a\\*b\\?\\[c\\]\\\\d");
+    assert_int_equal(np_store_glob_escape("abcd", esc, 5), 0);
+    assert_int_equal(np_store_glob_escape("a*cd", esc, 5), -1);
+    put("netpulse:ckpt:{g*/t/1}");
+    put("netpulse:ckpt:{g*/t/1}:pane:1");
+    put("netpulse:ckpt:{gx/t/1}:pane:1");
+    put("netpulse:ckpt:{g[x]/t/1}");
+    put("netpulse:ckpt:{g[x]/t/1}:out:2");
+    size_t nparts = 9;
+    assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:ckpt:{g*/t/1}", 3, qkey, sizeof(qkey), &nparts, err,
+                                              sizeof(err)),
+                     0);
+    assert_int_equal(nparts, 1);
+    expect("netpulse:ckpt:{gx/t/1}:pane:1", "v");
+    expect("netpulse:ckpt:{g*/t/1}:pane:1:quarantine:3", "v");
+    assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:ckpt:{g[x]/t/1}", 3, qkey, sizeof(qkey), &nparts, err,
+                                              sizeof(err)),
+                     0);
+    assert_int_equal(nparts, 1);
+    expect("netpulse:ckpt:{gx/t/1}:pane:1", "v");
+}
+
 int main(void) {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store),
+                                       cmocka_unit_test(test_quarantine_glob)};
     int rc = redis_server_start(&R);
     if (rc == 77) {
         printf("test_store: redis-server not installed: skipped\n");
