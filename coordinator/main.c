@@ -27,6 +27,7 @@
 #include "np_opts.h"
 #include "np_owner.h"
 #include "np_pane.h"
+#include "np_pbatch.h"
 #include "np_partial.h"
 #include "np_proc.h"
 #include "np_result.h"
@@ -81,15 +82,6 @@ static const np_opt_t coord_opts[] = {
 
 #define NP_SEVERITIES (NP_SEV_CRITICAL + 1) /* info, warning, critical */
 
-/* An accepted partial awaiting its group commit (flush_partials). */
-typedef struct pending {
-    Netpulse__WorkerMsg *m;
-    uint8_t peer[256];
-    size_t peer_len;
-    bool staged; /* false: a repeat of one earlier in the batch, not stored twice */
-    bool ack;
-} pending_t;
-
 typedef struct coord {
     np_proc_t proc;
     np_merge_t *merge;
@@ -125,9 +117,7 @@ typedef struct coord {
     uint64_t window_mismatch, sources_split;
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
-    pending_t *pend;        /* persist.batch.max */
-    size_t npend, pend_max, pend_bytes, pend_bytes_max;
-    Netpulse__PartialId *ack_ids, **ack_ptrs; /* persist.batch.max */
+    np_pbatch_t *batch;     /* accepted partials awaiting their group commit */
     uint8_t *ack_buf;
     size_t ack_cap;
     np_counter_t *m_persist_err, *m_reloads, *m_batches;
@@ -332,73 +322,54 @@ static bool settle_partial(coord_t *c, const Netpulse__WorkerMsg *m, np_merge_re
     return r != NP_MERGE_FULL;
 }
 
-/* The group commit: stores every pending partial in one Redis transaction, then merges and
- * acknowledges them (one message per worker). If the write fails, none is merged or
- * acknowledged: the workers re-send them (the transaction may have been applied in part,
- * which is what an acknowledgement lost on the way is: a re-sent partial is stored again,
- * the same bytes, and merged once). */
+static void send_acks_cb(void *ctx, const uint8_t *peer, size_t peer_len, Netpulse__PartialId **ids, size_t n) {
+    send_acks(ctx, peer, peer_len, ids, n);
+}
+
+/* The group commit: stores every partial of the batch in one Redis transaction, then
+ * merges and acknowledges them (one message per worker). If the write fails, none is
+ * merged or acknowledged: the workers re-send them (ARCHITECTURE.md, Coordinator). */
 static void flush_partials(coord_t *c) {
-    size_t n = c->npend;
+    size_t n = np_pbatch_len(c->batch);
     if (!n) return;
     double t0 = np_clock_mono_s();
     char err[256];
-    bool stored = !c->cs || np_coordstore_flush_partials(c->cs, err, sizeof(err)) == 0;
-    if (!stored) {
+    if (c->cs && np_coordstore_flush_partials(c->cs, err, sizeof(err)) < 0) {
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(c->m_persist_err);
         np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", n, err);
-    } else {
-        np_counter_inc(c->m_batches);
-        double share = (np_clock_mono_s() - t0) / (double)n; /* each partial's part of the write */
-        for (size_t i = 0; i < n; i++) {
-            double t1 = np_clock_mono_s();
-            pending_t *e = &c->pend[i];
-            np_merge_result_t r = np_merge_add_partial(c->merge, e->m->partial);
-            e->ack = settle_partial(c, e->m, r, share + np_clock_mono_s() - t1);
-        }
-        for (size_t i = 0; i < n; i++) { /* one message per worker, in arrival order */
-            size_t k = 0;
-            for (size_t j = i; j < n && c->pend[i].ack; j++) {
-                pending_t *e = &c->pend[j];
-                if (!e->ack || e->peer_len != c->pend[i].peer_len || memcmp(e->peer, c->pend[i].peer, e->peer_len) != 0)
-                    continue;
-                c->ack_ids[k] = (Netpulse__PartialId)NETPULSE__PARTIAL_ID__INIT;
-                c->ack_ids[k].partition = e->m->partial->partition;
-                c->ack_ids[k].pane_start_ms = e->m->partial->pane_start_ms;
-                c->ack_ptrs[k] = &c->ack_ids[k];
-                k++;
-                if (j > i) e->ack = false; /* sent with this message */
-            }
-            if (k) send_acks(c, c->pend[i].peer, c->pend[i].peer_len, c->ack_ptrs, k);
-        }
+        np_pbatch_clear(c->batch);
+        return;
     }
-    for (size_t i = 0; i < n; i++) netpulse__worker_msg__free_unpacked(c->pend[i].m, NULL);
-    c->npend = c->pend_bytes = 0;
+    np_counter_inc(c->m_batches);
+    double share = (np_clock_mono_s() - t0) / (double)n; /* each partial's part of the write */
+    for (size_t i = 0; i < n; i++) {
+        double t1 = np_clock_mono_s();
+        np_pbatch_item_t *e = np_pbatch_at(c->batch, i);
+        np_merge_result_t r = np_merge_add_partial(c->merge, e->m->partial);
+        e->ack = settle_partial(c, e->m, r, share + np_clock_mono_s() - t1);
+    }
+    np_pbatch_acks(c->batch, send_acks_cb, c);
+    np_pbatch_clear(c->batch);
 }
 
-/* Takes an accepted partial (np_merge_check_partial OK) into the group commit; m is the
- * batch's from now on. False when it could not be staged (not taken, not acknowledged). */
+/* Takes an accepted partial (np_merge_check_partial OK) into the group commit. False when
+ * the batch did not take m (the caller frees it); one not taken, or not staged (then
+ * freed here), is not acknowledged, and the worker re-sends it. */
 static bool add_pending(coord_t *c, const uint8_t *peer, size_t peer_len, Netpulse__WorkerMsg *m, const uint8_t *buf,
                         size_t len) {
     const Netpulse__Partial *p = m->partial;
-    pending_t *e = &c->pend[c->npend];
-    e->staged = true;
-    for (size_t i = 0; i < c->npend; i++) /* a re-send within the batch: merged once, stored once */
-        if (c->pend[i].m->partial->partition == p->partition && c->pend[i].m->partial->pane_start_ms == p->pane_start_ms)
-            e->staged = false;
+    np_pbatch_item_t *e = np_pbatch_add(c->batch, peer, peer_len, m, len);
+    if (!e) return false;
     char err[256];
-    if (e->staged && c->cs && np_coordstore_stage_partial(c->cs, p->pane_start_ms, p->partition, buf, len, err, sizeof(err)) < 0) {
+    if (!e->repeat && c->cs && np_coordstore_stage_partial(c->cs, p->pane_start_ms, p->partition, buf, len, err, sizeof(err)) < 0) {
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(c->m_persist_err);
         np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partial partition=%d error=\"%s\"", p->partition, err);
-        return false;
+        np_pbatch_drop_last(c->batch); /* frees m */
+        return true;
     }
-    e->m = m;
-    memcpy(e->peer, peer, peer_len);
-    e->peer_len = peer_len;
-    c->npend++;
-    c->pend_bytes += len;
-    if (c->npend == c->pend_max || c->pend_bytes >= c->pend_bytes_max) flush_partials(c);
+    if (np_pbatch_full(c->batch)) flush_partials(c);
     return true;
 }
 
@@ -905,12 +876,9 @@ int main(int argc, char **argv) {
     }
     c->outbox = np_resultbox_new(ob_cap);
     c->resend_ms = np_config_int(cfg, "resend.ms");
-    c->pend_max = (size_t)np_config_int(cfg, "persist.batch.max");
-    c->pend_bytes_max = (size_t)np_config_int(cfg, "persist.batch.bytes");
-    c->pend = calloc(c->pend_max, sizeof(*c->pend));
-    c->ack_ids = calloc(c->pend_max, sizeof(*c->ack_ids));
-    c->ack_ptrs = calloc(c->pend_max, sizeof(*c->ack_ptrs));
-    if (!c->merge || !c->outbox || !c->top || !c->pend || !c->ack_ids || !c->ack_ptrs) {
+    c->batch = np_pbatch_new((size_t)np_config_int(cfg, "persist.batch.max"),
+                             (size_t)np_config_int(cfg, "persist.batch.bytes"));
+    if (!c->merge || !c->outbox || !c->top || !c->batch) {
         np_error("out_of_memory", "what=state");
         return 1;
     }
@@ -1031,9 +999,7 @@ int main(int argc, char **argv) {
     np_hll_pool_destroy(&c->pool); /* after every table that borrowed it */
     np_partial_enc_free(&c->enc);
     np_strbuf_free(&c->sb);
-    free(c->pend);
-    free(c->ack_ids);
-    free(c->ack_ptrs);
+    np_pbatch_destroy(&c->batch);
     free(c->ack_buf);
     np_proc_fini(&c->proc);
     return 0;
