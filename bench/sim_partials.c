@@ -8,7 +8,7 @@
  * ROUTER bound where the coordinator connects) that receives the results and acknowledges
  * them. The partials are built the worker's way, so they follow the library's partial
  * format whatever it becomes: records into a partition's pane state (np_partstate_add),
- * the pane closed by its watermark, encoded by np_partial_encode.
+ * the pane closed by its watermark, encoded by np_partial_encode_sel.
  *
  * Per pane, phases do not overlap: (1) build every partition's partial (not timed), (2)
  * send them all and wait for every acknowledgement, (3) send progress closing the pane for
