@@ -2,8 +2,10 @@
  * netpulse-detect: the live detectors, offline.
  *
  *   --csv FILE      a time series (timestamp,value per row, one row per interval): writes
- *                   timestamp,value,anomaly_score,expected,forecast,event (np_series: a
- *                   calibrated score in [0,1]; forecast: the live forecast's method).
+ *                   timestamp,value,anomaly_score,expected,forecast,event,alert,z (np_series:
+ *                   a calibrated score in [0,1]; forecast: the live forecast's method;
+ *                   alert 1 where an alert opens, 2 while it stays open (csv.rearm.*);
+ *                   z the residual in robust scales).
  *   --records FILE  recorded flow records (one JSON or CSV record per line, as
  *                   netpulse-generator --output writes them), as one partition;
  *   --topic NAME    a Kafka topic from the beginning (or --from-ms) to its end when started:
@@ -47,7 +49,14 @@ static const np_opt_t det_opts[] = {
     {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL,
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
-    {"csv.threshold", NP_OPT_STR, "0.992", 0, 0, NULL, "--csv: score counted as an alert in the summary"},
+    {"csv.threshold", NP_OPT_STR, "0.96", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
+    {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
+     "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
+    {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},
+    {"csv.explain.only", NP_OPT_BOOL, "true", 0, 0, NULL,
+     "--csv: the profiles may only lower a score (the smaller residual of level + profiles and level alone)"},
+    {"csv.bin.scale", NP_OPT_STR, "0.5", 0, 0, NULL,
+     "--csv: the scale is at least this times the spread of the profile bin in use (0 = off)"},
     {"csv.runs", NP_OPT_INT, "0", 0, 16, NULL,
      "--csv: also score runs of up to this many points beyond a level together (multi-scale; 0 = off)"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
@@ -319,7 +328,7 @@ static double log_offset(const csv_row_t *rows, size_t n, int k) {
 
 static const char *const csv_events[] = {"", "level_shift", "variance_change"};
 
-/* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,forecast,event
+/* Scores a CSV series with np_series. Output: timestamp,value,anomaly_score,expected,forecast,event,alert,z
  * (forecast: the live forecast's method, made before the value);
  * a row whose value is missing keeps its place with empty score and event "missing". */
 static int run_csv(det_t *x, const char *path) {
@@ -346,14 +355,21 @@ static int run_csv(det_t *x, const char *path) {
     sc.runs = (int)np_config_int(c, "csv.runs");
     sc.tail_q = strtod(np_config_str(c, "csv.tail.q"), NULL);
     sc.tail_max = strtod(np_config_str(c, "csv.tail.max"), NULL);
+    sc.threshold = strtod(np_config_str(c, "csv.threshold"), NULL);
+    sc.rearm_score = strtod(np_config_str(c, "csv.rearm.score"), NULL);
+    sc.rearm_ms = np_config_int(c, "csv.rearm.ms");
+    sc.bin_scale = strtod(np_config_str(c, "csv.bin.scale"), NULL);
+    sc.explain_only = np_config_bool(c, "csv.explain.only");
+    if (!(sc.threshold > 0 && sc.threshold <= 1) || !(sc.rearm_score >= 0 && sc.rearm_score <= 1)) {
+        np_proc_fatal_config("csv.threshold must be in (0, 1] and csv.rearm.score in [0, 1]");
+        return 2;
+    }
     const char *tr = np_config_str(c, "csv.transform");
     if (!strcmp(tr, "log") || (!strcmp(tr, "auto") && all_nonneg(rows, n)))
         sc.log_offset = log_offset(rows, n, sc.level_points);
     np_series_t *s = np_series_new(&sc);
     if (!s) return 1;
-    double thr = strtod(np_config_str(c, "csv.threshold"), NULL);
-    fprintf(x->out, "timestamp,value,anomaly_score,expected,forecast,event\n");
-    bool above = false;
+    fprintf(x->out, "timestamp,value,anomaly_score,expected,forecast,event,alert,z\n");
     /* The live forecast's method on this series (np_sforecast: Holt, detect.forecast.*, plain
      * or on value / the seasonal factor, whichever has been better), for the next interval. */
     const np_detect_config_t *dc = &x->dcfg;
@@ -371,17 +387,16 @@ static int run_csv(det_t *x, const char *path) {
             missing++;
             if (missing <= 10)
                 np_warn("missing_value", "row=%zu timestamp=\"%s\" value=\"%s\"", i + 1, r->ts, r->val);
-            fprintf(x->out, "%s,%s,,,,missing\n", r->ts, r->val);
+            fprintf(x->out, "%s,%s,,,,missing,,\n", r->ts, r->val);
             continue;
         }
         np_series_out_t o;
         np_series_push(s, t, r->v, &o);
-        if (o.score >= thr && !above) alerts++;
-        above = o.score >= thr;
+        if (o.alert) alerts++;
         if (o.event) events++;
         fprintf(x->out, "%s,%s,%.6f,%.6g,", r->ts, r->val, o.score, o.expected);
         if (isfinite(fc_next) && prev_t != INT64_MIN && t - prev_t == iv) fprintf(x->out, "%.6g", fc_next);
-        fprintf(x->out, ",%s\n", csv_events[o.event]);
+        fprintf(x->out, ",%s,%d,%.4f\n", csv_events[o.event], o.alert ? 1 : o.in_alert ? 2 : 0, o.warm ? o.z : 0.0);
         fc_next = np_sforecast_step(&fcm, sc.seasonal ? season : NULL, t, t + iv, r->v, dc->forecast_alpha,
                                     dc->forecast_beta, dc->forecast_phi);
         prev_t = t;
@@ -389,7 +404,7 @@ static int run_csv(det_t *x, const char *path) {
     }
     np_info("done", "rows=%zu missing=%" PRIu64 " unparsed_times=%" PRIu64 " interval_ms=%" PRId64
             " alerts=%" PRIu64 " threshold=%g events=%" PRIu64,
-            n, missing, bad_time, iv, alerts, thr, events);
+            n, missing, bad_time, iv, alerts, sc.threshold, events);
     for (size_t i = 0; i < n; i++) {
         free(rows[i].ts);
         free(rows[i].val);

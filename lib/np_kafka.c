@@ -82,6 +82,14 @@ int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offs
     return hi > pos ? hi - pos : 0;
 }
 
+int np_kafka_log_ends(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int64_t *ends, int timeout_ms) {
+    for (int i = 0; i < parts->cnt; i++) parts->elems[i].offset = RD_KAFKA_OFFSET_END; /* the "latest" timestamp */
+    rd_kafka_resp_err_t e = rd_kafka_offsets_for_times(rk, parts, timeout_ms);
+    for (int i = 0; i < parts->cnt; i++)
+        ends[i] = !e && !parts->elems[i].err && parts->elems[i].offset >= 0 ? parts->elems[i].offset : -1;
+    return e ? -1 : 0;
+}
+
 int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t next_offset,
                               int query_timeout_ms) {
     int64_t lo = -1, hi = -1;

@@ -55,6 +55,13 @@ rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const 
  * -1 when hi is unknown (< 0). I/O-free. */
 int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offset);
 
+/* The log ends (high watermarks) of the partitions in parts, asked of their leaders in one
+ * ListOffsets request per broker (offsets_for_times with "latest"), blocking up to
+ * timeout_ms: ends[i] for parts->elems[i], -1 where unknown. parts' offsets are
+ * overwritten. Ask on a handle whose connections carry no long-polling Fetch (a producer):
+ * on a consumer's the request waits behind it (np_logend.h). Returns 0 or -1. */
+int np_kafka_log_ends(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, int64_t *ends, int timeout_ms);
+
 /* The lag of one assigned partition of consumer rk. With query_timeout_ms = 0 the
  * watermarks are librdkafka's cached ones (refreshed by every fetch response: free, but
  * stale while the partition is paused); otherwise they are asked of the broker (blocks up

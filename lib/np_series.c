@@ -18,6 +18,9 @@ typedef struct profile {
     int64_t period_ms, bin_ms;
     double val[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
     uint32_t cnt[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
+    /* spread of what each bin sees around its value (EW mean square): a bin whose days
+     * disagree (a spike some nights, none on others) is trusted less, see bin_spread */
+    double var[NP_SERIES_DAY_BINS > NP_SERIES_WEEK_BINS ? NP_SERIES_DAY_BINS : NP_SERIES_WEEK_BINS];
 } profile_t;
 
 #define ZBINS 128 /* |z| histogram: log-spaced, 1e-3 .. 1e5 */
@@ -37,6 +40,8 @@ struct np_series {
     double zrun[NP_SERIES_MAX_RUN]; /* the last signed z values, newest at zrun_pos - 1 */
     int zrun_n, zrun_pos;
     double ac_xy, ac_xx, prev_r; /* lag-1 autocorrelation of the (clamped) residuals */
+    bool in_alert;                /* an alert episode is open */
+    int64_t quiet;                /* points in a row below rearm_score while it is */
 };
 
 static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : (int)v; }
@@ -48,6 +53,7 @@ void np_series_config_derive(np_series_config_t *c) {
     c->resid_points = clampi(4LL * c->level_points, 48, NP_SERIES_MAX_RESID);
     c->shift_points = clampi((c->shift_ms + iv - 1) / iv, 3, NP_SERIES_MAX_SHIFT);
     c->var_points = clampi(2LL * c->shift_points, 12, NP_SERIES_MAX_SHIFT);
+    c->rearm_points = c->rearm_ms > 0 ? c->rearm_ms / iv + (c->rearm_ms % iv != 0) : 1; /* ceil, no overflow */
 }
 
 void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
@@ -59,6 +65,11 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->var_factor = 3;
     c->tail_q = 0;
     c->tail_max = 1;
+    c->bin_scale = 0.5;
+    c->explain_only = true;
+    c->threshold = 0.96;
+    c->rearm_score = 0.9;
+    c->rearm_ms = 6 * 3600000LL;
     np_series_config_derive(c);
 }
 
@@ -127,7 +138,16 @@ static void profile_learn(np_series_t *s, profile_t *p, int64_t t, double target
     if (a < amin) a = amin;
     double step = target - p->val[b];
     if (p->cnt[b] > 1) step = step > lim ? lim : step < -lim ? -lim : step; /* one anomaly moves it little */
+    if (p->cnt[b] > 1) p->var[b] += a * (step * step - p->var[b]);
     p->val[b] += a * step;
+}
+
+/* The spread of the profile bins used at t (0 while they are not used or have seen fewer
+ * than 3 values): the day-to-day disagreement of a recurring pattern. */
+static double bin_spread(const np_series_t *s, const profile_t *p, int64_t t) {
+    if (!s->c.seasonal || !p->bins || s->n == 0 || t - s->first_ms < 2 * p->period_ms) return 0;
+    int b = profile_bin(p, t);
+    return p->cnt[b] >= 3 ? sqrt(p->var[b]) : 0;
 }
 
 np_series_t *np_series_new(const np_series_config_t *c) {
@@ -351,6 +371,24 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
     return true;
 }
 
+/* Hysteresis: opens an alert at the first point >= threshold, closes it once the score
+ * has stayed below rearm_score for rearm_points points. */
+static void alert_step(np_series_t *s, np_series_out_t *o) {
+    if (!s->in_alert) {
+        if (o->warm && o->score >= s->c.threshold) {
+            s->in_alert = true;
+            s->quiet = 0;
+            o->alert = true;
+        }
+    } else {
+        /* rearm_ms 0: runs of points >= threshold, each one alert */
+        double low = s->c.rearm_ms > 0 && s->c.rearm_score < s->c.threshold ? s->c.rearm_score : s->c.threshold;
+        s->quiet = o->score < low ? s->quiet + 1 : 0;
+        if (s->quiet >= s->c.rearm_points) s->in_alert = false;
+    }
+    o->in_alert = s->in_alert;
+}
+
 void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     memset(o, 0, sizeof(*o));
     if (!isfinite(v)) return; /* not a value: nothing scored, nothing learnt */
@@ -362,27 +400,46 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     double fl = scale_floor(s, level);
     double scale = ring_spread(s, &s->resid);
     if (scale < fl) scale = fl;
+    /* A profile bin whose days disagree widens the scale there, for the score only: the
+     * learning (clamps, level shifts, variance changes) keeps the plain scale, or a wide
+     * bin would let the disagreement into the level and the profile. */
+    double sscale = scale;
+    if (s->c.bin_scale > 0) {
+        double bs = bin_spread(s, &s->day, t), ws = bin_spread(s, &s->week, t);
+        double m = (bs > ws ? bs : ws) * s->c.bin_scale;
+        if (m > sscale) sscale = m;
+    }
     double r = y - level, z = r / scale;
     o->expected = from_model(s, level + seas);
-    o->scale = scale;
+    o->scale = sscale;
     o->warm = s->n >= (s->c.level_points / 2 > 12 ? s->c.level_points / 2 : 12);
     /* Just after a level shift, a return to the old level is no new anomaly. */
-    bool back = false;
+    bool back = false, from_old = false;
     if (s->old_until > s->n) {
         double zo = (y - s->old_level) / s->old_scale;
         if (fabs(zo) < fabs(z)) {
+            from_old = true;
             back = fabs(zo) < s->c.z_shift;
             z = zo;
             r = y - s->old_level;
         }
     }
-    o->z = z;
+    /* The profile may explain a value away, never make one anomalous by itself: the score
+     * takes the residual from the plain level when that is smaller (as the live volume
+     * detectors do). A profile that learnt an irregular spike expects part of it every day. */
+    double zs = from_old ? z : r / sscale;
+    if (s->c.explain_only && seas != 0 && !from_old) {
+        double zp = (v - level) / sscale;
+        if (fabs(zp) < fabs(zs)) zs = zp;
+    }
+    o->z = zs;
     double tf = tail_factor(s);
     if (o->warm) {
-        double sc = run_score(s, z * tf, np_series_score(z * tf));
-        if ((s->c.direction > 0 && z < 0) || (s->c.direction < 0 && z > 0)) sc = 0;
+        double sc = run_score(s, zs * tf, np_series_score(zs * tf));
+        if ((s->c.direction > 0 && zs < 0) || (s->c.direction < 0 && zs > 0)) sc = 0;
         o->score = sc;
     }
+    alert_step(s, o);
     s->zrun[s->zrun_pos] = z * tf;
     s->zrun_pos = (s->zrun_pos + 1) % NP_SERIES_MAX_RUN;
     if (s->zrun_n < NP_SERIES_MAX_RUN) s->zrun_n++;
@@ -425,7 +482,8 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
 
 /* ---- persistence ------------------------------------------------------------------ */
 
-#define SERIES_STATE_MAGIC 0x4e505332u /* "NPS2": NPS1 and the last z values */
+#define SERIES_STATE_MAGIC 0x4e505333u    /* "NPS3": NPS2 and the alert episode */
+#define SERIES_STATE_MAGIC_V2 0x4e505332u /* "NPS2": NPS1 and the last z values (restores: no alert open) */
 
 typedef struct wbuf {
     uint8_t *p;
@@ -474,6 +532,10 @@ static void put_profile(wbuf_t *w, const profile_t *p) {
     }
 }
 
+static void put_profile_var(wbuf_t *w, const profile_t *p) {
+    for (int b = 0; b < p->bins; b++) put_f64(w, p->var[b]);
+}
+
 int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     wbuf_t w = {0};
     put_u64(&w, SERIES_STATE_MAGIC);
@@ -492,6 +554,10 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     for (int b = 0; b < ZBINS; b++) put_u64(&w, s->zhist[b]);
     put_u64(&w, (uint64_t)s->zrun_n | (uint64_t)s->zrun_pos << 8);
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) put_f64(&w, s->zrun[k]);
+    put_u64(&w, (uint64_t)s->in_alert);
+    put_u64(&w, (uint64_t)s->quiet);
+    put_profile_var(&w, &s->day);
+    put_profile_var(&w, &s->week);
     if (w.bad) {
         free(w.p);
         return -1;
@@ -553,7 +619,9 @@ static void get_profile(rbuf_t *r, profile_t *p) {
 
 int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     rbuf_t r = {buf, len, 0, false};
-    if (get_u64(&r) != SERIES_STATE_MAGIC || get_u64(&r) != (uint64_t)s->c.interval_ms) return -1;
+    uint64_t magic = get_u64(&r);
+    if ((magic != SERIES_STATE_MAGIC && magic != SERIES_STATE_MAGIC_V2) || get_u64(&r) != (uint64_t)s->c.interval_ms)
+        return -1;
     s->first_ms = (int64_t)get_u64(&r);
     s->n = (int64_t)get_u64(&r);
     uint64_t flags = get_u64(&r);
@@ -576,5 +644,22 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     s->zrun_pos = (int)((zr >> 8) & 0xff);
     if (s->zrun_n > NP_SERIES_MAX_RUN || s->zrun_pos >= NP_SERIES_MAX_RUN) return -1;
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) s->zrun[k] = get_f64(&r);
+    s->in_alert = false;
+    s->quiet = 0;
+    if (magic == SERIES_STATE_MAGIC) {
+        uint64_t open = get_u64(&r), quiet = get_u64(&r);
+        if (open > 1 || quiet > (uint64_t)INT64_MAX) return -1;
+        s->in_alert = open == 1;
+        s->quiet = (int64_t)quiet;
+        profile_t *ps[] = {&s->day, &s->week};
+        for (int i = 0; i < 2; i++)
+            for (int b = 0; b < ps[i]->bins && !r.bad; b++) {
+                ps[i]->var[b] = get_f64(&r);
+                if (!isfinite(ps[i]->var[b]) || ps[i]->var[b] < 0) return -1;
+            }
+    } else { /* NPS2: no bin spreads yet; they are learnt from here on */
+        memset(s->day.var, 0, sizeof(s->day.var));
+        memset(s->week.var, 0, sizeof(s->week.var));
+    }
     return r.bad || r.off != len ? -1 : 0;
 }

@@ -13,7 +13,14 @@
  *             day leaves), zero-mean; used once the series has run 2 days (2 weeks);
  *   scale     robust spread of the last `resid_points` residuals (1.4826 MAD, or 1.2533 x
  *             the mean absolute deviation when more than half the residuals are equal),
- *             floored (sqrt(level) / 2 for integer-valued series, 0.1 % of the level else).
+ *             floored (sqrt(level) / 2 for integer-valued series, 0.1 % of the level else);
+ *             for the score only, at least bin_scale x the spread of the profile bin in
+ *             use (each bin keeps the mean square of what it sees around its value: where
+ *             the days disagree, e.g. a spike some nights only, a deviation is less rare).
+ * With explain_only (default) the profiles may only lower a score, never raise one: the
+ * scored z is the smaller of the residual from level + profiles and from the level alone
+ * (a profile that learnt part of an irregular spike would otherwise flag every night
+ * without it).
  * Every parameter that depends on the interval is derived from it (np_series_config_init).
  *
  * Score: z = residual / scale, and score = 1 - p, where p = P(|T| >= |z|) for a Student t
@@ -33,6 +40,13 @@
  * spike that ends is not a second anomaly) and restores it. Variance changes: when the
  * spread of the last `var_points` residuals is `var_factor` times larger (or smaller) than
  * the scale, NP_SERIES_VARIANCE_CHANGE is reported once and the scale rebuilt from them.
+ *
+ * Alerts (hysteresis): a point scoring >= `threshold` while no alert is open opens one
+ * (out.alert, once); it stays open, raising no new alert, until the score has stayed below
+ * `rearm_score` for `rearm_ms` (rearm_points consecutive points). Residuals are strongly
+ * autocorrelated on real series: without it one disturbance that hovers around the
+ * threshold raises a burst of alerts (on Cloud Monitoring, a third of all false alerts came
+ * within 10 points of the previous one). Scores are not changed by it.
  */
 #ifndef NP_SERIES_H
 #define NP_SERIES_H
@@ -63,6 +77,12 @@ typedef struct np_series_config {
     double tail_max;       /* at most this factor up (1: the calibration only lowers scores) */
     double log_offset;     /* > 0: model log(offset + x) (x >= 0; multiplicative series), 0: x */
     int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
+    double bin_scale;      /* scoring scale >= this x the spread of the profile bin used (0.5; 0 = off) */
+    bool explain_only;     /* score the smaller residual of level + profiles and level alone (default) */
+    double threshold;      /* alert when the score reaches this (default 0.96) */
+    double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
+    int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
+    int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */
 } np_series_config_t;
 
 /* Defaults for the interval, with every derived length computed. */
@@ -79,6 +99,8 @@ typedef struct np_series_out {
     double scale;
     np_series_event_t event;
     bool warm;
+    bool alert;       /* an alert starts here (the first point >= threshold of an episode) */
+    bool in_alert;    /* an alert episode is open at this point (see Alerts above) */
 } np_series_out_t;
 
 typedef struct np_series np_series_t;

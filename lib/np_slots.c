@@ -80,8 +80,7 @@ void np_slots_adopt(np_slots_t *sl, int32_t slot, np_partstate_t *ps, int64_t no
     np_slot_t *s = &sl->s[slot];
     s->ps = ps;
     sl->outbox_items += s->outbox.n;
-    s->last_record_mono = now;
-    s->at_eof = false;
+    np_idle_reset(&s->idle, now); /* idle only after a fetch answered (np_idle.h) */
 }
 
 void np_slots_drop(np_slots_t *sl, int32_t slot) {
@@ -124,9 +123,8 @@ bool np_slots_progress_moved(const np_slots_t *sl) {
     return false;
 }
 
-bool np_slots_idle(const np_slots_t *sl, int32_t slot, int64_t now, int64_t idle_ms) {
-    const np_slot_t *s = &sl->s[slot];
-    return s->at_eof && now - s->last_record_mono >= idle_ms;
+bool np_slots_idle(const np_slots_t *sl, int32_t slot, int64_t now, int64_t idle_ms, int64_t fresh_ms) {
+    return np_idle_is(&sl->s[slot].idle, now, idle_ms, fresh_ms);
 }
 
 bool np_slots_marker_due(const np_slots_t *sl, int32_t slot, int64_t wm, int64_t pane_ms) {

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "np_ckpt_writer.h"
+#include "np_idle.h"
 #include "np_outbox.h"
 #include "np_pane.h"
 #include "np_partial.h"
@@ -31,8 +32,7 @@ typedef struct np_slot {
     int64_t marker_wm;        /* input slots: watermark last announced to the repartition topic */
     int64_t sent_closed;      /* closed_through in the last progress sent */
     bool dirty;               /* a pane closed since the last checkpoint */
-    bool at_eof;              /* caught up with the partition's end */
-    int64_t last_record_mono; /* monotonic ms of the last record */
+    np_idle_t idle;           /* evidence of idleness: position, log end, last record */
     int64_t lag;              /* records behind the high watermark, -1: unknown */
     np_ckpt_writer_t ckpt;    /* which checkpoint parts are in Redis */
 } np_slot_t;
@@ -89,8 +89,9 @@ bool np_slots_ack(np_slots_t *sl, int32_t slot, int64_t pane_start);
 int64_t np_slots_reportable_closed(const np_slots_t *sl, int32_t slot);
 /* True when some owned slot can report more than its last progress said. */
 bool np_slots_progress_moved(const np_slots_t *sl);
-/* Caught up and without records for idle_ms. */
-bool np_slots_idle(const np_slots_t *sl, int32_t slot, int64_t now, int64_t idle_ms);
+/* Idle on evidence (np_idle_is): the log end, asked idle_ms or more after the last record
+ * and at most fresh_ms before now, was at the position consumed. */
+bool np_slots_idle(const np_slots_t *sl, int32_t slot, int64_t now, int64_t idle_ms, int64_t fresh_ms);
 /* True when an input slot's watermark wm crossed a pane boundary since its last marker. */
 bool np_slots_marker_due(const np_slots_t *sl, int32_t slot, int64_t wm, int64_t pane_ms);
 

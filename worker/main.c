@@ -32,6 +32,7 @@
 #include "np_srcwin.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
+#include "np_logend.h"
 #include "np_opts.h"
 #include "np_outbox.h"
 #include "np_pane.h"
@@ -130,6 +131,8 @@ typedef struct worker {
     int64_t max_jump_ms;   /* max.watermark.jump.ms */
     rd_kafka_t *rk;        /* consumer */
     rd_kafka_t *dlq;       /* producer: dead letters and re-keyed records */
+    np_logend_t *logend;   /* log ends of every slot's partition, for idleness (np_idle) */
+    rd_kafka_topic_partition_list_t *logend_parts; /* those partitions, by slot; its thread's */
     uint64_t produced_since_flush;
     _Atomic int produce_failed; /* a dead letter or re-keyed record was not delivered */
     void *zctx, *zsock;
@@ -159,6 +162,7 @@ typedef struct worker {
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
+    np_counter_t *m_logend_rounds, *m_logend_failed;
     np_gauge_t *m_assigned_rep, *m_assigned_conn, *m_assigned, *m_open_panes, *m_state_bytes, *m_gwm, *m_idle_parts;
     np_histogram_t *m_ckpt_s;
     np_gauge_t *m_lag[MAX_PARTITIONS];  /* per owned slot; unpublished when it goes */
@@ -244,6 +248,40 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
              ps->partition, pane->start_ms, pane->records, np_srcmap_count(pane->sources), late);
 }
 
+/* How often an idle partition's log end is asked again (np_idle_should_ask, np_logend's
+ * rounds), how long an answer keeps it idle, and how long one round may take (on the
+ * np_logend thread: the consumer thread never waits for it). A partition whose answer went
+ * stale (the broker too slow to answer) stops being idle: it then holds the global
+ * watermark back, which delays results but never makes records late. */
+static int64_t idle_every_ms(const worker_t *w) { return w->idle_ms / 2 > 1000 ? 1000 : w->idle_ms / 2; }
+static int64_t idle_query_timeout_ms(const worker_t *w) { return w->idle_ms < 1000 ? w->idle_ms : 1000; }
+static int64_t idle_fresh_ms(const worker_t *w) { return 2 * idle_every_ms(w) + idle_query_timeout_ms(w); }
+
+/* np_logend's ask function, on its thread: the log end of every slot's partition, asked on
+ * the producer's connections (on the consumer's, each request would wait behind the
+ * long-polling Fetch: np_logend.h). */
+static int ask_log_ends(void *ctx, int64_t *ends, size_t n, int timeout_ms) {
+    worker_t *w = ctx;
+    if ((size_t)w->logend_parts->cnt != n) return -1;
+    return np_kafka_log_ends(w->dlq, w->logend_parts, ends, timeout_ms);
+}
+
+/* Idle only on evidence: the log end, asked after idle.ms without a record, is at the
+ * position consumed here (np_idle.h). A partition-EOF event, a fetch not yet answered or a
+ * consumer that was not scheduled are no evidence. The log end comes from np_logend's
+ * thread; here nothing waits for a broker. */
+static bool slot_idle(worker_t *w, int32_t p, int64_t now) {
+    np_idle_t *s = &w->sl->s[p].idle;
+    int64_t end, asked, lo = -1, hi = -1;
+    if (np_logend_get(w->logend, (size_t)p, &end, &asked)) np_idle_end(s, end, asked);
+    if (np_idle_should_ask(s, now, w->idle_ms, idle_every_ms(w))) np_logend_want(w->logend);
+    if (!np_slots_idle(w->sl, p, now, w->idle_ms, idle_fresh_ms(w))) return false;
+    /* The fetcher's cached end (from its last fetch response) may already know more. */
+    return !(rd_kafka_get_watermark_offsets(w->rk, slot_topic(w, p), slot_partition(w, p), &lo, &hi) ==
+                 RD_KAFKA_RESP_ERR_NO_ERROR &&
+             hi > s->position);
+}
+
 /* Progress reports, per owned slot, how far its panes are closed, never past a pane whose
  * partial the coordinator has not acknowledged (np_slots_reportable_closed), otherwise a
  * partial it refused (Redis down) could be overtaken by progress, and the pane published
@@ -256,7 +294,7 @@ static void send_progress(worker_t *w, int64_t now) {
     for (int32_t p = 0; p < w->sl->total; p++) {
         np_partstate_t *ps = w->sl->s[p].ps;
         if (!ps) continue;
-        bool is_idle = np_slots_idle(w->sl, p, now, w->idle_ms);
+        bool is_idle = slot_idle(w, p, now);
         /* Repartition partitions never follow: their watermark is their inputs' (markers);
          * being idle only stops them from holding the global watermark back. */
         if (is_idle && !is_rep(w, p) && w->global_wm != NP_TS_NONE) {
@@ -275,6 +313,9 @@ static void send_progress(worker_t *w, int64_t now) {
     np_gauge_set(w->m_idle_parts, (int64_t)idle);
     np_gauge_set(w->m_hll_blocks, (int64_t)np_hll_pool_blocks_used(w->pcfg.pool));
     np_counter_set_max(w->m_hll_exhausted, np_hll_pool_exhausted(w->pcfg.pool));
+    np_logend_stats_t les = np_logend_stats(w->logend);
+    np_counter_set_max(w->m_logend_rounds, les.rounds);
+    np_counter_set_max(w->m_logend_failed, les.failed);
     const uint8_t *buf;
     size_t len;
     if (np_slots_progress_encode(w->sl, &w->enc, w->id, w->session, &buf, &len) == 1) zsend(w, buf, len);
@@ -744,11 +785,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
                 np_partstate_advance(ps, emit_partial, w);
             }
             ps->next_offset = m->offset + 1;
+            np_idle_consumed(&s->idle, m->offset); /* a marker moves the position, is no record */
             return;
         }
     }
-    s->last_record_mono = now;
-    s->at_eof = false;
+    np_idle_record(&s->idle, m->offset, now);
     if (p >= w->kbase) {
         handle_connection(w, m, ps);
         return;
@@ -880,6 +921,10 @@ static void register_metrics(worker_t *w) {
     w->m_pauses = np_metrics_counter(m, "netpulse_worker_backpressure_pauses_total", "Times consumption paused for a full outbox", NULL);
     w->m_hll_blocks = np_metrics_gauge(m, "netpulse_worker_sketch_blocks", "Distinct-count sketch blocks in use", NULL);
     w->m_hll_exhausted = np_metrics_counter(m, "netpulse_worker_sketch_pool_exhausted_total", "Sketch promotions refused: pool full (counts become lower bounds)", NULL);
+    w->m_logend_rounds = np_metrics_counter(m, "netpulse_worker_log_end_queries_total",
+                                            "Rounds of log-end queries for idleness (one request per broker)", NULL);
+    w->m_logend_failed = np_metrics_counter(m, "netpulse_worker_log_end_queries_failed_total",
+                                            "Rounds of log-end queries that failed (no partition can turn idle on them)", NULL);
     w->m_outbox = np_metrics_gauge(m, "netpulse_worker_outbox_partials", "Partials awaiting acknowledgement", NULL);
     w->m_assigned_rep = np_metrics_gauge(m, "netpulse_worker_assigned_repartition_partitions", "Partitions of the repartition topic owned now", NULL);
     w->m_assigned_conn = np_metrics_gauge(m, "netpulse_worker_assigned_connection_partitions", "Partitions of the connection topic (kdd.topic) owned now", NULL);
@@ -991,6 +1036,14 @@ static int setup_kafka(worker_t *w) {
     }
     if (!(w->sl = np_slots_new(w->topic, w->rtopic, w->nin, w->ktopic, w->nconn))) {
         snprintf(err, sizeof(err), "out of memory for %d partitions", w->nin);
+        goto fail;
+    }
+    w->logend_parts = rd_kafka_topic_partition_list_new(w->sl->total);
+    for (int32_t p = 0; p < w->sl->total; p++)
+        rd_kafka_topic_partition_list_add(w->logend_parts, slot_topic(w, p), slot_partition(w, p));
+    if (!(w->logend = np_logend_new((size_t)w->sl->total, ask_log_ends, w, idle_every_ms(w),
+                                    (int)idle_query_timeout_ms(w)))) {
+        snprintf(err, sizeof(err), "cannot start the log-end thread");
         goto fail;
     }
     w->healthy_kafka = 1;
@@ -1211,7 +1264,7 @@ int main(int argc, char **argv) {
             }
             if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
                 int32_t slot = np_slots_of(w->sl, rd_kafka_topic_name(m->rkt), m->partition);
-                if (slot >= 0) w->sl->s[slot].at_eof = true;
+                if (np_slots_get(w->sl, slot)) np_idle_eof(&w->sl->s[slot].idle, m->offset);
             } else if (m->err) {
                 np_counter_inc(w->m_kafka_err);
                 np_warn("consume_error", "error=\"%s\"", rd_kafka_message_errstr(m));
@@ -1258,12 +1311,15 @@ int main(int argc, char **argv) {
     }
 
     np_info("stopping", "reason=signal");
+    np_logend_stop(w->logend); /* no new round; the one in flight ends by the destroy below */
     send_progress(w, np_clock_mono_ms());
     checkpoint_all(w, false);
     store_safe_offsets(w, true);
     rd_kafka_consumer_close(w->rk);
     rd_kafka_destroy(w->rk);
     np_kdd_stream_destroy(&KDD);
+    np_logend_destroy(&w->logend); /* it asks on w->dlq */
+    rd_kafka_topic_partition_list_destroy(w->logend_parts);
     rd_kafka_flush(w->dlq, 10000);
     rd_kafka_destroy(w->dlq);
     for (int32_t p = 0; p < w->sl->total; p++) drop_partition(w, p);

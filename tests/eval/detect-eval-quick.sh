@@ -20,13 +20,13 @@ f="$DATA/data/application-crash-rate-1/app1-06.csv"
 "$BIN/netpulse-detect" --csv "$f" --output "$tmp/out.csv" 2>"$tmp/log"
 rows_in=$(awk 'END { print NR - 1 }' "$f") rows_out=$(awk 'END { print NR - 1 }' "$tmp/out.csv")
 empty_in=$(tail -n +2 "$f" | awk -F, '$2 == ""' | wc -l)
-missing_out=$(grep -c ',missing$' "$tmp/out.csv" || true)
+missing_out=$(grep -c ',missing,' "$tmp/out.csv" || true)
 echo "app1-06: $rows_in rows in, $rows_out out; $empty_in empty values, $missing_out marked missing"
 grep -q "event=done .*missing=$empty_in " "$tmp/log" || { echo "FAIL: the log does not count $empty_in missing"; cat "$tmp/log"; exit 1; }
 [ "$rows_in" = "$rows_out" ] && [ "$empty_in" -gt 0 ] && [ "$empty_in" = "$missing_out" ] || { echo "FAIL: rows lost or unmarked"; exit 1; }
 python3 "$ROOT/tools/netpulse-eval-series" --bin "$BIN/netpulse-detect" --data "$DATA" --quick \
-    --datasets cloud --sweep 0.992 --tmp "$tmp/synth" --require-beats-baselines | grep -E '^\| \*\*all|^####'
+    --datasets cloud --sweep 0.96 --tmp "$tmp/synth" --require-beats-baselines | grep -E '^\| \*\*all|^####'
 # Three synthetic series are too few to compare detectors (on them the rolling z-score scores
-# higher at 0.992; on the report's 12 netpulse does): here they only have to run.
+# higher; on the report's 12 netpulse does): here they only have to run.
 python3 "$ROOT/tools/netpulse-eval-series" --bin "$BIN/netpulse-detect" --datasets synthetic \
-    --synthetic-count 3 --sweep 0.992 --tmp "$tmp/synth" | grep -E '^\| \*\*all'
+    --synthetic-count 3 --sweep 0.96 --tmp "$tmp/synth" | grep -E '^\| \*\*all'

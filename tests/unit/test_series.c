@@ -170,6 +170,93 @@ static void test_daily_seasonality(void **st) {
     np_series_destroy(&without);
 }
 
+/* Alert hysteresis: five spikes within ten minutes (a disturbance that flaps around the
+ * threshold) open one alert with the default re-arm (6 h below rearm_score), five with
+ * rearm_ms 0 (each run of points >= threshold its own alert); after more than 6 quiet
+ * hours a new spike opens a second alert. Scores do not depend on it. */
+static void test_alert_hysteresis(void **st) {
+    (void)st;
+    int alerts[2] = {0, 0}, open_between = 0, open_after = -1;
+    double sc[2][3];
+    for (int k = 0; k < 2; k++) {
+        np_series_config_t c;
+        np_series_config_init(&c, MIN_MS);
+        c.seasonal = false;
+        if (k == 1) c.rearm_ms = 0;
+        np_series_t *s = np_series_new(&c);
+        assert_non_null(s);
+        uint64_t rng = 21;
+        int first_alert = -1, second_alert = -1;
+        for (int i = 0; i < 2000; i++) {
+            double x = 1000.5 + 10 * gauss(&rng);
+            bool spike = (i >= 1000 && i < 1010 && i % 2 == 0) || i == 1500;
+            if (spike) x += 1000; /* 100 scales: score > 0.999 */
+            np_series_out_t o;
+            np_series_push(s, (int64_t)i * MIN_MS, x, &o);
+            if (o.alert) {
+                alerts[k]++;
+                if (first_alert < 0) first_alert = i;
+                else if (i >= 1500 && second_alert < 0) second_alert = i;
+            }
+            if (i == 1000) sc[k][0] = o.score;
+            if (i == 1001) sc[k][1] = o.score;
+            if (i == 1500) sc[k][2] = o.score;
+            if (k == 0 && i == 1200) open_between = o.in_alert;
+            if (k == 0 && i == 1499) open_after = o.in_alert;
+        }
+        assert_int_equal(first_alert, 1000);
+        assert_int_equal(second_alert, 1500);
+        np_series_destroy(&s);
+    }
+    assert_int_equal(alerts[0], 2); /* one for the burst, one for the spike at 1500 */
+    assert_int_equal(alerts[1], 6); /* five for the burst, one at 1500 */
+    assert_true(open_between);      /* 200 min after the burst: still open (6 h) */
+    assert_false(open_after);       /* 490 min after: closed */
+    for (int j = 0; j < 3; j++) assert_true(sc[0][j] == sc[1][j]);
+}
+
+/* A spike at midnight on every other day (a nightly job that does not always run): the
+ * daily profile learns half of it. Plain (no bin_scale, profiles may raise scores), the
+ * nights without it score as drops (>= 4 of 10 at 0.96) and those with it as spikes. With
+ * bin_scale 0.5 the bin's disagreement widens the scale there (fewer of both); with
+ * explain_only the profile may only lower a score (at most 1 night without the spike); with
+ * the defaults (both) no night without it and fewer with it. A spike at 14:00 scores
+ * >= 0.99 in each. */
+static void test_bin_scale(void **st) {
+    (void)st;
+    int high_on[4] = {0}, high_off[4] = {0};
+    double afternoon[4] = {0};
+    for (int k = 0; k < 4; k++) {
+        np_series_config_t c;
+        np_series_config_init(&c, HOUR_MS);
+        if (k < 3) {
+            c.bin_scale = k == 1 ? 0.5 : 0;
+            c.explain_only = k == 2;
+        }
+        np_series_t *s = np_series_new(&c);
+        assert_non_null(s);
+        uint64_t rng = 33;
+        for (int i = 0; i < 24 * 30; i++) {
+            int day = i / 24, hour = i % 24;
+            double x = 100 + 30 * sin(2 * PI * hour / 24.0) + 2 * gauss(&rng) + 0.001;
+            if (hour == 0 && day % 2 == 0) x += 200;
+            if (i == 24 * 28 + 14) x += 200;
+            np_series_out_t o;
+            np_series_push(s, (int64_t)i * HOUR_MS, x, &o);
+            if (hour == 0 && day >= 10 && o.score >= 0.96) (day % 2 == 0 ? high_on : high_off)[k]++;
+            if (i == 24 * 28 + 14) afternoon[k] = o.score;
+        }
+        np_series_destroy(&s);
+        print_message("bin_scale case %d: %d of 10 nights with the spike, %d of 10 without, score >= 0.96; 14:00 %.4f\n",
+                      k, high_on[k], high_off[k], afternoon[k]);
+        assert_true(afternoon[k] >= 0.99);
+    }
+    assert_true(high_on[0] >= 8 && high_off[0] >= 4);
+    assert_true(high_on[1] + high_off[1] + 5 <= high_on[0] + high_off[0]);
+    assert_true(high_off[2] <= 1);
+    assert_true(high_off[3] == 0 && high_on[3] < high_on[0]);
+}
+
 /* Encoded half-way (profiles, rings, an open shift), decoded into a new series: the rest
  * scores the same. Other intervals and damaged blobs are refused. */
 static void test_state(void **st) {
@@ -181,6 +268,7 @@ static void test_state(void **st) {
         xs[i] = 100 + 40 * sin(2 * PI * (i % 24) / 24.0) + (i > 300 ? 80 : 0) + 3 * gauss(&rng) + 0.001;
     np_series_out_t o, p;
     for (int i = 0; i < 304; i++) np_series_push(a, i * HOUR_MS, xs[i], &o);
+    assert_true(o.in_alert); /* the change at 301 opened an alert: it is part of the state */
     uint8_t *buf;
     size_t len;
     assert_int_equal(np_series_encode(a, &buf, &len), 0);
@@ -193,10 +281,46 @@ static void test_state(void **st) {
         np_series_push(a, i * HOUR_MS, xs[i], &o);
         np_series_push(b, i * HOUR_MS, xs[i], &p);
         assert_true(o.score == p.score && o.expected == p.expected && o.event == p.event);
+        assert_true(o.alert == p.alert && o.in_alert == p.in_alert);
     }
     np_series_destroy(&a);
     np_series_destroy(&b);
     np_series_destroy(&other);
+}
+
+/* A blob of the previous version (NPS2: no alert state, no bin spreads) restores, with no
+ * alert open: the next point >= threshold opens one, where the NPS3 restore (alert open)
+ * raises none. Older versions are refused. */
+static void test_state_v2(void **st) {
+    (void)st;
+    np_series_t *a = mk(HOUR_MS, true), *v3 = mk(HOUR_MS, true), *v2 = mk(HOUR_MS, true), *v1 = mk(HOUR_MS, true);
+    uint64_t rng = 17;
+    np_series_out_t o, p, q;
+    for (int i = 0; i < 24 * 10; i++) np_series_push(a, i * HOUR_MS, 100 + 2 * gauss(&rng) + (i >= 238 ? 100 : 0), &o);
+    assert_true(o.in_alert);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_series_encode(a, &buf, &len), 0);
+    assert_int_equal(np_series_decode(v3, buf, len), 0);
+    /* NPS2 = NPS3 without its tail: open flag, quiet count, 24 + 7 bin spreads */
+    size_t tail = 2 * 8 + (24 + 7) * 8;
+    assert_true(buf[0] == 0x33);
+    buf[0] = 0x32;
+    assert_int_equal(np_series_decode(v2, buf, len), -1); /* NPS2 magic with an NPS3 body */
+    assert_int_equal(np_series_decode(v2, buf, len - tail), 0);
+    buf[0] = 0x31;
+    assert_int_equal(np_series_decode(v1, buf, len - tail), -1);
+    free(buf);
+    np_series_push(v3, 240 * HOUR_MS, 400, &p);
+    np_series_push(v2, 240 * HOUR_MS, 400, &q);
+    assert_true(p.score >= 0.965 && p.score == q.score);
+    assert_false(p.alert);
+    assert_true(p.in_alert);
+    assert_true(q.alert);
+    np_series_destroy(&a);
+    np_series_destroy(&v3);
+    np_series_destroy(&v2);
+    np_series_destroy(&v1);
 }
 
 /* Lengths derived from the interval: the same times whatever the cadence. */
@@ -217,6 +341,14 @@ static void test_cadence(void **st) {
     m.shift_ms = 15 * MIN_MS;
     np_series_config_derive(&m);
     assert_int_equal(m.shift_points, 15);
+    assert_int_equal(m.rearm_points, 360); /* re-arm after 6 h below rearm_score */
+    assert_int_equal(h.rearm_points, 6);
+    m.rearm_ms = INT64_MAX; /* no overflow */
+    np_series_config_derive(&m);
+    assert_true(m.rearm_points == INT64_MAX / MIN_MS + 1);
+    m.rearm_ms = 0;
+    np_series_config_derive(&m);
+    assert_int_equal(m.rearm_points, 1);
 }
 
 /* Multi-scale (csv.runs): 4 points in a row at 5 scales score >= 0.99 with runs 4 (one
@@ -255,6 +387,8 @@ int main(void) {
         cmocka_unit_test(test_level_shift),     cmocka_unit_test(test_shift_that_ends),
         cmocka_unit_test(test_variance_change), cmocka_unit_test(test_daily_seasonality), cmocka_unit_test(test_runs),
         cmocka_unit_test(test_state),           cmocka_unit_test(test_cadence),
+        cmocka_unit_test(test_alert_hysteresis), cmocka_unit_test(test_bin_scale),
+        cmocka_unit_test(test_state_v2),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,10 +97,13 @@ static void test_idle_and_markers(void **st) {
     np_slots_t *sl = np_slots_new("in", "rep", 1, NULL, 0);
     np_slots_prepare(sl, 0);
     np_slots_adopt(sl, 0, np_partstate_new(0, &CFG), 1000);
-    assert_false(np_slots_idle(sl, 0, 9000, 3000)); /* not at the end of the partition */
-    sl->s[0].at_eof = true;
-    assert_false(np_slots_idle(sl, 0, 3999, 3000));
-    assert_true(np_slots_idle(sl, 0, 4000, 3000));
+    assert_false(np_slots_idle(sl, 0, 9000, 3000, 3000)); /* no fetch answered yet */
+    np_idle_eof(&sl->s[0].idle, 0);
+    assert_false(np_slots_idle(sl, 0, 9000, 3000, 3000)); /* an EOF alone is no evidence */
+    np_idle_end(&sl->s[0].idle, 0, 3999); /* the log end, asked 2999 ms after the adoption */
+    assert_false(np_slots_idle(sl, 0, 3999, 3000, 3000));
+    np_idle_end(&sl->s[0].idle, 0, 4000);
+    assert_true(np_slots_idle(sl, 0, 4000, 3000, 3000));
     assert_false(np_slots_marker_due(sl, 0, NP_TS_NONE, 5000));
     assert_true(np_slots_marker_due(sl, 0, 4000, 5000));
     sl->s[0].marker_wm = 4000;
