@@ -64,7 +64,7 @@ static const np_opt_t coord_opts[] = {
     {"persist.batch.max", NP_OPT_INT, "256", 1, 65536, NULL,
      "Partials drained from the socket and stored in one Redis transaction before any is merged and "
      "acknowledged (group commit; 1: one transaction per partial)"},
-    {"persist.batch.bytes", NP_OPT_INT, "67108864", 1024, 268435456, NULL,
+    {"persist.batch.bytes", NP_OPT_INT, "16777216", 1024, 268435456, NULL,
      "A group commit also closes at this many bytes of partials (one larger partial goes alone)"},
     {"owner.check", NP_OPT_BOOL, "true", 0, 0, NULL,
      "Take partials and progress for a partition only from the worker holding its fencing epoch "
@@ -833,7 +833,9 @@ static int check_budget(coord_t *c, const np_merge_config_t *mc) {
                              .persist = np_config_int(cfg, "redis.port") > 0,
                              .owners = np_config_int(cfg, "redis.port") > 0 && np_config_bool(cfg, "owner.check"),
                              .max_message_bytes = (size_t)np_config_int(cfg, "zmq.max.message.bytes"),
-                             .rcvhwm = (size_t)np_config_int(cfg, "zmq.rcvhwm")};
+                             .rcvhwm = (size_t)np_config_int(cfg, "zmq.rcvhwm"),
+                             .batch_max = (size_t)np_config_int(cfg, "persist.batch.max"),
+                             .batch_bytes = (size_t)np_config_int(cfg, "persist.batch.bytes")};
     np_budget_compute(&bc, &c->budget);
     char line[1024], err[512];
     np_budget_format(&c->budget, line, sizeof(line));
