@@ -18,8 +18,12 @@
 # Every source has SIM_RECORDS (2) records per pane; SIM_WORKERS (8) workers; pane.ms 5000
 # and the coordinator's defaults (window.ms 60000, detectors on), except
 # max.sources.per.pane and max.dests.per.pane, raised to hold every source of a pane, and
-# max.partitions = N. SIM_COORD_FLAGS adds coordinator flags (e.g. "--window-ms 5000": no
-# sliding window, so no final pane is written to Redis), NP_BUILD_DIR picks the binaries.
+# max.partitions = N. SIM_COORD_FLAGS adds coordinator flags (e.g. "--persist-batch-max 1":
+# one Redis transaction per partial), NP_BUILD_DIR picks the binaries. SIM_WINDOW_MS (60000;
+# SIM_WINDOW_MS=5000: no sliding window, so no final pane is written to Redis) is the
+# coordinator's window.ms, and the tool's with bounded partials.
+# SIM_BOUNDED=K (0: whole tables) sends bounded partials as workers with
+# partial.top.sources = K do; SIM_LEARN_PANES (2) is then both sides' detect.learn.panes.
 #
 # memory (not in `both`): the coordinator driven to its caps, its peak RSS (VmHWM) against
 #               the bound it computes (np_budget, netpulse_coordinator_memory_bound_bytes).
@@ -60,6 +64,14 @@ read -ra SIZE_PANES <<<"${SIM_SOURCE_PANES:-20 20 5 3}"
 RECORDS="${SIM_RECORDS:-2}"
 WORKERS="${SIM_WORKERS:-8}"
 read -ra COORD_FLAGS <<<"${SIM_COORD_FLAGS:-}"
+BOUNDED="${SIM_BOUNDED:-0}"
+LEARN="${SIM_LEARN_PANES:-2}"
+WINDOW_MS="${SIM_WINDOW_MS:-60000}"
+SIM_FLAGS=(--window-ms "$WINDOW_MS")
+if [[ "$BOUNDED" != 0 ]]; then
+    SIM_FLAGS+=(--bounded "$BOUNDED" --learn-panes "$LEARN")
+    COORD_FLAGS=(--detect-learn-panes "$LEARN" "${COORD_FLAGS[@]}")
+fi
 
 for b in netpulse-coordinator np-bench-sim; do
     [[ -x "$IT_BIN/$b" ]] || np_die "$IT_BIN/$b missing: make build first"
@@ -81,13 +93,13 @@ run_one() {
     it_redis FLUSHALL >/dev/null
     it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" \
         --pane-ms 5000 --max-partitions "$n" --max-sources-per-pane "$cap" --max-dests-per-pane "$cap" \
-        --http-port-file "$IT_DIR/coordinator.port" "${COORD_FLAGS[@]}"
+        --http-port-file "$IT_DIR/coordinator.port" --window-ms "$WINDOW_MS" "${COORD_FLAGS[@]}"
     local mport
     mport="$(it_http_port coordinator)" || { np_warn "$label: coordinator did not start"; return 1; }
     np_info "$label: $n partitions, $s sources per pane, $panes panes"
     "$IT_BIN/np-bench-sim" --coordinator "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" --metrics-port "$mport" \
         --coord-pid "${IT_PIDS[coordinator]}" --partitions "$n" --workers "$WORKERS" --sources "$s" \
-        --records "$RECORDS" --panes "$panes" --label "$label" >>"$RES/results.jsonl" 2>"$RES/sim-$label.log"
+        --records "$RECORDS" --panes "$panes" --label "$label" "${SIM_FLAGS[@]}" >>"$RES/results.jsonl" 2>"$RES/sim-$label.log"
     local rc=$?
     tail -n 1 "$RES/sim-$label.log" >&2
     cp "$IT_DIR/coordinator.log" "$RES/coordinator-$label.log"
@@ -157,12 +169,12 @@ fi
 python3 - "$RES/results.jsonl" >"$RES/table.md" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print("| partitions | sources/pane | panes | coord busy p50 / p99 ms (merge + finalize) | wall p50 / p99 ms | "
+print("| partitions | bounded | sources/pane | panes | coord busy p50 / p99 ms (merge + finalize) | wall p50 / p99 ms | "
       "close p50 / p99 ms | coord CPU ms/pane | bytes/partial | bytes/source | coord RSS / peak MiB |")
-print("|---:|---:|---:|---|---|---|---:|---:|---:|---|")
+print("|---:|---:|---:|---:|---|---|---|---:|---:|---:|---|")
 for r in rows:
-    print("| %d | %s | %d | %.1f / %.1f (%.1f + %.1f p50) | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %.1f | %d / %d |" % (
-        r["partitions"], f'{r["sources"]:,}', r["panes"], r["busy_ms_p50"], r["busy_ms_p99"], r["merge_ms_p50"],
+    print("| %d | %s | %s | %d | %.1f / %.1f (%.1f + %.1f p50) | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %.1f | %d / %d |" % (
+        r["partitions"], r.get("bounded") or "whole", f'{r["sources"]:,}', r["panes"], r["busy_ms_p50"], r["busy_ms_p99"], r["merge_ms_p50"],
         r["finalize_ms_p50"], r["wall_ms_p50"], r["wall_ms_p99"], r["close_ms_p50"], r["close_ms_p99"],
         r["cpu_ms_per_pane"], f'{r["bytes_per_partial"]:,.0f}', r["bytes_per_source"],
         r["coord_rss_kib"] // 1024, r["coord_hwm_kib"] // 1024))

@@ -8,7 +8,7 @@
  * ROUTER bound where the coordinator connects) that receives the results and acknowledges
  * them. The partials are built the worker's way, so they follow the library's partial
  * format whatever it becomes: records into a partition's pane state (np_partstate_add),
- * the pane closed by its watermark, encoded by np_partial_encode.
+ * the pane closed by its watermark, encoded by np_partial_encode_sel.
  *
  * Per pane, phases do not overlap: (1) build every partition's partial (not timed), (2)
  * send them all and wait for every acknowledgement, (3) send progress closing the pane for
@@ -24,6 +24,14 @@
  * record). The worker-side tables hold every source (no eviction in the partial): today's
  * worst case, the one the issue's bounded partials remove.
  *
+ * --bounded K sends bounded partials as netpulse-worker does with partial.top.sources = K
+ * (its emit_partial: np_cand's candidates once the partition has emitted --learn-panes
+ * panes, whole tables before; the partition's sliding window of --window-ms through
+ * np_srcwin, kept across panes as the worker keeps it). The coordinator must be given the
+ * same detect.learn.panes and window.ms (bench/sim.sh does); warm-up panes are at least
+ * the learning panes, so the measured panes are the steady state. Each partition's pane
+ * state lives across panes, as in a worker.
+ *
  * Memory (bench/sim.sh --only memory): --open-panes K sends K consecutive panes' partials
  * before closing any (a "pane" of the report is then a round of K), so K global panes are
  * open at once; --shift-sources gives every pane its own sources (a sliding window then
@@ -34,6 +42,7 @@
  *                     --coord-pid PID [--partitions N] [--workers W] [--sources S]
  *                     [--records R] [--dests D] [--panes P] [--warmup K] [--pane-ms MS]
  *                     [--group G] [--topic T] [--label TEXT] [--open-panes K] [--shift-sources]
+ *                     [--bounded K [--learn-panes L] [--window-ms MS]]
  * Prints one JSON object on stdout; progress on stderr.
  */
 #include <errno.h>
@@ -50,10 +59,12 @@
 
 #include "bench_record.h"
 #include "netpulse.pb-c.h"
+#include "np_cand.h"
 #include "np_clock.h"
 #include "np_owner.h"
 #include "np_pane.h"
 #include "np_partial.h"
+#include "np_srcwin.h"
 #include "np_store.h"
 
 typedef struct opts {
@@ -66,6 +77,8 @@ typedef struct opts {
     int64_t pane_ms;
     int open_panes;  /* panes sent before any is closed */
     int shift;       /* every pane its own sources */
+    int bounded, learn_panes; /* bounded: partial.top.sources (0: whole tables) */
+    int64_t window_ms;
 } opts_t;
 
 typedef struct sim {
@@ -80,6 +93,9 @@ typedef struct sim {
     uint8_t *acked;           /* per open pane and slot */
     np_partial_enc_t enc;
     np_hll_pool_t *pool;
+    np_partstate_t **parts;   /* per partition, kept across panes (the worker's) */
+    np_cand_config_t cand;    /* --bounded */
+    const np_srcagg_t **cand_sel, **win_sel;
     size_t cur;               /* partial being built: open pane x partitions + partition */
 } sim_t;
 
@@ -163,7 +179,25 @@ static void emit_cb(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64
     size_t len;
     char wid[32];
     snprintf(wid, sizeof(wid), "sim-worker-%d", (int)(s->cur % (size_t)s->o.partitions % (size_t)s->o.workers));
-    if (np_partial_encode(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, &out, &len) < 0) {
+    /* As netpulse-worker's emit_partial. */
+    np_partial_bounded_t b = {0}, *bp = NULL;
+    if (s->o.bounded && !np_cand_learning(&s->cand, ps->panes_emitted)) {
+        bp = &b;
+        b.sel = s->cand_sel;
+        if (pane->records)
+            b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->cand_sel,
+                                    s->cand.top + s->cand.max_candidates, &b.dropped);
+    }
+    if (s->o.bounded && ps->win) {
+        bp = &b;
+        b.window_only = pane == &ps->empty;
+        const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+        b.window_ms = np_srcwin_ms(ps->win);
+        b.window_sources = np_srcmap_count(u);
+        b.win_top = s->win_sel;
+        b.nwin_top = np_cand_top(u, s->cand.top, s->win_sel);
+    }
+    if (np_partial_encode_sel(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, bp, &out, &len) < 0) {
         fprintf(stderr, "np-bench-sim: partial encoding failed\n");
         exit(1);
     }
@@ -183,9 +217,13 @@ static void build_partial(sim_t *s, int32_t p, int64_t start, size_t slot) {
     uint64_t base = o->shift ? (uint64_t)(start / o->pane_ms % 256) * o->sources : 0;
     uint64_t mine = o->sources / (uint64_t)o->partitions + ((uint64_t)p < o->sources % (uint64_t)o->partitions);
     np_pane_config_t cfg = {.pane_ms = o->pane_ms, .lateness_ms = 0, .max_open_panes = 4,
-                            .max_sources = mine + 1, .max_dests = 65536, .pool = s->pool};
-    np_partstate_t *ps = np_partstate_new(p, &cfg);
-    if (!ps) exit(1);
+                            .max_sources = mine + 1, .max_dests = 65536, .pool = s->pool,
+                            .window_ms = o->bounded && o->window_ms > o->pane_ms ? o->window_ms : 0};
+    /* Bounded partials need the partition's history (learning, sliding window): its state
+     * lives across panes, as in a worker; whole tables are built from a fresh one. */
+    np_partstate_t *ps = o->bounded ? s->parts[p] : NULL;
+    if (!ps && !(ps = np_partstate_new(p, &cfg))) exit(1);
+    if (o->bounded) s->parts[p] = ps;
     np_record_t r;
     memset(&r, 0, sizeof(r));
     int64_t off = 0;
@@ -211,7 +249,7 @@ static void build_partial(sim_t *s, int32_t p, int64_t start, size_t slot) {
     s->partial_len[slot] = 0;
     np_partstate_follow(ps, start + o->pane_ms);
     np_partstate_advance(ps, emit_cb, s);
-    np_partstate_destroy(&ps);
+    if (!o->bounded) np_partstate_destroy(&ps);
 }
 
 /* ---- the workers' side of the protocol ---------------------------------------------- */
@@ -441,19 +479,21 @@ static void usage(void) {
     fprintf(stderr, "usage: np-bench-sim --coordinator EP --gateway EP --redis-port P --metrics-port P --coord-pid PID\n"
                     "       [--partitions N] [--workers W] [--sources S] [--records R] [--dests D] [--panes P]\n"
                     "       [--warmup K] [--pane-ms MS] [--group G] [--topic T] [--label TEXT]\n"
-                    "       [--open-panes K] [--shift-sources]\n");
+                    "       [--open-panes K] [--shift-sources] [--bounded K [--learn-panes L] [--window-ms MS]]\n");
     exit(2);
 }
 
 static void parse(int argc, char **argv, opts_t *o) {
     *o = (opts_t){.group = "netpulse-workers", .topic = "network-traffic", .label = "", .partitions = 12, .workers = 8,
-                  .sources = 100000, .records = 2, .dests = 4096, .panes = 20, .warmup = 2, .pane_ms = 5000, .open_panes = 1};
+                  .sources = 100000, .records = 2, .dests = 4096, .panes = 20, .warmup = 2, .pane_ms = 5000, .open_panes = 1,
+                  .learn_panes = 2, .window_ms = 60000};
     static const struct option lo[] = {
         {"coordinator", 1, 0, 'c'}, {"gateway", 1, 0, 'g'}, {"redis-port", 1, 0, 'r'}, {"metrics-port", 1, 0, 'm'},
         {"coord-pid", 1, 0, 'P'},   {"partitions", 1, 0, 'n'}, {"workers", 1, 0, 'w'},  {"sources", 1, 0, 's'},
         {"records", 1, 0, 'R'},     {"dests", 1, 0, 'd'},   {"panes", 1, 0, 'p'},      {"warmup", 1, 0, 'W'},
         {"pane-ms", 1, 0, 'M'},     {"group", 1, 0, 'G'},   {"topic", 1, 0, 'T'},      {"label", 1, 0, 'L'},
-        {"open-panes", 1, 0, 'K'},  {"shift-sources", 0, 0, 'S'}, {0, 0, 0, 0}};
+        {"open-panes", 1, 0, 'K'},  {"shift-sources", 0, 0, 'S'}, {"bounded", 1, 0, 'B'},
+        {"learn-panes", 1, 0, 'l'}, {"window-ms", 1, 0, 'X'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -475,15 +515,20 @@ static void parse(int argc, char **argv, opts_t *o) {
         case 'L': o->label = optarg; break;
         case 'K': o->open_panes = atoi(optarg); break;
         case 'S': o->shift = 1; break;
+        case 'B': o->bounded = atoi(optarg); break;
+        case 'l': o->learn_panes = atoi(optarg); break;
+        case 'X': o->window_ms = atoll(optarg); break;
         default: usage();
         }
     }
     if (!o->coord || !o->gateway || o->redis_port <= 0 || o->metrics_port <= 0 || o->coord_pid <= 0 ||
         o->partitions < 1 || o->partitions > 4096 || o->workers < 1 || o->workers > 256 || o->records < 1 ||
         o->dests < 1 || o->panes < 1 || o->warmup < 0 || o->pane_ms < 10 || o->sources > 16000000 ||
-        o->open_panes < 1 || o->open_panes > 64)
+        o->open_panes < 1 || o->open_panes > 64 || (o->bounded && o->bounded < 10) || o->learn_panes < 1 ||
+        o->window_ms < o->pane_ms || o->window_ms % o->pane_ms)
         usage();
     if (o->workers > o->partitions) o->workers = o->partitions;
+    if (o->bounded && o->warmup < o->learn_panes) o->warmup = o->learn_panes; /* measure the steady state */
 }
 
 /* The gateway's ROUTER and the workers' DEALERs. Returns 0 or -1. */
@@ -531,14 +576,14 @@ static void report(const sim_t *s, const pane_res_t *m, double *v) {
     PCTS(wall_close, c50, c99);
     PCTS(merge, g50, g99);
     PCTS(fin, f50, f99);
-    printf("{\"label\":\"%s\",\"partitions\":%d,\"workers\":%d,\"sources\":%" PRIu64 ",\"records_per_source\":%d,"
+    printf("{\"label\":\"%s\",\"bounded\":%d,\"partitions\":%d,\"workers\":%d,\"sources\":%" PRIu64 ",\"records_per_source\":%d,"
            "\"dests\":%d,\"panes\":%d,\"warmup\":%d,\"busy_ms_p50\":%.2f,\"busy_ms_p99\":%.2f,\"merge_ms_p50\":%.2f,"
            "\"merge_ms_p99\":%.2f,\"finalize_ms_p50\":%.2f,\"finalize_ms_p99\":%.2f,\"wall_ms_p50\":%.2f,"
            "\"wall_ms_p99\":%.2f,\"close_ms_p50\":%.2f,\"close_ms_p99\":%.2f,\"cpu_ms_per_pane\":%.1f,"
            "\"bytes_per_partial\":%.0f,\"max_bytes_per_partial\":%.0f,\"bytes_per_source\":%.1f,"
            "\"coord_rss_kib\":%ld,\"coord_hwm_kib\":%ld,\"open_panes\":%d,\"shift_sources\":%d,"
            "\"coord_bound_bytes\":%.0f}\n",
-           o->label, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
+           o->label, o->bounded, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
            1e3 * b99, 1e3 * g50, 1e3 * g99, 1e3 * f50, 1e3 * f99, 1e3 * w50, 1e3 * w99, 1e3 * c50, 1e3 * c99,
            1e3 * cpu / (double)np, bytes / (double)np / (double)n, maxb,
            o->sources ? bytes / (double)np / (double)o->sources : 0, proc_status_kib(o->coord_pid, "VmRSS"),
@@ -563,7 +608,17 @@ int main(int argc, char **argv) {
     s.partial = calloc(nk, sizeof(*s.partial));
     s.partial_len = calloc(nk, sizeof(*s.partial_len));
     s.acked = calloc(nk, 1);
-    if (!s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
+    s.parts = calloc(n, sizeof(*s.parts));
+    if (o->bounded) {
+        np_detect_config_t dc;
+        np_detect_config_default(&dc, o->pane_ms); /* the coordinator's defaults */
+        np_cand_config_from_detect(&s.cand, &dc, (size_t)o->bounded, 1024);
+        s.cand.learn_panes = o->learn_panes;
+        s.cand_sel = calloc(s.cand.top + s.cand.max_candidates, sizeof(*s.cand_sel));
+        s.win_sel = calloc(s.cand.top, sizeof(*s.win_sel));
+        if (!s.cand_sel || !s.win_sel) return 1;
+    }
+    if (!s.parts || !s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
         !s.partial || !s.partial_len || !s.acked) {
         fprintf(stderr, "np-bench-sim: set-up failed: %s\n", s.store ? "out of memory" : err);
         return 1;
@@ -605,11 +660,17 @@ int main(int argc, char **argv) {
     for (int w = 0; w < o->workers; w++) zmq_close(s.dealers[w]);
     zmq_close(s.gw);
     zmq_ctx_term(s.zctx);
-    for (size_t p = 0; p < n; p++) np_partstate_destroy(&s.prog_ps[p]);
+    for (size_t p = 0; p < n; p++) {
+        np_partstate_destroy(&s.prog_ps[p]);
+        np_partstate_destroy(&s.parts[p]);
+    }
     for (size_t i = 0; i < nk; i++) free(s.partial[i]);
     np_partial_enc_free(&s.enc);
     np_hll_pool_destroy(&s.pool);
     np_store_destroy(&s.store);
+    free(s.parts);
+    free(s.cand_sel);
+    free(s.win_sel);
     free(res);
     free(v);
     return 0;

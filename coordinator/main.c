@@ -30,6 +30,7 @@
 #include "np_owner.h"
 #include "np_pane.h"
 #include "np_partial.h"
+#include "np_pbatch.h"
 #include "np_proc.h"
 #include "np_result.h"
 #include "np_resultbox.h"
@@ -60,6 +61,11 @@ static const np_opt_t coord_opts[] = {
     {"watermark.ms", NP_OPT_INT, "100", 10, 60000, NULL, "How often the global watermark is sent"},
     NP_OPTS_REDIS("6379", "coordinator state, partition owners",
                   "state in memory only (a restart then loses open windows)"),
+    {"persist.batch.max", NP_OPT_INT, "256", 1, 65536, NULL,
+     "Partials drained from the socket and stored in one Redis transaction before any is merged and "
+     "acknowledged (group commit; 1: one transaction per partial)"},
+    {"persist.batch.bytes", NP_OPT_INT, "16777216", 1024, 268435456, NULL,
+     "A group commit also closes at this many bytes of partials (one larger partial goes alone)"},
     {"owner.check", NP_OPT_BOOL, "true", 0, 0, NULL,
      "Take partials and progress for a partition only from the worker holding its fencing epoch "
      "(read from Redis; needs redis.port > 0)"},
@@ -116,7 +122,10 @@ typedef struct coord {
     uint64_t window_mismatch, sources_split, partials_unpaired;
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
-    np_counter_t *m_persist_err, *m_reloads;
+    np_pbatch_t *batch;     /* accepted partials awaiting their group commit */
+    uint8_t *ack_buf;
+    size_t ack_cap;
+    np_counter_t *m_persist_err, *m_reloads, *m_batches;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
         *m_views_unknown, *m_unpaired, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
@@ -149,19 +158,6 @@ static void remember_worker(coord_t *c, const uint8_t *id, size_t len, int64_t n
 }
 
 /* ---- state in Redis (np_coordstore) ------------------------------------------------ */
-
-/* Persists an accepted partial before it is merged and acknowledged. */
-static int persist_partial(coord_t *c, const Netpulse__Partial *p, const uint8_t *raw, size_t rawlen) {
-    if (!c->cs) return 0;
-    char err[256];
-    if (np_coordstore_put_partial(c->cs, p->pane_start_ms, p->partition, raw, rawlen, err, sizeof(err)) < 0) {
-        static np_log_rl_t rl = NP_LOG_RL_INIT;
-        np_counter_inc(c->m_persist_err);
-        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partial partition=%d error=\"%s\"", p->partition, err);
-        return -1;
-    }
-    return 0;
-}
 
 static void restore_partial_cb(void *ctx, const Netpulse__Partial *p) {
     coord_t *c = ctx;
@@ -274,20 +270,114 @@ fail:
     return -1;
 }
 
-/* Acknowledges one partial to the worker that sent it, with the current global watermark. */
-static void ack_partial(coord_t *c, const uint8_t *peer, size_t peer_len, int32_t partition, int64_t pane_start) {
-    Netpulse__PartialId id = NETPULSE__PARTIAL_ID__INIT;
-    Netpulse__PartialId *ids[1] = {&id};
-    id.partition = partition;
-    id.pane_start_ms = pane_start;
+/* Acknowledges ids[0..n) to the worker that sent them, in one message, with the current
+ * global watermark (workers take any number of acknowledgements per message). */
+static void send_acks(coord_t *c, const uint8_t *peer, size_t peer_len, Netpulse__PartialId **ids, size_t n) {
     Netpulse__CoordMsg cm = NETPULSE__COORD_MSG__INIT;
     cm.version = NP_WIRE_VERSION;
     cm.global_watermark_ms = c->last_gwm;
-    cm.n_acks = 1;
+    cm.n_acks = n;
     cm.acks = ids;
-    uint8_t buf[64];
-    size_t len = netpulse__coord_msg__pack(&cm, buf);
-    if (zmq_send(c->wsock, peer, peer_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0) zmq_send(c->wsock, buf, len, ZMQ_DONTWAIT);
+    size_t len = netpulse__coord_msg__get_packed_size(&cm);
+    if (len > c->ack_cap) {
+        uint8_t *b = realloc(c->ack_buf, len);
+        if (!b) return; /* not acknowledged: the worker re-sends, a repeat is acknowledged then */
+        c->ack_buf = b;
+        c->ack_cap = len;
+    }
+    netpulse__coord_msg__pack(&cm, c->ack_buf);
+    if (zmq_send(c->wsock, peer, peer_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+        zmq_send(c->wsock, c->ack_buf, len, ZMQ_DONTWAIT);
+}
+
+static void ack_partial(coord_t *c, const uint8_t *peer, size_t peer_len, int32_t partition, int64_t pane_start) {
+    Netpulse__PartialId id = NETPULSE__PARTIAL_ID__INIT, *ids[1] = {&id};
+    id.partition = partition;
+    id.pane_start_ms = pane_start;
+    send_acks(c, peer, peer_len, ids, 1);
+}
+
+/* Counts and logs the merge of a partial; true when it is settled (to acknowledge). */
+static bool settle_partial(coord_t *c, const Netpulse__WorkerMsg *m, np_merge_result_t r, double secs) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    const Netpulse__Partial *p = m->partial;
+    switch (r) {
+    case NP_MERGE_OK:
+        np_counter_inc(c->m_partials);
+        np_histogram_observe(c->m_merge_s, secs);
+        break;
+    case NP_MERGE_DUPLICATE: np_counter_inc(c->m_dups); break;
+    case NP_MERGE_TOO_LATE:
+        np_counter_inc(c->m_too_late);
+        np_log_rl(&rl, NP_LOG_INFO, "partial_after_final", "worker=%s partition=%d pane_start=%" PRId64, m->worker_id,
+                  p->partition, p->pane_start_ms);
+        break;
+    case NP_MERGE_FULL:
+        np_counter_inc(c->m_full);
+        np_log_rl(&rl, NP_LOG_ERROR, "merge_full", "worker=%s partition=%d pane_start=%" PRId64, m->worker_id,
+                  p->partition, p->pane_start_ms);
+        break;
+    case NP_MERGE_BAD:
+        np_counter_inc(c->m_bad);
+        np_log_rl(&rl, NP_LOG_ERROR, "partial_rejected",
+                  "worker=%s partition=%d pane_start=%" PRId64 " pane_ms=%" PRId64 " expected_pane_ms=%" PRId64,
+                  m->worker_id, p->partition, p->pane_start_ms, p->pane_ms, c->pane_ms);
+        break;
+    }
+    /* Everything but "no room" is settled for good: merged now, merged before, or never
+     * mergeable. "No room" stays unacknowledged so the worker re-sends it later. */
+    return r != NP_MERGE_FULL;
+}
+
+static void send_acks_cb(void *ctx, const uint8_t *peer, size_t peer_len, Netpulse__PartialId **ids, size_t n) {
+    send_acks(ctx, peer, peer_len, ids, n);
+}
+
+/* The group commit: stores every partial of the batch in one Redis transaction, then
+ * merges and acknowledges them (one message per worker). If the write fails, none is
+ * merged or acknowledged: the workers re-send them (ARCHITECTURE.md, Coordinator). */
+static void flush_partials(coord_t *c) {
+    size_t n = np_pbatch_len(c->batch);
+    if (!n) return;
+    double t0 = np_clock_mono_s();
+    char err[256];
+    if (c->cs && np_coordstore_flush_partials(c->cs, err, sizeof(err)) < 0) {
+        static np_log_rl_t rl = NP_LOG_RL_INIT;
+        np_counter_inc(c->m_persist_err);
+        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", n, err);
+        np_pbatch_clear(c->batch);
+        return;
+    }
+    np_counter_inc(c->m_batches);
+    double share = (np_clock_mono_s() - t0) / (double)n; /* each partial's part of the write */
+    for (size_t i = 0; i < n; i++) {
+        double t1 = np_clock_mono_s();
+        np_pbatch_item_t *e = np_pbatch_at(c->batch, i);
+        np_merge_result_t r = np_merge_add_partial(c->merge, e->m->partial);
+        e->ack = settle_partial(c, e->m, r, share + np_clock_mono_s() - t1);
+    }
+    np_pbatch_acks(c->batch, send_acks_cb, c);
+    np_pbatch_clear(c->batch);
+}
+
+/* Takes an accepted partial (np_merge_check_partial OK) into the group commit. False when
+ * the batch did not take m (the caller frees it); one not taken, or not staged (then
+ * freed here), is not acknowledged, and the worker re-sends it. */
+static bool add_pending(coord_t *c, const uint8_t *peer, size_t peer_len, Netpulse__WorkerMsg *m, const uint8_t *buf,
+                        size_t len) {
+    const Netpulse__Partial *p = m->partial;
+    np_pbatch_item_t *e = np_pbatch_add(c->batch, peer, peer_len, m, len);
+    if (!e) return false;
+    char err[256];
+    if (!e->repeat && c->cs && np_coordstore_stage_partial(c->cs, p->pane_start_ms, p->partition, buf, len, err, sizeof(err)) < 0) {
+        static np_log_rl_t rl = NP_LOG_RL_INIT;
+        np_counter_inc(c->m_persist_err);
+        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partial partition=%d error=\"%s\"", p->partition, err);
+        np_pbatch_drop_last(c->batch); /* frees m */
+        return true;
+    }
+    if (np_pbatch_full(c->batch)) flush_partials(c);
+    return true;
 }
 
 /* True when peer may speak for the claimed partition: it holds the partition's current
@@ -356,41 +446,15 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
         np_log_rl(&rl, NP_LOG_WARN, "partial_refused", "worker=\"%.64s\" partition=%d pane_start=%" PRId64 " reason=not_owner",
                   m->worker_id, m->partial->partition, m->partial->pane_start_ms);
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
+        /* Accepted ones are persisted before they are merged and acknowledged, in a group
+         * commit (flush_partials); the others are settled now. */
         const Netpulse__Partial *p = m->partial;
-        double t0 = np_clock_mono_s();
-        /* Persist before merging and acknowledging; if that fails, neither happens and
-         * the worker re-sends. */
-        if (np_merge_check_partial(c->merge, p) == NP_MERGE_OK && persist_partial(c, p, buf, len) < 0) {
-            netpulse__worker_msg__free_unpacked(m, NULL);
+        if (np_merge_check_partial(c->merge, p) == NP_MERGE_OK) {
+            if (!add_pending(c, peer, peer_len, m, buf, len)) netpulse__worker_msg__free_unpacked(m, NULL);
             return;
         }
-        np_merge_result_t r = np_merge_add_partial(c->merge, p);
-        switch (r) {
-        case NP_MERGE_OK:
-            np_counter_inc(c->m_partials);
-            np_histogram_observe(c->m_merge_s, np_clock_mono_s() - t0);
-            break;
-        case NP_MERGE_DUPLICATE: np_counter_inc(c->m_dups); break;
-        case NP_MERGE_TOO_LATE:
-            np_counter_inc(c->m_too_late);
-            np_log_rl(&rl, NP_LOG_INFO, "partial_after_final", "worker=%s partition=%d pane_start=%" PRId64,
-                      m->worker_id, p->partition, p->pane_start_ms);
-            break;
-        case NP_MERGE_FULL:
-            np_counter_inc(c->m_full);
-            np_log_rl(&rl, NP_LOG_ERROR, "merge_full", "worker=%s partition=%d pane_start=%" PRId64,
-                      m->worker_id, p->partition, p->pane_start_ms);
-            break;
-        case NP_MERGE_BAD:
-            np_counter_inc(c->m_bad);
-            np_log_rl(&rl, NP_LOG_ERROR, "partial_rejected",
-                      "worker=%s partition=%d pane_start=%" PRId64 " pane_ms=%" PRId64 " expected_pane_ms=%" PRId64,
-                      m->worker_id, p->partition, p->pane_start_ms, p->pane_ms, c->pane_ms);
-            break;
-        }
-        /* Everything but "no room" is settled for good: merged now, merged before, or
-         * never mergeable. "No room" stays unacknowledged so the worker re-sends it later. */
-        if (r != NP_MERGE_FULL) ack_partial(c, peer, peer_len, p->partition, p->pane_start_ms);
+        if (settle_partial(c, m, np_merge_add_partial(c->merge, p), 0))
+            ack_partial(c, peer, peer_len, p->partition, p->pane_start_ms);
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PROGRESS) {
         on_progress(c, peer, peer_len, m, now);
     }
@@ -403,7 +467,7 @@ static void recv_workers(coord_t *c, int64_t now) {
         zmq_msg_init(&id);
         if (zmq_msg_recv(&id, c->wsock, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close(&id);
-            return;
+            break;
         }
         zmq_msg_init(&body);
         if (zmq_msg_more(&id) && zmq_msg_recv(&body, c->wsock, 0) >= 0) {
@@ -415,6 +479,7 @@ static void recv_workers(coord_t *c, int64_t now) {
         zmq_msg_close(&id);
         zmq_msg_close(&body);
     }
+    flush_partials(c); /* nothing accepted waits past this drain of the socket */
 }
 
 static void broadcast_watermark(coord_t *c, int64_t gwm) {
@@ -690,6 +755,8 @@ static void register_metrics(coord_t *c) {
     c->m_resends = np_metrics_counter(m, "netpulse_coordinator_results_resent_total", "Results re-sent to the gateway", NULL);
     c->m_decode_err = np_metrics_counter(m, "netpulse_coordinator_messages_invalid_total", "Undecodable messages", NULL);
     c->m_persist_err = np_metrics_counter(m, "netpulse_coordinator_persist_errors_total", "Writes to Redis that failed", NULL);
+    c->m_batches = np_metrics_counter(m, "netpulse_coordinator_persist_batches_total",
+                                      "Group commits of accepted partials (partials_merged_total / this: the mean batch)", NULL);
     c->m_reloads = np_metrics_counter(m, "netpulse_coordinator_state_reloads_total", "Reloads of state from Redis after a failed write", NULL);
     for (int k = 0; k < NP_AN__COUNT; k++)
         for (int v = 0; v < NP_SEVERITIES; v++) { /* every pair up front: series exist at 0 */
@@ -752,7 +819,7 @@ static void register_metrics(coord_t *c) {
     c->m_waiting = np_metrics_gauge(m, "netpulse_coordinator_waiting_partitions",
                                     "Partitions (slots) the oldest open pane still waits for (0: none open)", NULL);
     c->m_merge_s = np_metrics_histogram(m, "netpulse_coordinator_merge_duration_seconds",
-                                        "Time to persist and merge one partial", NULL, np_metrics_buckets_fast,
+                                        "Time to persist and merge one partial (with its share of its group commit)", NULL, np_metrics_buckets_fast,
                                         np_metrics_buckets_fast_n);
     c->m_finalize_s = np_metrics_histogram(m, "netpulse_coordinator_finalize_duration_seconds",
                                            "Time of one finalize step: detectors, results and the Redis transaction",
@@ -769,7 +836,9 @@ static int check_budget(coord_t *c, const np_merge_config_t *mc) {
                              .persist = np_config_int(cfg, "redis.port") > 0,
                              .owners = np_config_int(cfg, "redis.port") > 0 && np_config_bool(cfg, "owner.check"),
                              .max_message_bytes = (size_t)np_config_int(cfg, "zmq.max.message.bytes"),
-                             .rcvhwm = (size_t)np_config_int(cfg, "zmq.rcvhwm")};
+                             .rcvhwm = (size_t)np_config_int(cfg, "zmq.rcvhwm"),
+                             .batch_max = (size_t)np_config_int(cfg, "persist.batch.max"),
+                             .batch_bytes = (size_t)np_config_int(cfg, "persist.batch.bytes")};
     np_budget_compute(&bc, &c->budget);
     char line[1024], err[512];
     np_budget_format(&c->budget, line, sizeof(line));
@@ -872,7 +941,9 @@ int main(int argc, char **argv) {
     if (check_budget(c, &mc) < 0) return 2;
     c->outbox = np_resultbox_new(ob_cap);
     c->resend_ms = np_config_int(cfg, "resend.ms");
-    if (!c->merge || !c->outbox || !c->top) {
+    c->batch = np_pbatch_new((size_t)np_config_int(cfg, "persist.batch.max"),
+                             (size_t)np_config_int(cfg, "persist.batch.bytes"));
+    if (!c->merge || !c->outbox || !c->top || !c->batch) {
         np_error("out_of_memory", "what=state");
         return 1;
     }
@@ -1007,6 +1078,8 @@ int main(int argc, char **argv) {
     np_hll_pool_destroy(&c->pool); /* after every table that borrowed it */
     np_partial_enc_free(&c->enc);
     np_strbuf_free(&c->sb);
+    np_pbatch_destroy(&c->batch);
+    free(c->ack_buf);
     np_proc_fini(&c->proc);
     return 0;
 }

@@ -28,7 +28,7 @@ static const struct {
     [NP_BUDGET_OUTBOX] = {"outbox", "outbox.max"},
     [NP_BUDGET_ENCODER] = {"final_pane_encoder", "max.sources.per.pane (redis.port > 0, window.ms > pane.ms)"},
     [NP_BUDGET_REDIS_TXN] = {"redis_txn", "max.sources.per.pane, views.top, detect.max.alerts (redis.port > 0)"},
-    [NP_BUDGET_MESSAGE] = {"message", "zmq.max.message.bytes"},
+    [NP_BUDGET_MESSAGE] = {"message", "zmq.max.message.bytes, persist.batch.bytes, persist.batch.max"},
     [NP_BUDGET_GROWTH] = {"growth", "the largest of max.sources.per.pane, max.dests.per.pane, views.max.groups"},
     [NP_BUDGET_FIXED] = {"fixed", "max.open.panes, max.partitions"},
 };
@@ -105,7 +105,14 @@ void np_budget_compute(const np_budget_config_t *c, np_budget_t *b) {
     b->part[NP_BUDGET_OUTBOX] = np_resultbox_bound_bytes(c->outbox_max, NP_RESULT_JSON_MAX) +
                                 256 * (2 * (uint64_t)NP_RESULT_JSON_MAX + 2 * NP_RESULT_ID_MAX + 256) + NP_RESULT_JSON_MAX;
     redis_parts(c, b);
-    b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes * (1 + NP_BUDGET_UNPACK_FACTOR);
+    /* The message in hand, packed and unpacked; and the accepted partials of one group
+     * commit (np_pbatch: it closes at batch_max of them or once it reaches batch_bytes, so
+     * at most batch_bytes plus one message), unpacked, with their framed copies staged for
+     * Redis and hiredis's formatted transaction when Redis is on. */
+    uint64_t held = (uint64_t)c->batch_bytes + c->max_message_bytes, by_count = (uint64_t)c->batch_max * c->max_message_bytes;
+    if (by_count < held) held = by_count;
+    b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes * (1 + NP_BUDGET_UNPACK_FACTOR) +
+                                 held * (NP_BUDGET_UNPACK_FACTOR + (c->persist ? 2 : 0));
     size_t k = m->window_ms > m->pane_ms ? (size_t)(m->window_ms / m->pane_ms) : 1;
     uint64_t src_growth = np_srcmap_bound_bytes(m->max_sources * k, true) - np_srcmap_bound_bytes(m->max_sources * k, false);
     uint64_t dst_growth = m->max_dests ? np_srcmap_bound_bytes(m->max_dests, true) - np_srcmap_bound_bytes(m->max_dests, false) : 0;

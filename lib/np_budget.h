@@ -77,6 +77,7 @@ typedef struct np_budget_config {
     bool owners;                      /* owner.check on */
     size_t max_message_bytes;         /* zmq.max.message.bytes */
     size_t rcvhwm;                    /* zmq.rcvhwm */
+    size_t batch_max, batch_bytes;    /* persist.batch.max, .bytes: one group commit (0: none) */
 } np_budget_config_t;
 
 typedef struct np_budget {

@@ -12,10 +12,25 @@
 #define NP_PARTIAL_MAGIC "NPP" /* a stored partial: "NPP", frame version 1, CRC-32, WorkerMsg */
 #define MAX_STARTS 65536       /* pane starts read back at once (max.open.panes is at most this) */
 
+/* A staged partial: its framed bytes at buf[off, off + len). */
+typedef struct staged {
+    int64_t pane;
+    int32_t partition;
+    size_t seq, off, len;
+    char start[24], part[16], key[200]; /* the argv strings of its SADD and HSET */
+} staged_t;
+
 struct np_coordstore {
     np_store_t *store; /* borrowed */
     char k_panes[160], k_meta[160], k_outbox[160], k_pane_prefix[160], k_final_prefix[160], k_detect[160],
         k_known[160];
+    /* The stage of np_coordstore_stage_partial; grow-only, reused flush after flush. */
+    staged_t *st;
+    size_t nst, cap_st;
+    uint8_t *buf;
+    size_t buf_len, buf_cap;
+    const char **argv;
+    size_t *lens, cap_argv, cap_lens;
 };
 
 np_coordstore_t *np_coordstore_new(np_store_t *store, const char *name) {
@@ -34,6 +49,10 @@ np_coordstore_t *np_coordstore_new(np_store_t *store, const char *name) {
 
 void np_coordstore_destroy(np_coordstore_t **cs) {
     if (!cs || !*cs) return;
+    free((*cs)->st);
+    free((*cs)->buf);
+    free((*cs)->argv);
+    free((*cs)->lens);
     free(*cs);
     *cs = NULL;
 }
@@ -48,28 +67,96 @@ static void final_key(const np_coordstore_t *cs, int64_t start, char *buf, size_
 
 /* ---- writes --------------------------------------------------------------------------- */
 
-int np_coordstore_put_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
-                              size_t rawlen, char *err, size_t errlen) {
-    char pk[200], start[24], part[16];
-    pane_key(cs, pane_start, pk, sizeof(pk));
-    snprintf(start, sizeof(start), "%lld", (long long)pane_start);
-    snprintf(part, sizeof(part), "%d", partition);
-    const char *sadd[] = {"SADD", cs->k_panes, start};
-    size_t sadd_l[] = {4, strlen(cs->k_panes), strlen(start)};
-    uint8_t *framed = malloc(NP_CRC32_FRAME_HDR + rawlen);
-    if (!framed) {
+static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
+    if (need <= *cap) return true;
+    size_t n = *cap ? *cap : 16;
+    while (n < need) n *= 2;
+    void *q = realloc(*p, n * elem);
+    if (!q) return false;
+    *p = q;
+    *cap = n;
+    return true;
+}
+
+int np_coordstore_stage_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
+                                size_t rawlen, char *err, size_t errlen) {
+    size_t flen = NP_CRC32_FRAME_HDR + rawlen;
+    if (!grow((void **)&cs->st, &cs->cap_st, cs->nst + 1, sizeof(*cs->st)) ||
+        !grow((void **)&cs->buf, &cs->buf_cap, cs->buf_len + flen, 1)) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    np_crc32_frame_header(framed, NP_PARTIAL_MAGIC, 1, raw, rawlen);
-    memcpy(framed + NP_CRC32_FRAME_HDR, raw, rawlen);
-    const char *hset[] = {"HSET", pk, part, (const char *)framed};
-    size_t hset_l[] = {4, strlen(pk), strlen(part), NP_CRC32_FRAME_HDR + rawlen};
+    staged_t *e = &cs->st[cs->nst];
+    e->pane = pane_start;
+    e->partition = partition;
+    e->seq = cs->nst++;
+    e->off = cs->buf_len;
+    e->len = flen;
+    np_crc32_frame_header(cs->buf + e->off, NP_PARTIAL_MAGIC, 1, raw, rawlen);
+    memcpy(cs->buf + e->off + NP_CRC32_FRAME_HDR, raw, rawlen);
+    cs->buf_len += flen;
+    return 0;
+}
+
+size_t np_coordstore_staged(const np_coordstore_t *cs) { return cs->nst; }
+size_t np_coordstore_staged_bytes(const np_coordstore_t *cs) { return cs->buf_len; }
+
+/* Pane, then partition, then arrival: a pane's partials are adjacent, a repeated
+ * partition's later copy last. */
+static int cmp_staged(const void *a, const void *b) {
+    const staged_t *x = a, *y = b;
+    if (x->pane != y->pane) return x->pane < y->pane ? -1 : 1;
+    if (x->partition != y->partition) return x->partition < y->partition ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+int np_coordstore_flush_partials(np_coordstore_t *cs, char *err, size_t errlen) {
+    size_t n = cs->nst;
+    if (!n) return 0;
+    cs->nst = 0;
+    cs->buf_len = 0; /* the bytes stay readable until the next stage */
+    if (!grow((void **)&cs->argv, &cs->cap_argv, 2 + 2 * n, sizeof(*cs->argv)) ||
+        !grow((void **)&cs->lens, &cs->cap_lens, 2 + 2 * n, sizeof(*cs->lens))) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    size_t *lens = cs->lens;
+    staged_t *st = cs->st;
+    qsort(st, n, sizeof(*st), cmp_staged);
     np_store_txn_begin(cs->store);
-    np_store_txn_add(cs->store, 3, sadd, sadd_l);
-    np_store_txn_add(cs->store, 4, hset, hset_l);
-    free(framed);
+    /* One SADD of the distinct panes. */
+    size_t a = 0;
+    cs->argv[a] = "SADD", lens[a++] = 4;
+    cs->argv[a] = cs->k_panes, lens[a++] = strlen(cs->k_panes);
+    for (size_t i = 0; i < n; i++) {
+        if (i && st[i].pane == st[i - 1].pane) continue;
+        snprintf(st[i].start, sizeof(st[i].start), "%lld", (long long)st[i].pane);
+        cs->argv[a] = st[i].start, lens[a++] = strlen(st[i].start);
+    }
+    np_store_txn_add(cs->store, (int)a, cs->argv, lens);
+    /* Per pane one HSET with each partition's (last) partial. */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        pane_key(cs, st[i].pane, st[i].key, sizeof(st[i].key));
+        a = 0;
+        cs->argv[a] = "HSET", lens[a++] = 4;
+        cs->argv[a] = st[i].key, lens[a++] = strlen(st[i].key);
+        for (; j < n && st[j].pane == st[i].pane; j++) {
+            if (j + 1 < n && st[j + 1].pane == st[j].pane && st[j + 1].partition == st[j].partition) continue;
+            snprintf(st[j].part, sizeof(st[j].part), "%d", st[j].partition);
+            cs->argv[a] = st[j].part, lens[a++] = strlen(st[j].part);
+            cs->argv[a] = (const char *)cs->buf + st[j].off, lens[a++] = st[j].len;
+        }
+        np_store_txn_add(cs->store, (int)a, cs->argv, lens);
+        i = j;
+    }
     return np_store_txn_commit(cs->store, err, errlen);
+}
+
+int np_coordstore_put_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
+                              size_t rawlen, char *err, size_t errlen) {
+    if (np_coordstore_stage_partial(cs, pane_start, partition, raw, rawlen, err, errlen) < 0) return -1;
+    return np_coordstore_flush_partials(cs, err, errlen);
 }
 
 int np_coordstore_ack(np_coordstore_t *cs, const char *id, char *err, size_t errlen) {

@@ -15,6 +15,10 @@
  *   netpulse:coord:{NAME}:known        HASH 16-byte source address -> "share_pm,hosts,ports" learnt
  * One hash tag, so every transaction stays within one Redis Cluster slot.
  *
+ * Accepted partials are group-committed: the coordinator stages the partials it drained
+ * from its socket (np_coordstore_stage_partial) and stores them in one MULTI/EXEC
+ * (np_coordstore_flush_partials: one SADD of their panes, one HSET per pane with every
+ * staged partition of it), sent in one round trip, before it merges and acknowledges any.
  * A finalize round is one MULTI/EXEC: np_coordstore_begin, the np_coordstore_add_* /
  * drop / keep / set calls, np_coordstore_commit. Not for the in-memory result ring
  * (np_resultbox) nor the workers' checkpoints (np_ckpt). Borrows the np_store_t; not
@@ -40,8 +44,20 @@ void np_coordstore_destroy(np_coordstore_t **cs);
 
 /* ---- writes outside a finalize round ---- */
 
-/* Stores one accepted partial (raw: the WorkerMsg as received) under its pane, in one
- * transaction with the pane's entry in the pane set. Returns 0 or -1 with errstr. */
+/* Stages one accepted partial (raw: the WorkerMsg as received; copied, framed) for the
+ * next np_coordstore_flush_partials. A partition staged twice for a pane is stored once,
+ * the later copy. Returns 0, or -1 (out of memory) with errstr: then it is not staged. */
+int np_coordstore_stage_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
+                                size_t len, char *errstr, size_t errlen);
+/* Partials staged, and their framed bytes. */
+size_t np_coordstore_staged(const np_coordstore_t *cs);
+size_t np_coordstore_staged_bytes(const np_coordstore_t *cs);
+/* Stores every staged partial under its pane, and the panes in the pane set, in one
+ * transaction, and empties the stage (also on failure). Returns 0 when Redis applied all
+ * of it (nothing staged: 0 without a round trip), -1 with errstr otherwise: then none of
+ * them may be taken as stored (none acknowledged; the workers re-send them). */
+int np_coordstore_flush_partials(np_coordstore_t *cs, char *errstr, size_t errlen);
+/* Stages one partial and flushes (it and whatever was staged before). 0 or -1 with errstr. */
 int np_coordstore_put_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
                               size_t len, char *errstr, size_t errlen);
 /* The gateway acknowledged result id: forget it. Returns 0 or -1 with errstr. */

@@ -1,23 +1,38 @@
 /* np_crc32: CRC-32 and the stored-state frame. See np_crc32.h. */
 #include "np_crc32.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
-static uint32_t table[256];
+/* Slicing-by-8 (eight bytes a step through eight tables): the same CRC-32 as the
+ * byte-at-a-time loop, about 5x faster; the coordinator frames every partial it stores
+ * with it, which was a tenth of its CPU at 1,000 partitions byte by byte. */
+static uint32_t table[8][256];
+static pthread_once_t table_once = PTHREAD_ONCE_INIT;
 
 static void init_table(void) {
     for (uint32_t i = 0; i < 256; i++) {
         uint32_t c = i;
         for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        table[i] = c;
+        table[0][i] = c;
     }
+    for (int t = 1; t < 8; t++)
+        for (uint32_t i = 0; i < 256; i++) table[t][i] = (table[t - 1][i] >> 8) ^ table[0][table[t - 1][i] & 0xFF];
 }
 
 uint32_t np_crc32(const uint8_t *buf, size_t len) {
-    if (table[1] == 0) init_table(); /* idempotent: a race writes the same values */
+    pthread_once(&table_once, init_table);
     uint32_t c = 0xFFFFFFFFu;
-    for (size_t i = 0; i < len; i++) c = table[(c ^ buf[i]) & 0xFF] ^ (c >> 8);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        /* little-endian words built byte by byte: no alignment or byte-order assumption */
+        uint32_t lo = c ^ ((uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8 | (uint32_t)buf[i + 2] << 16 |
+                           (uint32_t)buf[i + 3] << 24);
+        c = table[7][lo & 0xFF] ^ table[6][(lo >> 8) & 0xFF] ^ table[5][(lo >> 16) & 0xFF] ^ table[4][lo >> 24] ^
+            table[3][buf[i + 4]] ^ table[2][buf[i + 5]] ^ table[1][buf[i + 6]] ^ table[0][buf[i + 7]];
+    }
+    for (; i < len; i++) c = table[0][(c ^ buf[i]) & 0xFF] ^ (c >> 8);
     return c ^ 0xFFFFFFFFu;
 }
 

@@ -47,6 +47,31 @@ static np_budget_config_t budget_cfg(const np_merge_config_t *m, const np_detect
                                 .rcvhwm = 100};
 }
 
+/* The group commit holds a batch of accepted partials: up to persist.batch.bytes plus one
+ * message, or persist.batch.max messages, whichever is less; unpacked, and with Redis on
+ * also staged and formatted. */
+static void test_group_commit_batch(void **s) {
+    (void)s;
+    np_merge_config_t m = merge_cfg(16, 10000);
+    np_budget_config_t c = budget_cfg(&m, NULL);
+    np_budget_t none, by_bytes, by_count, no_redis;
+    np_budget_compute(&c, &none);
+    c.batch_max = 256;
+    c.batch_bytes = 8 << 20;
+    np_budget_compute(&c, &by_bytes);
+    uint64_t held = (8 << 20) + (1 << 20);
+    assert_int_equal(by_bytes.part[NP_BUDGET_MESSAGE] - none.part[NP_BUDGET_MESSAGE], held * (NP_BUDGET_UNPACK_FACTOR + 2));
+    assert_int_equal(by_bytes.total - none.total, held * (NP_BUDGET_UNPACK_FACTOR + 2));
+    c.batch_max = 4;
+    np_budget_compute(&c, &by_count);
+    assert_int_equal(by_count.part[NP_BUDGET_MESSAGE] - none.part[NP_BUDGET_MESSAGE],
+                     (uint64_t)(4 << 20) * (NP_BUDGET_UNPACK_FACTOR + 2));
+    c.persist = false;
+    np_budget_compute(&c, &no_redis);
+    assert_int_equal(no_redis.part[NP_BUDGET_MESSAGE] - none.part[NP_BUDGET_MESSAGE],
+                     (uint64_t)(4 << 20) * NP_BUDGET_UNPACK_FACTOR);
+}
+
 /* The total is the sum of its parts, and each pane table scales with what sets it. */
 static void test_parts_add_up_and_scale_with_caps(void **s) {
     (void)s;
@@ -249,6 +274,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srcmap_bound_holds_and_is_tight),
         cmocka_unit_test(test_parts_add_up_and_scale_with_caps),
+        cmocka_unit_test(test_group_commit_batch),
         cmocka_unit_test(test_check_names_key_and_figure),
         cmocka_unit_test(test_result_json_max),
         cmocka_unit_test(test_unpack_factor),

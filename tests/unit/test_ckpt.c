@@ -45,6 +45,18 @@ static void test_crc32(void **s) {
     (void)s;
     assert_int_equal(np_crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
     assert_int_equal(np_crc32(NULL, 0), 0);
+    /* eight bytes a step: the same as the bitwise definition at every length and offset */
+    uint8_t buf[160];
+    for (size_t i = 0; i < sizeof(buf); i++) buf[i] = (uint8_t)(i * 151u + 7u);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; off + len <= sizeof(buf); len++) {
+            uint32_t c = 0xFFFFFFFFu;
+            for (size_t i = 0; i < len; i++) {
+                c ^= buf[off + i];
+                for (int k = 0; k < 8; k++) c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            }
+            assert_int_equal(np_crc32(buf + off, len), c ^ 0xFFFFFFFFu);
+        }
 }
 
 static void test_frame_and_corruption(void **s) {

@@ -299,6 +299,59 @@ static void test_names_are_separate(void **st) {
     np_coordstore_destroy(&other);
 }
 
+/* Group commit: partials of several panes staged, stored by one flush; a partition staged
+ * twice for a pane is stored once (the later copy); an empty flush is a no-op. */
+static void test_group_commit(void **st) {
+    fixture_t *f = *st;
+    uint8_t buf[256];
+    char err[256], key[128];
+    assert_int_equal(np_coordstore_flush_partials(f->cs, err, sizeof(err)), 0);
+    const struct { int32_t part; int64_t start; uint64_t records; } in[] = {
+        {7, 9000, 1}, {2, 8000, 2}, {7, 8000, 3}, {2, 9000, 4}, {7, 9000, 5}, {11, 8000, 6}};
+    size_t bytes = 0;
+    for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        size_t len = pack_partial(buf, in[i].part, in[i].start, in[i].records);
+        bytes += NP_CRC32_FRAME_HDR + len;
+        assert_int_equal(np_coordstore_stage_partial(f->cs, in[i].start, in[i].part, buf, len, err, sizeof(err)), 0);
+    }
+    assert_int_equal(np_coordstore_staged(f->cs), 6);
+    assert_int_equal(np_coordstore_staged_bytes(f->cs), bytes);
+    seen_t s = {0};
+    size_t q = 0;
+    assert_int_equal(np_coordstore_each_partial(f->cs, partial_cb, &s, &q, err, sizeof(err)), 0);
+    assert_int_equal(s.n, 0); /* staged is not stored */
+    assert_int_equal(np_coordstore_flush_partials(f->cs, err, sizeof(err)), 0);
+    assert_int_equal(np_coordstore_staged(f->cs), 0);
+    assert_int_equal(np_coordstore_staged_bytes(f->cs), 0);
+    assert_int_equal(np_coordstore_each_partial(f->cs, partial_cb, &s, &q, err, sizeof(err)), 0);
+    assert_int_equal(q, 0);
+    assert_int_equal(s.n, 5);
+    uint64_t sum = 0;
+    for (int i = 0; i < s.n; i++) {
+        sum += s.records[i];
+        if (s.start[i] == 9000 && s.partition[i] == 7) assert_int_equal(s.records[i], 5);
+    }
+    assert_int_equal(sum, 2 + 3 + 4 + 5 + 6);
+    /* the layout of np_coordstore_put_partial: one hash per pane, under the state's hash tag */
+    hash_t h = {0};
+    snprintf(key, sizeof(key), "netpulse:coord:{%s}:pane:8000", f->name);
+    assert_int_equal(np_store_hgetall(f->store, key, hash_cb, &h, err, sizeof(err)), 0);
+    assert_int_equal(h.n, 3);
+    /* a write Redis refuses fails the whole flush: the caller acknowledges none */
+    snprintf(key, sizeof(key), "netpulse:coord:{%s}:pane:10000", f->name);
+    const char *set[] = {"SET", key, "not a hash"};
+    size_t set_l[] = {3, strlen(key), 10};
+    assert_int_equal(np_store_run(f->store, 3, set, set_l, err, sizeof(err)), 0);
+    size_t len = pack_partial(buf, 1, 11000, 1);
+    assert_int_equal(np_coordstore_stage_partial(f->cs, 11000, 1, buf, len, err, sizeof(err)), 0);
+    len = pack_partial(buf, 1, 10000, 1);
+    assert_int_equal(np_coordstore_stage_partial(f->cs, 10000, 1, buf, len, err, sizeof(err)), 0);
+    err[0] = '\0';
+    assert_int_equal(np_coordstore_flush_partials(f->cs, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "WRONGTYPE"));
+    assert_int_equal(np_coordstore_staged(f->cs), 0);
+}
+
 /* Runs last: stops the server. */
 static void test_errors_when_redis_is_gone(void **st) {
     fixture_t *f = *st;
@@ -308,6 +361,9 @@ static void test_errors_when_redis_is_gone(void **st) {
     redis_server_stop(&R);
     assert_int_equal(np_coordstore_put_partial(f->cs, 1000, 1, buf, len, err, sizeof(err)), -1);
     assert_true(err[0] != '\0');
+    assert_int_equal(np_coordstore_stage_partial(f->cs, 1000, 2, buf, len, err, sizeof(err)), 0);
+    assert_int_equal(np_coordstore_flush_partials(f->cs, err, sizeof(err)), -1);
+    assert_int_equal(np_coordstore_staged(f->cs), 0);
     np_coordstore_begin(f->cs);
     np_coordstore_set_next_emit(f->cs, 1);
     assert_int_equal(np_coordstore_commit(f->cs, err, sizeof(err)), -1);
@@ -332,6 +388,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_damaged_partials_quarantined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finalize_round_and_restore, setup, teardown),
         cmocka_unit_test_setup_teardown(test_names_are_separate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_when_redis_is_gone, setup, teardown),
     };
     rc = cmocka_run_group_tests(tests, NULL, NULL);
