@@ -8,7 +8,7 @@
 # there), stops it, empties Redis, and goes on. Every process it started is stopped on
 # exit, also on failure or Ctrl-C.
 #
-#   bench/sim.sh [--only partitions|sources|both]
+#   bench/sim.sh [--only partitions|sources|both|memory]
 #
 # Configurations (environment in brackets):
 #   partitions: N in SIM_PARTITIONS ("12 100 1000") with SIM_SOURCES_FIXED (100000) sources
@@ -20,6 +20,15 @@
 # max.sources.per.pane and max.dests.per.pane, raised to hold every source of a pane, and
 # max.partitions = N. SIM_COORD_FLAGS adds coordinator flags (e.g. "--window-ms 5000": no
 # sliding window, so no final pane is written to Redis), NP_BUILD_DIR picks the binaries.
+#
+# memory (not in `both`): the coordinator driven to its caps, its peak RSS (VmHWM) against
+#               the bound it computes (np_budget, netpulse_coordinator_memory_bound_bytes).
+#               Caps SIM_MEM_CAP (50000) sources and destinations per pane, SIM_MEM_PANES (4)
+#               open panes, window.ms = 4 panes, detect.max.known.sources = 2 x cap,
+#               zmq.max.message.bytes 64 B x cap (a partial here is ~26 B x cap),
+#               hll.pool.blocks 1024; every pane SIM_MEM_SOURCES (2 x cap) distinct sources
+#               (--shift-sources) to as many destinations, sent SIM_MEM_PANES at a time
+#               (--open-panes), SIM_MEM_ROUNDS (4) rounds.
 #
 # Results: bench/results/sim-<UTC time>/ (git-ignored): one JSON line per configuration in
 # results.jsonl, the coordinator's and the tool's logs, and table.md.
@@ -86,6 +95,51 @@ run_one() {
     : >"$IT_DIR/coordinator.log"
     return $rc
 }
+
+# run_memory: every table of the coordinator at its cap; VmHWM against the computed bound.
+run_memory() {
+    local cap="${SIM_MEM_CAP:-50000}" k="${SIM_MEM_PANES:-4}" rounds="${SIM_MEM_ROUNDS:-4}"
+    local s="${SIM_MEM_SOURCES:-$((2 * ${SIM_MEM_CAP:-50000}))}" n="$SIZE_PARTS" gw coord mport
+    gw="tcp://127.0.0.1:$(np_free_port)"
+    coord="tcp://127.0.0.1:$(np_free_port)"
+    it_redis FLUSHALL >/dev/null
+    it_start coordinator "$IT_BIN/netpulse-coordinator" --bind "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" \
+        --pane-ms 5000 --window-ms 20000 --max-partitions "$n" --max-open-panes "$k" --max-sources-per-pane "$cap" \
+        --max-dests-per-pane "$cap" --detect-max-known-sources "$((2 * cap))" --zmq-max-message-bytes "$((cap < 16384 ? 1048576 : 64 * cap))" \
+        --hll-pool-blocks 1024 --http-port-file "$IT_DIR/coordinator.port" "${COORD_FLAGS[@]}"
+    mport="$(it_http_port coordinator)" || { np_warn "memory: coordinator did not start"; return 1; }
+    np_info "memory: caps $cap, $k open panes, $s sources per pane, $rounds rounds"
+    "$IT_BIN/np-bench-sim" --coordinator "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" --metrics-port "$mport" \
+        --coord-pid "${IT_PIDS[coordinator]}" --partitions "$n" --workers "$WORKERS" --sources "$s" --dests "$s" \
+        --records "$RECORDS" --panes "$rounds" --warmup 0 --open-panes "$k" --shift-sources --label "mem$cap" \
+        >>"$RES/memory.jsonl" 2>"$RES/sim-memory.log"
+    local rc=$?
+    tail -n 1 "$RES/sim-memory.log" >&2
+    curl -sf "http://127.0.0.1:$mport/metrics" | grep -E "memory_bound|table_evictions" >"$RES/memory-metrics.txt"
+    cp "$IT_DIR/coordinator.log" "$RES/coordinator-memory.log"
+    it_stop coordinator
+    : >"$IT_DIR/coordinator.log"
+    return $rc
+}
+
+if [[ "$ONLY" == memory ]]; then
+    : >"$RES/memory.jsonl"
+    run_memory || np_die "memory run failed (logs in $RES)"
+    python3 - "$RES/memory.jsonl" >"$RES/memory.md" <<'EOF'
+import json, sys
+for l in open(sys.argv[1]):
+    if not l.strip():
+        continue
+    r = json.loads(l)
+    b = r["coord_bound_bytes"]
+    h = r["coord_hwm_kib"] * 1024
+    print("| %s open panes, %s sources and destinations per pane sent | bound %.1f MiB | VmHWM %.1f MiB | %.2f of the bound |" % (
+        r["open_panes"], f'{r["sources"]:,}', b / 2**20, h / 2**20, h / b))
+EOF
+    cat "$RES/memory.md" "$RES/memory-metrics.txt"
+    np_info "results in $RES"
+    exit 0
+fi
 
 : >"$RES/results.jsonl"
 fails=0

@@ -24,10 +24,16 @@
  * record). The worker-side tables hold every source (no eviction in the partial): today's
  * worst case, the one the issue's bounded partials remove.
  *
+ * Memory (bench/sim.sh --only memory): --open-panes K sends K consecutive panes' partials
+ * before closing any (a "pane" of the report is then a round of K), so K global panes are
+ * open at once; --shift-sources gives every pane its own sources (a sliding window then
+ * unites distinct ones). With S and D above the coordinator's caps, every table it holds
+ * fills; the report adds its VmHWM and its netpulse_coordinator_memory_bound_bytes.
+ *
  * Usage: np-bench-sim --coordinator EP --gateway EP --redis-port P --metrics-port P
  *                     --coord-pid PID [--partitions N] [--workers W] [--sources S]
  *                     [--records R] [--dests D] [--panes P] [--warmup K] [--pane-ms MS]
- *                     [--group G] [--topic T] [--label TEXT]
+ *                     [--group G] [--topic T] [--label TEXT] [--open-panes K] [--shift-sources]
  * Prints one JSON object on stdout; progress on stderr.
  */
 #include <errno.h>
@@ -58,6 +64,8 @@ typedef struct opts {
     uint64_t sources;
     int records, dests, panes, warmup;
     int64_t pane_ms;
+    int open_panes;  /* panes sent before any is closed */
+    int shift;       /* every pane its own sources */
 } opts_t;
 
 typedef struct sim {
@@ -67,12 +75,12 @@ typedef struct sim {
     np_store_t *store;
     int64_t *epoch, *closed;
     np_partstate_t **prog_ps; /* per slot: carries the watermark and has_data of progress */
-    uint8_t **partial;        /* per slot: the encoded WorkerMsg{partial} of the pane */
+    uint8_t **partial;        /* per open pane and slot: the encoded WorkerMsg{partial} */
     size_t *partial_len;
-    uint8_t *acked;
+    uint8_t *acked;           /* per open pane and slot */
     np_partial_enc_t enc;
     np_hll_pool_t *pool;
-    size_t cur;               /* partition being built (emit callback) */
+    size_t cur;               /* partial being built: open pane x partitions + partition */
 } sim_t;
 
 static double now_s(void) { return np_clock_mono_s(); }
@@ -154,7 +162,7 @@ static void emit_cb(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64
     const uint8_t *out;
     size_t len;
     char wid[32];
-    snprintf(wid, sizeof(wid), "sim-worker-%d", (int)(s->cur % (size_t)s->o.workers));
+    snprintf(wid, sizeof(wid), "sim-worker-%d", (int)(s->cur % (size_t)s->o.partitions % (size_t)s->o.workers));
     if (np_partial_encode(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, &out, &len) < 0) {
         fprintf(stderr, "np-bench-sim: partial encoding failed\n");
         exit(1);
@@ -169,8 +177,10 @@ static void emit_cb(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64
 static const uint16_t ports[] = {443, 80, 53, 22, 123, 8080, 25, 3389};
 
 /* Partition p's partial for the pane starting at start. */
-static void build_partial(sim_t *s, int32_t p, int64_t start) {
+static void build_partial(sim_t *s, int32_t p, int64_t start, size_t slot) {
     const opts_t *o = &s->o;
+    /* --shift-sources: pane i's sources follow pane i-1's (256 panes apart they repeat) */
+    uint64_t base = o->shift ? (uint64_t)(start / o->pane_ms % 256) * o->sources : 0;
     uint64_t mine = o->sources / (uint64_t)o->partitions + ((uint64_t)p < o->sources % (uint64_t)o->partitions);
     np_pane_config_t cfg = {.pane_ms = o->pane_ms, .lateness_ms = 0, .max_open_panes = 4,
                             .max_sources = mine + 1, .max_dests = 65536, .pool = s->pool};
@@ -181,7 +191,7 @@ static void build_partial(sim_t *s, int32_t p, int64_t start) {
     int64_t off = 0;
     for (uint64_t k = 0; k < mine; k++) {
         uint64_t src = (uint64_t)p + k * (uint64_t)o->partitions;
-        bench_ip4(&r.src, 0x0a000000u + (uint32_t)src);
+        bench_ip4(&r.src, 0x0a000000u + (uint32_t)(base + src));
         for (int j = 0; j < o->records; j++) {
             uint64_t h = bench_mix64((uint64_t)start * 1000003u ^ src * 64 ^ (uint64_t)j);
             bench_ip4(&r.dst, 0xc0a80000u + (uint32_t)(h % (uint64_t)o->dests));
@@ -195,10 +205,10 @@ static void build_partial(sim_t *s, int32_t p, int64_t start) {
             np_partstate_add(ps, &r, off++, emit_cb, s, NULL);
         }
     }
-    s->cur = (size_t)p;
-    free(s->partial[p]);
-    s->partial[p] = NULL;
-    s->partial_len[p] = 0;
+    s->cur = slot;
+    free(s->partial[slot]);
+    s->partial[slot] = NULL;
+    s->partial_len[slot] = 0;
     np_partstate_follow(ps, start + o->pane_ms);
     np_partstate_advance(ps, emit_cb, s);
     np_partstate_destroy(&ps);
@@ -232,8 +242,10 @@ static void send_progress(sim_t *s, int w) {
         zmq_send(s->dealers[w], buf, len, 0);
 }
 
-/* Reads what the coordinator sent the workers; returns acknowledgements for pane `start`. */
+/* Reads what the coordinator sent the workers; returns acknowledgements for the open panes
+ * from `start`. */
 static size_t drain_acks(sim_t *s, int64_t start) {
+    int64_t end = start + s->o.open_panes * s->o.pane_ms;
     size_t got = 0;
     for (int w = 0; w < s->o.workers; w++) {
         for (;;) {
@@ -248,8 +260,11 @@ static size_t drain_acks(sim_t *s, int64_t start) {
             if (!cm) continue;
             for (size_t i = 0; i < cm->n_acks; i++) {
                 int32_t p = cm->acks[i]->partition;
-                if (cm->acks[i]->pane_start_ms == start && p >= 0 && p < s->o.partitions && !s->acked[p]) {
-                    s->acked[p] = 1;
+                int64_t ps = cm->acks[i]->pane_start_ms;
+                if (ps < start || ps >= end || (ps - start) % s->o.pane_ms || p < 0 || p >= s->o.partitions) continue;
+                size_t k = (size_t)((ps - start) / s->o.pane_ms) * (size_t)s->o.partitions + (size_t)p;
+                if (!s->acked[k]) {
+                    s->acked[k] = 1;
                     got++;
                 }
             }
@@ -328,44 +343,50 @@ typedef struct pane_res {
 
 #define PANE_TIMEOUT_S 600
 
-/* One pane through the coordinator; returns 0, or -1 on a timeout. */
+/* One pane (--open-panes K: K panes) through the coordinator; returns 0, or -1 on a
+ * timeout. */
 static int run_pane(sim_t *s, int64_t start, pane_res_t *res) {
     const opts_t *o = &s->o;
+    size_t total = (size_t)o->open_panes * (size_t)o->partitions;
+    int64_t last = start + (o->open_panes - 1) * o->pane_ms;
     double tb = now_s();
     res->bytes = res->max_bytes = 0;
-    for (int32_t p = 0; p < o->partitions; p++) {
-        build_partial(s, p, start);
-        res->bytes += s->partial_len[p];
-        if (s->partial_len[p] > res->max_bytes) res->max_bytes = s->partial_len[p];
+    for (size_t i = 0; i < total; i++) {
+        build_partial(s, (int32_t)(i % (size_t)o->partitions), start + (int64_t)(i / (size_t)o->partitions) * o->pane_ms, i);
+        res->bytes += s->partial_len[i];
+        if (s->partial_len[i] > res->max_bytes) res->max_bytes = s->partial_len[i];
     }
+    res->bytes /= (size_t)o->open_panes;
     res->build = now_s() - tb;
-    memset(s->acked, 0, (size_t)o->partitions);
+    memset(s->acked, 0, total);
     cstat_t a, b;
     drain_acks(s, start);
     snap(s, &a);
     double t0 = now_s();
-    for (int32_t p = 0; p < o->partitions; p++) zmq_send(s->dealers[p % o->workers], s->partial[p], s->partial_len[p], 0);
+    for (size_t i = 0; i < total; i++)
+        zmq_send(s->dealers[i % (size_t)o->partitions % (size_t)o->workers], s->partial[i], s->partial_len[i], 0);
     size_t acked = 0;
     double last_resend = now_s();
-    while (acked < (size_t)o->partitions) {
+    while (acked < total) {
         poll_all(s, 20);
         acked += drain_acks(s, start);
-        if (now_s() - last_resend > 1.0 && acked < (size_t)o->partitions) {
+        if (now_s() - last_resend > 1.0 && acked < total) {
             /* Not (yet) taken: the claim was not confirmed yet (the coordinator rate-limits
              * its owner look-ups), as a worker would, show the claim again and re-send. */
             for (int w = 0; w < o->workers; w++) send_progress(s, w);
-            for (int32_t p = 0; p < o->partitions; p++)
-                if (!s->acked[p]) zmq_send(s->dealers[p % o->workers], s->partial[p], s->partial_len[p], 0);
+            for (size_t i = 0; i < total; i++)
+                if (!s->acked[i])
+                    zmq_send(s->dealers[i % (size_t)o->partitions % (size_t)o->workers], s->partial[i], s->partial_len[i], 0);
             last_resend = now_s();
         }
         if (now_s() - t0 > PANE_TIMEOUT_S) return -1;
     }
     double t1 = now_s();
-    set_progress(s, start + o->pane_ms, start + o->pane_ms);
+    set_progress(s, last + o->pane_ms, last + o->pane_ms);
     for (int w = 0; w < o->workers; w++) send_progress(s, w);
     res->results = 0;
     double last_prog = now_s();
-    while (!drain_results(s, start, &res->results)) {
+    while (!drain_results(s, last, &res->results)) {
         poll_all(s, 20);
         drain_acks(s, start);
         if (now_s() - last_prog > 1.0) { /* a refused claim: show it again */
@@ -419,19 +440,20 @@ static int claim_slots(sim_t *s) {
 static void usage(void) {
     fprintf(stderr, "usage: np-bench-sim --coordinator EP --gateway EP --redis-port P --metrics-port P --coord-pid PID\n"
                     "       [--partitions N] [--workers W] [--sources S] [--records R] [--dests D] [--panes P]\n"
-                    "       [--warmup K] [--pane-ms MS] [--group G] [--topic T] [--label TEXT]\n");
+                    "       [--warmup K] [--pane-ms MS] [--group G] [--topic T] [--label TEXT]\n"
+                    "       [--open-panes K] [--shift-sources]\n");
     exit(2);
 }
 
 static void parse(int argc, char **argv, opts_t *o) {
     *o = (opts_t){.group = "netpulse-workers", .topic = "network-traffic", .label = "", .partitions = 12, .workers = 8,
-                  .sources = 100000, .records = 2, .dests = 4096, .panes = 20, .warmup = 2, .pane_ms = 5000};
+                  .sources = 100000, .records = 2, .dests = 4096, .panes = 20, .warmup = 2, .pane_ms = 5000, .open_panes = 1};
     static const struct option lo[] = {
         {"coordinator", 1, 0, 'c'}, {"gateway", 1, 0, 'g'}, {"redis-port", 1, 0, 'r'}, {"metrics-port", 1, 0, 'm'},
         {"coord-pid", 1, 0, 'P'},   {"partitions", 1, 0, 'n'}, {"workers", 1, 0, 'w'},  {"sources", 1, 0, 's'},
         {"records", 1, 0, 'R'},     {"dests", 1, 0, 'd'},   {"panes", 1, 0, 'p'},      {"warmup", 1, 0, 'W'},
         {"pane-ms", 1, 0, 'M'},     {"group", 1, 0, 'G'},   {"topic", 1, 0, 'T'},      {"label", 1, 0, 'L'},
-        {0, 0, 0, 0}};
+        {"open-panes", 1, 0, 'K'},  {"shift-sources", 0, 0, 'S'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -451,12 +473,15 @@ static void parse(int argc, char **argv, opts_t *o) {
         case 'G': o->group = optarg; break;
         case 'T': o->topic = optarg; break;
         case 'L': o->label = optarg; break;
+        case 'K': o->open_panes = atoi(optarg); break;
+        case 'S': o->shift = 1; break;
         default: usage();
         }
     }
     if (!o->coord || !o->gateway || o->redis_port <= 0 || o->metrics_port <= 0 || o->coord_pid <= 0 ||
         o->partitions < 1 || o->partitions > 4096 || o->workers < 1 || o->workers > 256 || o->records < 1 ||
-        o->dests < 1 || o->panes < 1 || o->warmup < 0 || o->pane_ms < 10 || o->sources > 16000000)
+        o->dests < 1 || o->panes < 1 || o->warmup < 0 || o->pane_ms < 10 || o->sources > 16000000 ||
+        o->open_panes < 1 || o->open_panes > 64)
         usage();
     if (o->workers > o->partitions) o->workers = o->partitions;
 }
@@ -511,12 +536,14 @@ static void report(const sim_t *s, const pane_res_t *m, double *v) {
            "\"merge_ms_p99\":%.2f,\"finalize_ms_p50\":%.2f,\"finalize_ms_p99\":%.2f,\"wall_ms_p50\":%.2f,"
            "\"wall_ms_p99\":%.2f,\"close_ms_p50\":%.2f,\"close_ms_p99\":%.2f,\"cpu_ms_per_pane\":%.1f,"
            "\"bytes_per_partial\":%.0f,\"max_bytes_per_partial\":%.0f,\"bytes_per_source\":%.1f,"
-           "\"coord_rss_kib\":%ld,\"coord_hwm_kib\":%ld}\n",
+           "\"coord_rss_kib\":%ld,\"coord_hwm_kib\":%ld,\"open_panes\":%d,\"shift_sources\":%d,"
+           "\"coord_bound_bytes\":%.0f}\n",
            o->label, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
            1e3 * b99, 1e3 * g50, 1e3 * g99, 1e3 * f50, 1e3 * f99, 1e3 * w50, 1e3 * w99, 1e3 * c50, 1e3 * c99,
            1e3 * cpu / (double)np, bytes / (double)np / (double)n, maxb,
            o->sources ? bytes / (double)np / (double)o->sources : 0, proc_status_kib(o->coord_pid, "VmRSS"),
-           proc_status_kib(o->coord_pid, "VmHWM"));
+           proc_status_kib(o->coord_pid, "VmHWM"), o->open_panes, o->shift,
+           metric_value(fetch_metrics(o->metrics_port), "netpulse_coordinator_memory_bound_bytes"));
 }
 
 int main(int argc, char **argv) {
@@ -532,9 +559,10 @@ int main(int argc, char **argv) {
     s.epoch = calloc(n, sizeof(*s.epoch));
     s.closed = calloc(n, sizeof(*s.closed));
     s.prog_ps = calloc(n, sizeof(*s.prog_ps));
-    s.partial = calloc(n, sizeof(*s.partial));
-    s.partial_len = calloc(n, sizeof(*s.partial_len));
-    s.acked = calloc(n, 1);
+    size_t nk = n * (size_t)o->open_panes;
+    s.partial = calloc(nk, sizeof(*s.partial));
+    s.partial_len = calloc(nk, sizeof(*s.partial_len));
+    s.acked = calloc(nk, 1);
     if (!s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
         !s.partial || !s.partial_len || !s.acked) {
         fprintf(stderr, "np-bench-sim: set-up failed: %s\n", s.store ? "out of memory" : err);
@@ -564,7 +592,7 @@ int main(int argc, char **argv) {
     double *v = calloc((size_t)o->panes, sizeof(*v));
     if (!res || !v) return 1;
     for (int k = 0; k < total; k++) {
-        if (run_pane(&s, t0 + k * o->pane_ms, &res[k]) < 0) {
+        if (run_pane(&s, t0 + (int64_t)k * o->open_panes * o->pane_ms, &res[k]) < 0) {
             fprintf(stderr, "np-bench-sim: pane %d timed out\n", k);
             return 1;
         }
@@ -577,10 +605,8 @@ int main(int argc, char **argv) {
     for (int w = 0; w < o->workers; w++) zmq_close(s.dealers[w]);
     zmq_close(s.gw);
     zmq_ctx_term(s.zctx);
-    for (size_t p = 0; p < n; p++) {
-        np_partstate_destroy(&s.prog_ps[p]);
-        free(s.partial[p]);
-    }
+    for (size_t p = 0; p < n; p++) np_partstate_destroy(&s.prog_ps[p]);
+    for (size_t i = 0; i < nk; i++) free(s.partial[i]);
     np_partial_enc_free(&s.enc);
     np_hll_pool_destroy(&s.pool);
     np_store_destroy(&s.store);

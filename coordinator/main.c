@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "netpulse.pb-c.h"
+#include "np_budget.h"
 #include "np_clock.h"
 #include "np_coordstore.h"
 #include "np_merge.h"
@@ -72,6 +74,9 @@ static const np_opt_t coord_opts[] = {
     NP_OPTS_DETECT,
     NP_OPTS_VIEWS("16384"),
     {"views.top", NP_OPT_INT, "10", 1, 1000, NULL, "Groups published per view and pane window (most bytes first)"},
+    {"memory.budget.mb", NP_OPT_INT, "0", 0, 16777216, NULL,
+     "Refuse to start (exit 2) when the caps add up to more memory than this, MiB "
+     "(0 = report the computed bound only; ARCHITECTURE.md, Memory budget)"},
 };
 
 #define NP_SEVERITIES (NP_SEV_CRITICAL + 1) /* info, warning, critical */
@@ -114,9 +119,11 @@ typedef struct coord {
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress;
+        *m_views_unknown, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
+        *m_evicted_src, *m_evicted_dst, *m_evicted_wtop, *m_known_full;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
+    np_budget_t budget;     /* worst-case memory of this configuration (np_budget) */
 } coord_t;
 
 static coord_t C;
@@ -627,6 +634,7 @@ static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now)
     if (!np_merge_has_final(c->merge) || before == cap) return;
     size_t per_pane = results_per_pane(c);
     size_t room = (cap - before) / per_pane;
+    if (room > NP_BUDGET_FINALIZE_PANES) room = NP_BUDGET_FINALIZE_PANES; /* bounds the round's transaction */
     if (room == 0) return; /* (before MULTI: an abandoned one would poison the next) */
     double t0 = np_clock_mono_s();
     if (c->cs) np_coordstore_begin(c->cs);
@@ -709,6 +717,29 @@ static void register_metrics(coord_t *c) {
                                           "Stored partials found damaged on restore and moved aside", NULL);
     c->m_refused = np_metrics_counter(m, "netpulse_coordinator_zmq_peers_refused_total",
                                       "ZeroMQ peers refused: CURVE key not on the allow-list", NULL);
+    static const char *const tables[3] = {"table=\"sources\"", "table=\"dests\"", "table=\"window_top\""};
+    np_counter_t **ev[3] = {&c->m_evicted_src, &c->m_evicted_dst, &c->m_evicted_wtop};
+    for (int i = 0; i < 3; i++)
+        *ev[i] = np_metrics_counter(m, "netpulse_coordinator_table_evictions_total",
+                                    "Entries folded into 'other' while merging: a global pane's table was at its cap", tables[i]);
+    c->m_known_full = np_metrics_counter(m, "netpulse_coordinator_known_sources_full_total",
+                                         "Sources not learnt as known: detect.max.known.sources reached", NULL);
+    np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_bound_bytes",
+                                  "Worst-case memory of this configuration: every cap full (ARCHITECTURE.md, Memory budget)", NULL),
+                 (int64_t)c->budget.total);
+    for (int i = 0; i < NP_BUDGET__COUNT; i++) {
+        char labels[64];
+        snprintf(labels, sizeof(labels), "component=\"%s\"", np_budget_part_name((np_budget_part_t)i));
+        np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_bound_component_bytes",
+                                      "Worst-case memory by component, every cap full", labels),
+                     (int64_t)c->budget.part[i]);
+    }
+    np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_zmq_queue_per_worker_bytes",
+                                  "Not in the bound: what libzmq may queue per connected worker (zmq.rcvhwm x zmq.max.message.bytes)",
+                                  NULL),
+                 (int64_t)c->budget.zmq_queue_per_peer);
+    np_gauge_set(np_metrics_gauge(m, "netpulse_coordinator_memory_budget_bytes", "memory.budget.mb in bytes (0: report only)", NULL),
+                 np_config_int(c->proc.cfg, "memory.budget.mb") << 20);
     c->m_gwm = np_metrics_gauge_milli(m, "netpulse_coordinator_global_watermark_seconds", "Global watermark (event time, seconds since the epoch)", NULL);
     c->m_complete = np_metrics_gauge_milli(m, "netpulse_coordinator_complete_through_seconds", "Every pane before this event time (seconds since the epoch) is final", NULL);
     c->m_outbox = np_metrics_gauge(m, "netpulse_coordinator_outbox_results", "Results awaiting acknowledgement", NULL);
@@ -723,6 +754,34 @@ static void register_metrics(coord_t *c) {
     c->m_finalize_s = np_metrics_histogram(m, "netpulse_coordinator_finalize_duration_seconds",
                                            "Time of one finalize step: detectors, results and the Redis transaction",
                                            NULL, np_metrics_buckets_fast, np_metrics_buckets_fast_n);
+}
+
+/* Computes the worst-case memory of this configuration, logs it by component and holds
+ * it against memory.budget.mb. Returns -1 (config error logged) when over budget. */
+static int check_budget(coord_t *c, const np_merge_config_t *mc) {
+    np_config_t *cfg = c->proc.cfg;
+    np_budget_config_t bc = {.merge = mc, .detect = c->det ? &c->dcfg : NULL,
+                             .hll_blocks = (size_t)np_config_int(cfg, "hll.pool.blocks"), .hll_p = np_hll_pool_precision(c->pool),
+                             .outbox_max = (size_t)np_config_int(cfg, "outbox.max"), .views_top = c->ntop,
+                             .persist = np_config_int(cfg, "redis.port") > 0,
+                             .owners = np_config_int(cfg, "redis.port") > 0 && np_config_bool(cfg, "owner.check"),
+                             .max_message_bytes = (size_t)np_config_int(cfg, "zmq.max.message.bytes"),
+                             .rcvhwm = (size_t)np_config_int(cfg, "zmq.rcvhwm")};
+    np_budget_compute(&bc, &c->budget);
+    char line[1024], err[512];
+    np_budget_format(&c->budget, line, sizeof(line));
+    uint64_t budget = (uint64_t)np_config_int(cfg, "memory.budget.mb") << 20;
+    np_info("memory_bound", "budget=%" PRIu64 " %s", budget, line);
+    long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+    if (budget == 0 && pages > 0 && psz > 0 && c->budget.total > (uint64_t)pages * (uint64_t)psz)
+        np_warn("memory_bound_over_ram", "bound=%" PRIu64 " ram=%" PRIu64 " hint=\"the caps can hold more than this host's "
+                "memory: lower them (max.open.panes, max.sources.per.pane, max.dests.per.pane) and set memory.budget.mb\"",
+                c->budget.total, (uint64_t)pages * (uint64_t)psz);
+    if (np_budget_check(&c->budget, budget, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return -1;
+    }
+    return 0;
 }
 
 /* Logs (rate-limited) a bounded-partials condition whose count grew since the last look. */
@@ -807,6 +866,7 @@ int main(int argc, char **argv) {
                              "(2 windows + views x views.top + detect.max.alerts + 1)");
         return 2;
     }
+    if (check_budget(c, &mc) < 0) return 2;
     c->outbox = np_resultbox_new(ob_cap);
     c->resend_ms = np_config_int(cfg, "resend.ms");
     if (!c->merge || !c->outbox || !c->top) {
@@ -891,6 +951,14 @@ int main(int argc, char **argv) {
         np_gauge_set(c->m_waiting, np_merge_waiting_partitions(c->merge));
         np_gauge_set(c->m_partitions, np_merge_partitions(c->merge));
         np_counter_set_max(c->m_class_evicted, st.class_dests_evicted);
+        np_counter_set_max(c->m_evicted_src, st.sources_evicted);
+        np_counter_set_max(c->m_evicted_dst, st.dests_evicted);
+        np_counter_set_max(c->m_evicted_wtop, st.window_top_evicted);
+        if (c->det) {
+            np_detect_stats_t ds;
+            np_detect_get_stats(c->det, &ds);
+            np_counter_set_max(c->m_known_full, ds.known_full); /* (a reload restarts the detector's count) */
+        }
         if (st.views_unknown > c->views_unknown) {
             static np_log_rl_t vrl = NP_LOG_RL_INIT;
             np_counter_add(c->m_views_unknown, st.views_unknown - c->views_unknown);

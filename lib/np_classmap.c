@@ -18,12 +18,21 @@ struct np_classmap {
     uint64_t evicted;
 };
 
+static size_t slots_for(size_t cap) {
+    size_t slots = 16;
+    while (slots < cap * 2) slots *= 2; /* load factor <= 1/2 */
+    return slots;
+}
+
+size_t np_classmap_bound_bytes(size_t cap) {
+    return sizeof(np_classmap_t) + slots_for(cap) * sizeof(uint32_t) + cap * (sizeof(np_ip_t) + sizeof(np_classcount_t));
+}
+
 np_classmap_t *np_classmap_new(size_t cap) {
     assert(cap >= 1 && cap < UINT32_MAX / 4);
     np_classmap_t *m = calloc(1, sizeof(*m));
     if (!m) return NULL;
-    size_t slots = 16;
-    while (slots < cap * 2) slots *= 2; /* load factor <= 1/2 */
+    size_t slots = slots_for(cap);
     m->cap = cap;
     m->mask = slots - 1;
     m->slots = calloc(slots, sizeof(*m->slots));

@@ -46,6 +46,8 @@ const np_classcount_t *np_classmap_other(const np_classmap_t *m);
 uint64_t np_classmap_evicted(const np_classmap_t *m);
 size_t np_classmap_count(const np_classmap_t *m);
 size_t np_classmap_capacity(const np_classmap_t *m);
+/* Bytes a table of cap destinations allocates (all at np_classmap_new). For np_budget. */
+size_t np_classmap_bound_bytes(size_t cap);
 /* True when no connection was counted. */
 bool np_classmap_empty(const np_classmap_t *m);
 /* Entry i (0 <= i < count), in insertion order. */

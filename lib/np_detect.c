@@ -166,6 +166,28 @@ struct np_detect {
     struct intrusion_cand *icand; /* max_alerts slots: the pane's largest intrusions */
 };
 
+/* Smallest power of two >= min with n * 2 <= it (the tables' load <= 1/2). */
+static size_t half_load_slots(size_t n, size_t min) {
+    size_t s = min;
+    while (n * 2 > s) s *= 2;
+    return s;
+}
+
+size_t np_detect_bound_bytes(const np_detect_config_t *cfg, size_t max_sources) {
+    size_t nviews = cfg->views ? cfg->views->n : 0;
+    size_t ring = (size_t)cfg->baseline_panes * sizeof(double);
+    size_t rings = (S__COUNT + S_OTHER + 1 + nviews + 1) * ring + nviews * sizeof(series_t);
+    size_t known = half_load_slots(cfg->max_known, 1024);
+    /* A source is put at most twice per pane (learnt, then new); the list doubles from 256. */
+    size_t changed = half_load_slots(max_sources, 256);
+    /* np_detect_state_encode: series, episodes and seasons unpacked, then packed. */
+    size_t encode = (S__COUNT + nviews + S_OTHER + 1) * (ring + sizeof(Netpulse__SeriesState) + 8) +
+                    MAX_EPISODES * (2 * sizeof(Netpulse__Episode) + 8) +
+                    NSEASON * (NP_SEASON_DAY_BINS + NP_SEASON_WEEK_BINS) * 2 * sizeof(double);
+    return sizeof(np_detect_t) + rings + (known + known / 2) * sizeof(known_t) + (changed + changed / 2) * sizeof(known_t) +
+           cfg->max_alerts * sizeof(struct intrusion_cand) + encode;
+}
+
 np_detect_t *np_detect_new(const np_detect_config_t *cfg) {
     if (np_detect_config_check(cfg)) return NULL;
     np_detect_t *d = calloc(1, sizeof(*d));

@@ -147,6 +147,11 @@ typedef struct np_forecast {
 typedef struct np_detect np_detect_t;
 
 np_detect_t *np_detect_new(const np_detect_config_t *cfg);
+/* The most a detector of cfg holds at once, fed panes of at most max_sources sources: its
+ * rings, the known-source table at cfg->max_known (and its old slots while it doubles),
+ * the per-pane list of changed known sources, and the scratch of one state encoding.
+ * For np_budget. */
+size_t np_detect_bound_bytes(const np_detect_config_t *cfg, size_t max_sources);
 void np_detect_destroy(np_detect_t **d);
 
 /* Runs every detector on the next final pane (panes in order; empty panes count). Writes at

@@ -50,6 +50,20 @@ static void gpane_reset(np_gpane_t *g) {
     if (g->classes) np_classmap_clear(g->classes);
 }
 
+void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out) {
+    size_t n = cfg->max_panes;
+    bool win = cfg->window_ms > cfg->pane_ms;
+    size_t nviews = cfg->views ? cfg->views->n : 0;
+    memset(out, 0, sizeof(*out));
+    out->sources = n * np_srcmap_bound_bytes(cfg->max_sources, false);
+    if (cfg->max_dests) out->dests = n * np_srcmap_bound_bytes(cfg->max_dests, false);
+    if (win) out->window_top = n * np_srcmap_bound_bytes(cfg->max_sources, false);
+    out->views = n * np_viewaggs_bound_bytes(nviews, cfg->max_groups, false);
+    if (cfg->max_class_dests) out->classes = n * np_classmap_bound_bytes(cfg->max_class_dests);
+    out->fixed = sizeof(np_merge_t) + NP_MERGE_MAX_PARTITIONS * sizeof(part_progress_t) +
+                 n * (sizeof(np_gpane_t) + (win ? 2 : 1) * NP_MERGE_MAX_PARTITIONS / 8);
+}
+
 np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
     assert(cfg->pane_ms > 0 && cfg->max_panes > 0 && cfg->max_sources > 0);
     np_merge_t *m = calloc(1, sizeof(*m));
@@ -170,7 +184,8 @@ static void merge_window(np_merge_t *m, np_gpane_t *g, const Netpulse__Partial *
     g->win_sources += p->window_sources;
     /* The top of disjoint sets' tops: at most partitions x top entries, far below the
      * table's max.sources.per.pane. */
-    np_partial_merge_table(g->win_top, p->window_top, p->n_window_top, NULL, 0, m->cfg.pool);
+    long full = np_partial_merge_table(g->win_top, p->window_top, p->n_window_top, NULL, 0, m->cfg.pool);
+    if (full > 0) m->st.window_top_evicted += (uint64_t)full;
 }
 
 /* A connection slot's class counts: the pane's totals, and per destination when kept. */
@@ -217,9 +232,11 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     if (g->bounded) count_split(m, g, p);
     long full = np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, m->cfg.pool);
     g->sources_evicted += p->sources_evicted + (full > 0 ? (uint64_t)full : 0);
+    if (full > 0) m->st.sources_evicted += (uint64_t)full;
     if (g->dests) {
         full = np_partial_merge_table(g->dests, p->dests, p->n_dests, p->dest_other, 0, m->cfg.pool);
         g->dests_evicted += p->dests_evicted + (full > 0 ? (uint64_t)full : 0);
+        if (full > 0) m->st.dests_evicted += (uint64_t)full;
     }
     long unknown = np_partial_merge_views(g->views, m->cfg.views, p->views, p->n_views);
     if (unknown > 0) m->st.views_unknown += (uint64_t)unknown;

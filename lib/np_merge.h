@@ -75,6 +75,15 @@ typedef enum {
 typedef struct np_merge np_merge_t;
 
 np_merge_t *np_merge_new(const np_merge_config_t *cfg);
+
+/* The most cfg's open panes hold, by table, once every table is full (for np_budget):
+ * source tables, destination tables, the partitions' window tops, view tables, class
+ * tables, and the fixed part (progress per partition, pane headers and bitmaps).
+ * Sketch blocks are the pool's, not counted. */
+typedef struct np_merge_bound {
+    size_t sources, dests, window_top, views, classes, fixed;
+} np_merge_bound_t;
+void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out);
 void np_merge_destroy(np_merge_t **m);
 
 /* The wall clock (ms since the epoch) that bounds pane starts and watermarks from the
@@ -129,6 +138,10 @@ typedef struct np_merge_stats {
     uint64_t sources_split;  /* bounded partials' sources already sent by another partition of
                                 the pane: keyed and re-keyed at once, so `sources` counts them twice */
     uint64_t class_dests_evicted; /* destinations' class counts folded into `other` here */
+    /* Entries this coordinator folded into `other` (Space-Saving) because a global pane's
+     * table was at its cap while merging (the workers' own evictions not included): what
+     * max.sources.per.pane / max.dests.per.pane cost, counted, never silent. */
+    uint64_t sources_evicted, dests_evicted, window_top_evicted;
     uint64_t panes_emitted, empty_panes_skipped;
     size_t open_panes;
 } np_merge_stats_t;

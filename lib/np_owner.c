@@ -20,6 +20,8 @@ struct np_owner {
     int32_t lookups;          /* look-ups in it */
 };
 
+size_t np_owner_bound_bytes(int32_t max_slots) { return sizeof(np_owner_t) + (size_t)max_slots * sizeof(slot_t); }
+
 np_owner_t *np_owner_new(int32_t max_slots) {
     np_owner_t *o = calloc(1, sizeof(*o));
     if (!o || !(o->slots = calloc((size_t)max_slots, sizeof(*o->slots)))) {

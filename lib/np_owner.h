@@ -29,6 +29,8 @@ typedef enum {
 typedef struct np_owner np_owner_t;
 
 np_owner_t *np_owner_new(int32_t max_slots);
+/* What np_owner_new(max_slots) allocates (all of it, up front). For np_budget. */
+size_t np_owner_bound_bytes(int32_t max_slots);
 void np_owner_destroy(np_owner_t **o);
 
 /* Formats the value a worker stores with its epoch. Returns its length, or -1. */

@@ -317,6 +317,37 @@ long np_partial_merge_classes(np_classmap_t *m, const Netpulse__ClassTable *t) {
     return bad ? -1 : full;
 }
 
+/* reserve()'s capacity for need elements. */
+static size_t reserved(size_t need) {
+    size_t n = 64;
+    while (n < need) n *= 2;
+    return n;
+}
+
+/* A packed SourceAgg without its sketches: tag + length, the address, three varints, the
+ * packed protocol mix, the two sketch fields' tags and lengths. */
+#define GPANE_ENTRY_WIRE_MAX (3 + 18 + 3 * 11 + 3 + NP_PMIX__COUNT * 5 + 2 * 6)
+
+/* Encoded sketches of a pane: every entry's two at their inline maximum, dense_max of
+ * them dense (a dense one is at most 3 + 3/4 of its registers). */
+static size_t gpane_sketch_bytes(size_t max_sources, size_t dense_max, unsigned p) {
+    size_t inline_max = 3 + 4 * NP_HLL_INLINE, dense = 3 + 3 * ((size_t)1 << p) / 4;
+    if (dense_max > 2 * max_sources) dense_max = 2 * max_sources;
+    return 2 * max_sources * inline_max + dense_max * dense;
+}
+
+size_t np_partial_gpane_wire_bound_bytes(size_t max_sources, size_t dense_max, unsigned p) {
+    /* + the pane's own fields, its partition bitmap and class totals */
+    return max_sources * GPANE_ENTRY_WIRE_MAX + gpane_sketch_bytes(max_sources, dense_max, p) + 4096;
+}
+
+size_t np_partial_gpane_enc_bound_bytes(size_t max_sources, size_t dense_max, unsigned p) {
+    size_t n = reserved(max_sources);
+    return n * (sizeof(Netpulse__SourceAgg) + sizeof(Netpulse__SourceAgg *) + NP_PMIX__COUNT * sizeof(uint32_t)) +
+           reserved(gpane_sketch_bytes(max_sources, dense_max, p)) +
+           reserved(np_partial_gpane_wire_bound_bytes(max_sources, dense_max, p));
+}
+
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
                             size_t *out_len) {
     Netpulse__SourceAgg **srcs, *other;

@@ -95,6 +95,12 @@ int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t pa
 
 /* Encodes a final global pane (coordinator side, for persistence) as WorkerMsg{partial}
  * with partition -1, every merged source, `partitions` and the `seen` bitmap. */
+/* The most np_partial_encode_gpane's buffers in e grow to for a pane of at most
+ * max_sources sources, dense_max of whose sketches are dense (at precision p): the
+ * unpacked entries, their sketches and the packed message. For np_budget. */
+size_t np_partial_gpane_enc_bound_bytes(size_t max_sources, size_t dense_max, unsigned p);
+/* The most bytes such an encoded pane takes (the packed message alone). */
+size_t np_partial_gpane_wire_bound_bytes(size_t max_sources, size_t dense_max, unsigned p);
 int np_partial_encode_gpane(np_partial_enc_t *e, const np_gpane_t *gp, int64_t pane_ms, const uint8_t **out,
                             size_t *out_len);
 

@@ -15,6 +15,11 @@
 
 #define NP_RESULT_TOP_SOURCES 10
 
+/* Longest JSON of any one result (a window with ten IPv6 top sources and every counter at
+ * 20 digits, an anomaly whose texts are all escaped): tests/unit/test_budget.c checks it.
+ * The outbox's memory bound (np_budget) counts results at this size. */
+#define NP_RESULT_JSON_MAX 4096
+
 /* Longest result id + 1, in every process that handles ids (coordinator, gateway): an
  * anomaly on a full IPv6 CIDR, "anomaly:forecast_threshold:<39>/128:<13 digits>", is 85. */
 #define NP_RESULT_ID_MAX 160

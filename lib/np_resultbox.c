@@ -10,6 +10,10 @@ struct np_resultbox {
     size_t cap, head, len;
 };
 
+size_t np_resultbox_bound_bytes(size_t cap, size_t json_max) {
+    return sizeof(np_resultbox_t) + cap * (sizeof(np_resultbox_item_t) + json_max);
+}
+
 np_resultbox_t *np_resultbox_new(size_t cap) {
     if (cap == 0) return NULL;
     np_resultbox_t *b = calloc(1, sizeof(*b));

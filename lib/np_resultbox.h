@@ -28,6 +28,8 @@ typedef struct np_resultbox np_resultbox_t;
 
 /* A ring of cap results (cap >= 1). NULL when out of memory. */
 np_resultbox_t *np_resultbox_new(size_t cap);
+/* The most a ring of cap results of at most json_max bytes each holds. For np_budget. */
+size_t np_resultbox_bound_bytes(size_t cap, size_t json_max);
 /* Frees every result and the ring, and NULLs *b. */
 void np_resultbox_destroy(np_resultbox_t **b);
 

@@ -345,6 +345,20 @@ size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {
            CHANGED_WORDS(m->cap) * sizeof(*m->changed) +
            (m->heap ? m->max_sources * (sizeof(*m->heap) + sizeof(*m->hpos)) : 0);
 }
+/* The index slot count of a full table: the load stays <= 1/2 (see entry()). */
+static size_t full_index_slots(size_t max_sources) {
+    size_t slots = SRCMAP_MIN_SLOTS;
+    while (max_sources * 2 > slots) slots *= 2;
+    return slots;
+}
+
+size_t np_srcmap_bound_bytes(size_t max_sources, bool growing) {
+    size_t slots = full_index_slots(max_sources);
+    return sizeof(np_srcmap_t) + (slots + (growing ? slots / 2 : 0)) * sizeof(uint64_t) +
+           max_sources * (sizeof(np_srcagg_t) + sizeof(uint64_t)) + CHANGED_WORDS(max_sources) * sizeof(uint64_t) +
+           max_sources * 2 * sizeof(uint32_t);
+}
+
 uint64_t np_srcmap_upper(const np_srcmap_t *m, const np_srcagg_t *e) {
     assert(e >= m->entries && e < m->entries + m->count); /* an entry of m, not a copy */
     return m->est[e - m->entries];

@@ -96,6 +96,11 @@ uint64_t np_srcmap_evicted(const np_srcmap_t *m);      /* entries folded into ot
 const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m);
 size_t np_srcmap_capacity(const np_srcmap_t *m);       /* slots allocated now */
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m);
+/* The most np_srcmap_memory_bytes can reach for a table of max_sources (full, evicting:
+ * index, entries, estimates, change bits and the eviction heap); with `growing`, also the
+ * old index that coexists with the new one while it doubles (one table grows at a time).
+ * Sketch blocks are the pool's, not counted. For memory budgets (np_budget). */
+size_t np_srcmap_bound_bytes(size_t max_sources, bool growing);
 
 /* Space-Saving bounds (see the header comment). e must be an entry of m (np_srcmap_slot,
  * np_srcmap_get): an upper bound on the records and on the packets its source added since

@@ -479,13 +479,25 @@ static uint64_t key_hash(const np_gkey_t *k) {
 
 _Static_assert(sizeof(np_gkey_t) == 40, "np_gkey_t is hashed as five words");
 
+static size_t gtab_cap_max(size_t max_groups) {
+    size_t cap = 16;
+    while (cap < 2 * max_groups) cap *= 2;
+    return cap;
+}
+
+size_t np_viewaggs_bound_bytes(size_t n, size_t max_groups, bool growing) {
+    if (n == 0) return 0;
+    size_t slots = gtab_cap_max(max_groups);
+    return n * (sizeof(np_viewagg_t) + sizeof(np_gtab_t) + slots * sizeof(np_gagg_t)) +
+           (growing ? slots / 2 * sizeof(np_gagg_t) : 0);
+}
+
 np_gtab_t *np_gtab_new(size_t max_groups) {
     if (max_groups < 1) return NULL;
     np_gtab_t *t = calloc(1, sizeof(*t));
     if (!t) return NULL;
     t->max = max_groups;
-    t->cap_max = 16;
-    while (t->cap_max < 2 * max_groups) t->cap_max *= 2;
+    t->cap_max = gtab_cap_max(max_groups);
     t->cap = 16;
     if (!(t->slots = calloc(t->cap, sizeof(*t->slots)))) {
         free(t);

@@ -141,6 +141,9 @@ typedef struct np_viewagg {
 /* An array of vs->n tables (NULL when vs has no views or on allocation failure: check
  * vs->n). */
 np_viewagg_t *np_viewaggs_new(const np_viewset_t *vs, size_t max_groups);
+/* The most n views' tables of max_groups each allocate (full; a table that doubles holds
+ * its old slots meanwhile: counted once, with `growing`). For np_budget. */
+size_t np_viewaggs_bound_bytes(size_t n, size_t max_groups, bool growing);
 void np_viewaggs_destroy(np_viewagg_t **a, size_t n);
 void np_viewaggs_clear(np_viewagg_t *a, size_t n);
 /* Adds the record to every view whose filter it passes. No allocation once warm. */

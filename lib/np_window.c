@@ -73,6 +73,13 @@ static uint32_t popcount_seen(const uint8_t *seen) {
     return n;
 }
 
+size_t np_window_bound_bytes(int64_t pane_ms, int64_t window_ms, size_t max_sources) {
+    if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return 0;
+    size_t k = (size_t)(window_ms / pane_ms);
+    return sizeof(np_window_t) + (k + 1) * (sizeof(np_gpane_t) + SEEN_BYTES) +
+           k * np_srcmap_bound_bytes(max_sources, false) + np_srcmap_bound_bytes(max_sources * k, false);
+}
+
 np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool) {
     if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return NULL;
     np_window_t *w = calloc(1, sizeof(*w));

@@ -25,6 +25,9 @@ typedef struct np_window np_window_t;
 
 /* Returns NULL if window_ms is not a positive multiple of pane_ms or memory is short. */
 np_window_t *np_window_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool);
+/* The most such a window holds once every table is full: window_ms / pane_ms panes of
+ * max_sources and the window handed out, of that many times max_sources. For np_budget. */
+size_t np_window_bound_bytes(int64_t pane_ms, int64_t window_ms, size_t max_sources);
 void np_window_destroy(np_window_t **w);
 
 int64_t np_window_ms(const np_window_t *w);

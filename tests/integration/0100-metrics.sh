@@ -105,6 +105,18 @@ thr="$(it_metric coordinator 'netpulse_coordinator_anomalies_total{kind="thresho
 it_check "threshold anomalies counted by kind ($thr)" test "${thr:-0}" -ge 12
 it_check "waiting_partitions is 0 once every pane with data is published" \
     grep -qx 'netpulse_coordinator_waiting_partitions 0' "$IT_DIR/coordinator.metrics"
+bound="$(it_metric coordinator netpulse_coordinator_memory_bound_bytes)"
+parts="$(grep -c '^netpulse_coordinator_memory_bound_component_bytes{component="[a-z_]*"}' "$IT_DIR/coordinator.metrics")"
+it_check "memory bound exported, with its components ($bound bytes, $parts components)" \
+    test "${bound:-0}" -gt $((1 << 30)) -a "$parts" -eq 14
+# The same caps held against a budget of 1 MiB: refused at start, naming the key.
+budget_refused() {
+    local out rc
+    out="$("$IT_BIN/netpulse-coordinator" --redis-port 0 --memory-budget-mb 1 2>&1)"
+    rc=$?
+    [[ $rc -eq 2 && "$out" == *"memory.budget.mb: the caps add up to"*"max.sources.per.pane"* ]]
+}
+it_check "memory.budget.mb below the caps' bound: exit 2 naming the key" budget_refused
 ct="$(it_metric_ms coordinator netpulse_coordinator_complete_through_seconds)"
 it_check "complete_through_seconds is a pane boundary past the data ($ct)" \
     test "$((ct % 5000))" -eq 0 -a "$ct" -ge $((T0 + COUNT / 2000 * 1000))

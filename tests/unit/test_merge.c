@@ -193,6 +193,29 @@ static void test_bounds(void **s) {
     np_merge_destroy(&m);
 }
 
+/* A global pane's table at its cap: the coordinator's own evictions are counted (not the
+ * workers', which come in the partial), and the totals stay exact. */
+static void test_table_cap_evictions_counted(void **s) {
+    (void)s;
+    np_merge_config_t cfg = CFG;
+    cfg.max_sources = 2;
+    np_merge_t *m = np_merge_new(&cfg);
+    np_merge_stats_t st;
+    for (uint8_t i = 1; i <= 3; i++) partial(m, i, 0, 5, i, NP_MERGE_OK); /* 3 sources, room for 2 */
+    np_merge_get_stats(m, &st);
+    assert_int_equal(st.sources_evicted, 1);
+    assert_int_equal(st.dests_evicted, 0);
+    partial(m, 4, 0, 5, 3, NP_MERGE_OK); /* the newest source is stored: no eviction */
+    np_merge_get_stats(m, &st);
+    assert_int_equal(st.sources_evicted, 1);
+    np_merge_set_partitions(m, 5);
+    for (int32_t p = 0; p < 5; p++) progress(m, p, 5000, 5000, false);
+    out_t o = {0};
+    assert_int_equal(np_merge_finalize(m, 4, collect, &o), 1);
+    assert_int_equal(o.records[0], 20);
+    np_merge_destroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complete_only_when_all_partitions_pass),
@@ -201,6 +224,7 @@ int main(void) {
         cmocka_unit_test(test_bad_and_full),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_global_watermark),
+        cmocka_unit_test(test_table_cap_evictions_counted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
