@@ -113,13 +113,13 @@ typedef struct coord {
     np_gagg_t *top;         /* views.top: scratch for a view's top groups */
     size_t ntop;
     uint64_t views_unknown; /* merge stats already counted */
-    uint64_t window_mismatch, sources_split;
+    uint64_t window_mismatch, sources_split, partials_unpaired;
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_counter_t *m_persist_err, *m_reloads;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
+        *m_views_unknown, *m_unpaired, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
         *m_evicted_src, *m_evicted_dst, *m_evicted_wtop, *m_known_full;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
@@ -705,6 +705,9 @@ static void register_metrics(coord_t *c) {
     c->m_groups = np_metrics_counter(m, "netpulse_coordinator_groups_total", "View groups published", NULL);
     c->m_class_evicted = np_metrics_counter(m, "netpulse_coordinator_class_dests_evicted_total",
                                             "Destinations' NSL-KDD class counts folded into 'other' (global pane table full)", NULL);
+    c->m_unpaired = np_metrics_counter(m, "netpulse_coordinator_partials_unpaired_total",
+                                       "Bounded repartition partials their worker could not merge with the input "
+                                       "partition's pane (sources both had are counted twice)", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
     c->m_unauth_partial = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
@@ -971,6 +974,12 @@ int main(int argc, char **argv) {
         warn_grown(&wrl, "window_mismatch", st.window_mismatch, &c->window_mismatch,
                    "workers compute sliding windows of another window.ms: set the same window.ms in workers "
                    "and coordinator, or sliding windows' sources are lower bounds");
+        if (st.partials_unpaired > c->partials_unpaired)
+            np_counter_add(c->m_unpaired, st.partials_unpaired - c->partials_unpaired);
+        static np_log_rl_t url = NP_LOG_RL_INIT;
+        warn_grown(&url, "partials_unpaired", st.partials_unpaired, &c->partials_unpaired,
+                   "a repartition partition's pane was closed away from its input partition's (another "
+                   "worker, or a rebalance): with bounded partials, sources both had are counted twice");
         warn_grown(&srl, "sources_split", st.sources_split, &c->sources_split,
                    "a source reached two partitions of one pane (keyed and re-keyed records): with bounded "
                    "partials its pane is counted twice in sources");

@@ -11,8 +11,9 @@
  *     the partition's pane (the global totals include the partition's), and distinct-count
  *     estimates are the same sketch the coordinator reads. So the coordinator's detectors
  *     raise the same anomalies as on the full table, as long as no candidate is dropped
- *     (more than `max_candidates`, counted) and no source reaches the coordinator through
- *     two partitions (a source both keyed and re-keyed: ARCHITECTURE.md, Re-keying).
+ *     (more than `max_candidates`, counted). A source both keyed (input partition p) and
+ *     re-keyed (repartition partition N + p) is merged by their worker (np_pair), which
+ *     calls these on the merged table against the pair's totals.
  * Learning (the first detect.learn.panes panes) needs every source: the caller sends the
  * whole table then (np_cand_learning).
  *

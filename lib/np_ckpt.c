@@ -69,6 +69,9 @@ static int win_fill(winpanes_t *w, const np_partstate_t *ps) {
         Netpulse__PaneState *pst = &w->panes[w->n];
         netpulse__pane_state__init(pst);
         pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
+        bool whole;
+        np_srcwin_slot_meta(ps->win, i, &pst->bytes, &pst->packets, &whole);
+        pst->pair_whole = whole;
         long n = np_partial_fill_table(&w->bufs[w->n], np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
         if (n < 0) return -1;
         pst->n_sources = (size_t)n;
@@ -93,6 +96,7 @@ static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps
     c->late_total = ps->late_total;
     c->records_total = ps->records_total;
     c->panes_emitted = ps->panes_emitted;
+    c->pair_kept = ps->win && ps->cfg.keep_panes;
     c->pane_ms = ps->cfg.pane_ms;
     c->written_ms = wall_ms;
     c->source_offsets = (int64_t *)source_offsets;
@@ -454,7 +458,12 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
         np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
         if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0)
             CK_CORRUPT("checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
+        np_srcwin_note(ps->win, s->pane_start_ms, s->bytes, s->packets, s->pair_whole);
     }
+    /* Kept panes for the repartition partner (np_pair): a checkpoint written without them
+     * does not say which closed panes had data. */
+    if (ps->win && cfg->keep_panes && !c->pair_kept && c->closed_through != NP_TS_NONE)
+        np_srcwin_set_known_from(ps->win, c->closed_through);
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);
         if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {

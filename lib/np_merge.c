@@ -1,5 +1,6 @@
 /* np_merge: global panes, completeness and the global watermark. See np_merge.h. */
 #include "np_merge.h"
+#include "np_pair.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -227,9 +228,12 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     for (size_t i = 0; i < p->n_dst_port_hist && i < NP_PORT_BUCKETS; i++) g->port_hist[i] += p->dst_port_hist[i];
     /* Sources are partition-local, so the distinct count is the sum of the partitions'
      * (a partial from before the count existed carries its whole table). */
-    g->nsources += p->sources_total ? p->sources_total : p->n_sources;
+    g->nsources += p->sources_total || p->pair == NP_PAIR_MERGED ? p->sources_total : p->n_sources;
     g->bounded = g->bounded || p->sources_bounded;
-    if (g->bounded) count_split(m, g, p);
+    /* An input partition and its repartition partner merged by their worker (np_pair)
+     * share sources by design: the partner's entries add to the input's. */
+    if (g->bounded && p->pair != NP_PAIR_KEPT && p->pair != NP_PAIR_MERGED) count_split(m, g, p);
+    if (p->pair == NP_PAIR_UNPAIRED) m->st.partials_unpaired++;
     long full = np_partial_merge_table(g->sources, p->sources, p->n_sources, p->other, 0, m->cfg.pool);
     g->sources_evicted += p->sources_evicted + (full > 0 ? (uint64_t)full : 0);
     if (full > 0) m->st.sources_evicted += (uint64_t)full;

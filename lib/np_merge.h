@@ -137,6 +137,8 @@ typedef struct np_merge_stats {
     uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
     uint64_t sources_split;  /* bounded partials' sources already sent by another partition of
                                 the pane: keyed and re-keyed at once, so `sources` counts them twice */
+    uint64_t partials_unpaired; /* repartition partials not merged with their input partition's pane
+                                  (np_pair): the sources both had are counted twice */
     uint64_t class_dests_evicted; /* destinations' class counts folded into `other` here */
     /* Entries this coordinator folded into `other` (Space-Saving) because a global pane's
      * table was at its cap while merging (the workers' own evictions not included): what

@@ -86,8 +86,11 @@ np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg)
         if (pane_tables_new(&ps->ring[i], cfg) < 0) goto err;
         pane_reset(&ps->ring[i]);
     }
+    if (cfg->window_ms > cfg->pane_ms || cfg->keep_panes) {
+        int64_t wms = cfg->window_ms > cfg->pane_ms ? cfg->window_ms : cfg->pane_ms;
+        if (!(ps->win = np_srcwin_new(cfg->pane_ms, wms, cfg->keep_panes, cfg->max_sources, cfg->pool))) goto err;
+    }
     if (cfg->window_ms > cfg->pane_ms) {
-        if (!(ps->win = np_srcwin_new(cfg->pane_ms, cfg->window_ms, cfg->max_sources, cfg->pool))) goto err;
         if (pane_tables_new(&ps->empty, cfg) < 0) goto err;
         pane_reset(&ps->empty);
     }
@@ -201,11 +204,15 @@ static size_t close_through(np_partstate_t *ps, int64_t through, np_pane_emit_fn
         }
         if (!oldest) break;
         emit_window_only(ps, from, oldest->start_ms, emit, ctx);
+        ps->emit_whole = false;
         if (emit) emit(ctx, ps, oldest, ps->late_pending);
         ps->late_pending = 0;
         ps->panes_emitted++;
         /* A table larger than the copy's room cannot happen: both hold max_sources. */
-        if (ps->win) np_srcwin_push(ps->win, oldest->start_ms, oldest->sources);
+        if (ps->win) {
+            np_srcwin_push(ps->win, oldest->start_ms, oldest->sources);
+            np_srcwin_note(ps->win, oldest->start_ms, oldest->bytes, oldest->packets, ps->emit_whole);
+        }
         from = oldest->start_ms + ps->cfg.pane_ms;
         pane_reset(oldest);
         closed++;

@@ -48,6 +48,9 @@ typedef struct np_pane_config {
      * a window still holds data for too (emit sees records == 0: a window-only partial).
      * 0: neither. */
     int64_t window_ms;
+    /* Input partitions with re-keying and bounded partials (np_pair): closed panes kept
+     * beyond the window's, for the repartition partner to merge with (0: none). */
+    size_t keep_panes;
     /* Connection-topic partitions (NSL-KDD): per-destination class counts per pane, at most
      * this many destinations (0: no class table). */
     size_t max_class_dests;
@@ -87,7 +90,8 @@ typedef struct np_partstate {
     uint64_t records_total;
     uint64_t panes_emitted;  /* closed panes with data (bounded partials: learning, np_cand) */
     np_pane_t *ring;
-    struct np_srcwin *win;   /* cfg.window_ms: closed panes' source tables (NULL: off) */
+    struct np_srcwin *win;   /* cfg.window_ms, cfg.keep_panes: closed panes' source tables (NULL: off) */
+    bool emit_whole;         /* set by emit: the partial carried the whole table (kept with the pane) */
     np_pane_t empty;         /* what emit gets for a window-only pane */         /* cfg.max_open_panes slots */
 } np_partstate_t;
 

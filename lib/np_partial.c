@@ -1,5 +1,6 @@
 /* np_partial: WorkerMsg encoding with reused buffers. See np_partial.h. */
 #include "np_partial.h"
+#include "np_pair.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -454,6 +455,8 @@ int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t pa
         p.sources_bounded = b->sel != NULL;
         p.candidates_dropped = b->dropped;
         p.window_only = b->window_only;
+        p.pair = b->pair;
+        if (b->pair == NP_PAIR_MERGED) p.sources_total = b->pair_sources;
         if (b->window_ms) {
             kw = np_partial_fill_list(&e->win, b->win_top, b->nwin_top, &wtop);
             if (kw < 0) return -1;

@@ -84,10 +84,13 @@ typedef struct np_partial_bounded {
     const np_srcagg_t *const *win_top;
     size_t nwin_top;
     bool window_only;               /* a pane without data, sent for its window results */
+    uint32_t pair;                  /* Partial.pair (np_pair.h NP_PAIR_*) */
+    uint64_t pair_sources;          /* NP_PAIR_MERGED: sources_total (those the input's pane lacks) */
 } np_partial_bounded_t;
 
 /* np_partial_encode with b (NULL: as np_partial_encode): `sources` holds b's candidates and
- * `sources_bounded` is set (b->sel NULL: the whole table), plus b's window results. `sources_total` is always the table's count.
+ * `sources_bounded` is set (b->sel NULL: the whole table), plus b's window results. `sources_total` is the table's count
+ * (b->pair NP_PAIR_MERGED: b->pair_sources).
  * b->window_only marks a window-only partial (np_pane's empty pane). */
 int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t partition, const np_pane_t *pane,
                           int64_t pane_ms, uint64_t late_records, const np_partial_bounded_t *b,

@@ -1,29 +1,41 @@
-/* np_srcwin: a partition's per-source sliding window. See np_srcwin.h. */
+/* np_srcwin: a partition's per-source sliding window and kept panes. See np_srcwin.h. */
 #include "np_srcwin.h"
 
 #include <stdlib.h>
 
+typedef struct kept_meta {
+    uint64_t bytes, packets;
+    bool whole;
+} kept_meta_t;
+
 struct np_srcwin {
     int64_t pane_ms, window_ms;
-    size_t n;             /* panes kept: window_ms / pane_ms - 1 */
+    size_t nwin;          /* panes of a window before its last: window_ms / pane_ms - 1 */
+    size_t n;             /* ring: nwin + keep */
     int64_t *start;       /* per slot, NP_SRCWIN_NONE when empty */
+    kept_meta_t *meta;
     np_srcmap_t **tab;
     np_srcmap_t *uni;     /* the union handed out */
     int64_t last;
+    int64_t known_from;
 };
 
-np_srcwin_t *np_srcwin_new(int64_t pane_ms, int64_t window_ms, size_t max_sources, np_hll_pool_t *pool) {
-    if (pane_ms <= 0 || window_ms <= pane_ms || window_ms % pane_ms) return NULL;
+np_srcwin_t *np_srcwin_new(int64_t pane_ms, int64_t window_ms, size_t keep, size_t max_sources, np_hll_pool_t *pool) {
+    if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return NULL;
+    if (window_ms == pane_ms && keep == 0) return NULL;
     np_srcwin_t *w = calloc(1, sizeof(*w));
     if (!w) return NULL;
     w->pane_ms = pane_ms;
     w->window_ms = window_ms;
-    w->n = (size_t)(window_ms / pane_ms) - 1;
+    w->nwin = (size_t)(window_ms / pane_ms) - 1;
+    w->n = w->nwin + keep;
     w->last = NP_SRCWIN_NONE;
+    w->known_from = NP_SRCWIN_NONE;
     w->start = calloc(w->n, sizeof(*w->start));
+    w->meta = calloc(w->n, sizeof(*w->meta));
     w->tab = calloc(w->n, sizeof(*w->tab));
-    w->uni = np_srcmap_new(max_sources * (w->n + 1), pool);
-    if (!w->start || !w->tab || !w->uni) goto err;
+    w->uni = np_srcmap_new(max_sources * (w->nwin + 1), pool);
+    if (!w->start || !w->meta || !w->tab || !w->uni) goto err;
     for (size_t i = 0; i < w->n; i++) {
         w->start[i] = NP_SRCWIN_NONE;
         if (!(w->tab[i] = np_srcmap_new(max_sources, pool))) goto err;
@@ -40,6 +52,7 @@ void np_srcwin_destroy(np_srcwin_t **wp) {
     for (size_t i = 0; w->tab && i < w->n; i++) np_srcmap_destroy(&w->tab[i]);
     np_srcmap_destroy(&w->uni);
     free(w->tab);
+    free(w->meta);
     free(w->start);
     free(w);
     *wp = NULL;
@@ -50,9 +63,17 @@ int64_t np_srcwin_last(const np_srcwin_t *w) { return w->last; }
 size_t np_srcwin_slots(const np_srcwin_t *w) { return w->n; }
 int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i) { return w->start[i]; }
 const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i) { return w->tab[i]; }
+void np_srcwin_set_known_from(np_srcwin_t *w, int64_t from) { w->known_from = from; }
+
+void np_srcwin_slot_meta(const np_srcwin_t *w, size_t i, uint64_t *bytes, uint64_t *packets, bool *whole) {
+    *bytes = w->meta[i].bytes;
+    *packets = w->meta[i].packets;
+    *whole = w->meta[i].whole;
+}
 
 size_t np_srcwin_memory_bytes(const np_srcwin_t *w) {
-    size_t n = sizeof(*w) + w->n * (sizeof(*w->start) + sizeof(*w->tab)) + np_srcmap_memory_bytes(w->uni);
+    size_t n = sizeof(*w) + w->n * (sizeof(*w->start) + sizeof(*w->meta) + sizeof(*w->tab)) +
+               np_srcmap_memory_bytes(w->uni);
     for (size_t i = 0; i < w->n; i++) n += np_srcmap_memory_bytes(w->tab[i]);
     return n;
 }
@@ -66,6 +87,7 @@ np_srcmap_t *np_srcwin_claim(np_srcwin_t *w, int64_t start) {
     size_t i = slot_of(w, start);
     np_srcmap_clear(w->tab[i]);
     w->start[i] = start;
+    w->meta[i] = (kept_meta_t){0};
     if (w->last == NP_SRCWIN_NONE || start > w->last) w->last = start;
     return w->tab[i];
 }
@@ -81,12 +103,41 @@ static int merge_all(np_srcmap_t *dst, const np_srcmap_t *src) {
 }
 
 int np_srcwin_push(np_srcwin_t *w, int64_t start, const np_srcmap_t *m) {
+    if (w->known_from == NP_SRCWIN_KNOWN_FROM_NEXT) w->known_from = start;
     return merge_all(np_srcwin_claim(w, start), m) ? -1 : 0;
+}
+
+void np_srcwin_note(np_srcwin_t *w, int64_t start, uint64_t bytes, uint64_t packets, bool whole) {
+    size_t i = slot_of(w, start);
+    if (w->start[i] == start) w->meta[i] = (kept_meta_t){bytes, packets, whole};
+}
+
+/* A pane is known when no later push can have taken its ring slot (pushes come in pane
+ * order, so only one at least n panes later can) and it is not before known_from. */
+static bool known(const np_srcwin_t *w, int64_t start) {
+    if (w->known_from != NP_SRCWIN_NONE && start < w->known_from) return false;
+    return w->last == NP_SRCWIN_NONE || start > w->last - (int64_t)w->n * w->pane_ms;
+}
+
+int np_srcwin_find(const np_srcwin_t *w, int64_t start, const np_srcmap_t **t, uint64_t *bytes, uint64_t *packets,
+                   bool *whole) {
+    if (!known(w, start)) return -1;
+    size_t i = slot_of(w, start);
+    if (w->start[i] != start) return 0;
+    if (t) *t = w->tab[i];
+    if (bytes) *bytes = w->meta[i].bytes;
+    if (packets) *packets = w->meta[i].packets;
+    if (whole) *whole = w->meta[i].whole;
+    return 1;
+}
+
+bool np_srcwin_covers(const np_srcwin_t *w, int64_t start) {
+    return known(w, start - (int64_t)w->nwin * w->pane_ms);
 }
 
 const np_srcmap_t *np_srcwin_union(np_srcwin_t *w, int64_t start, const np_srcmap_t *current) {
     np_srcmap_clear(w->uni);
-    int64_t from = start - (int64_t)w->n * w->pane_ms;
+    int64_t from = start - (int64_t)w->nwin * w->pane_ms;
     for (size_t i = 0; i < w->n; i++)
         if (w->start[i] != NP_SRCWIN_NONE && w->start[i] >= from && w->start[i] < start) merge_all(w->uni, w->tab[i]);
     if (current) merge_all(w->uni, current);

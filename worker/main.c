@@ -30,6 +30,7 @@
 #include "np_detect_cfg.h"
 #include "np_result.h"
 #include "np_srcwin.h"
+#include "np_pair.h"
 #include "np_kafka.h"
 #include "np_kdd_stream.h"
 #include "np_logend.h"
@@ -89,7 +90,7 @@ static const np_opt_t worker_opts[] = {
     NP_OPT_OUTBOX_MAX("10000", 10, 10000000, "partials (sent to the coordinator), all partitions together"),
     NP_OPT_HLL_POOL_BLOCKS("65536"),
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
-    {"partial.top.sources", NP_OPT_INT, "0", 0, 1000000, NULL,
+    {"partial.top.sources", NP_OPT_INT, "100", 0, 1000000, NULL,
      "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
      "per-source detectors may flag, and the exact distinct count (0 = whole source tables; "
      "ARCHITECTURE.md, Bounded partials)"},
@@ -97,6 +98,9 @@ static const np_opt_t worker_opts[] = {
                      "coordinator's value)"),
     {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,
      "Bounded partials: per-source detector candidates sent per pane at most (more are counted)"},
+    {"partial.pair.panes", NP_OPT_INT, "4", 1, 4096, NULL,
+     "Bounded partials with re-keying: closed panes an input partition keeps beyond its window for "
+     "its repartition partner to merge with (np_pair; a partner further behind sends unmerged, counted)"},
     /* The per-source thresholds of the coordinator's detectors, which bounded partials must
      * not cut below: the same keys, to be set to the same values. */
     NP_OPTS_DETECT,
@@ -142,6 +146,9 @@ typedef struct worker {
     np_cand_config_t cand;  /* bounded partials (cand.top > 0) */
     const np_srcagg_t **cand_sel;
     const np_srcagg_t **win_sel;  /* the partition window's top sources */
+    np_pair_t *pair;        /* bounded partials with re-keying: repartition partials merged with
+                               their input partition's (NULL: off) */
+    np_counter_t *m_unpaired, *m_pair_shared;
     np_counter_t *m_cand_dropped;
     int64_t global_wm;
     int64_t batch_mono, batch_wall; /* clocks read when the current batch of records began */
@@ -176,6 +183,19 @@ typedef struct worker {
 static worker_t W; /* one per process; large arrays, so not on the stack */
 static np_kdd_stream_t *KDD; /* intrusion classification (kdd.model), or NULL */
 
+/* A repartition slot's watermark: the minimum of its inputs' markers, and, with bounded
+ * partials, never past the panes its input partner on this worker has closed, so the
+ * partner's pane is kept (np_srcwin) when this slot merges with it (np_pair). Markers
+ * alone could run ahead of it after a restore: a marker re-read from before the crash
+ * names panes the restored partner has not closed again yet. */
+static int64_t rep_watermark(const worker_t *w, int32_t slot, const np_slot_t *s) {
+    int64_t rw = np_rekey_watermark(s->rekey);
+    const np_partstate_t *in = w->pair ? w->sl->s[slot - w->nin].ps : NULL;
+    if (!in || rw == NP_TS_NONE) return rw;
+    if (in->closed_through == NP_TS_NONE) return NP_TS_NONE;
+    return in->closed_through < rw ? in->closed_through : rw;
+}
+
 /* Repartition partitions take their watermark from their inputs' markers (rcfg). */
 static const np_pane_config_t *slot_cfg(const worker_t *w, int32_t slot) {
     return slot >= w->kbase ? &w->kcfg : slot < w->nin ? &w->pcfg : &w->rcfg;
@@ -205,16 +225,17 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     size_t len;
     np_partial_bounded_t b = {0}, *bp = NULL;
     bool flows = ps->partition < w->kbase; /* connection slots (NSL-KDD) carry no sources */
+    bool learning = w->cand.top && flows && np_cand_learning(&w->cand, ps->panes_emitted);
+    ps->emit_whole = !w->cand.top || learning; /* kept with the pane for the repartition partner */
     /* Bounded partials, once the coordinator has learnt every source of this partition. */
-    if (w->cand.top && flows && !np_cand_learning(&w->cand, ps->panes_emitted)) {
+    if (w->cand.top && flows && !learning) {
         bp = &b;
         b.sel = w->cand_sel;
         if (pane->records)
             b.nsel = np_cand_select(&w->cand, pane->sources, pane->bytes, pane->packets, w->cand_sel,
                                     w->cand.top + w->cand.max_candidates, &b.dropped);
-        if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     }
-    if (w->cand.top && flows && ps->win) {
+    if (w->cand.top && flows && ps->win && np_srcwin_ms(ps->win) > w->pcfg.pane_ms) {
         /* The partition's sliding window ending with this pane (whole tables or not: the
          * coordinator then needs no window of per-source tables). */
         bp = &b;
@@ -225,6 +246,17 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
         b.win_top = w->win_sel;
         b.nwin_top = np_cand_top(u, w->cand.top, w->win_sel);
     }
+    if (w->pair && flows) {
+        bp = &b;
+        b.window_only = pane == &ps->empty;
+        if (ps->partition < w->nin) b.pair = NP_PAIR_KEPT;
+        else if (np_pair_bounded(w->pair, &w->cand, w->sl->s[ps->partition - w->nin].ps, ps, pane, &b) ==
+                 NP_PAIR_UNPAIRED)
+            np_counter_inc(w->m_unpaired);
+        else if (pane->records)
+            np_counter_add(w->m_pair_shared, np_srcmap_count(pane->sources) - b.pair_sources);
+    }
+    if (b.dropped) np_counter_add(w->m_cand_dropped, b.dropped);
     if (np_partial_encode_sel(&w->enc, w->id, ps->partition, pane, w->pcfg.pane_ms, late, bp, &buf, &len) < 0) {
         np_error("partial_encode_failed", "partition=%d pane=%" PRId64, ps->partition, pane->start_ms);
         return;
@@ -301,6 +333,11 @@ static void send_progress(worker_t *w, int64_t now) {
             /* An idle partition follows the global watermark, so its open panes close
              * together with everyone else's and it stops holding the others back. */
             np_partstate_follow(ps, w->global_wm);
+        }
+        if (is_rep(w, p) && w->pair && w->sl->s[p].rekey) {
+            /* The input partner may have closed more since the last marker (rep_watermark). */
+            int64_t rw = rep_watermark(w, p, &w->sl->s[p]);
+            if (rw != NP_TS_NONE) np_partstate_follow(ps, rw);
         }
         np_partstate_advance(ps, emit_partial, w);
         if (w->rtopic && p < w->nin) {
@@ -475,7 +512,11 @@ static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const
     np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s parts=%zu resume=committed_offsets", p,
              why, qkey, nparts);
     np_outbox_init(&w->sl->s[p].outbox);
-    return np_partstate_new(p, slot_cfg(w, p));
+    np_partstate_t *ps = np_partstate_new(p, slot_cfg(w, p));
+    /* Its kept panes are lost: its repartition partner must not take it for having had no
+     * data in the panes it closed before (np_pair). */
+    if (ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+    return ps;
 }
 
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
@@ -779,7 +820,8 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     if (is_rep(w, p)) {
         int64_t src = header_int(m, "netpulse.marker.source");
         if (src >= 0 && src < w->nin && s->rekey) {
-            int64_t rw = np_rekey_marker(s->rekey, (int32_t)src, header_int(m, "netpulse.marker.watermark"));
+            np_rekey_marker(s->rekey, (int32_t)src, header_int(m, "netpulse.marker.watermark"));
+            int64_t rw = rep_watermark(w, p, s);
             if (rw != NP_TS_NONE) {
                 np_partstate_follow(ps, rw);
                 np_partstate_advance(ps, emit_partial, w);
@@ -819,7 +861,11 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
     if (w->rtopic && p < w->nin) {
         char key[64];
         size_t keylen = np_ip_format(&r.src, key, sizeof(key));
-        if (m->key_len != keylen || memcmp(m->key, key, keylen) != 0) {
+        /* With bounded partials a keyed record must also be in its source's partition (as
+         * murmur2, the repartition topic's partitioner, puts it), or its source could reach
+         * two input partitions, or an input and a repartition partition on two workers. */
+        if (m->key_len != keylen || memcmp(m->key, key, keylen) != 0 ||
+            (w->pair && rd_kafka_msg_partitioner_murmur2(m->rkt, key, keylen, w->nin, NULL, NULL) != m->partition)) {
             forward(w, m, &r, key, keylen);
             np_partstate_observe(ps, r.ts_ms, m->offset, emit_partial, w);
             return;
@@ -901,6 +947,12 @@ static void register_metrics(worker_t *w) {
     w->m_markers = np_metrics_counter(m, "netpulse_worker_watermark_markers_total", "Watermark markers sent to the repartition topic", NULL);
     w->m_forwarded = np_metrics_counter(m, "netpulse_worker_records_rekeyed_total", "Records not keyed by source, forwarded through the repartition topic", NULL);
     w->m_fwd_dups = np_metrics_counter(m, "netpulse_worker_rekeyed_duplicates_total", "Re-keyed records dropped as copies re-sent after a crash", NULL);
+    w->m_unpaired = np_metrics_counter(m, "netpulse_worker_partials_unpaired_total",
+                                       "Bounded repartition partials not merged with their input partition's pane "
+                                       "(partner on another worker, or too far ahead): shared sources counted twice", NULL);
+    w->m_pair_shared = np_metrics_counter(m, "netpulse_worker_pair_shared_sources_total",
+                                          "Sources of a repartition partition's pane also in its input partner's "
+                                          "(keyed and re-keyed), merged and counted once (bounded partials)", NULL);
     w->m_ckpt = np_metrics_counter(m, "netpulse_worker_checkpoints_total", "Partition checkpoints written to Redis", NULL);
     w->m_ckpt_err = np_metrics_counter(m, "netpulse_worker_checkpoint_errors_total", "Checkpoints that failed (retried)", NULL);
     w->m_quarantined = np_metrics_counter(m, "netpulse_worker_checkpoints_quarantined_total",
@@ -1187,7 +1239,18 @@ int main(int argc, char **argv) {
         return 1;
     }
     if (load_cand(w, c) < 0) return 2;
+    if (w->cand.top && w->rtopic) {
+        /* A source keyed in input partition p and re-keyed into N + p: merged here (np_pair). */
+        w->pcfg.keep_panes = (size_t)np_config_int(c, "partial.pair.panes");
+        int64_t wp = w->pcfg.window_ms > w->pcfg.pane_ms ? w->pcfg.window_ms / w->pcfg.pane_ms : 1;
+        w->pair = np_pair_new(w->pcfg.max_sources, (size_t)wp, w->cand.top, w->cand.max_candidates, w->pcfg.pool);
+        if (!w->pair) {
+            np_error("out_of_memory", "what=pair");
+            return 1;
+        }
+    }
     w->rcfg = w->pcfg;
+    w->rcfg.keep_panes = 0;
     w->rcfg.external_wm = true;
     w->kcfg = w->pcfg;
     w->kcfg.max_sources = 1;
@@ -1324,6 +1387,7 @@ int main(int argc, char **argv) {
     rd_kafka_destroy(w->dlq);
     for (int32_t p = 0; p < w->sl->total; p++) drop_partition(w, p);
     np_slots_destroy(&w->sl);
+    np_pair_destroy(&w->pair); /* its tables' sketches are the pool's */
     np_hll_pool_destroy(&w->pcfg.pool);
     if (w->store) {
         char key[192], err[256];

@@ -6,7 +6,7 @@
 # event time M; closed = floor((M - 2000) / 5000) * 5000, and every pane ending at or before
 # it is closed; a record whose pane is closed is late (it moves nothing). The test's own
 # records are produced with kcat to explicit partitions, keyed by a source of that
-# partition, so each partition's order is known:
+# partition (its murmur2 partition), so each partition's order is known:
 #
 #  before the stream, per partition (its first records):
 #    T0 - 8000    the first record: M = T0-8000, closed = T0-10000 at once  -> counted
@@ -43,9 +43,12 @@ cat >"$IT_DIR/plan.py" <<'EOF'
 # plan.py pre|post T0 [STREAM_DUMP]: prints "partition|key|value|expect" lines (expect:
 # late or ok, by the test's design) for the records injected before or after the stream.
 import json, sys
+from kafka_partition import key_for
 mode, t0 = sys.argv[1], int(sys.argv[2])
 PANE, LATENESS = 5000, 2000
-key = {p: f"10.60.{p}.1" for p in range(12)}
+# a source whose partition (murmur2, as a Kafka producer keyed by it would pick) is p: a
+# worker with bounded partials re-keys a record keyed by a source of another partition
+key = {p: key_for(p, 12, f"10.60.{p}.{{}}") for p in range(12)}
 if mode == "post":   # key each partition's records by a source the stream put there
     seen = set()
     for line in open(sys.argv[3]):
@@ -82,14 +85,14 @@ inject() {
         awk -F'|' -v p="$p" '$1 == p { print $2 "|" $3 }' "$1" | it_produce "$p" || return 1
     done
 }
-python3 "$IT_DIR/plan.py" pre "$T0" >"$IT_DIR/inject-pre.txt" && inject "$IT_DIR/inject-pre.txt" \
+PYTHONPATH="$IT_ROOT/tests/tools" python3 "$IT_DIR/plan.py" pre "$T0" >"$IT_DIR/inject-pre.txt" && inject "$IT_DIR/inject-pre.txt" \
     || { np_warn "cannot inject the records before the stream"; exit 1; }
 "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 2000 --count 40000 --speedup 0 \
     --seed 61 --sources 2000 --start-ms "$T0" 2>"$IT_DIR/generator.log" \
     || { tail "$IT_DIR/generator.log"; exit 1; }
 # The generator has flushed: every stream record is in Kafka before what follows.
 kcat -b "$BOOTSTRAP" -C -t network-traffic -e -q -J >"$IT_DIR/stream.jsonl"
-python3 "$IT_DIR/plan.py" post "$T0" "$IT_DIR/stream.jsonl" >"$IT_DIR/inject-post.txt" \
+PYTHONPATH="$IT_ROOT/tests/tools" python3 "$IT_DIR/plan.py" post "$T0" "$IT_DIR/stream.jsonl" >"$IT_DIR/inject-post.txt" \
     && inject "$IT_DIR/inject-post.txt" || { np_warn "cannot inject the records after the stream"; exit 1; }
 LATE=$(cat "$IT_DIR"/inject-pre.txt "$IT_DIR"/inject-post.txt | grep -c '|late$')
 np_info "injected $(cat "$IT_DIR"/inject-pre.txt "$IT_DIR"/inject-post.txt | wc -l) records, $LATE of them late by design"

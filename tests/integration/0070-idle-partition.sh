@@ -21,10 +21,14 @@ cat >"$IT_DIR/feed.py" <<'EOF'
 # T0 + elapsed wall time, round-robin over partitions 0..11 except 5; once WAKE_FILE
 # exists also partition 5 (the event time at that moment is written to WOKE_FILE).
 import json, os, random, subprocess, sys, time
+from kafka_partition import keys_for
 boot, t0, secs, rate, wake, woke_file = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 kcat = {p: subprocess.Popen(["kcat", "-b", boot, "-P", "-t", "network-traffic", "-p", str(p), "-K", "|", "-z", "none"],
                             stdin=subprocess.PIPE, text=True) for p in range(12)}
 rng = random.Random(70)
+# sources of each partition (murmur2, as a producer keyed by them would pick): a worker with
+# bounded partials re-keys a record keyed by a source of another partition
+srcs = {p: keys_for(p, 12, f"10.70.{p}.{{}}", 12) for p in range(12)}
 parts = [p for p in range(12) if p != 5]
 start, n, woke = time.monotonic(), 0, None
 while True:
@@ -40,7 +44,7 @@ while True:
         os.rename(woke_file + ".tmp", woke_file)
     while n < int(rate * el):
         p = parts[n % len(parts)]
-        src = f"10.70.{p}.{rng.randrange(1, 120)}"
+        src = rng.choice(srcs[p])
         body = {"ts": ts, "src_ip": src, "dst_ip": f"192.0.2.{rng.randrange(1, 250)}", "src_port": rng.randrange(1024, 65536),
                 "dst_port": rng.choice([53, 80, 443]), "proto": "tcp", "bytes": rng.randrange(40, 1500), "packets": rng.randrange(1, 5)}
         kcat[p].stdin.write(f"{src}|{json.dumps(body, separators=(',', ':'))}\n")
@@ -55,7 +59,7 @@ for p, k in kcat.items():
 print(f"feed: {n} records, partition 5 from event time {woke}", file=sys.stderr)
 sys.exit(rc)
 EOF
-it_start feeder python3 "$IT_DIR/feed.py" "$BOOTSTRAP" "$T0" "$DURATION" 2000 "$IT_DIR/wake" "$IT_DIR/woke"
+it_start feeder env PYTHONPATH="$IT_ROOT/tests/tools" python3 "$IT_DIR/feed.py" "$BOOTSTRAP" "$T0" "$DURATION" 2000 "$IT_DIR/wake" "$IT_DIR/woke"
 
 idle_is() { test "$(it_metric_sum netpulse_worker_idle_partitions "${IT_WORKERS[@]}")" -eq "$1"; }
 it_check "partition 5 (and only it) is idle" np_wait_for -t 15 -i 0.5 idle_is 1

@@ -13,6 +13,7 @@
 #include "np_cand.h"
 #include "np_detect.h"
 #include "np_merge.h"
+#include "np_pair.h"
 #include "np_pane.h"
 #include "np_partial.h"
 #include "np_result.h"
@@ -111,6 +112,24 @@ static void feed(np_merge_t *m, const uint8_t *buf, size_t len) {
     netpulse__worker_msg__free_unpacked(msg, NULL);
 }
 
+/* What the worker's emit_partial puts in a bounded partial: candidates (none while
+ * learning: the whole table) and the partition's window. Returns whether it learns. */
+static bool bounded_of(sim_t *s, np_partstate_t *ps, const np_pane_t *pane, np_partial_bounded_t *b) {
+    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
+    ps->emit_whole = learning;
+    if (!learning && pane->records)
+        b->nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
+                                 s->cand.top + s->cand.max_candidates, &b->dropped);
+    b->sel = learning ? NULL : s->sel;
+    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
+    b->window_ms = WINDOW;
+    b->window_only = pane == &ps->empty;
+    b->window_sources = np_srcmap_count(u);
+    b->win_top = s->wsel;
+    b->nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    return learning;
+}
+
 static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
     sim_t *s = ctx;
     const uint8_t *buf;
@@ -119,71 +138,91 @@ static void emit_both(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
         assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
         feed(s->full, buf, len);
     }
-    bool learning = np_cand_learning(&s->cand, ps->panes_emitted);
-    if (!learning && pane->records) s->bytes_full += len;
     np_partial_bounded_t b = {0};
-    if (!learning && pane->records)
-        b.nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
-                                s->cand.top + s->cand.max_candidates, &b.dropped);
-    b.sel = learning ? NULL : s->sel;
-    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
-    b.window_ms = WINDOW;
-    b.window_only = pane == &ps->empty;
-    b.window_sources = np_srcmap_count(u);
-    b.win_top = s->wsel;
-    b.nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    bool learning = bounded_of(s, ps, pane, &b);
+    if (!learning && pane->records) s->bytes_full += len;
     assert_int_equal(np_partial_encode_sel(&s->enc, "t", ps->partition, pane, PANE, late, &b, &buf, &len), 0);
     assert_int_equal(b.dropped, 0);
     if (!learning) s->bytes_bounded += len;
     feed(s->bounded, buf, len);
 }
 
-/* One pane of traffic: 600 ordinary sources, sharded by address like Kafka keys; and the
- * events a scenario injects. */
-static void pane_traffic(np_partstate_t **parts, sim_t *s, int pane, uint32_t *rng) {
+/* Where a test's records go: `half` says, for a source split across an input partition and
+ * its repartition partner, which of the two (0: keyed, 1: re-keyed). */
+typedef void (*sink_fn)(void *ctx, np_record_t *r, int half);
+
+/* One pane of traffic: nsrc ordinary sources (flows 1 + i % flow_mod; with halves, every
+ * fifth only keyed, the next only re-keyed, the others both) and the events a scenario
+ * injects: a known source turned heavy, a new heavy source, a host and a port scan, and
+ * with scan_half a source whose keyed half alone looks like a scan. */
+static void traffic(int pane, uint32_t *rng, uint32_t nsrc, int flow_mod, bool scan_half, sink_fn add, void *ctx) {
     int64_t t0 = 1700000000000 - 1700000000000 % PANE + (int64_t)pane * PANE;
     np_record_t r = {0};
     r.proto = 6;
-    for (uint32_t i = 0; i < 600; i++) {
-        uint32_t src = 0x0a000000 + i;
-        int flows = 1 + (int)(i % 3);
+    for (uint32_t i = 0; i < nsrc; i++) {
+        int flows = 1 + (int)(i % (uint32_t)flow_mod);
         if (pane >= 36 && pane < 39 && i == 7) flows = 60; /* a known source turned heavy */
         for (int f = 0; f < flows; f++) {
             *rng = *rng * 1103515245u + 12345u;
             r.ts_ms = t0 + (*rng >> 8) % PANE;
-            r.src = ip4(src);
+            r.src = ip4(0x0a000000 + i);
             r.dst = ip4(0xc0a80000 + (*rng >> 4) % 20);
             r.dst_port = (uint16_t)(f % 2 ? 443 : 80);
             r.bytes = 200 + (*rng >> 12) % 2000 + (flows > 10 ? 40000 : 0);
             r.packets = 2 + (*rng >> 20) % 5;
-            np_partstate_add(parts[src % 4], &r, 0, emit_both, s, NULL);
+            add(ctx, &r, i % 5 == 0 ? 0 : i % 5 == 1 ? 1 : (int)(*rng >> 27) & 1);
         }
     }
-    if (pane >= 44 && pane < 46) { /* a new heavy source */
+    if (pane >= 44 && pane < 46) /* a new heavy source */
         for (int f = 0; f < 20; f++) {
             r.ts_ms = t0 + f;
             r.src = ip4(0x0c000001);
             r.dst = ip4(0xc0a80001);
             r.bytes = 300000;
             r.packets = 200;
-            np_partstate_add(parts[1], &r, 0, emit_both, s, NULL);
+            add(ctx, &r, f & 1);
         }
-    }
-    if (pane >= 50 && pane < 52) { /* a host scan and a port scan by small sources */
+    if (pane >= 50 && pane < 52) /* a host scan and a port scan by small sources */
         for (uint32_t h = 0; h < 80; h++) {
             r.ts_ms = t0 + h;
-            r.src = ip4(0x0d000000 + 13);
+            r.src = ip4(0x0d00000d);
             r.dst = ip4(0xac100000 + h);
             r.dst_port = 22;
             r.bytes = 60;
             r.packets = 1;
-            np_partstate_add(parts[4], &r, 0, emit_both, s, NULL); /* then window-only panes */
+            add(ctx, &r, h & 1);
             r.src = ip4(0x0a000000 + 22);
             r.dst = ip4(0xac110001);
             r.dst_port = (uint16_t)(1000 + h);
-            np_partstate_add(parts[22 % 4], &r, 0, emit_both, s, NULL);
+            add(ctx, &r, h & 1);
         }
-    }
+    if (scan_half && pane >= 54 && pane < 56) /* a scan in its keyed half only: merged, no scan */
+        for (uint32_t h = 0; h < 140; h++) {
+            r.ts_ms = t0 + h;
+            r.src = ip4(0x0e000001);
+            r.dst = ip4(h < 40 ? 0xac120000 + h : 0xac130001);
+            r.dst_port = 22;
+            r.bytes = h < 40 ? 60 : 20; /* the re-keyed half too small to be a top source */
+            r.packets = 1;
+            add(ctx, &r, h >= 40);
+        }
+}
+
+static uint32_t ip4_of(const np_ip_t *ip) {
+    return (uint32_t)ip->b[12] << 24 | (uint32_t)ip->b[13] << 16 | (uint32_t)ip->b[14] << 8 | ip->b[15];
+}
+
+typedef struct parts_sink {
+    np_partstate_t **parts;
+    sim_t *s;
+} parts_sink_t;
+
+/* Sharded by address like Kafka keys (4 partitions); the host scanner has partition 4. */
+static void to_parts(void *ctx, np_record_t *r, int half) {
+    parts_sink_t *ps = ctx;
+    (void)half;
+    uint32_t a = ip4_of(&r->src);
+    np_partstate_add(ps->parts[a == 0x0d00000d ? 4 : a % 4], r, 0, emit_both, ps->s, NULL);
 }
 
 typedef struct run {
@@ -251,7 +290,8 @@ static void test_bounded_equals_full(void **st) {
     np_partstate_t *parts[NPART];
     for (int32_t p = 0; p < NPART; p++) parts[p] = np_partstate_new(p, &pc);
     uint32_t rng = 42;
-    for (int pane = 0; pane < NPANES; pane++) pane_traffic(parts, &s, pane, &rng);
+    parts_sink_t sink = {parts, &s};
+    for (int pane = 0; pane < NPANES; pane++) traffic(pane, &rng, 600, 3, false, to_parts, &sink);
     int64_t end = 1700000000000 - 1700000000000 % PANE + (int64_t)NPANES * PANE;
     for (int32_t p = 0; p < NPART; p++) {
         np_partstate_follow(parts[p], end);
@@ -331,12 +371,180 @@ static void test_split_source_counted(void **st) {
     np_merge_destroy(&m);
 }
 
+
+/* ---- split sources: keyed in input partition p, re-keyed into N + p ------------------ */
+
+#define NPAIR 2 /* input slots 0, 1; their repartition partners 2, 3 */
+
+typedef struct psim {
+    sim_t s;
+    np_pair_t *pair;          /* NULL: the partners send unmerged (the old way) */
+    np_partstate_t *slots[2 * NPAIR];
+    uint64_t unpaired, merged;
+} psim_t;
+
+/* Like the worker's emit_partial: input slots send as if alone (their tables kept);
+ * repartition slots merge with their partner (np_pair_bounded). */
+static void emit_pair(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    psim_t *ps_ = ctx;
+    sim_t *s = &ps_->s;
+    const uint8_t *buf;
+    size_t len;
+    if (pane->records) {
+        assert_int_equal(np_partial_encode(&s->enc, "t", ps->partition, pane, PANE, late, &buf, &len), 0);
+        feed(s->full, buf, len);
+    }
+    np_partial_bounded_t b = {0};
+    bounded_of(s, ps, pane, &b);
+    if (ps->partition < NPAIR) {
+        b.pair = NP_PAIR_KEPT;
+    } else {
+        np_partstate_t *in = ps_->pair ? ps_->slots[ps->partition - NPAIR] : NULL;
+        if (np_pair_bounded(ps_->pair, &s->cand, in, ps, pane, &b) == NP_PAIR_UNPAIRED) ps_->unpaired++;
+        else ps_->merged++;
+    }
+    assert_int_equal(np_partial_encode_sel(&s->enc, "t", ps->partition, pane, PANE, late, &b, &buf, &len), 0);
+    assert_int_equal(b.dropped, 0);
+    feed(s->bounded, buf, len);
+}
+
+static void add_split(void *ctx, np_record_t *r, int to_rep) {
+    psim_t *ps = ctx;
+    int32_t p = (int32_t)(ip4_of(&r->src) % NPAIR);
+    np_partstate_add(ps->slots[to_rep ? NPAIR + p : p], r, 0, emit_pair, ps, NULL);
+}
+
+/* One pane of split traffic (400 sources), then the pairs' watermarks. */
+static void pair_traffic(psim_t *ps, int pane, uint32_t *rng) {
+    traffic(pane, rng, 400, 4, true, add_split, ps);
+    /* Watermarks: input slots close on their own records; a repartition slot closes
+     * only what its partner has (the worker's rep_watermark). */
+    for (int32_t p = 0; p < NPAIR; p++) {
+        np_partstate_t *in = ps->slots[p], *rep = ps->slots[NPAIR + p];
+        np_partstate_advance(in, emit_pair, ps);
+        if (in->closed_through != NP_TS_NONE) np_partstate_follow(rep, in->closed_through);
+        np_partstate_advance(rep, emit_pair, ps);
+    }
+}
+
+/* The whole tables' results into full, the bounded partials' into bounded (merged: the
+ * repartition partials merged with their partners'). */
+static void run_pairs(bool merged, np_hll_pool_t *pool, run_t *full, run_t *bounded, uint64_t *unpaired,
+                      uint64_t *split) {
+    psim_t ps;
+    memset(&ps, 0, sizeof(ps));
+    sim_t *s = &ps.s;
+    s->pool = pool;
+    np_merge_config_t mc = {.pane_ms = PANE, .max_panes = 64, .max_sources = 1 << 16, .max_dests = 4096,
+                            .max_empty_run = 3, .pool = s->pool};
+    s->full = np_merge_new(&mc);
+    mc.window_ms = WINDOW;
+    s->bounded = np_merge_new(&mc);
+    s->cand = cand_cfg(10, 64);
+    s->sel = calloc(s->cand.top + s->cand.max_candidates, sizeof(*s->sel));
+    np_partial_enc_init(&s->enc);
+    if (merged) ps.pair = np_pair_new(4096, WINDOW / PANE, s->cand.top, s->cand.max_candidates, s->pool);
+    np_pane_config_t pc = {.pane_ms = PANE, .lateness_ms = 0, .max_open_panes = 4, .max_sources = 4096,
+                           .max_dests = 4096, .pool = s->pool, .window_ms = WINDOW, .keep_panes = 2};
+    np_pane_config_t rc = pc;
+    rc.keep_panes = 0;
+    rc.external_wm = true;
+    rc.max_open_panes = 8;
+    for (int32_t p = 0; p < 2 * NPAIR; p++) ps.slots[p] = np_partstate_new(p, p < NPAIR ? &pc : &rc);
+    uint32_t rng = 7;
+    for (int pane = 0; pane < NPANES; pane++) pair_traffic(&ps, pane, &rng);
+    int64_t end = 1700000000000 - 1700000000000 % PANE + (int64_t)NPANES * PANE;
+    for (int32_t p = 0; p < 2 * NPAIR; p++) {
+        np_partstate_follow(ps.slots[p], end);
+        np_partstate_advance(ps.slots[p], emit_pair, &ps);
+    }
+    np_merge_stats_t ms;
+    np_merge_get_stats(s->bounded, &ms);
+    *unpaired = ms.partials_unpaired;
+    *split = ms.sources_split;
+    assert_int_equal(ms.partials_unpaired, ps.unpaired);
+    if (merged) assert_int_equal(ps.merged, NPAIR * NPANES); /* every repartition pane merged */
+    finish(s->full, full, end, s->pool);
+    finish(s->bounded, bounded, end, s->pool);
+    for (int32_t p = 0; p < 2 * NPAIR; p++) np_partstate_destroy(&ps.slots[p]);
+    np_pair_destroy(&ps.pair);
+    free(s->sel);
+    np_partial_enc_free(&s->enc);
+    np_merge_destroy(&s->full);
+    np_merge_destroy(&s->bounded);
+}
+
+static void run_free(run_t *r) {
+    np_detect_destroy(&r->det);
+    np_strbuf_free(&r->json);
+    np_strbuf_free(&r->wjson);
+    np_window_destroy(&r->win);
+    free(r);
+}
+
+/* Anomalies naming an entity (address). */
+static size_t anomalies_of(const run_t *r, const char *entity) {
+    size_t n = 0;
+    for (size_t i = 0; i < r->nids; i++) n += strstr(r->ids[i], entity) != NULL;
+    return n;
+}
+
+static void same_anomalies(run_t *a, run_t *b) {
+    assert_int_equal(a->nids, b->nids);
+    qsort(a->ids, a->nids, sizeof(a->ids[0]), cmp_id);
+    qsort(b->ids, b->nids, sizeof(b->ids[0]), cmp_id);
+    for (size_t i = 0; i < a->nids; i++) assert_string_equal(a->ids[i], b->ids[i]);
+}
+
+static void test_split_sources_merged(void **st) {
+    (void)st;
+    run_t *full = calloc(1, sizeof(*full)), *bounded = calloc(1, sizeof(*bounded));
+    uint64_t unpaired, split;
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 65536);
+    run_pairs(true, pool, full, bounded, &unpaired, &split);
+    assert_int_equal(unpaired, 0);
+    assert_int_equal(split, 0); /* the partners' shared entries are corrections, not splits */
+    assert_true(full->kinds[NP_AN_HEAVY_HITTER] >= 1);
+    assert_true(full->kinds[NP_AN_NEW_SOURCE] >= 1);
+    assert_true(full->kinds[NP_AN_HOST_SCAN] >= 1);
+    assert_true(full->kinds[NP_AN_PORT_SCAN] >= 1);
+    assert_int_equal(anomalies_of(full, ":14.0.0.1:"), 0); /* a scan only in its keyed half */
+    same_anomalies(full, bounded);
+    assert_string_equal(full->json.buf, bounded->json.buf);
+    assert_null(strstr(bounded->wjson.buf, "sources_lower_bound"));
+    assert_string_equal(full->wjson.buf, bounded->wjson.buf);
+    run_free(full);
+    run_free(bounded);
+    np_hll_pool_destroy(&pool);
+}
+
+/* The same traffic with the partners unmerged (the partner on another worker): counted,
+ * and visibly not exact, which is what the merge above fixes. */
+static void test_split_sources_unmerged(void **st) {
+    (void)st;
+    run_t *full = calloc(1, sizeof(*full)), *bounded = calloc(1, sizeof(*bounded));
+    uint64_t unpaired, split;
+    np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 65536);
+    run_pairs(false, pool, full, bounded, &unpaired, &split);
+    assert_true(unpaired > 0);
+    assert_true(split > 0);
+    assert_string_not_equal(full->json.buf, bounded->json.buf);
+    /* The source whose keyed half alone looks like a scan: judged on half its counters. */
+    assert_int_equal(anomalies_of(full, ":14.0.0.1:"), 0);
+    assert_true(anomalies_of(bounded, ":14.0.0.1:") > 0);
+    run_free(full);
+    run_free(bounded);
+    np_hll_pool_destroy(&pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_select_top_and_candidates),
         cmocka_unit_test(test_learning),
         cmocka_unit_test(test_bounded_equals_full),
         cmocka_unit_test(test_split_source_counted),
+        cmocka_unit_test(test_split_sources_merged),
+        cmocka_unit_test(test_split_sources_unmerged),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -143,8 +143,85 @@ static void test_window_history(void **s) {
     np_partstate_destroy(&ps);
 }
 
+
+static void on_emit_whole(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    (void)ctx;
+    (void)late;
+    ps->emit_whole = pane->start_ms == 0; /* as while learning */
+}
+
+/* The kept panes an input partition holds for its repartition partner (np_pair): which
+ * closed panes it knows (with data, or known to have had none), their totals and whole
+ * flags, across a checkpoint; a checkpoint without them knows nothing before it. */
+static void kept_expect(const np_partstate_t *ps) {
+    const np_srcmap_t *t = NULL;
+    uint64_t bytes = 0, packets = 0;
+    bool whole = true;
+    assert_int_equal(np_srcwin_find(ps->win, 15000, &t, &bytes, &packets, &whole), 1);
+    assert_int_equal(np_srcmap_count(t), 3);
+    assert_int_equal(bytes, 300);
+    assert_int_equal(packets, 3);
+    assert_false(whole);
+    assert_int_equal(np_srcwin_find(ps->win, 10000, NULL, NULL, NULL, NULL), 0); /* no data */
+    assert_int_equal(np_srcwin_find(ps->win, 5000, NULL, NULL, NULL, NULL), -1); /* its slot taken by 15000 */
+    assert_int_equal(np_srcwin_find(ps->win, 0, NULL, NULL, NULL, NULL), -1);
+}
+
+static void test_kept_panes(void **s) {
+    (void)s;
+    np_pane_config_t kc = CFG;
+    kc.lateness_ms = 0;
+    kc.keep_panes = 2;
+    np_partstate_t *ps = np_partstate_new(1, &kc);
+    assert_non_null(ps->win);
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.src.b[10] = r.src.b[11] = 0xff;
+    r.bytes = 100;
+    r.packets = 1;
+    const int64_t ts[] = {0, 1, 5000, 15000, 15001, 15002, 20000};
+    for (int i = 0; i < 7; i++) {
+        r.ts_ms = ts[i];
+        r.src.b[15] = (uint8_t)i;
+        np_partstate_add(ps, &r, i, on_emit_whole, NULL, NULL);
+    }
+    assert_int_equal(ps->closed_through, 20000);
+    const np_srcmap_t *t = NULL;
+    bool whole = false;
+    assert_int_equal(np_srcwin_find(ps->win, 0, &t, NULL, NULL, &whole), -1); /* 2 panes kept: 0 gone */
+    kept_expect(ps);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
+    np_partstate_t *back = NULL;
+    np_outbox_t ob;
+    char err[200];
+    assert_int_equal(np_ckpt_decode(buf, len, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)), 0);
+    kept_expect(back);
+    np_partstate_destroy(&back);
+    np_outbox_free(&ob);
+    free(buf);
+    /* Written by a worker that kept nothing (older, or without bounded partials). */
+    np_partstate_t *plain = np_partstate_new(1, &CFG);
+    r.ts_ms = 30000;
+    np_partstate_add(plain, &r, 0, NULL, NULL, NULL);
+    np_partstate_follow(plain, 40000);
+    np_partstate_advance(plain, NULL, NULL);
+    assert_int_equal(np_ckpt_encode(plain, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
+    assert_int_equal(np_ckpt_decode(buf, len, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)), 0);
+    assert_int_equal(np_srcwin_find(back->win, 35000, NULL, NULL, NULL, NULL), -1); /* 30000 had data */
+    assert_int_equal(np_srcwin_find(back->win, 30000, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(np_srcwin_find(back->win, 40000, NULL, NULL, NULL, NULL), 0); /* closed after: known */
+    np_partstate_destroy(&back);
+    np_outbox_free(&ob);
+    free(buf);
+    np_partstate_destroy(&plain);
+    np_partstate_destroy(&ps);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_crc32), cmocka_unit_test(test_frame_and_corruption),
-                                       cmocka_unit_test(test_window_history)};
+                                       cmocka_unit_test(test_window_history),
+                                       cmocka_unit_test(test_kept_panes)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
