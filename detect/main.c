@@ -49,7 +49,7 @@ static const np_opt_t det_opts[] = {
     {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL,
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
-    {"csv.threshold", NP_OPT_STR, "0.96", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
+    {"csv.threshold", NP_OPT_STR, "0.95", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
     {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
      "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
     {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},
@@ -57,6 +57,10 @@ static const np_opt_t det_opts[] = {
      "--csv: the profiles may only lower a score (the smaller residual of level + profiles and level alone)"},
     {"csv.bin.scale", NP_OPT_STR, "0.5", 0, 0, NULL,
      "--csv: the scale is at least this times the spread of the profile bin in use (0 = off)"},
+    {"csv.floor.frac", NP_OPT_STR, "0.35", 0, 0, NULL,
+     "--csv: the scale is at least this times the spread implied by the long-run mean |residual| (0 = off)"},
+    {"csv.floor.ms", NP_OPT_INT, "604800000", 1, INT64_MAX, NULL,
+     "--csv: the long-run mean |residual| of csv.floor.frac averages over about this long"},
     {"csv.runs", NP_OPT_INT, "0", 0, 16, NULL,
      "--csv: also score runs of up to this many points beyond a level together (multi-scale; 0 = off)"},
     {"records", NP_OPT_STR, NULL, 0, 0, NULL, "Detect on recorded flow records (one per line)"},
@@ -360,6 +364,12 @@ static int run_csv(det_t *x, const char *path) {
     sc.rearm_ms = np_config_int(c, "csv.rearm.ms");
     sc.bin_scale = strtod(np_config_str(c, "csv.bin.scale"), NULL);
     sc.explain_only = np_config_bool(c, "csv.explain.only");
+    sc.floor_frac = strtod(np_config_str(c, "csv.floor.frac"), NULL);
+    sc.floor_ms = np_config_int(c, "csv.floor.ms");
+    if (!(sc.floor_frac >= 0 && sc.floor_frac <= 10)) {
+        np_proc_fatal_config("csv.floor.frac must be in [0, 10]");
+        return 2;
+    }
     if (!(sc.threshold > 0 && sc.threshold <= 1) || !(sc.rearm_score >= 0 && sc.rearm_score <= 1)) {
         np_proc_fatal_config("csv.threshold must be in (0, 1] and csv.rearm.score in [0, 1]");
         return 2;

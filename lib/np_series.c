@@ -42,6 +42,9 @@ struct np_series {
     double ac_xy, ac_xx, prev_r; /* lag-1 autocorrelation of the (clamped) residuals */
     bool in_alert;                /* an alert episode is open */
     int64_t quiet;                /* points in a row below rearm_score while it is */
+    /* Long-run mean |residual| (EW over about floor_ms): the scale may not collapse below
+     * floor_frac of it (see scale_floor). */
+    double lr_abs;
 };
 
 static int clampi(int64_t v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : (int)v; }
@@ -67,7 +70,9 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->tail_max = 1;
     c->bin_scale = 0.5;
     c->explain_only = true;
-    c->threshold = 0.96;
+    c->floor_frac = 0.35;
+    c->floor_ms = 7 * DAY_MS;
+    c->threshold = 0.95;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
     np_series_config_derive(c);
@@ -242,16 +247,27 @@ static double from_model(const np_series_t *s, double y) {
     return s->c.log_offset > 0 ? exp(y) - s->c.log_offset : y;
 }
 
+/* The smallest scale believed. Besides the resolution terms (sqrt(level) / 2 for counts,
+ * 0.1 % of the level else), a fraction of the long-run mean |residual| (x 1.2533, the
+ * spread it implies): the window's spread can collapse where it should not. On a
+ * zero-inflated series (mostly 0, a value now and then) more than half the residuals are 0,
+ * the scale is the mean |residual|, and the rare values enter the window clamped at z_shift
+ * scales: when fewer than 1 in 7.5 points are non-zero each pass shrinks the scale, down to
+ * the old 1e-9 floor, and every ordinary non-zero value then scored |z| ~ 1e4. */
 static double scale_floor(const np_series_t *s, double level) {
+    double lr = s->c.floor_frac * 1.2533 * s->lr_abs, f;
     if (s->c.log_offset > 0) {
         double raw = from_model(s, level);
         if (raw < 1) raw = 1;
-        double f = s->integer ? 0.5 * sqrt(raw) / (raw + s->c.log_offset) : 1e-3;
-        return f > 1e-3 ? f : 1e-3;
+        f = s->integer ? 0.5 * sqrt(raw) / (raw + s->c.log_offset) : 1e-3;
+        if (f < 1e-3) f = 1e-3;
+    } else if (s->integer) {
+        f = 0.5 * sqrt(fabs(level) > 1 ? fabs(level) : 1);
+    } else {
+        f = 1e-3 * fabs(level);
+        if (f < 1e-9) f = 1e-9;
     }
-    if (s->integer) return 0.5 * sqrt(fabs(level) > 1 ? fabs(level) : 1);
-    double f = 1e-3 * fabs(level);
-    return f > 1e-9 ? f : 1e-9;
+    return lr > f ? lr : f;
 }
 
 static int zbin(double a) {
@@ -455,6 +471,17 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         s->run = 0;
     }
     ring_push(&s->vres, r);
+    { /* long-run |residual|: averages while warming up, then about floor_ms. Unclamped by
+       * the scale (clamping at z_shift scales is what collapses the window's spread on a
+       * sparse series), but one point may at most double it; a run's points (a level shift
+       * under way) are left out, as from the residual window. */
+        double w = (double)(s->c.interval_ms > 0 ? s->c.interval_ms : 1) / (double)(s->c.floor_ms > 0 ? s->c.floor_ms : 1);
+        if (w < 1.0 / (double)(s->n + 1)) w = 1.0 / (double)(s->n + 1);
+        if (w > 1) w = 1;
+        double a = fabs(r), amax = s->lr_abs / w;
+        if (o->warm && a > amax) a = amax;
+        if (!o->warm || s->run < 2) s->lr_abs += w * (a - s->lr_abs); /* as resid: a run is a change */
+    }
     { /* about resid_points points */
         double w = 1.0 / s->c.resid_points;
         s->ac_xy += w * (rc * s->prev_r - s->ac_xy);
@@ -482,7 +509,8 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
 
 /* ---- persistence ------------------------------------------------------------------ */
 
-#define SERIES_STATE_MAGIC 0x4e505333u    /* "NPS3": NPS2 and the alert episode */
+#define SERIES_STATE_MAGIC 0x4e505334u    /* "NPS4": NPS3 and the long-run |residual| */
+#define SERIES_STATE_MAGIC_V3 0x4e505333u /* "NPS3": NPS2, the alert episode and bin spreads */
 #define SERIES_STATE_MAGIC_V2 0x4e505332u /* "NPS2": NPS1 and the last z values (restores: no alert open) */
 
 typedef struct wbuf {
@@ -558,6 +586,7 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     put_u64(&w, (uint64_t)s->quiet);
     put_profile_var(&w, &s->day);
     put_profile_var(&w, &s->week);
+    put_f64(&w, s->lr_abs);
     if (w.bad) {
         free(w.p);
         return -1;
@@ -620,7 +649,8 @@ static void get_profile(rbuf_t *r, profile_t *p) {
 int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     rbuf_t r = {buf, len, 0, false};
     uint64_t magic = get_u64(&r);
-    if ((magic != SERIES_STATE_MAGIC && magic != SERIES_STATE_MAGIC_V2) || get_u64(&r) != (uint64_t)s->c.interval_ms)
+    if ((magic != SERIES_STATE_MAGIC && magic != SERIES_STATE_MAGIC_V3 && magic != SERIES_STATE_MAGIC_V2) ||
+        get_u64(&r) != (uint64_t)s->c.interval_ms)
         return -1;
     s->first_ms = (int64_t)get_u64(&r);
     s->n = (int64_t)get_u64(&r);
@@ -646,7 +676,7 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) s->zrun[k] = get_f64(&r);
     s->in_alert = false;
     s->quiet = 0;
-    if (magic == SERIES_STATE_MAGIC) {
+    if (magic != SERIES_STATE_MAGIC_V2) {
         uint64_t open = get_u64(&r), quiet = get_u64(&r);
         if (open > 1 || quiet > (uint64_t)INT64_MAX) return -1;
         s->in_alert = open == 1;
@@ -660,6 +690,14 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     } else { /* NPS2: no bin spreads yet; they are learnt from here on */
         memset(s->day.var, 0, sizeof(s->day.var));
         memset(s->week.var, 0, sizeof(s->week.var));
+    }
+    if (magic == SERIES_STATE_MAGIC) {
+        s->lr_abs = get_f64(&r);
+        if (!isfinite(s->lr_abs) || s->lr_abs < 0) return -1;
+    } else { /* older blobs: the long-run |residual| starts from the window's */
+        double sum = 0;
+        for (int k = 0; k < s->resid.n; k++) sum += fabs(s->resid.v[k]);
+        s->lr_abs = s->resid.n ? sum / s->resid.n : 0;
     }
     return r.bad || r.off != len ? -1 : 0;
 }

@@ -1,7 +1,7 @@
 /*
  * np_series: one univariate series scored point by point, for `netpulse-detect --csv`.
  * I/O-free and clock-free (each point carries its own time); bounded state (at most about
- * 36 KiB encoded), encodable as one versioned blob.
+ * 37 KiB encoded), encodable as one versioned blob.
  *
  * Model: x(t) = level + daily(t) + weekly(t) + residual.
  *   level     median of the last `level_points` deseasonalised values (a day of them, or
@@ -13,7 +13,10 @@
  *             day leaves), zero-mean; used once the series has run 2 days (2 weeks);
  *   scale     robust spread of the last `resid_points` residuals (1.4826 MAD, or 1.2533 x
  *             the mean absolute deviation when more than half the residuals are equal),
- *             floored (sqrt(level) / 2 for integer-valued series, 0.1 % of the level else);
+ *             floored (sqrt(level) / 2 for integer-valued series, 0.1 % of the level else,
+ *             and at least floor_frac x 1.2533 x the long-run mean |residual|, an EW mean
+ *             over about floor_ms, not clamped by the scale: on a zero-inflated series the
+ *             window's spread, fed values clamped at z_shift scales, collapses otherwise);
  *             for the score only, at least bin_scale x the spread of the profile bin in
  *             use (each bin keeps the mean square of what it sees around its value: where
  *             the days disagree, e.g. a spike some nights only, a deviation is less rare).
@@ -79,7 +82,9 @@ typedef struct np_series_config {
     int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
     double bin_scale;      /* scoring scale >= this x the spread of the profile bin used (0.5; 0 = off) */
     bool explain_only;     /* score the smaller residual of level + profiles and level alone (default) */
-    double threshold;      /* alert when the score reaches this (default 0.96) */
+    double floor_frac;     /* scale >= this x 1.2533 x the long-run mean |residual| (0.25; 0 = off) */
+    int64_t floor_ms;      /* ... averaged over about this long (default 7 days) */
+    double threshold;      /* alert when the score reaches this (default 0.95) */
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
     int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */

@@ -229,6 +229,9 @@ static void test_bin_scale(void **st) {
     for (int k = 0; k < 4; k++) {
         np_series_config_t c;
         np_series_config_init(&c, HOUR_MS);
+        /* the bin spread on its own: with the long-run floor (floor_frac 0.35) cases 1 and 3
+         * flag all 10 spike nights (7 without it), measured 2026-12-03 */
+        c.floor_frac = 0;
         if (k < 3) {
             c.bin_scale = k == 1 ? 0.5 : 0;
             c.explain_only = k == 2;
@@ -302,9 +305,18 @@ static void test_state_v2(void **st) {
     size_t len;
     assert_int_equal(np_series_encode(a, &buf, &len), 0);
     assert_int_equal(np_series_decode(v3, buf, len), 0);
+    /* NPS3 = NPS4 without the long-run |residual| (8 bytes): restores, its scale the same */
+    np_series_t *old3 = mk(HOUR_MS, true);
+    assert_true(buf[0] == 0x34);
+    buf[0] = 0x33;
+    assert_int_equal(np_series_decode(old3, buf, len), -1); /* NPS3 magic with an NPS4 body */
+    assert_int_equal(np_series_decode(old3, buf, len - 8), 0);
+    np_series_push(old3, 240 * HOUR_MS, 400, &o);
+    assert_true(o.score >= 0.965 && o.in_alert && !o.alert);
+    np_series_destroy(&old3);
+    len -= 8;
     /* NPS2 = NPS3 without its tail: open flag, quiet count, 24 + 7 bin spreads */
     size_t tail = 2 * 8 + (24 + 7) * 8;
-    assert_true(buf[0] == 0x33);
     buf[0] = 0x32;
     assert_int_equal(np_series_decode(v2, buf, len), -1); /* NPS2 magic with an NPS3 body */
     assert_int_equal(np_series_decode(v2, buf, len - tail), 0);
@@ -321,6 +333,45 @@ static void test_state_v2(void **st) {
     np_series_destroy(&v3);
     np_series_destroy(&v2);
     np_series_destroy(&v1);
+}
+
+/* A zero-inflated series of non-integers (latencies: 0 most hours, one value of 80-120 a
+ * day at a random hour): more than half the residuals are 0, the window's scale is the mean
+ * |residual|, and the rare values enter the window clamped at z_shift scales, so without a
+ * floor from the long run the scale collapsed and an ordinary value scored |z| 359 here (up
+ * to ~1e4 on Cloud Monitoring's outbound-23). With it (the default) ordinary values stay
+ * below |z| 100 (37 measured), and a value 20x the usual still scores >= 0.99. floor_frac 0
+ * is the old behaviour exactly. */
+static void test_scale_floor(void **st) {
+    (void)st;
+    double zmax[2] = {0, 0}, big = 0;
+    for (int k = 0; k < 2; k++) {
+        np_series_config_t c;
+        np_series_config_init(&c, HOUR_MS);
+        if (k == 0) c.floor_frac = 0;
+        np_series_t *s = np_series_new(&c);
+        assert_non_null(s);
+        uint64_t rng = 5;
+        np_series_out_t o;
+        for (int day = 0; day < 30; day++) {
+            gauss(&rng);
+            int hour = (int)((rng >> 33) % 24);
+            double v = 80 + 40 * ((double)((rng >> 20) % 1000) / 1000.0) + 0.25;
+            for (int h = 0; h < 24; h++) {
+                double x = h == hour ? v : 0;
+                if (day == 29 && h == (hour + 12) % 24) x = 2000;
+                np_series_push(s, (day * 24 + h) * HOUR_MS, x, &o);
+                if (day == 29 && x == 2000) big = o.score;
+                else if (day >= 10 && fabs(o.z) > zmax[k]) zmax[k] = fabs(o.z);
+            }
+        }
+        np_series_destroy(&s);
+    }
+    print_message("scale floor: max |z| of ordinary values %.1f without, %.1f with; 20x value scores %.5f\n", zmax[0],
+                  zmax[1], big);
+    assert_true(zmax[0] > 300); /* the defect, still there without the floor */
+    assert_true(zmax[1] < 100);
+    assert_true(big >= 0.99);
 }
 
 /* Lengths derived from the interval: the same times whatever the cadence. */
@@ -388,7 +439,7 @@ int main(void) {
         cmocka_unit_test(test_variance_change), cmocka_unit_test(test_daily_seasonality), cmocka_unit_test(test_runs),
         cmocka_unit_test(test_state),           cmocka_unit_test(test_cadence),
         cmocka_unit_test(test_alert_hysteresis), cmocka_unit_test(test_bin_scale),
-        cmocka_unit_test(test_state_v2),
+        cmocka_unit_test(test_state_v2), cmocka_unit_test(test_scale_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
