@@ -190,12 +190,8 @@ static void emit_cb(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64
     }
     if (s->o.bounded && ps->win) {
         bp = &b;
-        b.window_only = pane == &ps->empty;
-        const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
-        b.window_ms = np_srcwin_ms(ps->win);
-        b.window_sources = np_srcmap_count(u);
-        b.win_top = s->win_sel;
-        b.nwin_top = np_cand_top(u, s->cand.top, s->win_sel);
+        np_cand_window(&b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty,
+                       s->cand.top, s->win_sel);
     }
     if (np_partial_encode_sel(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, bp, &out, &len) < 0) {
         fprintf(stderr, "np-bench-sim: partial encoding failed\n");

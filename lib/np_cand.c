@@ -115,3 +115,13 @@ size_t np_cand_select(const np_cand_config_t *c, const np_srcmap_t *m, uint64_t 
     }
     return ntop + nh;
 }
+
+void np_cand_window(np_partial_bounded_t *b, np_srcwin_t *win, int64_t start_ms, const np_srcmap_t *pane_sources,
+                    bool window_only, size_t top, const np_srcagg_t **win_sel) {
+    const np_srcmap_t *u = np_srcwin_union(win, start_ms, pane_sources);
+    b->window_only = window_only;
+    b->window_ms = np_srcwin_ms(win);
+    b->window_sources = np_srcmap_count(u);
+    b->win_top = win_sel;
+    b->nwin_top = np_cand_top(u, top, win_sel);
+}

@@ -27,7 +27,9 @@
 #include <stdint.h>
 
 #include "np_detect.h"
+#include "np_partial.h"
 #include "np_srcmap.h"
+#include "np_srcwin.h"
 
 typedef struct np_cand_config {
     size_t top;             /* sources by bytes (>= 1) */
@@ -53,6 +55,13 @@ bool np_cand_detector(const np_cand_config_t *c, const np_srcagg_t *s, uint64_t 
 /* The `top` largest sources of m by bytes (the top_sources order) into out, sorted; returns
  * how many. */
 size_t np_cand_top(const np_srcmap_t *m, size_t top, const np_srcagg_t **out);
+
+/* Fills b's sliding-window results for the pane starting at start_ms: the union of the
+ * partition's window (win) ending with it (pane_sources: the pane's table, NULL for a pane
+ * without data, window_only), its distinct count and its top `top` sources into win_sel
+ * (room for top). The one place workers and np-bench-sim build them. */
+void np_cand_window(np_partial_bounded_t *b, np_srcwin_t *win, int64_t start_ms, const np_srcmap_t *pane_sources,
+                    bool window_only, size_t top, const np_srcagg_t **win_sel);
 
 /* Selects the candidates of m into out (cap slots; cap >= top + max_candidates), without
  * repeats, the top ones first. *dropped gets the detector candidates left out because

@@ -239,12 +239,8 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
         /* The partition's sliding window ending with this pane (whole tables or not: the
          * coordinator then needs no window of per-source tables). */
         bp = &b;
-        b.window_only = pane == &ps->empty;
-        const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
-        b.window_ms = np_srcwin_ms(ps->win);
-        b.window_sources = np_srcmap_count(u);
-        b.win_top = w->win_sel;
-        b.nwin_top = np_cand_top(u, w->cand.top, w->win_sel);
+        np_cand_window(&b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty,
+                       w->cand.top, w->win_sel);
     }
     if (w->pair && flows) {
         bp = &b;

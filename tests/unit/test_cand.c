@@ -121,12 +121,9 @@ static bool bounded_of(sim_t *s, np_partstate_t *ps, const np_pane_t *pane, np_p
         b->nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
                                  s->cand.top + s->cand.max_candidates, &b->dropped);
     b->sel = learning ? NULL : s->sel;
-    const np_srcmap_t *u = np_srcwin_union(ps->win, pane->start_ms, pane->records ? pane->sources : NULL);
-    b->window_ms = WINDOW;
-    b->window_only = pane == &ps->empty;
-    b->window_sources = np_srcmap_count(u);
-    b->win_top = s->wsel;
-    b->nwin_top = np_cand_top(u, s->cand.top, s->wsel);
+    np_cand_window(b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty, s->cand.top,
+                   s->wsel);
+    assert_int_equal(b->window_ms, WINDOW);
     return learning;
 }
 
