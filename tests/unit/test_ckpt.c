@@ -41,6 +41,20 @@ static int decode(const uint8_t *b, size_t n, const np_pane_config_t *cfg, int32
     return rc;
 }
 
+/* ps through a checkpoint and back, as a worker with cfg restores partition part. */
+static np_partstate_t *roundtrip(const np_partstate_t *ps, const np_pane_config_t *cfg, int32_t part) {
+    uint8_t *buf;
+    size_t len;
+    np_partstate_t *back = NULL;
+    np_outbox_t ob;
+    char err[200];
+    assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
+    assert_int_equal(np_ckpt_decode(buf, len, cfg, "t", part, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)), 0);
+    np_outbox_free(&ob);
+    free(buf);
+    return back;
+}
+
 static void test_crc32(void **s) {
     (void)s;
     assert_int_equal(np_crc32((const uint8_t *)"123456789", 9), 0xCBF43926u);
@@ -202,31 +216,20 @@ static void test_kept_panes(void **s) {
     bool whole = false;
     assert_int_equal(np_srcwin_find(ps->win, 0, &t, NULL, NULL, &whole), -1); /* 2 panes kept: 0 gone */
     kept_expect(ps);
-    uint8_t *buf;
-    size_t len;
-    assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
-    np_partstate_t *back = NULL;
-    np_outbox_t ob;
-    char err[200];
-    assert_int_equal(np_ckpt_decode(buf, len, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)), 0);
+    np_partstate_t *back = roundtrip(ps, &kc, 1);
     kept_expect(back);
     np_partstate_destroy(&back);
-    np_outbox_free(&ob);
-    free(buf);
     /* Written by a worker that kept nothing (older, or without bounded partials). */
     np_partstate_t *plain = np_partstate_new(1, &CFG);
     r.ts_ms = 30000;
     np_partstate_add(plain, &r, 0, NULL, NULL, NULL);
     np_partstate_follow(plain, 40000);
     np_partstate_advance(plain, NULL, NULL);
-    assert_int_equal(np_ckpt_encode(plain, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
-    assert_int_equal(np_ckpt_decode(buf, len, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)), 0);
+    back = roundtrip(plain, &kc, 1);
     assert_int_equal(np_srcwin_find(back->win, 35000, NULL, NULL, NULL, NULL), -1); /* 30000 had data */
     assert_int_equal(np_srcwin_find(back->win, 30000, NULL, NULL, NULL, NULL), -1);
     assert_int_equal(np_srcwin_find(back->win, 40000, NULL, NULL, NULL, NULL), 0); /* closed after: known */
     np_partstate_destroy(&back);
-    np_outbox_free(&ob);
-    free(buf);
     np_partstate_destroy(&plain);
     np_partstate_destroy(&ps);
 }
