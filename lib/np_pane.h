@@ -126,6 +126,13 @@ np_pane_add_result_t np_partstate_add_class(np_partstate_t *ps, int64_t ts_ms, c
                                             double confidence, int64_t offset, np_pane_emit_fn emit, void *ctx,
                                             int64_t *pane_start_out);
 
+/* True when the pane of a record at event time ts_ms is already closed, so that
+ * np_partstate_add would refuse it as late. The input slot asks before forwarding a
+ * record to the repartition topic: a record late in its input partition is late there
+ * and then, as a reader of that partition alone judges it, not
+ * wherever the repartition partition's markers happen to be. */
+bool np_partstate_is_late(const np_partstate_t *ps, int64_t ts_ms);
+
 /* Takes a record that is consumed here but counted elsewhere (forwarded to the
  * repartition topic): moves the offset and the watermark like a record would, and may
  * close panes (emit), but adds nothing to them. */

@@ -860,8 +860,12 @@ static void handle_record(worker_t *w, const rd_kafka_message_t *m) {
         /* With bounded partials a keyed record must also be in its source's partition (as
          * murmur2, the repartition topic's partitioner, puts it), or its source could reach
          * two input partitions, or an input and a repartition partition on two workers. */
-        if (m->key_len != keylen || memcmp(m->key, key, keylen) != 0 ||
-            (w->pair && rd_kafka_msg_partitioner_murmur2(m->rkt, key, keylen, w->nin, NULL, NULL) != m->partition)) {
+        /* A record already late here is dead-lettered here (below), with its own
+         * coordinates: forwarded, it would be judged by the repartition slot's markers
+         * instead, and its dead letter would name the repartition topic's offset. */
+        if ((m->key_len != keylen || memcmp(m->key, key, keylen) != 0 ||
+             (w->pair && rd_kafka_msg_partitioner_murmur2(m->rkt, key, keylen, w->nin, NULL, NULL) != m->partition)) &&
+            !np_partstate_is_late(ps, r.ts_ms)) {
             forward(w, m, &r, key, keylen);
             np_partstate_observe(ps, r.ts_ms, m->offset, emit_partial, w);
             return;

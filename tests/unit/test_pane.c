@@ -200,12 +200,36 @@ static void test_sources_and_memory(void **s) {
     np_partstate_destroy(&ps);
 }
 
+/* np_partstate_is_late says what np_partstate_add would, without counting anything: the
+ * worker asks it before forwarding a record, so a record late in its input partition is
+ * dead-lettered there (with observe moving the watermark for forwarded ones). */
+static void test_is_late(void **s) {
+    (void)s;
+    emitted_t e = {0};
+    np_partstate_t *ps = np_partstate_new(0, &CFG);
+    assert_false(np_partstate_is_late(ps, 0)); /* nothing closed yet: nothing is late */
+    np_partstate_observe(ps, 7000, 0, collect, &e); /* forwarded: watermark 5000 closes pane 0 */
+    assert_int_equal(ps->closed_through, 5000);
+    assert_int_equal(e.n, 0); /* no data here: nothing to emit */
+    assert_true(np_partstate_is_late(ps, 1000));
+    assert_true(np_partstate_is_late(ps, 4999));
+    assert_false(np_partstate_is_late(ps, 5000));
+    assert_int_equal(ps->late_total, 0); /* asking counts nothing */
+    np_record_t r = rec(4999, 1);
+    assert_int_equal(np_partstate_add(ps, &r, 1, collect, &e, NULL), NP_PANE_LATE);
+    r = rec(5000, 1);
+    assert_int_equal(np_partstate_add(ps, &r, 2, collect, &e, NULL), NP_PANE_ADDED);
+    assert_int_equal(ps->late_total, 1);
+    np_partstate_destroy(&ps);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pane_start),        cmocka_unit_test(test_config_check),
         cmocka_unit_test(test_close_on_watermark), cmocka_unit_test(test_big_jump_closes_all),
         cmocka_unit_test(test_follow_global),     cmocka_unit_test(test_safe_offset),
         cmocka_unit_test(test_sources_and_memory), cmocka_unit_test(test_too_far_ahead),
+        cmocka_unit_test(test_is_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
