@@ -73,6 +73,18 @@ static uint32_t popcount_seen(const uint8_t *seen) {
     return n;
 }
 
+/* True when every partition with data in the window (out->seen) sent results for it with
+ * the window's last pane (pane->seen: each partial merged there, window-only ones too,
+ * and all of them carried window results, or win_missing says otherwise). A partition
+ * that lost its window history (a damaged checkpoint quarantined: it restarts empty)
+ * sends no window-only partials for data it no longer knows: without this test the sum of
+ * the others' results would be published as exact, short by its sources. */
+static bool window_results_cover(const np_gpane_t *out, const np_gpane_t *pane) {
+    for (size_t i = 0; i < SEEN_BYTES; i++)
+        if (out->seen[i] & (uint8_t)~pane->seen[i]) return false;
+    return true;
+}
+
 size_t np_window_bound_bytes(int64_t pane_ms, int64_t window_ms, size_t max_sources) {
     if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return 0;
     size_t k = (size_t)(window_ms / pane_ms);
@@ -133,7 +145,7 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
         if (r->start_ms != NP_TS_NONE && r->start_ms >= start && r->start_ms < end) gpane_add(&w->out, r);
     }
     w->out.partitions = popcount_seen(w->out.seen);
-    if (pane->win_top && pane->win_seen && !pane->win_missing) {
+    if (pane->win_top && pane->win_seen && !pane->win_missing && window_results_cover(&w->out, pane)) {
         /* Every partition sent its own window's results with this pane (bounded partials):
          * exact, whatever the panes' tables hold. */
         np_srcmap_clear(w->out.sources);

@@ -69,6 +69,55 @@ static void test_sliding(void **s) {
     fr(&p0), fr(&p1), fr(&p2), fr(&p3), fr(&p9);
 }
 
+/* Bounded partials: a window is published from the partitions' own window results only
+ * when every partition with data in the window sent them with its last pane. Partition 1
+ * had data in the first pane, then lost its history (a damaged checkpoint quarantined):
+ * it sends nothing for the last pane, so the sum of partition 0's results would be short
+ * by its sources; the window must be marked a lower bound instead. */
+static np_gpane_t mk_bounded(int64_t start, uint64_t records, uint8_t src, int part, uint64_t win_sources) {
+    np_gpane_t g = mk(start, records, src, part);
+    g.bounded = true;
+    g.nsources = 1;
+    g.win_top = np_srcmap_new(100, NULL);
+    for (size_t i = 0; i < np_srcmap_slots(g.sources); i++) {
+        const np_srcagg_t *a = np_srcmap_slot(g.sources, i);
+        if (a) np_srcmap_merge(g.win_top, a);
+    }
+    g.win_sources = win_sources;
+    g.win_seen = 1;
+    return g;
+}
+
+static void test_window_results_cover(void **s) {
+    (void)s;
+    np_window_t *w = np_window_new(5000, 10000, 100, NULL);
+    /* Pane 0: partitions 0 and 1 had data (sources 1 and 2). */
+    np_gpane_t p0 = mk_bounded(0, 1, 1, 0, 1);
+    p0.seen[0] |= 2;
+    p0.partitions = 2;
+    np_srcmap_add(p0.sources, &(np_ip_t){{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 2}}, 1, 100, 2);
+    assert_null(np_window_push(w, &p0));
+    /* Pane 5000: only partition 0, with its window (sources 1 and 3 over both panes). */
+    np_gpane_t p1 = mk_bounded(5000, 1, 3, 0, 2);
+    const np_gpane_t *o = np_window_push(w, &p1);
+    assert_non_null(o);
+    assert_true(o->sources_lower_bound); /* partition 1's data is in the window, its results are not */
+    /* Pane 10000: partition 1 sends a window-only partial with its results (source 2 left
+     * the window: 0), partition 0 its own: the window is exact again. */
+    np_gpane_t p2 = mk_bounded(10000, 1, 1, 0, 2);
+    p2.seen[0] |= 2;
+    p2.win_seen = 2;
+    o = np_window_push(w, &p2);
+    assert_false(o->sources_lower_bound);
+    assert_int_equal(o->nsources, 2);
+    np_window_destroy(&w);
+    np_gpane_t *all[] = {&p0, &p1, &p2};
+    for (size_t i = 0; i < 3; i++) {
+        np_srcmap_destroy(&all[i]->win_top);
+        fr(all[i]);
+    }
+}
+
 static void test_gpane_roundtrip(void **s) {
     (void)s;
     np_gpane_t g = mk(5000, 7, 42, 11);
@@ -97,6 +146,7 @@ static void test_gpane_roundtrip(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sliding),
+        cmocka_unit_test(test_window_results_cover),
         cmocka_unit_test(test_gpane_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
