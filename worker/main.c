@@ -164,6 +164,7 @@ typedef struct worker {
     np_counter_t *m_bad[NP_REC__COUNT];
     np_counter_t *m_dlq_out[DLQ_REASONS]; /* dead letters not produced (rate limit), by reason */
     np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
+    np_counter_t *m_window_unknown; /* partials without window results: the window's history is lost */
     np_counter_t *m_quarantined;
     np_counter_t *m_ckpt_full, *m_pane_frames_full, *m_pane_frames_delta;
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
@@ -239,8 +240,14 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
         /* The partition's sliding window ending with this pane (whole tables or not: the
          * coordinator then needs no window of per-source tables). */
         bp = &b;
-        np_cand_window(&b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty,
-                       w->cand.top, w->win_sel);
+        if (np_srcwin_covers(ps->win, pane->start_ms))
+            np_cand_window(&b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty,
+                           w->cand.top, w->win_sel);
+        else { /* panes of the window lost (restarted after a quarantined checkpoint): no
+                * window results (window_ms 0), so the coordinator marks it sources_lower_bound */
+            b.window_only = pane == &ps->empty;
+            np_counter_inc(w->m_window_unknown);
+        }
     }
     if (w->pair && flows) {
         bp = &b;
@@ -946,6 +953,10 @@ static void register_metrics(worker_t *w) {
     w->m_kafka_err = np_metrics_counter(m, "netpulse_worker_kafka_errors_total", "librdkafka error events", NULL);
     w->m_markers = np_metrics_counter(m, "netpulse_worker_watermark_markers_total", "Watermark markers sent to the repartition topic", NULL);
     w->m_forwarded = np_metrics_counter(m, "netpulse_worker_records_rekeyed_total", "Records not keyed by source, forwarded through the repartition topic", NULL);
+    w->m_window_unknown = np_metrics_counter(m, "netpulse_worker_partial_windows_unknown_total",
+                                             "Bounded partials sent without their sliding window's results because "
+                                             "panes of that window were lost (restart after a quarantined checkpoint)",
+                                             NULL);
     w->m_fwd_dups = np_metrics_counter(m, "netpulse_worker_rekeyed_duplicates_total", "Re-keyed records dropped as copies re-sent after a crash", NULL);
     w->m_unpaired = np_metrics_counter(m, "netpulse_worker_partials_unpaired_total",
                                        "Bounded repartition partials not merged with their input partition's pane "

@@ -300,6 +300,24 @@ def check_top(errors, where, got, src, top_n):
         check_distinct(errors, where, ip, "dst_ports", t.get("dst_ports"), len(a[4]))
 
 
+def check_lower_bound(errors, where, w, src):
+    """A window marked sources_lower_bound: its distinct count at most the oracle's, and each
+    top source a real one of the window whose counters are at most the oracle's (a source's
+    counters may come from some of its panes only), ordered as published."""
+    if not 0 < w["sources"] <= len(src):
+        errors.append(f"{where}: sources {w['sources']} marked a lower bound, oracle {len(src)}")
+    by_ip = {str(ip): agg for ip, agg in src.items()}
+    for t in w["top_sources"]:
+        o = by_ip.get(t["ip"])
+        if o is None:
+            errors.append(f"{where}: top source {t['ip']} not in the window")
+        elif t["records"] > o[0] or t["bytes"] > o[1] or t["packets"] > o[2]:
+            errors.append(f"{where}: top source {t['ip']} {[t['records'], t['bytes'], t['packets']]} above the "
+                          f"oracle's {o[:3]}")
+    if any(x["bytes"] < y["bytes"] for x, y in zip(w["top_sources"], w["top_sources"][1:])):
+        errors.append(f"{where}: top_sources not ordered by bytes")
+
+
 def ip_key(ip):
     """16-byte form netpulse sorts by: IPv4 as IPv4-mapped IPv6."""
     if ip.version == 4:
@@ -347,6 +365,10 @@ def main():
     ap.add_argument("--worker-counts", default="",
                     help="REASON=N,...: the workers' records_invalid_total by reason (and late=N): must equal the "
                          "oracle's count of bad records by reason (and late ones); reasons not given must be 0")
+    ap.add_argument("--lower-bound-windows", type=int, default=None,
+                    help="at most N sliding windows may be marked sources_lower_bound (a partition lost its window "
+                         "history, e.g. its checkpoint was quarantined): their totals stay exact, their sources and "
+                         "top_sources are checked as lower bounds; more marked windows is a mismatch")
     a = ap.parse_args()
 
     def reason_counts(spec):
@@ -478,6 +500,7 @@ def main():
         for end in range(first + a.window_ms, last + a.pane_ms + 1, a.pane_ms):
             if (end - a.window_ms, a.window_ms) not in sliding:
                 errors.append(f"sliding window {end - a.window_ms}+{a.window_ms} missing")
+    lower_bound = 0
     for (start, wms), w in sorted(sliding.items()):
         if a.until_ms is not None and start + wms > a.until_ms:
             continue
@@ -504,12 +527,18 @@ def main():
         for k in tot:
             if w[k] != tot[k]:
                 errors.append(f"sliding window {start}+{wms}: {k} {w[k]} != oracle {tot[k]}")
-        if w["sources"] != len(src):
-            errors.append(f"sliding window {start}+{wms}: sources {w['sources']} != oracle {len(src)}")
-        check_top(errors, f"sliding window {start}+{wms}", w["top_sources"], src, a.top)
+        if a.lower_bound_windows is not None and w.get("sources_lower_bound"):
+            lower_bound += 1
+            check_lower_bound(errors, f"sliding window {start}+{wms}", w, src)
+        else:
+            if w["sources"] != len(src):
+                errors.append(f"sliding window {start}+{wms}: sources {w['sources']} != oracle {len(src)}")
+            check_top(errors, f"sliding window {start}+{wms}", w["top_sources"], src, a.top)
         want_proto = {k: protos.get(k, 0) for k in ("tcp", "udp", "icmp", "other")}
         if w.get("protocols") != want_proto:
             errors.append(f"sliding window {start}+{wms}: protocols {w.get('protocols')} != oracle {want_proto}")
+    if a.lower_bound_windows is not None and lower_bound > a.lower_bound_windows:
+        errors.append(f"{lower_bound} sliding windows marked sources_lower_bound, at most {a.lower_bound_windows} allowed")
     # Views: per pane and view, the top groups by bytes with their exact counters.
     for (start, name), got in sorted(published_groups.items()):
         if a.until_ms is not None and start >= a.until_ms:
