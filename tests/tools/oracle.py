@@ -22,6 +22,11 @@ assumes no partition followed the global watermark while idle (tests using it ke
 partitions busy or use a large idle.ms). The sum of `late_records` over windows must then
 equal the number of late records (and --expect-late, if given).
 
+--lower-bound-windows N lets at most N sliding windows be marked sources_lower_bound (a
+partition lost its window history with bounded partials: 0150's quarantined checkpoint);
+those are checked as lower bounds (sources and each top source's counters at most the
+oracle's, totals still exact), and more marked windows are a mismatch.
+
 --until-ms T compares only windows starting before T (a test may leave its last panes
 open on purpose, e.g. behind "sentinel" records that push every watermark forward).
 """

@@ -1,12 +1,14 @@
 /* Unit tests for np_pane (pane math, per-partition watermarks, lateness, idleness). */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
 
 #include "np_pane.h"
+#include "np_srcwin.h"
 
 typedef struct emitted {
     int64_t start[64];
@@ -223,6 +225,44 @@ static void test_is_late(void **s) {
     np_partstate_destroy(&ps);
 }
 
+/* A partition restarted empty after its checkpoint was quarantined (np_srcwin known from
+ * the next pane it closes): the worker, when a pane closes, sends window results only if
+ * np_srcwin_covers says it closed every pane of that window again, so the coordinator
+ * marks the others lower bounds. Recorded here at emit time, as the worker asks. */
+static bool covered[8];
+static size_t ncovered;
+static void note_covered(void *ctx, np_partstate_t *ps, const np_pane_t *p, uint64_t late) {
+    (void)ctx, (void)late;
+    assert_true(ncovered < 8);
+    covered[ncovered++] = np_srcwin_covers(ps->win, p->start_ms);
+}
+
+static void test_window_known_after_restart(void **s) {
+    (void)s;
+    np_pane_config_t c = CFG;
+    c.window_ms = 15000; /* 3 panes */
+    c.lateness_ms = 0;
+    np_partstate_t *ps = np_partstate_new(0, &c);
+    assert_non_null(ps->win);
+    assert_true(np_srcwin_covers(ps->win, 100000)); /* a fresh partition lost nothing */
+    np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+    assert_false(np_srcwin_covers(ps->win, 100000)); /* nothing closed since the restart */
+    ncovered = 0;
+    for (int64_t t = 100000, off = 0; t <= 120000; t += 5000, off++) {
+        np_record_t r = rec(t, 1); /* closes the pane before t */
+        np_partstate_add(ps, &r, off, note_covered, NULL, NULL);
+    }
+    assert_int_equal(ps->closed_through, 120000);
+    /* Panes 100000 to 115000 closed: the windows ending with 100000 and 105000 reach back
+     * before the restart, those ending with 110000 (100000..114999) and 115000 do not. */
+    assert_int_equal(ncovered, 4);
+    assert_false(covered[0]);
+    assert_false(covered[1]);
+    assert_true(covered[2]);
+    assert_true(covered[3]);
+    np_partstate_destroy(&ps);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pane_start),        cmocka_unit_test(test_config_check),
@@ -230,6 +270,7 @@ int main(void) {
         cmocka_unit_test(test_follow_global),     cmocka_unit_test(test_safe_offset),
         cmocka_unit_test(test_sources_and_memory), cmocka_unit_test(test_too_far_ahead),
         cmocka_unit_test(test_is_late),
+        cmocka_unit_test(test_window_known_after_restart),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
