@@ -479,7 +479,7 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         if (w < 1.0 / (double)(s->n + 1)) w = 1.0 / (double)(s->n + 1);
         if (w > 1) w = 1;
         double a = fabs(r), amax = s->lr_abs / w;
-        if (o->warm && a > amax) a = amax;
+        if (o->warm && s->lr_abs > 0 && a > amax) a = amax; /* none yet: nothing to double */
         if (!o->warm || s->run < 2) s->lr_abs += w * (a - s->lr_abs); /* as resid: a run is a change */
     }
     { /* about resid_points points */

@@ -82,7 +82,7 @@ typedef struct np_series_config {
     int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
     double bin_scale;      /* scoring scale >= this x the spread of the profile bin used (0.5; 0 = off) */
     bool explain_only;     /* score the smaller residual of level + profiles and level alone (default) */
-    double floor_frac;     /* scale >= this x 1.2533 x the long-run mean |residual| (0.25; 0 = off) */
+    double floor_frac;     /* scale >= this x 1.2533 x the long-run mean |residual| (0.35; 0 = off) */
     int64_t floor_ms;      /* ... averaged over about this long (default 7 days) */
     double threshold;      /* alert when the score reaches this (default 0.95) */
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */

@@ -346,7 +346,14 @@ void np_store_txn_add(np_store_t *s, int argc, const char **argv, const size_t *
 
 int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen) {
     if (s->txn_cmds < 0 || redisAppendCommand(s->c, "EXEC") != REDIS_OK) {
-        snprintf(errstr, errlen, "redis %s:%d: not connected", s->host, s->port);
+        /* Whatever was appended (MULTI, some commands) must never reach Redis with a later
+         * command: drop the connection and its output buffer with it. */
+        snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port,
+                 s->c ? "transaction could not be buffered (out of memory)" : "not connected");
+        if (s->c) {
+            redisFree(s->c);
+            s->c = NULL;
+        }
         return -1;
     }
     int rc = 0;

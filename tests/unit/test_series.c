@@ -372,6 +372,22 @@ static void test_scale_floor(void **st) {
     assert_true(zmax[0] > 300); /* the defect, still there without the floor */
     assert_true(zmax[1] < 100);
     assert_true(big >= 0.99);
+    /* A quiet warm-up (every residual 0) must not pin the floor at 0: values that come later
+     * are learnt into it. */
+    np_series_config_t c;
+    np_series_config_init(&c, HOUR_MS);
+    np_series_t *s = np_series_new(&c);
+    np_series_out_t o;
+    double zlate = 0;
+    for (int i = 0; i < 24 * 60; i++) {
+        double x = i >= 400 && i % 50 == 0 ? 3.37 : 0;
+        np_series_push(s, (int64_t)i * HOUR_MS, x, &o);
+        if (i >= 24 * 40 && x > 0 && fabs(o.z) > zlate) zlate = fabs(o.z);
+    }
+    np_series_destroy(&s);
+    print_message("quiet warm-up: max |z| of the usual value after 40 days %.1f\n", zlate);
+    /* The floor then holds it near 1 / (0.35 x 1.2533 x 1/50) ~ 114 (without the fix ~3e9). */
+    assert_true(zlate < 1000);
 }
 
 /* Lengths derived from the interval: the same times whatever the cadence. */
