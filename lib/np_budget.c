@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "np_classmap.h"
+#include "np_coordstore.h"
 #include "np_owner.h"
 #include "np_partial.h"
+#include "np_pbatch.h"
 #include "np_result.h"
 #include "np_resultbox.h"
 #include "np_srcmap.h"
@@ -107,12 +109,16 @@ void np_budget_compute(const np_budget_config_t *c, np_budget_t *b) {
     redis_parts(c, b);
     /* The message in hand, packed and unpacked; and the accepted partials of one group
      * commit (np_pbatch: it closes at batch_max of them or once it reaches batch_bytes, so
-     * at most batch_bytes plus one message), unpacked, with their framed copies staged for
-     * Redis and hiredis's formatted transaction when Redis is on. */
+     * at most batch_bytes plus one message), unpacked, and with Redis on three more copies:
+     * the framed bytes staged for Redis, hiredis's formatted command and its output buffer
+     * while one pane's HSET is appended; plus the batch's and the stage's own arrays. */
     uint64_t held = (uint64_t)c->batch_bytes + c->max_message_bytes, by_count = (uint64_t)c->batch_max * c->max_message_bytes;
     if (by_count < held) held = by_count;
     b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes * (1 + NP_BUDGET_UNPACK_FACTOR) +
-                                 held * (NP_BUDGET_UNPACK_FACTOR + (c->persist ? 2 : 0));
+                                 held * (NP_BUDGET_UNPACK_FACTOR + (c->persist ? 3 : 0));
+    if (c->batch_max)
+        b->part[NP_BUDGET_MESSAGE] += np_pbatch_bound_bytes(c->batch_max) +
+                                      (c->persist ? np_coordstore_stage_bound_bytes(c->batch_max) : 0);
     size_t k = m->window_ms > m->pane_ms ? (size_t)(m->window_ms / m->pane_ms) : 1;
     uint64_t src_growth = np_srcmap_bound_bytes(m->max_sources * k, true) - np_srcmap_bound_bytes(m->max_sources * k, false);
     uint64_t dst_growth = m->max_dests ? np_srcmap_bound_bytes(m->max_dests, true) - np_srcmap_bound_bytes(m->max_dests, false) : 0;

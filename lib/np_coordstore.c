@@ -78,6 +78,16 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
     return true;
 }
 
+uint64_t np_coordstore_stage_bound_bytes(size_t max) {
+    /* grow() doubles from 16; a flush's argv holds 2 + 2 per partial (SADD + one HSET per
+     * pane, at most one per partial). */
+    uint64_t n = 16;
+    while (n < max) n *= 2;
+    uint64_t na = 16;
+    while (na < 2 + 2 * (uint64_t)max) na *= 2;
+    return n * sizeof(staged_t) + na * (sizeof(const char *) + sizeof(size_t));
+}
+
 int np_coordstore_stage_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
                                 size_t rawlen, char *err, size_t errlen) {
     size_t flen = NP_CRC32_FRAME_HDR + rawlen;

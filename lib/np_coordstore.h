@@ -44,6 +44,10 @@ void np_coordstore_destroy(np_coordstore_t **cs);
 
 /* ---- writes outside a finalize round ---- */
 
+/* The bytes the stage of a group commit of up to max partials takes besides their framed
+ * bytes: entries and transaction argv, grown by doubling (so up to twice what is used). */
+uint64_t np_coordstore_stage_bound_bytes(size_t max);
+
 /* Stages one accepted partial (raw: the WorkerMsg as received; copied, framed) for the
  * next np_coordstore_flush_partials. A partition staged twice for a pane is stored once,
  * the later copy. Returns 0, or -1 (out of memory) with errstr: then it is not staged. */

@@ -25,6 +25,11 @@ np_pbatch_t *np_pbatch_new(size_t max, size_t max_bytes) {
     return b;
 }
 
+uint64_t np_pbatch_bound_bytes(size_t max) {
+    const np_pbatch_t *b = NULL;
+    return sizeof(*b) + (uint64_t)max * (sizeof(*b->items) + sizeof(*b->ids) + sizeof(*b->ptrs) + sizeof(*b->sent));
+}
+
 void np_pbatch_destroy(np_pbatch_t **b) {
     if (!b || !*b) return;
     if ((*b)->items) np_pbatch_clear(*b);

@@ -32,6 +32,9 @@ np_pbatch_t *np_pbatch_new(size_t max, size_t max_bytes);
 /* Frees what it holds too. */
 void np_pbatch_destroy(np_pbatch_t **b);
 
+/* The bytes a batch of max items takes itself (its arrays; not the messages it holds). */
+uint64_t np_pbatch_bound_bytes(size_t max);
+
 /* Takes m (raw_len bytes as received) from peer; the batch owns m from now on. Returns
  * the item, or NULL when the batch is full (m not taken). */
 np_pbatch_item_t *np_pbatch_add(np_pbatch_t *b, const uint8_t *peer, size_t peer_len, Netpulse__WorkerMsg *m,
