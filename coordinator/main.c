@@ -51,6 +51,7 @@ static const np_opt_t coord_opts[] = {
     NP_OPT_WINDOW_MS("at most 720 panes (= pane.ms: tumbling only)"),
     {"pane.windows", NP_OPT_BOOL, "true", 0, 0, NULL, "Also publish every pane as a window of pane.ms"},
     NP_OPT_HLL_POOL_BLOCKS("65536"),
+    NP_OPTS_FANIN,
     NP_OPT_MAX_OPEN_PANES("256", 65536, "global (all partitions merged)"),
     NP_OPT_MAX_SOURCES_PER_PANE("1048576", 67108864, "per global pane"),
     NP_OPT_MAX_DESTS_PER_PANE("1048576", 1, 67108864, "per global pane"),
@@ -889,7 +890,15 @@ int main(int argc, char **argv) {
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
                             .max_future_ms = np_config_int(cfg, "max.future.ms"),
                             .window_ms = np_config_int(cfg, "window.ms"),
-                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane")};
+                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane"),
+                            .fanin_s = 0};
+    {
+        char ferr[240];
+        if (np_fanin_config_load(cfg, &mc.fanin_registers, &mc.fanin_s, ferr, sizeof(ferr)) < 0) {
+            np_proc_fatal_config(ferr);
+            return 2;
+        }
+    }
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");

@@ -34,17 +34,23 @@ static int fail(char *errstr, size_t errlen, const char *fmt, ...) {
     return -1;
 }
 
-np_vhll_t *np_vhll_new(size_t m, unsigned s, char *errstr, size_t errlen) {
+int np_vhll_check(size_t m, unsigned s, char *errstr, size_t errlen) {
     int lgm = log2_exact(m), k = log2_exact(s);
     if (lgm < 0 || m < NP_VHLL_M_MIN || m > NP_VHLL_M_MAX) {
         fail(errstr, errlen, "pool size %zu: a power of two from %u to %u", m, NP_VHLL_M_MIN, NP_VHLL_M_MAX);
-        return NULL;
+        return 1;
     }
     if (k < 0 || s < NP_VHLL_S_MIN || s > NP_VHLL_S_MAX || (size_t)s > m / 4) {
         fail(errstr, errlen, "registers per destination %u: a power of two from %u to %u and at most pool/4", s,
              NP_VHLL_S_MIN, NP_VHLL_S_MAX);
-        return NULL;
+        return 2;
     }
+    return 0;
+}
+
+np_vhll_t *np_vhll_new(size_t m, unsigned s, char *errstr, size_t errlen) {
+    if (np_vhll_check(m, s, errstr, errlen)) return NULL;
+    int lgm = log2_exact(m), k = log2_exact(s);
     np_vhll_t *v = calloc(1, sizeof(*v));
     if (v) v->reg = calloc(m, 1);
     if (!v || !v->reg) {

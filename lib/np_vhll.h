@@ -48,6 +48,9 @@ typedef struct np_vhll np_vhll_t;
 /* NULL unless m and s are powers of two within the bounds above, with s <= m / 4 (the
  * estimator divides by m - s; the reason written to errstr, which may be NULL) or memory is short. */
 np_vhll_t *np_vhll_new(size_t m, unsigned s, char *errstr, size_t errlen);
+/* What np_vhll_new would refuse: 0 (valid), 1 (m), 2 (s); the reason in errstr. So that a
+ * process can name the configuration key. */
+int np_vhll_check(size_t m, unsigned s, char *errstr, size_t errlen);
 void np_vhll_destroy(np_vhll_t **v);
 /* What np_vhll_new(m, .) allocates, for np_budget. */
 size_t np_vhll_bound_bytes(size_t m);
