@@ -111,6 +111,17 @@ run_one() {
     return $rc
 }
 
+# run_both LABEL PARTITIONS SOURCES PANES: run_one with the fan-in pool and/or (SIM_FANIN)
+# per-destination sketches (bounded partials only).
+run_both() {
+    if [[ "$BOUNDED" != 0 && "$FANIN" != 1 ]]; then
+        run_one "$1-sketches" "$2" "$3" "$4" --no-fanin || fails=$((fails + 1))
+    fi
+    if [[ "$BOUNDED" == 0 || "$FANIN" != 0 ]]; then
+        run_one "$1" "$2" "$3" "$4" || fails=$((fails + 1))
+    fi
+}
+
 # run_memory: every table of the coordinator at its cap; VmHWM against the computed bound.
 run_memory() {
     local cap="${SIM_MEM_CAP:-50000}" k="${SIM_MEM_PANES:-4}" rounds="${SIM_MEM_ROUNDS:-4}"
@@ -159,17 +170,12 @@ fi
 : >"$RES/results.jsonl"
 fails=0
 if [[ "$ONLY" == both || "$ONLY" == partitions ]]; then
-    for n in $PARTS_LIST; do run_one "n$n" "$n" "$SOURCES_FIXED" "$PANES" || fails=$((fails + 1)); done
+    for n in $PARTS_LIST; do run_both "n$n" "$n" "$SOURCES_FIXED" "$PANES"; done
 fi
 if [[ "$ONLY" == both || "$ONLY" == sources ]]; then
     i=0
     for s in $SIZES; do
-        if [[ "$BOUNDED" != 0 && "$FANIN" != 1 ]]; then
-            run_one "s$s-sketches" "$SIZE_PARTS" "$s" "${SIZE_PANES[$i]:-3}" --no-fanin || fails=$((fails + 1))
-        fi
-        if [[ "$BOUNDED" == 0 || "$FANIN" != 0 ]]; then
-            run_one "s$s" "$SIZE_PARTS" "$s" "${SIZE_PANES[$i]:-3}" || fails=$((fails + 1))
-        fi
+        run_both "s$s" "$SIZE_PARTS" "$s" "${SIZE_PANES[$i]:-3}"
         i=$((i + 1))
     done
 fi
