@@ -53,6 +53,8 @@ static const np_opt_t det_opts[] = {
     {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
      "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
     {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},
+    {"csv.hold.ms", NP_OPT_INT, "86400000", 0, INT64_MAX, NULL,
+     "--csv: no alert opens before the series has run this long (scores are written from the start; 0 = off)"},
     {"csv.explain.only", NP_OPT_BOOL, "true", 0, 0, NULL,
      "--csv: the profiles may only lower a score (the smaller residual of level + profiles and level alone)"},
     {"csv.bin.scale", NP_OPT_STR, "0.5", 0, 0, NULL,
@@ -362,6 +364,7 @@ static int run_csv(det_t *x, const char *path) {
     sc.threshold = strtod(np_config_str(c, "csv.threshold"), NULL);
     sc.rearm_score = strtod(np_config_str(c, "csv.rearm.score"), NULL);
     sc.rearm_ms = np_config_int(c, "csv.rearm.ms");
+    sc.hold_ms = np_config_int(c, "csv.hold.ms");
     sc.bin_scale = strtod(np_config_str(c, "csv.bin.scale"), NULL);
     sc.explain_only = np_config_bool(c, "csv.explain.only");
     sc.floor_frac = strtod(np_config_str(c, "csv.floor.frac"), NULL);

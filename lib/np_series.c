@@ -75,6 +75,7 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->threshold = 0.95;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
+    c->hold_ms = DAY_MS;
     np_series_config_derive(c);
 }
 
@@ -389,9 +390,9 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
 
 /* Hysteresis: opens an alert at the first point >= threshold, closes it once the score
  * has stayed below rearm_score for rearm_points points. */
-static void alert_step(np_series_t *s, np_series_out_t *o) {
+static void alert_step(np_series_t *s, int64_t t, np_series_out_t *o) {
     if (!s->in_alert) {
-        if (o->warm && o->score >= s->c.threshold) {
+        if (o->warm && o->score >= s->c.threshold && t - s->first_ms >= s->c.hold_ms) {
             s->in_alert = true;
             s->quiet = 0;
             o->alert = true;
@@ -455,7 +456,7 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         if ((s->c.direction > 0 && zs < 0) || (s->c.direction < 0 && zs > 0)) sc = 0;
         o->score = sc;
     }
-    alert_step(s, o);
+    alert_step(s, t, o);
     s->zrun[s->zrun_pos] = z * tf;
     s->zrun_pos = (s->zrun_pos + 1) % NP_SERIES_MAX_RUN;
     if (s->zrun_n < NP_SERIES_MAX_RUN) s->zrun_n++;

@@ -88,6 +88,7 @@ typedef struct np_series_config {
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
     int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */
+    int64_t hold_ms;       /* no alert opens before the series has run this long (default 24 h; 0 = off) */
 } np_series_config_t;
 
 /* Defaults for the interval, with every derived length computed. */

@@ -182,6 +182,7 @@ static void test_alert_hysteresis(void **st) {
         np_series_config_t c;
         np_series_config_init(&c, MIN_MS);
         c.seasonal = false;
+        c.hold_ms = 0; /* the burst comes in the first day (test_alert_hold) */
         if (k == 1) c.rearm_ms = 0;
         np_series_t *s = np_series_new(&c);
         assert_non_null(s);
@@ -213,6 +214,52 @@ static void test_alert_hysteresis(void **st) {
     assert_true(open_between);      /* 200 min after the burst: still open (6 h) */
     assert_false(open_after);       /* 490 min after: closed */
     for (int j = 0; j < 3; j++) assert_true(sc[0][j] == sc[1][j]);
+}
+
+/* Alert hold: during a series' first day (hold_ms) no alert opens, though points are
+ * scored from warm-up on: the level and scale have seen less than a day, the profiles
+ * nothing (on Cloud Monitoring, 23 of 335 false alerts opened in a series' first 24 h
+ * against 5 labelled stretches there). Hourly points: a 100-scale spike at hour 14 scores
+ * >= 0.999 but opens no alert with the default hold, one with hold 0; the same spike at
+ * hour 30 opens one in both; a state restored at hour 20 keeps the series' start. */
+static void test_alert_hold(void **st) {
+    (void)st;
+    for (int k = 0; k < 3; k++) {
+        np_series_config_t c;
+        np_series_config_init(&c, HOUR_MS);
+        c.seasonal = false;
+        if (k == 1) c.hold_ms = 0;
+        assert_true(k == 1 || c.hold_ms == 24 * HOUR_MS);
+        np_series_t *s = np_series_new(&c);
+        assert_non_null(s);
+        uint64_t rng = 5;
+        int64_t t0 = 1700000000000LL;
+        for (int i = 0; i < 48; i++) {
+            if (k == 2 && i == 20) { /* restore into a fresh detector mid-hold */
+                uint8_t *blob;
+                size_t len;
+                assert_int_equal(np_series_encode(s, &blob, &len), 0);
+                np_series_destroy(&s);
+                s = np_series_new(&c);
+                assert_non_null(s);
+                assert_int_equal(np_series_decode(s, blob, len), 0);
+                free(blob);
+            }
+            double x = 500 + 5 * gauss(&rng) + ((i == 14 || i == 30) ? 500 : 0);
+            np_series_out_t o;
+            np_series_push(s, t0 + (int64_t)i * HOUR_MS, x, &o);
+            if (i == 14) {
+                assert_true(o.score >= 0.999);
+                assert_int_equal(o.alert, k == 1);
+            } else if (i == 30) {
+                assert_true(o.score >= 0.999);
+                assert_true(o.alert);
+            } else if (i < 30 || k != 1) {
+                assert_false(o.alert);
+            }
+        }
+        np_series_destroy(&s);
+    }
 }
 
 /* A spike at midnight on every other day (a nightly job that does not always run): the
@@ -454,7 +501,7 @@ int main(void) {
         cmocka_unit_test(test_level_shift),     cmocka_unit_test(test_shift_that_ends),
         cmocka_unit_test(test_variance_change), cmocka_unit_test(test_daily_seasonality), cmocka_unit_test(test_runs),
         cmocka_unit_test(test_state),           cmocka_unit_test(test_cadence),
-        cmocka_unit_test(test_alert_hysteresis), cmocka_unit_test(test_bin_scale),
+        cmocka_unit_test(test_alert_hysteresis), cmocka_unit_test(test_alert_hold), cmocka_unit_test(test_bin_scale),
         cmocka_unit_test(test_state_v2), cmocka_unit_test(test_scale_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
