@@ -75,7 +75,7 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->threshold = 0.95;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
-    c->hold_ms = DAY_MS;
+    c->hold_ms = 2 * DAY_MS; /* until the daily profile is in use (profile_get) */
     np_series_config_derive(c);
 }
 
@@ -389,7 +389,9 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
 }
 
 /* Hysteresis: opens an alert at the first point >= threshold, closes it once the score
- * has stayed below rearm_score for rearm_points points. */
+ * has stayed below rearm_score for rearm_points points. No alert opens while the series is
+ * younger than hold_ms: the scores are written from warm-up on, but until the daily profile
+ * is in use (2 days) the model cannot tell the daily cycle from an anomaly. */
 static void alert_step(np_series_t *s, int64_t t, np_series_out_t *o) {
     if (!s->in_alert) {
         if (o->warm && o->score >= s->c.threshold && t - s->first_ms >= s->c.hold_ms) {

@@ -49,7 +49,10 @@
  * `rearm_score` for `rearm_ms` (rearm_points consecutive points). Residuals are strongly
  * autocorrelated on real series: without it one disturbance that hovers around the
  * threshold raises a burst of alerts (on Cloud Monitoring, a third of all false alerts came
- * within 10 points of the previous one). Scores are not changed by it.
+ * within 10 points of the previous one). Scores are not changed by it. No alert opens during
+ * the series' first `hold_ms` (2 days, until the daily profile is in use): on Cloud
+ * Monitoring 43 of 335 false alerts opened there, against 19 labelled stretches (18 of
+ * them flagged, and still flagged: the hold changes alerts, not scores).
  */
 #ifndef NP_SERIES_H
 #define NP_SERIES_H
@@ -88,7 +91,7 @@ typedef struct np_series_config {
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
     int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */
-    int64_t hold_ms;       /* no alert opens before the series has run this long (default 24 h; 0 = off) */
+    int64_t hold_ms;       /* no alert opens before the series has run this long (default 2 days; 0 = off) */
 } np_series_config_t;
 
 /* Defaults for the interval, with every derived length computed. */
