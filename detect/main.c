@@ -4,7 +4,8 @@
  *   --csv FILE      a time series (timestamp,value per row, one row per interval): writes
  *                   timestamp,value,anomaly_score,expected,forecast,event,alert,z (np_series:
  *                   a calibrated score in [0,1]; forecast: the live forecast's method;
- *                   alert 1 where an alert opens, 2 while it stays open (csv.rearm.*);
+ *                   alert 1 where an alert opens, 2 while it stays open (csv.rearm.*; none
+ *                   opens in the first csv.hold.ms, 2 days);
  *                   z the residual in robust scales).
  *   --records FILE  recorded flow records (one JSON or CSV record per line, as
  *                   netpulse-generator --output writes them), as one partition;
