@@ -1,6 +1,7 @@
 /* Unit tests for np_series: calibrated scores (same meaning whatever the scale and cadence),
  * level shifts (reported once, new baseline after shift_points; a long spike that ends is
- * not a second anomaly), variance changes, daily seasonality, and state that resumes to the
+ * not a second anomaly), variance changes, daily seasonality, alert hysteresis and the alert
+ * hold of the first 2 days, and state that resumes to the
  * same scores. */
 #include <setjmp.h>
 #include <stdarg.h>
