@@ -58,6 +58,8 @@ static const np_opt_t det_opts[] = {
      "--csv: no alert opens before the series has run this long, by default until the daily profile is in use (scores are written all along; 0 = off)"},
     {"csv.explain.only", NP_OPT_BOOL, "true", 0, 0, NULL,
      "--csv: the profiles may only lower a score (the smaller residual of level + profiles and level alone)"},
+    {"csv.explain.bins", NP_OPT_INT, "1", 0, 12, NULL,
+     "--csv: with csv.explain.only, the daily profile this many bins either side may explain a value too (0 = the bin itself)"},
     {"csv.bin.scale", NP_OPT_STR, "0.5", 0, 0, NULL,
      "--csv: the scale is at least this times the spread of the profile bin in use (0 = off)"},
     {"csv.floor.frac", NP_OPT_STR, "0.35", 0, 0, NULL,
@@ -368,6 +370,7 @@ static int run_csv(det_t *x, const char *path) {
     sc.hold_ms = np_config_int(c, "csv.hold.ms");
     sc.bin_scale = strtod(np_config_str(c, "csv.bin.scale"), NULL);
     sc.explain_only = np_config_bool(c, "csv.explain.only");
+    sc.explain_bins = (int)np_config_int(c, "csv.explain.bins");
     sc.floor_frac = strtod(np_config_str(c, "csv.floor.frac"), NULL);
     sc.floor_ms = np_config_int(c, "csv.floor.ms");
     if (!(sc.floor_frac >= 0 && sc.floor_frac <= 10)) {
