@@ -50,7 +50,7 @@ static const np_opt_t det_opts[] = {
     {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL,
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
-    {"csv.threshold", NP_OPT_STR, "0.95", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
+    {"csv.threshold", NP_OPT_STR, "0.935", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
     {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
      "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
     {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},

@@ -73,7 +73,7 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->explain_bins = 1;
     c->floor_frac = 0.35;
     c->floor_ms = 7 * DAY_MS;
-    c->threshold = 0.95;
+    c->threshold = 0.935;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
     c->hold_ms = 2 * DAY_MS; /* until the daily profile is in use (profile_get) */

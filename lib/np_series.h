@@ -89,7 +89,7 @@ typedef struct np_series_config {
     int explain_bins;      /* with explain_only, the daily profile's bins this far either side explain too (1) */
     double floor_frac;     /* scale >= this x 1.2533 x the long-run mean |residual| (0.35; 0 = off) */
     int64_t floor_ms;      /* ... averaged over about this long (default 7 days) */
-    double threshold;      /* alert when the score reaches this (default 0.95) */
+    double threshold;      /* alert when the score reaches this (default 0.935) */
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
     int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */
