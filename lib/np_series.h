@@ -23,8 +23,8 @@
  * With explain_only (default) the profiles may only lower a score, never raise one: the
  * scored z is the smaller of the residual from level + profiles and from the level alone
  * (a profile that learnt part of an irregular spike would otherwise flag every night
- * without it), and the daily profile of the `explain_bins` (1) bins either side may explain a
- * value as well (a recurring pattern a little earlier or later than usual).
+ * without it). With `explain_bins` k >= 1 (off by default: measured no better) the daily
+ * profile k bins either side may explain a value as well (a pattern a little late or early).
  * Every parameter that depends on the interval is derived from it (np_series_config_init).
  *
  * Score: z = residual / scale, and score = 1 - p, where p = P(|T| >= |z|) for a Student t
@@ -86,10 +86,10 @@ typedef struct np_series_config {
     int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
     double bin_scale;      /* scoring scale >= this x the spread of the profile bin used (0.5; 0 = off) */
     bool explain_only;     /* score the smaller residual of level + profiles and level alone (default) */
-    int explain_bins;      /* with explain_only, the daily profile's bins this far either side explain too (1) */
+    int explain_bins;      /* with explain_only, the daily profile's bins this far either side explain too (0 = off, default) */
     double floor_frac;     /* scale >= this x 1.2533 x the long-run mean |residual| (0.35; 0 = off) */
     int64_t floor_ms;      /* ... averaged over about this long (default 7 days) */
-    double threshold;      /* alert when the score reaches this (default 0.935) */
+    double threshold;      /* alert when the score reaches this (default 0.95) */
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
     int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */
