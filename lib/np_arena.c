@@ -3,6 +3,24 @@
 
 #include <stdlib.h>
 
+/* Under AddressSanitizer, memory given back is poisoned, so that a use after a rewind or
+ * reset is reported as a use after free would be. */
+#if defined(__SANITIZE_ADDRESS__)
+#define NP_ARENA_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define NP_ARENA_ASAN 1
+#endif
+#endif
+#ifdef NP_ARENA_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 typedef struct block {
     struct block *next;
     size_t cap, used;
@@ -60,6 +78,7 @@ static block_t *block_new(np_arena_t *a, size_t cap) {
     b->next = NULL;
     b->cap = cap;
     b->used = 0;
+    POISON(b->data, cap);
     if (a->tail) a->tail->next = b;
     else a->head = b;
     a->tail = b;
@@ -82,6 +101,7 @@ void *np_arena_alloc(np_arena_t *a, size_t n) {
         if (!large) a->cur = b;
     }
     void *p = b->data + b->used;
+    UNPOISON(p, n);
     b->used += n;
     a->total += n;
     if (a->total > a->max_total) a->max_total = a->total;
@@ -100,7 +120,10 @@ void np_arena_rewind(np_arena_t *a, np_arena_mark_t m) {
     else a->head = NULL;
     a->tail = tail;
     a->cur = m.cur;
-    if (a->cur) a->cur->used = m.used;
+    if (a->cur) {
+        POISON(a->cur->data + m.used, a->cur->cap - m.used);
+        a->cur->used = m.used;
+    }
     a->total = m.total;
 }
 
@@ -113,7 +136,10 @@ void np_arena_reset(np_arena_t *a) {
         size_t cap = (a->max_total + a->block_bytes - 1) / a->block_bytes * a->block_bytes;
         block_new(a, cap); /* NULL: the next alloc tries again */
     }
-    if (a->head) a->head->used = 0;
+    if (a->head) {
+        POISON(a->head->data, a->head->cap);
+        a->head->used = 0;
+    }
     a->cur = a->head;
     a->total = 0;
 }
