@@ -5,11 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "np_arena.h"
 #include "np_classmap.h"
 #include "np_coordstore.h"
 #include "np_owner.h"
 #include "np_partial.h"
-#include "np_arena.h"
 #include "np_pbatch.h"
 #include "np_result.h"
 #include "np_resultbox.h"

@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "np_budget.h"
 #include "np_arena.h"
+#include "np_budget.h"
 #include "np_coordstore.h"
 #include "np_pbatch.h"
 #include "np_partial.h"
