@@ -110,9 +110,22 @@ static void test_window_results_cover(void **s) {
     o = np_window_push(w, &p2);
     assert_false(o->sources_lower_bound);
     assert_int_equal(o->nsources, 2);
+    /* covered: the sources are the partitions' results alone (source 1), not the union
+     * of the panes' tables (sources 1 and 3), which is not built; totals are summed */
+    assert_int_equal(np_srcmap_count(o->sources), 1);
+    assert_int_equal(o->records, 2);
+    assert_int_equal(o->partitions, 2);
+    /* Pane 15000: a partial without window results: the union of the panes' tables again
+     * (sources 1 and 4), kept in the ring while the windows before did not need it. */
+    np_gpane_t p3 = mk_bounded(15000, 1, 4, 0, 2);
+    p3.win_missing = 1;
+    o = np_window_push(w, &p3);
+    assert_true(o->sources_lower_bound);
+    assert_int_equal(np_srcmap_count(o->sources), 2);
+    assert_int_equal(o->records, 2);
     np_window_destroy(&w);
-    np_gpane_t *all[] = {&p0, &p1, &p2};
-    for (size_t i = 0; i < 3; i++) {
+    np_gpane_t *all[] = {&p0, &p1, &p2, &p3};
+    for (size_t i = 0; i < 4; i++) {
         np_srcmap_destroy(&all[i]->win_top);
         fr(all[i]);
     }
