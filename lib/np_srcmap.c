@@ -295,6 +295,16 @@ int np_srcmap_add_record(np_srcmap_t *m, const np_record_t *r) { return add_flow
 
 int np_srcmap_add_record_dst(np_srcmap_t *m, const np_record_t *r) { return add_flow(m, &r->dst, &r->src, r); }
 
+void np_srcmap_prefetch(const np_srcmap_t *m, const np_ip_t *ip, int stage) {
+    const uint64_t *slot = &m->index[(size_t)np_ip_hash(ip) & m->mask];
+    if (stage == 0) {
+        __builtin_prefetch(slot);
+        return;
+    }
+    uint64_t v = *slot;
+    if (v) __builtin_prefetch(&m->entries[SLOT_ENTRY(v)]);
+}
+
 int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e) {
     int evicted;
     np_srcagg_t *s = entry(m, &e->ip, weight_of(e->records, e->packets), &evicted);

@@ -86,6 +86,12 @@ int np_srcmap_add_record_dst(np_srcmap_t *m, const np_record_t *r);
 
 /* Merges a whole entry (sketches united). Same return as np_srcmap_add. */
 int np_srcmap_merge(np_srcmap_t *m, const np_srcagg_t *e);
+/* Cache hints for a loop merging many entries (np_partial_merge_table): the table is
+ * larger than the cache, so each lookup is two dependent misses (index slot, then the
+ * entry whose address it compares). Called some entries ahead of the merge, stage 0 loads
+ * ip's first index slot, stage 1 (later, once that slot is cached) the entry it points at.
+ * Hints only: nothing is read beyond the first slot and nothing changes. */
+void np_srcmap_prefetch(const np_srcmap_t *m, const np_ip_t *ip, int stage);
 
 /* Folds counters straight into `other` (for aggregates that arrive already evicted). */
 void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint64_t packets,
