@@ -42,6 +42,32 @@ static void test_grow_and_lookup(void **s) {
     assert_null(m);
 }
 
+/* The cache hints change nothing: on an empty table, on present and absent addresses, in
+ * both stages (an out-of-range read would show under the sanitizer build). */
+static void test_prefetch_is_a_hint(void **s) {
+    (void)s;
+    np_srcmap_t *m = np_srcmap_new(1000, NULL);
+    np_ip_t ip = ip4(7);
+    np_srcmap_prefetch(m, &ip, 0);
+    np_srcmap_prefetch(m, &ip, 1);
+    assert_int_equal(np_srcmap_count(m), 0);
+    for (uint32_t i = 0; i < 1000; i++) {
+        ip = ip4(i);
+        np_srcmap_add(m, &ip, 1, i, 1);
+    }
+    for (uint32_t i = 0; i < 2000; i++) {
+        ip = ip4(i);
+        np_srcmap_prefetch(m, &ip, 0);
+        np_srcmap_prefetch(m, &ip, 1);
+    }
+    assert_int_equal(np_srcmap_count(m), 1000);
+    ip = ip4(500);
+    assert_int_equal(np_srcmap_get(m, &ip)->bytes, 500);
+    ip = ip4(1500);
+    assert_null(np_srcmap_get(m, &ip));
+    np_srcmap_destroy(&m);
+}
+
 /* Sum over entries plus `other`: what the table accounts for. */
 static void table_totals(const np_srcmap_t *m, uint64_t *rec, uint64_t *bytes, uint64_t *pk) {
     *rec = np_srcmap_other(m)->records;
@@ -331,6 +357,7 @@ static void test_strbuf(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grow_and_lookup),
+        cmocka_unit_test(test_prefetch_is_a_hint),
         cmocka_unit_test(test_eviction_to_other),
         cmocka_unit_test(test_merge_evicts_lightest),
         cmocka_unit_test(test_growth_moves_entry_off_min),
