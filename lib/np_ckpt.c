@@ -97,6 +97,10 @@ static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps
     c->records_total = ps->records_total;
     c->panes_emitted = ps->panes_emitted;
     c->pair_kept = ps->win && ps->cfg.keep_panes;
+    if (ps->win) {
+        c->window_slots = (uint32_t)np_srcwin_slots(ps->win);
+        c->window_known_from = np_srcwin_known_from(ps->win);
+    }
     c->pane_ms = ps->cfg.pane_ms;
     c->written_ms = wall_ms;
     c->source_offsets = (int64_t *)source_offsets;
@@ -408,6 +412,55 @@ static int restore_parts(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_par
     return 0;
 }
 
+/* The oldest pane a checkpoint's kept panes answer for. Written with the ring: what it
+ * stored. Older (or written without a ring): the oldest pane kept, which the writer's ring
+ * covered whatever its size, or, with none kept, the panes closed after the checkpoint
+ * only (the writer may not have kept any). */
+static int64_t stored_known_from(const Netpulse__PartitionCheckpoint *c) {
+    if (c->window_slots) return c->window_known_from;
+    int64_t from = c->closed_through == NP_TS_NONE ? NP_SRCWIN_NONE : c->closed_through;
+    for (size_t i = 0; i < c->n_window_panes; i++)
+        if (from == NP_SRCWIN_NONE || c->window_panes[i]->pane_start_ms < from) from = c->window_panes[i]->pane_start_ms;
+    return from;
+}
+
+static int64_t later(int64_t a, int64_t b) {
+    if (a == NP_SRCWIN_NONE) return b;
+    if (b == NP_SRCWIN_NONE) return a;
+    return a > b ? a : b;
+}
+
+/* The kept panes into ps's ring, which may be of another size than the writer's: only the
+ * panes the ring can hold (the newest), and the panes before the stored mark unknown. A
+ * checkpoint without kept panes for the repartition partner (np_pair) does not say which
+ * closed panes had data. */
+static int restore_window(np_partstate_t *ps, const Netpulse__PartitionCheckpoint *c, const np_pane_config_t *cfg,
+                          char *errstr, size_t errlen) {
+    int64_t newest = NP_SRCWIN_NONE, reach = (int64_t)np_srcwin_slots(ps->win) * cfg->pane_ms;
+    for (size_t i = 0; i < c->n_window_panes; i++) {
+        int64_t start = c->window_panes[i]->pane_start_ms;
+        if (np_pane_start(start, cfg->pane_ms) != start) {
+            snprintf(errstr, errlen, "checkpoint window pane %lld is misaligned", (long long)start);
+            return -1;
+        }
+        if (newest == NP_SRCWIN_NONE || start > newest) newest = start;
+    }
+    for (size_t i = 0; i < c->n_window_panes; i++) {
+        const Netpulse__PaneState *s = c->window_panes[i];
+        if (s->pane_start_ms <= newest - reach) continue; /* would take a newer pane's slot */
+        np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
+        if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0) {
+            snprintf(errstr, errlen, "checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
+            return -1;
+        }
+        np_srcwin_note(ps->win, s->pane_start_ms, s->bytes, s->packets, s->pair_whole);
+    }
+    int64_t from = stored_known_from(c);
+    if (cfg->keep_panes && !c->pair_kept && c->closed_through != NP_TS_NONE) from = later(from, c->closed_through);
+    np_srcwin_set_known_from(ps->win, from);
+    return 0;
+}
+
 int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get_part, void *ctx,
                          const np_pane_config_t *cfg, const char *topic, int32_t partition, np_partstate_t **ps_out,
                          np_outbox_t *ob, int64_t *epoch_out, int64_t *source_offsets, int64_t *source_watermarks,
@@ -449,21 +502,10 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
             goto err;
         }
     }
-    /* A worker without a sliding window ignores these; one with a window whose checkpoint
-     * has none (older, or written without) starts with an empty window history. */
-    for (size_t i = 0; ps->win && i < c->n_window_panes; i++) {
-        const Netpulse__PaneState *s = c->window_panes[i];
-        if (np_pane_start(s->pane_start_ms, cfg->pane_ms) != s->pane_start_ms)
-            CK_CORRUPT("checkpoint window pane %lld is misaligned", (long long)s->pane_start_ms);
-        np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
-        if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0)
-            CK_CORRUPT("checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
-        np_srcwin_note(ps->win, s->pane_start_ms, s->bytes, s->packets, s->pair_whole);
+    if (ps->win && restore_window(ps, c, cfg, errstr, errlen) < 0) {
+        rc = NP_CKPT_CORRUPT;
+        goto err;
     }
-    /* Kept panes for the repartition partner (np_pair): a checkpoint written without them
-     * does not say which closed panes had data. */
-    if (ps->win && cfg->keep_panes && !c->pair_kept && c->closed_through != NP_TS_NONE)
-        np_srcwin_set_known_from(ps->win, c->closed_through);
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);
         if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {

@@ -119,6 +119,12 @@ static bool known(const np_srcwin_t *w, int64_t start) {
     return w->last == NP_SRCWIN_NONE || start > w->last - (int64_t)w->n * w->pane_ms;
 }
 
+int64_t np_srcwin_known_from(const np_srcwin_t *w) {
+    if (w->last == NP_SRCWIN_NONE) return w->known_from;
+    int64_t ring = w->last - (int64_t)(w->n - 1) * w->pane_ms;
+    return w->known_from != NP_SRCWIN_NONE && w->known_from > ring ? w->known_from : ring;
+}
+
 int np_srcwin_find(const np_srcwin_t *w, int64_t start, const np_srcmap_t **t, uint64_t *bytes, uint64_t *packets,
                    bool *whole) {
     if (!known(w, start)) return -1;

@@ -58,6 +58,13 @@ const np_srcmap_t *np_srcwin_union(np_srcwin_t *w, int64_t start, const np_srcma
 #define NP_SRCWIN_KNOWN_FROM_NEXT INT64_MAX
 void np_srcwin_set_known_from(np_srcwin_t *w, int64_t from);
 
+/* The oldest pane np_srcwin_find answers for (0 or 1): the later of the known_from mark and
+ * the oldest pane the ring still covers; NP_SRCWIN_NONE when every pane is known,
+ * NP_SRCWIN_KNOWN_FROM_NEXT while waiting for the next push. For checkpoints: a restore
+ * into a ring of another size (other window.ms or keep) must not answer "no data" for a
+ * pane this ring never held, and a partition that lost its history must stay marked. */
+int64_t np_srcwin_known_from(const np_srcwin_t *w);
+
 /* What the partition's closed pane `start` held, for a caller that knows it is closed:
  * 1 with *t (and the totals and whole flag, any may be NULL) when kept, 0 when it had no
  * data, -1 when that is not known any more (overwritten in the ring, or before the
