@@ -403,6 +403,24 @@ static int restore_out(np_outbox_t *ob, int64_t start, const uint8_t *d, size_t 
     return 0;
 }
 
+/* Part (kind, start) into *d (malloc'd) and *len: 0, or NP_CKPT_IO / NP_CKPT_CORRUPT
+ * (missing) with errstr. */
+static int fetch_part(np_ckpt_get_part_fn get_part, void *ctx, int kind, int64_t start, uint8_t **d, size_t *len,
+                      char *errstr, size_t errlen) {
+    char suffix[40];
+    np_ckpt_part_suffix(suffix, sizeof(suffix), kind, start);
+    int g = get_part(ctx, suffix, d, len);
+    if (g < 0) {
+        snprintf(errstr, errlen, "checkpoint part %s could not be read", suffix);
+        return NP_CKPT_IO;
+    }
+    if (g == 1) {
+        snprintf(errstr, errlen, "checkpoint part %s is missing", suffix);
+        return NP_CKPT_CORRUPT;
+    }
+    return 0;
+}
+
 /* Fetches and restores every part a version-2 head lists. */
 static int restore_parts(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_part_fn get_part, void *ctx,
                          np_partstate_t *ps, const np_pane_config_t *cfg, np_outbox_t *ob, char *errstr, size_t errlen) {
@@ -414,19 +432,10 @@ static int restore_parts(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_par
     for (size_t i = 0; i < n; i++) {
         bool pane = i < c->n_pane_parts;
         int64_t start = pane ? c->pane_parts[i]->pane_start_ms : c->outbox_parts[i - c->n_pane_parts];
-        char suffix[40];
-        np_ckpt_part_suffix(suffix, sizeof(suffix), pane ? NP_CKPT_PART_PANE : NP_CKPT_PART_OUT, start);
         uint8_t *d = NULL;
         size_t len = 0;
-        int g = get_part(ctx, suffix, &d, &len);
-        if (g < 0) {
-            snprintf(errstr, errlen, "checkpoint part %s could not be read", suffix);
-            return NP_CKPT_IO;
-        }
-        if (g == 1) {
-            snprintf(errstr, errlen, "checkpoint part %s is missing", suffix);
-            return NP_CKPT_CORRUPT;
-        }
+        int g = fetch_part(get_part, ctx, pane ? NP_CKPT_PART_PANE : NP_CKPT_PART_OUT, start, &d, &len, errstr, errlen);
+        if (g < 0) return g;
         int r = pane ? restore_part(ps, cfg, c->pane_parts[i], d, len, errstr, errlen)
                      : restore_out(ob, start, d, len, errstr, errlen);
         free(d);
@@ -444,26 +453,18 @@ static int fetch_kept(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_part_f
         return NP_CKPT_CORRUPT;
     }
     for (size_t i = 0; i < c->n_window_parts; i++) {
-        char suffix[40], why[160];
-        np_ckpt_part_suffix(suffix, sizeof(suffix), NP_CKPT_PART_WIN, c->window_parts[i]);
+        char why[160];
         uint8_t *d = NULL;
         size_t len = 0;
         const uint8_t *payload;
         size_t plen;
-        int g = get_part(ctx, suffix, &d, &len);
-        if (g < 0) {
-            snprintf(errstr, errlen, "checkpoint part %s could not be read", suffix);
-            return NP_CKPT_IO;
-        }
-        if (g == 1) {
-            snprintf(errstr, errlen, "checkpoint part %s is missing", suffix);
-            return NP_CKPT_CORRUPT;
-        }
+        int g = fetch_part(get_part, ctx, NP_CKPT_PART_WIN, c->window_parts[i], &d, &len, errstr, errlen);
+        if (g < 0) return g;
         if (np_crc32_frame_open(d, len, NP_CKPT_WIN_MAGIC, NP_CKPT_FRAME_VERSION, &payload, &plen, why, sizeof(why)) == 1)
             kept[i] = netpulse__pane_state__unpack(NULL, plen, payload);
         free(d);
         if (!kept[i] || kept[i]->pane_start_ms != c->window_parts[i]) {
-            snprintf(errstr, errlen, "checkpoint part %s is damaged", suffix);
+            snprintf(errstr, errlen, "checkpoint part win:%lld is damaged", (long long)c->window_parts[i]);
             return NP_CKPT_CORRUPT;
         }
     }
