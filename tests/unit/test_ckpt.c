@@ -235,22 +235,26 @@ static void test_kept_panes(void **s) {
     np_partstate_destroy(&ps);
 }
 
-/* A partition of cfg with one source in each pane 0, 5000, ..., (npanes - 1) * 5000, all
- * closed. */
-static np_partstate_t *every_pane(const np_pane_config_t *cfg, int npanes) {
-    np_partstate_t *ps = np_partstate_new(1, cfg);
+/* One source (number i) in each pane first * 5000, ..., (first + n - 1) * 5000, all closed. */
+static void add_panes(np_partstate_t *ps, int first, int n) {
     np_record_t r;
     memset(&r, 0, sizeof(r));
     r.src.b[10] = r.src.b[11] = 0xff;
     r.bytes = 100;
     r.packets = 1;
-    for (int i = 0; i < npanes; i++) {
+    for (int i = first; i < first + n; i++) {
         r.ts_ms = i * 5000;
         r.src.b[15] = (uint8_t)i;
         np_partstate_add(ps, &r, i, NULL, NULL, NULL);
     }
-    np_partstate_follow(ps, npanes * 5000);
+    np_partstate_follow(ps, (first + n) * 5000);
     np_partstate_advance(ps, NULL, NULL);
+}
+
+/* A partition of cfg with data in each pane 0 .. (npanes - 1) * 5000, all closed. */
+static np_partstate_t *every_pane(const np_pane_config_t *cfg, int npanes) {
+    np_partstate_t *ps = np_partstate_new(1, cfg);
+    add_panes(ps, 0, npanes);
     return ps;
 }
 
@@ -310,15 +314,7 @@ static void test_lost_history_moved(void **s) {
     np_partstate_t *back = roundtrip(ps, &wc, 1); /* moved before closing any pane */
     assert_false(np_srcwin_covers(back->win, 100000));
     np_partstate_destroy(&back);
-    np_record_t r;
-    memset(&r, 0, sizeof(r));
-    r.src.b[10] = r.src.b[11] = 0xff;
-    r.bytes = 100;
-    r.packets = 1;
-    r.ts_ms = 50000;
-    np_partstate_add(ps, &r, 0, NULL, NULL, NULL);
-    np_partstate_follow(ps, 55000);
-    np_partstate_advance(ps, NULL, NULL); /* 50000 closed: known from it on */
+    add_panes(ps, 10, 1); /* 50000 closed: known from it on */
     assert_false(np_srcwin_covers(ps->win, 55000));
     back = roundtrip(ps, &wc, 1);
     assert_int_equal(np_srcwin_find(back->win, 50000, NULL, NULL, NULL, NULL), 1);
