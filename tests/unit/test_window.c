@@ -110,6 +110,14 @@ static void test_window_results_cover(void **s) {
     o = np_window_push(w, &p2);
     assert_false(o->sources_lower_bound);
     assert_int_equal(o->nsources, 2);
+    /* Pane 15000 only window-only partials (bounded, no data), pane 20000 nothing: the
+     * window 15000..25000 has no data, so 0 sources is exact, not a lower bound (0150). */
+    np_gpane_t wonly = {.start_ms = 15000, .bounded = true}, none = {.start_ms = 20000};
+    np_window_push(w, &wonly);
+    o = np_window_push(w, &none);
+    assert_non_null(o);
+    assert_int_equal(o->records, 0);
+    assert_false(o->sources_lower_bound);
     np_window_destroy(&w);
     np_gpane_t *all[] = {&p0, &p1, &p2};
     for (size_t i = 0; i < 3; i++) {
