@@ -361,8 +361,9 @@ static void flush_partials(coord_t *c) {
 }
 
 /* Takes an accepted partial (np_merge_check_partial OK) into the group commit. False when
- * the batch did not take m (the caller frees it); one not taken, or not staged (then
- * freed here), is not acknowledged, and the worker re-sends it. */
+ * the batch did not take m (the caller releases it); one not taken, or not staged (then
+ * given back here), is not acknowledged, and the worker re-sends it. Stages buf, the bytes
+ * as received: nothing is encoded again. */
 static bool add_pending(coord_t *c, const uint8_t *peer, size_t peer_len, Netpulse__WorkerMsg *m, const uint8_t *buf,
                         size_t len) {
     const Netpulse__Partial *p = m->partial;
@@ -373,7 +374,7 @@ static bool add_pending(coord_t *c, const uint8_t *peer, size_t peer_len, Netpul
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(c->m_persist_err);
         np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partial partition=%d error=\"%s\"", p->partition, err);
-        np_pbatch_drop_last(c->batch); /* frees m */
+        np_pbatch_drop_last(c->batch); /* gives m back */
         return true;
     }
     if (np_pbatch_full(c->batch)) flush_partials(c);
@@ -429,7 +430,8 @@ static void on_progress(coord_t *c, const uint8_t *peer, size_t peer_len, const 
 static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, const uint8_t *buf, size_t len,
                           int64_t now) {
     static np_log_rl_t rl = NP_LOG_RL_INIT;
-    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
+    /* Decoded into the batch's arena: given back below unless the batch keeps it. */
+    Netpulse__WorkerMsg *m = np_pbatch_unpack(c->batch, buf, len);
     if (!m) {
         np_counter_inc(c->m_decode_err);
         np_log_rl(&rl, NP_LOG_WARN, "bad_worker_message", "bytes=%zu", len);
@@ -450,7 +452,7 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
          * commit (flush_partials); the others are settled now. */
         const Netpulse__Partial *p = m->partial;
         if (np_merge_check_partial(c->merge, p) == NP_MERGE_OK) {
-            if (!add_pending(c, peer, peer_len, m, buf, len)) netpulse__worker_msg__free_unpacked(m, NULL);
+            if (!add_pending(c, peer, peer_len, m, buf, len)) np_pbatch_release(c->batch);
             return;
         }
         if (settle_partial(c, m, np_merge_add_partial(c->merge, p), 0))
@@ -458,7 +460,7 @@ static void on_worker_msg(coord_t *c, const uint8_t *peer, size_t peer_len, cons
     } else if (m->body_case == NETPULSE__WORKER_MSG__BODY_PROGRESS) {
         on_progress(c, peer, peer_len, m, now);
     }
-    netpulse__worker_msg__free_unpacked(m, NULL);
+    np_pbatch_release(c->batch);
 }
 
 static void recv_workers(coord_t *c, int64_t now) {

@@ -4,7 +4,8 @@
  *   --csv FILE      a time series (timestamp,value per row, one row per interval): writes
  *                   timestamp,value,anomaly_score,expected,forecast,event,alert,z (np_series:
  *                   a calibrated score in [0,1]; forecast: the live forecast's method;
- *                   alert 1 where an alert opens, 2 while it stays open (csv.rearm.*);
+ *                   alert 1 where an alert opens, 2 while it stays open (csv.rearm.*; none
+ *                   opens in the first csv.hold.ms, 2 days);
  *                   z the residual in robust scales).
  *   --records FILE  recorded flow records (one JSON or CSV record per line, as
  *                   netpulse-generator --output writes them), as one partition;
@@ -53,8 +54,12 @@ static const np_opt_t det_opts[] = {
     {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
      "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
     {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},
+    {"csv.hold.ms", NP_OPT_INT, "172800000", 0, INT64_MAX, NULL,
+     "--csv: no alert opens before the series has run this long, by default until the daily profile is in use (scores are written all along; 0 = off)"},
     {"csv.explain.only", NP_OPT_BOOL, "true", 0, 0, NULL,
      "--csv: the profiles may only lower a score (the smaller residual of level + profiles and level alone)"},
+    {"csv.explain.bins", NP_OPT_INT, "0", 0, 12, NULL,
+     "--csv: with csv.explain.only, the daily profile this many bins either side may explain a value too (0 = the bin itself)"},
     {"csv.bin.scale", NP_OPT_STR, "0.5", 0, 0, NULL,
      "--csv: the scale is at least this times the spread of the profile bin in use (0 = off)"},
     {"csv.floor.frac", NP_OPT_STR, "0.35", 0, 0, NULL,
@@ -362,8 +367,10 @@ static int run_csv(det_t *x, const char *path) {
     sc.threshold = strtod(np_config_str(c, "csv.threshold"), NULL);
     sc.rearm_score = strtod(np_config_str(c, "csv.rearm.score"), NULL);
     sc.rearm_ms = np_config_int(c, "csv.rearm.ms");
+    sc.hold_ms = np_config_int(c, "csv.hold.ms");
     sc.bin_scale = strtod(np_config_str(c, "csv.bin.scale"), NULL);
     sc.explain_only = np_config_bool(c, "csv.explain.only");
+    sc.explain_bins = (int)np_config_int(c, "csv.explain.bins");
     sc.floor_frac = strtod(np_config_str(c, "csv.floor.frac"), NULL);
     sc.floor_ms = np_config_int(c, "csv.floor.ms");
     if (!(sc.floor_frac >= 0 && sc.floor_frac <= 10)) {

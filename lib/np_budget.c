@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "np_arena.h"
 #include "np_classmap.h"
 #include "np_coordstore.h"
 #include "np_owner.h"
@@ -107,15 +108,18 @@ void np_budget_compute(const np_budget_config_t *c, np_budget_t *b) {
     b->part[NP_BUDGET_OUTBOX] = np_resultbox_bound_bytes(c->outbox_max, NP_RESULT_JSON_MAX) +
                                 256 * (2 * (uint64_t)NP_RESULT_JSON_MAX + 2 * NP_RESULT_ID_MAX + 256) + NP_RESULT_JSON_MAX;
     redis_parts(c, b);
-    /* The message in hand, packed and unpacked; and the accepted partials of one group
-     * commit (np_pbatch: it closes at batch_max of them or once it reaches batch_bytes, so
-     * at most batch_bytes plus one message), unpacked, and with Redis on three more copies:
-     * the framed bytes staged for Redis, hiredis's formatted command and its output buffer
-     * while one pane's HSET is appended; plus the batch's and the stage's own arrays. */
+    /* The message in hand, packed (libzmq's) and decoded; and the accepted partials of one
+     * group commit (np_pbatch: it closes at batch_max of them or once it reaches
+     * batch_bytes, so at most batch_bytes plus one message), decoded, and with Redis on
+     * three more copies: the framed bytes staged for Redis, hiredis's formatted command and
+     * its output buffer while one pane's HSET is appended; plus the batch's and the stage's
+     * own arrays. Decoded messages share the batch's arena, which holds at most
+     * np_arena_bound_bytes of what they use. */
     uint64_t held = (uint64_t)c->batch_bytes + c->max_message_bytes, by_count = (uint64_t)c->batch_max * c->max_message_bytes;
     if (by_count < held) held = by_count;
-    b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes * (1 + NP_BUDGET_UNPACK_FACTOR) +
-                                 held * (NP_BUDGET_UNPACK_FACTOR + (c->persist ? 3 : 0));
+    uint64_t decoded = (held + c->max_message_bytes) * NP_BUDGET_UNPACK_FACTOR;
+    b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes + np_arena_bound_bytes(NP_PBATCH_ARENA_BLOCK, decoded) +
+                                 held * (c->persist ? 3 : 0);
     if (c->batch_max)
         b->part[NP_BUDGET_MESSAGE] += np_pbatch_bound_bytes(c->batch_max) +
                                       (c->persist ? np_coordstore_stage_bound_bytes(c->batch_max) : 0);

@@ -35,12 +35,13 @@
  * allowance (an idle coordinator measured 2 MiB VmHWM; ZeroMQ adds buffers per peer). */
 #define NP_BUDGET_PROCESS_BYTES ((uint64_t)16 << 20)
 
-/* A decoded (unpacked) protobuf message takes at most this many times its wire size: the
- * densest partial a worker sends (one record per source, empty sketches) unpacks to 7.5x
- * with malloc's chunk headers (tests/unit/test_budget.c measures it). Not a bound for a
- * crafted message of empty entries (2 bytes on the wire, a whole struct unpacked), which
- * is decoded before the owner check: against those, CURVE and zmq.max.message.bytes. */
-#define NP_BUDGET_UNPACK_FACTOR 8
+/* A decoded (unpacked) protobuf message takes at most this many times its wire size in
+ * the arena the coordinator decodes into (np_pbatch, np_arena: no malloc chunk headers):
+ * the densest partial a worker sends (one record per source, empty sketches) takes 5.25x
+ * (7.5x through malloc; tests/unit/test_budget.c measures both). Not a bound for a crafted
+ * message of empty entries (2 bytes on the wire, a whole struct unpacked), which is
+ * decoded before the owner check: against those, CURVE and zmq.max.message.bytes. */
+#define NP_BUDGET_UNPACK_FACTOR 6
 
 /* Panes one finalize round emits at most: its Redis transaction holds every one of them
  * (results, known sources and, with a sliding window, the encoded pane), so this bounds

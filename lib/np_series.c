@@ -70,11 +70,13 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->tail_max = 1;
     c->bin_scale = 0.5;
     c->explain_only = true;
+    c->explain_bins = 0; /* measured: no better, see docs/detection-eval.md */
     c->floor_frac = 0.35;
     c->floor_ms = 7 * DAY_MS;
     c->threshold = 0.95;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
+    c->hold_ms = 2 * DAY_MS; /* until the daily profile is in use (profile_get) */
     np_series_config_derive(c);
 }
 
@@ -388,10 +390,12 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
 }
 
 /* Hysteresis: opens an alert at the first point >= threshold, closes it once the score
- * has stayed below rearm_score for rearm_points points. */
-static void alert_step(np_series_t *s, np_series_out_t *o) {
+ * has stayed below rearm_score for rearm_points points. No alert opens while the series is
+ * younger than hold_ms: the scores are written from warm-up on, but until the daily profile
+ * is in use (2 days) the model cannot tell the daily cycle from an anomaly. */
+static void alert_step(np_series_t *s, int64_t t, np_series_out_t *o) {
     if (!s->in_alert) {
-        if (o->warm && o->score >= s->c.threshold) {
+        if (o->warm && o->score >= s->c.threshold && t - s->first_ms >= s->c.hold_ms) {
             s->in_alert = true;
             s->quiet = 0;
             o->alert = true;
@@ -447,6 +451,16 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
     if (s->c.explain_only && seas != 0 && !from_old) {
         double zp = (v - level) / sscale;
         if (fabs(zp) < fabs(zs)) zs = zp;
+        /* A recurring pattern comes a little earlier or later from day to day (a nightly job
+         * at 02:00 one day, 02:05 the next): the daily profile explain_bins either side may
+         * explain it too, as the live volume detectors allow (within +-1 bin). Off by default:
+         * on Cloud Monitoring it lowered recall and false alerts alike. */
+        for (int d = -s->c.explain_bins; d <= s->c.explain_bins && s->day.bins; d++) {
+            if (!d) continue;
+            double sd = profile_get(s, &s->day, t + d * s->day.bin_ms) + profile_get(s, &s->week, t);
+            double zn = (v - level - sd) / sscale;
+            if (fabs(zn) < fabs(zs)) zs = zn;
+        }
     }
     o->z = zs;
     double tf = tail_factor(s);
@@ -455,7 +469,7 @@ void np_series_push(np_series_t *s, int64_t t, double v, np_series_out_t *o) {
         if ((s->c.direction > 0 && zs < 0) || (s->c.direction < 0 && zs > 0)) sc = 0;
         o->score = sc;
     }
-    alert_step(s, o);
+    alert_step(s, t, o);
     s->zrun[s->zrun_pos] = z * tf;
     s->zrun_pos = (s->zrun_pos + 1) % NP_SERIES_MAX_RUN;
     if (s->zrun_n < NP_SERIES_MAX_RUN) s->zrun_n++;

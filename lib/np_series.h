@@ -23,7 +23,8 @@
  * With explain_only (default) the profiles may only lower a score, never raise one: the
  * scored z is the smaller of the residual from level + profiles and from the level alone
  * (a profile that learnt part of an irregular spike would otherwise flag every night
- * without it).
+ * without it). With `explain_bins` k >= 1 (off by default: measured no better) the daily
+ * profile k bins either side may explain a value as well (a pattern a little late or early).
  * Every parameter that depends on the interval is derived from it (np_series_config_init).
  *
  * Score: z = residual / scale, and score = 1 - p, where p = P(|T| >= |z|) for a Student t
@@ -49,7 +50,10 @@
  * `rearm_score` for `rearm_ms` (rearm_points consecutive points). Residuals are strongly
  * autocorrelated on real series: without it one disturbance that hovers around the
  * threshold raises a burst of alerts (on Cloud Monitoring, a third of all false alerts came
- * within 10 points of the previous one). Scores are not changed by it.
+ * within 10 points of the previous one). Scores are not changed by it. No alert opens during
+ * the series' first `hold_ms` (2 days, until the daily profile is in use): on Cloud
+ * Monitoring 43 of 335 false alerts opened there, against 19 labelled stretches (18 of
+ * them flagged, and still flagged: the hold changes alerts, not scores).
  */
 #ifndef NP_SERIES_H
 #define NP_SERIES_H
@@ -82,12 +86,14 @@ typedef struct np_series_config {
     int runs;              /* multi-scale: also score runs of up to this many points (0/1 = off) */
     double bin_scale;      /* scoring scale >= this x the spread of the profile bin used (0.5; 0 = off) */
     bool explain_only;     /* score the smaller residual of level + profiles and level alone (default) */
+    int explain_bins;      /* with explain_only, the daily profile's bins this far either side explain too (0 = off, default) */
     double floor_frac;     /* scale >= this x 1.2533 x the long-run mean |residual| (0.35; 0 = off) */
     int64_t floor_ms;      /* ... averaged over about this long (default 7 days) */
     double threshold;      /* alert when the score reaches this (default 0.95) */
     double rearm_score;    /* an open alert ends after the score stayed below this ... (default 0.9) */
     int64_t rearm_ms;      /* ... for this long (default 6 h; 0: at the first point below threshold) */
     int64_t rearm_points;  /* derived: ceil(rearm_ms / interval), at least 1 */
+    int64_t hold_ms;       /* no alert opens before the series has run this long (default 2 days; 0 = off) */
 } np_series_config_t;
 
 /* Defaults for the interval, with every derived length computed. */

@@ -1,6 +1,7 @@
 /* np_window: sliding windows from final panes. See np_window.h. */
 #include "np_window.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,8 +41,19 @@ static void gpane_clear(np_gpane_t *g) {
     memset(&g->class_total, 0, sizeof(g->class_total));
 }
 
-/* dst += src (sources merged; evictions while merging counted). */
-static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
+/* dst's sources += src's (evictions while merging counted). */
+static void gpane_add_sources(np_gpane_t *dst, const np_gpane_t *src) {
+    if (!src->sources) return;
+    for (size_t i = 0; i < np_srcmap_slots(src->sources); i++) {
+        const np_srcagg_t *s = np_srcmap_slot(src->sources, i);
+        if (s && np_srcmap_merge(dst->sources, s)) dst->sources_evicted++;
+    }
+    const np_srcagg_t *o = np_srcmap_other(src->sources);
+    if (o->records) np_srcmap_add_other(dst->sources, o->records, o->bytes, o->packets, 0);
+}
+
+/* dst += src, all but the sources (gpane_add_sources). */
+static void gpane_add_totals(np_gpane_t *dst, const np_gpane_t *src) {
     dst->records += src->records;
     dst->bytes += src->bytes;
     dst->packets += src->packets;
@@ -58,13 +70,6 @@ static void gpane_add(np_gpane_t *dst, const np_gpane_t *src) {
     dst->bounded = dst->bounded || src->bounded;
     if (src->seen) /* partitions with data: window-only partials do not count */
         for (size_t i = 0; i < SEEN_BYTES; i++) dst->seen[i] |= src->seen[i] & (uint8_t)~(src->wonly ? src->wonly[i] : 0);
-    if (!src->sources) return;
-    for (size_t i = 0; i < np_srcmap_slots(src->sources); i++) {
-        const np_srcagg_t *s = np_srcmap_slot(src->sources, i);
-        if (s && np_srcmap_merge(dst->sources, s)) dst->sources_evicted++;
-    }
-    const np_srcagg_t *o = np_srcmap_other(src->sources);
-    if (o->records) np_srcmap_add_other(dst->sources, o->records, o->bytes, o->packets, 0);
 }
 
 static uint32_t popcount_seen(const uint8_t *seen) {
@@ -130,7 +135,8 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
     np_gpane_t *g = &w->ring[slot];
     gpane_clear(g);
     g->start_ms = pane->start_ms;
-    gpane_add(g, pane);
+    gpane_add_totals(g, pane);
+    gpane_add_sources(g, pane);
     g->partitions = pane->partitions;
     if (w->first == NP_TS_NONE || pane->start_ms < w->first) w->first = pane->start_ms;
 
@@ -138,17 +144,22 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
     if (start < w->first) return NULL;
     gpane_clear(&w->out);
     w->out.start_ms = start;
-    for (size_t i = 0; i < w->k; i++) {
-        const np_gpane_t *r = &w->ring[i];
-        /* Panes the coordinator skipped (long empty gaps) leave stale slots: only
-         * panes inside this window count. */
-        if (r->start_ms != NP_TS_NONE && r->start_ms >= start && r->start_ms < end) gpane_add(&w->out, r);
-    }
+    /* Panes the coordinator skipped (long empty gaps) leave stale slots: only panes
+     * inside this window count. */
+#define IN_WINDOW(r) ((r)->start_ms != NP_TS_NONE && (r)->start_ms >= start && (r)->start_ms < end)
+    for (size_t i = 0; i < w->k; i++)
+        if (IN_WINDOW(&w->ring[i])) gpane_add_totals(&w->out, &w->ring[i]);
     w->out.partitions = popcount_seen(w->out.seen);
-    if (pane->win_top && pane->win_seen && !pane->win_missing && window_results_cover(&w->out, pane)) {
+    bool covered = pane->win_top && pane->win_seen && !pane->win_missing && window_results_cover(&w->out, pane);
+    if (!covered) /* the union of the panes' tables */
+        for (size_t i = 0; i < w->k; i++)
+            if (IN_WINDOW(&w->ring[i])) gpane_add_sources(&w->out, &w->ring[i]);
+#undef IN_WINDOW
+    if (covered) {
         /* Every partition sent its own window's results with this pane (bounded partials):
-         * exact, whatever the panes' tables hold. */
-        np_srcmap_clear(w->out.sources);
+         * exact, whatever the panes' tables hold, so their union is not built (it was the
+         * most of a window's cost; it cannot evict: out holds k x max_sources, the union
+         * of k tables of at most max_sources). */
         for (size_t i = 0; i < np_srcmap_slots(pane->win_top); i++) {
             const np_srcagg_t *s = np_srcmap_slot(pane->win_top, i);
             if (s) np_srcmap_merge(w->out.sources, s);

@@ -1,6 +1,8 @@
 /*
  * libFuzzer target for what the coordinator takes from the network and from Redis: a
- * WorkerMsg (partial or progress) decoded and merged (np_merge with every bound on: slot
+ * WorkerMsg (partial or progress) decoded into the group commit's arena as the coordinator
+ * decodes it (np_pbatch_unpack; under ASan what it gives back is poisoned) and merged
+ * (np_merge with every bound on: slot
  * limit, wall clock, views), the ownership check (np_owner) on its claims, a stored final
  * pane (np_partial_decode_gpane), and a ResultBatch as the gateway reads it. Must never
  * crash, leak or trip a sanitizer; np_merge's counters must add up.
@@ -14,12 +16,14 @@
 #include "np_owner.h"
 #include "np_partial.h"
 #include "np_pane.h"
+#include "np_pbatch.h"
 
 static np_merge_t *M;
 static np_hll_pool_t *POOL;
 static np_owner_t *OWN;
 static np_viewset_t VS;
 static np_gpane_t G;
+static np_pbatch_t *B;
 
 static void init(void) {
     char err[128];
@@ -34,7 +38,8 @@ static void init(void) {
     OWN = np_owner_new(64);
     G.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);
     G.sources = np_srcmap_new(256, POOL);
-    if (!M || !OWN || !G.seen || !G.sources) abort();
+    B = np_pbatch_new(4, 1 << 20);
+    if (!M || !OWN || !G.seen || !G.sources || !B) abort();
 }
 
 static void sink(void *ctx, const np_gpane_t *gp) {
@@ -45,9 +50,11 @@ static void sink(void *ctx, const np_gpane_t *gp) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!M) init();
     np_merge_set_wall_clock(M, 1700000000000);
-    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, size, data);
+    Netpulse__WorkerMsg *m = np_pbatch_unpack(B, data, size);
     if (m && m->body_case == NETPULSE__WORKER_MSG__BODY_PARTIAL) {
         np_merge_result_t want = np_merge_check_partial(M, m->partial);
+        /* accepted ones wait in the batch, as the coordinator's do, until it is full */
+        if (want == NP_MERGE_OK) np_pbatch_add(B, (const uint8_t *)"p", 1, m, size);
         if (np_merge_add_partial(M, m->partial) != want) abort();
     } else if (m && m->body_case == NETPULSE__WORKER_MSG__BODY_PROGRESS) {
         for (size_t i = 0; i < m->progress->n_partitions; i++) {
@@ -61,7 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         np_merge_set_partitions(M, m->progress->partitions_total);
         if (np_merge_partitions(M) > 64) abort();
     }
-    if (m) netpulse__worker_msg__free_unpacked(m, NULL);
+    np_pbatch_release(B); /* what the batch did not take */
+    if (np_pbatch_full(B)) np_pbatch_clear(B);
     np_merge_global_watermark(M, 0);
     np_merge_finalize(M, 4, sink, NULL);
     np_merge_stats_t st;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "np_arena.h"
 #include "np_budget.h"
 #include "np_coordstore.h"
 #include "np_pbatch.h"
@@ -61,22 +62,26 @@ static void test_group_commit_batch(void **s) {
     c.batch_max = 256;
     c.batch_bytes = 8 << 20;
     np_budget_compute(&c, &by_bytes);
-    uint64_t held = (8 << 20) + (1 << 20);
-    /* unpacked, staged, hiredis's formatted command and output buffer; the arrays */
+    uint64_t held = (8 << 20) + (1 << 20), one = 1 << 20;
+    /* decoded in the arena (with the message in hand), staged, hiredis's formatted
+     * command and output buffer; the arrays */
+#define ARENA(use) np_arena_bound_bytes(NP_PBATCH_ARENA_BLOCK, (use) * NP_BUDGET_UNPACK_FACTOR)
     uint64_t arrays = np_pbatch_bound_bytes(256) + np_coordstore_stage_bound_bytes(256);
     assert_true(np_pbatch_bound_bytes(256) > 256 * sizeof(np_pbatch_item_t));
+    assert_int_equal(none.part[NP_BUDGET_MESSAGE], one + ARENA(one));
     assert_int_equal(by_bytes.part[NP_BUDGET_MESSAGE] - none.part[NP_BUDGET_MESSAGE],
-                     held * (NP_BUDGET_UNPACK_FACTOR + 3) + arrays);
-    assert_int_equal(by_bytes.total - none.total, held * (NP_BUDGET_UNPACK_FACTOR + 3) + arrays);
+                     ARENA(held + one) - ARENA(one) + held * 3 + arrays);
+    assert_int_equal(by_bytes.total - none.total, ARENA(held + one) - ARENA(one) + held * 3 + arrays);
     c.batch_max = 4;
     np_budget_compute(&c, &by_count);
     assert_int_equal(by_count.part[NP_BUDGET_MESSAGE] - none.part[NP_BUDGET_MESSAGE],
-                     (uint64_t)(4 << 20) * (NP_BUDGET_UNPACK_FACTOR + 3) + np_pbatch_bound_bytes(4) +
+                     ARENA(5 * one) - ARENA(one) + (uint64_t)(4 << 20) * 3 + np_pbatch_bound_bytes(4) +
                          np_coordstore_stage_bound_bytes(4));
     c.persist = false;
     np_budget_compute(&c, &no_redis);
     assert_int_equal(no_redis.part[NP_BUDGET_MESSAGE] - none.part[NP_BUDGET_MESSAGE],
-                     (uint64_t)(4 << 20) * NP_BUDGET_UNPACK_FACTOR + np_pbatch_bound_bytes(4));
+                     ARENA(5 * one) - ARENA(one) + np_pbatch_bound_bytes(4));
+#undef ARENA
 }
 
 /* The total is the sum of its parts, and each pane table scales with what sets it. */
@@ -180,8 +185,8 @@ static void test_result_json_max(void **s) {
     np_strbuf_free(&sb);
 }
 
-/* protobuf-c allocator that counts what an unpacked message holds (with malloc's 16-byte
- * chunk header, rounded to 16). */
+/* protobuf-c allocator that counts what an unpacked message holds through malloc (with
+ * its 16-byte chunk header, rounded to 16): what decoding cost before the arena. */
 static size_t counted;
 static void *count_alloc(void *ud, size_t n) {
     (void)ud;
@@ -193,8 +198,9 @@ static void count_free(void *ud, void *p) {
     free(p);
 }
 
-/* The densest partial a worker sends (one record per source) unpacks within
- * NP_BUDGET_UNPACK_FACTOR times its wire size. */
+/* The densest partial a worker sends (one record per source) takes at most
+ * NP_BUDGET_UNPACK_FACTOR times its wire size in the coordinator's arena, which holds
+ * within np_arena_bound_bytes of that; a batch of them too. */
 static void test_unpack_factor(void **s) {
     (void)s;
     enum { N = 20000 };
@@ -232,10 +238,25 @@ static void test_unpack_factor(void **s) {
     Netpulse__WorkerMsg *u = netpulse__worker_msg__unpack(&al, len, buf);
     assert_non_null(u);
     assert_int_equal(u->partial->n_sources, N);
-    double factor = (double)counted / (double)len;
-    printf("unpacked %zu bytes from %zu on the wire: %.2fx\n", counted, len, factor);
-    assert_true(factor > 1.0 && factor <= NP_BUDGET_UNPACK_FACTOR);
+    printf("through malloc: %zu bytes from %zu on the wire: %.2fx\n", counted, len, (double)counted / (double)len);
     netpulse__worker_msg__free_unpacked(u, &al);
+    np_pbatch_t *b = np_pbatch_new(4, 1 << 30);
+    assert_non_null(b);
+    for (int k = 1; k <= 3; k++) { /* one message, then a batch of three */
+        u = np_pbatch_unpack(b, buf, len);
+        assert_non_null(u);
+        assert_int_equal(u->partial->n_sources, N);
+        assert_non_null(np_pbatch_add(b, (const uint8_t *)"w", 1, u, len));
+        double factor = (double)np_pbatch_arena_used(b) / (double)(k * len);
+        printf("arena: %zu bytes in use, %zu held, for %d x %zu on the wire: %.2fx\n", np_pbatch_arena_used(b),
+               np_pbatch_arena_held(b), k, len, factor);
+        assert_true(factor > 1.0 && factor <= NP_BUDGET_UNPACK_FACTOR);
+        assert_true(np_pbatch_arena_held(b) <=
+                    np_arena_bound_bytes(NP_PBATCH_ARENA_BLOCK, (uint64_t)k * len * NP_BUDGET_UNPACK_FACTOR));
+    }
+    np_pbatch_clear(b); /* one block for the three now: still within the bound */
+    assert_true(np_pbatch_arena_held(b) <= np_arena_bound_bytes(NP_PBATCH_ARENA_BLOCK, 3 * len * NP_BUDGET_UNPACK_FACTOR));
+    np_pbatch_destroy(&b);
     free(buf);
     free(aggs);
     free(ptrs);

@@ -4,12 +4,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "np_pbatch.h"
 
-/* A decoded WorkerMsg{partial} owned by the caller, as the coordinator's unpack gives it. */
-static Netpulse__WorkerMsg *partial(int32_t partition, int64_t start, size_t *raw_len) {
+/* A WorkerMsg{partial} decoded into b's arena, as the coordinator decodes it. */
+static Netpulse__WorkerMsg *partial(np_pbatch_t *b, int32_t partition, int64_t start, size_t *raw_len) {
     Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
     p.partition = partition;
     p.pane_start_ms = start;
@@ -20,7 +21,7 @@ static Netpulse__WorkerMsg *partial(int32_t partition, int64_t start, size_t *ra
     m.partial = &p;
     uint8_t buf[128];
     *raw_len = netpulse__worker_msg__pack(&m, buf);
-    return netpulse__worker_msg__unpack(NULL, *raw_len, buf);
+    return np_pbatch_unpack(b, buf, *raw_len);
 }
 
 typedef struct acks {
@@ -45,10 +46,10 @@ static void ack_cb(void *ctx, const uint8_t *peer, size_t peer_len, Netpulse__Pa
 
 static np_pbatch_item_t *add(np_pbatch_t *b, const char *peer, int32_t partition, int64_t start) {
     size_t len;
-    Netpulse__WorkerMsg *m = partial(partition, start, &len);
+    Netpulse__WorkerMsg *m = partial(b, partition, start, &len);
     assert_non_null(m);
     np_pbatch_item_t *e = np_pbatch_add(b, (const uint8_t *)peer, strlen(peer), m, len);
-    if (!e) netpulse__worker_msg__free_unpacked(m, NULL);
+    if (!e) np_pbatch_release(b);
     return e;
 }
 
@@ -107,8 +108,10 @@ static void test_bounds(void **st) {
     np_pbatch_destroy(&b);
     /* by bytes: the partial that reaches max_bytes closes the batch */
     size_t len;
-    Netpulse__WorkerMsg *m = partial(1, 0, &len);
-    netpulse__worker_msg__free_unpacked(m, NULL);
+    b = np_pbatch_new(100, 1 << 20);
+    assert_non_null(partial(b, 1, 0, &len));
+    np_pbatch_release(b);
+    np_pbatch_destroy(&b);
     b = np_pbatch_new(100, 2 * len);
     add(b, "A", 1, 0);
     assert_false(np_pbatch_full(b));
@@ -123,10 +126,95 @@ static void test_bounds(void **st) {
     np_pbatch_destroy(&b);
 }
 
+/* Messages live in the arena: one not added is given back (release, or the next unpack),
+ * a dropped item's too; a clear gives back everything, and a steady state of drains of the
+ * same size allocates nothing. */
+static void test_arena(void **st) {
+    (void)st;
+    np_pbatch_t *b = np_pbatch_new(64, 1 << 20);
+    size_t len;
+    assert_non_null(add(b, "A", 1, 0));
+    size_t one = np_pbatch_arena_used(b);
+    assert_true(one > 0);
+    assert_non_null(partial(b, 2, 0, &len)); /* decoded, not added (a progress, a refusal) */
+    assert_true(np_pbatch_arena_used(b) > one);
+    np_pbatch_release(b);
+    assert_int_equal(np_pbatch_arena_used(b), one);
+    assert_non_null(partial(b, 2, 0, &len));
+    assert_non_null(partial(b, 3, 0, &len)); /* the next unpack gives back the one before */
+    assert_int_equal(np_pbatch_arena_used(b), 2 * one);
+    np_pbatch_release(b);
+    assert_non_null(add(b, "A", 2, 0));
+    np_pbatch_drop_last(b);
+    assert_int_equal(np_pbatch_arena_used(b), one);
+    assert_int_equal(np_pbatch_at(b, 0)->m->partial->partition, 1); /* still readable */
+    uint8_t junk[4] = {0xff, 0xff, 0xff, 0xff};
+    assert_null(np_pbatch_unpack(b, junk, sizeof(junk))); /* not a WorkerMsg: nothing kept */
+    assert_int_equal(np_pbatch_arena_used(b), one);
+    np_pbatch_clear(b);
+    assert_int_equal(np_pbatch_arena_used(b), 0);
+    uint64_t mallocs = 0;
+    for (int round = 0; round < 6; round++) {
+        if (round == 2) mallocs = np_pbatch_arena_mallocs(b);
+        for (int32_t i = 0; i < 64; i++) assert_non_null(add(b, "A", i, 0));
+        np_pbatch_clear(b);
+    }
+    assert_int_equal(np_pbatch_arena_mallocs(b), mallocs);
+    np_pbatch_destroy(&b);
+}
+
+/* Many partials and peers: repeats and acknowledgements as a pairwise scan finds them. */
+static int big_calls;
+static size_t big_total;
+static void big_cb(void *ctx, const uint8_t *peer, size_t peer_len, Netpulse__PartialId **ids, size_t n) {
+    (void)ctx;
+    assert_int_equal(peer_len, 3);
+    int w = (peer[1] - '0') * 10 + (peer[2] - '0');
+    assert_int_equal(w, big_calls); /* peers in the order of their first item */
+    size_t k = 0; /* this peer's acknowledged items in arrival order, as test_many adds them */
+    for (int32_t i = 0; i < 1000; i++) {
+        int32_t part = i < 600 ? i : i - 400;
+        if (part % 16 != w || !(i < 16 || i % 7 != 0)) continue;
+        assert_true(k < n);
+        assert_int_equal(ids[k++]->partition, part);
+    }
+    assert_int_equal(k, n);
+    big_calls++;
+    big_total += n;
+}
+
+static void test_many(void **st) {
+    (void)st;
+    enum { MAX = 1000 };
+    np_pbatch_t *b = np_pbatch_new(MAX, 1 << 30);
+    size_t acked = 0;
+    for (int32_t i = 0; i < MAX; i++) {
+        /* partitions 0..599 of pane 0, then 400 re-sends of partitions 200..599 */
+        int32_t part = i < 600 ? i : i - 400;
+        char peer[4];
+        snprintf(peer, sizeof(peer), "w%02d", part % 16);
+        np_pbatch_item_t *e = add(b, peer, part, 0);
+        assert_non_null(e);
+        assert_int_equal(e->repeat, i >= 600);
+        e->ack = i < 16 || i % 7 != 0;
+        acked += e->ack;
+    }
+    assert_true(np_pbatch_full(b));
+    np_pbatch_acks(b, big_cb, NULL);
+    assert_int_equal(big_calls, 16);
+    assert_int_equal(big_total, acked);
+    np_pbatch_clear(b);
+    assert_false(add(b, "w00", 5, 0)->repeat); /* the tables are empty again */
+    assert_true(add(b, "w00", 5, 0)->repeat);
+    np_pbatch_destroy(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_acks_one_message_per_worker),
         cmocka_unit_test(test_bounds),
+        cmocka_unit_test(test_arena),
+        cmocka_unit_test(test_many),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,17 +110,30 @@ static void test_window_results_cover(void **s) {
     o = np_window_push(w, &p2);
     assert_false(o->sources_lower_bound);
     assert_int_equal(o->nsources, 2);
-    /* Pane 15000 only window-only partials (bounded, no data), pane 20000 nothing: the
-     * window 15000..25000 has no data, so 0 sources is exact, not a lower bound (0150). */
-    np_gpane_t wonly = {.start_ms = 15000, .bounded = true}, none = {.start_ms = 20000};
+    /* covered: the sources are the partitions' results alone (source 1), not the union
+     * of the panes' tables (sources 1 and 3), which is not built; totals are summed */
+    assert_int_equal(np_srcmap_count(o->sources), 1);
+    assert_int_equal(o->records, 2);
+    assert_int_equal(o->partitions, 2);
+    /* Pane 15000: a partial without window results: the union of the panes' tables again
+     * (sources 1 and 4), kept in the ring while the windows before did not need it. */
+    np_gpane_t p3 = mk_bounded(15000, 1, 4, 0, 2);
+    p3.win_missing = 1;
+    o = np_window_push(w, &p3);
+    assert_true(o->sources_lower_bound);
+    assert_int_equal(np_srcmap_count(o->sources), 2);
+    assert_int_equal(o->records, 2);
+    /* Pane 20000 only window-only partials (bounded, no data), pane 25000 nothing: the
+     * window 20000..30000 has no data, so 0 sources is exact, not a lower bound (0150). */
+    np_gpane_t wonly = {.start_ms = 20000, .bounded = true}, none = {.start_ms = 25000};
     np_window_push(w, &wonly);
     o = np_window_push(w, &none);
     assert_non_null(o);
     assert_int_equal(o->records, 0);
     assert_false(o->sources_lower_bound);
     np_window_destroy(&w);
-    np_gpane_t *all[] = {&p0, &p1, &p2};
-    for (size_t i = 0; i < 3; i++) {
+    np_gpane_t *all[] = {&p0, &p1, &p2, &p3};
+    for (size_t i = 0; i < 4; i++) {
         np_srcmap_destroy(&all[i]->win_top);
         fr(all[i]);
     }
