@@ -8,7 +8,11 @@
  * merged into the coordinator's panes, then the panes finalised into pane windows and 60 s
  * sliding windows with their JSON (time per pane). Bounded partials carry
  * the top 10 by bytes, the detector candidates (none pass here: ordinary sources) and the
- * partition's 60 s window results; learning is over (the steady state).
+ * partition's 60 s window results; learning is over (the steady state). Three modes per
+ * size: whole tables, bounded with a distinct-source sketch per destination (as before
+ * np_vhll), and bounded with the destinations' fan-in in one np_vhll pool (the default
+ * fanin.pool.registers / fanin.registers.per.dest) and counters-only destinations.
+ * Finalising includes reading every destination's fan-in (what the DDoS detector does).
  *
  * Usage: np-bench-partial [SOURCES...]   (default 10000 100000)
  */
@@ -31,6 +35,7 @@
 
 typedef struct bench {
     bool bounded;
+    np_vhll_t *fanin; /* bounded partials' scratch pool (NULL: per-destination sketches) */
     np_cand_config_t cand;
     np_partial_enc_t enc;
     const np_srcagg_t **sel, *wsel[10];
@@ -59,6 +64,7 @@ static void emit(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t 
         pb.window_sources = np_srcmap_count(u);
         pb.win_top = b->wsel;
         pb.nwin_top = np_cand_top(u, 10, b->wsel);
+        pb.fanin = b->fanin;
     }
     const uint8_t *buf;
     size_t len;
@@ -76,23 +82,33 @@ static void emit(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t 
 typedef struct fin {
     np_window_t *win;
     np_strbuf_t sb;
+    uint64_t fanin_sum; /* keeps the reads */
 } fin_t;
 
 static void on_final(void *ctx, const np_gpane_t *gp) {
     fin_t *f = ctx;
     char id[64];
+    /* Every destination's fan-in, as detect_dests reads it. */
+    const np_vhll_t *pool = gp->fanin && np_vhll_used(gp->fanin) ? gp->fanin : NULL;
+    double noise = pool ? np_vhll_noise(pool) : 0;
+    for (size_t i = 0; gp->dests && i < np_srcmap_slots(gp->dests); i++) {
+        const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
+        if (e) f->fanin_sum += np_hll_estimate(&e->dst_ips) + (pool ? np_vhll_estimate(pool, &e->ip, noise) : 0);
+    }
     np_result_window_json(&f->sb, gp, PANE, id, sizeof(id));
     const np_gpane_t *w = np_window_push(f->win, gp);
     if (w) np_result_window_json(&f->sb, w, WINDOW, id, sizeof(id));
 }
 
-static void run(size_t sources, bool bounded) {
+static void run(size_t sources, bool bounded, bool fanin) {
     np_hll_pool_t *pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 1 << 20);
     np_pane_config_t pc = {.pane_ms = PANE, .lateness_ms = 0, .max_open_panes = 4, .max_sources = sources,
                            .max_dests = 4096, .pool = pool, .window_ms = bounded ? WINDOW : 0};
     np_merge_config_t mc = {.pane_ms = PANE, .max_panes = 32, .max_sources = sources * 2, .max_dests = 65536,
-                            .max_empty_run = 3, .pool = pool, .window_ms = WINDOW};
-    bench_t b = {.bounded = bounded, .merge = np_merge_new(&mc)};
+                            .max_empty_run = 3, .pool = pool, .window_ms = WINDOW,
+                            .fanin_registers = fanin ? NP_VHLL_M_DEFAULT : 0, .fanin_s = NP_VHLL_S_DEFAULT};
+    bench_t b = {.bounded = bounded, .merge = np_merge_new(&mc),
+                 .fanin = fanin ? np_vhll_new(NP_VHLL_M_DEFAULT, NP_VHLL_S_DEFAULT, NULL, 0) : NULL};
     np_detect_config_t dc;
     np_detect_config_default(&dc, PANE);
     np_cand_config_from_detect(&b.cand, &dc, 10, 1024);
@@ -133,7 +149,7 @@ static void run(size_t sources, bool bounded) {
     np_merge_finalize(b.merge, 100, on_final, &f);
     double fin_s = now_s() - t0;
     printf("%-8s sources=%-8zu partial_bytes_mean=%-9zu coordinator_ms_per_pane: merge=%-8.2f finalize=%.2f\n",
-           bounded ? "bounded" : "whole", sources, b.partials ? b.bytes / b.partials : 0, b.merge_s * 1000 / PANES,
+           fanin ? "fanin" : bounded ? "bounded" : "whole", sources, b.partials ? b.bytes / b.partials : 0, b.merge_s * 1000 / PANES,
            fin_s * 1000 / PANES);
     np_strbuf_free(&f.sb);
     np_window_destroy(&f.win);
@@ -141,6 +157,7 @@ static void run(size_t sources, bool bounded) {
     free(b.sel);
     np_partial_enc_free(&b.enc);
     np_merge_destroy(&b.merge);
+    np_vhll_destroy(&b.fanin);
     np_hll_pool_destroy(&pool);
 }
 
@@ -149,8 +166,9 @@ int main(int argc, char **argv) {
     int n = argc > 1 ? argc - 1 : 2;
     for (int i = 0; i < n; i++) {
         size_t s = argc > 1 ? strtoull(argv[i + 1], NULL, 10) : def[i];
-        run(s, false);
-        run(s, true);
+        run(s, false, false);
+        run(s, true, false);
+        run(s, true, true);
     }
     return 0;
 }

@@ -24,6 +24,8 @@
 # coordinator's window.ms, and the tool's with bounded partials.
 # SIM_BOUNDED=K (0: whole tables) sends bounded partials as workers with
 # partial.top.sources = K do; SIM_LEARN_PANES (2) is then both sides' detect.learn.panes.
+# SIM_FANIN=0 sends them with a distinct-source sketch per destination (before np_vhll)
+# instead of the destinations' fan-in pool; SIM_FANIN=both runs every configuration both ways.
 #
 # memory (not in `both`): the coordinator driven to its caps, its peak RSS (VmHWM) against
 #               the bound it computes (np_budget, netpulse_coordinator_memory_bound_bytes).
@@ -68,6 +70,7 @@ BOUNDED="${SIM_BOUNDED:-0}"
 LEARN="${SIM_LEARN_PANES:-2}"
 WINDOW_MS="${SIM_WINDOW_MS:-60000}"
 SIM_FLAGS=(--window-ms "$WINDOW_MS")
+FANIN="${SIM_FANIN:-1}"
 if [[ "$BOUNDED" != 0 ]]; then
     SIM_FLAGS+=(--bounded "$BOUNDED" --learn-panes "$LEARN")
     COORD_FLAGS=(--detect-learn-panes "$LEARN" "${COORD_FLAGS[@]}")
@@ -83,7 +86,7 @@ it_setup bench-sim
 "$IT_ROOT/infra/redis.sh" start "$IT_DIR/redis" >"$IT_DIR/redis-start.log" 2>&1 || np_die "redis did not start"
 REDIS_PORT="$("$IT_ROOT/infra/redis.sh" port "$IT_DIR/redis")"
 
-# run_one LABEL PARTITIONS SOURCES PANES
+# run_one LABEL PARTITIONS SOURCES PANES [EXTRA-SIM-FLAG]
 run_one() {
     local label="$1" n="$2" s="$3" panes="$4"
     local cap=$((s + 1024)) gw coord
@@ -99,13 +102,24 @@ run_one() {
     np_info "$label: $n partitions, $s sources per pane, $panes panes"
     "$IT_BIN/np-bench-sim" --coordinator "$coord" --gateway "$gw" --redis-port "$REDIS_PORT" --metrics-port "$mport" \
         --coord-pid "${IT_PIDS[coordinator]}" --partitions "$n" --workers "$WORKERS" --sources "$s" \
-        --records "$RECORDS" --panes "$panes" --label "$label" "${SIM_FLAGS[@]}" >>"$RES/results.jsonl" 2>"$RES/sim-$label.log"
+        --records "$RECORDS" --panes "$panes" --label "$label" "${SIM_FLAGS[@]}" ${5:+"$5"} >>"$RES/results.jsonl" 2>"$RES/sim-$label.log"
     local rc=$?
     tail -n 1 "$RES/sim-$label.log" >&2
     cp "$IT_DIR/coordinator.log" "$RES/coordinator-$label.log"
     it_stop coordinator
     : >"$IT_DIR/coordinator.log"
     return $rc
+}
+
+# run_both LABEL PARTITIONS SOURCES PANES: run_one with the fan-in pool and/or (SIM_FANIN)
+# per-destination sketches (bounded partials only).
+run_both() {
+    if [[ "$BOUNDED" != 0 && "$FANIN" != 1 ]]; then
+        run_one "$1-sketches" "$2" "$3" "$4" --no-fanin || fails=$((fails + 1))
+    fi
+    if [[ "$BOUNDED" == 0 || "$FANIN" != 0 ]]; then
+        run_one "$1" "$2" "$3" "$4" || fails=$((fails + 1))
+    fi
 }
 
 # run_memory: every table of the coordinator at its cap; VmHWM against the computed bound.
@@ -156,12 +170,12 @@ fi
 : >"$RES/results.jsonl"
 fails=0
 if [[ "$ONLY" == both || "$ONLY" == partitions ]]; then
-    for n in $PARTS_LIST; do run_one "n$n" "$n" "$SOURCES_FIXED" "$PANES" || fails=$((fails + 1)); done
+    for n in $PARTS_LIST; do run_both "n$n" "$n" "$SOURCES_FIXED" "$PANES"; done
 fi
 if [[ "$ONLY" == both || "$ONLY" == sources ]]; then
     i=0
     for s in $SIZES; do
-        run_one "s$s" "$SIZE_PARTS" "$s" "${SIZE_PANES[$i]:-3}" || fails=$((fails + 1))
+        run_both "s$s" "$SIZE_PARTS" "$s" "${SIZE_PANES[$i]:-3}"
         i=$((i + 1))
     done
 fi
@@ -169,12 +183,12 @@ fi
 python3 - "$RES/results.jsonl" >"$RES/table.md" <<'EOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print("| partitions | bounded | sources/pane | panes | coord busy p50 / p99 ms (merge + finalize) | wall p50 / p99 ms | "
+print("| partitions | bounded | fan-in | sources/pane | panes | coord busy p50 / p99 ms (merge + finalize) | wall p50 / p99 ms | "
       "close p50 / p99 ms | coord CPU ms/pane | bytes/partial | bytes/source | coord RSS / peak MiB |")
-print("|---:|---:|---:|---:|---|---|---|---:|---:|---:|---|")
+print("|---:|---:|---|---:|---:|---|---|---|---:|---:|---:|---|")
 for r in rows:
-    print("| %d | %s | %s | %d | %.1f / %.1f (%.1f + %.1f p50) | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %.1f | %d / %d |" % (
-        r["partitions"], r.get("bounded") or "whole", f'{r["sources"]:,}', r["panes"], r["busy_ms_p50"], r["busy_ms_p99"], r["merge_ms_p50"],
+    print("| %d | %s | %s | %s | %d | %.1f / %.1f (%.1f + %.1f p50) | %.1f / %.1f | %.1f / %.1f | %.1f | %s | %.1f | %d / %d |" % (
+        r["partitions"], r.get("bounded") or "whole", "pool" if r.get("fanin_pool") else "sketches" if r.get("bounded") else "-", f'{r["sources"]:,}', r["panes"], r["busy_ms_p50"], r["busy_ms_p99"], r["merge_ms_p50"],
         r["finalize_ms_p50"], r["wall_ms_p50"], r["wall_ms_p99"], r["close_ms_p50"], r["close_ms_p99"],
         r["cpu_ms_per_pane"], f'{r["bytes_per_partial"]:,.0f}', r["bytes_per_source"],
         r["coord_rss_kib"] // 1024, r["coord_hwm_kib"] // 1024))

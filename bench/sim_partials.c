@@ -42,7 +42,10 @@
  *                     --coord-pid PID [--partitions N] [--workers W] [--sources S]
  *                     [--records R] [--dests D] [--panes P] [--warmup K] [--pane-ms MS]
  *                     [--group G] [--topic T] [--label TEXT] [--open-panes K] [--shift-sources]
- *                     [--bounded K [--learn-panes L] [--window-ms MS]]
+ *                     [--bounded K [--learn-panes L] [--window-ms MS] [--no-fanin]]
+ * With --bounded the destinations' fan-in travels as one np_vhll pool (the default
+ * fanin.pool.registers / fanin.registers.per.dest), as netpulse-worker sends it; --no-fanin
+ * sends a distinct-source sketch per destination instead (bounded partials before np_vhll).
  * Prints one JSON object on stdout; progress on stderr.
  */
 #include <errno.h>
@@ -78,6 +81,7 @@ typedef struct opts {
     int open_panes;  /* panes sent before any is closed */
     int shift;       /* every pane its own sources */
     int bounded, learn_panes; /* bounded: partial.top.sources (0: whole tables) */
+    int no_fanin;             /* bounded: per-destination sketches instead of the np_vhll pool */
     int64_t window_ms;
 } opts_t;
 
@@ -96,6 +100,7 @@ typedef struct sim {
     np_partstate_t **parts;   /* per partition, kept across panes (the worker's) */
     np_cand_config_t cand;    /* --bounded */
     const np_srcagg_t **cand_sel, **win_sel;
+    np_vhll_t *fanin;         /* --bounded without --no-fanin */
     size_t cur;               /* partial being built: open pane x partitions + partition */
 } sim_t;
 
@@ -192,6 +197,10 @@ static void emit_cb(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64
         bp = &b;
         np_cand_window(&b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty,
                        s->cand.top, s->win_sel);
+    }
+    if (s->fanin && pane->records) {
+        bp = &b;
+        b.fanin = s->fanin;
     }
     if (np_partial_encode_sel(&s->enc, wid, ps->partition, pane, s->o.pane_ms, late, bp, &out, &len) < 0) {
         fprintf(stderr, "np-bench-sim: partial encoding failed\n");
@@ -489,7 +498,7 @@ static void parse(int argc, char **argv, opts_t *o) {
         {"records", 1, 0, 'R'},     {"dests", 1, 0, 'd'},   {"panes", 1, 0, 'p'},      {"warmup", 1, 0, 'W'},
         {"pane-ms", 1, 0, 'M'},     {"group", 1, 0, 'G'},   {"topic", 1, 0, 'T'},      {"label", 1, 0, 'L'},
         {"open-panes", 1, 0, 'K'},  {"shift-sources", 0, 0, 'S'}, {"bounded", 1, 0, 'B'},
-        {"learn-panes", 1, 0, 'l'}, {"window-ms", 1, 0, 'X'}, {0, 0, 0, 0}};
+        {"learn-panes", 1, 0, 'l'}, {"window-ms", 1, 0, 'X'}, {"no-fanin", 0, 0, 'F'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -514,6 +523,7 @@ static void parse(int argc, char **argv, opts_t *o) {
         case 'B': o->bounded = atoi(optarg); break;
         case 'l': o->learn_panes = atoi(optarg); break;
         case 'X': o->window_ms = atoll(optarg); break;
+        case 'F': o->no_fanin = 1; break;
         default: usage();
         }
     }
@@ -572,14 +582,14 @@ static void report(const sim_t *s, const pane_res_t *m, double *v) {
     PCTS(wall_close, c50, c99);
     PCTS(merge, g50, g99);
     PCTS(fin, f50, f99);
-    printf("{\"label\":\"%s\",\"bounded\":%d,\"partitions\":%d,\"workers\":%d,\"sources\":%" PRIu64 ",\"records_per_source\":%d,"
+    printf("{\"label\":\"%s\",\"fanin_pool\":%d,\"bounded\":%d,\"partitions\":%d,\"workers\":%d,\"sources\":%" PRIu64 ",\"records_per_source\":%d,"
            "\"dests\":%d,\"panes\":%d,\"warmup\":%d,\"busy_ms_p50\":%.2f,\"busy_ms_p99\":%.2f,\"merge_ms_p50\":%.2f,"
            "\"merge_ms_p99\":%.2f,\"finalize_ms_p50\":%.2f,\"finalize_ms_p99\":%.2f,\"wall_ms_p50\":%.2f,"
            "\"wall_ms_p99\":%.2f,\"close_ms_p50\":%.2f,\"close_ms_p99\":%.2f,\"cpu_ms_per_pane\":%.1f,"
            "\"bytes_per_partial\":%.0f,\"max_bytes_per_partial\":%.0f,\"bytes_per_source\":%.1f,"
            "\"coord_rss_kib\":%ld,\"coord_hwm_kib\":%ld,\"open_panes\":%d,\"shift_sources\":%d,"
            "\"coord_bound_bytes\":%.0f}\n",
-           o->label, o->bounded, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
+           o->label, o->bounded && !o->no_fanin, o->bounded, o->partitions, o->workers, o->sources, o->records, o->dests, o->panes, o->warmup, 1e3 * b50,
            1e3 * b99, 1e3 * g50, 1e3 * g99, 1e3 * f50, 1e3 * f99, 1e3 * w50, 1e3 * w99, 1e3 * c50, 1e3 * c99,
            1e3 * cpu / (double)np, bytes / (double)np / (double)n, maxb,
            o->sources ? bytes / (double)np / (double)o->sources : 0, proc_status_kib(o->coord_pid, "VmRSS"),
@@ -613,6 +623,7 @@ int main(int argc, char **argv) {
         s.cand_sel = calloc(s.cand.top + s.cand.max_candidates, sizeof(*s.cand_sel));
         s.win_sel = calloc(s.cand.top, sizeof(*s.win_sel));
         if (!s.cand_sel || !s.win_sel) return 1;
+        if (!o->no_fanin && !(s.fanin = np_vhll_new(NP_VHLL_M_DEFAULT, NP_VHLL_S_DEFAULT, NULL, 0))) return 1;
     }
     if (!s.parts || !s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
         !s.partial || !s.partial_len || !s.acked) {

@@ -51,6 +51,7 @@ static const np_opt_t coord_opts[] = {
     NP_OPT_WINDOW_MS("at most 720 panes (= pane.ms: tumbling only)"),
     {"pane.windows", NP_OPT_BOOL, "true", 0, 0, NULL, "Also publish every pane as a window of pane.ms"},
     NP_OPT_HLL_POOL_BLOCKS("65536"),
+    NP_OPTS_FANIN,
     NP_OPT_MAX_OPEN_PANES("256", 65536, "global (all partitions merged)"),
     NP_OPT_MAX_SOURCES_PER_PANE("1048576", 67108864, "per global pane"),
     NP_OPT_MAX_DESTS_PER_PANE("1048576", 1, 67108864, "per global pane"),
@@ -119,7 +120,7 @@ typedef struct coord {
     np_gagg_t *top;         /* views.top: scratch for a view's top groups */
     size_t ntop;
     uint64_t views_unknown; /* merge stats already counted */
-    uint64_t window_mismatch, sources_split, partials_unpaired;
+    uint64_t window_mismatch, sources_split, partials_unpaired, fanin_bad;
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_pbatch_t *batch;     /* accepted partials awaiting their group commit */
@@ -128,7 +129,7 @@ typedef struct coord {
     np_counter_t *m_persist_err, *m_reloads, *m_batches;
     np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
-        *m_views_unknown, *m_unpaired, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
+        *m_views_unknown, *m_unpaired, *m_fanin_bad, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
         *m_evicted_src, *m_evicted_dst, *m_evicted_wtop, *m_known_full;
     np_gauge_t *m_gwm, *m_complete, *m_outbox, *m_open, *m_workers, *m_partitions, *m_waiting;
     np_histogram_t *m_merge_s, *m_finalize_s;
@@ -777,6 +778,9 @@ static void register_metrics(coord_t *c) {
     c->m_unpaired = np_metrics_counter(m, "netpulse_coordinator_partials_unpaired_total",
                                        "Bounded repartition partials their worker could not merge with the input "
                                        "partition's pane (sources both had are counted twice)", NULL);
+    c->m_fanin_bad = np_metrics_counter(m, "netpulse_coordinator_fanin_refused_total",
+                                        "Bounded partials' fan-in pools of another fanin.pool.registers / "
+                                        "fanin.registers.per.dest, or malformed (left out: DDoS fan-in short)", NULL);
     c->m_views_unknown = np_metrics_counter(m, "netpulse_coordinator_views_unknown_total",
                                             "View tables in partials for views this coordinator does not define (ignored)", NULL);
     c->m_unauth_partial = np_metrics_counter(m, "netpulse_coordinator_messages_unauthorised_total",
@@ -891,7 +895,15 @@ int main(int argc, char **argv) {
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
                             .max_future_ms = np_config_int(cfg, "max.future.ms"),
                             .window_ms = np_config_int(cfg, "window.ms"),
-                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane")};
+                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane"),
+                            .fanin_s = 0};
+    {
+        char ferr[240];
+        if (np_fanin_config_load(cfg, &mc.fanin_registers, &mc.fanin_s, ferr, sizeof(ferr)) < 0) {
+            np_proc_fatal_config(ferr);
+            return 2;
+        }
+    }
     c->pool = np_hll_pool_new(NP_HLL_P_DEFAULT, (size_t)np_config_int(cfg, "hll.pool.blocks"));
     if (!c->pool) {
         np_error("out_of_memory", "what=hll_pool");
@@ -1049,6 +1061,12 @@ int main(int argc, char **argv) {
                    "and coordinator, or sliding windows' sources are lower bounds");
         if (st.partials_unpaired > c->partials_unpaired)
             np_counter_add(c->m_unpaired, st.partials_unpaired - c->partials_unpaired);
+        if (st.fanin_bad > c->fanin_bad) np_counter_add(c->m_fanin_bad, st.fanin_bad - c->fanin_bad);
+        static np_log_rl_t frl = NP_LOG_RL_INIT;
+        warn_grown(&frl, "fanin_refused", st.fanin_bad, &c->fanin_bad,
+                   "a bounded partial's fan-in pool has another fanin.pool.registers or fanin.registers.per.dest "
+                   "than this coordinator (set the same in workers and coordinator): its destinations' fan-in is "
+                   "left out");
         static np_log_rl_t url = NP_LOG_RL_INIT;
         warn_grown(&url, "partials_unpaired", st.partials_unpaired, &c->partials_unpaired,
                    "a repartition partition's pane was closed away from its input partition's (another "

@@ -25,6 +25,7 @@ static const struct {
     [NP_BUDGET_PANE_WINDOW_TOP] = {"pane_window_top", "max.open.panes x max.sources.per.pane (window.ms > pane.ms)"},
     [NP_BUDGET_PANE_VIEWS] = {"pane_views", "max.open.panes x views x views.max.groups"},
     [NP_BUDGET_PANE_CLASSES] = {"pane_classes", "max.open.panes x kdd.max.dests.per.pane"},
+    [NP_BUDGET_PANE_FANIN] = {"pane_fanin", "max.open.panes x fanin.pool.registers"},
     [NP_BUDGET_WINDOW] = {"window", "window.ms / pane.ms x max.sources.per.pane"},
     [NP_BUDGET_HLL_POOL] = {"hll_pool", "hll.pool.blocks"},
     [NP_BUDGET_DETECT] = {"detect", "detect.max.known.sources, max.sources.per.pane"},
@@ -100,6 +101,7 @@ void np_budget_compute(const np_budget_config_t *c, np_budget_t *b) {
     b->part[NP_BUDGET_PANE_WINDOW_TOP] = mb.window_top;
     b->part[NP_BUDGET_PANE_VIEWS] = mb.views;
     b->part[NP_BUDGET_PANE_CLASSES] = mb.classes;
+    b->part[NP_BUDGET_PANE_FANIN] = mb.fanin;
     if (m->window_ms > m->pane_ms) b->part[NP_BUDGET_WINDOW] = np_window_bound_bytes(m->pane_ms, m->window_ms, m->max_sources);
     b->part[NP_BUDGET_HLL_POOL] = (uint64_t)c->hll_blocks << c->hll_p;
     detect_part(c, b);

@@ -54,6 +54,7 @@ typedef enum {
     NP_BUDGET_PANE_WINDOW_TOP,  /* open panes x the partitions' sliding-window tops */
     NP_BUDGET_PANE_VIEWS,       /* open panes x views x groups */
     NP_BUDGET_PANE_CLASSES,     /* open panes x NSL-KDD class table */
+    NP_BUDGET_PANE_FANIN,       /* open panes x bounded partials' fan-in pool (np_vhll) */
     NP_BUDGET_WINDOW,           /* the sliding window's final panes and its output */
     NP_BUDGET_HLL_POOL,         /* dense sketch blocks, shared by every table */
     NP_BUDGET_DETECT,           /* detectors: rings, known sources, per-pane changes */

@@ -885,6 +885,10 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
     double secs = (double)c->pane_ms / 1000.0;
     double rule_pkts[NP_DETECT_MAX_RULES] = {0}, rule_bytes[NP_DETECT_MAX_RULES] = {0},
            rule_flows[NP_DETECT_MAX_RULES] = {0};
+    /* Bounded partials carry fan-in in one pool (np_vhll), whole ones per destination:
+     * sources are partition-local, so a destination's distinct sources are the sum. */
+    const np_vhll_t *pool = gp->fanin && np_vhll_used(gp->fanin) ? gp->fanin : NULL;
+    double noise = -1; /* the pool's, computed at the first destination that needs it */
     for (size_t i = 0; i < np_srcmap_slots(gp->dests); i++) {
         const np_srcagg_t *e = np_srcmap_slot(gp->dests, i);
         if (!e) continue;
@@ -894,9 +898,14 @@ static void detect_dests(np_detect_t *d, const np_gpane_t *gp, bool live) {
                 rule_bytes[r] += (double)e->bytes;
                 rule_flows[r] += (double)e->records;
             }
-        uint64_t srcs = np_hll_estimate(&e->dst_ips); /* dests table: distinct sources */
-        if (srcs > e->records) srcs = e->records;     /* an estimate, never above the flows */
         double share = gp->records ? (double)e->records / (double)gp->records : 0;
+        uint64_t srcs = 0;
+        if (share >= c->ddos_share) { /* at most 1 / ddos.share destinations: estimate only those */
+            srcs = np_hll_estimate(&e->dst_ips); /* dests table: distinct sources */
+            if (pool && noise < 0) noise = np_vhll_noise(pool);
+            if (pool) srcs += np_vhll_estimate(pool, &e->ip, noise);
+            if (srcs > e->records) srcs = e->records; /* an estimate, never above the flows */
+        }
         bool ddos = srcs >= c->ddos_sources && share >= c->ddos_share;
         if (!episode(d, NP_AN_DDOS, &e->ip, 0, gp->start_ms, ddos, ddos)) continue;
         char b1[32], b2[32];

@@ -1,5 +1,6 @@
 /* np_detect_cfg: detector configuration. See np_detect_cfg.h. */
 #include "np_detect_cfg.h"
+#include "np_vhll.h"
 
 #include <errno.h>
 #include <math.h>
@@ -146,5 +147,15 @@ int np_views_config_load(np_viewset_t *vs, const np_config_t *c, char *err, size
     char why[256];
     if (np_viewset_parse(vs, np_config_str(c, "views"), why, sizeof(why)) == 0) return 0;
     snprintf(err, errlen, "views: %s", why);
+    return -1;
+}
+
+int np_fanin_config_load(const np_config_t *c, size_t *m, unsigned *s, char *err, size_t errlen) {
+    char why[160];
+    *m = (size_t)np_config_int(c, "fanin.pool.registers");
+    *s = (unsigned)np_config_int(c, "fanin.registers.per.dest");
+    int bad = np_vhll_check(*m, *s, why, sizeof(why));
+    if (!bad) return 0;
+    snprintf(err, errlen, "%s: %s", bad == 1 ? "fanin.pool.registers" : "fanin.registers.per.dest", why);
     return -1;
 }

@@ -66,4 +66,8 @@ int np_views_config_load(np_viewset_t *vs, const np_config_t *c, char *err, size
 /* Fills out from c. Returns 0, or -1 with a message naming the key in err. */
 int np_detect_config_load(np_detect_config_t *out, const np_config_t *c, int64_t pane_ms, char *err, size_t errlen);
 
+/* The DDoS detector's fan-in pool (NP_OPTS_FANIN, np_vhll) of bounded partials: its size and
+ * registers per destination. Returns 0, or -1 with err naming the bad key (exit 2). */
+int np_fanin_config_load(const np_config_t *c, size_t *m, unsigned *s, char *err, size_t errlen);
+
 #endif

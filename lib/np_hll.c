@@ -330,10 +330,13 @@ static double ertl_tau(double x) {
 
 uint64_t np_hll_estimate(const np_hll_t *h) {
     if (!(h->flags & NP_HLL_F_DENSE)) return h->n;
-    unsigned p = h->p, q = 64 - p;
-    size_t m = (size_t)1 << p;
+    size_t m = (size_t)1 << h->p;
     uint32_t hist[66] = {0};
     for (size_t j = 0; j < m; j++) hist[h->u.reg[j]]++;
+    return (uint64_t)llround(np_hll_estimate_hist(hist, m, 64 - h->p));
+}
+
+double np_hll_estimate_hist(const uint32_t hist[66], size_t m, unsigned q) {
     double dm = (double)m;
     double z = dm * ertl_tau((dm - hist[q + 1]) / dm);
     for (unsigned k = q; k >= 1; k--) z = 0.5 * (z + hist[k]);
@@ -343,7 +346,36 @@ uint64_t np_hll_estimate(const np_hll_t *h) {
      * (+7 % at p = 4, +2 % at p = 6, +0.1 % at p = 10 without it). An all-zero sketch gives
      * z = inf, so 0. */
     double alpha = 0.5 / log(2.0) / (1.0 + 1.079 / dm);
-    return (uint64_t)llround(alpha * dm * dm / z);
+    return alpha * dm * dm / z;
+}
+
+int np_hll_fold(const np_hll_t *h, unsigned k, uint8_t *out) {
+    if (k < 1 || k > KEY_IDX_BITS) return -1;
+    memset(out, 0, (size_t)1 << k);
+    if (!(h->flags & NP_HLL_F_DENSE)) {
+        for (unsigned i = 0; i < h->n; i++) {
+            uint32_t idx;
+            uint8_t val;
+            key_reg(h->u.key[i], k, &idx, &val);
+            if (val > out[idx]) out[idx] = val;
+        }
+        return 0;
+    }
+    if (k > h->p) return -1;
+    /* Precision reduction (the index's low p - k bits join the rank's bits): a register
+     * whose dropped bits are not all 0 gives a rank fixed by those bits; otherwise the rank
+     * continues into the old one. The result equals the registers the same hashes set at k. */
+    unsigned rest = h->p - k;
+    size_t m = (size_t)1 << h->p;
+    for (size_t j = 0; j < m; j++) {
+        uint8_t r = h->u.reg[j];
+        if (!r) continue;
+        uint32_t mid = (uint32_t)j & ((1u << rest) - 1);
+        uint8_t val = (uint8_t)(mid ? rest - (32 - (unsigned)__builtin_clz(mid)) + 1 : rest + r);
+        uint32_t idx = (uint32_t)(j >> rest);
+        if (val > out[idx]) out[idx] = val;
+    }
+    return 0;
 }
 
 /* d[j] = max(d[j], s[j]) for m (a multiple of 16) registers of two distinct blocks. The fixed

@@ -123,6 +123,17 @@ int np_hll_add_hash(np_hll_t *h, np_hll_pool_t *pool, uint64_t hash);
  */
 uint64_t np_hll_estimate(const np_hll_t *h);
 
+/* The HyperLogLog estimate (Ertl, as np_hll_estimate) of m registers whose values' histogram
+ * is hist (hist[v] registers hold v; ranks over q = 64 - log2(m') hash bits, values <= q + 1).
+ * Not rounded. For sketches built on the same hashes elsewhere (np_vhll). */
+double np_hll_estimate_hist(const uint32_t hist[66], size_t m, unsigned q);
+
+/* The 2^k registers (1 <= k <= 26; k <= h's p when dense) that the values added to h would
+ * have set at precision k, written to out[0 .. 2^k): exact for either form (the exact form's
+ * keys carry 26 index bits; a dense sketch is reduced from p to k). Returns 0, or -1 when k
+ * is out of range. Used to fold a per-destination sketch into a virtual HLL (np_vhll). */
+int np_hll_fold(const np_hll_t *h, unsigned k, uint8_t *out);
+
 /* 1 if np_hll_estimate is exact: exact form and nothing was dropped. */
 int np_hll_is_exact(const np_hll_t *h);
 /* 1 if h holds registers. */

@@ -45,6 +45,7 @@ static void gpane_reset(np_gpane_t *g) {
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
     np_srcmap_clear(g->sources);
     if (g->dests) np_srcmap_clear(g->dests);
+    if (g->fanin) np_vhll_clear(g->fanin);
     g->dests_evicted = 0;
     np_viewaggs_clear(g->views, g->nviews);
     memset(&g->class_total, 0, sizeof(g->class_total));
@@ -58,6 +59,7 @@ void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out) {
     memset(out, 0, sizeof(*out));
     out->sources = n * np_srcmap_bound_bytes(cfg->max_sources, false);
     if (cfg->max_dests) out->dests = n * np_srcmap_bound_bytes(cfg->max_dests, false);
+    if (cfg->fanin_registers) out->fanin = n * np_vhll_bound_bytes(cfg->fanin_registers);
     if (win) out->window_top = n * np_srcmap_bound_bytes(cfg->max_sources, false);
     out->views = n * np_viewaggs_bound_bytes(nviews, cfg->max_groups, false);
     if (cfg->max_class_dests) out->classes = n * np_classmap_bound_bytes(cfg->max_class_dests);
@@ -81,6 +83,9 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
         m->panes[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!m->panes[i].seen || !m->panes[i].sources) goto err;
         if (cfg->max_dests && !(m->panes[i].dests = np_srcmap_new(cfg->max_dests, cfg->pool))) goto err;
+        if (cfg->max_dests && cfg->fanin_registers &&
+            !(m->panes[i].fanin = np_vhll_new(cfg->fanin_registers, cfg->fanin_s, NULL, 0)))
+            goto err;
         m->panes[i].nviews = cfg->views ? cfg->views->n : 0;
         if (m->panes[i].nviews && !(m->panes[i].views = np_viewaggs_new(cfg->views, cfg->max_groups))) goto err;
         if (cfg->window_ms > cfg->pane_ms &&
@@ -104,6 +109,7 @@ void np_merge_destroy(np_merge_t **mp) {
             free(m->panes[i].seen);
             np_srcmap_destroy(&m->panes[i].sources);
             np_srcmap_destroy(&m->panes[i].dests);
+            np_vhll_destroy(&m->panes[i].fanin);
             np_viewaggs_destroy(&m->panes[i].views, m->panes[i].nviews);
             np_srcmap_destroy(&m->panes[i].win_top);
             free(m->panes[i].wonly);
@@ -242,6 +248,9 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
         g->dests_evicted += p->dests_evicted + (full > 0 ? (uint64_t)full : 0);
         if (full > 0) m->st.dests_evicted += (uint64_t)full;
     }
+    /* Register max: no per-destination work, no allocation. */
+    if (p->fanin.len && (!g->fanin || np_vhll_merge_encoded(g->fanin, p->fanin.data, p->fanin.len, NULL, 0) < 0))
+        m->st.fanin_bad++;
     long unknown = np_partial_merge_views(g->views, m->cfg.views, p->views, p->n_views);
     if (unknown > 0) m->st.views_unknown += (uint64_t)unknown;
     merge_classes(m, g, p->classes);

@@ -16,6 +16,7 @@
 #include "netpulse.pb-c.h"
 #include "np_classmap.h"
 #include "np_srcmap.h"
+#include "np_vhll.h"
 #include "np_view.h"
 
 #define NP_MERGE_MAX_PARTITIONS 4096
@@ -35,6 +36,8 @@ typedef struct np_merge_config {
     int64_t window_ms;       /* sliding window whose per-partition results partials may carry
                                 (bounded partials, np_srcwin); 0 or pane_ms: none */
     size_t max_class_dests;  /* NSL-KDD class counts: destinations per global pane (0: totals only) */
+    size_t fanin_registers;  /* np_vhll pool per global pane for bounded partials' fan-in (0: none) */
+    unsigned fanin_s;        /* its registers per destination */
 } np_merge_config_t;
 
 typedef struct np_gpane {
@@ -57,6 +60,8 @@ typedef struct np_gpane {
     uint32_t win_seen, win_missing;
     uint8_t *wonly;          /* partitions whose partial was window-only (no data); NULL: none */
     np_srcmap_t *dests;      /* by destination, sketches of sources united (NULL: none) */
+    np_vhll_t *fanin;        /* bounded partials' fan-in pools united (NULL: none kept); a
+                                destination's distinct sources are its sketch's plus the pool's */
     uint64_t dests_evicted;
     np_viewagg_t *views;     /* one per configured view (NULL: none) */
     size_t nviews;
@@ -81,7 +86,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg);
  * tables, and the fixed part (progress per partition, pane headers and bitmaps).
  * Sketch blocks are the pool's, not counted. */
 typedef struct np_merge_bound {
-    size_t sources, dests, window_top, views, classes, fixed;
+    size_t sources, dests, window_top, views, classes, fanin, fixed;
 } np_merge_bound_t;
 void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out);
 void np_merge_destroy(np_merge_t **m);
@@ -135,6 +140,7 @@ typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
     uint64_t views_unknown;  /* view tables of views this coordinator does not define */
     uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
+    uint64_t fanin_bad;      /* fan-in pools of another size or malformed (left out: fan-in then short) */
     uint64_t sources_split;  /* bounded partials' sources already sent by another partition of
                                 the pane: keyed and re-keyed at once, so `sources` counts them twice */
     uint64_t partials_unpaired; /* repartition partials not merged with their input partition's pane

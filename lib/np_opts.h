@@ -70,6 +70,15 @@
     {"hll.pool.blocks", NP_OPT_INT, DEF, 0, 16777216, NULL,                                                  \
      "1 KiB blocks for per-source distinct-count sketches past 6 values (bounded; beyond it, lower "         \
      "bounds, counted)"}
+/* Bounded partials' per-destination fan-in (np_vhll): one pool of registers per partition
+ * and pane (workers) and per global pane (coordinator); the same values in both. */
+#define NP_OPTS_FANIN                                                                                        \
+    {"fanin.pool.registers", NP_OPT_INT, "262144", 1024, 16777216, NULL,                                     \
+     "Bounded partials: one-byte registers of the destinations' shared fan-in pool (np_vhll), a power of "   \
+     "two; the same in workers and coordinator"},                                                            \
+    {"fanin.registers.per.dest", NP_OPT_INT, "256", 16, 1024, NULL,                                          \
+     "Bounded partials: virtual registers per destination in the fan-in pool, a power of two <= "            \
+     "fanin.pool.registers / 4 (error ~1.04/sqrt of it); the same in workers and coordinator"}
 #define NP_OPT_MAX_EMPTY_RUN                                                                                 \
     {"max.empty.run", NP_OPT_INT, "720", 0, 1000000, NULL,                                                   \
      "Longest run of empty windows emitted between windows with data"}

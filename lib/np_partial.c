@@ -28,6 +28,7 @@ void np_partial_enc_free(np_partial_enc_t *e) {
     free(e->cls.aggs);
     free(e->cls.ptrs);
     free(e->cls.nums);
+    free(e->fanin);
     free(e->prog);
     free(e->prog_ptrs);
     free(e->buf);
@@ -53,8 +54,9 @@ static int pack(np_partial_enc_t *e, Netpulse__WorkerMsg *msg, const uint8_t **o
     return 0;
 }
 
-/* Writes entry s as e->aggs[k], its sketches at e->sketches + *off. */
-static void fill_one(np_aggbuf_t *e, size_t k, const np_srcagg_t *s, size_t *off) {
+/* Writes entry s as e->aggs[k], its sketches at e->sketches + *off (none when !sketches:
+ * a bounded partial's destinations, whose fan-in travels in the np_vhll pool). */
+static void fill_entry(np_aggbuf_t *e, size_t k, const np_srcagg_t *s, size_t *off, bool sketches) {
     Netpulse__SourceAgg *a = &e->aggs[k];
     netpulse__source_agg__init(a);
     a->ip.data = (uint8_t *)s->ip.b;
@@ -65,14 +67,17 @@ static void fill_one(np_aggbuf_t *e, size_t k, const np_srcagg_t *s, size_t *off
     a->protocol_records = &e->pmix[k * NP_PMIX__COUNT];
     a->n_protocol_records = NP_PMIX__COUNT;
     memcpy(a->protocol_records, s->pmix, sizeof(s->pmix));
+    e->ptrs[k] = a;
+    if (!sketches) return;
     a->dst_ips.data = e->sketches + *off;
     a->dst_ips.len = np_hll_encode(&s->dst_ips, e->sketches + *off, e->sketches_cap - *off);
     *off += a->dst_ips.len;
     a->dst_ports.data = e->sketches + *off;
     a->dst_ports.len = np_hll_encode(&s->dst_ports, e->sketches + *off, e->sketches_cap - *off);
     *off += a->dst_ports.len;
-    e->ptrs[k] = a;
 }
+
+static void fill_one(np_aggbuf_t *e, size_t k, const np_srcagg_t *s, size_t *off) { fill_entry(e, k, s, off, true); }
 
 /* Room for n entries whose sketches take sk bytes. */
 static int aggbuf_reserve(np_aggbuf_t *e, size_t n, size_t sk) {
@@ -96,10 +101,10 @@ static void fill_other(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg
     }
 }
 
-long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
-                           Netpulse__SourceAgg **other) {
+static long fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out, Netpulse__SourceAgg **other,
+                       bool sketches) {
     size_t n = m ? np_srcmap_count(m) : 0, sk = 0;
-    for (size_t i = 0; m && i < np_srcmap_slots(m); i++) {
+    for (size_t i = 0; sketches && m && i < np_srcmap_slots(m); i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
         if (s) sk += np_hll_encoded_size(&s->dst_ips) + np_hll_encoded_size(&s->dst_ports);
     }
@@ -107,11 +112,30 @@ long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__Sourc
     size_t k = 0, off = 0;
     for (size_t i = 0; m && i < np_srcmap_slots(m) && k < n; i++) {
         const np_srcagg_t *s = np_srcmap_slot(m, i);
-        if (s) fill_one(e, k++, s, &off);
+        if (s) fill_entry(e, k++, s, &off, sketches);
     }
     *out = e->ptrs;
     fill_other(e, m, other);
     return (long)k;
+}
+
+long np_partial_fill_table(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
+                           Netpulse__SourceAgg **other) {
+    return fill_table(e, m, out, other, true);
+}
+
+/* A bounded partial's fan-in: every destination's distinct-source sketch folded into one
+ * fixed-size pool (np_vhll), encoded into e->fanin. Returns its length (0: no destination). */
+static long fill_fanin(np_partial_enc_t *e, np_vhll_t *v, const np_srcmap_t *m) {
+    np_vhll_clear(v);
+    for (size_t i = 0; m && i < np_srcmap_slots(m); i++) {
+        const np_srcagg_t *d = np_srcmap_slot(m, i);
+        if (d) np_vhll_add_sketch(v, &d->ip, &d->dst_ips);
+    }
+    if (!np_vhll_used(v)) return 0;
+    size_t need = np_vhll_encoded_size(v);
+    if (reserve((void **)&e->fanin, &e->fanin_cap, need, 1) < 0) return -1;
+    return (long)np_vhll_encode(v, e->fanin, e->fanin_cap);
 }
 
 long np_partial_fill_changed(np_aggbuf_t *e, const np_srcmap_t *m, Netpulse__SourceAgg ***out,
@@ -436,8 +460,10 @@ int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t pa
     } else {
         k = np_partial_fill_table(&e->src, pane->sources, &srcs, &other);
     }
-    long kd = pane->dests ? np_partial_fill_table(&e->dst, pane->dests, &dsts, &dother) : 0;
-    if (k < 0 || kd < 0) return -1;
+    bool pool = b && b->fanin && pane->dests;
+    long kd = pane->dests ? fill_table(&e->dst, pane->dests, &dsts, &dother, !pool) : 0;
+    long kf = pool ? fill_fanin(e, b->fanin, pane->dests) : 0;
+    if (k < 0 || kd < 0 || kf < 0) return -1;
 
     Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
     p.partition = partition;
@@ -473,6 +499,8 @@ int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t pa
     p.dests = dsts;
     p.dest_other = dother;
     p.dests_evicted = pane->dests ? np_srcmap_evicted(pane->dests) : 0;
+    p.fanin.data = e->fanin;
+    p.fanin.len = (size_t)kf;
     p.dst_port_hist = (uint32_t *)pane->port_hist;
     p.n_dst_port_hist = NP_PORT_BUCKETS;
     long kv = np_partial_fill_views(&e->views, pane->views, pane->nviews, &p.views);

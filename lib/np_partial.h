@@ -14,6 +14,7 @@
 #include "netpulse.pb-c.h"
 #include "np_merge.h"
 #include "np_pane.h"
+#include "np_vhll.h"
 
 #define NP_WIRE_VERSION 1
 
@@ -62,6 +63,8 @@ typedef struct np_partial_enc {
     size_t prog_cap;
     uint8_t *buf;
     size_t buf_cap;
+    uint8_t *fanin;             /* the encoded fan-in pool of a bounded partial */
+    size_t fanin_cap;
 } np_partial_enc_t;
 
 void np_partial_enc_init(np_partial_enc_t *e);
@@ -86,6 +89,8 @@ typedef struct np_partial_bounded {
     bool window_only;               /* a pane without data, sent for its window results */
     uint32_t pair;                  /* Partial.pair (np_pair.h NP_PAIR_*) */
     uint64_t pair_sources;          /* NP_PAIR_MERGED: sources_total (those the input's pane lacks) */
+    np_vhll_t *fanin;               /* scratch pool: non-NULL sends the destinations' fan-in as one
+                                       np_vhll pool (`fanin`) and `dests` as counters only */
 } np_partial_bounded_t;
 
 /* np_partial_encode with b (NULL: as np_partial_encode): `sources` holds b's candidates and

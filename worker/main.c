@@ -89,6 +89,7 @@ static const np_opt_t worker_opts[] = {
      "Every Nth checkpoint of a partition rewrites all of it; the others write only what changed (1 = always full)"},
     NP_OPT_OUTBOX_MAX("10000", 10, 10000000, "partials (sent to the coordinator), all partitions together"),
     NP_OPT_HLL_POOL_BLOCKS("65536"),
+    NP_OPTS_FANIN,
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
     {"partial.top.sources", NP_OPT_INT, "0", 0, 1000000, NULL,
      "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
@@ -146,6 +147,7 @@ typedef struct worker {
     np_cand_config_t cand;  /* bounded partials (cand.top > 0) */
     const np_srcagg_t **cand_sel;
     const np_srcagg_t **win_sel;  /* the partition window's top sources */
+    np_vhll_t *fanin;             /* bounded partials: scratch pool for a partial's fan-in */
     np_pair_t *pair;        /* bounded partials with re-keying: repartition partials merged with
                                their input partition's (NULL: off) */
     np_counter_t *m_unpaired, *m_pair_shared;
@@ -228,6 +230,10 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     bool flows = ps->partition < w->kbase; /* connection slots (NSL-KDD) carry no sources */
     bool learning = w->cand.top && flows && np_cand_learning(&w->cand, ps->panes_emitted);
     ps->emit_whole = !w->cand.top || learning; /* kept with the pane for the repartition partner */
+    if (w->fanin && flows && pane->records) { /* learning or not: the fan-in is not per source */
+        bp = &b;
+        b.fanin = w->fanin;
+    }
     /* Bounded partials, once the coordinator has learnt every source of this partition. */
     if (w->cand.top && flows && !learning) {
         bp = &b;
@@ -1201,6 +1207,16 @@ static int load_cand(worker_t *w, const np_config_t *c) {
     np_cand_config_from_detect(&w->cand, &dc, top, (size_t)np_config_int(c, "partial.max.candidates"));
     w->cand_sel = calloc(w->cand.top + w->cand.max_candidates, sizeof(*w->cand_sel));
     w->win_sel = calloc(w->cand.top, sizeof(*w->win_sel));
+    size_t fm;
+    unsigned fs;
+    if (np_fanin_config_load(c, &fm, &fs, err, sizeof(err)) < 0) {
+        np_proc_fatal_config(err);
+        return -1;
+    }
+    if (w->pcfg.max_dests && !(w->fanin = np_vhll_new(fm, fs, NULL, 0))) {
+        np_error("out_of_memory", "what=fanin");
+        return -1;
+    }
     if (!w->cand_sel || !w->win_sel) {
         np_error("out_of_memory", "what=candidates");
         return -1;
@@ -1400,6 +1416,7 @@ int main(int argc, char **argv) {
     np_slots_destroy(&w->sl);
     np_pair_destroy(&w->pair); /* its tables' sketches are the pool's */
     np_hll_pool_destroy(&w->pcfg.pool);
+    np_vhll_destroy(&w->fanin);
     if (w->store) {
         char key[192], err[256];
         snprintf(key, sizeof(key), "netpulse:workers:%s", w->id);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "np_partial.h"
 #include "np_result.h"
 #include "np_srcmap.h"
+#include "np_vhll.h"
 #include "test_ip4.h"
 
 /* A source table at its cap and past it (evicting: the heap exists) stays within its bound,
@@ -41,7 +43,8 @@ static void test_srcmap_bound_holds_and_is_tight(void **s) {
 
 static np_merge_config_t merge_cfg(size_t panes, size_t sources) {
     return (np_merge_config_t){.pane_ms = 5000, .max_panes = panes, .max_sources = sources, .max_dests = sources,
-                               .max_empty_run = 720, .window_ms = 60000, .max_class_dests = 1024};
+                               .max_empty_run = 720, .window_ms = 60000, .max_class_dests = 1024,
+                               .fanin_registers = 1u << 18, .fanin_s = 256};
 }
 
 static np_budget_config_t budget_cfg(const np_merge_config_t *m, const np_detect_config_t *d) {
@@ -101,6 +104,9 @@ static void test_parts_add_up_and_scale_with_caps(void **s) {
     assert_int_equal(b1.part[NP_BUDGET_PANE_SOURCES], 16 * np_srcmap_bound_bytes(10000, false));
     assert_int_equal(b2.part[NP_BUDGET_PANE_SOURCES], 2 * b1.part[NP_BUDGET_PANE_SOURCES]);
     assert_int_equal(b2.part[NP_BUDGET_PANE_DESTS], 2 * b1.part[NP_BUDGET_PANE_DESTS]);
+    assert_int_equal(b1.part[NP_BUDGET_PANE_FANIN], 16 * np_vhll_bound_bytes(1u << 18));
+    assert_int_equal(b2.part[NP_BUDGET_PANE_FANIN], 2 * b1.part[NP_BUDGET_PANE_FANIN]);
+    assert_int_equal(b3.part[NP_BUDGET_PANE_FANIN], b1.part[NP_BUDGET_PANE_FANIN]); /* fixed in the sources */
     assert_true(b3.part[NP_BUDGET_PANE_SOURCES] > b1.part[NP_BUDGET_PANE_SOURCES]);
     assert_true(b3.part[NP_BUDGET_WINDOW] > b1.part[NP_BUDGET_WINDOW]);
     assert_int_equal(b1.part[NP_BUDGET_HLL_POOL], (uint64_t)65536 << 10);
@@ -115,6 +121,29 @@ static void test_parts_add_up_and_scale_with_caps(void **s) {
     assert_int_equal(b1.part[NP_BUDGET_DETECT], 0);
     assert_int_equal(b1.part[NP_BUDGET_WINDOW], 0);
     assert_int_equal(b1.part[NP_BUDGET_PANE_WINDOW_TOP], 0);
+}
+
+/* The fan-in pool's bound against what it really allocates, filled (glibc's mallinfo2:
+ * heap and mmapped blocks), for several sizes: at least what is used, within a page. */
+static void test_fanin_bound_holds(void **s) {
+    (void)s;
+    const size_t sizes[] = {1u << 10, 1u << 14, 1u << 18, 1u << 20};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct mallinfo2 before = mallinfo2();
+        np_vhll_t *v = np_vhll_new(sizes[i], 64, NULL, 0);
+        assert_non_null(v);
+        for (uint32_t k = 0; k < 4 * sizes[i]; k++) {
+            np_ip_t d = ip4(0x0a000000u + k % 1000);
+            np_vhll_add(v, &d, np_hll_hash(&k, sizeof(k)));
+        }
+        struct mallinfo2 after = mallinfo2();
+        size_t used = (after.uordblks + after.hblkhd) - (before.uordblks + before.hblkhd);
+        size_t bound = np_vhll_bound_bytes(sizes[i]);
+        assert_true(used >= sizes[i]);
+        assert_true(used <= bound + 4096); /* malloc's headers and page rounding */
+        assert_true(bound <= used + 64);
+        np_vhll_destroy(&v);
+    }
 }
 
 /* Over budget: refused, naming the key and the figure; 0 = report only. */
@@ -301,6 +330,7 @@ static void test_gpane_encoder_bound(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_srcmap_bound_holds_and_is_tight),
+        cmocka_unit_test(test_fanin_bound_holds),
         cmocka_unit_test(test_parts_add_up_and_scale_with_caps),
         cmocka_unit_test(test_group_commit_batch),
         cmocka_unit_test(test_check_names_key_and_figure),

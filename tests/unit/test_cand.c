@@ -102,6 +102,7 @@ typedef struct sim {
     np_partial_enc_t enc;
     const np_srcagg_t **sel, *wsel[10];
     np_hll_pool_t *pool;
+    np_vhll_t *fanin;                 /* bounded partials' fan-in pool (NULL: per-destination sketches) */
     size_t bytes_full, bytes_bounded; /* encoded partials after learning */
 } sim_t;
 
@@ -121,6 +122,7 @@ static bool bounded_of(sim_t *s, np_partstate_t *ps, const np_pane_t *pane, np_p
         b->nsel = np_cand_select(&s->cand, pane->sources, pane->bytes, pane->packets, s->sel,
                                  s->cand.top + s->cand.max_candidates, &b->dropped);
     b->sel = learning ? NULL : s->sel;
+    b->fanin = s->fanin;
     np_cand_window(b, ps->win, pane->start_ms, pane->records ? pane->sources : NULL, pane == &ps->empty, s->cand.top,
                    s->wsel);
     assert_int_equal(b->window_ms, WINDOW);
@@ -191,6 +193,16 @@ static void traffic(int pane, uint32_t *rng, uint32_t nsrc, int flow_mod, bool s
             r.src = ip4(0x0a000000 + 22);
             r.dst = ip4(0xac110001);
             r.dst_port = (uint16_t)(1000 + h);
+            add(ctx, &r, h & 1);
+        }
+    if (pane >= 57 && pane < 59) /* a DDoS: 400 spoofed sources, one flow each, to one server */
+        for (uint32_t h = 0; h < 400; h++) {
+            r.ts_ms = t0 + h;
+            r.src = ip4(0xc6120000 + (uint32_t)pane * 1024 + h);
+            r.dst = ip4(0xc0a80005);
+            r.dst_port = 53;
+            r.bytes = 80;
+            r.packets = 1;
             add(ctx, &r, h & 1);
         }
     if (scan_half && pane >= 54 && pane < 56) /* a scan in its keyed half only: merged, no scan */
@@ -281,6 +293,15 @@ static void test_bounded_equals_full(void **st) {
     s.bounded = np_merge_new(&mc);
     s.cand = cand_cfg(10, 64);
     s.sel = calloc(s.cand.top + s.cand.max_candidates, sizeof(*s.sel));
+    /* The bounded side carries fan-in in a pool (as netpulse-worker does), the whole side a
+     * sketch per destination: the DDoS must be found alike. */
+    mc.fanin_registers = 1u << 16;
+    mc.fanin_s = 128;
+    np_merge_destroy(&s.bounded);
+    s.bounded = np_merge_new(&mc);
+    s.fanin = np_vhll_new(1u << 16, 128, NULL, 0);
+    assert_non_null(s.bounded);
+    assert_non_null(s.fanin);
     np_partial_enc_init(&s.enc);
     np_pane_config_t pc = {.pane_ms = PANE, .lateness_ms = 0, .max_open_panes = 4, .max_sources = 4096,
                            .max_dests = 4096, .pool = s.pool, .window_ms = WINDOW};
@@ -306,6 +327,8 @@ static void test_bounded_equals_full(void **st) {
     assert_true(full->kinds[NP_AN_NEW_SOURCE] >= 1);
     assert_true(full->kinds[NP_AN_HOST_SCAN] >= 1);
     assert_true(full->kinds[NP_AN_PORT_SCAN] >= 1);
+    assert_int_equal(full->kinds[NP_AN_DDOS], 1);
+    assert_int_equal(bounded->kinds[NP_AN_DDOS], 1);
     /* The same ids (within a pane the order follows the tables' slots, as it does today
      * with partials arriving in any order). */
     assert_int_equal(full->nids, bounded->nids);
@@ -336,6 +359,7 @@ static void test_bounded_equals_full(void **st) {
     np_partial_enc_free(&s.enc);
     np_merge_destroy(&s.full);
     np_merge_destroy(&s.bounded);
+    np_vhll_destroy(&s.fanin);
     np_hll_pool_destroy(&s.pool);
 }
 

@@ -11,6 +11,8 @@
 #include <unistd.h>
 
 #include "np_config.h"
+#include "np_detect_cfg.h"
+#include "np_opts.h"
 
 static const np_opt_t OPTS[] = {
     NP_OPTS_COMMON,
@@ -135,6 +137,35 @@ static void test_errors_name_the_key(void **s) {
     expect_error(3, a9, "cannot open");
 }
 
+/* The fan-in pool's keys: values np_vhll refuses are named by key (exit 2 in the processes). */
+static void test_fanin_keys(void **s) {
+    (void)s;
+    static const np_opt_t fo[] = {NP_OPTS_COMMON, NP_OPTS_FANIN};
+    struct {
+        const char *flag, *value, *needle;
+    } cases[] = {{"--fanin-pool-registers", "3000", "fanin.pool.registers:"},
+                 {"--fanin-registers-per-dest", "100", "fanin.registers.per.dest:"},
+                 {"--fanin-registers-per-dest", "1024", NULL}, /* 1024 <= 262144 / 4 */
+                 {NULL, NULL, NULL}};                          /* the defaults */
+    for (int i = 0; i < 4; i++) {
+        np_config_t *c = np_config_new("t", "test", fo, sizeof(fo) / sizeof(fo[0]));
+        char *argv[] = {"t", (char *)cases[i].flag, (char *)cases[i].value};
+        char err[256] = "";
+        assert_int_equal(np_config_load(c, cases[i].flag ? 3 : 1, argv, err, sizeof(err)), 0);
+        size_t m;
+        unsigned sv;
+        int rc = np_fanin_config_load(c, &m, &sv, err, sizeof(err));
+        if (cases[i].needle) {
+            assert_int_equal(rc, -1);
+            if (!strstr(err, cases[i].needle)) fail_msg("error '%s' does not name '%s'", err, cases[i].needle);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(m, 262144); /* the default */
+        }
+        np_config_destroy(&c);
+    }
+}
+
 static void test_help_and_version(void **s) {
     (void)s;
     np_config_t *c;
@@ -195,6 +226,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_precedence, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_name_the_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_help_and_version, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fanin_keys, setup, teardown),
         cmocka_unit_test_setup_teardown(test_secrets, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
