@@ -33,7 +33,7 @@ struct np_arena {
     size_t block_bytes;
     size_t total;          /* bytes in use, over every block */
     size_t nblocks;
-    size_t max_total;      /* the most ever in use: the size of the block a reset keeps */
+    size_t max_total;      /* the most in use at a reset: the size of the block a reset keeps */
     uint64_t mallocs;
     ProtobufCAllocator pb;
 };
@@ -104,7 +104,6 @@ void *np_arena_alloc(np_arena_t *a, size_t n) {
     UNPOISON(p, n);
     b->used += n;
     a->total += n;
-    if (a->total > a->max_total) a->max_total = a->total;
     return p;
 }
 
@@ -128,6 +127,10 @@ void np_arena_rewind(np_arena_t *a, np_arena_mark_t m) {
 }
 
 void np_arena_reset(np_arena_t *a) {
+    /* The most in use *at a reset*: what was kept until the round's end. A message given
+     * back by a rewind (decoded, then refused, e.g. a crafted one before the owner
+     * check) does not size the block kept for good. */
+    if (a->total > a->max_total) a->max_total = a->total;
     if (a->nblocks > 1) {
         /* This round needed more than one block: one block for the most ever in use, so
          * that the next such round allocates nothing. */

@@ -7,7 +7,8 @@
  * Allocation is stack-like: np_arena_mark() / np_arena_rewind() give back everything
  * allocated since a mark (a decoded message not kept), np_arena_reset() everything.
  * Memory is kept for reuse: after a reset the arena holds one block of at least the most
- * it ever had in use, so a steady state allocates nothing; it mallocs only when a round
+ * it ever had in use at a reset (what rewinds gave back does not count), so a steady
+ * state allocates nothing; it mallocs only when a round
  * needs more than every round before it.
  *
  * Bound (for np_budget): an arena whose use (requests rounded up to NP_ARENA_ALIGN) never
@@ -50,7 +51,7 @@ void *np_arena_alloc(np_arena_t *a, size_t n);
 np_arena_mark_t np_arena_mark(const np_arena_t *a);
 /* Gives back everything allocated since m (taken from this arena, after the last reset). */
 void np_arena_rewind(np_arena_t *a, np_arena_mark_t m);
-/* Gives back everything; keeps one block of at least the most ever in use. */
+/* Gives back everything; keeps one block of at least the most ever in use at a reset. */
 void np_arena_reset(np_arena_t *a);
 
 /* The bytes in use (requests rounded to NP_ARENA_ALIGN), and the bytes the arena holds

@@ -139,7 +139,15 @@ uint64_t np_vhll_estimate(const np_vhll_t *v, const np_ip_t *d, double noise) {
     for (unsigned i = 0; i < v->s; i++) hist[v->reg[slot(v, dh, i)]]++;
     double s = (double)v->s, m = (double)v->m;
     double n = m * s / (m - s) * (np_hll_estimate_hist(hist, v->s, 64 - v->k) / s - noise);
+    if (!(n < (double)NP_VHLL_EST_MAX)) return NP_VHLL_EST_MAX; /* saturated registers read +inf */
     return n > 0 ? (uint64_t)llround(n) : 0;
+}
+
+uint64_t np_vhll_lower(const np_vhll_t *v, uint64_t est, double noise, double z) {
+    double s = (double)v->s, m = (double)v->m;
+    double sigma = 1.04 / sqrt(s) * m / (m - s) * ((double)est + s * (noise > 0 ? noise : 0));
+    double lo = (double)est - z * sigma;
+    return lo > 0 ? (uint64_t)lo : 0;
 }
 
 static size_t nonzero(const np_vhll_t *v) {

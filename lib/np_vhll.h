@@ -71,8 +71,15 @@ void np_vhll_merge(np_vhll_t *dst, const np_vhll_t *src);
 /* The pool's noise per register, E_m / m: compute once per pool state, pass to
  * np_vhll_estimate for each destination. */
 double np_vhll_noise(const np_vhll_t *v);
-/* d's distinct sources, >= 0 (rounded). */
+/* d's distinct sources, >= 0 (rounded; at most NP_VHLL_EST_MAX, which a saturated pool reads). */
 uint64_t np_vhll_estimate(const np_vhll_t *v, const np_ip_t *d, double noise);
+/* A lower bound on d's distinct sources given its estimate est: est - z * sigma, with
+ * sigma = 1.04 / sqrt(s) * m / (m - s) * (est + s * noise), the error above; 0 when
+ * that is negative. In a busy pool (s * noise large) every destination's estimate has
+ * noise in the hundreds: a detector threshold compares this bound, not the estimate,
+ * so that noise alone does not raise an alert. */
+uint64_t np_vhll_lower(const np_vhll_t *v, uint64_t est, double noise, double z);
+#define NP_VHLL_EST_MAX 1000000000000000ull
 
 /*
  * Encoding, format version 1 (little-endian): byte 0 version, byte 1 form (0 dense, 1 list),

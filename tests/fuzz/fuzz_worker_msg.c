@@ -33,7 +33,8 @@ static void init(void) {
         abort();
     np_merge_config_t mc = {.pane_ms = 5000, .max_panes = 8, .max_sources = 256, .max_dests = 256,
                             .max_empty_run = 4, .pool = POOL, .views = &VS, .max_groups = 64,
-                            .max_partitions = 64, .max_future_ms = 300000, .max_class_dests = 8};
+                            .max_partitions = 64, .max_future_ms = 300000, .max_class_dests = 8,
+                            .fanin_registers = 1024, .fanin_s = 16}; /* pools merged too */
     M = np_merge_new(&mc);
     OWN = np_owner_new(64);
     G.seen = calloc(1, NP_MERGE_MAX_PARTITIONS / 8);

@@ -135,9 +135,24 @@ static void test_protobuf(void **st) {
     np_arena_destroy(&a);
 }
 
+/* A large message decoded and given back (a rewind: refused before the owner check) does
+ * not size the block a reset keeps: only what was in use at the reset does. */
+static void test_rewound_peak_not_kept(void **st) {
+    (void)st;
+    np_arena_t *a = np_arena_new(4096);
+    assert_non_null(a);
+    np_arena_mark_t m = np_arena_mark(a);
+    assert_non_null(np_arena_alloc(a, 1 << 20));
+    np_arena_rewind(a, m);
+    for (int i = 0; i < 3; i++) assert_non_null(np_arena_alloc(a, 3000)); /* two blocks */
+    np_arena_reset(a);
+    assert_true(np_arena_held(a) < 64 * 1024); /* 1 MiB kept before */
+    np_arena_destroy(&a);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alloc_rewind_reset),
+        cmocka_unit_test(test_alloc_rewind_reset), cmocka_unit_test(test_rewound_peak_not_kept),
         cmocka_unit_test(test_steady_state_allocates_nothing),
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_protobuf),

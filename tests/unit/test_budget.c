@@ -123,10 +123,21 @@ static void test_parts_add_up_and_scale_with_caps(void **s) {
     assert_int_equal(b1.part[NP_BUDGET_PANE_WINDOW_TOP], 0);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+
 /* The fan-in pool's bound against what it really allocates, filled (glibc's mallinfo2:
  * heap and mmapped blocks), for several sizes: at least what is used, within a page. */
 static void test_fanin_bound_holds(void **s) {
     (void)s;
+#ifdef ASAN
+    skip(); /* mallinfo2 does not see ASan's allocator */
+#endif
     const size_t sizes[] = {1u << 10, 1u << 14, 1u << 18, 1u << 20};
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         struct mallinfo2 before = mallinfo2();
@@ -229,9 +240,10 @@ static void count_free(void *ud, void *p) {
 
 /* The densest partial a worker sends (one record per source) takes at most
  * NP_BUDGET_UNPACK_FACTOR times its wire size in the coordinator's arena, which holds
- * within np_arena_bound_bytes of that; a batch of them too. */
-static void test_unpack_factor(void **s) {
-    (void)s;
+ * within np_arena_bound_bytes of that; a batch of them too. With sketches (whole tables)
+ * and without (bounded partials' destinations: counters only, the fan-in in the pool),
+ * which is denser: 5.25x and 6.39x measured. */
+static void unpack_factor(size_t sk_len) {
     enum { N = 20000 };
     Netpulse__SourceAgg *aggs = calloc(N, sizeof(*aggs)), **ptrs = calloc(N, sizeof(*ptrs));
     np_ip_t *ips = calloc(N, sizeof(*ips));
@@ -248,7 +260,7 @@ static void test_unpack_factor(void **s) {
         aggs[i].n_protocol_records = NP_PMIX__COUNT;
         aggs[i].protocol_records = pmix;
         aggs[i].dst_ips.data = aggs[i].dst_ports.data = sk;
-        aggs[i].dst_ips.len = aggs[i].dst_ports.len = sizeof(sk);
+        aggs[i].dst_ips.len = aggs[i].dst_ports.len = sk_len;
         ptrs[i] = &aggs[i];
     }
     Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
@@ -290,6 +302,12 @@ static void test_unpack_factor(void **s) {
     free(aggs);
     free(ptrs);
     free(ips);
+}
+
+static void test_unpack_factor(void **s) {
+    (void)s;
+    unpack_factor(3); /* an empty exact sketch */
+    unpack_factor(0); /* no sketch */
 }
 
 /* Encoding a final pane whose source table is at its cap stays within the encoder's

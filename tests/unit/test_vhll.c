@@ -114,6 +114,41 @@ static void test_empty_destination_reads_low(void **state) {
     np_vhll_destroy(&v);
 }
 
+/* In a busy pool the estimate of a destination with few sources reads far above them (the
+ * noise), so a threshold on the estimate raises false DDoS alerts; np_vhll_lower does not
+ * cross it, while a destination with many sources still does. m = 2^14, s = 64, 200k
+ * other pairs: noise s n / m ~ 780 per destination. */
+static void test_lower_bound_ignores_noise(void **state) {
+    (void)state;
+    np_vhll_t *v = np_vhll_new(1u << 14, 64, NULL, 0);
+    uint64_t seed = 7, id = 1;
+    for (uint64_t i = 0; i < 200000; i++) {
+        np_ip_t d = dest(100000 + (uint32_t)(rng_next(&seed) % 100000));
+        np_vhll_add(v, &d, src_hash(id++));
+    }
+    for (uint32_t t = 0; t < 200; t++) { /* 20 sources each */
+        np_ip_t d = dest(t);
+        for (int j = 0; j < 20; j++) np_vhll_add(v, &d, src_hash(id++));
+    }
+    np_ip_t big = dest(5000);
+    for (int j = 0; j < 5000; j++) np_vhll_add(v, &big, src_hash(id++));
+    double noise = np_vhll_noise(v);
+    unsigned est_over = 0, lower_over = 0;
+    for (uint32_t t = 0; t < 200; t++) {
+        np_ip_t d = dest(t);
+        uint64_t e = np_vhll_estimate(v, &d, noise);
+        est_over += e >= 100;
+        lower_over += np_vhll_lower(v, e, noise, 3.0) >= 100;
+    }
+    printf("20-source destinations reading >= 100: estimate %u of 200, lower bound %u\n", est_over, lower_over);
+    assert_true(est_over >= 20); /* the noise the bound is for (43 of 200 measured) */
+    assert_int_equal(lower_over, 0);
+    uint64_t e = np_vhll_estimate(v, &big, noise);
+    assert_true(np_vhll_lower(v, e, noise, 3.0) >= 1000);
+    assert_true(np_vhll_lower(v, e, noise, 3.0) <= e);
+    np_vhll_destroy(&v);
+}
+
 /* Adding a destination's sources one by one or as its np_hll sketch (exact or dense form)
  * sets the same registers. */
 static void test_sketch_equals_hashes(void **state) {
@@ -207,7 +242,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_rejects_bad_sizes),     cmocka_unit_test(test_error_against_exact),
         cmocka_unit_test(test_empty_destination_reads_low), cmocka_unit_test(test_sketch_equals_hashes),
-        cmocka_unit_test(test_merge_is_union),            cmocka_unit_test(test_decode_rejects_bad_input),
+        cmocka_unit_test(test_lower_bound_ignores_noise), cmocka_unit_test(test_merge_is_union),            cmocka_unit_test(test_decode_rejects_bad_input),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
