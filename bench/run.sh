@@ -96,6 +96,9 @@ raw_consume() {
 }
 
 vm_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# cpu_ms PID: the process's user + system CPU so far, in ms (on a shared machine the
+# worker's CPU per record is steadier than its wall-clock rate).
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); print int(($12 + $13) * 1000 / hz) }' "/proc/$1/stat"; }
 
 GW_EP=""
 start_gateway() {
@@ -135,9 +138,10 @@ COORD_FLAGS=()
 # worker_run LABEL TOPIC WORKERS TARGET [worker flags...]: times the workers from their
 # first consumed record until they have consumed TARGET; writes $RES/worker-LABEL.json.
 worker_run() {
-    local label="$1" topic="$2" n="$3" target="$4" w ports=() out rss=0 ckpt partials
+    local label="$1" topic="$2" n="$3" target="$4" w ports=() out rss=0 ckpt partials cpu0=0 cpu=0
     shift 4
     cluster_up "$label" "$topic" "$n" "$@"
+    for w in "${CL_WORKERS[@]}"; do cpu0=$((cpu0 + $(cpu_ms "${IT_PIDS[$w]}"))); done
     for w in "${CL_WORKERS[@]}"; do ports+=(-p "$(it_http_port "$w")"); done
     local perf_pid=""
     if [[ -n "${BENCH_PERF:-}" ]]; then # a flat CPU profile of the (first) worker
@@ -160,11 +164,14 @@ worker_run() {
             | grep -v '^#' | grep -v '^$' | head -40 >"$RES/perf-$label.txt"
     fi
     for w in "${CL_WORKERS[@]}"; do rss=$((rss + $(vm_kb "${IT_PIDS[$w]}" VmHWM))); done
+    for w in "${CL_WORKERS[@]}"; do cpu=$((cpu + $(cpu_ms "${IT_PIDS[$w]}"))); done
     local owned=""
     for w in "${CL_WORKERS[@]}"; do owned+="${owned:+,}$(it_metric "$w" netpulse_worker_assigned_partitions)"; done
     ckpt="$(it_metric_sum netpulse_worker_checkpoints_total "${CL_WORKERS[@]}")"
     partials="$(it_metric_sum netpulse_worker_partials_sent_total "${CL_WORKERS[@]}")"
-    printf '%s\n' "${out%\}},\"workers\":$n,\"input_partitions_owned\":[$owned],\"peak_rss_kb\":$rss,\"checkpoints\":$ckpt,\"partials\":$partials}" \
+    local ckpt_bytes
+    ckpt_bytes="$(it_metric_sum netpulse_worker_checkpoint_bytes_total "${CL_WORKERS[@]}")"
+    printf '%s\n' "${out%\}},\"workers\":$n,\"input_partitions_owned\":[$owned],\"peak_rss_kb\":$rss,\"checkpoints\":$ckpt,\"partials\":$partials,\"checkpoint_bytes\":$ckpt_bytes,\"cpu_ms\":$((cpu - cpu0))}" \
         >"$RES/worker-$label.json"
     cluster_down
 }

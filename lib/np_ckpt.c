@@ -58,6 +58,19 @@ static void win_free(winpanes_t *w) {
     free(w->ptrs);
 }
 
+/* Kept pane slot i of ps's ring into pst (its sources into buf). */
+static int win_pane(Netpulse__PaneState *pst, np_aggbuf_t *buf, const np_partstate_t *ps, size_t i) {
+    netpulse__pane_state__init(pst);
+    pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
+    bool whole;
+    np_srcwin_slot_meta(ps->win, i, &pst->bytes, &pst->packets, &whole);
+    pst->pair_whole = whole;
+    long n = np_partial_fill_table(buf, np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
+    if (n < 0) return -1;
+    pst->n_sources = (size_t)n;
+    return 0;
+}
+
 static int win_fill(winpanes_t *w, const np_partstate_t *ps) {
     w->slots = ps->win ? np_srcwin_slots(ps->win) : 0;
     w->panes = calloc(w->slots ? w->slots : 1, sizeof(*w->panes));
@@ -66,18 +79,27 @@ static int win_fill(winpanes_t *w, const np_partstate_t *ps) {
     if (!w->panes || !w->ptrs || !w->bufs) return -1;
     for (size_t i = 0; i < w->slots; i++) {
         if (np_srcwin_slot_start(ps->win, i) == NP_SRCWIN_NONE) continue;
-        Netpulse__PaneState *pst = &w->panes[w->n];
-        netpulse__pane_state__init(pst);
-        pst->pane_start_ms = np_srcwin_slot_start(ps->win, i);
-        bool whole;
-        np_srcwin_slot_meta(ps->win, i, &pst->bytes, &pst->packets, &whole);
-        pst->pair_whole = whole;
-        long n = np_partial_fill_table(&w->bufs[w->n], np_srcwin_slot(ps->win, i), &pst->sources, &pst->other);
-        if (n < 0) return -1;
-        pst->n_sources = (size_t)n;
-        w->ptrs[w->n++] = pst;
+        if (win_pane(&w->panes[w->n], &w->bufs[w->n], ps, i) < 0) return -1;
+        w->ptrs[w->n] = &w->panes[w->n];
+        w->n++;
     }
     return 0;
+}
+
+int np_ckpt_encode_win(const np_partstate_t *ps, size_t i, uint8_t **out, size_t *out_len) {
+    Netpulse__PaneState pst;
+    np_aggbuf_t buf = {0};
+    *out = NULL;
+    if (win_pane(&pst, &buf, ps, i) == 0) {
+        size_t len = netpulse__pane_state__get_packed_size(&pst);
+        if ((*out = malloc(NP_CRC32_FRAME_HDR + len))) {
+            len = netpulse__pane_state__pack(&pst, *out + NP_CRC32_FRAME_HDR);
+            np_crc32_frame_header(*out, NP_CKPT_WIN_MAGIC, NP_CKPT_FRAME_VERSION, *out + NP_CRC32_FRAME_HDR, len);
+            *out_len = NP_CRC32_FRAME_HDR + len;
+        }
+    }
+    np_partial_aggbuf_free(&buf);
+    return *out ? 0 : -1;
 }
 
 /* The partition's scalars and re-keying memory, common to both versions. */
@@ -97,6 +119,10 @@ static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps
     c->records_total = ps->records_total;
     c->panes_emitted = ps->panes_emitted;
     c->pair_kept = ps->win && ps->cfg.keep_panes;
+    if (ps->win) {
+        c->window_slots = (uint32_t)np_srcwin_slots(ps->win);
+        c->window_known_from = np_srcwin_known_from(ps->win);
+    }
     c->pane_ms = ps->cfg.pane_ms;
     c->written_ms = wall_ms;
     c->source_offsets = (int64_t *)source_offsets;
@@ -164,20 +190,20 @@ out:
     return rc;
 }
 
-void np_ckpt_part_suffix(char *buf, size_t len, bool pane, int64_t start) {
-    snprintf(buf, len, "%s:%" PRId64, pane ? "pane" : "out", start);
+void np_ckpt_part_suffix(char *buf, size_t len, int kind, int64_t start) {
+    snprintf(buf, len, "%s:%" PRId64, kind == NP_CKPT_PART_PANE ? "pane" : kind == NP_CKPT_PART_WIN ? "win" : "out",
+             start);
 }
 
 int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epoch, const int64_t *source_offsets,
                         const int64_t *source_watermarks, size_t n_sources, int64_t wall_ms,
                         const np_ckpt_pane_ref_t *panes, size_t npanes, const int64_t *outs, size_t nouts,
-                        uint8_t **out, size_t *out_len) {
+                        const int64_t *wins, size_t nwins, uint8_t **out, size_t *out_len) {
     Netpulse__PanePart *pp = calloc(npanes ? npanes : 1, sizeof(*pp));
     Netpulse__PanePart **ptrs = calloc(npanes ? npanes : 1, sizeof(*ptrs));
-    winpanes_t win = {0};
     int rc = -1;
     *out = NULL;
-    if (!pp || !ptrs || win_fill(&win, ps) < 0) goto out;
+    if (!pp || !ptrs) goto out;
     for (size_t i = 0; i < npanes; i++) {
         netpulse__pane_part__init(&pp[i]);
         pp[i].pane_start_ms = panes[i].start;
@@ -186,17 +212,18 @@ int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epo
         ptrs[i] = &pp[i];
     }
     Netpulse__PartitionCheckpoint c = NETPULSE__PARTITION_CHECKPOINT__INIT;
-    c.version = NP_CKPT_VERSION;
+    /* Kept panes as parts are new in version 3: an older reader refuses the head rather
+     * than restore without them (it would take their panes for panes without data). */
+    c.version = nwins ? NP_CKPT_VERSION : NP_CKPT_VERSION_PARTS;
     fill_head(&c, ps, topic, epoch, source_offsets, source_watermarks, n_sources, wall_ms);
     c.n_pane_parts = npanes;
     c.pane_parts = ptrs;
     c.n_outbox_parts = nouts;
     c.outbox_parts = (int64_t *)outs;
-    c.n_window_panes = win.n;
-    c.window_panes = win.ptrs;
+    c.n_window_parts = nwins;
+    c.window_parts = (int64_t *)wins;
     rc = pack_head(&c, out, out_len);
 out:
-    win_free(&win);
     free(pp);
     free(ptrs);
     return rc;
@@ -376,6 +403,24 @@ static int restore_out(np_outbox_t *ob, int64_t start, const uint8_t *d, size_t 
     return 0;
 }
 
+/* Part (kind, start) into *d (malloc'd) and *len: 0, or NP_CKPT_IO / NP_CKPT_CORRUPT
+ * (missing) with errstr. */
+static int fetch_part(np_ckpt_get_part_fn get_part, void *ctx, int kind, int64_t start, uint8_t **d, size_t *len,
+                      char *errstr, size_t errlen) {
+    char suffix[40];
+    np_ckpt_part_suffix(suffix, sizeof(suffix), kind, start);
+    int g = get_part(ctx, suffix, d, len);
+    if (g < 0) {
+        snprintf(errstr, errlen, "checkpoint part %s could not be read", suffix);
+        return NP_CKPT_IO;
+    }
+    if (g == 1) {
+        snprintf(errstr, errlen, "checkpoint part %s is missing", suffix);
+        return NP_CKPT_CORRUPT;
+    }
+    return 0;
+}
+
 /* Fetches and restores every part a version-2 head lists. */
 static int restore_parts(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_part_fn get_part, void *ctx,
                          np_partstate_t *ps, const np_pane_config_t *cfg, np_outbox_t *ob, char *errstr, size_t errlen) {
@@ -387,24 +432,97 @@ static int restore_parts(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_par
     for (size_t i = 0; i < n; i++) {
         bool pane = i < c->n_pane_parts;
         int64_t start = pane ? c->pane_parts[i]->pane_start_ms : c->outbox_parts[i - c->n_pane_parts];
-        char suffix[40];
-        np_ckpt_part_suffix(suffix, sizeof(suffix), pane, start);
         uint8_t *d = NULL;
         size_t len = 0;
-        int g = get_part(ctx, suffix, &d, &len);
-        if (g < 0) {
-            snprintf(errstr, errlen, "checkpoint part %s could not be read", suffix);
-            return NP_CKPT_IO;
-        }
-        if (g == 1) {
-            snprintf(errstr, errlen, "checkpoint part %s is missing", suffix);
-            return NP_CKPT_CORRUPT;
-        }
+        int g = fetch_part(get_part, ctx, pane ? NP_CKPT_PART_PANE : NP_CKPT_PART_OUT, start, &d, &len, errstr, errlen);
+        if (g < 0) return g;
         int r = pane ? restore_part(ps, cfg, c->pane_parts[i], d, len, errstr, errlen)
                      : restore_out(ob, start, d, len, errstr, errlen);
         free(d);
         if (r < 0) return NP_CKPT_CORRUPT;
     }
+    return 0;
+}
+
+/* A version-3 head's kept panes: each part fetched and unpacked into kept[i] (the caller
+ * frees them with free_kept). */
+static int fetch_kept(const Netpulse__PartitionCheckpoint *c, np_ckpt_get_part_fn get_part, void *ctx,
+                      Netpulse__PaneState **kept, char *errstr, size_t errlen) {
+    if (c->n_window_parts && !get_part) {
+        snprintf(errstr, errlen, "checkpoint has %zu kept pane parts and no way to read them", c->n_window_parts);
+        return NP_CKPT_CORRUPT;
+    }
+    for (size_t i = 0; i < c->n_window_parts; i++) {
+        char why[160];
+        uint8_t *d = NULL;
+        size_t len = 0;
+        const uint8_t *payload;
+        size_t plen;
+        int g = fetch_part(get_part, ctx, NP_CKPT_PART_WIN, c->window_parts[i], &d, &len, errstr, errlen);
+        if (g < 0) return g;
+        if (np_crc32_frame_open(d, len, NP_CKPT_WIN_MAGIC, NP_CKPT_FRAME_VERSION, &payload, &plen, why, sizeof(why)) == 1)
+            kept[i] = netpulse__pane_state__unpack(NULL, plen, payload);
+        free(d);
+        if (!kept[i] || kept[i]->pane_start_ms != c->window_parts[i]) {
+            snprintf(errstr, errlen, "checkpoint part win:%lld is damaged", (long long)c->window_parts[i]);
+            return NP_CKPT_CORRUPT;
+        }
+    }
+    return 0;
+}
+
+static void free_kept(Netpulse__PaneState **kept, size_t n) {
+    for (size_t i = 0; kept && i < n; i++)
+        if (kept[i]) netpulse__pane_state__free_unpacked(kept[i], NULL);
+    free(kept);
+}
+
+/* The oldest pane a checkpoint's kept panes answer for. Written with the ring: what it
+ * stored. Older (or written without a ring): the oldest pane kept, which the writer's ring
+ * covered whatever its size, or, with none kept, the panes closed after the checkpoint
+ * only (the writer may not have kept any). */
+static int64_t stored_known_from(const Netpulse__PartitionCheckpoint *c, Netpulse__PaneState *const *kept, size_t n) {
+    if (c->window_slots) return c->window_known_from;
+    int64_t from = c->closed_through == NP_TS_NONE ? NP_SRCWIN_NONE : c->closed_through;
+    for (size_t i = 0; i < n; i++)
+        if (from == NP_SRCWIN_NONE || kept[i]->pane_start_ms < from) from = kept[i]->pane_start_ms;
+    return from;
+}
+
+static int64_t later(int64_t a, int64_t b) {
+    if (a == NP_SRCWIN_NONE) return b;
+    if (b == NP_SRCWIN_NONE) return a;
+    return a > b ? a : b;
+}
+
+/* The kept panes into ps's ring, which may be of another size than the writer's: only the
+ * panes the ring can hold (the newest), and the panes before the stored mark unknown. A
+ * checkpoint without kept panes for the repartition partner (np_pair) does not say which
+ * closed panes had data. */
+static int restore_window(np_partstate_t *ps, const Netpulse__PartitionCheckpoint *c, Netpulse__PaneState *const *kept,
+                          size_t n, const np_pane_config_t *cfg, char *errstr, size_t errlen) {
+    int64_t newest = NP_SRCWIN_NONE, reach = (int64_t)np_srcwin_slots(ps->win) * cfg->pane_ms;
+    for (size_t i = 0; i < n; i++) {
+        int64_t start = kept[i]->pane_start_ms;
+        if (np_pane_start(start, cfg->pane_ms) != start) {
+            snprintf(errstr, errlen, "checkpoint window pane %lld is misaligned", (long long)start);
+            return -1;
+        }
+        if (newest == NP_SRCWIN_NONE || start > newest) newest = start;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const Netpulse__PaneState *s = kept[i];
+        if (s->pane_start_ms <= newest - reach) continue; /* would take a newer pane's slot */
+        np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
+        if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0) {
+            snprintf(errstr, errlen, "checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
+            return -1;
+        }
+        np_srcwin_note(ps->win, s->pane_start_ms, s->bytes, s->packets, s->pair_whole);
+    }
+    int64_t from = stored_known_from(c, kept, n);
+    if (cfg->keep_panes && !c->pair_kept && c->closed_through != NP_TS_NONE) from = later(from, c->closed_through);
+    np_srcwin_set_known_from(ps->win, from);
     return 0;
 }
 
@@ -414,6 +532,7 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
                          size_t n_sources, struct np_ckpt_writer *w, char *errstr, size_t errlen) {
     np_partstate_t *ps = NULL;
     Netpulse__PartitionCheckpoint *c = NULL;
+    Netpulse__PaneState **kept = NULL; /* a version-3 head's kept panes */
     int rc = NP_CKPT_REFUSED;
     np_outbox_init(ob);
     const uint8_t *payload = buf;
@@ -449,21 +568,19 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
             goto err;
         }
     }
-    /* A worker without a sliding window ignores these; one with a window whose checkpoint
-     * has none (older, or written without) starts with an empty window history. */
-    for (size_t i = 0; ps->win && i < c->n_window_panes; i++) {
-        const Netpulse__PaneState *s = c->window_panes[i];
-        if (np_pane_start(s->pane_start_ms, cfg->pane_ms) != s->pane_start_ms)
-            CK_CORRUPT("checkpoint window pane %lld is misaligned", (long long)s->pane_start_ms);
-        np_srcmap_t *t = np_srcwin_claim(ps->win, s->pane_start_ms);
-        if (np_partial_merge_table(t, s->sources, s->n_sources, NULL, 0, cfg->pool) < 0)
-            CK_CORRUPT("checkpoint window pane %lld: bad source entry", (long long)s->pane_start_ms);
-        np_srcwin_note(ps->win, s->pane_start_ms, s->bytes, s->packets, s->pair_whole);
+    if (ps->win && c->n_window_parts) {
+        if (!(kept = calloc(c->n_window_parts, sizeof(*kept)))) CK_ERR("out of memory");
+        int krc = fetch_kept(c, get_part, ctx, kept, errstr, errlen);
+        if (krc < 0) {
+            rc = krc;
+            goto err;
+        }
     }
-    /* Kept panes for the repartition partner (np_pair): a checkpoint written without them
-     * does not say which closed panes had data. */
-    if (ps->win && cfg->keep_panes && !c->pair_kept && c->closed_through != NP_TS_NONE)
-        np_srcwin_set_known_from(ps->win, c->closed_through);
+    if (ps->win && restore_window(ps, c, kept ? kept : c->window_panes, kept ? c->n_window_parts : c->n_window_panes,
+                                  cfg, errstr, errlen) < 0) {
+        rc = NP_CKPT_CORRUPT;
+        goto err;
+    }
     for (size_t i = 0; i < c->n_outbox; i++) {
         Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, c->outbox[i].len, c->outbox[i].data);
         if (!m || m->body_case != NETPULSE__WORKER_MSG__BODY_PARTIAL) {
@@ -487,13 +604,17 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
     if (w) {
         np_ckpt_writer_free(w);
         np_ckpt_writer_init(w);
-        for (size_t i = 0; i < c->n_pane_parts; i++) np_ckpt_writer_adopt(w, true, c->pane_parts[i]->pane_start_ms);
-        for (size_t i = 0; i < c->n_outbox_parts; i++) np_ckpt_writer_adopt(w, false, c->outbox_parts[i]);
+        for (size_t i = 0; i < c->n_pane_parts; i++)
+            np_ckpt_writer_adopt(w, NP_CKPT_PART_PANE, c->pane_parts[i]->pane_start_ms);
+        for (size_t i = 0; i < c->n_outbox_parts; i++) np_ckpt_writer_adopt(w, NP_CKPT_PART_OUT, c->outbox_parts[i]);
+        for (size_t i = 0; i < c->n_window_parts; i++) np_ckpt_writer_adopt(w, NP_CKPT_PART_WIN, c->window_parts[i]);
     }
+    free_kept(kept, c->n_window_parts);
     netpulse__partition_checkpoint__free_unpacked(c, NULL);
     *ps_out = ps;
     return 0;
 err:
+    if (c) free_kept(kept, c->n_window_parts);
     if (c) netpulse__partition_checkpoint__free_unpacked(c, NULL);
     np_partstate_destroy(&ps);
     np_outbox_free(ob);

@@ -12,8 +12,10 @@
  * a small head (np_ckpt_encode_head) lists the partition's parts, each its own key under
  * the same hash tag: an open pane as a changelog of frames (np_ckpt_encode_pane: the
  * first with every entry, each later one with the entries changed since), and each
- * unacknowledged partial (np_ckpt_encode_out). np_ckpt_writer decides what to write;
- * np_ckpt_decode_parts reads both versions.
+ * unacknowledged partial (np_ckpt_encode_out). Version 3 is version 2 whose kept panes
+ * (np_srcwin: bounded partials' sliding window and np_pair) are parts too
+ * (np_ckpt_encode_win), written once each instead of in every head. np_ckpt_writer decides
+ * what to write; np_ckpt_decode_parts reads every version.
  */
 #ifndef NP_CKPT_H
 #define NP_CKPT_H
@@ -25,7 +27,8 @@
 #include "np_outbox.h"
 #include "np_pane.h"
 
-#define NP_CKPT_VERSION 2      /* the newest this code reads and writes (np_ckpt_encode_head) */
+#define NP_CKPT_VERSION 3       /* the newest this code reads and writes (np_ckpt_encode_head with kept panes) */
+#define NP_CKPT_VERSION_PARTS 2 /* np_ckpt_encode_head without kept panes */
 #define NP_CKPT_VERSION_FULL 1 /* one value, everything inline (np_ckpt_encode) */
 /* Stored values are framed (np_crc32): "NPC", frame version, CRC-32, protobuf. Unframed
  * values (written before the frame existed) are still read. */
@@ -33,6 +36,10 @@
 #define NP_CKPT_FRAME_VERSION 1
 #define NP_CKPT_PANE_MAGIC "NPF" /* a frame of a pane part */
 #define NP_CKPT_OUT_MAGIC "NPO"  /* an outbox part */
+#define NP_CKPT_WIN_MAGIC "NPW"  /* a kept pane's part (np_srcwin) */
+
+/* The kinds of version-2 parts. */
+enum { NP_CKPT_PART_OUT = 0, NP_CKPT_PART_PANE = 1, NP_CKPT_PART_WIN = 2 };
 
 /* np_ckpt_decode's failures */
 #define NP_CKPT_REFUSED (-1) /* usable by a worker configured otherwise (pane.ms, newer version) */
@@ -61,8 +68,8 @@ int np_ckpt_decode(const uint8_t *buf, size_t len, const np_pane_config_t *cfg, 
                    size_t errlen);
 
 /* Version 2. A part's key is the head's key, ':' and the suffix this writes into buf
- * (at least 32 bytes): "pane:<start>" or "out:<start>". */
-void np_ckpt_part_suffix(char *buf, size_t len, bool pane, int64_t start);
+ * (at least 32 bytes): "pane:<start>", "out:<start>" or "win:<start>" (kind: NP_CKPT_PART_*). */
+void np_ckpt_part_suffix(char *buf, size_t len, int kind, int64_t start);
 
 /* An open pane's part as the head lists it. */
 typedef struct np_ckpt_pane_ref {
@@ -72,12 +79,16 @@ typedef struct np_ckpt_pane_ref {
 } np_ckpt_pane_ref_t;
 
 /* Encodes a version-2 head: the partition's scalars and re-keying memory (as
- * np_ckpt_encode), the pane parts and the outbox parts (pane starts) it consists of.
- * Framed like version 1. malloc'd; returns 0 or -1. */
+ * np_ckpt_encode), the pane parts, the outbox parts and the kept panes' parts (pane
+ * starts) it consists of. Framed like version 1. malloc'd; returns 0 or -1. */
 int np_ckpt_encode_head(const np_partstate_t *ps, const char *topic, int64_t epoch, const int64_t *source_offsets,
                         const int64_t *source_watermarks, size_t n_sources, int64_t wall_ms,
                         const np_ckpt_pane_ref_t *panes, size_t npanes, const int64_t *outs, size_t nouts,
-                        uint8_t **out, size_t *out_len);
+                        const int64_t *wins, size_t nwins, uint8_t **out, size_t *out_len);
+
+/* Encodes slot i of ps's kept panes (np_srcwin_slot: a pane start, not NP_SRCWIN_NONE) as
+ * its part: an NPW frame of a PaneState. malloc'd; returns 0 or -1. */
+int np_ckpt_encode_win(const np_partstate_t *ps, size_t i, uint8_t **out, size_t *out_len);
 
 /* Encodes one frame of pane p's part (4-byte little-endian length, then an NPF frame of a
  * PaneState): every entry, or (delta) only those changed since the last frame, with the

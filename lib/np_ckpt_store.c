@@ -94,8 +94,9 @@ int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, cha
         return -1;
     }
     int rc = rename_aside(st, key, epoch, qkey, qlen, errstr, errlen);
-    for (int kind = 0; kind < 2 && rc == 0; kind++) {
-        snprintf(pat, sizeof(pat), "%s:%s:*", esc, kind ? "out" : "pane");
+    static const char *const kinds[] = {"pane", "out", "win"}; /* np_ckpt_part_suffix */
+    for (int kind = 0; kind < 3 && rc == 0; kind++) {
+        snprintf(pat, sizeof(pat), "%s:%s:*", esc, kinds[kind]);
         rc = np_store_scan(st, pat, 1u << 20, keylist_add, &l, errstr, errlen);
     }
     if (rc == 0 && l.oom) {

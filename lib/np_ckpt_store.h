@@ -28,7 +28,7 @@ typedef struct np_ckpt_store_reader {
 } np_ckpt_store_reader_t;
 int np_ckpt_store_get_part(void *reader, const char *suffix, uint8_t **data, size_t *len);
 
-/* Renames the head key and every part of it (KEY:pane:*, KEY:out:*, found by SCAN: the
+/* Renames the head key and every part of it (KEY:pane:*, KEY:out:*, KEY:win:*, found by SCAN: the
  * head may be what is damaged) to NAME:quarantine:EPOCH. *qkey gets the head's new name,
  * *nparts the parts moved. Returns 0 or -1. */
 int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,

@@ -8,7 +8,9 @@
  *     np_srcmap's change marks) is APPENDed, Redis checking the part's length first;
  *   - an open pane that took nothing: nothing;
  *   - a pane that closed, an acknowledged partial: its part is DELeted;
- *   - a partial not yet stored: SET once (partials never change).
+ *   - a partial not yet stored: SET once (partials never change);
+ *   - a kept pane (np_srcwin) not yet stored: SET once (it does not change while kept);
+ *     one that left the ring: DELeted.
  *
  * Every policy.full_every-th checkpoint (and the first after a restore or a failed write,
  * when what Redis holds is unknown) rewrites every part in full: the periodic full
@@ -36,13 +38,14 @@
 /* A part the writer believes is stored. */
 typedef struct np_ckpt_stored {
     int64_t start;     /* pane start */
-    uint64_t adds;     /* pane parts: the pane's adds (np_pane_t) when last written */
+    uint64_t adds;     /* pane parts: the pane's adds (np_pane_t) when last written;
+                          kept pane parts: its slot's np_srcwin_slot_gen */
     uint64_t base;     /* pane parts: bytes of the first frame */
     uint64_t base_entries; /* pane parts: source and destination entries in it */
     uint64_t evicted;  /* pane parts: evictions in its tables when last written */
     uint64_t bytes;    /* the part's length */
     uint32_t frames;   /* pane parts: frames in it */
-    bool pane;         /* pane part, or outbox part */
+    uint8_t kind;      /* NP_CKPT_PART_PANE, _OUT or _WIN */
     bool known;        /* false: content unknown (after a restore or a failed write) */
 } np_ckpt_stored_t;
 
@@ -81,7 +84,7 @@ void np_ckpt_writer_free(np_ckpt_writer_t *w);
 
 /* Records a part found in a restored checkpoint: stored, content unknown, so the next
  * checkpoint is a full one and deletes it unless it is still current. */
-void np_ckpt_writer_adopt(np_ckpt_writer_t *w, bool pane, int64_t start);
+void np_ckpt_writer_adopt(np_ckpt_writer_t *w, int kind, int64_t start);
 
 /* Plans the next checkpoint of ps (whose change marks it clears) with outbox ob and the
  * re-keying memory (arrays of n_sources, or NULL). Returns 0 with w->head and w->parts

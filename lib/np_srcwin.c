@@ -1,7 +1,13 @@
 /* np_srcwin: a partition's per-source sliding window and kept panes. See np_srcwin.h. */
 #include "np_srcwin.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
+
+/* Generations are unique across every ring of the process, so a cache of one ring's
+ * encodings (np_ckpt_wincache_t) cannot take another ring's slot for its own, such as the
+ * ring of a partition state re-created after a restore or a quarantine. */
+static _Atomic uint64_t next_gen;
 
 typedef struct kept_meta {
     uint64_t bytes, packets;
@@ -14,6 +20,7 @@ struct np_srcwin {
     size_t n;             /* ring: nwin + keep */
     int64_t *start;       /* per slot, NP_SRCWIN_NONE when empty */
     kept_meta_t *meta;
+    uint64_t *gen;        /* per slot: changed when its pane or meta changes (next_gen) */
     np_srcmap_t **tab;
     np_srcmap_t *uni;     /* the union handed out */
     int64_t last;
@@ -33,9 +40,10 @@ np_srcwin_t *np_srcwin_new(int64_t pane_ms, int64_t window_ms, size_t keep, size
     w->known_from = NP_SRCWIN_NONE;
     w->start = calloc(w->n, sizeof(*w->start));
     w->meta = calloc(w->n, sizeof(*w->meta));
+    w->gen = calloc(w->n, sizeof(*w->gen));
     w->tab = calloc(w->n, sizeof(*w->tab));
     w->uni = np_srcmap_new(max_sources * (w->nwin + 1), pool);
-    if (!w->start || !w->meta || !w->tab || !w->uni) goto err;
+    if (!w->start || !w->meta || !w->gen || !w->tab || !w->uni) goto err;
     for (size_t i = 0; i < w->n; i++) {
         w->start[i] = NP_SRCWIN_NONE;
         if (!(w->tab[i] = np_srcmap_new(max_sources, pool))) goto err;
@@ -53,6 +61,7 @@ void np_srcwin_destroy(np_srcwin_t **wp) {
     np_srcmap_destroy(&w->uni);
     free(w->tab);
     free(w->meta);
+    free(w->gen);
     free(w->start);
     free(w);
     *wp = NULL;
@@ -64,6 +73,7 @@ size_t np_srcwin_slots(const np_srcwin_t *w) { return w->n; }
 int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i) { return w->start[i]; }
 const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i) { return w->tab[i]; }
 void np_srcwin_set_known_from(np_srcwin_t *w, int64_t from) { w->known_from = from; }
+uint64_t np_srcwin_slot_gen(const np_srcwin_t *w, size_t i) { return w->gen[i]; }
 
 void np_srcwin_slot_meta(const np_srcwin_t *w, size_t i, uint64_t *bytes, uint64_t *packets, bool *whole) {
     *bytes = w->meta[i].bytes;
@@ -72,7 +82,7 @@ void np_srcwin_slot_meta(const np_srcwin_t *w, size_t i, uint64_t *bytes, uint64
 }
 
 size_t np_srcwin_memory_bytes(const np_srcwin_t *w) {
-    size_t n = sizeof(*w) + w->n * (sizeof(*w->start) + sizeof(*w->meta) + sizeof(*w->tab)) +
+    size_t n = sizeof(*w) + w->n * (sizeof(*w->start) + sizeof(*w->meta) + sizeof(*w->gen) + sizeof(*w->tab)) +
                np_srcmap_memory_bytes(w->uni);
     for (size_t i = 0; i < w->n; i++) n += np_srcmap_memory_bytes(w->tab[i]);
     return n;
@@ -88,6 +98,7 @@ np_srcmap_t *np_srcwin_claim(np_srcwin_t *w, int64_t start) {
     np_srcmap_clear(w->tab[i]);
     w->start[i] = start;
     w->meta[i] = (kept_meta_t){0};
+    w->gen[i] = atomic_fetch_add(&next_gen, 1) + 1;
     if (w->last == NP_SRCWIN_NONE || start > w->last) w->last = start;
     return w->tab[i];
 }
@@ -109,7 +120,9 @@ int np_srcwin_push(np_srcwin_t *w, int64_t start, const np_srcmap_t *m) {
 
 void np_srcwin_note(np_srcwin_t *w, int64_t start, uint64_t bytes, uint64_t packets, bool whole) {
     size_t i = slot_of(w, start);
-    if (w->start[i] == start) w->meta[i] = (kept_meta_t){bytes, packets, whole};
+    if (w->start[i] != start) return;
+    w->meta[i] = (kept_meta_t){bytes, packets, whole};
+    w->gen[i] = atomic_fetch_add(&next_gen, 1) + 1;
 }
 
 /* A pane is known when no later push can have taken its ring slot (pushes come in pane
@@ -117,6 +130,12 @@ void np_srcwin_note(np_srcwin_t *w, int64_t start, uint64_t bytes, uint64_t pack
 static bool known(const np_srcwin_t *w, int64_t start) {
     if (w->known_from != NP_SRCWIN_NONE && start < w->known_from) return false;
     return w->last == NP_SRCWIN_NONE || start > w->last - (int64_t)w->n * w->pane_ms;
+}
+
+int64_t np_srcwin_known_from(const np_srcwin_t *w) {
+    if (w->last == NP_SRCWIN_NONE) return w->known_from;
+    int64_t ring = w->last - (int64_t)(w->n - 1) * w->pane_ms;
+    return w->known_from != NP_SRCWIN_NONE && w->known_from > ring ? w->known_from : ring;
 }
 
 int np_srcwin_find(const np_srcwin_t *w, int64_t start, const np_srcmap_t **t, uint64_t *bytes, uint64_t *packets,

@@ -58,6 +58,13 @@ const np_srcmap_t *np_srcwin_union(np_srcwin_t *w, int64_t start, const np_srcma
 #define NP_SRCWIN_KNOWN_FROM_NEXT INT64_MAX
 void np_srcwin_set_known_from(np_srcwin_t *w, int64_t from);
 
+/* The oldest pane np_srcwin_find answers for (0 or 1): the later of the known_from mark and
+ * the oldest pane the ring still covers; NP_SRCWIN_NONE when every pane is known,
+ * NP_SRCWIN_KNOWN_FROM_NEXT while waiting for the next push. For checkpoints: a restore
+ * into a ring of another size (other window.ms or keep) must not answer "no data" for a
+ * pane this ring never held, and a partition that lost its history must stay marked. */
+int64_t np_srcwin_known_from(const np_srcwin_t *w);
+
 /* What the partition's closed pane `start` held, for a caller that knows it is closed:
  * 1 with *t (and the totals and whole flag, any may be NULL) when kept, 0 when it had no
  * data, -1 when that is not known any more (overwritten in the ring, or before the
@@ -75,6 +82,10 @@ size_t np_srcwin_slots(const np_srcwin_t *w);
 int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i);
 const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i);
 void np_srcwin_slot_meta(const np_srcwin_t *w, size_t i, uint64_t *bytes, uint64_t *packets, bool *whole);
+/* Slot i's generation: a new value whenever its pane, table or meta changes (claim, push,
+ * note), never a value any ring of the process had before; 0 for a slot never used. A checkpoint writer re-encodes
+ * a kept pane only when it changed (np_ckpt_wincache_t). */
+uint64_t np_srcwin_slot_gen(const np_srcwin_t *w, size_t i);
 
 /* Memory of the kept tables and the union (sketch pool blocks not included). */
 size_t np_srcwin_memory_bytes(const np_srcwin_t *w);

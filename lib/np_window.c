@@ -168,7 +168,10 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
         w->out.bounded = true;
         w->out.sources_lower_bound = false;
     } else {
-        w->out.sources_lower_bound = w->out.bounded && w->k > 1;
+        /* Without every partition's window results the panes' candidates are a lower
+         * bound, unless no partition had data in the window (only window-only partials
+         * of bounded panes, or none): then its exact distinct count is 0. */
+        w->out.sources_lower_bound = w->out.bounded && w->k > 1 && w->out.partitions > 0;
     }
     return &w->out;
 }

@@ -91,10 +91,10 @@ static const np_opt_t worker_opts[] = {
     NP_OPT_HLL_POOL_BLOCKS("65536"),
     NP_OPTS_FANIN,
     {"resend.max.ms", NP_OPT_INT, "5000", 100, 600000, NULL, "Longest back-off between re-sends of a partial"},
-    {"partial.top.sources", NP_OPT_INT, "0", 0, 1000000, NULL,
+    {"partial.top.sources", NP_OPT_INT, "100", 0, 1000000, NULL,
      "Bounded partials: send only this many top sources by bytes (>= 10) plus the sources the "
      "per-source detectors may flag, and the exact distinct count (0 = whole source tables; "
-     "ARCHITECTURE.md, Bounded partials)"},
+     "ARCHITECTURE.md, Bounded partials). Give workers the coordinator's window.ms and detect.* values"},
     NP_OPT_WINDOW_MS("with bounded partials each partition's window of sources is computed here (give the "
                      "coordinator's value)"),
     {"partial.max.candidates", NP_OPT_INT, "1024", 0, 1000000, NULL,

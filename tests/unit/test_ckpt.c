@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "netpulse.pb-c.h"
 #include "np_ckpt.h"
 #include "np_crc32.h"
 #include "np_srcwin.h"
@@ -234,9 +235,141 @@ static void test_kept_panes(void **s) {
     np_partstate_destroy(&ps);
 }
 
+/* One source (number i) in each pane first * 5000, ..., (first + n - 1) * 5000, all closed. */
+static void add_panes(np_partstate_t *ps, int first, int n) {
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.src.b[10] = r.src.b[11] = 0xff;
+    r.bytes = 100;
+    r.packets = 1;
+    for (int i = first; i < first + n; i++) {
+        r.ts_ms = i * 5000;
+        r.src.b[15] = (uint8_t)i;
+        np_partstate_add(ps, &r, i, NULL, NULL, NULL);
+    }
+    np_partstate_follow(ps, (first + n) * 5000);
+    np_partstate_advance(ps, NULL, NULL);
+}
+
+/* A partition of cfg with data in each pane 0 .. (npanes - 1) * 5000, all closed. */
+static np_partstate_t *every_pane(const np_pane_config_t *cfg, int npanes) {
+    np_partstate_t *ps = np_partstate_new(1, cfg);
+    add_panes(ps, 0, npanes);
+    return ps;
+}
+
+/* A worker restarted with another partial.pair.panes or window.ms than its checkpoint's:
+ * the kept panes come back into a ring of another size. Every pane it answers for must be
+ * what the partition had (never "no data" for a pane the old ring did not hold); the rest
+ * unknown (the partner's partial goes unpaired, window results are withheld). */
+static void test_ring_geometry(void **s) {
+    (void)s;
+    np_pane_config_t small = CFG, large = CFG;
+    small.lateness_ms = large.lateness_ms = 0;
+    small.window_ms = large.window_ms = 15000;
+    small.keep_panes = 1; /* ring of 3 */
+    large.keep_panes = 4; /* ring of 6 */
+    /* Panes 0..45000 all had data; the small ring holds 35000..45000. */
+    np_partstate_t *ps = every_pane(&small, 10);
+    np_partstate_t *back = roundtrip(ps, &large, 1);
+    const np_srcmap_t *t = NULL;
+    for (int64_t p = 35000; p <= 45000; p += 5000) {
+        assert_int_equal(np_srcwin_find(back->win, p, &t, NULL, NULL, NULL), 1);
+        assert_int_equal(np_srcmap_count(t), 1);
+    }
+    for (int64_t p = 20000; p < 35000; p += 5000) /* in the large ring's reach, not kept */
+        assert_int_equal(np_srcwin_find(back->win, p, NULL, NULL, NULL, NULL), -1);
+    assert_true(np_srcwin_covers(back->win, 45000 + 5000));
+    assert_false(np_srcwin_covers(back->win, 35000)); /* its window reaches 25000 */
+    np_partstate_destroy(&back);
+    np_partstate_destroy(&ps);
+    /* The other way: the large ring holds 20000..45000, in slots the small one shares. */
+    ps = every_pane(&large, 10);
+    back = roundtrip(ps, &small, 1);
+    for (int64_t p = 35000; p <= 45000; p += 5000) {
+        t = NULL;
+        assert_int_equal(np_srcwin_find(back->win, p, &t, NULL, NULL, NULL), 1);
+        assert_non_null(t);
+        assert_int_equal(np_srcmap_count(t), 1);
+        np_ip_t ip = {0};
+        ip.b[10] = ip.b[11] = 0xff;
+        ip.b[15] = (uint8_t)(p / 5000);
+        assert_non_null(np_srcmap_get(t, &ip)); /* that pane's own source */
+    }
+    assert_int_equal(np_srcwin_find(back->win, 30000, NULL, NULL, NULL, NULL), -1);
+    np_partstate_destroy(&back);
+    np_partstate_destroy(&ps);
+}
+
+/* A partition restarted empty after a quarantined checkpoint, then moved to another
+ * worker (a checkpoint and a restore) before it has closed a whole window: the restored
+ * state must still not cover the windows reaching back before the quarantine. */
+static void test_lost_history_moved(void **s) {
+    (void)s;
+    np_pane_config_t wc = CFG;
+    wc.lateness_ms = 0;
+    wc.window_ms = 15000; /* a window: 3 panes */
+    np_partstate_t *ps = np_partstate_new(1, &wc);
+    np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT); /* as after a quarantine */
+    np_partstate_t *back = roundtrip(ps, &wc, 1); /* moved before closing any pane */
+    assert_false(np_srcwin_covers(back->win, 100000));
+    np_partstate_destroy(&back);
+    add_panes(ps, 10, 1); /* 50000 closed: known from it on */
+    assert_false(np_srcwin_covers(ps->win, 55000));
+    back = roundtrip(ps, &wc, 1);
+    assert_int_equal(np_srcwin_find(back->win, 50000, NULL, NULL, NULL, NULL), 1);
+    assert_int_equal(np_srcwin_find(back->win, 45000, NULL, NULL, NULL, NULL), -1);
+    assert_false(np_srcwin_covers(back->win, 55000)); /* its window starts at 45000 */
+    assert_true(np_srcwin_covers(back->win, 60000));  /* 50000..60000: all after it */
+    np_partstate_destroy(&back);
+    np_partstate_destroy(&ps);
+}
+
+/* A checkpoint written before the ring's fields (29, 30) still restores: the panes it kept
+ * answer, the ones before the oldest kept are unknown (its ring's size is not known). */
+static void test_ring_fields_absent(void **s) {
+    (void)s;
+    np_pane_config_t kc = CFG;
+    kc.lateness_ms = 0;
+    kc.window_ms = 15000;
+    kc.keep_panes = 1;
+    np_partstate_t *ps = every_pane(&kc, 10);
+    uint8_t *buf, *old;
+    size_t len;
+    assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
+    Netpulse__PartitionCheckpoint *c =
+        netpulse__partition_checkpoint__unpack(NULL, len - NP_CRC32_FRAME_HDR, buf + NP_CRC32_FRAME_HDR);
+    assert_non_null(c);
+    assert_int_equal(c->window_slots, 3);
+    assert_int_equal(c->window_known_from, 35000);
+    c->window_slots = 0;
+    c->window_known_from = 0;
+    size_t plen = netpulse__partition_checkpoint__get_packed_size(c);
+    assert_non_null(old = malloc(NP_CRC32_FRAME_HDR + plen));
+    netpulse__partition_checkpoint__pack(c, old + NP_CRC32_FRAME_HDR);
+    np_crc32_frame_header(old, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, old + NP_CRC32_FRAME_HDR, plen);
+    netpulse__partition_checkpoint__free_unpacked(c, NULL);
+    kc.keep_panes = 4; /* restored into a larger ring */
+    np_partstate_t *back = NULL;
+    np_outbox_t ob;
+    char err[200];
+    assert_int_equal(np_ckpt_decode(old, NP_CRC32_FRAME_HDR + plen, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err,
+                                    sizeof(err)),
+                     0);
+    assert_int_equal(np_srcwin_find(back->win, 35000, NULL, NULL, NULL, NULL), 1);
+    assert_int_equal(np_srcwin_find(back->win, 30000, NULL, NULL, NULL, NULL), -1);
+    np_partstate_destroy(&back);
+    np_outbox_free(&ob);
+    free(old);
+    free(buf);
+    np_partstate_destroy(&ps);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_crc32), cmocka_unit_test(test_frame_and_corruption),
                                        cmocka_unit_test(test_window_history),
-                                       cmocka_unit_test(test_kept_panes)};
+                                       cmocka_unit_test(test_kept_panes), cmocka_unit_test(test_ring_geometry),
+                                       cmocka_unit_test(test_lost_history_moved),
+                                       cmocka_unit_test(test_ring_fields_absent)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,13 +195,15 @@ static void test_quarantine_glob(void **s) {
     put("netpulse:ckpt:{gx/t/1}:pane:1");
     put("netpulse:ckpt:{g[x]/t/1}");
     put("netpulse:ckpt:{g[x]/t/1}:out:2");
+    put("netpulse:ckpt:{g*/t/1}:win:0"); /* a kept pane (bounded partials) */
     size_t nparts = 9;
     assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:ckpt:{g*/t/1}", 3, qkey, sizeof(qkey), &nparts, err,
                                               sizeof(err)),
                      0);
-    assert_int_equal(nparts, 1);
+    assert_int_equal(nparts, 2);
     expect("netpulse:ckpt:{gx/t/1}:pane:1", "v");
     expect("netpulse:ckpt:{g*/t/1}:pane:1:quarantine:3", "v");
+    expect("netpulse:ckpt:{g*/t/1}:win:0:quarantine:3", "v");
     assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:ckpt:{g[x]/t/1}", 3, qkey, sizeof(qkey), &nparts, err,
                                               sizeof(err)),
                      0);

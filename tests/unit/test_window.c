@@ -123,6 +123,14 @@ static void test_window_results_cover(void **s) {
     assert_true(o->sources_lower_bound);
     assert_int_equal(np_srcmap_count(o->sources), 2);
     assert_int_equal(o->records, 2);
+    /* Pane 20000 only window-only partials (bounded, no data), pane 25000 nothing: the
+     * window 20000..30000 has no data, so 0 sources is exact, not a lower bound (0150). */
+    np_gpane_t wonly = {.start_ms = 20000, .bounded = true}, none = {.start_ms = 25000};
+    np_window_push(w, &wonly);
+    o = np_window_push(w, &none);
+    assert_non_null(o);
+    assert_int_equal(o->records, 0);
+    assert_false(o->sources_lower_bound);
     np_window_destroy(&w);
     np_gpane_t *all[] = {&p0, &p1, &p2, &p3};
     for (size_t i = 0; i < 4; i++) {
