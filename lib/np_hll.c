@@ -1,10 +1,9 @@
 /* np_hll: exact-then-HyperLogLog distinct counting. See np_hll.h. */
 #include "np_hll.h"
+#include "np_errstr.h"
 
 #include <assert.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -513,18 +512,6 @@ size_t np_hll_encode(const np_hll_t *h, uint8_t *buf, size_t cap) {
     return d;
 }
 
-static int fail(char *errstr, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *errstr, size_t errlen, const char *fmt, ...) {
-    if (errstr && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 /* Unpacks the 4 registers packed in 3 bytes of a dense encoding. Returns the largest. */
 static inline uint8_t unpack4(const uint8_t *b, uint8_t r[4]) {
@@ -540,11 +527,11 @@ int np_hll_decode(np_hll_t *h, np_hll_pool_t *pool, const uint8_t *buf, size_t l
                   size_t errlen) {
     np_hll_reset(h, pool);
     if (errstr && errlen) errstr[0] = '\0';
-    if (len < ENC_HDR) return fail(errstr, errlen, "hll: %zu bytes, shorter than a header", len);
+    if (len < ENC_HDR) return np_errstr_fail(errstr, errlen, "hll: %zu bytes, shorter than a header", len);
     if (buf[0] != NP_HLL_FORMAT_VERSION)
-        return fail(errstr, errlen, "hll: unknown format version %u", buf[0]);
+        return np_errstr_fail(errstr, errlen, "hll: unknown format version %u", buf[0]);
     if (buf[1] & ~(ENC_FORM_MASK | ENC_LOWER))
-        return fail(errstr, errlen, "hll: unknown flags 0x%02x", buf[1]);
+        return np_errstr_fail(errstr, errlen, "hll: unknown flags 0x%02x", buf[1]);
     unsigned form = buf[1] & ENC_FORM_MASK;
     uint8_t lower = (buf[1] & ENC_LOWER) ? NP_HLL_F_LOWER : 0;
     const uint8_t *in = buf + ENC_HDR;
@@ -553,13 +540,13 @@ int np_hll_decode(np_hll_t *h, np_hll_pool_t *pool, const uint8_t *buf, size_t l
     if (form == ENC_FORM_EXACT) {
         size_t n = buf[2];
         if (inlen != 4 * n)
-            return fail(errstr, errlen, "hll: %zu keys need %zu bytes, have %zu", n, 4 * n, inlen);
+            return np_errstr_fail(errstr, errlen, "hll: %zu keys need %zu bytes, have %zu", n, 4 * n, inlen);
         uint32_t keys[255];
         for (size_t i = 0; i < n; i++) {
             keys[i] = rd32(in + 4 * i);
-            if (!key_valid(keys[i])) return fail(errstr, errlen, "hll: key %zu: bad rank", i);
+            if (!key_valid(keys[i])) return np_errstr_fail(errstr, errlen, "hll: key %zu: bad rank", i);
             if (i && keys[i] <= keys[i - 1])
-                return fail(errstr, errlen, "hll: key %zu: not ascending", i);
+                return np_errstr_fail(errstr, errlen, "hll: key %zu: not ascending", i);
         }
         if (n <= NP_HLL_INLINE || promote(h, pool, keys, n) < 0) {
             int rc = 0;
@@ -577,40 +564,40 @@ int np_hll_decode(np_hll_t *h, np_hll_pool_t *pool, const uint8_t *buf, size_t l
         return 0;
     }
     if (form != ENC_FORM_DENSE && form != ENC_FORM_LIST)
-        return fail(errstr, errlen, "hll: unknown form %u", form);
+        return np_errstr_fail(errstr, errlen, "hll: unknown form %u", form);
 
     unsigned p = buf[2];
     if (p != pool->p)
-        return fail(errstr, errlen, "hll: precision %u, this pool's is %u", p, pool->p);
+        return np_errstr_fail(errstr, errlen, "hll: precision %u, this pool's is %u", p, pool->p);
     size_t m = (size_t)1 << p;
     uint8_t vmax = (uint8_t)(65 - p);
     size_t count = 0;
     /* Validate everything before taking a block, so that bad input never costs one. */
     if (form == ENC_FORM_DENSE) {
         if (inlen != 3 * m / 4)
-            return fail(errstr, errlen, "hll: dense p=%u needs %zu bytes, have %zu", p, 3 * m / 4,
+            return np_errstr_fail(errstr, errlen, "hll: dense p=%u needs %zu bytes, have %zu", p, 3 * m / 4,
                         inlen);
         for (size_t j = 0; j < m; j += 4) {
             uint8_t r[4];
             if (unpack4(in + j / 4 * 3, r) > vmax)
-                return fail(errstr, errlen, "hll: registers %zu..%zu: a value > %u", j, j + 3,
+                return np_errstr_fail(errstr, errlen, "hll: registers %zu..%zu: a value > %u", j, j + 3,
                             vmax);
         }
     } else {
-        if (inlen < 2) return fail(errstr, errlen, "hll: register list without a count");
+        if (inlen < 2) return np_errstr_fail(errstr, errlen, "hll: register list without a count");
         count = (size_t)in[0] | (size_t)in[1] << 8;
-        if (count > m) return fail(errstr, errlen, "hll: %zu registers listed, p=%u", count, p);
+        if (count > m) return np_errstr_fail(errstr, errlen, "hll: %zu registers listed, p=%u", count, p);
         if (inlen - 2 != 3 * count)
-            return fail(errstr, errlen, "hll: %zu registers need %zu bytes, have %zu", count,
+            return np_errstr_fail(errstr, errlen, "hll: %zu registers need %zu bytes, have %zu", count,
                         3 * count, inlen - 2);
         for (size_t i = 0; i < count; i++) {
             const uint8_t *e = in + 2 + 3 * i;
             size_t idx = (size_t)e[0] | (size_t)e[1] << 8;
-            if (idx >= m) return fail(errstr, errlen, "hll: register index %zu >= %zu", idx, m);
+            if (idx >= m) return np_errstr_fail(errstr, errlen, "hll: register index %zu >= %zu", idx, m);
             if (i && idx <= ((size_t)e[-3] | (size_t)e[-2] << 8))
-                return fail(errstr, errlen, "hll: register list not ascending at %zu", i);
+                return np_errstr_fail(errstr, errlen, "hll: register list not ascending at %zu", i);
             if (e[2] == 0 || e[2] > vmax)
-                return fail(errstr, errlen, "hll: register %zu value %u", idx, e[2]);
+                return np_errstr_fail(errstr, errlen, "hll: register %zu value %u", idx, e[2]);
         }
     }
     uint8_t *reg = block_get(pool);

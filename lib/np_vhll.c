@@ -1,11 +1,10 @@
 /* np_vhll: a fixed-size pool of registers holding every destination's distinct-source
  * sketch (see np_vhll.h). */
 #include "np_vhll.h"
+#include "np_errstr.h"
 
 #include <assert.h>
 #include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,25 +22,15 @@ static int log2_exact(size_t x) {
     return __builtin_ctzll((unsigned long long)x);
 }
 
-static int fail(char *errstr, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *errstr, size_t errlen, const char *fmt, ...) {
-    if (errstr && errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(errstr, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 int np_vhll_check(size_t m, unsigned s, char *errstr, size_t errlen) {
     int lgm = log2_exact(m), k = log2_exact(s);
     if (lgm < 0 || m < NP_VHLL_M_MIN || m > NP_VHLL_M_MAX) {
-        fail(errstr, errlen, "pool size %zu: a power of two from %u to %u", m, NP_VHLL_M_MIN, NP_VHLL_M_MAX);
+        np_errstr_fail(errstr, errlen, "pool size %zu: a power of two from %u to %u", m, NP_VHLL_M_MIN, NP_VHLL_M_MAX);
         return 1;
     }
     if (k < 0 || s < NP_VHLL_S_MIN || s > NP_VHLL_S_MAX || (size_t)s > m / 4) {
-        fail(errstr, errlen, "registers per destination %u: a power of two from %u to %u and at most pool/4", s,
+        np_errstr_fail(errstr, errlen, "registers per destination %u: a power of two from %u to %u and at most pool/4", s,
              NP_VHLL_S_MIN, NP_VHLL_S_MAX);
         return 2;
     }
@@ -55,7 +44,7 @@ np_vhll_t *np_vhll_new(size_t m, unsigned s, char *errstr, size_t errlen) {
     if (v) v->reg = calloc(m, 1);
     if (!v || !v->reg) {
         if (v) free(v);
-        fail(errstr, errlen, "out of memory");
+        np_errstr_fail(errstr, errlen, "out of memory");
         return NULL;
     }
     v->m = m;
@@ -191,34 +180,34 @@ static inline uint32_t rd32(const uint8_t *p) {
 }
 
 int np_vhll_merge_encoded(np_vhll_t *v, const uint8_t *buf, size_t len, char *errstr, size_t errlen) {
-    if (len < ENC_HDR) return fail(errstr, errlen, "fan-in pool: %zu bytes, short", len);
-    if (buf[0] != NP_VHLL_FORMAT_VERSION) return fail(errstr, errlen, "fan-in pool: format version %u", buf[0]);
+    if (len < ENC_HDR) return np_errstr_fail(errstr, errlen, "fan-in pool: %zu bytes, short", len);
+    if (buf[0] != NP_VHLL_FORMAT_VERSION) return np_errstr_fail(errstr, errlen, "fan-in pool: format version %u", buf[0]);
     if (buf[2] != v->k || buf[3] != v->lgm)
-        return fail(errstr, errlen, "fan-in pool of 2^%u registers, 2^%u per destination; this process has 2^%u, 2^%u",
+        return np_errstr_fail(errstr, errlen, "fan-in pool of 2^%u registers, 2^%u per destination; this process has 2^%u, 2^%u",
                     buf[3], buf[2], v->lgm, v->k);
     unsigned vmax = 65 - v->k;
     const uint8_t *p = buf + ENC_HDR;
     if (buf[1] == 0) {
-        if (len != ENC_HDR + v->m) return fail(errstr, errlen, "fan-in pool: dense, %zu bytes", len);
+        if (len != ENC_HDR + v->m) return np_errstr_fail(errstr, errlen, "fan-in pool: dense, %zu bytes", len);
         uint8_t top = 0; /* a max reduction (vectorised), not a branch per register */
         for (size_t j = 0; j < v->m; j++) top = p[j] > top ? p[j] : top;
-        if (top > vmax) return fail(errstr, errlen, "fan-in pool: a register = %u (at most %u)", top, vmax);
+        if (top > vmax) return np_errstr_fail(errstr, errlen, "fan-in pool: a register = %u (at most %u)", top, vmax);
         uint8_t *restrict d = v->reg;
         for (size_t j = 0; j < v->m; j += 16, d += 16, p += 16)
             for (unsigned k = 0; k < 16; k++) d[k] = p[k] > d[k] ? p[k] : d[k];
         v->used = 1;
         return 0;
     }
-    if (buf[1] != 1 || len < ENC_HDR + 4) return fail(errstr, errlen, "fan-in pool: form %u", buf[1]);
+    if (buf[1] != 1 || len < ENC_HDR + 4) return np_errstr_fail(errstr, errlen, "fan-in pool: form %u", buf[1]);
     uint32_t n = rd32(p);
-    if (len != ENC_HDR + 4 + 4 * (size_t)n || n > v->m) return fail(errstr, errlen, "fan-in pool: %u entries in %zu bytes", n, len);
+    if (len != ENC_HDR + 4 + 4 * (size_t)n || n > v->m) return np_errstr_fail(errstr, errlen, "fan-in pool: %u entries in %zu bytes", n, len);
     p += 4;
     /* Validate first, so that a bad message leaves v as it was. */
     int64_t prev = -1;
     for (uint32_t i = 0; i < n; i++) {
         uint32_t e = rd32(p + 4 * (size_t)i), idx = e >> 8, val = e & 255;
         if ((int64_t)idx <= prev || idx >= v->m || val < 1 || val > vmax)
-            return fail(errstr, errlen, "fan-in pool: entry %u (index %u, value %u)", i, idx, val);
+            return np_errstr_fail(errstr, errlen, "fan-in pool: entry %u (index %u, value %u)", i, idx, val);
         prev = idx;
     }
     for (uint32_t i = 0; i < n; i++) {

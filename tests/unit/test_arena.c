@@ -9,13 +9,7 @@
 #include "netpulse.pb-c.h"
 #include "np_arena.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
+#include "test_asan.h"
 #ifdef ASAN
 #include <sanitizer/asan_interface.h>
 #endif

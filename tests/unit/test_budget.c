@@ -18,6 +18,7 @@
 #include "np_result.h"
 #include "np_srcmap.h"
 #include "np_vhll.h"
+#include "test_asan.h"
 #include "test_ip4.h"
 
 /* A source table at its cap and past it (evicting: the heap exists) stays within its bound,
@@ -122,14 +123,6 @@ static void test_parts_add_up_and_scale_with_caps(void **s) {
     assert_int_equal(b1.part[NP_BUDGET_WINDOW], 0);
     assert_int_equal(b1.part[NP_BUDGET_PANE_WINDOW_TOP], 0);
 }
-
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
 
 /* The fan-in pool's bound against what it really allocates, filled (glibc's mallinfo2:
  * heap and mmapped blocks), for several sizes: at least what is used, within a page. */
