@@ -478,16 +478,27 @@ static void free_kept(Netpulse__PaneState **kept, size_t n) {
 }
 
 /* The oldest pane a checkpoint's kept panes answer for. Written with the ring: what it
- * stored. Older (or written without a ring): the oldest pane kept, which the writer's ring
- * covered whatever its size, or, with none kept, the panes closed after the checkpoint
- * only (the writer may not have kept any). */
-static int64_t stored_known_from(const Netpulse__PartitionCheckpoint *c, Netpulse__PaneState *const *kept, size_t n) {
+ * stored. Older (or written without a ring): the n newest panes' reach, which the writer's
+ * ring (at least n slots) covered whatever its size: not simply the oldest pane kept, as a
+ * ring keeps a stale slot that no later pane with data overwrote while the pane between
+ * was overwritten (a review found "no data" answered for it). With none kept, the panes
+ * closed after the checkpoint only (the writer may not have kept any). */
+static int64_t stored_known_from(const Netpulse__PartitionCheckpoint *c, Netpulse__PaneState *const *kept, size_t n,
+                                 int64_t pane_ms) {
     if (c->window_slots) return c->window_known_from;
-    int64_t from = c->closed_through == NP_TS_NONE ? NP_SRCWIN_NONE : c->closed_through;
-    for (size_t i = 0; i < n; i++)
-        if (from == NP_SRCWIN_NONE || kept[i]->pane_start_ms < from) from = kept[i]->pane_start_ms;
-    return from;
+    if (n == 0) return c->closed_through == NP_TS_NONE ? NP_SRCWIN_NONE : c->closed_through;
+    int64_t oldest = kept[0]->pane_start_ms, newest = oldest;
+    for (size_t i = 1; i < n; i++) {
+        if (kept[i]->pane_start_ms < oldest) oldest = kept[i]->pane_start_ms;
+        if (kept[i]->pane_start_ms > newest) newest = kept[i]->pane_start_ms;
+    }
+    int64_t reach = newest - (int64_t)(n - 1) * pane_ms; /* starts are range-checked */
+    return reach > oldest ? reach : oldest;
 }
+
+/* Pane starts read from Redis (CRC-framed, not authenticated) are kept far from the int64
+ * ends, so ring arithmetic on them cannot overflow; the sentinels pass. */
+static bool sane_ts(int64_t t) { return t == INT64_MIN || t == INT64_MAX || (t > -(INT64_C(1) << 62) && t < (INT64_C(1) << 62)); }
 
 static int64_t later(int64_t a, int64_t b) {
     if (a == NP_SRCWIN_NONE) return b;
@@ -502,8 +513,16 @@ static int64_t later(int64_t a, int64_t b) {
 static int restore_window(np_partstate_t *ps, const Netpulse__PartitionCheckpoint *c, Netpulse__PaneState *const *kept,
                           size_t n, const np_pane_config_t *cfg, char *errstr, size_t errlen) {
     int64_t newest = NP_SRCWIN_NONE, reach = (int64_t)np_srcwin_slots(ps->win) * cfg->pane_ms;
+    if (!sane_ts(c->closed_through) || !sane_ts(c->window_known_from)) {
+        snprintf(errstr, errlen, "checkpoint window marks out of range");
+        return -1;
+    }
     for (size_t i = 0; i < n; i++) {
         int64_t start = kept[i]->pane_start_ms;
+        if (!sane_ts(start) || start == INT64_MIN || start == INT64_MAX) {
+            snprintf(errstr, errlen, "checkpoint window pane %lld out of range", (long long)start);
+            return -1;
+        }
         if (np_pane_start(start, cfg->pane_ms) != start) {
             snprintf(errstr, errlen, "checkpoint window pane %lld is misaligned", (long long)start);
             return -1;
@@ -520,7 +539,7 @@ static int restore_window(np_partstate_t *ps, const Netpulse__PartitionCheckpoin
         }
         np_srcwin_note(ps->win, s->pane_start_ms, s->bytes, s->packets, s->pair_whole);
     }
-    int64_t from = stored_known_from(c, kept, n);
+    int64_t from = stored_known_from(c, kept, n, cfg->pane_ms);
     if (cfg->keep_panes && !c->pair_kept && c->closed_through != NP_TS_NONE) from = later(from, c->closed_through);
     np_srcwin_set_known_from(ps->win, from);
     return 0;

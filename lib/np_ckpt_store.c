@@ -83,6 +83,32 @@ static int rename_aside(np_store_t *st, const char *from, int64_t epoch, char *t
     return np_store_run(st, 3, argv, lens, errstr, errlen);
 }
 
+/* The head moved aside and KEY:lost set in one transaction: with no head, the next owner
+ * starts fresh, and KEY:lost tells it that the partition had history it no longer knows
+ * (np_ckpt_store_lost), even if this worker dies before its first checkpoint. */
+static int head_aside(np_store_t *st, const char *key, int64_t epoch, char *to, size_t tolen, char *errstr,
+                      size_t errlen) {
+    char lost[KEY_MAX + 8];
+    snprintf(to, tolen, "%s:quarantine:%lld", key, (long long)epoch);
+    snprintf(lost, sizeof(lost), "%s" NP_CKPT_LOST_SUFFIX, key);
+    const char *set[] = {"SET", lost, "1"}, *ren[] = {"RENAME", key, to};
+    size_t setl[] = {3, strlen(lost), 1}, renl[] = {6, strlen(key), strlen(to)};
+    np_store_txn_begin(st);
+    np_store_txn_add(st, 3, set, setl);
+    np_store_txn_add(st, 3, ren, renl);
+    return np_store_txn_commit(st, errstr, errlen);
+}
+
+int np_ckpt_store_lost(np_store_t *st, const char *key, char *errstr, size_t errlen) {
+    char lost[KEY_MAX + 8];
+    uint8_t *v = NULL;
+    size_t len = 0;
+    snprintf(lost, sizeof(lost), "%s" NP_CKPT_LOST_SUFFIX, key);
+    int rc = np_store_get(st, lost, &v, &len, errstr, errlen);
+    free(v);
+    return rc < 0 ? -1 : rc == 0;
+}
+
 int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,
                              size_t *nparts, char *errstr, size_t errlen) {
     char esc[2 * KEY_MAX], pat[2 * KEY_MAX + 16], qpart[KEY_MAX + 40];
@@ -93,7 +119,9 @@ int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, cha
         snprintf(errstr, errlen, "checkpoint key too long");
         return -1;
     }
-    int rc = rename_aside(st, key, epoch, qkey, qlen, errstr, errlen);
+    /* Parts first, the head last: a crash in between leaves a head whose parts are gone,
+     * which the next owner finds damaged and quarantines again. */
+    int rc = 0;
     static const char *const kinds[] = {"pane", "out", "win"}; /* np_ckpt_part_suffix */
     for (int kind = 0; kind < 3 && rc == 0; kind++) {
         snprintf(pat, sizeof(pat), "%s:%s:*", esc, kinds[kind]);
@@ -105,6 +133,7 @@ int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, cha
     }
     size_t n = keylist_unique(&l); /* SCAN may return a key twice; RENAME of a moved key fails */
     for (size_t i = 0; rc == 0 && i < n; i++) rc = rename_aside(st, l.k[i], epoch, qpart, sizeof(qpart), errstr, errlen);
+    if (rc == 0) rc = head_aside(st, key, epoch, qkey, qlen, errstr, errlen);
     if (rc == 0) *nparts = n;
     free(l.k);
     return rc;

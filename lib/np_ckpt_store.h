@@ -28,10 +28,17 @@ typedef struct np_ckpt_store_reader {
 } np_ckpt_store_reader_t;
 int np_ckpt_store_get_part(void *reader, const char *suffix, uint8_t **data, size_t *len);
 
-/* Renames the head key and every part of it (KEY:pane:*, KEY:out:*, KEY:win:*, found by SCAN: the
- * head may be what is damaged) to NAME:quarantine:EPOCH. *qkey gets the head's new name,
+/* Renames every part of the head (KEY:pane:*, KEY:out:*, KEY:win:*, found by SCAN: the
+ * head may be what is damaged), then the head key, to NAME:quarantine:EPOCH, and sets
+ * KEY:lost with the head's move (one transaction). *qkey gets the head's new name,
  * *nparts the parts moved. Returns 0 or -1. */
 int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,
                              size_t *nparts, char *errstr, size_t errlen);
+
+/* 1 when KEY was quarantined (KEY:lost exists): a partition with no head that had history
+ * it no longer knows; 0 not; -1 Redis error. Never deleted: it matters only while there is
+ * no head, i.e. until this partition's next checkpoint (which carries the mark itself). */
+#define NP_CKPT_LOST_SUFFIX ":lost"
+int np_ckpt_store_lost(np_store_t *st, const char *key, char *errstr, size_t errlen);
 
 #endif

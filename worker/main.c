@@ -551,8 +551,16 @@ static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
         return NULL;
     }
     if (rc == 1) {
-        np_info("partition_fresh", "partition=%d epoch=%lld", p, (long long)s->epoch);
-        return np_partstate_new(p, slot_cfg(w, p));
+        int lost = np_ckpt_store_lost(w->store, key, err, sizeof(err));
+        if (lost < 0) {
+            np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
+            return NULL;
+        }
+        np_info("partition_fresh", "partition=%d epoch=%lld lost_history=%d", p, (long long)s->epoch, lost);
+        np_partstate_t *ps = np_partstate_new(p, slot_cfg(w, p));
+        /* Quarantined, and this owner died before its first checkpoint: the mark comes from Redis. */
+        if (lost && ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+        return ps;
     }
     int64_t old_epoch = 0;
     np_partstate_t *ps = NULL;

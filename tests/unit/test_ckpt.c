@@ -325,6 +325,36 @@ static void test_lost_history_moved(void **s) {
     np_partstate_destroy(&ps);
 }
 
+/* ps's checkpoint as a worker from before the ring's fields (29, 30) wrote it. */
+static uint8_t *without_ring_fields(const np_partstate_t *ps, size_t *out_len) {
+    uint8_t *buf, *old;
+    size_t len;
+    assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
+    Netpulse__PartitionCheckpoint *c =
+        netpulse__partition_checkpoint__unpack(NULL, len - NP_CRC32_FRAME_HDR, buf + NP_CRC32_FRAME_HDR);
+    assert_non_null(c);
+    assert_int_equal(c->window_slots, 3);
+    c->window_slots = 0;
+    c->window_known_from = 0;
+    size_t plen = netpulse__partition_checkpoint__get_packed_size(c);
+    assert_non_null(old = malloc(NP_CRC32_FRAME_HDR + plen));
+    netpulse__partition_checkpoint__pack(c, old + NP_CRC32_FRAME_HDR);
+    np_crc32_frame_header(old, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, old + NP_CRC32_FRAME_HDR, plen);
+    netpulse__partition_checkpoint__free_unpacked(c, NULL);
+    free(buf);
+    *out_len = NP_CRC32_FRAME_HDR + plen;
+    return old;
+}
+
+static np_partstate_t *decode_ok(const uint8_t *buf, size_t len, const np_pane_config_t *cfg) {
+    np_partstate_t *back = NULL;
+    np_outbox_t ob;
+    char err[200];
+    assert_int_equal(np_ckpt_decode(buf, len, cfg, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)), 0);
+    np_outbox_free(&ob);
+    return back;
+}
+
 /* A checkpoint written before the ring's fields (29, 30) still restores: the panes it kept
  * answer, the ones before the oldest kept are unknown (its ring's size is not known). */
 static void test_ring_fields_absent(void **s) {
@@ -334,33 +364,72 @@ static void test_ring_fields_absent(void **s) {
     kc.window_ms = 15000;
     kc.keep_panes = 1;
     np_partstate_t *ps = every_pane(&kc, 10);
-    uint8_t *buf, *old;
+    size_t len;
+    uint8_t *old = without_ring_fields(ps, &len);
+    kc.keep_panes = 4; /* restored into a larger ring */
+    np_partstate_t *back = decode_ok(old, len, &kc);
+    assert_int_equal(np_srcwin_find(back->win, 35000, NULL, NULL, NULL, NULL), 1);
+    assert_int_equal(np_srcwin_find(back->win, 30000, NULL, NULL, NULL, NULL), -1);
+    np_partstate_destroy(&back);
+    free(old);
+    np_partstate_destroy(&ps);
+}
+
+/* The same with a stale slot: a ring of 3 with data in panes 0, 5000, 10000, none in
+ * 15000, data in 20000 keeps pane 0 (15000, which would have taken its slot, had no data)
+ * while 5000's slot went to 20000. Restored into a ring of 6, 5000 must be unknown, not
+ * "no data" (found in review: the oldest kept pane was taken as the start of what is known). */
+static void test_ring_fields_absent_stale_slot(void **s) {
+    (void)s;
+    np_pane_config_t kc = CFG;
+    kc.lateness_ms = 0;
+    kc.window_ms = 15000;
+    kc.keep_panes = 1;
+    np_partstate_t *ps = np_partstate_new(1, &kc);
+    add_panes(ps, 0, 3);
+    add_panes(ps, 4, 1);
+    assert_int_equal(np_srcwin_find(ps->win, 5000, NULL, NULL, NULL, NULL), -1); /* the writer's own answer */
+    size_t len;
+    uint8_t *old = without_ring_fields(ps, &len);
+    kc.keep_panes = 4;
+    np_partstate_t *back = decode_ok(old, len, &kc);
+    assert_int_equal(np_srcwin_find(back->win, 20000, NULL, NULL, NULL, NULL), 1);
+    assert_int_equal(np_srcwin_find(back->win, 10000, NULL, NULL, NULL, NULL), 1);
+    assert_int_equal(np_srcwin_find(back->win, 5000, NULL, NULL, NULL, NULL), -1);
+    assert_int_equal(np_srcwin_find(back->win, 0, NULL, NULL, NULL, NULL), -1);
+    np_partstate_destroy(&back);
+    free(old);
+    np_partstate_destroy(&ps);
+}
+
+/* Pane starts from Redis near the int64 ends are refused as damaged, not used in ring
+ * arithmetic (UBSan found a signed overflow). */
+static void test_window_start_out_of_range(void **s) {
+    (void)s;
+    np_pane_config_t kc = CFG;
+    kc.lateness_ms = 0;
+    kc.window_ms = 15000;
+    np_partstate_t *ps = every_pane(&kc, 4);
+    uint8_t *buf;
     size_t len;
     assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
     Netpulse__PartitionCheckpoint *c =
         netpulse__partition_checkpoint__unpack(NULL, len - NP_CRC32_FRAME_HDR, buf + NP_CRC32_FRAME_HDR);
     assert_non_null(c);
-    assert_int_equal(c->window_slots, 3);
-    assert_int_equal(c->window_known_from, 35000);
-    c->window_slots = 0;
-    c->window_known_from = 0;
+    c->window_known_from = INT64_MIN + 5000;
     size_t plen = netpulse__partition_checkpoint__get_packed_size(c);
-    assert_non_null(old = malloc(NP_CRC32_FRAME_HDR + plen));
-    netpulse__partition_checkpoint__pack(c, old + NP_CRC32_FRAME_HDR);
-    np_crc32_frame_header(old, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, old + NP_CRC32_FRAME_HDR, plen);
+    uint8_t *bad = malloc(NP_CRC32_FRAME_HDR + plen);
+    assert_non_null(bad);
+    netpulse__partition_checkpoint__pack(c, bad + NP_CRC32_FRAME_HDR);
+    np_crc32_frame_header(bad, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, bad + NP_CRC32_FRAME_HDR, plen);
     netpulse__partition_checkpoint__free_unpacked(c, NULL);
-    kc.keep_panes = 4; /* restored into a larger ring */
     np_partstate_t *back = NULL;
     np_outbox_t ob;
     char err[200];
-    assert_int_equal(np_ckpt_decode(old, NP_CRC32_FRAME_HDR + plen, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err,
-                                    sizeof(err)),
-                     0);
-    assert_int_equal(np_srcwin_find(back->win, 35000, NULL, NULL, NULL, NULL), 1);
-    assert_int_equal(np_srcwin_find(back->win, 30000, NULL, NULL, NULL, NULL), -1);
-    np_partstate_destroy(&back);
-    np_outbox_free(&ob);
-    free(old);
+    assert_true(np_ckpt_decode(bad, NP_CRC32_FRAME_HDR + plen, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err,
+                               sizeof(err)) != 0);
+    assert_null(back);
+    free(bad);
     free(buf);
     np_partstate_destroy(&ps);
 }
@@ -370,6 +439,8 @@ int main(void) {
                                        cmocka_unit_test(test_window_history),
                                        cmocka_unit_test(test_kept_panes), cmocka_unit_test(test_ring_geometry),
                                        cmocka_unit_test(test_lost_history_moved),
-                                       cmocka_unit_test(test_ring_fields_absent)};
+                                       cmocka_unit_test(test_ring_fields_absent),
+                                       cmocka_unit_test(test_ring_fields_absent_stale_slot),
+                                       cmocka_unit_test(test_window_start_out_of_range)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -163,10 +163,13 @@ static void test_ckpt_store(void **s) {
     /* Moved aside: the head and its part; a second quarantine leaves the first alone. */
     char qkey[400];
     size_t nparts = 9;
+    assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 0);
     assert_int_equal(np_ckpt_store_quarantine(st, hk, 7, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 0);
     assert_string_equal(qkey, "netpulse:ckpt:{g/t/3}:quarantine:7");
     assert_int_equal(nparts, 1);
     expect(hk, NULL);
+    /* With the head gone, the next owner starts fresh but knows the history is lost. */
+    assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 1);
     assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*:quarantine:7"), 1);
     assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*"), 1);
     np_ckpt_writer_free(&w);
