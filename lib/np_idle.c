@@ -13,6 +13,12 @@ void np_idle_record(np_idle_t *s, int64_t offset, int64_t now_ms) {
     if (now_ms > s->active_ms) s->active_ms = now_ms;
 }
 
+void np_idle_settle(np_idle_t *s, int64_t batch_start_ms, int64_t batch_end_ms) {
+    /* active_ms only grows, and batch_start_ms is the newest time handed out, so
+     * active_ms >= batch_start_ms means a record of this batch (later is only stricter). */
+    if (s->active_ms >= batch_start_ms && batch_end_ms > s->active_ms) s->active_ms = batch_end_ms;
+}
+
 void np_idle_consumed(np_idle_t *s, int64_t offset) {
     if (offset + 1 > s->position) s->position = offset + 1;
 }

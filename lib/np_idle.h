@@ -38,6 +38,14 @@ void np_idle_reset(np_idle_t *s, int64_t now_ms);
 /* A record at `offset` was taken at now_ms. */
 void np_idle_record(np_idle_t *s, int64_t offset, int64_t now_ms);
 
+/* The batch that began at batch_start_ms (when its first record was taken, the time passed
+ * to np_idle_record for all of its records: one clock read per batch) ended at
+ * batch_end_ms: a partition that took a record in it counts as active until batch_end_ms.
+ * Records later in a batch can have been appended after batch_start_ms (the consumer
+ * descheduled mid-batch, the fetcher filling the queue meanwhile); without this, the log
+ * could be quiet for less than idle_ms when the partition is called idle. */
+void np_idle_settle(np_idle_t *s, int64_t batch_start_ms, int64_t batch_end_ms);
+
 /* Something at `offset` was consumed that is not a record for idleness (a watermark marker):
  * moves the position only. */
 void np_idle_consumed(np_idle_t *s, int64_t offset);

@@ -1353,9 +1353,11 @@ int main(int argc, char **argv) {
     int64_t next_ckpt = np_clock_mono_ms() + ckpt_ms, next_lag = 0;
     while (!np_proc_stopping()) {
         /* Drain up to a batch, blocking only for the first message. */
+        int taken = 0;
         for (int i = 0; i < BATCH_MAX; i++) {
             rd_kafka_message_t *m = rd_kafka_consumer_poll(w->rk, i == 0 ? 50 : 0);
             if (!m) break;
+            taken++;
             if (i == 0) { /* the clocks once per batch, not twice per record */
                 w->batch_mono = np_clock_mono_ms();
                 w->batch_wall = np_clock_wall_ms(NULL);
@@ -1371,6 +1373,11 @@ int main(int argc, char **argv) {
                 handle_record(w, m);
             }
             rd_kafka_message_destroy(m);
+        }
+        if (taken) { /* records taken late in the batch count as taken at its end (np_idle_settle) */
+            int64_t end = np_clock_mono_ms();
+            for (int32_t p = 0; p < w->sl->total; p++)
+                if (np_slots_get(w->sl, p)) np_idle_settle(&w->sl->s[p].idle, w->batch_mono, end);
         }
         if (KDD) np_kdd_stream_tick(KDD);
         rd_kafka_poll(w->dlq, 0);

@@ -102,6 +102,29 @@ static void test_markers_are_not_activity(void **state) {
     assert_false(np_idle_is(&s, 3300, IDLE, FRESH));
 }
 
+/* One clock read per batch: the batch began at t=1000 (its first record taken), the consumer
+ * was descheduled, and the partition's record at offset 7, appended at t=2500, was taken in
+ * the same batch with time 1000; the batch ended at t=2600. Asked at t=4000, the log end is
+ * at the position: without settling, that is 3000 ms after "the last record" and idle, after
+ * only 1500 ms of real quiet. Settled, the record counts at t=2600. */
+static void test_record_late_in_a_long_batch(void **state) {
+    (void)state;
+    np_idle_t s, other;
+    np_idle_reset(&s, 0);
+    np_idle_reset(&other, 0);
+    np_idle_record(&other, 3, 500); /* a partition with nothing in this batch */
+    np_idle_record(&s, 7, 1000);
+    np_idle_settle(&s, 1000, 2600);
+    np_idle_settle(&other, 1000, 2600);
+    np_idle_end(&s, 8, 4000);
+    assert_false(np_idle_is(&s, 4000, IDLE, FRESH));
+    assert_true(np_idle_should_ask(&s, 5600, IDLE, EVERY));
+    np_idle_end(&s, 8, 5600);
+    assert_true(np_idle_is(&s, 5600, IDLE, FRESH));
+    np_idle_end(&other, 4, 3500); /* untouched by the batch: its own last record still counts */
+    assert_true(np_idle_is(&other, 3500, IDLE, FRESH));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_eof_then_stalled_consumer_is_not_idle),
@@ -109,6 +132,7 @@ int main(void) {
         cmocka_unit_test(test_quiet_log_is_idle_until_a_record),
         cmocka_unit_test(test_answer_before_activity_proves_nothing),
         cmocka_unit_test(test_markers_are_not_activity),
+        cmocka_unit_test(test_record_late_in_a_long_batch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
