@@ -384,6 +384,10 @@ static void reg_merge(uint8_t *restrict d, const uint8_t *restrict s, size_t m) 
         for (unsigned k = 0; k < 16; k++) d[k] = s[k] > d[k] ? s[k] : d[k];
 }
 
+void np_hll_registers_max(uint8_t *restrict d, const uint8_t *restrict s, size_t m) { reg_merge(d, s, m); }
+
+void np_hll_hash_register(uint64_t hash, unsigned p, uint32_t *idx, uint8_t *val) { hash_reg(hash, p, idx, val); }
+
 int np_hll_merge(np_hll_t *dst, const np_hll_t *src, np_hll_pool_t *pool) {
     if (dst == src) return 0;
     int rc = 0;
@@ -511,7 +515,6 @@ size_t np_hll_encode(const np_hll_t *h, uint8_t *buf, size_t cap) {
     }
     return d;
 }
-
 
 /* Unpacks the 4 registers packed in 3 bytes of a dense encoding. Returns the largest. */
 static inline uint8_t unpack4(const uint8_t *b, uint8_t r[4]) {

@@ -134,6 +134,15 @@ double np_hll_estimate_hist(const uint32_t hist[66], size_t m, unsigned q);
  * is out of range. Used to fold a per-destination sketch into a virtual HLL (np_vhll). */
 int np_hll_fold(const np_hll_t *h, unsigned k, uint8_t *out);
 
+/* The register a hash sets at precision p (1 <= p <= 26): index = its top p bits, value =
+ * 1 + the leading zeros of the other 64 - p bits. For sketches built on the same hashes
+ * elsewhere (np_vhll). */
+void np_hll_hash_register(uint64_t hash, unsigned p, uint32_t *idx, uint8_t *val);
+
+/* d[j] = max(d[j], s[j]) for m registers (m a multiple of 16; d and s distinct): the union
+ * of two register arrays, one vector max per 16 bytes. */
+void np_hll_registers_max(uint8_t *restrict d, const uint8_t *restrict s, size_t m);
+
 /* 1 if np_hll_estimate is exact: exact form and nothing was dropped. */
 int np_hll_is_exact(const np_hll_t *h);
 /* 1 if h holds registers. */

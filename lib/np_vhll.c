@@ -22,7 +22,6 @@ static int log2_exact(size_t x) {
     return __builtin_ctzll((unsigned long long)x);
 }
 
-
 int np_vhll_check(size_t m, unsigned s, char *errstr, size_t errlen) {
     int lgm = log2_exact(m), k = log2_exact(s);
     if (lgm < 0 || m < NP_VHLL_M_MIN || m > NP_VHLL_M_MAX) {
@@ -84,9 +83,9 @@ static inline size_t slot(const np_vhll_t *v, uint64_t dh, unsigned i) {
 static inline uint64_t dest_hash(const np_ip_t *d) { return np_hll_hash(d->b, 16); }
 
 void np_vhll_add(np_vhll_t *v, const np_ip_t *d, uint64_t src_hash) {
-    /* The register src_hash sets at precision k (np_hll's hash_reg). */
-    unsigned i = (unsigned)(src_hash >> (64 - v->k));
-    uint8_t val = (uint8_t)(__builtin_clzll((src_hash << v->k) | (1ULL << (v->k - 1))) + 1);
+    uint32_t i;
+    uint8_t val;
+    np_hll_hash_register(src_hash, v->k, &i, &val); /* the register it sets at precision k */
     uint8_t *r = &v->reg[slot(v, dest_hash(d), i)];
     if (val > *r) *r = val;
     v->used = 1;
@@ -107,10 +106,7 @@ void np_vhll_add_sketch(np_vhll_t *v, const np_ip_t *d, const np_hll_t *h) {
 void np_vhll_merge(np_vhll_t *dst, const np_vhll_t *src) {
     assert(dst->m == src->m && dst->s == src->s);
     if (!src->used) return;
-    uint8_t *restrict d = dst->reg;
-    const uint8_t *restrict s = src->reg;
-    for (size_t j = 0; j < dst->m; j += 16, d += 16, s += 16) /* m >= 1024: whole steps, vectorised */
-        for (unsigned k = 0; k < 16; k++) d[k] = s[k] > d[k] ? s[k] : d[k];
+    np_hll_registers_max(dst->reg, src->reg, dst->m); /* m >= 1024: a multiple of 16 */
     dst->used = 1;
 }
 
@@ -192,9 +188,7 @@ int np_vhll_merge_encoded(np_vhll_t *v, const uint8_t *buf, size_t len, char *er
         uint8_t top = 0; /* a max reduction (vectorised), not a branch per register */
         for (size_t j = 0; j < v->m; j++) top = p[j] > top ? p[j] : top;
         if (top > vmax) return np_errstr_fail(errstr, errlen, "fan-in pool: a register = %u (at most %u)", top, vmax);
-        uint8_t *restrict d = v->reg;
-        for (size_t j = 0; j < v->m; j += 16, d += 16, p += 16)
-            for (unsigned k = 0; k < 16; k++) d[k] = p[k] > d[k] ? p[k] : d[k];
+        np_hll_registers_max(v->reg, p, v->m);
         v->used = 1;
         return 0;
     }
