@@ -1,18 +1,12 @@
 /* np_arena: a bump allocator reset all at once. See np_arena.h. */
 #include "np_arena.h"
+#include "np_asan.h"
 
 #include <stdlib.h>
 
 /* Under AddressSanitizer, memory given back is poisoned, so that a use after a rewind or
  * reset is reported as a use after free would be. */
-#if defined(__SANITIZE_ADDRESS__)
-#define NP_ARENA_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define NP_ARENA_ASAN 1
-#endif
-#endif
-#ifdef NP_ARENA_ASAN
+#ifdef NP_ASAN
 #include <sanitizer/asan_interface.h>
 #define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
 #define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))

@@ -9,8 +9,8 @@
 #include "netpulse.pb-c.h"
 #include "np_arena.h"
 
-#include "test_asan.h"
-#ifdef ASAN
+#include "np_asan.h"
+#ifdef NP_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -39,7 +39,7 @@ static void test_alloc_rewind_reset(void **st) {
     assert_int_equal(np_arena_mallocs(a), 2);
     np_arena_rewind(a, m); /* gives back r and big, keeps q */
     assert_int_equal(np_arena_used(a), used);
-#ifdef ASAN
+#ifdef NP_ASAN
     assert_true(__asan_address_is_poisoned(r)); /* a use after the rewind is reported */
     assert_false(__asan_address_is_poisoned(q + 9));
 #endif

@@ -18,7 +18,7 @@
 #include "np_result.h"
 #include "np_srcmap.h"
 #include "np_vhll.h"
-#include "test_asan.h"
+#include "np_asan.h"
 #include "test_ip4.h"
 
 /* A source table at its cap and past it (evicting: the heap exists) stays within its bound,
@@ -128,7 +128,7 @@ static void test_parts_add_up_and_scale_with_caps(void **s) {
  * heap and mmapped blocks), for several sizes: at least what is used, within a page. */
 static void test_fanin_bound_holds(void **s) {
     (void)s;
-#ifdef ASAN
+#ifdef NP_ASAN
     skip(); /* mallinfo2 does not see ASan's allocator */
 #endif
     const size_t sizes[] = {1u << 10, 1u << 14, 1u << 18, 1u << 20};
