@@ -90,6 +90,12 @@ static bool window_results_cover(const np_gpane_t *out, const np_gpane_t *pane) 
     return true;
 }
 
+/* Panes the coordinator skipped (long empty gaps) leave stale slots: only panes inside
+ * the window [start, end) count. */
+static bool in_window(const np_gpane_t *r, int64_t start, int64_t end) {
+    return r->start_ms != NP_TS_NONE && r->start_ms >= start && r->start_ms < end;
+}
+
 size_t np_window_bound_bytes(int64_t pane_ms, int64_t window_ms, size_t max_sources) {
     if (pane_ms <= 0 || window_ms < pane_ms || window_ms % pane_ms) return 0;
     size_t k = (size_t)(window_ms / pane_ms);
@@ -144,18 +150,10 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
     if (start < w->first) return NULL;
     gpane_clear(&w->out);
     w->out.start_ms = start;
-    /* Panes the coordinator skipped (long empty gaps) leave stale slots: only panes
-     * inside this window count. */
-#define IN_WINDOW(r) ((r)->start_ms != NP_TS_NONE && (r)->start_ms >= start && (r)->start_ms < end)
     for (size_t i = 0; i < w->k; i++)
-        if (IN_WINDOW(&w->ring[i])) gpane_add_totals(&w->out, &w->ring[i]);
+        if (in_window(&w->ring[i], start, end)) gpane_add_totals(&w->out, &w->ring[i]);
     w->out.partitions = popcount_seen(w->out.seen);
-    bool covered = pane->win_top && pane->win_seen && !pane->win_missing && window_results_cover(&w->out, pane);
-    if (!covered) /* the union of the panes' tables */
-        for (size_t i = 0; i < w->k; i++)
-            if (IN_WINDOW(&w->ring[i])) gpane_add_sources(&w->out, &w->ring[i]);
-#undef IN_WINDOW
-    if (covered) {
+    if (pane->win_top && pane->win_seen && !pane->win_missing && window_results_cover(&w->out, pane)) {
         /* Every partition sent its own window's results with this pane (bounded partials):
          * exact, whatever the panes' tables hold, so their union is not built (it was the
          * most of a window's cost; it cannot evict: out holds k x max_sources, the union
@@ -168,6 +166,8 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
         w->out.bounded = true;
         w->out.sources_lower_bound = false;
     } else {
+        for (size_t i = 0; i < w->k; i++) /* the union of the panes' tables */
+            if (in_window(&w->ring[i], start, end)) gpane_add_sources(&w->out, &w->ring[i]);
         /* Without every partition's window results the panes' candidates are a lower
          * bound, unless no partition had data in the window (only window-only partials
          * of bounded panes, or none): then its exact distinct count is 0. */
