@@ -75,13 +75,20 @@ static size_t keylist_unique(keylist_t *l) {
     return l->n = o;
 }
 
+/* Where a damaged key is moved aside: NAME:quarantine:EPOCH. */
+static void quarantine_name(const char *from, int64_t epoch, char *to, size_t tolen) {
+    snprintf(to, tolen, "%s:quarantine:%lld", from, (long long)epoch);
+}
+
 static int rename_aside(np_store_t *st, const char *from, int64_t epoch, char *to, size_t tolen, char *errstr,
                         size_t errlen) {
-    snprintf(to, tolen, "%s:quarantine:%lld", from, (long long)epoch);
+    quarantine_name(from, epoch, to, tolen);
     const char *argv[] = {"RENAME", from, to};
     size_t lens[] = {6, strlen(from), strlen(to)};
     return np_store_run(st, 3, argv, lens, errstr, errlen);
 }
+
+static void lost_key(const char *key, char *buf, size_t len) { snprintf(buf, len, "%s" NP_CKPT_LOST_SUFFIX, key); }
 
 /* The head moved aside and KEY:lost set in one transaction: with no head, the next owner
  * starts fresh, and KEY:lost tells it that the partition had history it no longer knows
@@ -89,8 +96,8 @@ static int rename_aside(np_store_t *st, const char *from, int64_t epoch, char *t
 static int head_aside(np_store_t *st, const char *key, int64_t epoch, char *to, size_t tolen, char *errstr,
                       size_t errlen) {
     char lost[KEY_MAX + 8];
-    snprintf(to, tolen, "%s:quarantine:%lld", key, (long long)epoch);
-    snprintf(lost, sizeof(lost), "%s" NP_CKPT_LOST_SUFFIX, key);
+    quarantine_name(key, epoch, to, tolen);
+    lost_key(key, lost, sizeof(lost));
     const char *set[] = {"SET", lost, "1"}, *ren[] = {"RENAME", key, to};
     size_t setl[] = {3, strlen(lost), 1}, renl[] = {6, strlen(key), strlen(to)};
     np_store_txn_begin(st);
@@ -103,7 +110,7 @@ int np_ckpt_store_lost(np_store_t *st, const char *key, char *errstr, size_t err
     char lost[KEY_MAX + 8];
     uint8_t *v = NULL;
     size_t len = 0;
-    snprintf(lost, sizeof(lost), "%s" NP_CKPT_LOST_SUFFIX, key);
+    lost_key(key, lost, sizeof(lost));
     int rc = np_store_get(st, lost, &v, &len, errstr, errlen);
     free(v);
     return rc < 0 ? -1 : rc == 0;
