@@ -497,8 +497,11 @@ static int64_t stored_known_from(const Netpulse__PartitionCheckpoint *c, Netpuls
 }
 
 /* Pane starts read from Redis (CRC-framed, not authenticated) are kept far from the int64
- * ends, so ring arithmetic on them cannot overflow; the sentinels pass. */
-static bool sane_ts(int64_t t) { return t == INT64_MIN || t == INT64_MAX || (t > -(INT64_C(1) << 62) && t < (INT64_C(1) << 62)); }
+ * ends, so ring arithmetic on them cannot overflow. */
+static bool ts_in_range(int64_t t) { return t > -(INT64_C(1) << 62) && t < (INT64_C(1) << 62); }
+/* The same for a mark, which may also be a sentinel (NP_TS_NONE, NP_SRCWIN_NONE,
+ * NP_SRCWIN_KNOWN_FROM_NEXT). */
+static bool mark_in_range(int64_t t) { return t == INT64_MIN || t == INT64_MAX || ts_in_range(t); }
 
 static int64_t later(int64_t a, int64_t b) {
     if (a == NP_SRCWIN_NONE) return b;
@@ -513,13 +516,13 @@ static int64_t later(int64_t a, int64_t b) {
 static int restore_window(np_partstate_t *ps, const Netpulse__PartitionCheckpoint *c, Netpulse__PaneState *const *kept,
                           size_t n, const np_pane_config_t *cfg, char *errstr, size_t errlen) {
     int64_t newest = NP_SRCWIN_NONE, reach = (int64_t)np_srcwin_slots(ps->win) * cfg->pane_ms;
-    if (!sane_ts(c->closed_through) || !sane_ts(c->window_known_from)) {
+    if (!mark_in_range(c->closed_through) || !mark_in_range(c->window_known_from)) {
         snprintf(errstr, errlen, "checkpoint window marks out of range");
         return -1;
     }
     for (size_t i = 0; i < n; i++) {
         int64_t start = kept[i]->pane_start_ms;
-        if (!sane_ts(start) || start == INT64_MIN || start == INT64_MAX) {
+        if (!ts_in_range(start)) {
             snprintf(errstr, errlen, "checkpoint window pane %lld out of range", (long long)start);
             return -1;
         }
