@@ -895,8 +895,7 @@ int main(int argc, char **argv) {
                             .max_partitions = (int32_t)np_config_int(cfg, "max.partitions"),
                             .max_future_ms = np_config_int(cfg, "max.future.ms"),
                             .window_ms = np_config_int(cfg, "window.ms"),
-                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane"),
-                            .fanin_s = 0};
+                            .max_class_dests = (size_t)np_config_int(cfg, "kdd.max.dests.per.pane")};
     {
         char ferr[240];
         if (np_fanin_config_load(cfg, &mc.fanin_registers, &mc.fanin_s, ferr, sizeof(ferr)) < 0) {

@@ -230,13 +230,13 @@ size_t np_partstate_advance(np_partstate_t *ps, np_pane_emit_fn emit, void *ctx)
     return close_through(ps, through, emit, ctx);
 }
 
-/* The open pane for a record at event time ts (advancing the watermark first), or NULL
- * when that pane is closed already (the record is late, and counted so). */
 bool np_partstate_is_late(const np_partstate_t *ps, int64_t ts_ms) {
     int64_t start = np_pane_start(ts_ms, ps->cfg.pane_ms);
     return ps->closed_through != NP_TS_NONE && start + ps->cfg.pane_ms <= ps->closed_through;
 }
 
+/* The open pane for a record at event time ts (advancing the watermark first), or NULL
+ * when that pane is closed already (the record is late, and counted so). */
 static np_pane_t *pane_for(np_partstate_t *ps, int64_t ts, int64_t offset, np_pane_emit_fn emit, void *ctx,
                            int64_t *pane_start_out) {
     int64_t start = np_pane_start(ts, ps->cfg.pane_ms);

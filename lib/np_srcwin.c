@@ -4,9 +4,9 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-/* Generations are unique across every ring of the process, so a cache of one ring's
- * encodings (np_ckpt_wincache_t) cannot take another ring's slot for its own, such as the
- * ring of a partition state re-created after a restore or a quarantine. */
+/* Generations are unique across every ring of the process, so the checkpoint writer's
+ * stored generations (np_ckpt_writer) cannot take another ring's slot for its own, such as
+ * the ring of a partition state re-created after a restore or a quarantine. */
 static _Atomic uint64_t next_gen;
 
 typedef struct kept_meta {

@@ -83,8 +83,9 @@ int64_t np_srcwin_slot_start(const np_srcwin_t *w, size_t i);
 const np_srcmap_t *np_srcwin_slot(const np_srcwin_t *w, size_t i);
 void np_srcwin_slot_meta(const np_srcwin_t *w, size_t i, uint64_t *bytes, uint64_t *packets, bool *whole);
 /* Slot i's generation: a new value whenever its pane, table or meta changes (claim, push,
- * note), never a value any ring of the process had before; 0 for a slot never used. A checkpoint writer re-encodes
- * a kept pane only when it changed (np_ckpt_wincache_t). */
+ * note), never a value any ring of the process had before; 0 for a slot never used. The
+ * checkpoint writer rewrites a kept pane's part only when it changed (np_ckpt_writer keeps
+ * the generation it stored). */
 uint64_t np_srcwin_slot_gen(const np_srcwin_t *w, size_t i);
 
 /* Memory of the kept tables and the union (sketch pool blocks not included). */
