@@ -325,17 +325,16 @@ static void test_lost_history_moved(void **s) {
     np_partstate_destroy(&ps);
 }
 
-/* ps's checkpoint as a worker from before the ring's fields (29, 30) wrote it. */
-static uint8_t *without_ring_fields(const np_partstate_t *ps, size_t *out_len) {
+/* ps's checkpoint with edit applied to its decoded head, framed again (a checkpoint as
+ * another writer, or damage that passes the CRC, would leave it). */
+static uint8_t *edited(const np_partstate_t *ps, void (*edit)(Netpulse__PartitionCheckpoint *), size_t *out_len) {
     uint8_t *buf, *old;
     size_t len;
     assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
     Netpulse__PartitionCheckpoint *c =
         netpulse__partition_checkpoint__unpack(NULL, len - NP_CRC32_FRAME_HDR, buf + NP_CRC32_FRAME_HDR);
     assert_non_null(c);
-    assert_int_equal(c->window_slots, 3);
-    c->window_slots = 0;
-    c->window_known_from = 0;
+    edit(c);
     size_t plen = netpulse__partition_checkpoint__get_packed_size(c);
     assert_non_null(old = malloc(NP_CRC32_FRAME_HDR + plen));
     netpulse__partition_checkpoint__pack(c, old + NP_CRC32_FRAME_HDR);
@@ -344,6 +343,17 @@ static uint8_t *without_ring_fields(const np_partstate_t *ps, size_t *out_len) {
     free(buf);
     *out_len = NP_CRC32_FRAME_HDR + plen;
     return old;
+}
+
+/* As a worker from before the ring's fields (29, 30) wrote it. */
+static void drop_ring_fields(Netpulse__PartitionCheckpoint *c) {
+    assert_int_equal(c->window_slots, 3);
+    c->window_slots = 0;
+    c->window_known_from = 0;
+}
+
+static uint8_t *without_ring_fields(const np_partstate_t *ps, size_t *out_len) {
+    return edited(ps, drop_ring_fields, out_len);
 }
 
 static np_partstate_t *decode_ok(const uint8_t *buf, size_t len, const np_pane_config_t *cfg) {
@@ -402,6 +412,8 @@ static void test_ring_fields_absent_stale_slot(void **s) {
     np_partstate_destroy(&ps);
 }
 
+static void mark_near_int64_min(Netpulse__PartitionCheckpoint *c) { c->window_known_from = INT64_MIN + 5000; }
+
 /* Pane starts from Redis near the int64 ends are refused as damaged, not used in ring
  * arithmetic (UBSan found a signed overflow). */
 static void test_window_start_out_of_range(void **s) {
@@ -410,27 +422,14 @@ static void test_window_start_out_of_range(void **s) {
     kc.lateness_ms = 0;
     kc.window_ms = 15000;
     np_partstate_t *ps = every_pane(&kc, 4);
-    uint8_t *buf;
     size_t len;
-    assert_int_equal(np_ckpt_encode(ps, "t", 9, NULL, NULL, NULL, 0, 0, &buf, &len), 0);
-    Netpulse__PartitionCheckpoint *c =
-        netpulse__partition_checkpoint__unpack(NULL, len - NP_CRC32_FRAME_HDR, buf + NP_CRC32_FRAME_HDR);
-    assert_non_null(c);
-    c->window_known_from = INT64_MIN + 5000;
-    size_t plen = netpulse__partition_checkpoint__get_packed_size(c);
-    uint8_t *bad = malloc(NP_CRC32_FRAME_HDR + plen);
-    assert_non_null(bad);
-    netpulse__partition_checkpoint__pack(c, bad + NP_CRC32_FRAME_HDR);
-    np_crc32_frame_header(bad, NP_CKPT_MAGIC, NP_CKPT_FRAME_VERSION, bad + NP_CRC32_FRAME_HDR, plen);
-    netpulse__partition_checkpoint__free_unpacked(c, NULL);
+    uint8_t *bad = edited(ps, mark_near_int64_min, &len);
     np_partstate_t *back = NULL;
     np_outbox_t ob;
     char err[200];
-    assert_true(np_ckpt_decode(bad, NP_CRC32_FRAME_HDR + plen, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err,
-                               sizeof(err)) != 0);
+    assert_true(np_ckpt_decode(bad, len, &kc, "t", 1, &back, &ob, NULL, NULL, NULL, 0, err, sizeof(err)) != 0);
     assert_null(back);
     free(bad);
-    free(buf);
     np_partstate_destroy(&ps);
 }
 
