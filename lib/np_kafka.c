@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "np_clock.h"
 #include "np_log.h"
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
@@ -104,6 +105,28 @@ int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partiti
     int64_t pos = rd_kafka_position(rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR && !tp->err ? tp->offset : -1;
     rd_kafka_topic_partition_list_destroy(l);
     return np_kafka_lag(hi, lo, pos, next_offset);
+}
+
+rd_kafka_resp_err_t np_kafka_commit_bounded(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
+                                            int timeout_ms) {
+    /* The event API (no callback, no opaque): an answer arriving after the timeout is
+     * purged with the queue and touches nothing of ours. */
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    if (!q) return RD_KAFKA_RESP_ERR__CRIT_SYS_RESOURCE;
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(rk, offsets, q, NULL, NULL);
+    bool answered = false;
+    int64_t deadline = np_clock_mono_ms() + timeout_ms;
+    for (int64_t left = timeout_ms; !err && !answered && left > 0; left = deadline - np_clock_mono_ms()) {
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)(left < 100 ? left : 100));
+        if (ev && rd_kafka_event_type(ev) == RD_KAFKA_EVENT_OFFSET_COMMIT) {
+            err = rd_kafka_event_error(ev);
+            answered = true;
+        }
+        if (ev) rd_kafka_event_destroy(ev);
+    }
+    if (!err && !answered) err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    rd_kafka_queue_destroy(q);
+    return err;
 }
 
 int np_kafka_rebalance_apply(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts, bool add,

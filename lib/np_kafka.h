@@ -69,6 +69,14 @@ int np_kafka_log_ends(rd_kafka_t *rk, rd_kafka_topic_partition_list_t *parts, in
 int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partition, int64_t next_offset,
                               int query_timeout_ms);
 
+/* Commits offsets for consumer rk and waits for the group coordinator's answer at most
+ * timeout_ms (rd_kafka_commit waits as long as librdkafka looks for an unreachable
+ * coordinator, ~10 s per call). Returns the commit's error, RD_KAFKA_RESP_ERR__TIMED_OUT
+ * when no answer came in time (the request may still complete later), or
+ * RD_KAFKA_RESP_ERR__NO_OFFSET when there was nothing to commit. */
+rd_kafka_resp_err_t np_kafka_commit_bounded(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
+                                            int timeout_ms);
+
 /* For a rebalance callback: hands parts to consumer rk (add) or takes them back, in the
  * group's protocol: cooperative (incremental) moves just these partitions, eager replaces
  * the whole assignment (parts being all of it; a revocation unassigns everything).

@@ -604,7 +604,13 @@ static void backpressure(worker_t *w) {
 
 /* ---- offsets ----------------------------------------------------------------------- */
 
-/* Stores every owned partition's safe offset; librdkafka's auto-commit sends them. */
+/* How long a commit waits for the group coordinator. Offsets are only the fallback where
+ * a partition has no checkpoint, so a commit that cannot be answered is given up rather
+ * than holding a revocation or a SIGTERM for librdkafka's ~10 s per call. */
+#define COMMIT_WAIT_MS 3000
+
+/* Stores every owned partition's safe offset; librdkafka's auto-commit sends them, or,
+ * with sync_commit, one commit now, waited for at most COMMIT_WAIT_MS. */
 static void store_safe_offsets(worker_t *w, bool sync_commit) {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t p = 0; p < w->sl->total; p++) {
@@ -616,7 +622,7 @@ static void store_safe_offsets(worker_t *w, bool sync_commit) {
         rd_kafka_resp_err_t err = rd_kafka_offsets_store(w->rk, l);
         if (err) np_warn("offsets_store_failed", "error=\"%s\"", rd_kafka_err2str(err));
         if (sync_commit) {
-            err = rd_kafka_commit(w->rk, l, 0);
+            err = np_kafka_commit_bounded(w->rk, l, COMMIT_WAIT_MS);
             if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
                 np_warn("commit_failed", "error=\"%s\"", rd_kafka_err2str(err));
         }
@@ -718,8 +724,10 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         apply_assignment(w, rk, parts, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what is safe before giving the partitions up, so the next owner starts
-         * where every open pane of ours began and re-reads them in full. */
-        store_safe_offsets(w, true);
+         * where every open pane of ours began and re-reads them in full. On SIGTERM the
+         * stop path has just committed the same offsets (nothing is consumed since), and
+         * rd_kafka_consumer_close commits what is stored: no second wait here. */
+        store_safe_offsets(w, !np_proc_stopping());
         for (int i = 0; i < parts->cnt; i++) {
             int32_t p = np_slots_of(w->sl, parts->elems[i].topic, parts->elems[i].partition);
             if (p < 0) continue;
@@ -1420,7 +1428,7 @@ int main(int argc, char **argv) {
     send_progress(w, np_clock_mono_ms());
     checkpoint_all(w, false);
     store_safe_offsets(w, true);
-    rd_kafka_consumer_close(w->rk);
+    rd_kafka_consumer_close(w->rk); /* with the coordinator gone: up to session.timeout.ms */
     rd_kafka_destroy(w->rk);
     np_kdd_stream_destroy(&KDD);
     np_logend_destroy(&w->logend); /* it asks on w->dlq */

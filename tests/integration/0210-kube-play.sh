@@ -138,11 +138,14 @@ stop_within() {
     podman stop -t "$grace" "$c" >/dev/null 2>&1
     ms=$(np_ms_since "$start")
     rc="$(podman inspect "$c" --format '{{.State.ExitCode}}')"
+    podman logs "$c" >"$IT_DIR/$c.log" 2>&1 # kept with the test's logs when it fails
     np_info "$c stopped in $ms ms, exit code $rc (grace period ${grace} s)"
     [[ "$rc" == 0 && $ms -lt $((limit * 1000)) ]]
 }
 it_check "a worker stops on SIGTERM with exit 0 within 10 s" stop_within "$(container worker 1)" 10
 "$IT_ROOT/infra/kafka.sh" stop "$IT_DIR/kafka" >/dev/null 2>&1
-it_check "with Kafka unreachable a worker still stops cleanly within the grace period" \
-    stop_within "$(container worker 2)" "$grace"
+# A commit waits at most 3 s for the unreachable group coordinator, and the consumer's close
+# at most session.timeout.ms (10 s): 20 s leaves room for a loaded machine.
+it_check "with Kafka unreachable a worker still stops cleanly within 20 s" \
+    stop_within "$(container worker 2)" 20
 it_finish
