@@ -514,7 +514,7 @@ static void checkpoint_all(worker_t *w, bool only_dirty) {
 /* A damaged checkpoint is moved aside with its parts (np_ckpt_store_quarantine: kept for
  * operators under NAME:quarantine:EPOCH), logged and counted, and the partition starts
  * empty from the group's committed offsets, which never pass a record whose pane the
- * coordinator has not acknowledged (commit_offsets): every record after them is read
+ * coordinator has not acknowledged (np_slots_commit_offset): every record after them is read
  * again, none is lost, and no worker loops on the damaged value. The move is fenced: when
  * another worker claimed the partition since, nothing is moved (it is theirs). Returns
  * RESTORE_OK with *out, RESTORE_FENCED, or RESTORE_FAILED when Redis cannot be used. */
@@ -547,8 +547,8 @@ static int quarantine(worker_t *w, int32_t p, const char *epoch_key, const char 
 
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
  * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
- * no checkpoint. Returns RESTORE_OK with the state for np_slots_adopt in *out (NULL only
- * out of memory), RESTORE_FENCED when another worker took the partition meanwhile (drop
+ * no checkpoint. Returns RESTORE_OK with the state for np_slots_adopt in *out (NULL: out
+ * of memory), RESTORE_FENCED when another worker took the partition meanwhile (drop
  * it, as a fenced checkpoint does), or RESTORE_FAILED when Redis cannot be used (the
  * caller must not consume the partition with empty state). */
 static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out) {
@@ -568,7 +568,7 @@ static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out
     }
     if (np_slots_prepare(w->sl, p) < 0) {
         free(buf);
-        return RESTORE_OK; /* *out NULL: out of memory */
+        return RESTORE_FAILED;
     }
     if (rc == 1) {
         int lost = np_ckpt_store_lost(w->store, key, err, sizeof(err));
