@@ -88,11 +88,12 @@ static void lost_key(const char *key, char *buf, size_t len) { snprintf(buf, len
  * history it no longer knows (np_ckpt_store_lost), even if this worker dies before its
  * first checkpoint. Returns as np_ckpt_store_quarantine. */
 static int move_aside(np_store_t *st, const char *epoch_key, const char *key, int64_t epoch, const keylist_t *l,
-                      size_t *nmoved, char *errstr, size_t errlen) {
+                      char *errstr, size_t errlen) {
     size_t n = l->n + 1; /* the parts, then the head */
     const char **from = malloc(n * sizeof(*from)), **to = malloc(n * sizeof(*to));
     char(*names)[QKEY_MAX] = malloc(n * sizeof(*names));
     char lost[KEY_MAX + 8];
+    size_t moved;
     int rc = -1;
     if (!from || !to || !names) {
         snprintf(errstr, errlen, "out of memory");
@@ -104,7 +105,7 @@ static int move_aside(np_store_t *st, const char *epoch_key, const char *key, in
         to[i] = names[i];
     }
     lost_key(key, lost, sizeof(lost));
-    rc = np_store_fenced_rename(st, epoch_key, epoch, lost, from, to, n, nmoved, errstr, errlen);
+    rc = np_store_fenced_rename(st, epoch_key, epoch, lost, from, to, n, &moved, errstr, errlen);
 out:
     free(from);
     free(to);
@@ -147,8 +148,7 @@ int np_ckpt_store_quarantine(np_store_t *st, const char *epoch_key, const char *
         rc = -1;
     }
     keylist_unique(&l); /* SCAN may return a key twice */
-    size_t moved = 0;
-    if (rc == 0) rc = move_aside(st, epoch_key, key, epoch, &l, &moved, errstr, errlen);
+    if (rc == 0) rc = move_aside(st, epoch_key, key, epoch, &l, errstr, errlen);
     if (rc == 0) {
         quarantine_name(key, epoch, qkey, qlen);
         *nparts = l.n; /* under our epoch nobody else deletes one between the SCAN and the move */
