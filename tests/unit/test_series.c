@@ -217,6 +217,18 @@ static void test_alert_hysteresis(void **st) {
     for (int j = 0; j < 3; j++) assert_true(sc[0][j] == sc[1][j]);
 }
 
+/* Saves *s and restores the blob into a fresh detector, which replaces *s. */
+static void restore(np_series_t **s, const np_series_config_t *c) {
+    uint8_t *blob;
+    size_t len;
+    assert_int_equal(np_series_encode(*s, &blob, &len), 0);
+    np_series_destroy(s);
+    *s = np_series_new(c);
+    assert_non_null(*s);
+    assert_int_equal(np_series_decode(*s, blob, len), 0);
+    free(blob);
+}
+
 /* Alert hold: during a series' first 2 days (hold_ms, until the daily profile is in use)
  * no alert opens, though points are scored from warm-up on (on Cloud Monitoring 43 of 335
  * false alerts opened in a series' first 48 h, against 19 labelled stretches). Hourly
@@ -237,16 +249,7 @@ static void test_alert_hold(void **st) {
         int64_t t0 = 1700000000000LL;
         int alerts = 0;
         for (int i = 0; i < 72; i++) {
-            if (k == 2 && i == 20) { /* restore into a fresh detector mid-hold */
-                uint8_t *blob;
-                size_t len;
-                assert_int_equal(np_series_encode(s, &blob, &len), 0);
-                np_series_destroy(&s);
-                s = np_series_new(&c);
-                assert_non_null(s);
-                assert_int_equal(np_series_decode(s, blob, len), 0);
-                free(blob);
-            }
+            if (k == 2 && i == 20) restore(&s, &c); /* mid-hold */
             bool spike = i == 14 || i == 40 || i == 60;
             double x = 500 + 5 * gauss(&rng) + (spike ? 500 : 0);
             np_series_out_t o;
@@ -285,16 +288,7 @@ static void test_alert_single_or_two(void **st) {
         int got[8], n = 0;
         double scale = 0;
         for (int i = 0; i < 400; i++) {
-            if (i == 201) { /* restore between the two points */
-                uint8_t *blob;
-                size_t len;
-                assert_int_equal(np_series_encode(s, &blob, &len), 0);
-                np_series_destroy(&s);
-                s = np_series_new(&c);
-                assert_non_null(s);
-                assert_int_equal(np_series_decode(s, blob, len), 0);
-                free(blob);
-            }
+            if (i == 201) restore(&s, &c); /* between the two points */
             bool marginal = i == 100 || i == 150 || i == 200 || i == 201;
             double x = 500 + 5 * gauss(&rng) + (i == 300 ? 500 : 0);
             if (marginal) x = np_series_expect(s, (int64_t)i * HOUR_MS) + 4.85 * scale; /* score 0.96 */
