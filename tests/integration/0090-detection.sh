@@ -31,14 +31,19 @@ NETPULSE_WEBHOOK_URL="http://127.0.0.1:$(cat "$IT_DIR/webhook.port")/hook"
 # workers, coordinator and netpulse-detect alike (the default bound is 5 min).
 NETPULSE_MAX_FUTURE_MS=3600000
 export NETPULSE_WEBHOOK_URL NETPULSE_MAX_FUTURE_MS
-it_start_cluster 2 --idle-ms 3000 || exit 1
 
+# The whole run is written before the workers start (they consume it as a backlog). With
+# the workers first, a partition whose share of the burst came idle.ms after its
+# assignment (a loaded machine) was idle by the rule, followed the global watermark the
+# others moved, and had its records dead-lettered as late: the live detectors then saw
+# less than netpulse-detect offline, and an event could go undetected.
 T0=$(it_t0)
 SEED="${NETPULSE_SCENARIO_SEED:-42}"
 "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 200 --speedup 0 --scenario mixed --seed "$SEED" \
     --start-ms "$T0" --truth "$IT_DIR/truth.jsonl" 2>"$IT_DIR/generator.log" || { tail "$IT_DIR/generator.log"; exit 1; }
 RUN_END="$(python3 -c 'import json,sys; print(next(json.loads(l)["end"] for l in open(sys.argv[1]) if "\"run\"" in l))' "$IT_DIR/truth.jsonl")"
 np_info "scenario seed $SEED: $(grep -c . "$IT_DIR/truth.jsonl") truth lines, run ends at $RUN_END"
+it_start_cluster 2 --idle-ms 3000 || exit 1
 
 # kill -9 of the coordinator half-way: detector state (baselines, known sources, open
 # episodes) must come back from Redis, or the anomalies would differ from the offline run's.

@@ -16,23 +16,30 @@ source "$(dirname "$0")/lib.sh"
 it_setup 0150-attacks
 export NETPULSE_PARTITIONS=4
 it_start_infra 4 || exit 1
-it_start_cluster 2 --idle-ms 3000 --max-watermark-jump-ms 300000 || exit 1
 ATTACK="$IT_BIN/tests/np-attack"
 COORD_HASH='netpulse:coord:{netpulse}'
 
+# The stream is written before the workers start (they consume it as a backlog): the
+# oracle and the late counter allow no late record, and with the workers first a partition
+# whose share of the burst came idle.ms after its assignment (a loaded machine) was idle by
+# the rule, followed the global watermark the others moved, and had its records
+# dead-lettered as late. A partition with records not yet consumed cannot be idle.
 T0=$(it_t0)
 "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 1000 --count 20000 --speedup 0 \
     --seed 150 --sources 300 --start-ms "$T0" 2>"$IT_DIR/generator.log" || { tail "$IT_DIR/generator.log"; exit 1; }
-# Right after the stream (before partitions go idle): a record 9 minutes ahead of it (in
-# the past for the wall clock, so only the watermark bound catches it), then an on-time
-# record of the same source (same partition) that it would otherwise have made late; and
-# one an hour ahead of the wall clock.
+# Right after the stream, in the same backlog: a record 9 minutes ahead of it (in the past
+# for the wall clock, so only the watermark bound catches it), then an on-time record of
+# the same source (same partition) that it would otherwise have made late; and one an hour
+# ahead of the wall clock.
 NOW_MS=$(( $(date +%s) * 1000 ))
 {
     echo "10.150.0.1|{\"ts\":$((T0 + 540000)),\"src_ip\":\"10.150.0.1\",\"dst_ip\":\"10.0.0.2\",\"bytes\":100}"
     echo "10.150.0.1|{\"ts\":$((T0 + 19500)),\"src_ip\":\"10.150.0.1\",\"dst_ip\":\"10.0.0.2\",\"bytes\":100}"
     echo "10.150.0.2|{\"ts\":$((NOW_MS + 3600000)),\"src_ip\":\"10.150.0.2\",\"dst_ip\":\"10.0.0.2\",\"bytes\":100}"
 } | kcat -b "$BOOTSTRAP" -P -t network-traffic -K '|' -z none
+
+# The backlog is complete: now the cluster.
+it_start_cluster 2 --idle-ms 3000 --max-watermark-jump-ms 300000 || exit 1
 
 # ---- forged partial: a real pane, a huge count, from a peer that owns nothing
 it_check "coordinator knows the 8 slots" np_wait_for -t 30 bash -c \
