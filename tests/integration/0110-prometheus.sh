@@ -21,7 +21,13 @@ source "$(dirname "$0")/lib.sh"
 it_setup 0110-prometheus
 command -v prometheus >/dev/null || { np_warn "prometheus not installed (infra/deps.sh)"; exit 1; }
 it_start_infra 12 || exit 1
-it_start_cluster 2 --idle-ms 3000 || exit 1
+# The workers start well before the scenario (Prometheus must scrape every counter first):
+# with idle.ms 3 s every partition was idle by then, and a partition whose share of the
+# burst came a little after the others' followed the global watermark they moved and had
+# its records dead-lettered as late. idle.ms 120 s outlasts the wait for Prometheus (at
+# most 90 s); nothing here waits for a partition to go idle (live traffic follows the
+# scenario and closes its panes).
+it_start_cluster 2 --idle-ms 120000 || exit 1
 
 # wait_or_show TIMEOUT CHECK...: waits for CHECK (np_wait_for discards its output); on a
 # timeout runs it once more so that the log shows the values it saw.

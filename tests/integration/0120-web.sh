@@ -3,11 +3,11 @@
 # playwright-core from tests/web, installed with `npm ci`), and its JSON API against Kafka.
 #
 # A cluster of two workers runs with the gateway reading the worker registry in Redis. The
-# page is opened first (tests/web/page.test.mjs); only then does the generator send a
-# labelled DDoS scenario (5 min of baseline, then a 60 s DDoS fan-in, in compressed time),
-# so everything the page shows arrives over its event stream. The page must show the
-# window totals (as the API's latest window), then new ones; a chart; the two workers
-# healthy with their partitions; and the DDoS anomaly that the cluster published to
+# page is opened first (tests/web/page.test.mjs); only then do the workers start and the
+# generator send a labelled DDoS scenario (5 min of baseline, then a 60 s DDoS fan-in, in
+# compressed time), so everything the page shows arrives over its event stream. The page
+# must show the window totals (as the API's latest window), then new ones; a chart; the two
+# workers healthy with their partitions; and the DDoS anomaly that the cluster published to
 # processed-data, with exactly its explanation. Then: every window /api/windows serves is
 # equal to the one in processed-data, /api/anomalies holds the anomaly, and the
 # gateway stops within a few seconds with an event stream open. A screenshot of the page is
@@ -25,7 +25,14 @@ command -v node >/dev/null && command -v npm >/dev/null || { np_warn "node and n
 it_start_infra 12 || exit 1
 export NETPULSE_REDIS_PORT="$REDIS_PORT" # the gateway's fleet (workers and coordinator get the flag anyway)
 export NETPULSE_LIVE_SSE_CLIENTS=2        # so that the test can reach the bound
-it_start_cluster 2 --idle-ms 3000 || exit 1
+# The gateway and coordinator first, the workers only once the page is open and right
+# before the generator: with the workers first and idle.ms 3 s, the seconds Chromium takes
+# made every partition idle before the first record, and a partition whose first records
+# came a little after the others' (at 15x, 2 s of lateness is 133 ms) followed the global
+# watermark they moved and had them dead-lettered as late. idle.ms 20 s keeps every
+# partition active from its assignment to its first records; the end of the run waits
+# that much longer for the last panes.
+it_start_control
 GW="http://127.0.0.1:$(it_http_port gateway)"
 np_info "live page at $GW/"
 
@@ -38,6 +45,7 @@ copy_artefact() {
 it_start page node "$IT_ROOT/tests/web/page.test.mjs" --url "$GW/" --dir "$IT_DIR" --workers 2 \
     --expect-file "$IT_DIR/expected-anomaly.json" --screenshot "$IT_KEEP_PNG" --timeout-s 150
 it_check "the page loads and its event stream connects" np_wait_for -t 60 test -e "$IT_DIR/page-ready"
+it_start_workers 2 --idle-ms 20000 || exit 1
 
 T0=$(it_t0)
 "$IT_BIN/netpulse-generator" --brokers "$BOOTSTRAP" --rate 200 --speedup 15 --scenario ddos --seed 3 \

@@ -22,7 +22,14 @@ export NETPULSE_PARTITIONS=4
 IT_KAFKA_EXTRA="message.max.bytes=12000000" it_start_infra 4 || exit 1
 RATE=50
 COPIES="${NP_BADCORPUS_COPIES:-120}"
-it_start_cluster 2 --idle-ms 3000 --dlq-max-per-second "$RATE" || exit 1
+# The workers run while the stream comes, in two parts with a pause between them (the
+# prefix consumed, the bad corpus written). With idle.ms 3 s that held only by timing: a
+# partition whose share of the prefix came idle.ms after its assignment, or a pause of a
+# few seconds on a loaded machine (every partition idle: the global watermark then
+# advances with the clock), made good records late against the oracle's simulation, which
+# knows no idleness. idle.ms 20 s keeps every partition active through both; the end of
+# the data waits that much longer for the last panes.
+it_start_cluster 2 --idle-ms 20000 --dlq-max-per-second "$RATE" || exit 1
 PRODUCE=(kcat -b "$BOOTSTRAP" -P -t network-traffic -z none -X message.max.bytes=12000000)
 
 T0=$(it_t0)
