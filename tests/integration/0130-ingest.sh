@@ -20,7 +20,13 @@ for tool in softflowd softflowctl pmacctd nfcapd nfdump; do
 done
 it_start_infra 12 || exit 1
 # Exporters flush their flow tables in table order, not time order: allow 30 s of disorder.
-it_start_cluster 2 --idle-ms 3000 --lateness-ms 30000 --max-open-panes 16 || exit 1
+# Between the exports every partition is quiet; once all are idle the global watermark
+# advances with the clock from the highest partition watermark (the data's end - 30 s).
+# The paced replay sends the max-speed replay's capture again, whose first records are
+# then late once all partitions have been idle ~8.5 s: with idle.ms 3 s a pause of ~13 s
+# between the two replays on a loaded machine made them late. idle.ms 30 s keeps every
+# partition active across such a pause; the end of the data waits that much longer.
+it_start_cluster 2 --idle-ms 30000 --lateness-ms 30000 --max-open-panes 16 || exit 1
 
 T0=$(it_t0)
 FP="$IT_ROOT/tests/tools/flowpcap.py"
