@@ -129,6 +129,19 @@ rd_kafka_resp_err_t np_kafka_commit_bounded(rd_kafka_t *rk, const rd_kafka_topic
     return err;
 }
 
+int np_kafka_resume_skips_history(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms) {
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_t *tp = rd_kafka_topic_partition_list_add(l, topic, partition);
+    rd_kafka_resp_err_t err = rd_kafka_committed(rk, l, timeout_ms);
+    int64_t committed = err || tp->err ? -2 : tp->offset;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (committed == -2) return -1;
+    if (committed < 0) return 0; /* RD_KAFKA_OFFSET_INVALID: nothing committed */
+    int64_t lo = -1, hi = -1;
+    if (rd_kafka_query_watermark_offsets(rk, topic, partition, &lo, &hi, timeout_ms)) return -1;
+    return committed > lo ? 1 : 0;
+}
+
 int np_kafka_rebalance_apply(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *parts, bool add,
                              bool *cooperative, char *errstr, size_t errlen) {
     /* NULL (group terminated) or "NONE" (no generation joined) say nothing about the

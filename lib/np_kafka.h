@@ -77,6 +77,13 @@ int64_t np_kafka_consumer_lag(rd_kafka_t *rk, const char *topic, int32_t partiti
 rd_kafka_resp_err_t np_kafka_commit_bounded(rd_kafka_t *rk, const rd_kafka_topic_partition_list_t *offsets,
                                             int timeout_ms);
 
+/* Whether consumer rk, resuming topic/partition from its group's committed offset, skips
+ * records of the partition's log: 1 when a committed offset exists past the log start (an
+ * earlier owner's panes before it were acknowledged and are not read again), 0 when there
+ * is none or it is at the log start, -1 when either could not be learnt within timeout_ms
+ * each (two requests). */
+int np_kafka_resume_skips_history(rd_kafka_t *rk, const char *topic, int32_t partition, int timeout_ms);
+
 /* For a rebalance callback: hands parts to consumer rk (add) or takes them back, in the
  * group's protocol: cooperative (incremental) moves just these partitions, eager replaces
  * the whole assignment (parts being all of it; a revocation unassigns everything).

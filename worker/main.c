@@ -545,6 +545,17 @@ static int quarantine(worker_t *w, int32_t p, const char *epoch_key, const char 
     return RESTORE_OK;
 }
 
+/* A partition resumed from the group's committed offsets, not from a checkpoint offset
+ * (no head, or one written before any record), does not know the panes before them: when
+ * an earlier owner's acknowledged panes lie there, its window results and its repartition
+ * partner's pairing must not take those panes for empty. Unknown counts as skipped (the
+ * cost: the first windows marked lower bounds). */
+static bool resume_skips_history(worker_t *w, int32_t p) {
+    int r = np_kafka_resume_skips_history(w->rk, slot_topic(w, p), slot_partition(w, p), 5000);
+    if (r < 0) np_warn("committed_offset_unknown", "partition=%d assume=history_lost", p);
+    return r != 0;
+}
+
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
  * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
  * no checkpoint. Returns RESTORE_OK with the state for np_slots_adopt in *out (NULL: out
@@ -576,9 +587,11 @@ static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out
             np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
             return RESTORE_FAILED;
         }
-        np_info("partition_fresh", "partition=%d epoch=%lld lost_history=%d", p, (long long)s->epoch, lost);
         np_partstate_t *ps = np_partstate_new(p, slot_cfg(w, p));
-        /* Quarantined, and this owner died before its first checkpoint: the mark comes from Redis. */
+        /* Quarantined, and this owner died before its first checkpoint: the mark comes from
+         * Redis. Otherwise it comes from Kafka (resume_skips_history). */
+        if (!lost) lost = resume_skips_history(w, p);
+        np_info("partition_fresh", "partition=%d epoch=%lld lost_history=%d", p, (long long)s->epoch, lost);
         if (lost && ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
         *out = ps;
         return RESTORE_OK;
@@ -596,7 +609,10 @@ static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
         return RESTORE_FAILED;
     }
-    if (ps->next_offset >= 0) *offset = ps->next_offset;
+    if (ps->next_offset >= 0)
+        *offset = ps->next_offset;
+    else if (ps->win && resume_skips_history(w, p)) /* a head written before any record */
+        np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
     np_counter_inc(w->m_restored);
     np_info("partition_restored", "partition=%d epoch=%lld previous_epoch=%lld offset=%lld open_panes=%zu outbox=%zu",
             p, (long long)s->epoch, (long long)old_epoch, (long long)ps->next_offset, np_partstate_open_panes(ps),
@@ -760,7 +776,9 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
          * since), and rd_kafka_consumer_close commits what is stored: no second wait here.
          * With dead letters or re-keyed records not delivered, neither offsets nor
          * checkpoints move past them: the next owner redoes them from the last checkpoint. */
-        bool flushed = flush_produced(w) == 0;
+        /* On SIGTERM the stop path's checkpoint_all has just flushed (5 s at most, with
+         * Kafka gone): no second wait here. */
+        bool flushed = np_proc_stopping() ? !w->produced_since_flush && !w->produce_failed : flush_produced(w) == 0;
         if (!flushed) np_warn("revoke_unflushed", "partitions=%d", parts->cnt);
         store_safe_offsets(w, !np_proc_stopping());
         for (int i = 0; i < parts->cnt; i++) {
@@ -1467,7 +1485,9 @@ int main(int argc, char **argv) {
     np_kdd_stream_destroy(&KDD);
     np_logend_destroy(&w->logend); /* it asks on w->dlq */
     rd_kafka_topic_partition_list_destroy(w->logend_parts);
-    rd_kafka_flush(w->dlq, 10000);
+    /* Whatever is still undelivered was already waited for (checkpoint_all above), and no
+     * checkpoint or commit moved past it: the next owner produces it again. */
+    rd_kafka_flush(w->dlq, 2000);
     rd_kafka_destroy(w->dlq);
     for (int32_t p = 0; p < w->sl->total; p++) drop_partition(w, p);
     np_slots_destroy(&w->sl);

@@ -143,6 +143,10 @@ stop_within() {
     [[ "$rc" == 0 && $ms -lt $((limit * 1000)) ]]
 }
 it_check "a worker stops on SIGTERM with exit 0 within 10 s" stop_within "$(container worker 1)" 10
+# Its stop commits the safe offsets (np_kafka_commit_bounded): with the broker up that commit
+# is answered, not given up after 3 s (which the 10 s above would not notice).
+commit_answered() { ! sed -n '/event=stopping/,$p' "$IT_DIR/$(container worker 1).log" | grep -q event=commit_failed; }
+it_check "  ... and its stop's commit was answered" commit_answered
 "$IT_ROOT/infra/kafka.sh" stop "$IT_DIR/kafka" >/dev/null 2>&1
 # A commit waits at most 3 s for the unreachable group coordinator, and the consumer's close
 # at most session.timeout.ms (10 s): 20 s leaves room for a loaded machine.

@@ -89,9 +89,19 @@ static void test_commit_bounded_gives_up(void **st) {
     rd_kafka_destroy(rk);
 }
 
+/* With no broker neither the committed offset nor the log start can be learnt: unknown
+ * (-1), which the worker takes as history lost, never as "nothing skipped". */
+static void test_resume_skips_history_unknown(void **st) {
+    (void)st;
+    rd_kafka_t *rk = local_consumer("3000");
+    assert_int_equal(np_kafka_resume_skips_history(rk, "t", 0, 200), -1);
+    rd_kafka_destroy(rk);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_lag),
                                        cmocka_unit_test(test_rebalance_after_close),
-                                       cmocka_unit_test(test_commit_bounded_gives_up)};
+                                       cmocka_unit_test(test_commit_bounded_gives_up),
+                                       cmocka_unit_test(test_resume_skips_history_unknown)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
