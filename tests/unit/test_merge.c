@@ -295,9 +295,8 @@ static void rebuilt_copy(bool published) {
     assert_int_equal(np_merge_finalize(t.m, 10, collect, &o), published ? 2 : 0);
 
     /* Offset 2, event time 4000: late for owner 1, which closed its pane. */
-    np_partstate_t *w1_later = w1;
     np_partstate_t *w2 = owner();
-    assert_true(np_partstate_is_late(w1_later, 4000));
+    assert_true(np_partstate_is_late(w1, 4000));
     assert_int_equal(take(w2, 4000, 2, &t), NP_PANE_ADDED); /* owner 2 does not know */
     assert_int_equal(take(w2, 20000, 3, &t), NP_PANE_ADDED); /* closes its copy of the pane */
     assert_int_equal(t.n, 2);
@@ -334,6 +333,39 @@ static void test_rebuilt_copy_of_merged_pane(void **s) {
 static void test_rebuilt_copy_of_published_pane(void **s) {
     (void)s;
     rebuilt_copy(true);
+}
+
+/* Out-of-order event times around the committed offset C alone lose nothing: owner 1
+ * takes offsets 0-4, closes pane [0, 5000) by its own watermark at offset 3 and finds
+ * offset 4 late; C = 1 (pane [5000, 10000) is open from offset 1). Owner 2 starts empty at
+ * C: its copy of the closed pane holds offset 2 only, a pure re-read (no conflict), and it
+ * reads the record that closed the pane (offset 3) before offset 4, which it finds late
+ * too. A record owner 2 misjudges must lie before the record that moved owner 1's
+ * watermark past it, which owner 1 read (and dead-lettered) before it committed C. */
+static void test_fresh_start_out_of_order_exact(void **s) {
+    (void)s;
+    sent_t t = {0};
+    t.m = np_merge_new(&CFG);
+    np_partial_enc_init(&t.enc);
+    np_merge_set_partitions(t.m, 2);
+    np_partstate_t *w1 = owner(), *w2 = owner();
+    const int64_t ts[5] = {1000, 6000, 4500, 7500, 3000};
+    const np_pane_add_result_t want[5] = {NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_LATE};
+    for (int64_t o = 0; o < 5; o++) assert_int_equal(take(w1, ts[o], o, &t), want[o]);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.r[0], NP_MERGE_OK);
+    assert_int_equal(t.close[0], 4);
+    int64_t c = np_partstate_safe_offset(w1);
+    assert_int_equal(c, 1);
+    for (int64_t o = c; o < 5; o++) assert_int_equal(take(w2, ts[o], o, &t), want[o]);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.r[1], NP_MERGE_DUPLICATE);
+    assert_int_equal(t.end[1], 3);
+    assert_int_equal(t.conflict[1], -1);
+    np_partstate_destroy(&w1);
+    np_partstate_destroy(&w2);
+    np_partial_enc_free(&t.enc);
+    np_merge_destroy(&t.m);
 }
 
 /* Published panes in which the partition had no partial: any record of a copy is lost.
@@ -389,6 +421,7 @@ int main(void) {
         cmocka_unit_test(test_table_cap_evictions_counted),
         cmocka_unit_test(test_rebuilt_copy_of_merged_pane),
         cmocka_unit_test(test_rebuilt_copy_of_published_pane),
+        cmocka_unit_test(test_fresh_start_out_of_order_exact),
         cmocka_unit_test(test_conflict_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
