@@ -247,6 +247,19 @@ static void send_pane(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint
     netpulse__worker_msg__free_unpacked(wm, NULL);
 }
 
+/* A coordinator of two partitions and the worker side's encoder. */
+static void sent_init(sent_t *t) {
+    memset(t, 0, sizeof(*t));
+    t->m = np_merge_new(&CFG);
+    np_partial_enc_init(&t->enc);
+    np_merge_set_partitions(t->m, 2);
+}
+
+static void sent_free(sent_t *t) {
+    np_partial_enc_free(&t->enc);
+    np_merge_destroy(&t->m);
+}
+
 static np_partstate_t *owner(void) {
     np_pane_config_t pc = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = 64};
     return np_partstate_new(0, &pc);
@@ -275,10 +288,8 @@ static np_pane_add_result_t take(np_partstate_t *ps, int64_t ts, int64_t offset,
  * Now that copy is told from a pure re-read: it holds offset 2 >= the merged close offset.
  */
 static void rebuilt_copy(bool published) {
-    sent_t t = {0};
-    t.m = np_merge_new(&CFG);
-    np_partial_enc_init(&t.enc);
-    np_merge_set_partitions(t.m, 2);
+    sent_t t;
+    sent_init(&t);
     np_partstate_t *w1 = owner();
     assert_int_equal(take(w1, 1000, 0, &t), NP_PANE_ADDED);
     assert_int_equal(take(w1, 3000, 1, &t), NP_PANE_ADDED);
@@ -318,11 +329,9 @@ static void rebuilt_copy(bool published) {
     assert_int_equal(t.conflict[2], -1);
     np_merge_get_stats(t.m, &st);
     assert_int_equal(st.conflicting, 1);
-    np_partstate_destroy(&w1);
-    np_partstate_destroy(&w2);
-    np_partstate_destroy(&w3);
-    np_partial_enc_free(&t.enc);
-    np_merge_destroy(&t.m);
+    np_partstate_t *owners[3] = {w1, w2, w3};
+    for (int i = 0; i < 3; i++) np_partstate_destroy(&owners[i]);
+    sent_free(&t);
 }
 
 static void test_rebuilt_copy_of_merged_pane(void **s) {
@@ -344,10 +353,8 @@ static void test_rebuilt_copy_of_published_pane(void **s) {
  * watermark past it, which owner 1 read (and dead-lettered) before it committed C. */
 static void test_fresh_start_out_of_order_exact(void **s) {
     (void)s;
-    sent_t t = {0};
-    t.m = np_merge_new(&CFG);
-    np_partial_enc_init(&t.enc);
-    np_merge_set_partitions(t.m, 2);
+    sent_t t;
+    sent_init(&t);
     np_partstate_t *w1 = owner(), *w2 = owner();
     const int64_t ts[5] = {1000, 6000, 4500, 7500, 3000};
     const np_pane_add_result_t want[5] = {NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_LATE};
@@ -364,8 +371,7 @@ static void test_fresh_start_out_of_order_exact(void **s) {
     assert_int_equal(t.conflict[1], -1);
     np_partstate_destroy(&w1);
     np_partstate_destroy(&w2);
-    np_partial_enc_free(&t.enc);
-    np_merge_destroy(&t.m);
+    sent_free(&t);
 }
 
 /* Published panes in which the partition had no partial: any record of a copy is lost.
