@@ -127,7 +127,7 @@ typedef struct coord {
     uint8_t *ack_buf;
     size_t ack_cap;
     np_counter_t *m_persist_err, *m_reloads, *m_batches;
-    np_counter_t *m_partials, *m_dups, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
+    np_counter_t *m_partials, *m_dups, *m_conflicting, *m_too_late, *m_full, *m_bad, *m_progress, *m_windows,
         *m_acks, *m_resends, *m_decode_err, *m_anomalies[NP_AN__COUNT][NP_SEVERITIES], *m_forecasts, *m_results, *m_groups,
         *m_views_unknown, *m_unpaired, *m_fanin_bad, *m_class_evicted, *m_refused, *m_quarantined, *m_unauth_partial, *m_unauth_progress,
         *m_evicted_src, *m_evicted_dst, *m_evicted_wtop, *m_known_full;
@@ -298,6 +298,24 @@ static void ack_partial(coord_t *c, const uint8_t *peer, size_t peer_len, int32_
     send_acks(c, peer, peer_len, ids, 1);
 }
 
+/* A copy of a pane merged or published before that holds records the merged one lacks
+ * (np_merge_conflict_offset: rebuilt by an owner that started from the committed offsets
+ * without the earlier owner's state): they are in no window and in no dead letter. Counted
+ * and logged with the partition's offsets that hold them, never silent (ARCHITECTURE.md,
+ * "Where it is not exact"). */
+static void note_conflict(coord_t *c, const Netpulse__WorkerMsg *m) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    const Netpulse__Partial *p = m->partial;
+    int64_t close = np_merge_conflict_offset(c->merge, p);
+    if (close < 0) return;
+    np_counter_inc(c->m_conflicting);
+    np_log_rl(&rl, NP_LOG_ERROR, "partial_conflicting",
+              "worker=%s partition=%d pane_start=%" PRId64 " records=%" PRIu64 " merged_close_offset=%" PRId64
+              " records_end_offset=%" PRId64 " hint=\"records of this pane at partition offsets in [merged_close_offset, "
+              "records_end_offset) are in no window and were not dead-lettered\"",
+              m->worker_id, p->partition, p->pane_start_ms, p->records, close, p->records_end_offset);
+}
+
 /* Counts and logs the merge of a partial; true when it is settled (to acknowledge). */
 static bool settle_partial(coord_t *c, const Netpulse__WorkerMsg *m, np_merge_result_t r, double secs) {
     static np_log_rl_t rl = NP_LOG_RL_INIT;
@@ -307,11 +325,15 @@ static bool settle_partial(coord_t *c, const Netpulse__WorkerMsg *m, np_merge_re
         np_counter_inc(c->m_partials);
         np_histogram_observe(c->m_merge_s, secs);
         break;
-    case NP_MERGE_DUPLICATE: np_counter_inc(c->m_dups); break;
+    case NP_MERGE_DUPLICATE:
+        np_counter_inc(c->m_dups);
+        note_conflict(c, m);
+        break;
     case NP_MERGE_TOO_LATE:
         np_counter_inc(c->m_too_late);
         np_log_rl(&rl, NP_LOG_INFO, "partial_after_final", "worker=%s partition=%d pane_start=%" PRId64, m->worker_id,
                   p->partition, p->pane_start_ms);
+        note_conflict(c, m);
         break;
     case NP_MERGE_FULL:
         np_counter_inc(c->m_full);
@@ -749,6 +771,9 @@ static void register_metrics(coord_t *c) {
     np_metrics_t *m = c->proc.metrics;
     c->m_partials = np_metrics_counter(m, "netpulse_coordinator_partials_merged_total", "Partials merged", NULL);
     c->m_dups = np_metrics_counter(m, "netpulse_coordinator_partials_duplicate_total", "Partials ignored as duplicates", NULL);
+    c->m_conflicting = np_metrics_counter(m, "netpulse_coordinator_partials_conflicting_total",
+                                          "Partials for a pane merged or published before holding records the merged "
+                                          "copy lacks (lost: logged as partial_conflicting with their offsets)", NULL);
     c->m_too_late = np_metrics_counter(m, "netpulse_coordinator_partials_after_final_total", "Partials for panes already final (ignored)", NULL);
     c->m_full = np_metrics_counter(m, "netpulse_coordinator_partials_no_room_total", "Partials refused: too many open panes", NULL);
     c->m_bad = np_metrics_counter(m, "netpulse_coordinator_partials_invalid_total", "Partials refused as invalid", NULL);

@@ -245,10 +245,12 @@ def fleet():
                      targets(("time() - max(netpulse_coordinator_global_watermark_seconds{%s})" % NS, "global watermark"),
                              ("time() - max(netpulse_coordinator_complete_through_seconds{%s})" % NS, "complete through"),
                              ("time() - max by (pod) (netpulse_worker_global_watermark_seconds{%s})" % NSPOD, "{{pod}}"))), 8)],
-        [(timeseries("Errors per second", "Checkpoint failures (workers), persist failures (coordinator) and "
-                     "publish errors (gateway).", "rps",
+        [(timeseries("Errors per second", "Checkpoint failures (workers), persist failures and conflicting "
+                     "partials (coordinator: a pane's copy with records the merged one lacks, which are lost; "
+                     "log event partial_conflicting) and publish errors (gateway).", "rps",
                      targets(("sum by (pod) (rate(netpulse_worker_checkpoint_errors_total{%s}[$__rate_interval]))" % NSPOD, "{{pod}} checkpoint"),
                              ("sum(rate(netpulse_coordinator_persist_errors_total{%s}[$__rate_interval]))" % NS, "coordinator persist"),
+                             ("sum(rate(netpulse_coordinator_partials_conflicting_total{%s}[$__rate_interval]))" % NS, "coordinator conflicting partials"),
                              ("sum(rate(netpulse_gateway_publish_errors_total{%s}[$__rate_interval]))" % NS, "gateway publish"))), 12),
          (table("Processes", "Every scraped process of the selected pods: its kind and version.", "short",
                 'max by (pod, proc, version) (netpulse_build_info{%s})' % NSPOD,

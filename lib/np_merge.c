@@ -28,9 +28,12 @@ struct np_merge {
     int64_t all_idle_base;   /* highest watermark when all went idle */
     np_merge_stats_t st;
     int64_t wall_ms;         /* NP_TS_NONE until set */
+    /* Per partition (cfg.max_partitions), from the panes published since start: the last
+     * one it had a partial in (NP_TS_NONE: none) and that partial's close offset. */
+    int64_t *fin_pane, *fin_close;
 };
 
-static void gpane_reset(np_gpane_t *g) {
+static void gpane_reset(const np_merge_t *m, np_gpane_t *g) {
     g->start_ms = NP_TS_NONE;
     g->records = g->bytes = g->packets = g->late_records = g->sources_evicted = 0;
     g->partitions = 0;
@@ -43,6 +46,7 @@ static void gpane_reset(np_gpane_t *g) {
     memset(g->pmix, 0, sizeof(g->pmix));
     memset(g->port_hist, 0, sizeof(g->port_hist));
     memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
+    memset(g->close_offset, 0, (size_t)m->cfg.max_partitions * sizeof(*g->close_offset));
     np_srcmap_clear(g->sources);
     if (g->dests) np_srcmap_clear(g->dests);
     if (g->fanin) np_vhll_clear(g->fanin);
@@ -63,8 +67,11 @@ void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out) {
     if (win) out->window_top = n * np_srcmap_bound_bytes(cfg->max_sources, false);
     out->views = n * np_viewaggs_bound_bytes(nviews, cfg->max_groups, false);
     if (cfg->max_class_dests) out->classes = n * np_classmap_bound_bytes(cfg->max_class_dests);
-    out->fixed = sizeof(np_merge_t) + NP_MERGE_MAX_PARTITIONS * sizeof(part_progress_t) +
-                 n * (sizeof(np_gpane_t) + (win ? 2 : 1) * NP_MERGE_MAX_PARTITIONS / 8);
+    size_t nparts = cfg->max_partitions > 0 && cfg->max_partitions < NP_MERGE_MAX_PARTITIONS
+                        ? (size_t)cfg->max_partitions
+                        : NP_MERGE_MAX_PARTITIONS;
+    out->fixed = sizeof(np_merge_t) + NP_MERGE_MAX_PARTITIONS * sizeof(part_progress_t) + 2 * nparts * sizeof(int64_t) +
+                 n * (sizeof(np_gpane_t) + (win ? 2 : 1) * NP_MERGE_MAX_PARTITIONS / 8 + nparts * sizeof(int64_t));
 }
 
 np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
@@ -75,10 +82,16 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
     m->next_emit = m->gwm = m->all_idle_since = m->all_idle_base = m->wall_ms = NP_TS_NONE;
     if (m->cfg.max_partitions <= 0 || m->cfg.max_partitions > NP_MERGE_MAX_PARTITIONS)
         m->cfg.max_partitions = NP_MERGE_MAX_PARTITIONS;
+    size_t nparts = (size_t)m->cfg.max_partitions;
     m->parts = calloc(NP_MERGE_MAX_PARTITIONS, sizeof(*m->parts));
     m->panes = calloc(cfg->max_panes, sizeof(*m->panes));
-    if (!m->parts || !m->panes) goto err;
+    m->fin_pane = malloc(nparts * sizeof(*m->fin_pane));
+    m->fin_close = calloc(nparts, sizeof(*m->fin_close));
+    if (!m->parts || !m->panes || !m->fin_pane || !m->fin_close) goto err;
+    for (size_t i = 0; i < nparts; i++) m->fin_pane[i] = NP_TS_NONE;
     for (size_t i = 0; i < cfg->max_panes; i++) {
+        m->panes[i].close_offset = malloc(nparts * sizeof(*m->panes[i].close_offset));
+        if (!m->panes[i].close_offset) goto err;
         m->panes[i].seen = malloc(NP_MERGE_MAX_PARTITIONS / 8);
         m->panes[i].sources = np_srcmap_new(cfg->max_sources, cfg->pool);
         if (!m->panes[i].seen || !m->panes[i].sources) goto err;
@@ -93,7 +106,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
              !(m->panes[i].wonly = malloc(NP_MERGE_MAX_PARTITIONS / 8))))
             goto err;
         if (cfg->max_class_dests && !(m->panes[i].classes = np_classmap_new(cfg->max_class_dests))) goto err;
-        gpane_reset(&m->panes[i]);
+        gpane_reset(m, &m->panes[i]);
     }
     return m;
 err:
@@ -107,6 +120,7 @@ void np_merge_destroy(np_merge_t **mp) {
     if (m->panes)
         for (size_t i = 0; i < m->cfg.max_panes; i++) {
             free(m->panes[i].seen);
+            free(m->panes[i].close_offset);
             np_srcmap_destroy(&m->panes[i].sources);
             np_srcmap_destroy(&m->panes[i].dests);
             np_vhll_destroy(&m->panes[i].fanin);
@@ -117,6 +131,8 @@ void np_merge_destroy(np_merge_t **mp) {
         }
     free(m->panes);
     free(m->parts);
+    free(m->fin_pane);
+    free(m->fin_close);
     free(m);
     *mp = NULL;
 }
@@ -163,6 +179,35 @@ np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Pa
         has_free = has_free || g->start_ms == NP_TS_NONE;
     }
     return has_free ? NP_MERGE_OK : NP_MERGE_FULL;
+}
+
+/* A published pane: per partition with a partial in it, the newest such pane and its
+ * partial's close offset (panes are published in order, so both only grow). */
+static void note_final(np_merge_t *m, const np_gpane_t *g) {
+    for (int32_t i = 0; i < m->npart && i < m->cfg.max_partitions; i++) {
+        if (!(g->seen[i >> 3] & (1u << (i & 7)))) continue;
+        m->fin_pane[i] = g->start_ms;
+        if (g->close_offset[i] > 0) m->fin_close[i] = g->close_offset[i];
+    }
+}
+
+int64_t np_merge_conflict_offset(const np_merge_t *m, const Netpulse__Partial *p) {
+    if (p->records_end_offset <= 0 || p->partition < 0 || p->partition >= m->cfg.max_partitions)
+        return -1;
+    int64_t close = 0;
+    if (m->next_emit != NP_TS_NONE && p->pane_start_ms < m->next_emit) {
+        /* Published: compared with the partition's newest published partial, whose close
+         * offset is at or past this pane's (panes close in order). A newer pane than that
+         * one had no partial of this partition: every record of this copy is lost. */
+        int64_t fp = m->fin_pane[p->partition];
+        if (fp == NP_TS_NONE) return -1; /* nothing known (e.g. published before a restart) */
+        if (p->pane_start_ms > fp) return 0;
+        close = m->fin_close[p->partition];
+    } else {
+        for (size_t i = 0; i < m->cfg.max_panes; i++)
+            if (m->panes[i].start_ms == p->pane_start_ms) close = m->panes[i].close_offset[p->partition];
+    }
+    return close > 0 && p->records_end_offset > close ? close : -1;
 }
 
 void np_merge_set_next_emit(np_merge_t *m, int64_t next_emit) { m->next_emit = next_emit; }
@@ -212,14 +257,21 @@ np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p
     np_merge_result_t r = np_merge_check_partial(m, p);
     switch (r) {
     case NP_MERGE_BAD: m->st.bad++; return r;
-    case NP_MERGE_TOO_LATE: m->st.too_late++; return r;
+    case NP_MERGE_TOO_LATE:
+        m->st.too_late++;
+        if (np_merge_conflict_offset(m, p) >= 0) m->st.conflicting++;
+        return r;
     case NP_MERGE_FULL: m->st.full++; return r;
-    case NP_MERGE_DUPLICATE: m->st.duplicates++; return r;
+    case NP_MERGE_DUPLICATE:
+        m->st.duplicates++;
+        if (np_merge_conflict_offset(m, p) >= 0) m->st.conflicting++;
+        return r;
     case NP_MERGE_OK: break;
     }
     np_gpane_t *g = find_pane(m, p->pane_start_ms, true);
     uint8_t bit = (uint8_t)(1u << (p->partition & 7));
     g->seen[p->partition >> 3] |= bit;
+    g->close_offset[p->partition] = p->close_offset > 0 ? p->close_offset : 0;
     if (!p->window_only) {
         g->partitions++;
     } else if (g->wonly) {
@@ -366,7 +418,8 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
         if (m->next_emit + pane > through) break;
         if (o && o->start_ms == m->next_emit) {
             emit(ctx, o);
-            gpane_reset(o);
+            note_final(m, o);
+            gpane_reset(m, o);
         } else {
             /* No partition had data in this pane: still a window (of zeros), because a
              * drop to nothing is news too; but a long gap is skipped, not flooded. */

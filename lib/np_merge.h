@@ -48,6 +48,7 @@ typedef struct np_gpane {
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint64_t port_hist[NP_PORT_BUCKETS];      /* TCP/UDP records by destination port bucket (np_port_bucket) */
     uint8_t *seen;           /* bitmap over partitions: duplicate detection */
+    int64_t *close_offset;   /* per partition (cfg.max_partitions): its partial's close_offset, 0: unknown */
     np_srcmap_t *sources;    /* union across partitions (bounded partials: of their candidates) */
     uint64_t nsources;       /* distinct sources: the sum of the partials' exact counts */
     bool bounded;            /* some partial carried candidates only (np_cand): count from nsources */
@@ -102,6 +103,16 @@ int32_t np_merge_partitions(const np_merge_t *m);
 
 np_merge_result_t np_merge_add_partial(np_merge_t *m, const Netpulse__Partial *p);
 
+/* For a partial np_merge_add_partial answers NP_MERGE_DUPLICATE or NP_MERGE_TOO_LATE: the
+ * close offset it is checked against when it holds records the merged copy (or the
+ * published pane) lacks, which are then lost: a copy rebuilt by an owner that started
+ * without the partition's state (no checkpoint offset: ARCHITECTURE.md "Where it is not
+ * exact"). -1 when it holds none, or when that cannot be told (a worker or a partial from
+ * before Partial.close_offset; a published pane older than the partition's last one this
+ * coordinator saw published, against which only records past that one's close count).
+ * A published pane in which the partition had no partial and this one has records: 0. */
+int64_t np_merge_conflict_offset(const np_merge_t *m, const Netpulse__Partial *p);
+
 /* What np_merge_add_partial would answer, without changing anything: the coordinator
  * persists a partial it will merge before merging and acknowledging it. */
 np_merge_result_t np_merge_check_partial(const np_merge_t *m, const Netpulse__Partial *p);
@@ -138,6 +149,7 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
 /* Counters for metrics. */
 typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;
+    uint64_t conflicting;    /* duplicates or too late holding records the merged copy lacks (np_merge_conflict_offset) */
     uint64_t views_unknown;  /* view tables of views this coordinator does not define */
     uint64_t window_mismatch; /* partials with window results for another window.ms (ignored) */
     uint64_t fanin_bad;      /* fan-in pools of another size or malformed (left out: fan-in then short) */

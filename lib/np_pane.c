@@ -43,7 +43,8 @@ const char *np_pane_config_check(const np_pane_config_t *cfg) {
 static void pane_reset(np_pane_t *p) {
     p->start_ms = NP_TS_NONE;
     p->records = p->bytes = p->packets = p->adds = 0;
-    p->min_offset = -1;
+    p->min_offset = p->max_offset = -1;
+    p->close_offset = 0;
     memset(p->pmix, 0, sizeof(p->pmix));
     memset(p->port_hist, 0, sizeof(p->port_hist));
     np_srcmap_clear(p->sources);
@@ -146,7 +147,8 @@ static int ring_grow(np_partstate_t *ps) {
             rc = -1;
         }
         nr[i].start_ms = NP_TS_NONE;
-        nr[i].min_offset = -1;
+        nr[i].min_offset = nr[i].max_offset = -1;
+        nr[i].close_offset = 0;
     }
     free(free_maps);
     free(ps->ring);
@@ -183,6 +185,7 @@ static void emit_window_only(np_partstate_t *ps, int64_t from, int64_t to, np_pa
     int64_t pane = ps->cfg.pane_ms, lo = last + pane, hi = last + ps->cfg.window_ms; /* [lo, hi) */
     if (from != NP_TS_NONE && from > lo) lo = from;
     if (to < hi) hi = to;
+    ps->empty.close_offset = ps->next_offset;
     for (int64_t q = lo; q < hi; q += pane) {
         ps->empty.start_ms = q;
         emit(ctx, ps, &ps->empty, 0);
@@ -205,6 +208,9 @@ static size_t close_through(np_partstate_t *ps, int64_t through, np_pane_emit_fn
         if (!oldest) break;
         emit_window_only(ps, from, oldest->start_ms, emit, ctx);
         ps->emit_whole = false;
+        /* What the partial holds, by offset: a copy rebuilt by an owner that started
+         * without this state is then checked against it (np_merge, "conflicting"). */
+        oldest->close_offset = ps->next_offset;
         if (emit) emit(ctx, ps, oldest, ps->late_pending);
         ps->late_pending = 0;
         ps->panes_emitted++;
@@ -268,6 +274,7 @@ static np_pane_t *pane_for(np_partstate_t *ps, int64_t ts, int64_t offset, np_pa
         p->min_offset = offset;
     }
     if (offset < p->min_offset) p->min_offset = offset;
+    if (offset > p->max_offset) p->max_offset = offset;
     p->adds++;
     ps->records_total++;
     return p;

@@ -67,6 +67,8 @@ typedef struct np_pane {
     uint64_t bytes;
     uint64_t packets;
     int64_t min_offset;     /* smallest Kafka offset among its records */
+    int64_t max_offset;     /* largest one (-1: none taken since the pane was opened or restored) */
+    int64_t close_offset;   /* the partition's next_offset when the pane closed (set for emit; 0 before) */
     uint64_t adds;          /* records and connections taken: what changed it (np_ckpt_writer) */
     uint64_t pmix[NP_PMIX__COUNT]; /* records by protocol */
     uint32_t port_hist[NP_PORT_BUCKETS]; /* TCP/UDP records by destination port bucket */

@@ -488,6 +488,8 @@ int np_partial_encode_sel(np_partial_enc_t *e, const char *worker_id, int32_t pa
     p.bytes = pane->bytes;
     p.packets = pane->packets;
     p.late_records = late_records;
+    p.close_offset = pane->close_offset > 0 ? pane->close_offset : 0;
+    p.records_end_offset = pane->max_offset >= 0 ? pane->max_offset + 1 : 0;
     p.n_sources = (size_t)k;
     p.sources = srcs;
     p.sources_evicted = np_srcmap_evicted(pane->sources);

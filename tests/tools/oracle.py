@@ -27,6 +27,12 @@ partition lost its window history with bounded partials: 0150's quarantined chec
 those are checked as lower bounds (sources and each top source's counters at most the
 oracle's, totals still exact), and more marked windows are a mismatch.
 
+--expect-lost P:O,... names records that a known fault leaves in no window and in no dead
+letter, and that netpulse counts instead (0052: a copy of a published pane rebuilt by a
+worker that started without its partition's state; the coordinator's
+netpulse_coordinator_partials_conflicting_total): they are left out of the windows, must not
+be dead-lettered, and must be good records.
+
 --until-ms T compares only windows starting before T (a test may leave its last panes
 open on purpose, e.g. behind "sentinel" records that push every watermark forward).
 """
@@ -356,6 +362,9 @@ def main():
                     help="simulate per-partition allowed lateness (see above)")
     ap.add_argument("--until-ms", type=int, default=None,
                     help="only compare windows starting before this event time")
+    ap.add_argument("--expect-lost", default="",
+                    help="PARTITION:OFFSET,...: good records in no window and no dead letter, counted elsewhere "
+                         "(see above)")
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--allow-empty", action="store_true",
                     help="pass with no input records or no published window (otherwise a mismatch)")
@@ -406,6 +415,8 @@ def main():
     records = load_jsonl(a.records)
     # Offset order within each partition is the order a worker reads them in.
     records.sort(key=lambda m: (m["partition"], m["offset"]))
+    lost = {tuple(int(x) for x in kv.split(":")) for kv in filter(None, a.expect_lost.split(","))}
+    lost_seen = set()
     for m in records:
         kts = m.get("ts") if m.get("tstype") in ("create", "logappend") else None
         if (m["partition"], m["offset"]) in trusted:
@@ -417,6 +428,9 @@ def main():
             bad[(m["partition"], m["offset"])] = str(e)
             continue
         start = ts - ts % a.pane_ms
+        if (m["partition"], m["offset"]) in lost:
+            lost_seen.add((m["partition"], m["offset"]))
+            continue
         if a.lateness_ms is not None:
             st = part_state[m["partition"]]
             if st[1] is not None and start + a.pane_ms <= st[1]:
@@ -587,6 +601,8 @@ def main():
     elif late_reported != (a.expect_late or 0):
         errors.append(f"late_records total {late_reported} != expected {a.expect_late or 0}")
 
+    for key in sorted(lost - lost_seen):
+        errors.append(f"record {key} expected lost is not a good input record")
     # Dead letters: exactly the records the oracle rejects, each with a reason header.
     dlq = {}
     dlq_pane = {}

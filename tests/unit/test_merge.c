@@ -10,6 +10,8 @@
 
 #include "np_merge.h"
 #include "np_pane.h"
+#include "np_partial.h"
+#include "np_record.h"
 #include "np_result.h"
 
 typedef struct out {
@@ -216,6 +218,204 @@ static void test_table_cap_evictions_counted(void **s) {
     np_merge_destroy(&m);
 }
 
+/* ---- a copy rebuilt by an owner that started empty (ARCHITECTURE.md "Where it is not exact") */
+
+typedef struct sent {
+    np_merge_t *m;
+    np_partial_enc_t enc;
+    np_merge_result_t r[8];
+    int64_t conflict[8];
+    int64_t close[8], end[8];
+    size_t n;
+} sent_t;
+
+/* The worker's emit, encoded and handed to the coordinator's merge as the wire carries it. */
+static void send_pane(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    sent_t *t = ctx;
+    const uint8_t *buf;
+    size_t len;
+    if (pane->records == 0) return;
+    assert_int_equal(np_partial_encode(&t->enc, "w", ps->partition, pane, 5000, late, &buf, &len), 0);
+    Netpulse__WorkerMsg *wm = netpulse__worker_msg__unpack(NULL, len, buf);
+    assert_non_null(wm);
+    assert_true(t->n < 8);
+    t->r[t->n] = np_merge_add_partial(t->m, wm->partial);
+    t->conflict[t->n] = np_merge_conflict_offset(t->m, wm->partial);
+    t->close[t->n] = wm->partial->close_offset;
+    t->end[t->n] = wm->partial->records_end_offset;
+    t->n++;
+    netpulse__worker_msg__free_unpacked(wm, NULL);
+}
+
+/* A coordinator of two partitions and the worker side's encoder. */
+static void sent_init(sent_t *t) {
+    memset(t, 0, sizeof(*t));
+    t->m = np_merge_new(&CFG);
+    np_partial_enc_init(&t->enc);
+    np_merge_set_partitions(t->m, 2);
+}
+
+static void sent_free(sent_t *t) {
+    np_partial_enc_free(&t->enc);
+    np_merge_destroy(&t->m);
+}
+
+static np_partstate_t *owner(void) {
+    np_pane_config_t pc = {.pane_ms = 5000, .lateness_ms = 2000, .max_open_panes = 4, .max_sources = 64};
+    return np_partstate_new(0, &pc);
+}
+
+static np_pane_add_result_t take(np_partstate_t *ps, int64_t ts, int64_t offset, sent_t *t) {
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.ts_ms = ts;
+    r.bytes = 100;
+    r.packets = 1;
+    r.src.b[10] = r.src.b[11] = 0xff;
+    r.src.b[15] = (uint8_t)(offset + 1);
+    return np_partstate_add(ps, &r, offset, send_pane, t, NULL);
+}
+
+/*
+ * The sequence: owner 1 takes offsets 0-1 (pane [0, 5000)), its partition goes idle and
+ * follows the global watermark 12000, which closes the pane (close offset 2); the pane is
+ * merged, and published once every partition passed it. Owner 1 may commit offset 2 (no
+ * open pane, nothing unacknowledged) and dies; its checkpoint is lost. Offset 2 holds a
+ * record of pane [0, 5000): owner 1 would have found it late. Owner 2 starts empty at 2,
+ * knows no closed pane and takes it; its copy of the pane reaches the coordinator as a
+ * duplicate (partition 1 has not passed the pane) or after it was published, and before
+ * close offsets existed the record was in no window and no dead letter, counted nowhere.
+ * Now that copy is told from a pure re-read: it holds offset 2 >= the merged close offset.
+ */
+static void rebuilt_copy(bool published) {
+    sent_t t;
+    sent_init(&t);
+    np_partstate_t *w1 = owner();
+    assert_int_equal(take(w1, 1000, 0, &t), NP_PANE_ADDED);
+    assert_int_equal(take(w1, 3000, 1, &t), NP_PANE_ADDED);
+    np_partstate_follow(w1, 12000);
+    np_partstate_advance(w1, send_pane, &t);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.r[0], NP_MERGE_OK);
+    assert_int_equal(t.close[0], 2);
+    assert_int_equal(t.end[0], 2);
+    assert_int_equal(np_partstate_safe_offset(w1), 2); /* what owner 1 may commit */
+    progress(t.m, 0, 10000, 10000, true);
+    progress(t.m, 1, published ? 10000 : 0, 10000, false);
+    out_t o = {0};
+    assert_int_equal(np_merge_finalize(t.m, 10, collect, &o), published ? 2 : 0);
+
+    /* Offset 2, event time 4000: late for owner 1, which closed its pane. */
+    np_partstate_t *w2 = owner();
+    assert_true(np_partstate_is_late(w1, 4000));
+    assert_int_equal(take(w2, 4000, 2, &t), NP_PANE_ADDED); /* owner 2 does not know */
+    assert_int_equal(take(w2, 20000, 3, &t), NP_PANE_ADDED); /* closes its copy of the pane */
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.r[1], published ? NP_MERGE_TOO_LATE : NP_MERGE_DUPLICATE);
+    assert_int_equal(t.end[1], 3);
+    assert_int_equal(t.conflict[1], 2); /* offsets [2, 3) are lost: counted */
+    np_merge_stats_t st;
+    np_merge_get_stats(t.m, &st);
+    assert_int_equal(st.conflicting, 1);
+    assert_int_equal(published ? st.too_late : st.duplicates, 1);
+
+    /* A pure re-read (owner 3 starts at offset 1, as after a checkpoint or an earlier
+     * commit): its copy holds only records the merged one has. No conflict. */
+    np_partstate_t *w3 = owner();
+    assert_int_equal(take(w3, 3000, 1, &t), NP_PANE_ADDED);
+    assert_int_equal(take(w3, 20000, 3, &t), NP_PANE_ADDED);
+    assert_int_equal(t.n, 3);
+    assert_int_equal(t.end[2], 2);
+    assert_int_equal(t.conflict[2], -1);
+    np_merge_get_stats(t.m, &st);
+    assert_int_equal(st.conflicting, 1);
+    np_partstate_t *owners[3] = {w1, w2, w3};
+    for (int i = 0; i < 3; i++) np_partstate_destroy(&owners[i]);
+    sent_free(&t);
+}
+
+static void test_rebuilt_copy_of_merged_pane(void **s) {
+    (void)s;
+    rebuilt_copy(false);
+}
+
+static void test_rebuilt_copy_of_published_pane(void **s) {
+    (void)s;
+    rebuilt_copy(true);
+}
+
+/* Out-of-order event times around the committed offset C alone lose nothing: owner 1
+ * takes offsets 0-4, closes pane [0, 5000) by its own watermark at offset 3 and finds
+ * offset 4 late; C = 1 (pane [5000, 10000) is open from offset 1). Owner 2 starts empty at
+ * C: its copy of the closed pane holds offset 2 only, a pure re-read (no conflict), and it
+ * reads the record that closed the pane (offset 3) before offset 4, which it finds late
+ * too. A record owner 2 misjudges must lie before the record that moved owner 1's
+ * watermark past it, which owner 1 read (and dead-lettered) before it committed C. */
+static void test_fresh_start_out_of_order_exact(void **s) {
+    (void)s;
+    sent_t t;
+    sent_init(&t);
+    np_partstate_t *w1 = owner(), *w2 = owner();
+    const int64_t ts[5] = {1000, 6000, 4500, 7500, 3000};
+    const np_pane_add_result_t want[5] = {NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_ADDED, NP_PANE_LATE};
+    for (int64_t o = 0; o < 5; o++) assert_int_equal(take(w1, ts[o], o, &t), want[o]);
+    assert_int_equal(t.n, 1);
+    assert_int_equal(t.r[0], NP_MERGE_OK);
+    assert_int_equal(t.close[0], 4);
+    int64_t c = np_partstate_safe_offset(w1);
+    assert_int_equal(c, 1);
+    for (int64_t o = c; o < 5; o++) assert_int_equal(take(w2, ts[o], o, &t), want[o]);
+    assert_int_equal(t.n, 2);
+    assert_int_equal(t.r[1], NP_MERGE_DUPLICATE);
+    assert_int_equal(t.end[1], 3);
+    assert_int_equal(t.conflict[1], -1);
+    np_partstate_destroy(&w1);
+    np_partstate_destroy(&w2);
+    sent_free(&t);
+}
+
+/* Published panes in which the partition had no partial: any record of a copy is lost.
+ * Partials without offsets (older workers) and window-only ones are never conflicting. */
+static void test_conflict_rules(void **s) {
+    (void)s;
+    np_merge_t *m = np_merge_new(&CFG);
+    np_merge_set_partitions(m, 1);
+    Netpulse__Partial p = NETPULSE__PARTIAL__INIT;
+    p.partition = 0;
+    p.pane_ms = 5000;
+    p.pane_start_ms = 5000;
+    p.records = 3;
+    p.close_offset = 10;
+    p.records_end_offset = 9;
+    assert_int_equal(np_merge_add_partial(m, &p), NP_MERGE_OK);
+    progress(m, 0, 20000, 20000, false);
+    out_t o = {0};
+    assert_int_equal(np_merge_finalize(m, 10, collect, &o), 3); /* 5000, 10000, 15000 */
+    p.pane_start_ms = 10000; /* published without a partial of partition 0 */
+    p.records_end_offset = 4;
+    assert_int_equal(np_merge_add_partial(m, &p), NP_MERGE_TOO_LATE);
+    assert_int_equal(np_merge_conflict_offset(m, &p), 0);
+    p.pane_start_ms = 5000;
+    assert_int_equal(np_merge_conflict_offset(m, &p), -1); /* within the merged copy */
+    p.records_end_offset = 11;
+    assert_int_equal(np_merge_conflict_offset(m, &p), 10);
+    p.records_end_offset = 0; /* a worker from before the offsets */
+    assert_int_equal(np_merge_conflict_offset(m, &p), -1);
+    p.pane_start_ms = 0;      /* published before anything of partition 0 was seen */
+    p.records_end_offset = 11;
+    np_merge_t *fresh = np_merge_new(&CFG);
+    np_merge_set_next_emit(fresh, 20000); /* as restored after a restart */
+    assert_int_equal(np_merge_add_partial(fresh, &p), NP_MERGE_TOO_LATE);
+    assert_int_equal(np_merge_conflict_offset(fresh, &p), -1); /* cannot be told: not counted */
+    np_merge_stats_t st;
+    np_merge_get_stats(m, &st);
+    assert_int_equal(st.conflicting, 1);
+    np_merge_get_stats(fresh, &st);
+    assert_int_equal(st.conflicting, 0);
+    np_merge_destroy(&fresh);
+    np_merge_destroy(&m);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complete_only_when_all_partitions_pass),
@@ -225,6 +425,10 @@ int main(void) {
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_global_watermark),
         cmocka_unit_test(test_table_cap_evictions_counted),
+        cmocka_unit_test(test_rebuilt_copy_of_merged_pane),
+        cmocka_unit_test(test_rebuilt_copy_of_published_pane),
+        cmocka_unit_test(test_fresh_start_out_of_order_exact),
+        cmocka_unit_test(test_conflict_rules),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
