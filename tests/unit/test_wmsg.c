@@ -276,6 +276,8 @@ static void test_unknown_fields(void **s) {
     put_lp(&p, 30, "xyz", 3);          /* length-delimited */
     put_raw(&p, "\x80\x00\x01", 3);   /* field number 0 in two bytes: unknown to protobuf-c too */
     put_u(&p, 4, 10);                  /* records */
+    put_lp(&p, 8, "", 0);              /* two empty sources */
+    put_lp(&p, 8, "", 0);
     w.n = 0;
     put_lp(&w, 99, "ab", 2);
     put_lp(&w, 10, p.b, p.n);
@@ -283,6 +285,8 @@ static void test_unknown_fields(void **s) {
     assert_non_null(m);
     assert_int_equal(m->partial->partition, 3);
     assert_int_equal(m->partial->records, 10);
+    assert_int_equal(m->partial->n_sources, 2);
+    assert_int_equal(m->partial->sources[1]->ip.len, 0);
     for (unsigned wt = 3; wt <= 7; wt++) {
         if (wt == 5) continue;
         size_t n = w.n;
