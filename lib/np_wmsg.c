@@ -613,7 +613,8 @@ Netpulse__WorkerMsg *np_wmsg_decode(np_arena_t *a, const uint8_t *buf, size_t le
     Netpulse__WorkerMsg *m = alloc_n(&d, 1, sizeof(*m));
     uint8_t *copy = alloc_n(&d, len, 1);
     if (len && copy) memcpy(copy, buf, len);
-    fld_t in = {.wt = WT_LP, .data = copy, .len = len}, f;
+    static const uint8_t empty[1];
+    fld_t in = {.wt = WT_LP, .data = len ? copy : empty, .len = len}, f; /* no arithmetic on NULL */
     int r = -1;
     if (m && (copy || !len)) {
         *m = (Netpulse__WorkerMsg)NETPULSE__WORKER_MSG__INIT;
