@@ -154,7 +154,7 @@ static void on_close(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint6
     const uint8_t *buf;
     size_t len;
     if (np_partial_encode(&x->enc, "bench", ps->partition, pane, PANE_MS, late, &buf, &len) == 0)
-        np_outbox_push(&x->ob, pane->start_ms, buf, len);
+        np_outbox_push(&x->ob, pane->start_ms, pane->min_offset, buf, len);
     x->closed = true;
 }
 

@@ -396,7 +396,7 @@ static int restore_out(np_outbox_t *ob, int64_t start, const uint8_t *d, size_t 
         snprintf(errstr, errlen, "outbox part %" PRId64 " is not its partial", start);
         return -1;
     }
-    if (np_outbox_push(ob, start, payload, plen) < 0) {
+    if (np_outbox_push(ob, start, NP_OUTBOX_OFFSET_UNKNOWN, payload, plen) < 0) {
         snprintf(errstr, errlen, "out of memory");
         return -1;
     }
@@ -611,7 +611,7 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
         }
         int64_t pane = m->partial->pane_start_ms;
         netpulse__worker_msg__free_unpacked(m, NULL);
-        if (np_outbox_push(ob, pane, c->outbox[i].data, c->outbox[i].len) < 0) CK_ERR("out of memory");
+        if (np_outbox_push(ob, pane, NP_OUTBOX_OFFSET_UNKNOWN, c->outbox[i].data, c->outbox[i].len) < 0) CK_ERR("out of memory");
     }
     int prc = restore_parts(c, get_part, ctx, ps, cfg, ob, errstr, errlen);
     if (prc < 0) {

@@ -76,34 +76,41 @@ static size_t keylist_unique(keylist_t *l) {
 }
 
 /* Where a damaged key is moved aside: NAME:quarantine:EPOCH. */
+#define QKEY_MAX (KEY_MAX + 40)
 static void quarantine_name(const char *from, int64_t epoch, char *to, size_t tolen) {
     snprintf(to, tolen, "%s:quarantine:%lld", from, (long long)epoch);
 }
 
-static int rename_aside(np_store_t *st, const char *from, int64_t epoch, char *to, size_t tolen, char *errstr,
-                        size_t errlen) {
-    quarantine_name(from, epoch, to, tolen);
-    const char *argv[] = {"RENAME", from, to};
-    size_t lens[] = {6, strlen(from), strlen(to)};
-    return np_store_run(st, 3, argv, lens, errstr, errlen);
-}
-
 static void lost_key(const char *key, char *buf, size_t len) { snprintf(buf, len, "%s" NP_CKPT_LOST_SUFFIX, key); }
 
-/* The head moved aside and KEY:lost set in one transaction: with no head, the next owner
- * starts fresh, and KEY:lost tells it that the partition had history it no longer knows
- * (np_ckpt_store_lost), even if this worker dies before its first checkpoint. */
-static int head_aside(np_store_t *st, const char *key, int64_t epoch, char *to, size_t tolen, char *errstr,
-                      size_t errlen) {
+/* The parts in l and the head moved aside and KEY:lost set, all in one fenced script: with
+ * no head, the next owner starts fresh, and KEY:lost tells it that the partition had
+ * history it no longer knows (np_ckpt_store_lost), even if this worker dies before its
+ * first checkpoint. Returns as np_ckpt_store_quarantine. */
+static int move_aside(np_store_t *st, const char *epoch_key, const char *key, int64_t epoch, const keylist_t *l,
+                      char *errstr, size_t errlen) {
+    size_t n = l->n + 1; /* the parts, then the head */
+    const char **from = malloc(n * sizeof(*from)), **to = malloc(n * sizeof(*to));
+    char(*names)[QKEY_MAX] = malloc(n * sizeof(*names));
     char lost[KEY_MAX + 8];
-    quarantine_name(key, epoch, to, tolen);
+    size_t moved;
+    int rc = -1;
+    if (!from || !to || !names) {
+        snprintf(errstr, errlen, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        from[i] = i < l->n ? l->k[i] : key;
+        quarantine_name(from[i], epoch, names[i], QKEY_MAX);
+        to[i] = names[i];
+    }
     lost_key(key, lost, sizeof(lost));
-    const char *set[] = {"SET", lost, "1"}, *ren[] = {"RENAME", key, to};
-    size_t setl[] = {3, strlen(lost), 1}, renl[] = {6, strlen(key), strlen(to)};
-    np_store_txn_begin(st);
-    np_store_txn_add(st, 3, set, setl);
-    np_store_txn_add(st, 3, ren, renl);
-    return np_store_txn_commit(st, errstr, errlen);
+    rc = np_store_fenced_rename(st, epoch_key, epoch, lost, from, to, n, &moved, errstr, errlen);
+out:
+    free(from);
+    free(to);
+    free(names);
+    return rc;
 }
 
 int np_ckpt_store_lost(np_store_t *st, const char *key, char *errstr, size_t errlen) {
@@ -116,9 +123,9 @@ int np_ckpt_store_lost(np_store_t *st, const char *key, char *errstr, size_t err
     return rc < 0 ? -1 : rc == 0;
 }
 
-int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,
-                             size_t *nparts, char *errstr, size_t errlen) {
-    char esc[2 * KEY_MAX], pat[2 * KEY_MAX + 16], qpart[KEY_MAX + 40];
+int np_ckpt_store_quarantine(np_store_t *st, const char *epoch_key, const char *key, int64_t epoch, char *qkey,
+                             size_t qlen, size_t *nparts, char *errstr, size_t errlen) {
+    char esc[2 * KEY_MAX], pat[2 * KEY_MAX + 16];
     keylist_t l = {0};
     *nparts = 0;
     /* The key is escaped: a group or topic name with * ? [ must not match other partitions. */
@@ -126,8 +133,10 @@ int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, cha
         snprintf(errstr, errlen, "checkpoint key too long");
         return -1;
     }
-    /* Parts first, the head last: a crash in between leaves a head whose parts are gone,
-     * which the next owner finds damaged and quarantines again. */
+    /* SCAN cannot run inside the script (and the head may be what is damaged, so its list
+     * of parts is no guide): the parts are listed first, then moved with the head in one
+     * fenced call. A part written after the SCAN can only come from a newer owner, which
+     * holds a newer epoch, so the call then moves nothing. */
     int rc = 0;
     static const char *const kinds[] = {"pane", "out", "win"}; /* np_ckpt_part_suffix */
     for (int kind = 0; kind < 3 && rc == 0; kind++) {
@@ -138,10 +147,12 @@ int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, cha
         snprintf(errstr, errlen, "out of memory");
         rc = -1;
     }
-    size_t n = keylist_unique(&l); /* SCAN may return a key twice; RENAME of a moved key fails */
-    for (size_t i = 0; rc == 0 && i < n; i++) rc = rename_aside(st, l.k[i], epoch, qpart, sizeof(qpart), errstr, errlen);
-    if (rc == 0) rc = head_aside(st, key, epoch, qkey, qlen, errstr, errlen);
-    if (rc == 0) *nparts = n;
+    keylist_unique(&l); /* SCAN may return a key twice */
+    if (rc == 0) rc = move_aside(st, epoch_key, key, epoch, &l, errstr, errlen);
+    if (rc == 0) {
+        quarantine_name(key, epoch, qkey, qlen);
+        *nparts = l.n; /* under our epoch nobody else deletes one between the SCAN and the move */
+    }
     free(l.k);
     return rc;
 }

@@ -29,11 +29,13 @@ typedef struct np_ckpt_store_reader {
 int np_ckpt_store_get_part(void *reader, const char *suffix, uint8_t **data, size_t *len);
 
 /* Renames every part of the head (KEY:pane:*, KEY:out:*, KEY:win:*, found by SCAN: the
- * head may be what is damaged), then the head key, to NAME:quarantine:EPOCH, and sets
- * KEY:lost with the head's move (one transaction). *qkey gets the head's new name,
- * *nparts the parts moved. Returns 0 or -1. */
-int np_ckpt_store_quarantine(np_store_t *st, const char *key, int64_t epoch, char *qkey, size_t qlen,
-                             size_t *nparts, char *errstr, size_t errlen);
+ * head may be what is damaged) and the head key to NAME:quarantine:EPOCH, and sets KEY:lost,
+ * all in one Lua call fenced like the writes: only if epoch_key still holds epoch, so a
+ * zombie (an owner that lost the partition) never moves a newer owner's checkpoint aside.
+ * *qkey gets the head's new name, *nparts the parts moved. Returns 0, 1 fenced (nothing
+ * moved), -1 error (nothing moved, or unknown: errstr says). */
+int np_ckpt_store_quarantine(np_store_t *st, const char *epoch_key, const char *key, int64_t epoch, char *qkey,
+                             size_t qlen, size_t *nparts, char *errstr, size_t errlen);
 
 /* 1 when KEY was quarantined (KEY:lost exists): a partition with no head that had history
  * it no longer knows; 0 not; -1 Redis error. Never deleted: it matters only while there is

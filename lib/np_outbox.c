@@ -12,7 +12,13 @@ void np_outbox_free(np_outbox_t *ob) {
     memset(ob, 0, sizeof(*ob));
 }
 
-int np_outbox_push(np_outbox_t *ob, int64_t pane_start, const uint8_t *data, size_t len) {
+/* The records of two partials of one pane: an unknown bound stays unknown. */
+static int64_t min_offset_of(int64_t a, int64_t b) {
+    if (a == NP_OUTBOX_OFFSET_UNKNOWN || b == NP_OUTBOX_OFFSET_UNKNOWN) return NP_OUTBOX_OFFSET_UNKNOWN;
+    return a < b ? a : b;
+}
+
+int np_outbox_push(np_outbox_t *ob, int64_t pane_start, int64_t min_offset, const uint8_t *data, size_t len) {
     /* A pane closes once per partition, so a second item for it replaces the first
      * (the same pane re-closed after a restore carries the same records). */
     for (size_t i = 0; i < ob->n; i++)
@@ -23,6 +29,7 @@ int np_outbox_push(np_outbox_t *ob, int64_t pane_start, const uint8_t *data, siz
             free(ob->items[i].data);
             ob->items[i].data = d;
             ob->items[i].len = len;
+            ob->items[i].min_offset = min_offset_of(ob->items[i].min_offset, min_offset);
             ob->items[i].next_send = 0;
             return 0;
         }
@@ -36,7 +43,7 @@ int np_outbox_push(np_outbox_t *ob, int64_t pane_start, const uint8_t *data, siz
     uint8_t *d = malloc(len ? len : 1);
     if (!d) return -1;
     memcpy(d, data, len);
-    ob->items[ob->n++] = (np_outbox_item_t){pane_start, d, len, 0, 0};
+    ob->items[ob->n++] = (np_outbox_item_t){pane_start, min_offset, d, len, 0, 0};
     return 0;
 }
 

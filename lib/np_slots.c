@@ -93,10 +93,12 @@ void np_slots_drop(np_slots_t *sl, int32_t slot) {
     slot_reset(s);
 }
 
-int np_slots_push_partial(np_slots_t *sl, int32_t slot, int64_t pane_start, const uint8_t *buf, size_t len) {
+int np_slots_push_partial(np_slots_t *sl, int32_t slot, int64_t pane_start, int64_t min_offset, const uint8_t *buf,
+                          size_t len) {
     np_slot_t *s = &sl->s[slot];
     size_t before = s->outbox.n;
-    if (np_outbox_push(&s->outbox, pane_start, buf, len) < 0) return -1;
+    if (np_outbox_push(&s->outbox, pane_start, min_offset < 0 ? NP_OUTBOX_NO_RECORDS : min_offset, buf, len) < 0)
+        return -1;
     sl->outbox_items += s->outbox.n - before;
     s->dirty = true;
     return 0;
@@ -107,6 +109,17 @@ bool np_slots_ack(np_slots_t *sl, int32_t slot, int64_t pane_start) {
     if (!s || !np_outbox_ack(&s->outbox, pane_start)) return false;
     sl->outbox_items--;
     return true;
+}
+
+int64_t np_slots_commit_offset(const np_slots_t *sl, int32_t slot) {
+    const np_slot_t *s = &sl->s[slot];
+    int64_t off = np_partstate_safe_offset(s->ps);
+    for (size_t k = 0; k < s->outbox.n && off >= 0; k++) {
+        int64_t m = s->outbox.items[k].min_offset;
+        if (m == NP_OUTBOX_OFFSET_UNKNOWN) return -1;
+        if (m < off) off = m;
+    }
+    return off;
 }
 
 int64_t np_slots_reportable_closed(const np_slots_t *sl, int32_t slot) {

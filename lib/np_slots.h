@@ -79,11 +79,19 @@ void np_slots_adopt(np_slots_t *sl, int32_t slot, np_partstate_t *ps, int64_t no
 void np_slots_drop(np_slots_t *sl, int32_t slot);
 
 /* Queues a closed pane's partial (copied) for acknowledgement and marks the slot for a
- * checkpoint. Returns 0, -1 on allocation failure. */
-int np_slots_push_partial(np_slots_t *sl, int32_t slot, int64_t pane_start, const uint8_t *buf, size_t len);
+ * checkpoint. min_offset: the smallest offset among the pane's records (np_pane_t's; -1
+ * when it took none). Returns 0, -1 on allocation failure. */
+int np_slots_push_partial(np_slots_t *sl, int32_t slot, int64_t pane_start, int64_t min_offset, const uint8_t *buf,
+                          size_t len);
 /* The coordinator acknowledged (slot, pane): true when it was waiting. */
 bool np_slots_ack(np_slots_t *sl, int32_t slot, int64_t pane_start);
 
+/* The offset the group may commit for the owned slot: never past a record of an open pane
+ * (np_partstate_safe_offset) or of a closed pane whose partial the coordinator has not
+ * acknowledged, so an owner that starts there without a checkpoint loses no record
+ * (ARCHITECTURE.md "Committed offsets"). -1: nothing may be committed (nothing consumed,
+ * or a partial restored from a checkpoint, whose records' offsets are not known, waits). */
+int64_t np_slots_commit_offset(const np_slots_t *sl, int32_t slot);
 /* How far the slot may claim its panes closed: never past a pane whose partial the
  * coordinator has not acknowledged. */
 int64_t np_slots_reportable_closed(const np_slots_t *sl, int32_t slot);

@@ -308,22 +308,88 @@ out:
     return rc;
 }
 
-int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
-                 size_t errlen) {
+/* command() for a binary-safe argv: reconnects once on a connection error. Returns the
+ * reply (caller frees), or NULL with errstr (an error reply included). */
+static redisReply *command_argv(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
+                                size_t errlen) {
     for (int attempt = 0; attempt < 2; attempt++) {
-        if (!s->c && !(s->c = dial(s, errstr, errlen))) return -1;
+        if (!s->c && !(s->c = dial(s, errstr, errlen))) return NULL;
         redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
         if (r) {
-            int rc = r->type == REDIS_REPLY_ERROR ? -1 : 0;
-            if (rc) snprintf(errstr, errlen, "redis: %s", r->str);
+            if (r->type != REDIS_REPLY_ERROR) return r;
+            snprintf(errstr, errlen, "redis: %s", r->str);
             freeReplyObject(r);
-            return rc;
+            return NULL;
         }
         snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
         redisFree(s->c);
         s->c = NULL;
     }
-    return -1;
+    return NULL;
+}
+
+int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
+                 size_t errlen) {
+    redisReply *r = command_argv(s, argc, argv, lens, errstr, errlen);
+    if (!r) return -1;
+    freeReplyObject(r);
+    return 0;
+}
+
+/* Checks first, so a zombie's call moves nothing. KEYS: epoch, mark, then from/to pairs;
+ * ARGV: epoch. A source that is gone (a re-sent call that was applied) is skipped. */
+static const char FENCED_RENAME_LUA[] =
+    "if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end "
+    "local n = 0 "
+    "for i = 3, #KEYS - 1, 2 do "
+    "  if redis.call('EXISTS', KEYS[i]) == 1 then redis.call('RENAME', KEYS[i], KEYS[i + 1]) n = n + 1 end "
+    "end "
+    "redis.call('SET', KEYS[2], '1') "
+    "return n";
+
+int np_store_fenced_rename(np_store_t *s, const char *epoch_key, int64_t epoch, const char *mark_key,
+                           const char *const *from, const char *const *to, size_t n, size_t *moved, char *errstr,
+                           size_t errlen) {
+    size_t argc = 6 + 2 * n; /* EVAL script numkeys epoch_key mark_key, the pairs, epoch */
+    const char **argv = malloc(argc * sizeof(*argv));
+    size_t *lens = malloc(argc * sizeof(*lens));
+    char nk[24], ep[24];
+    int rc = -1;
+    *moved = 0;
+    if (!argv || !lens) {
+        snprintf(errstr, errlen, "out of memory");
+        goto out;
+    }
+    snprintf(nk, sizeof(nk), "%zu", 2 + 2 * n);
+    snprintf(ep, sizeof(ep), "%lld", (long long)epoch);
+    size_t a = 0;
+#define ARG(p) (argv[a] = (p), lens[a] = strlen(argv[a]), a++)
+    ARG("EVAL");
+    ARG(FENCED_RENAME_LUA);
+    ARG(nk);
+    ARG(epoch_key);
+    ARG(mark_key);
+    for (size_t i = 0; i < n; i++) {
+        ARG(from[i]);
+        ARG(to[i]);
+    }
+    ARG(ep);
+#undef ARG
+    redisReply *r = command_argv(s, (int)a, argv, lens, errstr, errlen);
+    if (!r) goto out;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer >= 0) {
+        *moved = (size_t)r->integer;
+        rc = 0;
+    } else if (r->type == REDIS_REPLY_INTEGER) {
+        rc = 1;
+    } else {
+        snprintf(errstr, errlen, "redis: fenced rename %s: unexpected reply", mark_key);
+    }
+    freeReplyObject(r);
+out:
+    free(argv);
+    free(lens);
+    return rc;
 }
 
 void np_store_txn_begin(np_store_t *s) {

@@ -81,6 +81,16 @@ typedef struct np_store_part {
 int np_store_fenced_write(np_store_t *s, const char *epoch_key, int64_t epoch, const char *key, const uint8_t *val,
                           size_t len, const np_store_part_t *parts, size_t nparts, char *errstr, size_t errlen);
 
+/*
+ * Fenced move (quarantine, np_ckpt_store): in one Lua script, if epoch_key still holds
+ * `epoch`, renames every from[i] that exists to to[i] and sets mark_key to "1"; else does
+ * nothing. Every key should share epoch_key's hash tag. Returns 0 done (*moved: the keys
+ * renamed), 1 fenced (another owner holds a newer epoch: nothing changed), -1 error.
+ */
+int np_store_fenced_rename(np_store_t *s, const char *epoch_key, int64_t epoch, const char *mark_key,
+                           const char *const *from, const char *const *to, size_t n, size_t *moved, char *errstr,
+                           size_t errlen);
+
 /* One command given as binary-safe argv; the reply is discarded unless it is an error.
  * Returns 0 or -1. */
 int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,

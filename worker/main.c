@@ -9,8 +9,8 @@
  *
  * Delivery in this version is at-least-once into the coordinator, which drops partials
  * it has already merged: the worker commits to Kafka only offsets whose records are all
- * in panes already sent (np_partstate_safe_offset), so a restarted or new owner re-reads
- * any open pane in full.
+ * in partials the coordinator acknowledged (np_slots_commit_offset), so an owner that finds
+ * no checkpoint re-reads every pane not yet safe at the coordinator in full.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -274,7 +274,7 @@ static void emit_partial(void *ctx, np_partstate_t *ps, const np_pane_t *pane, u
     if (ev) np_counter_add(w->m_evicted, ev);
     /* Into the outbox first: it is checkpointed with the state that no longer holds the
      * pane, and re-sent until the coordinator acknowledges it. */
-    if (np_slots_push_partial(w->sl, ps->partition, pane->start_ms, buf, len) < 0) {
+    if (np_slots_push_partial(w->sl, ps->partition, pane->start_ms, pane->min_offset, buf, len) < 0) {
         np_error("out_of_memory", "what=outbox partition=%d", ps->partition);
         abort(); /* dropping it would lose data; a restart restores from the checkpoint */
     }
@@ -444,6 +444,9 @@ static void owner_key(const worker_t *w, int32_t p, char *key, size_t len) {
     snprintf(key, len, "netpulse:owner:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
 }
 
+/* What restore (and quarantine) did with a partition handed to this worker. */
+enum { RESTORE_OK = 0, RESTORE_FENCED = 1, RESTORE_FAILED = -1 };
+
 static void drop_partition(worker_t *w, int32_t p) {
     np_slots_drop(w->sl, p);
     if (w->m_lag[p]) np_metrics_unpublish(w->proc.metrics, w->m_lag[p]);
@@ -489,12 +492,15 @@ static int checkpoint(worker_t *w, int32_t p) {
     return rc;
 }
 
-/* Dead letters and re-keyed records must be in Kafka before a checkpoint moves past
- * their input offsets. Returns 0 when nothing is outstanding. */
+/* Dead letters and re-keyed records must be in Kafka before a checkpoint or a commit moves
+ * past their input offsets. Returns 0 when nothing is outstanding, -1 when something is
+ * not delivered yet or was refused (produce_failed: the loop exits and a restart redoes
+ * it from the last checkpoint, which must not be past it). */
 static int flush_produced(worker_t *w) {
+    if (w->produce_failed) return -1;
     if (w->produced_since_flush == 0) return 0;
     rd_kafka_flush(w->dlq, 5000);
-    if (rd_kafka_outq_len(w->dlq) > 0) return -1;
+    if (rd_kafka_outq_len(w->dlq) > 0 || w->produce_failed) return -1;
     w->produced_since_flush = 0;
     return 0;
 }
@@ -507,15 +513,25 @@ static void checkpoint_all(worker_t *w, bool only_dirty) {
 
 /* A damaged checkpoint is moved aside with its parts (np_ckpt_store_quarantine: kept for
  * operators under NAME:quarantine:EPOCH), logged and counted, and the partition starts
- * empty from the group's committed (safe) offsets: every record after them is read again,
- * none is lost, and no worker loops on the damaged value. Returns the new state, or NULL
- * when Redis cannot be used. */
-static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const char *why) {
+ * empty from the group's committed offsets, which never pass a record whose pane the
+ * coordinator has not acknowledged (np_slots_commit_offset): every record after them is read
+ * again, none is lost, and no worker loops on the damaged value. The move is fenced: when
+ * another worker claimed the partition since, nothing is moved (it is theirs). Returns
+ * RESTORE_OK with *out, RESTORE_FENCED, or RESTORE_FAILED when Redis cannot be used. */
+static int quarantine(worker_t *w, int32_t p, const char *epoch_key, const char *key, const char *why,
+                      np_partstate_t **out) {
     char qkey[400], err[256];
     size_t nparts = 0;
-    if (np_ckpt_store_quarantine(w->store, key, w->sl->s[p].epoch, qkey, sizeof(qkey), &nparts, err, sizeof(err)) < 0) {
+    int rc = np_ckpt_store_quarantine(w->store, epoch_key, key, w->sl->s[p].epoch, qkey, sizeof(qkey), &nparts, err,
+                                      sizeof(err));
+    if (rc < 0) {
         np_error("checkpoint_quarantine_failed", "partition=%d error=\"%s\"", p, err);
-        return NULL;
+        return RESTORE_FAILED;
+    }
+    if (rc == 1) {
+        np_counter_inc(w->m_fenced);
+        np_warn("checkpoint_quarantine_fenced", "partition=%d epoch=%lld", p, (long long)w->sl->s[p].epoch);
+        return RESTORE_FENCED;
     }
     np_counter_inc(w->m_quarantined);
     np_error("checkpoint_quarantined", "partition=%d reason=\"%s\" moved_to=%s parts=%zu resume=committed_offsets", p,
@@ -525,14 +541,17 @@ static np_partstate_t *quarantine(worker_t *w, int32_t p, const char *key, const
     /* Its kept panes are lost: its repartition partner must not take it for having had no
      * data in the panes it closed before (np_pair). */
     if (ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
-    return ps;
+    *out = ps;
+    return RESTORE_OK;
 }
 
 /* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
  * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
- * no checkpoint. Returns the state for np_slots_adopt, or NULL when Redis cannot be used
- * (the caller must not consume the partition with empty state). */
-static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
+ * no checkpoint. Returns RESTORE_OK with the state for np_slots_adopt in *out (NULL: out
+ * of memory), RESTORE_FENCED when another worker took the partition meanwhile (drop
+ * it, as a fenced checkpoint does), or RESTORE_FAILED when Redis cannot be used (the
+ * caller must not consume the partition with empty state). */
+static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out) {
     char ek[256], key[256], err[256];
     ckpt_keys(w, p, ek, key, sizeof(ek));
     uint8_t *buf = NULL;
@@ -540,27 +559,29 @@ static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
     int rc;
     char ok[256];
     np_slot_t *s = &w->sl->s[p];
+    *out = NULL;
     owner_key(w, p, ok, sizeof(ok));
     if (np_store_claim(w->store, ek, ok, w->session, p, &s->epoch, err, sizeof(err)) < 0 ||
         (rc = np_store_get(w->store, key, &buf, &len, err, sizeof(err))) < 0) {
         np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
-        return NULL;
+        return RESTORE_FAILED;
     }
     if (np_slots_prepare(w->sl, p) < 0) {
         free(buf);
-        return NULL;
+        return RESTORE_FAILED;
     }
     if (rc == 1) {
         int lost = np_ckpt_store_lost(w->store, key, err, sizeof(err));
         if (lost < 0) {
             np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
-            return NULL;
+            return RESTORE_FAILED;
         }
         np_info("partition_fresh", "partition=%d epoch=%lld lost_history=%d", p, (long long)s->epoch, lost);
         np_partstate_t *ps = np_partstate_new(p, slot_cfg(w, p));
         /* Quarantined, and this owner died before its first checkpoint: the mark comes from Redis. */
         if (lost && ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
-        return ps;
+        *out = ps;
+        return RESTORE_OK;
     }
     int64_t old_epoch = 0;
     np_partstate_t *ps = NULL;
@@ -569,18 +590,19 @@ static np_partstate_t *restore(worker_t *w, int32_t p, int64_t *offset) {
                                    &old_epoch, s->rekey ? s->rekey->hwm : NULL, s->rekey ? s->rekey->wm : NULL,
                                    s->rekey ? (size_t)w->nin : 0, &s->ckpt, err, sizeof(err));
     free(buf);
-    if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, key, err);
+    if (drc == NP_CKPT_CORRUPT) return quarantine(w, p, ek, key, err, out);
     if (drc == NP_CKPT_IO) np_error("checkpoint_part_unreadable", "partition=%d error=\"%s\"", p, r.errstr);
     if (drc < 0) {
         np_error("checkpoint_unusable", "partition=%d error=\"%s\"", p, err);
-        return NULL;
+        return RESTORE_FAILED;
     }
     if (ps->next_offset >= 0) *offset = ps->next_offset;
     np_counter_inc(w->m_restored);
     np_info("partition_restored", "partition=%d epoch=%lld previous_epoch=%lld offset=%lld open_panes=%zu outbox=%zu",
             p, (long long)s->epoch, (long long)old_epoch, (long long)ps->next_offset, np_partstate_open_panes(ps),
             s->outbox.n);
-    return ps;
+    *out = ps;
+    return RESTORE_OK;
 }
 
 /* Pauses consumption while too many partials wait for acknowledgement. */
@@ -609,13 +631,17 @@ static void backpressure(worker_t *w) {
  * than holding a revocation or a SIGTERM for librdkafka's ~10 s per call. */
 #define COMMIT_WAIT_MS 3000
 
-/* Stores every owned partition's safe offset; librdkafka's auto-commit sends them, or,
- * with sync_commit, one commit now, waited for at most COMMIT_WAIT_MS. */
+/* Stores every owned partition's commit offset (np_slots_commit_offset: never past a
+ * record in an open pane or in a partial not yet acknowledged); librdkafka's auto-commit
+ * sends them, or, with sync_commit, one commit now, waited for at most COMMIT_WAIT_MS.
+ * Nothing is stored while a dead letter or re-keyed record is not known delivered: its
+ * offset may be below them (the caller flushes first: flush_produced). */
 static void store_safe_offsets(worker_t *w, bool sync_commit) {
+    if (w->produced_since_flush > 0 || w->produce_failed) return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t p = 0; p < w->sl->total; p++) {
         if (!w->sl->s[p].ps) continue;
-        int64_t off = np_partstate_safe_offset(w->sl->s[p].ps);
+        int64_t off = np_slots_commit_offset(w->sl, p);
         if (off >= 0) rd_kafka_topic_partition_list_add(l, slot_topic(w, p), slot_partition(w, p))->offset = off;
     }
     if (l->cnt > 0) {
@@ -702,11 +728,16 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             if (p < 0 || w->sl->s[p].ps) continue;
             np_partstate_t *ps = NULL;
             if (w->store) {
-                if (!(ps = restore(w, p, &parts->elems[i].offset))) {
+                int rrc = restore(w, p, &parts->elems[i].offset, &ps);
+                if (rrc == RESTORE_FAILED) {
                     /* Consuming without the partition's state would double-count or
                      * lose records; exit and let the supervisor retry. */
                     np_error("fatal", "reason=cannot_restore partition=%d", p);
                     exit(1);
+                }
+                if (rrc == RESTORE_FENCED) { /* a zombie for it already: its records are ignored */
+                    drop_partition(w, p);
+                    continue;
                 }
             } else if (np_slots_prepare(w->sl, p) == 0) {
                 ps = np_partstate_new(p, slot_cfg(w, p));
@@ -724,15 +755,18 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         apply_assignment(w, rk, parts, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what is safe before giving the partitions up, so the next owner starts
-         * where every open pane of ours began and re-reads them in full. On SIGTERM the
-         * stop path has just committed the same offsets (nothing is consumed since), and
-         * rd_kafka_consumer_close commits what is stored: no second wait here. */
+         * where every pane of ours not acknowledged yet began and re-reads them in full. On
+         * SIGTERM the stop path has just committed the same offsets (nothing is consumed
+         * since), and rd_kafka_consumer_close commits what is stored: no second wait here.
+         * With dead letters or re-keyed records not delivered, neither offsets nor
+         * checkpoints move past them: the next owner redoes them from the last checkpoint. */
+        bool flushed = flush_produced(w) == 0;
+        if (!flushed) np_warn("revoke_unflushed", "partitions=%d", parts->cnt);
         store_safe_offsets(w, !np_proc_stopping());
         for (int i = 0; i < parts->cnt; i++) {
             int32_t p = np_slots_of(w->sl, parts->elems[i].topic, parts->elems[i].partition);
             if (p < 0) continue;
-            if (flush_produced(w) < 0) np_warn("revoke_unflushed", "partition=%d", p);
-            checkpoint(w, p);
+            if (flushed) checkpoint(w, p);
             drop_partition(w, p);
             np_info("partition_revoked", "topic=%s partition=%d slot=%d", parts->elems[i].topic,
                     parts->elems[i].partition, p);

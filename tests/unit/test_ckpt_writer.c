@@ -126,7 +126,7 @@ static void emit(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t 
     const uint8_t *buf;
     size_t len;
     assert_int_equal(np_partial_encode(&enc, "w", ps->partition, pane, ps->cfg.pane_ms, late, &buf, &len), 0);
-    assert_int_equal(np_outbox_push(&ob, pane->start_ms, buf, len), 0);
+    assert_int_equal(np_outbox_push(&ob, pane->start_ms, pane->min_offset, buf, len), 0);
 }
 
 static int64_t offset;

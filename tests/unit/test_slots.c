@@ -1,6 +1,7 @@
 /* Unit tests for np_slots: slot numbering across the input and repartition topics,
  * owning and dropping slots, the outbox count over slots, acknowledgements, what progress
- * may report (held back by unacknowledged partials), idleness and watermark markers. */
+ * may report and what offsets may be committed (both held back by unacknowledged
+ * partials), idleness and watermark markers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,8 +53,8 @@ static void test_own_ack_progress(void **st) {
     np_partstate_t *ps = sl->s[0].ps;
     ps->closed_through = 10000;
     /* Two partials waiting: progress may claim only up to the older one. */
-    assert_int_equal(np_slots_push_partial(sl, 0, 5000, (const uint8_t *)"a", 1), 0);
-    assert_int_equal(np_slots_push_partial(sl, 0, 0, (const uint8_t *)"b", 1), 0);
+    assert_int_equal(np_slots_push_partial(sl, 0, 5000, 10, (const uint8_t *)"a", 1), 0);
+    assert_int_equal(np_slots_push_partial(sl, 0, 0, 0, (const uint8_t *)"b", 1), 0);
     assert_true(sl->s[0].dirty);
     assert_int_equal(sl->outbox_items, 2);
     assert_int_equal(np_slots_reportable_closed(sl, 0), 0);
@@ -92,6 +93,59 @@ static void test_own_ack_progress(void **st) {
     np_slots_destroy(&sl);
 }
 
+static void no_emit(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
+    (void)ctx;
+    (void)ps;
+    (void)pane;
+    (void)late;
+}
+
+static void add_at(np_partstate_t *ps, int64_t ts, int64_t offset) {
+    np_record_t r;
+    memset(&r, 0, sizeof(r));
+    r.ts_ms = ts;
+    r.packets = 1;
+    np_partstate_add(ps, &r, offset, no_emit, NULL, NULL);
+}
+
+/* The committed offset is where an owner without a checkpoint starts: it must not pass a
+ * closed pane whose partial the coordinator has not acknowledged (Redis down: no acks, no
+ * checkpoint), which np_partstate_safe_offset alone (open panes) passes. */
+static void test_commit_offset(void **st) {
+    (void)st;
+    np_slots_t *sl = np_slots_new("in", NULL, 1, NULL, 0);
+    np_slots_prepare(sl, 0);
+    np_slots_adopt(sl, 0, np_partstate_new(0, &CFG), 0);
+    np_partstate_t *ps = sl->s[0].ps;
+    assert_int_equal(np_slots_commit_offset(sl, 0), -1); /* nothing consumed */
+    add_at(ps, 1000, 100);
+    add_at(ps, 2000, 101);
+    add_at(ps, 6000, 102);
+    assert_int_equal(np_slots_commit_offset(sl, 0), 100);
+    add_at(ps, 9000, 103); /* watermark 7000: pane 0 closes; its partial is sent, not acknowledged */
+    assert_int_equal(np_slots_push_partial(sl, 0, 0, 100, (const uint8_t *)"p0", 2), 0);
+    assert_int_equal(np_partstate_safe_offset(ps), 102);  /* the open pane's first record */
+    assert_int_equal(np_slots_commit_offset(sl, 0), 100); /* but pane 0 is not safe yet */
+    add_at(ps, 16000, 104); /* pane 5000 closes too, and its partial is acknowledged first */
+    assert_int_equal(np_slots_push_partial(sl, 0, 5000, 102, (const uint8_t *)"p1", 2), 0);
+    assert_true(np_slots_ack(sl, 0, 5000));
+    assert_int_equal(np_slots_commit_offset(sl, 0), 100);
+    assert_true(np_slots_ack(sl, 0, 0));
+    assert_int_equal(np_slots_commit_offset(sl, 0), 104); /* every closed pane acknowledged */
+    /* A window-only partial (no records) holds nothing back. */
+    assert_int_equal(np_slots_push_partial(sl, 0, 10000, -1, (const uint8_t *)"w", 1), 0);
+    assert_int_equal(np_slots_commit_offset(sl, 0), 104);
+    /* A partial restored from a checkpoint (offsets unknown) holds every commit back until
+     * it is acknowledged, also when the same pane closes again. */
+    assert_int_equal(np_outbox_push(&sl->s[0].outbox, 20000, NP_OUTBOX_OFFSET_UNKNOWN, (const uint8_t *)"r", 1), 0);
+    assert_int_equal(np_slots_commit_offset(sl, 0), -1);
+    assert_int_equal(np_outbox_push(&sl->s[0].outbox, 20000, 103, (const uint8_t *)"r", 1), 0);
+    assert_int_equal(np_slots_commit_offset(sl, 0), -1);
+    assert_true(np_outbox_ack(&sl->s[0].outbox, 20000));
+    assert_int_equal(np_slots_commit_offset(sl, 0), 104);
+    np_slots_destroy(&sl);
+}
+
 static void test_idle_and_markers(void **st) {
     (void)st;
     np_slots_t *sl = np_slots_new("in", "rep", 1, NULL, 0);
@@ -114,6 +168,6 @@ static void test_idle_and_markers(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_numbering), cmocka_unit_test(test_own_ack_progress),
-                                       cmocka_unit_test(test_idle_and_markers)};
+                                       cmocka_unit_test(test_commit_offset), cmocka_unit_test(test_idle_and_markers)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,7 @@
  * single-key fenced set and the multi-part fenced write of incremental checkpoints, whose
  * Lua script must write every part or none, refuse a zombie's epoch, and refuse an append
  * to a part that is not the length its writer believes; a checkpoint written, read back
- * and moved aside with its parts. */
+ * and moved aside with its parts, and only by the holder of the partition's epoch. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,28 +161,32 @@ static void test_ckpt_store(void **s) {
     np_outbox_free(&ob);
     np_partstate_destroy(&back);
     /* Moved aside: the head and its part; a second quarantine leaves the first alone. */
-    char qkey[400];
+    char qkey[400], want[64], pat[64];
     size_t nparts = 9;
     assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 0);
-    assert_int_equal(np_ckpt_store_quarantine(st, hk, 7, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 0);
-    assert_string_equal(qkey, "netpulse:ckpt:{g/t/3}:quarantine:7");
+    assert_int_equal(np_ckpt_store_quarantine(st, ek, hk, epoch, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "netpulse:ckpt:{g/t/3}:quarantine:%lld", (long long)epoch);
+    assert_string_equal(qkey, want);
     assert_int_equal(nparts, 1);
     expect(hk, NULL);
     /* With the head gone, the next owner starts fresh but knows the history is lost. */
     assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 1);
-    assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*:quarantine:7"), 1);
+    snprintf(pat, sizeof(pat), "netpulse:ckpt:{g/t/3}:pane:*:quarantine:%lld", (long long)epoch);
+    assert_int_equal(count_keys(pat), 1);
     assert_int_equal(count_keys("netpulse:ckpt:{g/t/3}:pane:*"), 1);
     np_ckpt_writer_free(&w);
     np_partstate_destroy(&ps);
     np_hll_pool_destroy(&pool);
 }
 
-static void put(const char *key) {
+static void put_val(const char *key, const char *val) {
     char err[256];
-    const char *argv[] = {"SET", key, "v"};
-    size_t lens[] = {3, strlen(key), 1};
+    const char *argv[] = {"SET", key, val};
+    size_t lens[] = {3, strlen(key), strlen(val)};
     assert_int_equal(np_store_run(st, 3, argv, lens, err, sizeof(err)), 0);
 }
+
+static void put(const char *key) { put_val(key, "v"); }
 
 /* A group or topic name with glob characters quarantines its own parts only. */
 static void test_quarantine_glob(void **s) {
@@ -199,24 +203,59 @@ static void test_quarantine_glob(void **s) {
     put("netpulse:ckpt:{g[x]/t/1}");
     put("netpulse:ckpt:{g[x]/t/1}:out:2");
     put("netpulse:ckpt:{g*/t/1}:win:0"); /* a kept pane (bounded partials) */
+    put_val("netpulse:epoch:{g*/t/1}", "3");
+    put_val("netpulse:epoch:{g[x]/t/1}", "3");
     size_t nparts = 9;
-    assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:ckpt:{g*/t/1}", 3, qkey, sizeof(qkey), &nparts, err,
-                                              sizeof(err)),
+    assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:epoch:{g*/t/1}", "netpulse:ckpt:{g*/t/1}", 3, qkey,
+                                              sizeof(qkey), &nparts, err, sizeof(err)),
                      0);
     assert_int_equal(nparts, 2);
     expect("netpulse:ckpt:{gx/t/1}:pane:1", "v");
     expect("netpulse:ckpt:{g*/t/1}:pane:1:quarantine:3", "v");
     expect("netpulse:ckpt:{g*/t/1}:win:0:quarantine:3", "v");
-    assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:ckpt:{g[x]/t/1}", 3, qkey, sizeof(qkey), &nparts, err,
-                                              sizeof(err)),
+    assert_int_equal(np_ckpt_store_quarantine(st, "netpulse:epoch:{g[x]/t/1}", "netpulse:ckpt:{g[x]/t/1}", 3, qkey,
+                                              sizeof(qkey), &nparts, err, sizeof(err)),
                      0);
     assert_int_equal(nparts, 1);
     expect("netpulse:ckpt:{gx/t/1}:pane:1", "v");
 }
 
+/* A zombie (it read a damaged checkpoint under epoch e1, then paused) must not move aside
+ * what the new owner (e2) wrote since: its quarantine is fenced like a write and changes
+ * nothing; the owner's own quarantine still works. */
+static void test_quarantine_fenced(void **s) {
+    (void)s;
+    if (!st) skip();
+    char err[256], qkey[400];
+    const char *ek = "netpulse:epoch:{g/t/5}", *hk = "netpulse:ckpt:{g/t/5}", *pa = "netpulse:ckpt:{g/t/5}:pane:0",
+               *po = "netpulse:ckpt:{g/t/5}:out:0";
+    int64_t e1, e2;
+    assert_int_equal(np_store_incr(st, ek, &e1, err, sizeof(err)), 0);
+    put(hk); /* damaged: "v" is no checkpoint */
+    assert_int_equal(np_store_incr(st, ek, &e2, err, sizeof(err)), 0);
+    /* The new owner quarantined it and wrote a fresh checkpoint with parts. */
+    np_store_part_t p[] = {{pa, 'S', 0, (const uint8_t *)"pane", 4}, {po, 'S', 0, (const uint8_t *)"out", 3}};
+    assert_int_equal(np_store_fenced_write(st, ek, e2, hk, (const uint8_t *)"head", 4, p, 2, err, sizeof(err)), 0);
+    size_t nparts = 9;
+    assert_int_equal(np_ckpt_store_quarantine(st, ek, hk, e1, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 1);
+    assert_int_equal(nparts, 0);
+    expect(hk, "head");
+    expect(pa, "pane");
+    expect(po, "out");
+    assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 0);
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/5}*quarantine*"), 0);
+    /* The owner's quarantine moves the head and both parts, and marks the history lost. */
+    assert_int_equal(np_ckpt_store_quarantine(st, ek, hk, e2, qkey, sizeof(qkey), &nparts, err, sizeof(err)), 0);
+    assert_int_equal(nparts, 2);
+    expect(hk, NULL);
+    expect(pa, NULL);
+    assert_int_equal(count_keys("netpulse:ckpt:{g/t/5}*quarantine*"), 3);
+    assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 1);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store),
-                                       cmocka_unit_test(test_quarantine_glob)};
+                                       cmocka_unit_test(test_quarantine_glob), cmocka_unit_test(test_quarantine_fenced)};
     int rc = redis_server_start(&R);
     if (rc == 77) {
         printf("test_store: redis-server not installed: skipped\n");
