@@ -232,8 +232,9 @@ static bool rep_u64(dec_t *d, const fld_t *f, uint64_t *arr, size_t *n) {
     }
     if (!is_lp(d, f)) return false;
     for (size_t off = 0, k; off < f->len; off += k) {
-        if (!(k = read_varint(f->data + off, f->len - off, &arr[*n]))) return fail(d, NP_WMSG_TRUNCATED);
-        ++*n;
+        uint64_t v; /* not read into arr: a run without a varint's end has no room (arr NULL) */
+        if (!(k = read_varint(f->data + off, f->len - off, &v))) return fail(d, NP_WMSG_TRUNCATED);
+        arr[(*n)++] = v;
     }
     return true;
 }
