@@ -440,6 +440,7 @@ static void test_malformed(void **s) {
         {"\x52\x02\x40\x01", 4, NP_WMSG_WIRE},                                   /* a source as a varint */
         {"\x52\x02\xb0\x01", 4, NP_WMSG_TRUNCATED},                              /* a bool without a value */
         {"\x52\x04\x6a\x02\x08\x80", 6, NP_WMSG_TRUNCATED},                      /* packed: a cut varint */
+        {"\x52\x03\x6a\x01\x80", 5, NP_WMSG_TRUNCATED},                          /* packed: no varint's end */
         {"\x52\x03\x69" "ab", 5, NP_WMSG_TRUNCATED},                             /* 64-bit, 2 bytes */
         {"\x52\x04\x42\x02\x08\x01", 6, NP_WMSG_WIRE},                           /* a source's ip as a varint */
         {"\x52\x05\x42\x03\x2d\x01\x02", 7, NP_WMSG_TRUNCATED},                  /* 32-bit field, 2 bytes */
