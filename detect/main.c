@@ -4,8 +4,8 @@
  *   --csv FILE      a time series (timestamp,value per row, one row per interval): writes
  *                   timestamp,value,anomaly_score,expected,forecast,event,alert,z (np_series:
  *                   a calibrated score in [0,1]; forecast: the live forecast's method;
- *                   alert 1 where an alert opens, 2 while it stays open (csv.rearm.*; none
- *                   opens in the first csv.hold.ms, 2 days);
+ *                   alert 1 where an alert opens, 2 while it stays open (csv.threshold,
+ *                   csv.single.score, csv.rearm.*; none opens in the first csv.hold.ms, 2 days);
  *                   z the residual in robust scales).
  *   --records FILE  recorded flow records (one JSON or CSV record per line, as
  *                   netpulse-generator --output writes them), as one partition;
@@ -50,7 +50,9 @@ static const np_opt_t det_opts[] = {
     {"csv.tail.q", NP_OPT_STR, "0", 0, 0, NULL,
      "--csv: calibrate scores at this quantile of the series' own |z| (0 = off)"},
     {"csv.tail.max", NP_OPT_STR, "1", 0, 0, NULL, "--csv: the calibration raises z at most by this factor"},
-    {"csv.threshold", NP_OPT_STR, "0.95", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column)"},
+    {"csv.threshold", NP_OPT_STR, "0.94", 0, 0, NULL, "--csv: a score this high opens an alert (the alert column) ..."},
+    {"csv.single.score", NP_OPT_STR, "0.97", 0, 0, NULL,
+     "--csv: ... at one point only from this score; below it the second of two points in a row >= csv.threshold opens it (<= csv.threshold: any point)"},
     {"csv.rearm.ms", NP_OPT_INT, "21600000", 0, INT64_MAX, NULL,
      "--csv: an open alert ends once the score stayed below csv.rearm.score this long (0: at once)"},
     {"csv.rearm.score", NP_OPT_STR, "0.9", 0, 0, NULL, "--csv: see csv.rearm.ms"},
@@ -365,6 +367,7 @@ static int run_csv(det_t *x, const char *path) {
     sc.tail_q = strtod(np_config_str(c, "csv.tail.q"), NULL);
     sc.tail_max = strtod(np_config_str(c, "csv.tail.max"), NULL);
     sc.threshold = strtod(np_config_str(c, "csv.threshold"), NULL);
+    sc.single_score = strtod(np_config_str(c, "csv.single.score"), NULL);
     sc.rearm_score = strtod(np_config_str(c, "csv.rearm.score"), NULL);
     sc.rearm_ms = np_config_int(c, "csv.rearm.ms");
     sc.hold_ms = np_config_int(c, "csv.hold.ms");
@@ -377,8 +380,9 @@ static int run_csv(det_t *x, const char *path) {
         np_proc_fatal_config("csv.floor.frac must be in [0, 10]");
         return 2;
     }
-    if (!(sc.threshold > 0 && sc.threshold <= 1) || !(sc.rearm_score >= 0 && sc.rearm_score <= 1)) {
-        np_proc_fatal_config("csv.threshold must be in (0, 1] and csv.rearm.score in [0, 1]");
+    if (!(sc.threshold > 0 && sc.threshold <= 1) || !(sc.rearm_score >= 0 && sc.rearm_score <= 1) ||
+        !(sc.single_score >= 0 && sc.single_score <= 1)) {
+        np_proc_fatal_config("csv.threshold must be in (0, 1], csv.rearm.score and csv.single.score in [0, 1]");
         return 2;
     }
     const char *tr = np_config_str(c, "csv.transform");

@@ -41,6 +41,7 @@ struct np_series {
     int zrun_n, zrun_pos;
     double ac_xy, ac_xx, prev_r; /* lag-1 autocorrelation of the (clamped) residuals */
     bool in_alert;                /* an alert episode is open */
+    bool pending;                 /* no alert open; the last point scored in [threshold, single_score) */
     int64_t quiet;                /* points in a row below rearm_score while it is */
     /* Long-run mean |residual| (EW over about floor_ms): the scale may not collapse below
      * floor_frac of it (see scale_floor). */
@@ -73,7 +74,8 @@ void np_series_config_init(np_series_config_t *c, int64_t interval_ms) {
     c->explain_bins = 0; /* measured: no better, see docs/detection-eval.md */
     c->floor_frac = 0.35;
     c->floor_ms = 7 * DAY_MS;
-    c->threshold = 0.95;
+    c->threshold = 0.94;
+    c->single_score = 0.97;
     c->rearm_score = 0.9;
     c->rearm_ms = 6 * 3600000LL;
     c->hold_ms = 2 * DAY_MS; /* until the daily profile is in use (profile_get) */
@@ -389,13 +391,30 @@ static bool variance_change(np_series_t *s, double scale, double floor) {
     return true;
 }
 
-/* Hysteresis: opens an alert at the first point >= threshold, closes it once the score
- * has stayed below rearm_score for rearm_points points. No alert opens while the series is
- * younger than hold_ms: the scores are written from warm-up on, but until the daily profile
- * is in use (2 days) the model cannot tell the daily cycle from an anomaly. */
+/* Whether a point scoring `score` opens an alert when none is open (and the hold is over):
+ * at single_score or above by itself; between threshold and single_score only as the second
+ * of two consecutive points >= threshold (a lone marginal point is about as common as the
+ * threshold says, 1 in 17 at 0.94: a series of hourly points has several a week by chance).
+ * The alert then opens at the second point, one interval late. single_score <= threshold:
+ * every point >= threshold opens one. */
+static bool alert_opens(np_series_t *s, double score) {
+    bool was = s->pending;
+    s->pending = false;
+    if (score < s->c.threshold) return false;
+    if (score >= s->c.single_score || was) return true;
+    s->pending = true;
+    return false;
+}
+
+/* Hysteresis: opens an alert (alert_opens), closes it once the score has stayed below
+ * rearm_score for rearm_points points. No alert opens while the series is younger than
+ * hold_ms: the scores are written from warm-up on, but until the daily profile is in use
+ * (2 days) the model cannot tell the daily cycle from an anomaly. */
 static void alert_step(np_series_t *s, int64_t t, np_series_out_t *o) {
     if (!s->in_alert) {
-        if (o->warm && o->score >= s->c.threshold && t - s->first_ms >= s->c.hold_ms) {
+        if (!o->warm || t - s->first_ms < s->c.hold_ms) {
+            s->pending = false;
+        } else if (alert_opens(s, o->score)) {
             s->in_alert = true;
             s->quiet = 0;
             o->alert = true;
@@ -596,7 +615,7 @@ int np_series_encode(const np_series_t *s, uint8_t **out, size_t *len) {
     for (int b = 0; b < ZBINS; b++) put_u64(&w, s->zhist[b]);
     put_u64(&w, (uint64_t)s->zrun_n | (uint64_t)s->zrun_pos << 8);
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) put_f64(&w, s->zrun[k]);
-    put_u64(&w, (uint64_t)s->in_alert);
+    put_u64(&w, (uint64_t)s->in_alert | (uint64_t)s->pending << 1);
     put_u64(&w, (uint64_t)s->quiet);
     put_profile_var(&w, &s->day);
     put_profile_var(&w, &s->week);
@@ -688,12 +707,14 @@ int np_series_decode(np_series_t *s, const uint8_t *buf, size_t len) {
     s->zrun_pos = (int)((zr >> 8) & 0xff);
     if (s->zrun_n > NP_SERIES_MAX_RUN || s->zrun_pos >= NP_SERIES_MAX_RUN) return -1;
     for (int k = 0; k < NP_SERIES_MAX_RUN; k++) s->zrun[k] = get_f64(&r);
-    s->in_alert = false;
+    s->in_alert = s->pending = false;
     s->quiet = 0;
     if (magic != SERIES_STATE_MAGIC_V2) {
+        /* bit 0: an alert is open; bit 1: a point awaits its second (older blobs: 0) */
         uint64_t open = get_u64(&r), quiet = get_u64(&r);
-        if (open > 1 || quiet > (uint64_t)INT64_MAX) return -1;
-        s->in_alert = open == 1;
+        if (open > 2 || quiet > (uint64_t)INT64_MAX) return -1;
+        s->in_alert = open & 1;
+        s->pending = open >> 1;
         s->quiet = (int64_t)quiet;
         profile_t *ps[] = {&s->day, &s->week};
         for (int i = 0; i < 2; i++)
