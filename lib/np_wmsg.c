@@ -42,32 +42,10 @@ static void *alloc_n(dec_t *d, size_t n, size_t size) {
 
 /* ---- the wire format ------------------------------------------------------------------ */
 
-/* A field's tag as protobuf-c reads it: at most 5 bytes, 32 bits kept; a first byte
- * with neither number bits nor a continuation (field 0 in one byte) is refused, a longer
- * encoding of 0 is an unknown field. 0: malformed. */
-static size_t read_tag(const uint8_t *p, size_t rem, uint32_t *num, unsigned *wt) {
-    size_t max = rem > 5 ? 5 : rem;
-    if (!(p[0] & 0xf8)) return 0;
-    uint32_t t = (uint32_t)(p[0] & 0x7f) >> 3;
-    *wt = p[0] & 7;
-    if (!(p[0] & 0x80)) {
-        *num = t;
-        return 1;
-    }
-    for (size_t i = 1, shift = 4; i < max; i++, shift += 7) {
-        t |= (uint32_t)(p[i] & 0x7f) << shift;
-        if (!(p[i] & 0x80)) {
-            *num = t;
-            return i + 1;
-        }
-    }
-    return 0;
-}
-
-/* A varint of at most 10 bytes (bits past 64 dropped). 0: unterminated. */
-static size_t read_varint(const uint8_t *p, size_t rem, uint64_t *v) {
-    size_t max = rem < 10 ? rem : 10;
+/* A varint of at most max bytes (bits past 64 dropped). 0: unterminated. */
+static size_t read_varint_max(const uint8_t *p, size_t rem, size_t max, uint64_t *v) {
     uint64_t x = 0;
+    if (rem < max) max = rem;
     for (size_t i = 0; i < max; i++) {
         x |= (uint64_t)(p[i] & 0x7f) << (7 * i);
         if (!(p[i] & 0x80)) {
@@ -78,18 +56,25 @@ static size_t read_varint(const uint8_t *p, size_t rem, uint64_t *v) {
     return 0;
 }
 
+static size_t read_varint(const uint8_t *p, size_t rem, uint64_t *v) { return read_varint_max(p, rem, 10, v); }
+
+/* A field's tag as protobuf-c reads it: at most 5 bytes (so 32 bits of number); a first
+ * byte with neither number bits nor a continuation (field 0 in one byte) is refused, a
+ * longer encoding of 0 is an unknown field. 0: malformed. */
+static size_t read_tag(const uint8_t *p, size_t rem, uint32_t *num, unsigned *wt) {
+    uint64_t v = 0;
+    size_t n = (p[0] & 0xf8) ? read_varint_max(p, rem, 5, &v) : 0;
+    *num = (uint32_t)(v >> 3);
+    *wt = (unsigned)(v & 7);
+    return n;
+}
+
 /* A length prefix: at most 5 bytes, 32 bits kept (protobuf-c's scan_length_prefixed_data). */
-static size_t read_len(const uint8_t *p, size_t rem, uint32_t *v) {
-    size_t max = rem < 5 ? rem : 5;
-    uint32_t x = 0;
-    for (size_t i = 0; i < max; i++) {
-        x |= (uint32_t)(p[i] & 0x7f) << (7 * i);
-        if (!(p[i] & 0x80)) {
-            *v = x;
-            return i + 1;
-        }
-    }
-    return 0;
+static size_t read_len(const uint8_t *p, size_t rem, uint32_t *len) {
+    uint64_t v = 0;
+    size_t n = read_varint_max(p, rem, 5, &v);
+    *len = (uint32_t)v;
+    return n;
 }
 
 /* The value of a length-delimited field at p (rem bytes left); 0 on failure. */
@@ -150,28 +135,12 @@ static inline __attribute__((always_inline)) int next(dec_t *d, const uint8_t **
 static bool is_lp(dec_t *d, const fld_t *f) { return f->wt == WT_LP || fail(d, NP_WMSG_WIRE); }
 static bool is_varint(dec_t *d, const fld_t *f) { return f->wt == WT_VARINT || fail(d, NP_WMSG_WIRE); }
 
-static bool get_u64(dec_t *d, const fld_t *f, uint64_t *out) {
-    if (!is_varint(d, f)) return false;
-    *out = f->u;
-    return true;
-}
-
-static bool get_i64(dec_t *d, const fld_t *f, int64_t *out) {
-    if (!is_varint(d, f)) return false;
-    *out = (int64_t)f->u;
-    return true;
-}
-
-static bool get_u32(dec_t *d, const fld_t *f, uint32_t *out) {
-    if (!is_varint(d, f)) return false;
-    *out = (uint32_t)f->u;
-    return true;
-}
-
+/* Integers: a varint's value, 32-bit ones its low 32 bits (as protobuf-c's parse_uint32). */
+static bool get_u64(dec_t *d, const fld_t *f, uint64_t *out) { return is_varint(d, f) && (*out = f->u, true); }
+static bool get_i64(dec_t *d, const fld_t *f, int64_t *out) { return is_varint(d, f) && (*out = (int64_t)f->u, true); }
+static bool get_u32(dec_t *d, const fld_t *f, uint32_t *out) { return is_varint(d, f) && (*out = (uint32_t)f->u, true); }
 static bool get_i32(dec_t *d, const fld_t *f, int32_t *out) {
-    if (!is_varint(d, f)) return false;
-    *out = (int32_t)(uint32_t)f->u;
-    return true;
+    return is_varint(d, f) && (*out = (int32_t)(uint32_t)f->u, true);
 }
 
 /* protobuf-c reads a bool from whatever wire type it came with: true when any byte of the
@@ -223,6 +192,17 @@ static bool count_fields(dec_t *d, const fld_t *in, size_t cnt[MAX_FIELD], uint3
     return r == 0;
 }
 
+/* The next value of a packed run from *off: false at its end, or on a cut varint (d->err
+ * set). Values are not read into the array: a run without a varint's end has no room. */
+static inline __attribute__((always_inline)) bool packed_next(dec_t *d, const fld_t *f, size_t *off, uint64_t *v) {
+    if (*off >= f->len) return false;
+    size_t k = 1;
+    *v = f->data[*off];
+    if (*v >= 0x80 && !(k = read_varint(f->data + *off, f->len - *off, v))) return fail(d, NP_WMSG_TRUNCATED);
+    *off += k;
+    return true;
+}
+
 /* An occurrence of a repeated varint field: one value, or packed ones. arr holds what
  * count_fields counted: a packed run writes one value per byte that ends a varint. */
 static bool rep_u64(dec_t *d, const fld_t *f, uint64_t *arr, size_t *n) {
@@ -230,13 +210,9 @@ static bool rep_u64(dec_t *d, const fld_t *f, uint64_t *arr, size_t *n) {
         arr[(*n)++] = f->u;
         return true;
     }
-    if (!is_lp(d, f)) return false;
-    for (size_t off = 0, k; off < f->len; off += k) {
-        uint64_t v; /* not read into arr: a run without a varint's end has no room (arr NULL) */
-        if (!(k = read_varint(f->data + off, f->len - off, &v))) return fail(d, NP_WMSG_TRUNCATED);
-        arr[(*n)++] = v;
-    }
-    return true;
+    uint64_t v;
+    for (size_t off = 0; is_lp(d, f) && packed_next(d, f, &off, &v);) arr[(*n)++] = v;
+    return !d->err;
 }
 
 static bool rep_u32(dec_t *d, const fld_t *f, uint32_t *arr, size_t *n) {
@@ -244,18 +220,24 @@ static bool rep_u32(dec_t *d, const fld_t *f, uint32_t *arr, size_t *n) {
         arr[(*n)++] = (uint32_t)f->u;
         return true;
     }
-    if (!is_lp(d, f)) return false;
-    for (size_t off = 0, k; off < f->len; off += k) {
-        uint64_t v = f->data[off];
-        k = 1;
-        if (v >= 0x80 && !(k = read_varint(f->data + off, f->len - off, &v))) return fail(d, NP_WMSG_TRUNCATED);
-        arr[(*n)++] = (uint32_t)v;
-    }
-    return true;
+    uint64_t v;
+    for (size_t off = 0; is_lp(d, f) && packed_next(d, f, &off, &v);) arr[(*n)++] = (uint32_t)v;
+    return !d->err;
 }
 
 /* Iterates the fields of in (an LP value) into f; r ends 0 at its end, -1 when malformed. */
 #define EACH_FIELD(d, in, f, r) for (const uint8_t *p_ = (in)->data, *e_ = p_ + (in)->len; ((r) = next((d), &p_, e_, &(f))) > 0;)
+
+/* One message's fields: each decoded into m (unknown ones skipped, returning true). */
+typedef bool (*field_fn)(dec_t *d, const fld_t *f, void *m);
+
+/* Each field of in (an LP value) through fn: false when one fails or the framing is bad. */
+static bool each_field(dec_t *d, const fld_t *in, field_fn fn, void *m) {
+    fld_t f;
+    int r;
+    EACH_FIELD(d, in, f, r) if (!fn(d, &f, m)) return false;
+    return r == 0;
+}
 
 /* ---- merging a singular sub-message given twice (protobuf-c's merge_messages) ---------- */
 
@@ -378,22 +360,20 @@ static bool one_source(dec_t *d, const fld_t *f, Netpulse__SourceAgg **slot) {
     return true;
 }
 
-static bool group_agg(dec_t *d, const fld_t *in, Netpulse__GroupAgg *m) {
-    if (!is_lp(d, in)) return false;
-    *m = (Netpulse__GroupAgg)NETPULSE__GROUP_AGG__INIT;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) {
-        bool ok = true;
-        switch (f.num) {
-        case 1: ok = get_bytes(d, &f, &m->key); break;
-        case 2: ok = get_u64(d, &f, &m->records); break;
-        case 3: ok = get_u64(d, &f, &m->bytes); break;
-        case 4: ok = get_u64(d, &f, &m->packets); break;
-        }
-        if (!ok) return false;
+static bool group_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__GroupAgg *m = mv;
+    switch (f->num) {
+    case 1: return get_bytes(d, f, &m->key);
+    case 2: return get_u64(d, f, &m->records);
+    case 3: return get_u64(d, f, &m->bytes);
+    case 4: return get_u64(d, f, &m->packets);
+    default: return true;
     }
-    return r == 0;
+}
+
+static bool group_agg(dec_t *d, const fld_t *in, Netpulse__GroupAgg *m) {
+    *m = (Netpulse__GroupAgg)NETPULSE__GROUP_AGG__INIT;
+    return is_lp(d, in) && each_field(d, in, group_field, m);
 }
 
 static bool view_group(dec_t *d, const fld_t *f, Netpulse__ViewAgg *v, bool other) {
@@ -408,45 +388,41 @@ static bool view_group(dec_t *d, const fld_t *f, Netpulse__ViewAgg *v, bool othe
     return true;
 }
 
+static bool view_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__ViewAgg *m = mv;
+    switch (f->num) {
+    case 1: return get_str(d, f, &m->name);
+    case 2: return view_group(d, f, m, false);
+    case 3: return get_u64(d, f, &m->groups_evicted);
+    case 4: return view_group(d, f, m, true);
+    default: return true;
+    }
+}
+
+/* Room for a repeated message field of cnt elements (NULL for none; false: no memory). */
+#define ROOM(d, arr, cnt) (((arr) = alloc_n((d), (cnt), sizeof(*(arr)))) || !(cnt))
+
 static bool view_agg(dec_t *d, const fld_t *in, Netpulse__ViewAgg *m) {
     size_t cnt[MAX_FIELD];
-    if (!is_lp(d, in) || !count_fields(d, in, cnt, 0)) return false;
     *m = (Netpulse__ViewAgg)NETPULSE__VIEW_AGG__INIT;
-    if (!(m->groups = alloc_n(d, cnt[2], sizeof(*m->groups))) && cnt[2]) return false;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) {
-        bool ok = true;
-        switch (f.num) {
-        case 1: ok = get_str(d, &f, &m->name); break;
-        case 2: ok = view_group(d, &f, m, false); break;
-        case 3: ok = get_u64(d, &f, &m->groups_evicted); break;
-        case 4: ok = view_group(d, &f, m, true); break;
-        }
-        if (!ok) return false;
+    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->groups, cnt[2]) && each_field(d, in, view_field, m);
+}
+
+static bool class_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__ClassAgg *m = mv;
+    switch (f->num) {
+    case 1: return get_bytes(d, f, &m->ip);
+    case 2: return rep_u64(d, f, m->counts, &m->n_counts);
+    case 3: return rep_u64(d, f, m->confidence, &m->n_confidence);
+    default: return true;
     }
-    return r == 0;
 }
 
 static bool class_agg(dec_t *d, const fld_t *in, Netpulse__ClassAgg *m) {
     size_t cnt[MAX_FIELD];
-    if (!is_lp(d, in) || !count_fields(d, in, cnt, 1u << 2 | 1u << 3)) return false;
     *m = (Netpulse__ClassAgg)NETPULSE__CLASS_AGG__INIT;
-    if ((!(m->counts = alloc_n(d, cnt[2], sizeof(*m->counts))) && cnt[2]) ||
-        (!(m->confidence = alloc_n(d, cnt[3], sizeof(*m->confidence))) && cnt[3]))
-        return false;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) {
-        bool ok = true;
-        switch (f.num) {
-        case 1: ok = get_bytes(d, &f, &m->ip); break;
-        case 2: ok = rep_u64(d, &f, m->counts, &m->n_counts); break;
-        case 3: ok = rep_u64(d, &f, m->confidence, &m->n_confidence); break;
-        }
-        if (!ok) return false;
-    }
-    return r == 0;
+    return is_lp(d, in) && count_fields(d, in, cnt, 1u << 2 | 1u << 3) && ROOM(d, m->counts, cnt[2]) &&
+           ROOM(d, m->confidence, cnt[3]) && each_field(d, in, class_field, m);
 }
 
 /* A ClassAgg of a table: appended (slot NULL) or a singular field (merged). */
@@ -462,24 +438,21 @@ static bool table_class(dec_t *d, const fld_t *f, Netpulse__ClassTable *t, Netpu
     return true;
 }
 
+static bool table_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__ClassTable *m = mv;
+    switch (f->num) {
+    case 1: return table_class(d, f, m, &m->total);
+    case 2: return table_class(d, f, m, NULL);
+    case 3: return get_u64(d, f, &m->dests_evicted);
+    case 4: return table_class(d, f, m, &m->other);
+    default: return true;
+    }
+}
+
 static bool class_table(dec_t *d, const fld_t *in, Netpulse__ClassTable *m) {
     size_t cnt[MAX_FIELD];
-    if (!is_lp(d, in) || !count_fields(d, in, cnt, 0)) return false;
     *m = (Netpulse__ClassTable)NETPULSE__CLASS_TABLE__INIT;
-    if (!(m->dests = alloc_n(d, cnt[2], sizeof(*m->dests))) && cnt[2]) return false;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) {
-        bool ok = true;
-        switch (f.num) {
-        case 1: ok = table_class(d, &f, m, &m->total); break;
-        case 2: ok = table_class(d, &f, m, NULL); break;
-        case 3: ok = get_u64(d, &f, &m->dests_evicted); break;
-        case 4: ok = table_class(d, &f, m, &m->other); break;
-        }
-        if (!ok) return false;
-    }
-    return r == 0;
+    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->dests, cnt[2]) && each_field(d, in, table_field, m);
 }
 
 static bool one_table(dec_t *d, const fld_t *f, Netpulse__ClassTable **slot) {
@@ -496,7 +469,8 @@ static bool add_view(dec_t *d, const fld_t *f, Netpulse__Partial *m) {
     return true;
 }
 
-static bool partial_field(dec_t *d, const fld_t *f, Netpulse__Partial *m) {
+static bool partial_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__Partial *m = mv;
     switch (f->num) {
     case 1: return get_i32(d, f, &m->partition);
     case 2: return get_i64(d, f, &m->pane_start_ms);
@@ -532,41 +506,30 @@ static bool partial_field(dec_t *d, const fld_t *f, Netpulse__Partial *m) {
 
 static bool partial(dec_t *d, const fld_t *in, Netpulse__Partial *m) {
     size_t c[MAX_FIELD];
-    if (!is_lp(d, in) || !count_fields(d, in, c, 1u << 13 | 1u << 18)) return false;
     *m = (Netpulse__Partial)NETPULSE__PARTIAL__INIT;
-    m->sources = alloc_n(d, c[8], sizeof(*m->sources));
-    m->protocol_records = alloc_n(d, c[13], sizeof(*m->protocol_records));
-    m->dests = alloc_n(d, c[14], sizeof(*m->dests));
-    m->views = alloc_n(d, c[17], sizeof(*m->views));
-    m->dst_port_hist = alloc_n(d, c[18], sizeof(*m->dst_port_hist));
-    m->window_top = alloc_n(d, c[26], sizeof(*m->window_top));
-    if (d->err) return false;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) if (!partial_field(d, &f, m)) return false;
-    return r == 0;
+    return is_lp(d, in) && count_fields(d, in, c, 1u << 13 | 1u << 18) && ROOM(d, m->sources, c[8]) &&
+           ROOM(d, m->protocol_records, c[13]) && ROOM(d, m->dests, c[14]) && ROOM(d, m->views, c[17]) &&
+           ROOM(d, m->dst_port_hist, c[18]) && ROOM(d, m->window_top, c[26]) && each_field(d, in, partial_field, m);
+}
+
+static bool pprogress_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__PartitionProgress *m = mv;
+    switch (f->num) {
+    case 1: return get_i32(d, f, &m->partition);
+    case 2: return get_i64(d, f, &m->closed_through_ms);
+    case 3: return get_i64(d, f, &m->watermark_ms);
+    case 4: return get_bool(f, &m->idle);
+    case 5: return get_bool(f, &m->has_data);
+    case 6: return get_i64(d, f, &m->epoch);
+    case 7: return get_str(d, f, &m->topic);
+    case 8: return get_i32(d, f, &m->topic_partition);
+    default: return true;
+    }
 }
 
 static bool partition_progress(dec_t *d, const fld_t *in, Netpulse__PartitionProgress *m) {
-    if (!is_lp(d, in)) return false;
     *m = (Netpulse__PartitionProgress)NETPULSE__PARTITION_PROGRESS__INIT;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) {
-        bool ok = true;
-        switch (f.num) {
-        case 1: ok = get_i32(d, &f, &m->partition); break;
-        case 2: ok = get_i64(d, &f, &m->closed_through_ms); break;
-        case 3: ok = get_i64(d, &f, &m->watermark_ms); break;
-        case 4: ok = get_bool(&f, &m->idle); break;
-        case 5: ok = get_bool(&f, &m->has_data); break;
-        case 6: ok = get_i64(d, &f, &m->epoch); break;
-        case 7: ok = get_str(d, &f, &m->topic); break;
-        case 8: ok = get_i32(d, &f, &m->topic_partition); break;
-        }
-        if (!ok) return false;
-    }
-    return r == 0;
+    return is_lp(d, in) && each_field(d, in, pprogress_field, m);
 }
 
 static bool add_progress(dec_t *d, const fld_t *f, Netpulse__Progress *m) {
@@ -576,22 +539,20 @@ static bool add_progress(dec_t *d, const fld_t *f, Netpulse__Progress *m) {
     return true;
 }
 
+static bool progress_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__Progress *m = mv;
+    switch (f->num) {
+    case 1: return add_progress(d, f, m);
+    case 2: return get_i32(d, f, &m->partitions_total);
+    default: return true;
+    }
+}
+
 static bool progress(dec_t *d, const fld_t *in, Netpulse__Progress *m) {
     size_t cnt[MAX_FIELD];
-    if (!is_lp(d, in) || !count_fields(d, in, cnt, 0)) return false;
     *m = (Netpulse__Progress)NETPULSE__PROGRESS__INIT;
-    if (!(m->partitions = alloc_n(d, cnt[1], sizeof(*m->partitions))) && cnt[1]) return false;
-    fld_t f;
-    int r;
-    EACH_FIELD(d, in, f, r) {
-        bool ok = true;
-        switch (f.num) {
-        case 1: ok = add_progress(d, &f, m); break;
-        case 2: ok = get_i32(d, &f, &m->partitions_total); break;
-        }
-        if (!ok) return false;
-    }
-    return r == 0;
+    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->partitions, cnt[1]) &&
+           each_field(d, in, progress_field, m);
 }
 
 /* The oneof body: a member replaces the one before it whole (protobuf-c merges nothing). */
@@ -609,33 +570,32 @@ static bool body(dec_t *d, const fld_t *f, Netpulse__WorkerMsg *m) {
     return true;
 }
 
+static bool worker_field(dec_t *d, const fld_t *f, void *mv) {
+    Netpulse__WorkerMsg *m = mv;
+    switch (f->num) {
+    case 1: return get_u32(d, f, &m->version);
+    case 2: return get_str(d, f, &m->worker_id);
+    case 3: return get_str(d, f, &m->session);
+    case 10:
+    case 11: return body(d, f, m);
+    default: return true;
+    }
+}
+
 Netpulse__WorkerMsg *np_wmsg_decode(np_arena_t *a, const uint8_t *buf, size_t len, np_wmsg_err_t *why) {
     dec_t d = {.a = a, .err = NP_WMSG_OK};
     Netpulse__WorkerMsg *m = alloc_n(&d, 1, sizeof(*m));
     uint8_t *copy = alloc_n(&d, len, 1);
-    if (len && copy) memcpy(copy, buf, len);
     static const uint8_t empty[1];
-    fld_t in = {.wt = WT_LP, .data = len ? copy : empty, .len = len}, f; /* no arithmetic on NULL */
-    int r = -1;
-    if (m && (copy || !len)) {
+    fld_t in = {.wt = WT_LP, .data = len ? copy : empty, .len = len}; /* no arithmetic on NULL */
+    bool ok = m && (copy || !len);
+    if (ok) {
+        if (len) memcpy(copy, buf, len);
         *m = (Netpulse__WorkerMsg)NETPULSE__WORKER_MSG__INIT;
-        EACH_FIELD(&d, &in, f, r) {
-            bool ok = true;
-            switch (f.num) {
-            case 1: ok = get_u32(&d, &f, &m->version); break;
-            case 2: ok = get_str(&d, &f, &m->worker_id); break;
-            case 3: ok = get_str(&d, &f, &m->session); break;
-            case 10:
-            case 11: ok = body(&d, &f, m); break;
-            }
-            if (!ok) {
-                r = -1;
-                break;
-            }
-        }
+        ok = each_field(&d, &in, worker_field, m);
     }
     if (why) *why = d.err;
-    return r == 0 ? m : NULL;
+    return ok ? m : NULL;
 }
 
 const char *np_wmsg_err_str(np_wmsg_err_t e) {
