@@ -64,7 +64,8 @@ static void load(const char *path) {
 }
 
 static Netpulse__WorkerMsg *decode(np_arena_t *a, bool mine, const msg_t *m) {
-    return mine ? np_wmsg_decode(a, m->b, m->n, NULL) : netpulse__worker_msg__unpack(np_arena_protobuf(a), m->n, m->b);
+    return mine ? np_wmsg_decode(a, m->b, m->n, NULL)
+                : netpulse__worker_msg__unpack(np_arena_protobuf(a), m->n, m->b);
 }
 
 /* Both decoders accept every message and re-encode it to the same bytes. */
@@ -77,8 +78,8 @@ static void check(np_arena_t *a) {
         }
         size_t nx = netpulse__worker_msg__get_packed_size(x), ny = netpulse__worker_msg__get_packed_size(y);
         uint8_t *bx = malloc(nx + 1), *by = malloc(ny + 1);
-        if (!bx || !by || nx != ny || netpulse__worker_msg__pack(x, bx) != nx || netpulse__worker_msg__pack(y, by) != ny ||
-            memcmp(bx, by, nx) != 0) {
+        if (!bx || !by || nx != ny || netpulse__worker_msg__pack(x, bx) != nx ||
+            netpulse__worker_msg__pack(y, by) != ny || memcmp(bx, by, nx) != 0) {
             fprintf(stderr, "np-bench-decode: message %zu decoded differently\n", i);
             exit(1);
         }
@@ -114,7 +115,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: np-bench-decode [--runs N] FILE|DIR...\n");
         return 2;
     }
-    for (; i < argc; i++) load(argv[i]);
+    for (; i < argc; i++)
+        load(argv[i]);
     np_arena_t *a = np_arena_new(1 << 20);
     double *pc = calloc((size_t)runs, sizeof(double)), *mw = calloc((size_t)runs, sizeof(double));
     if (!nmsgs || !a || !pc || !mw) return 1;
@@ -129,14 +131,16 @@ int main(int argc, char **argv) {
     qsort(pc, (size_t)runs, sizeof(double), cmp_d);
     qsort(mw, (size_t)runs, sizeof(double), cmp_d);
     double n = (double)nmsgs;
-    printf("%zu messages, %.0f bytes mean; %d runs each, alternating\n", nmsgs, (double)total_bytes / n, runs);
+    printf("%zu messages, %.0f bytes mean; %d runs each, alternating\n", nmsgs, (double)total_bytes / n,
+           runs);
     printf("protobuf-c unpack (arena): best %.2f us/message (%.0f MB/s), median %.2f\n", 1e6 * pc[0] / n,
            (double)total_bytes / pc[0] / 1e6, 1e6 * pc[runs / 2] / n);
     printf("np_wmsg_decode:            best %.2f us/message (%.0f MB/s), median %.2f\n", 1e6 * mw[0] / n,
            (double)total_bytes / mw[0] / 1e6, 1e6 * mw[runs / 2] / n);
     printf("speed-up: %.2fx (best), %.2fx (median)\n", pc[0] / mw[0], pc[runs / 2] / mw[runs / 2]);
     np_arena_destroy(&a);
-    for (size_t j = 0; j < nmsgs; j++) free(msgs[j].b);
+    for (size_t j = 0; j < nmsgs; j++)
+        free(msgs[j].b);
     free(msgs);
     free(pc);
     free(mw);

@@ -24,9 +24,6 @@ typedef struct dec {
     np_wmsg_err_t err;
 } dec_t;
 
-/* Decoding reads the arena's copy of the frame, whose bytes fields point into it (one
- * copy instead of one per field). */
-
 static bool fail(dec_t *d, np_wmsg_err_t e) {
     if (!d->err) d->err = e;
     return false;
@@ -56,7 +53,9 @@ static size_t read_varint_max(const uint8_t *p, size_t rem, size_t max, uint64_t
     return 0;
 }
 
-static size_t read_varint(const uint8_t *p, size_t rem, uint64_t *v) { return read_varint_max(p, rem, 10, v); }
+static size_t read_varint(const uint8_t *p, size_t rem, uint64_t *v) {
+    return read_varint_max(p, rem, 10, v);
+}
 
 /* A field's tag as protobuf-c reads it: at most 5 bytes (so 32 bits of number); a first
  * byte with neither number bits nor a continuation (field 0 in one byte) is refused, a
@@ -91,7 +90,8 @@ static size_t read_lp(dec_t *d, const uint8_t *p, size_t rem, fld_t *f) {
 
 /* The next field from *pp (before end) into f: 1, 0 at the end, -1 when malformed.
  * Inline, with one-byte tags and varints first: this loop is the decoder's hot path. */
-static inline __attribute__((always_inline)) int next(dec_t *d, const uint8_t **pp, const uint8_t *end, fld_t *f) {
+static inline __attribute__((always_inline)) int next(dec_t *d, const uint8_t **pp, const uint8_t *end,
+                                                      fld_t *f) {
     const uint8_t *p = *pp;
     if (p == end) return 0;
     size_t rem = (size_t)(end - p), n;
@@ -121,8 +121,7 @@ static inline __attribute__((always_inline)) int next(dec_t *d, const uint8_t **
     case WT_LP:
         if (!(n = read_lp(d, p, rem, f))) return -1;
         break;
-    default: /* groups (3, 4), 6, 7 */
-        return fail(d, NP_WMSG_WIRE), -1;
+    default: return fail(d, NP_WMSG_WIRE), -1; /* groups (3, 4), 6, 7 */
     }
     f->raw = p;
     f->raw_len = n;
@@ -132,13 +131,23 @@ static inline __attribute__((always_inline)) int next(dec_t *d, const uint8_t **
 
 /* ---- field values ----------------------------------------------------------------------- */
 
-static bool is_lp(dec_t *d, const fld_t *f) { return f->wt == WT_LP || fail(d, NP_WMSG_WIRE); }
-static bool is_varint(dec_t *d, const fld_t *f) { return f->wt == WT_VARINT || fail(d, NP_WMSG_WIRE); }
+static bool is_lp(dec_t *d, const fld_t *f) {
+    return f->wt == WT_LP || fail(d, NP_WMSG_WIRE);
+}
+static bool is_varint(dec_t *d, const fld_t *f) {
+    return f->wt == WT_VARINT || fail(d, NP_WMSG_WIRE);
+}
 
 /* Integers: a varint's value, 32-bit ones its low 32 bits (as protobuf-c's parse_uint32). */
-static bool get_u64(dec_t *d, const fld_t *f, uint64_t *out) { return is_varint(d, f) && (*out = f->u, true); }
-static bool get_i64(dec_t *d, const fld_t *f, int64_t *out) { return is_varint(d, f) && (*out = (int64_t)f->u, true); }
-static bool get_u32(dec_t *d, const fld_t *f, uint32_t *out) { return is_varint(d, f) && (*out = (uint32_t)f->u, true); }
+static bool get_u64(dec_t *d, const fld_t *f, uint64_t *out) {
+    return is_varint(d, f) && (*out = f->u, true);
+}
+static bool get_i64(dec_t *d, const fld_t *f, int64_t *out) {
+    return is_varint(d, f) && (*out = (int64_t)f->u, true);
+}
+static bool get_u32(dec_t *d, const fld_t *f, uint32_t *out) {
+    return is_varint(d, f) && (*out = (uint32_t)f->u, true);
+}
 static bool get_i32(dec_t *d, const fld_t *f, int32_t *out) {
     return is_varint(d, f) && (*out = (int32_t)(uint32_t)f->u, true);
 }
@@ -176,7 +185,8 @@ static bool get_str(dec_t *d, const fld_t *f, char **out) {
 static size_t rep_count(const fld_t *f, bool packable) {
     if (!packable || f->wt != WT_LP) return 1;
     size_t n = 0;
-    for (size_t i = 0; i < f->len; i++) n += !(f->data[i] & 0x80);
+    for (size_t i = 0; i < f->len; i++)
+        n += !(f->data[i] & 0x80);
     return n;
 }
 
@@ -194,7 +204,8 @@ static bool count_fields(dec_t *d, const fld_t *in, size_t cnt[MAX_FIELD], uint3
 
 /* The next value of a packed run from *off: false at its end, or on a cut varint (d->err
  * set). Values are not read into the array: a run without a varint's end has no room. */
-static inline __attribute__((always_inline)) bool packed_next(dec_t *d, const fld_t *f, size_t *off, uint64_t *v) {
+static inline __attribute__((always_inline)) bool packed_next(dec_t *d, const fld_t *f, size_t *off,
+                                                              uint64_t *v) {
     if (*off >= f->len) return false;
     size_t k = 1;
     *v = f->data[*off];
@@ -211,7 +222,8 @@ static bool rep_u64(dec_t *d, const fld_t *f, uint64_t *arr, size_t *n) {
         return true;
     }
     uint64_t v;
-    for (size_t off = 0; is_lp(d, f) && packed_next(d, f, &off, &v);) arr[(*n)++] = v;
+    for (size_t off = 0; is_lp(d, f) && packed_next(d, f, &off, &v);)
+        arr[(*n)++] = v;
     return !d->err;
 }
 
@@ -221,12 +233,14 @@ static bool rep_u32(dec_t *d, const fld_t *f, uint32_t *arr, size_t *n) {
         return true;
     }
     uint64_t v;
-    for (size_t off = 0; is_lp(d, f) && packed_next(d, f, &off, &v);) arr[(*n)++] = (uint32_t)v;
+    for (size_t off = 0; is_lp(d, f) && packed_next(d, f, &off, &v);)
+        arr[(*n)++] = (uint32_t)v;
     return !d->err;
 }
 
 /* Iterates the fields of in (an LP value) into f; r ends 0 at its end, -1 when malformed. */
-#define EACH_FIELD(d, in, f, r) for (const uint8_t *p_ = (in)->data, *e_ = p_ + (in)->len; ((r) = next((d), &p_, e_, &(f))) > 0;)
+#define EACH_FIELD(d, in, f, r)                                                                              \
+    for (const uint8_t *p_ = (in)->data, *e_ = p_ + (in)->len; ((r) = next((d), &p_, e_, &(f))) > 0;)
 
 /* One message's fields: each decoded into m (unknown ones skipped, returning true). */
 typedef bool (*field_fn)(dec_t *d, const fld_t *f, void *m);
@@ -277,7 +291,8 @@ static bool merge_group(Netpulse__GroupAgg *e, Netpulse__GroupAgg *l) {
 static bool merge_class(dec_t *d, Netpulse__ClassAgg *e, Netpulse__ClassAgg *l) {
     merge_bytes(&e->ip, &l->ip);
     l->counts = concat(d, e->counts, e->n_counts, l->counts, &l->n_counts, sizeof(*l->counts));
-    l->confidence = concat(d, e->confidence, e->n_confidence, l->confidence, &l->n_confidence, sizeof(*l->confidence));
+    l->confidence =
+        concat(d, e->confidence, e->n_confidence, l->confidence, &l->n_confidence, sizeof(*l->confidence));
     return !d->err;
 }
 
@@ -292,7 +307,8 @@ static bool merge_class_field(dec_t *d, Netpulse__ClassAgg *e, Netpulse__ClassAg
 }
 
 static bool merge_table(dec_t *d, Netpulse__ClassTable *e, Netpulse__ClassTable *l) {
-    if (!merge_class_field(d, e->total, &l->total) || !merge_class_field(d, e->other, &l->other)) return false;
+    if (!merge_class_field(d, e->total, &l->total) || !merge_class_field(d, e->other, &l->other))
+        return false;
     l->dests = concat(d, e->dests, e->n_dests, l->dests, &l->n_dests, sizeof(*l->dests));
     return !d->err;
 }
@@ -405,7 +421,8 @@ static bool view_field(dec_t *d, const fld_t *f, void *mv) {
 static bool view_agg(dec_t *d, const fld_t *in, Netpulse__ViewAgg *m) {
     size_t cnt[MAX_FIELD];
     *m = (Netpulse__ViewAgg)NETPULSE__VIEW_AGG__INIT;
-    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->groups, cnt[2]) && each_field(d, in, view_field, m);
+    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->groups, cnt[2]) &&
+           each_field(d, in, view_field, m);
 }
 
 static bool class_field(dec_t *d, const fld_t *f, void *mv) {
@@ -452,7 +469,8 @@ static bool table_field(dec_t *d, const fld_t *f, void *mv) {
 static bool class_table(dec_t *d, const fld_t *in, Netpulse__ClassTable *m) {
     size_t cnt[MAX_FIELD];
     *m = (Netpulse__ClassTable)NETPULSE__CLASS_TABLE__INIT;
-    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->dests, cnt[2]) && each_field(d, in, table_field, m);
+    return is_lp(d, in) && count_fields(d, in, cnt, 0) && ROOM(d, m->dests, cnt[2]) &&
+           each_field(d, in, table_field, m);
 }
 
 static bool one_table(dec_t *d, const fld_t *f, Netpulse__ClassTable **slot) {
@@ -509,7 +527,8 @@ static bool partial(dec_t *d, const fld_t *in, Netpulse__Partial *m) {
     *m = (Netpulse__Partial)NETPULSE__PARTIAL__INIT;
     return is_lp(d, in) && count_fields(d, in, c, 1u << 13 | 1u << 18) && ROOM(d, m->sources, c[8]) &&
            ROOM(d, m->protocol_records, c[13]) && ROOM(d, m->dests, c[14]) && ROOM(d, m->views, c[17]) &&
-           ROOM(d, m->dst_port_hist, c[18]) && ROOM(d, m->window_top, c[26]) && each_field(d, in, partial_field, m);
+           ROOM(d, m->dst_port_hist, c[18]) && ROOM(d, m->window_top, c[26]) &&
+           each_field(d, in, partial_field, m);
 }
 
 static bool pprogress_field(dec_t *d, const fld_t *f, void *mv) {

@@ -31,8 +31,7 @@ static bool value_eq(const ProtobufCFieldDescriptor *fd, const void *x, const vo
         const ProtobufCBinaryData *a = x, *b = y;
         return a->len == b->len && (!a->len || memcmp(a->data, b->data, a->len) == 0) && !a->data == !b->data;
     }
-    case PROTOBUF_C_TYPE_MESSAGE:
-        return msg_eq(*(ProtobufCMessage *const *)x, *(ProtobufCMessage *const *)y);
+    case PROTOBUF_C_TYPE_MESSAGE: return msg_eq(*(ProtobufCMessage *const *)x, *(ProtobufCMessage *const *)y);
     case PROTOBUF_C_TYPE_BOOL: return *(const protobuf_c_boolean *)x == *(const protobuf_c_boolean *)y;
     case PROTOBUF_C_TYPE_INT32:
     case PROTOBUF_C_TYPE_UINT32: return *(const uint32_t *)x == *(const uint32_t *)y;

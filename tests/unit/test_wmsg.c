@@ -28,7 +28,9 @@ static void put_varint(wbuf_t *w, uint64_t v) {
         v >>= 7;
     } while (v);
 }
-static void put_tag(wbuf_t *w, uint32_t num, unsigned wt) { put_varint(w, (uint64_t)num << 3 | wt); }
+static void put_tag(wbuf_t *w, uint32_t num, unsigned wt) {
+    put_varint(w, (uint64_t)num << 3 | wt);
+}
 static void put_raw(wbuf_t *w, const void *p, size_t n) {
     memcpy(w->b + w->n, p, n);
     w->n += n;
@@ -268,16 +270,16 @@ static void test_unknown_fields(void **s) {
     (void)s;
     static wbuf_t w, p;
     p.n = 0;
-    put_u(&p, 1, 3);                   /* partition */
-    put_u(&p, 20, 5);                  /* unused number */
-    put_tag(&p, 1000, 1);              /* 64-bit */
+    put_u(&p, 1, 3);      /* partition */
+    put_u(&p, 20, 5);     /* unused number */
+    put_tag(&p, 1000, 1); /* 64-bit */
     put_raw(&p, "12345678", 8);
-    put_tag(&p, 536870911, 5);         /* the highest field number, 32-bit */
+    put_tag(&p, 536870911, 5); /* the highest field number, 32-bit */
     put_raw(&p, "1234", 4);
-    put_lp(&p, 30, "xyz", 3);          /* length-delimited */
-    put_raw(&p, "\x80\x00\x01", 3);   /* field number 0 in two bytes: unknown to protobuf-c too */
-    put_u(&p, 4, 10);                  /* records */
-    put_lp(&p, 8, "", 0);              /* two empty sources */
+    put_lp(&p, 30, "xyz", 3);       /* length-delimited */
+    put_raw(&p, "\x80\x00\x01", 3); /* field number 0 in two bytes: unknown to protobuf-c too */
+    put_u(&p, 4, 10);               /* records */
+    put_lp(&p, 8, "", 0);           /* two empty sources */
     put_lp(&p, 8, "", 0);
     w.n = 0;
     put_lp(&w, 99, "ab", 2);
@@ -309,19 +311,19 @@ static void test_packed_unpacked_last_wins(void **s) {
     put_varint(&pk, 1);
     put_varint(&pk, 300);
     put_varint(&pk, UINT64_MAX);
-    put_u(&p, 13, 9);               /* protocol_records: unpacked */
-    put_lp(&p, 13, pk.b, pk.n);     /* packed */
-    put_u(&p, 13, 10);              /* unpacked again */
-    put_lp(&p, 13, "", 0);          /* an empty packed run */
+    put_u(&p, 13, 9);                /* protocol_records: unpacked */
+    put_lp(&p, 13, pk.b, pk.n);      /* packed */
+    put_u(&p, 13, 10);               /* unpacked again */
+    put_lp(&p, 13, "", 0);           /* an empty packed run */
     put_u(&p, 18, (1ull << 32) + 6); /* dst_port_hist (uint32): the low 32 bits */
     put_lp(&p, 18, pk.b, pk.n);
     put_u(&p, 1, 1);
-    put_u(&p, 1, 0xffffffffull);    /* int32 partition: last wins, -1 */
+    put_u(&p, 1, 0xffffffffull); /* int32 partition: last wins, -1 */
     put_u(&p, 22, 0);
-    put_u(&p, 22, 2);               /* bool: any payload bit */
+    put_u(&p, 22, 2); /* bool: any payload bit */
     w.n = 0;
     put_lp(&w, 2, "first", 5);
-    put_lp(&w, 2, "second", 6);     /* strings: last wins too */
+    put_lp(&w, 2, "second", 6); /* strings: last wins too */
     put_lp(&w, 10, p.b, p.n);
     Netpulse__WorkerMsg *m = both(w.b, w.n);
     assert_non_null(m);
@@ -344,21 +346,21 @@ static void test_merge_and_oneof(void **s) {
     static wbuf_t w, p, a, b;
     a.n = b.n = p.n = 0;
     put_lp(&a, 1, IP, 16);
-    put_u(&a, 2, 5);                /* records */
-    put_u(&a, 3, 7);                /* bytes: not in b, so b's (0) wins, as in protobuf-c */
+    put_u(&a, 2, 5); /* records */
+    put_u(&a, 3, 7); /* bytes: not in b, so b's (0) wins, as in protobuf-c */
     put_u(&a, 5, 1);
     put_u(&a, 5, 2);
     put_u(&b, 2, 6);
     put_u(&b, 5, 3);
     put_lp(&b, 6, SK, 2);
-    put_lp(&p, 10, a.b, a.n);       /* other, twice */
+    put_lp(&p, 10, a.b, a.n); /* other, twice */
     put_lp(&p, 10, b.b, b.n);
-    put_tag(&p, 27, 1);             /* window_only with a 64-bit value */
+    put_tag(&p, 27, 1); /* window_only with a 64-bit value */
     put_raw(&p, "\x80\0\0\0\0\0\0\x01", 8);
     w.n = 0;
-    put_lp(&w, 10, "\x08\x05", 2);  /* a partial (partition 5), replaced whole below */
-    put_lp(&w, 11, "", 0);          /* then progress */
-    put_lp(&w, 10, p.b, p.n);       /* then this partial */
+    put_lp(&w, 10, "\x08\x05", 2); /* a partial (partition 5), replaced whole below */
+    put_lp(&w, 11, "", 0);         /* then progress */
+    put_lp(&w, 10, p.b, p.n);      /* then this partial */
     Netpulse__WorkerMsg *m = both(w.b, w.n);
     assert_non_null(m);
     assert_int_equal(m->body_case, NETPULSE__WORKER_MSG__BODY_PARTIAL);
@@ -427,23 +429,32 @@ static void test_malformed(void **s) {
         np_wmsg_err_t why;
     } bad[] = {
         {"\x08\x80\x80\x80\x80\x80\x80\x80\x80\x80\x80\x01", 12, NP_WMSG_TRUNCATED}, /* an 11-byte varint */
-        {"\x08\x80\x80\x80\x80\x80\x80\x80\x80\x80\x7f", 11, NP_WMSG_OK},       /* 10 bytes: taken, bits past 64 dropped */
-        {"\x08\x80", 2, NP_WMSG_TRUNCATED},                                      /* unterminated */
-        {"\x80\x80\x80\x80\x80\x01", 6, NP_WMSG_TAG},                            /* a 6-byte tag */
-        {"\x80", 1, NP_WMSG_TAG},                                                /* a cut tag */
-        {"\x05" "abcd", 5, NP_WMSG_TAG},                                         /* field 0 in one byte */
-        {"\x12\x05" "abc", 5, NP_WMSG_TRUNCATED},                                /* a length past the end */
-        {"\x12\xff\xff\xff\xff\x0f", 6, NP_WMSG_LENGTH},                          /* 2^32 - 1: wraps in protobuf-c */
-        {"\x12\x80\x80\x80\x80\x80\x01", 7, NP_WMSG_TRUNCATED},                  /* a 6-byte length */
-        {"\x0a\x01\x00", 3, NP_WMSG_WIRE},                                       /* version as bytes */
-        {"\x15" "abcd", 5, NP_WMSG_WIRE},                                        /* worker_id as 32-bit */
-        {"\x52\x02\x40\x01", 4, NP_WMSG_WIRE},                                   /* a source as a varint */
-        {"\x52\x02\xb0\x01", 4, NP_WMSG_TRUNCATED},                              /* a bool without a value */
-        {"\x52\x04\x6a\x02\x08\x80", 6, NP_WMSG_TRUNCATED},                      /* packed: a cut varint */
-        {"\x52\x03\x6a\x01\x80", 5, NP_WMSG_TRUNCATED},                          /* packed: no varint's end */
-        {"\x52\x03\x69" "ab", 5, NP_WMSG_TRUNCATED},                             /* 64-bit, 2 bytes */
-        {"\x52\x04\x42\x02\x08\x01", 6, NP_WMSG_WIRE},                           /* a source's ip as a varint */
-        {"\x52\x05\x42\x03\x2d\x01\x02", 7, NP_WMSG_TRUNCATED},                  /* 32-bit field, 2 bytes */
+        {"\x08\x80\x80\x80\x80\x80\x80\x80\x80\x80\x7f", 11,
+         NP_WMSG_OK},                                 /* 10 bytes: taken, bits past 64 dropped */
+        {"\x08\x80", 2, NP_WMSG_TRUNCATED},           /* unterminated */
+        {"\x80\x80\x80\x80\x80\x01", 6, NP_WMSG_TAG}, /* a 6-byte tag */
+        {"\x80", 1, NP_WMSG_TAG},                     /* a cut tag */
+        {"\x05"
+         "abcd",
+         5, NP_WMSG_TAG}, /* field 0 in one byte */
+        {"\x12\x05"
+         "abc",
+         5, NP_WMSG_TRUNCATED},                                 /* a length past the end */
+        {"\x12\xff\xff\xff\xff\x0f", 6, NP_WMSG_LENGTH},        /* 2^32 - 1: wraps in protobuf-c */
+        {"\x12\x80\x80\x80\x80\x80\x01", 7, NP_WMSG_TRUNCATED}, /* a 6-byte length */
+        {"\x0a\x01\x00", 3, NP_WMSG_WIRE},                      /* version as bytes */
+        {"\x15"
+         "abcd",
+         5, NP_WMSG_WIRE},                                  /* worker_id as 32-bit */
+        {"\x52\x02\x40\x01", 4, NP_WMSG_WIRE},              /* a source as a varint */
+        {"\x52\x02\xb0\x01", 4, NP_WMSG_TRUNCATED},         /* a bool without a value */
+        {"\x52\x04\x6a\x02\x08\x80", 6, NP_WMSG_TRUNCATED}, /* packed: a cut varint */
+        {"\x52\x03\x6a\x01\x80", 5, NP_WMSG_TRUNCATED},     /* packed: no varint's end */
+        {"\x52\x03\x69"
+         "ab",
+         5, NP_WMSG_TRUNCATED},                                 /* 64-bit, 2 bytes */
+        {"\x52\x04\x42\x02\x08\x01", 6, NP_WMSG_WIRE},          /* a source's ip as a varint */
+        {"\x52\x05\x42\x03\x2d\x01\x02", 7, NP_WMSG_TRUNCATED}, /* 32-bit field, 2 bytes */
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint8_t *b = malloc(bad[i].len);
@@ -455,7 +466,8 @@ static void test_malformed(void **s) {
             assert_int_equal(both(b, bad[i].len)->version, 0);
         else
             assert_null(m);
-        if (why != NP_WMSG_LENGTH && why != NP_WMSG_OK) assert_null(netpulse__worker_msg__unpack(NULL, bad[i].len, b));
+        if (why != NP_WMSG_LENGTH && why != NP_WMSG_OK)
+            assert_null(netpulse__worker_msg__unpack(NULL, bad[i].len, b));
         free(b);
     }
 }
@@ -543,10 +555,10 @@ static void test_schema_complete(void **s) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_field),       cmocka_unit_test(test_progress),
-        cmocka_unit_test(test_unknown_fields),    cmocka_unit_test(test_packed_unpacked_last_wins),
-        cmocka_unit_test(test_merge_and_oneof),   cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_arena_only),        cmocka_unit_test(test_schema_complete),
+        cmocka_unit_test(test_every_field),     cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_unknown_fields),  cmocka_unit_test(test_packed_unpacked_last_wins),
+        cmocka_unit_test(test_merge_and_oneof), cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_arena_only),      cmocka_unit_test(test_schema_complete),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
