@@ -17,9 +17,11 @@
  * of field number 0 in one byte (protobuf-c 1.4's check): refused.
  * Deliberate differences: unknown fields are not kept (n_unknown_fields is 0: nothing in
  * the coordinator re-encodes a received message; the group commit stores the bytes as
- * received), and a length prefix whose 32-bit sum with its own size wraps (a length within
- * 5 of 2^32) is refused, where protobuf-c's unsigned arithmetic lets it through to read
- * out of bounds or accept a field that ends inside its own prefix.
+ * received), and a length prefix within 5 of 2^32 is refused outright (NP_WMSG_LENGTH):
+ * protobuf-c's source adds it to its own size in 32 bits, which can wrap; 1.4.1 refused
+ * the cases tried (test_wmsg), and the fuzzer does not give such input to protobuf-c.
+ * Merging is protobuf-c's too, including its cost: a singular sub-message repeated k
+ * times with repeated fields copies them k times (quadratic arena use in a crafted frame).
  *
  * Byte and string fields are copied into the arena, not pointed into the input: the
  * coordinator's ZeroMQ frame is closed right after its handler returns, while the group

@@ -5,8 +5,8 @@
  * through the descriptors, so the comparison knows nothing of np_wmsg's code; unknown
  * fields, which np_wmsg drops on purpose, are not compared). The one deliberate
  * difference: np_wmsg refuses a length prefix near 2^32 (NP_WMSG_LENGTH), where
- * protobuf-c's 32-bit sum wraps; protobuf-c is not run on those (it may read out of
- * bounds). Memory comes from an arena rewound after every input, so under ASan a read of
+ * protobuf-c's source adds it up in 32 bits, which can wrap; protobuf-c is not run on
+ * those. Memory comes from an arena rewound after every input, so under ASan a read of
  * what a failed decode gave back is reported.
  */
 #include <stdint.h>
