@@ -23,9 +23,9 @@
  * Merging is protobuf-c's too, including its cost: a singular sub-message repeated k
  * times with repeated fields copies them k times (quadratic arena use in a crafted frame).
  *
- * Byte and string fields are copied into the arena, not pointed into the input: the
- * coordinator's ZeroMQ frame is closed right after its handler returns, while the group
- * commit keeps the decoded partial until its flush. I/O-free; not thread-safe (one arena
+ * Bytes fields point into one copy of the frame in the arena (strings are copied with
+ * their NUL), not into the input: the coordinator's ZeroMQ frame is closed right after
+ * its handler returns, while the group commit keeps the decoded partial until its flush. I/O-free; not thread-safe (one arena
  * per thread).
  */
 #ifndef NP_WMSG_H
