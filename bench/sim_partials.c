@@ -47,6 +47,11 @@
  * fanin.pool.registers / fanin.registers.per.dest), as netpulse-worker sends it; --no-fanin
  * sends a distinct-source sketch per destination instead (bounded partials before np_vhll).
  * Prints one JSON object on stdout; progress on stderr.
+ *
+ * np-bench-sim --dump DIR [the options above but the endpoints, ports and PID] builds the
+ * same partials for every pane (warm-up included) and writes each WorkerMsg as sent to
+ * DIR/PANE-PARTITION.wmsg, with no Redis, coordinator or socket: real partials for
+ * np-bench-decode (bench/decode_cost.c) and fuzz seeds.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -83,6 +88,7 @@ typedef struct opts {
     int bounded, learn_panes; /* bounded: partial.top.sources (0: whole tables) */
     int no_fanin;             /* bounded: per-destination sketches instead of the np_vhll pool */
     int64_t window_ms;
+    const char *dump;         /* --dump DIR: write the partials there, send nothing */
 } opts_t;
 
 typedef struct sim {
@@ -255,6 +261,26 @@ static void build_partial(sim_t *s, int32_t p, int64_t start, size_t slot) {
     np_partstate_follow(ps, start + o->pane_ms);
     np_partstate_advance(ps, emit_cb, s);
     if (!o->bounded) np_partstate_destroy(&ps);
+}
+
+/* --dump: every pane's partials into files, as they would be sent. */
+static int dump_partials(sim_t *s) {
+    const opts_t *o = &s->o;
+    int64_t t0 = np_pane_start(np_clock_wall_ms(NULL) - 7200000, o->pane_ms);
+    for (int k = 0; k < o->warmup + o->panes; k++) {
+        for (int32_t p = 0; p < o->partitions; p++) {
+            build_partial(s, p, t0 + (int64_t)k * o->pane_ms, (size_t)p);
+            if (!s->partial_len[p]) continue; /* the pane had nothing to send */
+            char path[4096];
+            snprintf(path, sizeof(path), "%s/%03d-%04d.wmsg", o->dump, k, (int)p);
+            FILE *f = fopen(path, "wb");
+            if (!f || fwrite(s->partial[p], 1, s->partial_len[p], f) != s->partial_len[p] || fclose(f) != 0) {
+                fprintf(stderr, "np-bench-sim: cannot write %s\n", path);
+                return 1;
+            }
+        }
+    }
+    return 0;
 }
 
 /* ---- the workers' side of the protocol ---------------------------------------------- */
@@ -498,7 +524,7 @@ static void parse(int argc, char **argv, opts_t *o) {
         {"records", 1, 0, 'R'},     {"dests", 1, 0, 'd'},   {"panes", 1, 0, 'p'},      {"warmup", 1, 0, 'W'},
         {"pane-ms", 1, 0, 'M'},     {"group", 1, 0, 'G'},   {"topic", 1, 0, 'T'},      {"label", 1, 0, 'L'},
         {"open-panes", 1, 0, 'K'},  {"shift-sources", 0, 0, 'S'}, {"bounded", 1, 0, 'B'},
-        {"learn-panes", 1, 0, 'l'}, {"window-ms", 1, 0, 'X'}, {"no-fanin", 0, 0, 'F'}, {0, 0, 0, 0}};
+        {"learn-panes", 1, 0, 'l'}, {"window-ms", 1, 0, 'X'}, {"no-fanin", 0, 0, 'F'}, {"dump", 1, 0, 'D'}, {0, 0, 0, 0}};
     int c;
     while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (c) {
@@ -524,10 +550,11 @@ static void parse(int argc, char **argv, opts_t *o) {
         case 'l': o->learn_panes = atoi(optarg); break;
         case 'X': o->window_ms = atoll(optarg); break;
         case 'F': o->no_fanin = 1; break;
+        case 'D': o->dump = optarg; break;
         default: usage();
         }
     }
-    if (!o->coord || !o->gateway || o->redis_port <= 0 || o->metrics_port <= 0 || o->coord_pid <= 0 ||
+    if ((!o->dump && (!o->coord || !o->gateway || o->redis_port <= 0 || o->metrics_port <= 0 || o->coord_pid <= 0)) ||
         o->partitions < 1 || o->partitions > 4096 || o->workers < 1 || o->workers > 256 || o->records < 1 ||
         o->dests < 1 || o->panes < 1 || o->warmup < 0 || o->pane_ms < 10 || o->sources > 16000000 ||
         o->open_panes < 1 || o->open_panes > 64 || (o->bounded && o->bounded < 10) || o->learn_panes < 1 ||
@@ -603,7 +630,7 @@ int main(int argc, char **argv) {
     const opts_t *o = &s.o;
     size_t n = (size_t)o->partitions;
     char err[256];
-    s.store = np_store_connect("127.0.0.1", o->redis_port, 5000, err, sizeof(err));
+    if (!o->dump) s.store = np_store_connect("127.0.0.1", o->redis_port, 5000, err, sizeof(err));
     s.pool = np_hll_pool_new(NP_HLL_P_DEFAULT, 2 * (size_t)o->dests + 4096);
     s.dealers = calloc((size_t)o->workers, sizeof(*s.dealers));
     s.sessions = calloc((size_t)o->workers, sizeof(*s.sessions));
@@ -625,13 +652,14 @@ int main(int argc, char **argv) {
         if (!s.cand_sel || !s.win_sel) return 1;
         if (!o->no_fanin && !(s.fanin = np_vhll_new(NP_VHLL_M_DEFAULT, NP_VHLL_S_DEFAULT, NULL, 0))) return 1;
     }
-    if (!s.parts || !s.store || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
+    if (!s.parts || (!s.store && !o->dump) || !s.pool || !s.dealers || !s.sessions || !s.epoch || !s.closed || !s.prog_ps ||
         !s.partial || !s.partial_len || !s.acked) {
         fprintf(stderr, "np-bench-sim: set-up failed: %s\n", s.store ? "out of memory" : err);
         return 1;
     }
     np_partial_enc_init(&s.enc);
     for (int w = 0; w < o->workers; w++) snprintf(s.sessions[w], sizeof(s.sessions[w]), "sim-%d-%d", (int)getpid(), w);
+    if (o->dump) return dump_partials(&s);
     if (claim_slots(&s) < 0) return 1;
     np_pane_config_t pc = {.pane_ms = o->pane_ms, .lateness_ms = 0, .max_open_panes = 2, .max_sources = 1};
     for (size_t p = 0; p < n; p++)

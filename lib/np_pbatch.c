@@ -1,5 +1,6 @@
 /* np_pbatch: partials awaiting the coordinator's group commit. See np_pbatch.h. */
 #include "np_pbatch.h"
+#include "np_wmsg.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,7 @@ void np_pbatch_destroy(np_pbatch_t **b) {
 Netpulse__WorkerMsg *np_pbatch_unpack(np_pbatch_t *b, const uint8_t *buf, size_t len) {
     np_pbatch_release(b);
     b->unpacked = np_arena_mark(b->arena);
-    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(np_arena_protobuf(b->arena), len, buf);
+    Netpulse__WorkerMsg *m = np_wmsg_decode(b->arena, buf, len, NULL);
     if (!m) np_arena_rewind(b->arena, b->unpacked); /* what the failed unpack took */
     b->pending = m != NULL;
     return m;

@@ -45,7 +45,8 @@ void np_pbatch_destroy(np_pbatch_t **b);
  * np_arena_bound_bytes, nor the messages). */
 uint64_t np_pbatch_bound_bytes(size_t max);
 
-/* Decodes a WorkerMsg (len bytes) into the batch's arena. The message lives until
+/* Decodes a WorkerMsg (len bytes) into the batch's arena (np_wmsg_decode: protobuf-c's
+ * semantics, bytes fields pointing into the arena's copy of buf, so buf may go at once). The message lives until
  * np_pbatch_release (when it is not added) or np_pbatch_clear: the caller passes it to
  * np_pbatch_add, or calls np_pbatch_release before the next unpack. NULL when the bytes are
  * not a WorkerMsg (or memory is short); nothing is kept then. */

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 secs="${1:-5}"
 shift || true
 targets=("$@")
-[[ ${#targets[@]} -gt 0 ]] || targets=(record summary worker_msg ckpt detect_state hll vhll view config nf9 sflow kdd_conn kdd_model)
+[[ ${#targets[@]} -gt 0 ]] || targets=(record summary worker_msg wmsg ckpt detect_state hll vhll view config nf9 sflow kdd_conn kdd_model)
 B=build-fuzz
 if [[ ! -f $B/CMakeCache.txt ]]; then
     CC=clang cmake -S . -B $B -G "$(command -v ninja >/dev/null && echo Ninja || echo 'Unix Makefiles')" \
