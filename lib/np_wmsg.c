@@ -518,6 +518,8 @@ static bool partial_field(dec_t *d, const fld_t *f, void *mv) {
     case 27: return get_bool(f, &m->window_only);
     case 28: return get_u32(d, f, &m->pair);
     case 29: return get_bytes(d, f, &m->fanin);
+    case 30: return get_i64(d, f, &m->close_offset);
+    case 31: return get_i64(d, f, &m->records_end_offset);
     default: return true; /* unknown: skipped */
     }
 }

@@ -190,6 +190,8 @@ static void full_partial(wbuf_t *w) {
     p.pair = 2;
     p.fanin.data = SK;
     p.fanin.len = 4;
+    p.close_offset = 1ll << 40;
+    p.records_end_offset = -3;
     Netpulse__WorkerMsg m = NETPULSE__WORKER_MSG__INIT;
     m.version = 1;
     m.worker_id = (char *)"worker-1";
@@ -222,6 +224,8 @@ static void test_every_field(void **s) {
     assert_int_equal(p->window_top[0]->packets, 18);
     assert_true(p->sources_bounded && p->window_only);
     assert_int_equal(p->fanin.len, 4);
+    assert_true(p->close_offset == 1ll << 40);
+    assert_int_equal(p->records_end_offset, -3);
     assert_string_equal(m->worker_id, "worker-1");
     /* The bytes are copies in the arena: the input may go. */
     assert_true(p->fanin.data < w.b || p->fanin.data >= w.b + w.n);
@@ -276,7 +280,7 @@ static void test_unknown_fields(void **s) {
     put_raw(&p, "12345678", 8);
     put_tag(&p, 536870911, 5); /* the highest field number, 32-bit */
     put_raw(&p, "1234", 4);
-    put_lp(&p, 30, "xyz", 3);       /* length-delimited */
+    put_lp(&p, 40, "xyz", 3);       /* length-delimited */
     put_raw(&p, "\x80\x00\x01", 3); /* field number 0 in two bytes: unknown to protobuf-c too */
     put_u(&p, 4, 10);               /* records */
     put_lp(&p, 8, "", 0);           /* two empty sources */
@@ -555,10 +559,14 @@ static void test_schema_complete(void **s) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_field),     cmocka_unit_test(test_progress),
-        cmocka_unit_test(test_unknown_fields),  cmocka_unit_test(test_packed_unpacked_last_wins),
-        cmocka_unit_test(test_merge_and_oneof), cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_arena_only),      cmocka_unit_test(test_schema_complete),
+        cmocka_unit_test(test_every_field),
+        cmocka_unit_test(test_progress),
+        cmocka_unit_test(test_unknown_fields),
+        cmocka_unit_test(test_packed_unpacked_last_wins),
+        cmocka_unit_test(test_merge_and_oneof),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_arena_only),
+        cmocka_unit_test(test_schema_complete),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
