@@ -228,6 +228,26 @@ int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, i
     return rc;
 }
 
+/* command() for a binary-safe argv: reconnects once on a connection error. Returns the
+ * reply (caller frees), or NULL with errstr (an error reply included). */
+static redisReply *command_argv(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
+                                size_t errlen) {
+    for (int attempt = 0; attempt < 2; attempt++) {
+        if (!s->c && !(s->c = dial(s, errstr, errlen))) return NULL;
+        redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
+        if (r) {
+            if (r->type != REDIS_REPLY_ERROR) return r;
+            snprintf(errstr, errlen, "redis: %s", r->str);
+            freeReplyObject(r);
+            return NULL;
+        }
+        snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
+        redisFree(s->c);
+        s->c = NULL;
+    }
+    return NULL;
+}
+
 /* All checks before any write, so a refused call changes nothing. ARGV: epoch, head, then
  * per part (KEYS[3..]) its op, expected length and value. */
 static const char FENCED_WRITE_LUA[] =
@@ -277,55 +297,24 @@ int np_store_fenced_write(np_store_t *s, const char *epoch_key, int64_t epoch, c
         ARG(parts[i].val ? (const char *)parts[i].val : "", parts[i].val ? parts[i].len : 0);
     }
 #undef ARG
-    for (int attempt = 0; attempt < 2 && rc < 0; attempt++) {
-        if (!s->c && !(s->c = dial(s, errstr, errlen))) break;
-        redisReply *r = redisCommandArgv(s->c, (int)a, argv, lens);
-        if (!r) {
-            snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
-            redisFree(s->c);
-            s->c = NULL;
-            continue; /* re-sent once: a part applied already fails its length check */
-        }
-        if (r->type == REDIS_REPLY_INTEGER && r->integer == 1) {
-            rc = 0;
-        } else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0) {
-            rc = 1;
-        } else {
-            if (r->type == REDIS_REPLY_INTEGER && r->integer < 0 && (size_t)-r->integer <= nparts)
-                snprintf(errstr, errlen, "redis: fenced write %s: part %s is not the length expected", key,
-                         parts[-r->integer - 1].key);
-            else
-                snprintf(errstr, errlen, "redis: fenced write %s: %s", key, r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
-            freeReplyObject(r);
-            break;
-        }
-        freeReplyObject(r);
-    }
+    /* Re-sent once on a connection error: a part applied already fails its length check. */
+    redisReply *r = command_argv(s, (int)a, argv, lens, errstr, errlen);
+    if (!r) goto out;
+    if (r->type == REDIS_REPLY_INTEGER && r->integer == 1)
+        rc = 0;
+    else if (r->type == REDIS_REPLY_INTEGER && r->integer == 0)
+        rc = 1;
+    else if (r->type == REDIS_REPLY_INTEGER && r->integer < 0 && (size_t)-r->integer <= nparts)
+        snprintf(errstr, errlen, "redis: fenced write %s: part %s is not the length expected", key,
+                 parts[-r->integer - 1].key);
+    else
+        snprintf(errstr, errlen, "redis: fenced write %s: unexpected reply", key);
+    freeReplyObject(r);
 out:
     free(argv);
     free(lens);
     free(nums);
     return rc;
-}
-
-/* command() for a binary-safe argv: reconnects once on a connection error. Returns the
- * reply (caller frees), or NULL with errstr (an error reply included). */
-static redisReply *command_argv(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
-                                size_t errlen) {
-    for (int attempt = 0; attempt < 2; attempt++) {
-        if (!s->c && !(s->c = dial(s, errstr, errlen))) return NULL;
-        redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
-        if (r) {
-            if (r->type != REDIS_REPLY_ERROR) return r;
-            snprintf(errstr, errlen, "redis: %s", r->str);
-            freeReplyObject(r);
-            return NULL;
-        }
-        snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
-        redisFree(s->c);
-        s->c = NULL;
-    }
-    return NULL;
 }
 
 int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
