@@ -496,9 +496,11 @@ static int checkpoint(worker_t *w, int32_t p) {
  * past their input offsets. Returns 0 when nothing is outstanding, -1 when something is
  * not delivered yet or was refused (produce_failed: the loop exits and a restart redoes
  * it from the last checkpoint, which must not be past it). */
+static bool deliveries_pending(const worker_t *w) { return w->produced_since_flush > 0 || w->produce_failed; }
+
 static int flush_produced(worker_t *w) {
+    if (!deliveries_pending(w)) return 0;
     if (w->produce_failed) return -1;
-    if (w->produced_since_flush == 0) return 0;
     rd_kafka_flush(w->dlq, 5000);
     if (rd_kafka_outq_len(w->dlq) > 0 || w->produce_failed) return -1;
     w->produced_since_flush = 0;
@@ -509,6 +511,13 @@ static void checkpoint_all(worker_t *w, bool only_dirty) {
     if (flush_produced(w) < 0) return; /* retried next round */
     for (int32_t p = 0; p < w->sl->total; p++)
         if (w->sl->s[p].ps && (!only_dirty || w->sl->s[p].dirty)) checkpoint(w, p);
+}
+
+/* The panes before the partition's resume point are unknown to it: its window results
+ * are lower bounds until it has closed a whole window, and its repartition partner must
+ * not take those panes for empty (np_pair). */
+static void forget_window_history(np_partstate_t *ps) {
+    if (ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
 }
 
 /* A damaged checkpoint is moved aside with its parts (np_ckpt_store_quarantine: kept for
@@ -538,9 +547,7 @@ static int quarantine(worker_t *w, int32_t p, const char *epoch_key, const char 
              why, qkey, nparts);
     np_outbox_init(&w->sl->s[p].outbox);
     np_partstate_t *ps = np_partstate_new(p, slot_cfg(w, p));
-    /* Its kept panes are lost: its repartition partner must not take it for having had no
-     * data in the panes it closed before (np_pair). */
-    if (ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+    forget_window_history(ps); /* its kept panes are lost */
     *out = ps;
     return RESTORE_OK;
 }
@@ -592,7 +599,7 @@ static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out
          * Redis. Otherwise it comes from Kafka (resume_skips_history). */
         if (!lost) lost = resume_skips_history(w, p);
         np_info("partition_fresh", "partition=%d epoch=%lld lost_history=%d", p, (long long)s->epoch, lost);
-        if (lost && ps && ps->win) np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+        if (lost) forget_window_history(ps);
         *out = ps;
         return RESTORE_OK;
     }
@@ -612,7 +619,7 @@ static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out
     if (ps->next_offset >= 0)
         *offset = ps->next_offset;
     else if (ps->win && resume_skips_history(w, p)) /* a head written before any record */
-        np_srcwin_set_known_from(ps->win, NP_SRCWIN_KNOWN_FROM_NEXT);
+        forget_window_history(ps);
     np_counter_inc(w->m_restored);
     np_info("partition_restored", "partition=%d epoch=%lld previous_epoch=%lld offset=%lld open_panes=%zu outbox=%zu",
             p, (long long)s->epoch, (long long)old_epoch, (long long)ps->next_offset, np_partstate_open_panes(ps),
@@ -653,7 +660,7 @@ static void backpressure(worker_t *w) {
  * Nothing is stored while a dead letter or re-keyed record is not known delivered: its
  * offset may be below them (the caller flushes first: flush_produced). */
 static void store_safe_offsets(worker_t *w, bool sync_commit) {
-    if (w->produced_since_flush > 0 || w->produce_failed) return;
+    if (deliveries_pending(w)) return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (int32_t p = 0; p < w->sl->total; p++) {
         if (!w->sl->s[p].ps) continue;
@@ -771,14 +778,13 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
         apply_assignment(w, rk, parts, true);
     } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
         /* Commit what is safe before giving the partitions up, so the next owner starts
-         * where every pane of ours not acknowledged yet began and re-reads them in full. On
-         * SIGTERM the stop path has just committed the same offsets (nothing is consumed
-         * since), and rd_kafka_consumer_close commits what is stored: no second wait here.
+         * where every pane of ours not acknowledged yet began and re-reads them in full.
          * With dead letters or re-keyed records not delivered, neither offsets nor
-         * checkpoints move past them: the next owner redoes them from the last checkpoint. */
-        /* On SIGTERM the stop path's checkpoint_all has just flushed (5 s at most, with
-         * Kafka gone): no second wait here. */
-        bool flushed = np_proc_stopping() ? !w->produced_since_flush && !w->produce_failed : flush_produced(w) == 0;
+         * checkpoints move past them: the next owner redoes them from the last checkpoint.
+         * On SIGTERM the stop path has just flushed (5 s at most, with Kafka gone) and
+         * committed the same offsets (nothing is consumed since), and
+         * rd_kafka_consumer_close commits what is stored: no second wait for either here. */
+        bool flushed = np_proc_stopping() ? !deliveries_pending(w) : flush_produced(w) == 0;
         if (!flushed) np_warn("revoke_unflushed", "partitions=%d", parts->cnt);
         store_safe_offsets(w, !np_proc_stopping());
         for (int i = 0; i < parts->cnt; i++) {
