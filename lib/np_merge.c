@@ -56,6 +56,12 @@ static void gpane_reset(const np_merge_t *m, np_gpane_t *g) {
     if (g->classes) np_classmap_clear(g->classes);
 }
 
+/* cfg->max_partitions as used: 0 or over NP_MERGE_MAX_PARTITIONS means the maximum. */
+static int32_t partitions_of(const np_merge_config_t *cfg) {
+    return cfg->max_partitions > 0 && cfg->max_partitions < NP_MERGE_MAX_PARTITIONS ? cfg->max_partitions
+                                                                                    : NP_MERGE_MAX_PARTITIONS;
+}
+
 void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out) {
     size_t n = cfg->max_panes;
     bool win = cfg->window_ms > cfg->pane_ms;
@@ -67,9 +73,7 @@ void np_merge_bound(const np_merge_config_t *cfg, np_merge_bound_t *out) {
     if (win) out->window_top = n * np_srcmap_bound_bytes(cfg->max_sources, false);
     out->views = n * np_viewaggs_bound_bytes(nviews, cfg->max_groups, false);
     if (cfg->max_class_dests) out->classes = n * np_classmap_bound_bytes(cfg->max_class_dests);
-    size_t nparts = cfg->max_partitions > 0 && cfg->max_partitions < NP_MERGE_MAX_PARTITIONS
-                        ? (size_t)cfg->max_partitions
-                        : NP_MERGE_MAX_PARTITIONS;
+    size_t nparts = (size_t)partitions_of(cfg);
     out->fixed = sizeof(np_merge_t) + NP_MERGE_MAX_PARTITIONS * sizeof(part_progress_t) + 2 * nparts * sizeof(int64_t) +
                  n * (sizeof(np_gpane_t) + (win ? 2 : 1) * NP_MERGE_MAX_PARTITIONS / 8 + nparts * sizeof(int64_t));
 }
@@ -80,8 +84,7 @@ np_merge_t *np_merge_new(const np_merge_config_t *cfg) {
     if (!m) return NULL;
     m->cfg = *cfg;
     m->next_emit = m->gwm = m->all_idle_since = m->all_idle_base = m->wall_ms = NP_TS_NONE;
-    if (m->cfg.max_partitions <= 0 || m->cfg.max_partitions > NP_MERGE_MAX_PARTITIONS)
-        m->cfg.max_partitions = NP_MERGE_MAX_PARTITIONS;
+    m->cfg.max_partitions = partitions_of(cfg);
     size_t nparts = (size_t)m->cfg.max_partitions;
     m->parts = calloc(NP_MERGE_MAX_PARTITIONS, sizeof(*m->parts));
     m->panes = calloc(cfg->max_panes, sizeof(*m->panes));
