@@ -164,11 +164,110 @@ static void test_gpane_roundtrip(void **s) {
     fr(&d);
 }
 
+/* Pane i of the lent/copied comparison: sources spread so that consecutive panes share
+ * some, every third source with destinations enough for a dense sketch (pool p 10). */
+static void fill_pane(np_gpane_t *g, int i) {
+    g->start_ms = i * 5000;
+    g->records = g->bytes = g->packets = 0;
+    memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
+    g->seen[0] = 1;
+    g->partitions = 1;
+    for (int k = 0; k < 40; k++) {
+        np_ip_t ip = {{0}};
+        ip.b[10] = ip.b[11] = 0xff;
+        ip.b[14] = (uint8_t)((i * 13 + k) % 60);
+        np_record_t r = {0};
+        r.src = ip;
+        r.proto = NP_PROTO_TCP;
+        r.bytes = 100u + (uint64_t)k;
+        r.packets = 1;
+        for (int d = 0; d < (k % 3 ? 2 : 200); d++) { /* every third source dense */
+            r.dst.b[12] = (uint8_t)d;
+            r.dst.b[13] = (uint8_t)i;
+            r.dst_port = (uint16_t)(d + k);
+            np_srcmap_add_record(g->sources, &r);
+            g->records++;
+            g->bytes += r.bytes;
+            g->packets++;
+        }
+    }
+}
+
+/* Every source of a equals b's: counters and sketch estimates. */
+static void assert_same_sources(const np_srcmap_t *a, const np_srcmap_t *b) {
+    assert_int_equal(np_srcmap_count(a), np_srcmap_count(b));
+    for (size_t i = 0; i < np_srcmap_slots(a); i++) {
+        const np_srcagg_t *x = np_srcmap_slot(a, i);
+        if (!x) continue;
+        const np_srcagg_t *y = np_srcmap_get(b, &x->ip);
+        assert_non_null(y);
+        assert_int_equal(x->records, y->records);
+        assert_int_equal(x->bytes, y->bytes);
+        assert_int_equal(x->packets, y->packets);
+        assert_memory_equal(x->pmix, y->pmix, sizeof(x->pmix));
+        assert_int_equal(np_hll_estimate(&x->dst_ips), np_hll_estimate(&y->dst_ips));
+        assert_int_equal(np_hll_estimate(&x->dst_ports), np_hll_estimate(&y->dst_ports));
+    }
+}
+
+/* np_window_push_lent + np_window_keep hand the pane's table to the ring instead of copying
+ * it: every window (each the union of the ring's last 3 panes, no window results) must be
+ * what copying gives, while the lender refills the emptied table it got back each pane, as
+ * np_merge reuses its panes. */
+static void test_lent_same_as_copied(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(10, 4096);
+    np_window_t *copied = np_window_new(5000, 15000, 100, pool), *lent = np_window_new(5000, 15000, 100, pool);
+    np_gpane_t a = mk(0, 1, 1, 0), b = mk(0, 1, 1, 0);
+    np_srcmap_destroy(&a.sources);
+    np_srcmap_destroy(&b.sources);
+    a.sources = np_srcmap_new(100, pool);
+    b.sources = np_srcmap_new(100, pool);
+    np_srcmap_t *tables[8] = {b.sources}; /* every table seen by the lender */
+    size_t ntables = 1;
+    for (int i = 0; i < 8; i++) {
+        np_srcmap_clear(a.sources);
+        np_srcmap_clear(b.sources);
+        fill_pane(&a, i);
+        fill_pane(&b, i);
+        const np_gpane_t *wa = np_window_push(copied, &a), *wb = np_window_push_lent(lent, &b);
+        assert_int_equal(wa != NULL, wb != NULL);
+        if (wa) {
+            assert_int_equal(wa->start_ms, wb->start_ms);
+            assert_int_equal(wa->records, wb->records);
+            assert_true(np_srcmap_count(wa->sources) > 40); /* the union of the panes' sources */
+            assert_same_sources(wa->sources, wb->sources);
+        }
+        np_srcmap_t *had = b.sources, *spare = np_window_keep(lent);
+        assert_non_null(spare);
+        assert_true(spare != had);
+        assert_int_equal(np_srcmap_count(spare), 0);
+        b.sources = spare;
+        bool known = false;
+        for (size_t t = 0; t < ntables; t++) known = known || tables[t] == spare;
+        if (!known) tables[ntables++] = spare;
+    }
+    assert_int_equal(ntables, 4); /* the lender's table and the ring's 3 go round, no more */
+    /* A table of another capacity is copied: nothing to keep. */
+    np_gpane_t c = mk(40000, 1, 1, 0);
+    assert_non_null(np_window_push_lent(lent, &c));
+    assert_null(np_window_keep(lent));
+    np_gpane_t empty = {0};
+    empty.start_ms = 45000;
+    assert_non_null(np_window_push_lent(lent, &empty));
+    assert_null(np_window_keep(lent));
+    np_window_destroy(&copied);
+    np_window_destroy(&lent);
+    fr(&a), fr(&b), fr(&c);
+    np_hll_pool_destroy(&pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sliding),
         cmocka_unit_test(test_window_results_cover),
         cmocka_unit_test(test_gpane_roundtrip),
+        cmocka_unit_test(test_lent_same_as_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
