@@ -164,6 +164,56 @@ static void test_gpane_roundtrip(void **s) {
     fr(&d);
 }
 
+/* np_partial_encode_gpane packs into a buffer sized by an upper bound instead of asking
+ * protobuf-c for the size first: the bytes must be protobuf-c's own (unpacked and packed
+ * again they come out the same), also with every field at its widest (varints of 10
+ * bytes, dense sketches at precision 14, entries over 16 KiB). */
+static void test_gpane_packed_as_protobuf_c(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(14, 1024);
+    np_gpane_t g = mk(-5000, UINT64_MAX, 1, 0);
+    np_srcmap_destroy(&g.sources);
+    g.sources = np_srcmap_new(300, pool);
+    g.late_records = g.sources_evicted = g.nsources = UINT64_MAX;
+    g.partitions = UINT32_MAX;
+    g.bounded = true;
+    memset(g.seen, 0xff, NP_MERGE_MAX_PARTITIONS / 8);
+    for (int i = 0; i < NP_PMIX__COUNT; i++) g.pmix[i] = UINT64_MAX;
+    for (int k = 0; k < 300; k++) {
+        np_record_t r = {0};
+        r.src.b[0] = 0x20;
+        r.src.b[14] = (uint8_t)(k >> 8);
+        r.src.b[15] = (uint8_t)k;
+        r.proto = (uint8_t)(k % 4 ? NP_PROTO_TCP : NP_PROTO_UDP);
+        r.bytes = r.packets = 1;
+        for (int d = 0; d < (k < 40 ? 20000 : 1 + k % 5); d++) { /* 40 dense sketches */
+            r.dst.b[12] = (uint8_t)(d >> 8);
+            r.dst.b[13] = (uint8_t)d;
+            r.dst_port = (uint16_t)d;
+            np_srcmap_add_record(g.sources, &r);
+        }
+        np_srcmap_add(g.sources, &r.src, 1ull << 63, 1ull << 63, 1ull << 63); /* 10-byte varints */
+    }
+    np_partial_enc_t e;
+    np_partial_enc_init(&e);
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_partial_encode_gpane(&e, &g, 5000, &buf, &len), 0);
+    assert_true(len > 40 * 16384); /* the dense ones packed whole */
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
+    assert_non_null(m);
+    assert_int_equal(m->partial->n_sources, 300);
+    assert_int_equal(netpulse__worker_msg__get_packed_size(m), len);
+    uint8_t *again = malloc(len);
+    assert_int_equal(netpulse__worker_msg__pack(m, again), len);
+    assert_memory_equal(again, buf, len);
+    free(again);
+    netpulse__worker_msg__free_unpacked(m, NULL);
+    np_partial_enc_free(&e);
+    fr(&g);
+    np_hll_pool_destroy(&pool);
+}
+
 /* Pane i of the lent/copied comparison: sources spread so that consecutive panes share
  * some, every third source with destinations enough for a dense sketch (pool p 10). */
 static void fill_pane(np_gpane_t *g, int i) {
@@ -267,6 +317,7 @@ int main(void) {
         cmocka_unit_test(test_sliding),
         cmocka_unit_test(test_window_results_cover),
         cmocka_unit_test(test_gpane_roundtrip),
+        cmocka_unit_test(test_gpane_packed_as_protobuf_c),
         cmocka_unit_test(test_lent_same_as_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
