@@ -10,6 +10,7 @@
 
 #include "np_partial.h"
 #include "np_window.h"
+#include "srcmap_eq.h"
 
 static np_gpane_t mk(int64_t start, uint64_t records, uint8_t src, int part) {
     np_gpane_t g = {0};
@@ -240,23 +241,6 @@ static void fill_pane(np_gpane_t *g, int i) {
             g->bytes += r.bytes;
             g->packets++;
         }
-    }
-}
-
-/* Every source of a equals b's: counters and sketch estimates. */
-static void assert_same_sources(const np_srcmap_t *a, const np_srcmap_t *b) {
-    assert_int_equal(np_srcmap_count(a), np_srcmap_count(b));
-    for (size_t i = 0; i < np_srcmap_slots(a); i++) {
-        const np_srcagg_t *x = np_srcmap_slot(a, i);
-        if (!x) continue;
-        const np_srcagg_t *y = np_srcmap_get(b, &x->ip);
-        assert_non_null(y);
-        assert_int_equal(x->records, y->records);
-        assert_int_equal(x->bytes, y->bytes);
-        assert_int_equal(x->packets, y->packets);
-        assert_memory_equal(x->pmix, y->pmix, sizeof(x->pmix));
-        assert_int_equal(np_hll_estimate(&x->dst_ips), np_hll_estimate(&y->dst_ips));
-        assert_int_equal(np_hll_estimate(&x->dst_ports), np_hll_estimate(&y->dst_ports));
     }
 }
 
