@@ -81,6 +81,18 @@ static int take(fixture_t *f, int64_t *epoch, int *overtaken) {
     return np_claim_take(st, &k, &ops, epoch, overtaken, err, sizeof(err));
 }
 
+/* Takes the partition and checks what came of it: the result, the epoch held (when
+ * taken), and how many restores, discards and overtaken attempts it took. */
+static void expect_take(fixture_t *f, int rc, int64_t epoch, int restores, int discards, int overtaken) {
+    int64_t e = 0;
+    int o = -1;
+    assert_int_equal(take(f, &e, &o), rc);
+    if (rc == NP_CLAIM_OK) assert_int_equal(e, epoch);
+    assert_int_equal(f->restores, restores);
+    assert_int_equal(f->discards, discards);
+    assert_int_equal(o, overtaken);
+}
+
 static void expect_owner(const fixture_t *f, const char *val) {
     uint8_t *v = NULL;
     size_t len = 0;
@@ -93,58 +105,37 @@ static void expect_owner(const fixture_t *f, const char *val) {
 
 static void test_unopposed(void **s) {
     (void)s;
-    if (!st) skip();
     fixture_t f;
     keys(&f, "unopposed");
-    int64_t epoch = 0;
-    int overtaken = -1;
-    assert_int_equal(take(&f, &epoch, &overtaken), NP_CLAIM_OK);
-    assert_int_equal(epoch, 1);
-    assert_int_equal(overtaken, 0);
-    assert_int_equal(f.restores, 1);
-    assert_int_equal(f.discards, 0);
+    expect_take(&f, NP_CLAIM_OK, 1, 1, 0, 0);
     expect_owner(&f, "1 us 0");
 }
 
 /* L1 (review 2026-12-03): before, the zombie's claim made us drop the partition. */
 static void test_zombie_between_claim_and_restore(void **s) {
     (void)s;
-    if (!st) skip();
     fixture_t f;
     keys(&f, "zombie");
     f.zombie_claims = 1;
-    int64_t epoch = 0;
-    int overtaken = 0;
-    assert_int_equal(take(&f, &epoch, &overtaken), NP_CLAIM_OK);
+    expect_take(&f, NP_CLAIM_OK, 3, 2, 1, 1); /* epoch 3: above the zombie's */
     assert_int_equal(f.zombie_epoch, 2);
-    assert_int_equal(epoch, 3); /* above the zombie's */
-    assert_int_equal(overtaken, 1);
-    assert_int_equal(f.restores, 2);
-    assert_int_equal(f.discards, 1);
     assert_string_equal(f.state, "zombie-state"); /* restored again: what it wrote is read */
     expect_owner(&f, "3 us 0");
     /* The zombie's later checkpoint is fenced; ours is not. */
     assert_int_equal(zombie_write(&f, "zombie-later"), 1);
     char err[256];
-    assert_int_equal(
-        np_store_fenced_set(st, f.ek, f.ckpt, epoch, (const uint8_t *)"ours", 4, err, sizeof(err)), 0);
+    assert_int_equal(np_store_fenced_set(st, f.ek, f.ckpt, 3, (const uint8_t *)"ours", 4, err, sizeof(err)),
+                     0);
 }
 
 /* The restore's own fence (a quarantine moved nothing: another claim came) is retried too. */
 static void test_restore_fenced_retried(void **s) {
     (void)s;
-    if (!st) skip();
     fixture_t f;
     keys(&f, "restorefenced");
     f.zombie_claims = 1;
     f.own_fence = 1;
-    int64_t epoch = 0;
-    int overtaken = 0;
-    assert_int_equal(take(&f, &epoch, &overtaken), NP_CLAIM_OK);
-    assert_int_equal(epoch, 3);
-    assert_int_equal(f.restores, 2);
-    assert_int_equal(f.discards, 0); /* a fenced restore kept nothing */
-    assert_int_equal(overtaken, 1);
+    expect_take(&f, NP_CLAIM_OK, 3, 2, 0, 1); /* no discard: a fenced restore kept nothing */
     expect_owner(&f, "3 us 0");
 }
 
@@ -152,16 +143,10 @@ static void test_restore_fenced_retried(void **s) {
  * other claimant's, and nothing restored is kept. */
 static void test_overtaken_again_yields(void **s) {
     (void)s;
-    if (!st) skip();
     fixture_t f;
     keys(&f, "contested");
     f.zombie_claims = 100;
-    int64_t epoch = 0;
-    int overtaken = 0;
-    assert_int_equal(take(&f, &epoch, &overtaken), NP_CLAIM_FENCED);
-    assert_int_equal(f.restores, NP_CLAIM_ATTEMPTS);
-    assert_int_equal(f.discards, NP_CLAIM_ATTEMPTS);
-    assert_int_equal(overtaken, NP_CLAIM_ATTEMPTS);
+    expect_take(&f, NP_CLAIM_FENCED, 0, NP_CLAIM_ATTEMPTS, NP_CLAIM_ATTEMPTS, NP_CLAIM_ATTEMPTS);
     assert_int_equal(f.zombie_epoch, 2 * NP_CLAIM_ATTEMPTS);
     char buf[64];
     snprintf(buf, sizeof(buf), "%lld zombie 0", (long long)f.zombie_epoch);
@@ -171,26 +156,10 @@ static void test_overtaken_again_yields(void **s) {
 
 static void test_restore_failed(void **s) {
     (void)s;
-    if (!st) skip();
     fixture_t f;
     keys(&f, "failed");
     f.restore_rc = NP_CLAIM_FAILED;
-    int64_t epoch = 0;
-    assert_int_equal(take(&f, &epoch, NULL), NP_CLAIM_FAILED);
-    assert_int_equal(f.restores, 1);
-}
-
-static int setup(void **s) {
-    (void)s;
-    char err[256];
-    st = np_store_connect("127.0.0.1", R.port, 1000, err, sizeof(err));
-    return st ? 0 : -1;
-}
-
-static int teardown(void **s) {
-    (void)s;
-    np_store_destroy(&st);
-    return 0;
+    expect_take(&f, NP_CLAIM_FAILED, 0, 1, 0, 0); /* not retried */
 }
 
 int main(void) {
@@ -198,16 +167,5 @@ int main(void) {
         cmocka_unit_test(test_unopposed), cmocka_unit_test(test_zombie_between_claim_and_restore),
         cmocka_unit_test(test_restore_fenced_retried), cmocka_unit_test(test_overtaken_again_yields),
         cmocka_unit_test(test_restore_failed)};
-    int rc = redis_server_start(&R);
-    if (rc == 77) {
-        printf("test_claim: redis-server not installed: skipped\n");
-        return 77;
-    }
-    if (rc != 0) {
-        printf("test_claim: redis-server would not start\n");
-        return 1;
-    }
-    rc = cmocka_run_group_tests(tests, setup, teardown);
-    redis_server_stop(&R);
-    return rc;
+    return redis_server_run_group(&R, "test_claim", tests, &st);
 }
