@@ -5,6 +5,7 @@
 #include <assert.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 
 /* np_hll_t.flags */
@@ -392,7 +393,13 @@ int np_hll_merge(np_hll_t *dst, const np_hll_t *src, np_hll_pool_t *pool) {
     if (dst == src) return 0;
     int rc = 0;
     uint8_t lower = src->flags & NP_HLL_F_LOWER;
-    if (src->flags & NP_HLL_F_DENSE) {
+    /* Into an empty sketch (a source new to the coordinator's pane: every source, as sources
+     * are partition-local) the union is the source's sketch: no key merge, no register count. */
+    bool empty = !(dst->flags & NP_HLL_F_DENSE) && dst->n == 0;
+    if (empty && !(src->flags & NP_HLL_F_DENSE)) {
+        memcpy(dst->u.key, src->u.key, src->n * sizeof(uint32_t));
+        dst->n = src->n;
+    } else if (src->flags & NP_HLL_F_DENSE) {
         assert(src->p == pool->p);
         if (!(dst->flags & NP_HLL_F_DENSE)) {
             uint32_t keys[NP_HLL_INLINE];
@@ -406,7 +413,7 @@ int np_hll_merge(np_hll_t *dst, const np_hll_t *src, np_hll_pool_t *pool) {
         assert(dst->p == src->p);
         size_t m = (size_t)1 << dst->p;
         reg_merge(dst->u.reg, src->u.reg, m);
-        dst->nz = (uint16_t)count_nonzero(dst);
+        dst->nz = empty ? src->nz : (uint16_t)count_nonzero(dst);
     } else if (dst->flags & NP_HLL_F_DENSE) {
         for (unsigned i = 0; i < src->n; i++) {
             uint32_t idx;

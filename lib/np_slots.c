@@ -85,7 +85,7 @@ void np_slots_adopt(np_slots_t *sl, int32_t slot, np_partstate_t *ps, int64_t no
 
 void np_slots_drop(np_slots_t *sl, int32_t slot) {
     np_slot_t *s = &sl->s[slot];
-    sl->outbox_items -= s->outbox.n;
+    if (s->ps) sl->outbox_items -= s->outbox.n; /* counted from np_slots_adopt on */
     np_outbox_free(&s->outbox);
     np_partstate_destroy(&s->ps);
     np_rekey_destroy(&s->rekey);

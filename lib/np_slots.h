@@ -75,7 +75,8 @@ int np_slots_prepare(np_slots_t *sl, int32_t slot);
 /* Makes the prepared slot owned with state ps (taken) and whatever its outbox holds now
  * (a restored checkpoint's), as freshly active at monotonic time now. */
 void np_slots_adopt(np_slots_t *sl, int32_t slot, np_partstate_t *ps, int64_t now);
-/* Forgets the slot: state, outbox, re-keying memory, checkpoint writer. */
+/* Forgets the slot: state, outbox, re-keying memory, checkpoint writer; also a prepared
+ * slot never adopted (a restore given up). */
 void np_slots_drop(np_slots_t *sl, int32_t slot);
 
 /* Queues a closed pane's partial (copied) for acknowledgement and marks the slot for a

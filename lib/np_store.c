@@ -207,6 +207,20 @@ int np_store_claim(np_store_t *s, const char *epoch_key, const char *owner_key, 
     return rc;
 }
 
+int np_store_epoch_check(np_store_t *s, const char *epoch_key, int64_t epoch, char *errstr, size_t errlen) {
+    redisReply *r = command(s, errstr, errlen, "GET %s", epoch_key);
+    if (!r) return -1;
+    char ep[24];
+    snprintf(ep, sizeof(ep), "%lld", (long long)epoch);
+    int rc = r->type == REDIS_REPLY_STRING && strcmp(r->str, ep) == 0 ? 0 : 1;
+    if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) {
+        snprintf(errstr, errlen, "redis: GET %s: unexpected reply", epoch_key);
+        rc = -1;
+    }
+    freeReplyObject(r);
+    return rc;
+}
+
 /* The epoch check and the write happen inside Redis, so no other owner can slip in
  * between them. */
 static const char FENCED_SET_LUA[] =

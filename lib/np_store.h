@@ -51,6 +51,10 @@ int np_store_get(np_store_t *s, const char *key, uint8_t **val, size_t *len, cha
 int np_store_claim(np_store_t *s, const char *epoch_key, const char *owner_key, const char *session, int32_t slot,
                    int64_t *epoch_out, char *errstr, size_t errlen);
 
+/* Whether epoch_key still holds epoch (nobody claimed since the caller did). Returns 0
+ * held, 1 not (another owner's claim came since, or the key is gone), -1 error. */
+int np_store_epoch_check(np_store_t *s, const char *epoch_key, int64_t epoch, char *errstr, size_t errlen);
+
 /* INCR key: the caller's new fencing epoch. Returns 0 or -1. */
 int np_store_incr(np_store_t *s, const char *key, int64_t *out, char *errstr, size_t errlen);
 

@@ -24,6 +24,7 @@
 #include "netpulse.pb-c.h"
 #include "np_ckpt.h"
 #include "np_ckpt_store.h"
+#include "np_claim.h"
 #include "np_zsock.h"
 #include "np_clock.h"
 #include "np_cand.h"
@@ -170,6 +171,7 @@ typedef struct worker {
     np_counter_t *m_quarantined;
     np_counter_t *m_ckpt_full, *m_pane_frames_full, *m_pane_frames_delta;
     np_counter_t *m_ckpt, *m_ckpt_err, *m_ckpt_bytes, *m_fenced, *m_restored, *m_resent, *m_acked, *m_pauses;
+    np_counter_t *m_claims_overtaken;
     np_gauge_t *m_outbox, *m_hll_blocks;
     np_counter_t *m_hll_exhausted;
     np_counter_t *m_logend_rounds, *m_logend_failed;
@@ -444,8 +446,9 @@ static void owner_key(const worker_t *w, int32_t p, char *key, size_t len) {
     snprintf(key, len, "netpulse:owner:{%s/%s/%d}", g, slot_topic(w, p), slot_partition(w, p));
 }
 
-/* What restore (and quarantine) did with a partition handed to this worker. */
-enum { RESTORE_OK = 0, RESTORE_FENCED = 1, RESTORE_FAILED = -1 };
+/* What restore (and quarantine) did with a partition handed to this worker: np_claim's
+ * outcomes, as np_claim_take passes them on. */
+enum { RESTORE_OK = NP_CLAIM_OK, RESTORE_FENCED = NP_CLAIM_FENCED, RESTORE_FAILED = NP_CLAIM_FAILED };
 
 static void drop_partition(worker_t *w, int32_t p) {
     np_slots_drop(w->sl, p);
@@ -563,24 +566,21 @@ static bool resume_skips_history(worker_t *w, int32_t p) {
     return r != 0;
 }
 
-/* Takes ownership of partition p's checkpoint: a new epoch (fencing out any previous
- * owner), then the state. Sets *offset to the resume offset, or leaves it when there is
- * no checkpoint. Returns RESTORE_OK with the state for np_slots_adopt in *out (NULL: out
- * of memory), RESTORE_FENCED when another worker took the partition meanwhile (drop
- * it, as a fenced checkpoint does), or RESTORE_FAILED when Redis cannot be used (the
- * caller must not consume the partition with empty state). */
-static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out) {
+/* Restores partition p's checkpoint under epoch (np_claim_take's restore). Sets *offset
+ * to the resume offset, or leaves it when there is no checkpoint. Returns RESTORE_OK with
+ * the state for np_slots_adopt in *out (NULL: out of memory), RESTORE_FENCED when another
+ * worker took the partition meanwhile (a fenced quarantine), or RESTORE_FAILED when Redis
+ * cannot be used (the caller must not consume the partition with empty state). */
+static int restore(worker_t *w, int32_t p, int64_t epoch, int64_t *offset, np_partstate_t **out) {
     char ek[256], key[256], err[256];
     ckpt_keys(w, p, ek, key, sizeof(ek));
     uint8_t *buf = NULL;
     size_t len = 0;
-    int rc;
-    char ok[256];
     np_slot_t *s = &w->sl->s[p];
     *out = NULL;
-    owner_key(w, p, ok, sizeof(ok));
-    if (np_store_claim(w->store, ek, ok, w->session, p, &s->epoch, err, sizeof(err)) < 0 ||
-        (rc = np_store_get(w->store, key, &buf, &len, err, sizeof(err))) < 0) {
+    s->epoch = epoch;
+    int rc = np_store_get(w->store, key, &buf, &len, err, sizeof(err));
+    if (rc < 0) {
         np_error("checkpoint_restore_failed", "partition=%d error=\"%s\"", p, err);
         return RESTORE_FAILED;
     }
@@ -626,6 +626,49 @@ static int restore(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out
             s->outbox.n);
     *out = ps;
     return RESTORE_OK;
+}
+
+/* np_claim_take's view of restore: the assigned partition, and what a discarded attempt
+ * must put back. */
+typedef struct claim_ctx {
+    worker_t *w;
+    int32_t p;
+    int64_t *offset, offset0; /* the assignment's offset, before any attempt set it */
+    np_partstate_t *ps;
+} claim_ctx_t;
+
+static int claim_restore(void *ctx, int64_t epoch) {
+    claim_ctx_t *c = ctx;
+    return restore(c->w, c->p, epoch, c->offset, &c->ps);
+}
+
+static void claim_discard(void *ctx) {
+    claim_ctx_t *c = ctx;
+    np_partstate_destroy(&c->ps);
+    np_slots_drop(c->w->sl, c->p); /* the outbox, re-keying and writer state the restore read */
+    *c->offset = c->offset0;
+}
+
+/* Takes ownership of partition p: a new epoch (fencing out any previous owner), then its
+ * state (restore), once more when another worker's claim overtook ours (np_claim).
+ * Returns what restore does; RESTORE_FENCED also when the second claim was overtaken. */
+static int take_partition(worker_t *w, int32_t p, int64_t *offset, np_partstate_t **out) {
+    char ek[256], key[256], ok[256], err[256];
+    ckpt_keys(w, p, ek, key, sizeof(ek));
+    owner_key(w, p, ok, sizeof(ok));
+    claim_ctx_t c = {.w = w, .p = p, .offset = offset, .offset0 = *offset};
+    np_claim_keys_t k = {.epoch_key = ek, .owner_key = ok, .session = w->session, .slot = p};
+    np_claim_ops_t ops = {.restore = claim_restore, .discard = claim_discard, .ctx = &c};
+    int64_t epoch = 0;
+    int overtaken = 0;
+    int rc = np_claim_take(w->store, &k, &ops, &epoch, &overtaken, err, sizeof(err));
+    np_counter_add(w->m_claims_overtaken, overtaken);
+    if (rc == RESTORE_FAILED) np_error("claim_failed", "partition=%d error=\"%s\"", p, err);
+    if (overtaken) /* a zombie's late claim: retried once (np_claim.c) */
+        np_warn("claim_overtaken", "partition=%d epoch=%lld overtaken=%d kept=%d", p, (long long)epoch, overtaken,
+                rc == RESTORE_OK);
+    *out = c.ps;
+    return rc;
 }
 
 /* Pauses consumption while too many partials wait for acknowledgement. */
@@ -751,14 +794,14 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
             if (p < 0 || w->sl->s[p].ps) continue;
             np_partstate_t *ps = NULL;
             if (w->store) {
-                int rrc = restore(w, p, &parts->elems[i].offset, &ps);
+                int rrc = take_partition(w, p, &parts->elems[i].offset, &ps);
                 if (rrc == RESTORE_FAILED) {
                     /* Consuming without the partition's state would double-count or
                      * lose records; exit and let the supervisor retry. */
                     np_error("fatal", "reason=cannot_restore partition=%d", p);
                     exit(1);
                 }
-                if (rrc == RESTORE_FENCED) { /* a zombie for it already: its records are ignored */
+                if (rrc == RESTORE_FENCED) { /* overtaken twice (np_claim): the other claimant keeps it */
                     drop_partition(w, p);
                     continue;
                 }
@@ -1058,6 +1101,8 @@ static void register_metrics(worker_t *w) {
                                                 "Pane frames written to checkpoints, by kind (full: every entry; delta: entries changed)",
                                                 "kind=\"delta\"");
     w->m_fenced = np_metrics_counter(m, "netpulse_worker_checkpoints_fenced_total", "Checkpoints refused because another worker owns the partition", NULL);
+    w->m_claims_overtaken = np_metrics_counter(m, "netpulse_worker_claims_overtaken_total",
+                                               "Claims at assignment that another worker's claim overtook before the restore ended (retried once)", NULL);
     w->m_restored = np_metrics_counter(m, "netpulse_worker_partitions_restored_total", "Partitions resumed from a checkpoint", NULL);
     w->m_resent = np_metrics_counter(m, "netpulse_worker_partials_resent_total", "Partials re-sent for lack of acknowledgement", NULL);
     w->m_acked = np_metrics_counter(m, "netpulse_worker_partials_acked_total", "Partials acknowledged by the coordinator", NULL);

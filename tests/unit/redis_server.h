@@ -3,11 +3,17 @@
  * itself: started by the test on a free loopback port, no persistence, stopped (and
  * reaped) by the test. Header-only; include it in one test file.
  * redis_server_start returns 0, or 77 (ctest's skip code here) when redis-server is not
- * installed, or -1 when it would not start.
+ * installed, or -1 when it would not start. redis_server_run_group is a test's main():
+ * the server around one cmocka group.
  */
 #ifndef NP_TEST_REDIS_SERVER_H
 #define NP_TEST_REDIS_SERVER_H
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -100,6 +106,35 @@ static int redis_server_start(redis_server_t *r) {
         redis_server_stop(r);
     }
     return -1;
+}
+
+/* Starts r, runs the cmocka group tests (an array), stops r. When store is not NULL, the
+ * group's tests share *store, a connection to r made before them and closed after.
+ * Returns the group's result, 77 when there is no redis-server (said on stdout under
+ * name), 1 when it would not start or answer. */
+#define redis_server_run_group(r, name, tests, store)                                                        \
+    redis_server_run_group_((r), (name), (tests), sizeof(tests) / sizeof((tests)[0]), (store))
+static int redis_server_run_group_(redis_server_t *r, const char *name, const struct CMUnitTest *tests,
+                                   size_t n, np_store_t **store) {
+    char err[256];
+    int rc = redis_server_start(r);
+    if (rc == 77) {
+        printf("%s: redis-server not installed: skipped\n", name);
+        return 77;
+    }
+    if (rc == 0 && store && !(*store = np_store_connect("127.0.0.1", r->port, 1000, err, sizeof(err)))) {
+        printf("%s: %s\n", name, err);
+        rc = -1;
+    }
+    if (rc != 0) {
+        printf("%s: redis-server would not start\n", name);
+        redis_server_stop(r);
+        return 1;
+    }
+    rc = _cmocka_run_group_tests(name, tests, n, NULL, NULL);
+    if (store) np_store_destroy(store);
+    redis_server_stop(r);
+    return rc;
 }
 
 #endif

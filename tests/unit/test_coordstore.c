@@ -390,15 +390,6 @@ static void test_errors_when_redis_is_gone(void **st) {
 }
 
 int main(void) {
-    int rc = redis_server_start(&R);
-    if (rc == 77) {
-        printf("test_coordstore: redis-server not installed: skipped\n");
-        return 77;
-    }
-    if (rc != 0) {
-        printf("test_coordstore: redis-server did not start\n");
-        return 1;
-    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_partials_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_partials_quarantined, setup, teardown),
@@ -408,7 +399,5 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_when_redis_is_gone, setup, teardown),
     };
-    rc = cmocka_run_group_tests(tests, NULL, NULL);
-    redis_server_stop(&R);
-    return rc;
+    return redis_server_run_group(&R, "test_coordstore", tests, NULL);
 }

@@ -239,6 +239,32 @@ static void copy(np_hll_t *dst, const np_hll_t *src, np_hll_pool_t *pool) {
     assert_int_equal(np_hll_merge(dst, src, pool), 0);
 }
 
+/* Merging into an empty sketch takes a shortcut (a copy of the keys; the register count
+ * taken from the source): the copy must behave as the source itself, also when both then
+ * take the same further values (a stale register count would show in the encoding). */
+static void test_merge_into_empty(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(12, 16);
+    static const uint64_t sizes[] = {0, 1, 3, NP_HLL_INLINE, NP_HLL_INLINE + 1, 50, 4000};
+    for (size_t c = 0; c < sizeof(sizes) / sizeof(sizes[0]); c++) {
+        np_hll_t a, d;
+        np_hll_init(&a);
+        add_range(&a, pool, 9, 0, sizes[c]);
+        copy(&d, &a, pool);
+        assert_int_equal(d.nz, a.nz);
+        assert_int_equal(d.n, a.n);
+        assert_same(&d, &a);
+        add_range(&a, pool, 9, 100000, 100000 + 300);
+        add_range(&d, pool, 9, 100000, 100000 + 300);
+        assert_int_equal(d.nz, a.nz);
+        assert_same(&d, &a);
+        np_hll_reset(&a, pool);
+        np_hll_reset(&d, pool);
+    }
+    assert_int_equal(np_hll_pool_blocks_used(pool), 0);
+    np_hll_pool_destroy(&pool);
+}
+
 static void test_merge_is_union(void **s) {
     (void)s;
     /* {A range, B range}: exact+exact staying exact, exact+exact promoting, exact+dense,
@@ -656,6 +682,7 @@ int main(void) {
         cmocka_unit_test(test_promotion),
         cmocka_unit_test(test_key_path_matches_hash_path),
         cmocka_unit_test(test_accuracy),
+        cmocka_unit_test(test_merge_into_empty),
         cmocka_unit_test(test_merge_is_union),
         cmocka_unit_test(test_encode_roundtrip),
         cmocka_unit_test(test_nonzero_count_kept),

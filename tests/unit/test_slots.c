@@ -93,6 +93,24 @@ static void test_own_ack_progress(void **st) {
     np_slots_destroy(&sl);
 }
 
+/* A restore given up (np_claim: another claim overtook it) drops a slot it prepared and
+ * filled but never adopted: its outbox was never counted, so nothing is taken off the
+ * count (which would wrap and pause the worker for good). */
+static void test_drop_unadopted(void **st) {
+    (void)st;
+    np_slots_t *sl = np_slots_new("in", "rep", 2, NULL, 0);
+    assert_int_equal(np_slots_prepare(sl, 1), 0);
+    np_slots_adopt(sl, 1, np_partstate_new(1, &CFG), 100);
+    assert_int_equal(np_slots_push_partial(sl, 1, 0, 0, (const uint8_t *)"a", 1), 0);
+    assert_int_equal(np_slots_prepare(sl, 2), 0);
+    assert_int_equal(np_outbox_push(&sl->s[2].outbox, 0, NP_OUTBOX_OFFSET_UNKNOWN, (const uint8_t *)"r", 1), 0);
+    np_slots_drop(sl, 2);
+    assert_int_equal(sl->outbox_items, 1);
+    assert_int_equal(sl->s[2].outbox.n, 0);
+    assert_null(sl->s[2].rekey);
+    np_slots_destroy(&sl);
+}
+
 static void no_emit(void *ctx, np_partstate_t *ps, const np_pane_t *pane, uint64_t late) {
     (void)ctx;
     (void)ps;
@@ -168,6 +186,7 @@ static void test_idle_and_markers(void **st) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_numbering), cmocka_unit_test(test_own_ack_progress),
+                                       cmocka_unit_test(test_drop_unadopted),
                                        cmocka_unit_test(test_commit_offset), cmocka_unit_test(test_idle_and_markers)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,19 +26,6 @@
 static redis_server_t R; /* redis_server.h: its own port, no output on the test's pipe, dies with the test */
 static np_store_t *st;
 
-static int setup(void **s) {
-    (void)s;
-    char err[256];
-    st = np_store_connect("127.0.0.1", R.port, 1000, err, sizeof(err));
-    return st ? 0 : -1;
-}
-
-static int teardown(void **s) {
-    (void)s;
-    np_store_destroy(&st);
-    return 0;
-}
-
 static char *get(const char *key, size_t *len) {
     uint8_t *v = NULL;
     char err[256];
@@ -256,16 +243,5 @@ static void test_quarantine_fenced(void **s) {
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store),
                                        cmocka_unit_test(test_quarantine_glob), cmocka_unit_test(test_quarantine_fenced)};
-    int rc = redis_server_start(&R);
-    if (rc == 77) {
-        printf("test_store: redis-server not installed: skipped\n");
-        return 77;
-    }
-    if (rc != 0) {
-        printf("test_store: redis-server would not start\n");
-        return 1;
-    }
-    rc = cmocka_run_group_tests(tests, setup, teardown);
-    redis_server_stop(&R);
-    return rc;
+    return redis_server_run_group(&R, "test_store", tests, &st);
 }
