@@ -647,19 +647,24 @@ static void emit_groups(coord_t *c, const np_gpane_t *gp) {
 static void emit_window(void *ctx, const np_gpane_t *gp) {
     coord_t *c = ctx;
     if (c->pane_windows || !c->win) emit_result(c, gp, c->pane_ms);
-    if (c->win) {
-        const np_gpane_t *w = np_window_push(c->win, gp);
+    if (c->win) { /* the ring borrows gp's sources until they are read for the last time */
+        const np_gpane_t *w = np_window_push_lent(c->win, gp);
         if (w) emit_result(c, w, np_window_ms(c->win));
     }
     emit_groups(c, gp);
     if (c->det) detect(c, gp);
-    if (!c->cs) return;
-    np_coordstore_drop_pane(c->cs, gp->start_ms);
-    if (c->win) {
-        const uint8_t *buf;
-        size_t len;
-        if (np_partial_encode_gpane(&c->enc, gp, c->pane_ms, &buf, &len) < 0) abort();
-        np_coordstore_keep_final(c->cs, gp->start_ms, buf, len, gp->start_ms - np_window_ms(c->win));
+    if (c->cs) {
+        np_coordstore_drop_pane(c->cs, gp->start_ms);
+        if (c->win) {
+            const uint8_t *buf;
+            size_t len;
+            if (np_partial_encode_gpane(&c->enc, gp, c->pane_ms, &buf, &len) < 0) abort();
+            np_coordstore_keep_final(c->cs, gp->start_ms, buf, len, gp->start_ms - np_window_ms(c->win));
+        }
+    }
+    if (c->win) { /* the ring keeps gp's table, the merge gets the ring's emptied one */
+        np_srcmap_t *spare = np_window_keep(c->win);
+        if (spare) np_merge_swap_sources(c->merge, gp, spare);
     }
 }
 

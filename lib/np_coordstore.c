@@ -8,6 +8,7 @@
 
 #include "np_crc32.h"
 #include "np_log.h"
+#include "np_strbuf.h"
 
 #define NP_PARTIAL_MAGIC "NPP" /* a stored partial: "NPP", frame version 1, CRC-32, WorkerMsg */
 #define MAX_STARTS 65536       /* pane starts read back at once (max.open.panes is at most this) */
@@ -225,6 +226,17 @@ void np_coordstore_keep_final(np_coordstore_t *cs, int64_t start, const uint8_t 
     np_store_txn_add(cs->store, 2, delold, delold_l);
 }
 
+/* "share_pm,hosts,ports" into txt (at most 3 x 10 digits + 2 commas), as snprintf's
+ * "%u,%u,%u" writes it: a pane changes up to max.sources.per.pane known sources, and
+ * snprintf was a tenth of the finalize. */
+static size_t known_text(char *txt, const np_known_t *v) {
+    size_t n = np_strbuf_fmt_u64(txt, v->share_pm);
+    txt[n++] = ',';
+    n += np_strbuf_fmt_u64(txt + n, v->hosts);
+    txt[n++] = ',';
+    return n + np_strbuf_fmt_u64(txt + n, v->ports);
+}
+
 /* One HSET for all of them: the round's transaction stays short. */
 void np_coordstore_add_known(np_coordstore_t *cs, const np_ip_t *ips, const np_known_t *vals, size_t n) {
     if (!n) return;
@@ -237,11 +249,10 @@ void np_coordstore_add_known(np_coordstore_t *cs, const np_ip_t *ips, const np_k
     argv[1] = cs->k_known;
     lens[1] = strlen(cs->k_known);
     for (size_t i = 0; i < n; i++) {
-        int w = snprintf(txt[i], sizeof(txt[i]), "%u,%u,%u", vals[i].share_pm, vals[i].hosts, vals[i].ports);
         argv[2 + 2 * i] = (const char *)ips[i].b;
         lens[2 + 2 * i] = 16;
         argv[3 + 2 * i] = txt[i];
-        lens[3 + 2 * i] = (size_t)w;
+        lens[3 + 2 * i] = known_text(txt[i], &vals[i]);
     }
     np_store_txn_add(cs->store, (int)(2 + 2 * n), argv, lens);
     free(argv);

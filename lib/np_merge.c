@@ -445,6 +445,16 @@ size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, 
     return n;
 }
 
+np_srcmap_t *np_merge_swap_sources(np_merge_t *m, const np_gpane_t *gp, np_srcmap_t *empty) {
+    uintptr_t at = (uintptr_t)gp, first = (uintptr_t)m->panes;
+    assert(at >= first && at < first + m->cfg.max_panes * sizeof(*gp)); /* one of ours, not an empty pane */
+    np_gpane_t *g = &m->panes[(at - first) / sizeof(*gp)];
+    assert(np_srcmap_count(empty) == 0 && np_srcmap_interchangeable(empty, g->sources));
+    np_srcmap_t *had = g->sources;
+    g->sources = empty;
+    return had;
+}
+
 void np_merge_get_stats(const np_merge_t *m, np_merge_stats_t *out) {
     *out = m->st;
     out->open_panes = 0;

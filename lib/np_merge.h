@@ -146,6 +146,12 @@ typedef void (*np_merge_emit_fn)(void *ctx, const np_gpane_t *gp);
  * most max_emit of them, and frees them. Returns the number emitted. */
 size_t np_merge_finalize(np_merge_t *m, size_t max_emit, np_merge_emit_fn emit, void *ctx);
 
+/* Only inside np_merge_finalize's emit callback, for the pane gp being emitted: puts
+ * `empty` (an empty table interchangeable with gp's: np_srcmap_interchangeable) in place of
+ * gp's source table and returns that table, which the caller then owns (np_window_keep
+ * hands a final pane's table to the window ring this way instead of copying it). */
+np_srcmap_t *np_merge_swap_sources(np_merge_t *m, const np_gpane_t *gp, np_srcmap_t *empty);
+
 /* Counters for metrics. */
 typedef struct np_merge_stats {
     uint64_t partials, duplicates, too_late, full, bad;

@@ -27,6 +27,7 @@ typedef struct np_aggbuf {
     size_t pmix_cap;
     uint8_t *sketches;      /* encoded distinct-count sketches of the entries */
     size_t sketches_cap;
+    size_t sketches_len;    /* of them, what the last fill wrote */
     Netpulse__SourceAgg other;
 } np_aggbuf_t;
 

@@ -348,6 +348,9 @@ void np_srcmap_add_other(np_srcmap_t *m, uint64_t records, uint64_t bytes, uint6
 
 size_t np_srcmap_count(const np_srcmap_t *m) { return m->count; }
 uint64_t np_srcmap_evicted(const np_srcmap_t *m) { return m->evicted; }
+bool np_srcmap_interchangeable(const np_srcmap_t *a, const np_srcmap_t *b) {
+    return a->max_sources == b->max_sources && a->pool == b->pool;
+}
 const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m) { return &m->other; }
 size_t np_srcmap_capacity(const np_srcmap_t *m) { return m->mask + 1; }
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m) {

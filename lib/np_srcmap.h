@@ -101,6 +101,9 @@ size_t np_srcmap_count(const np_srcmap_t *m);          /* distinct sources store
 uint64_t np_srcmap_evicted(const np_srcmap_t *m);      /* entries folded into other */
 const np_srcagg_t *np_srcmap_other(const np_srcmap_t *m);
 size_t np_srcmap_capacity(const np_srcmap_t *m);       /* slots allocated now */
+/* True when a and b were made with the same max_sources and pool, so that one can take the
+ * other's place (np_window_push_lent hands tables over instead of copying them). */
+bool np_srcmap_interchangeable(const np_srcmap_t *a, const np_srcmap_t *b);
 size_t np_srcmap_memory_bytes(const np_srcmap_t *m);
 /* The most np_srcmap_memory_bytes can reach for a table of max_sources (full, evicting:
  * index, entries, estimates, change bits and the eviction heap); with `growing`, also the

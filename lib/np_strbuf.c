@@ -62,14 +62,20 @@ void np_strbuf_printf(np_strbuf_t *sb, const char *fmt, ...) {
     va_end(ap);
 }
 
-void np_strbuf_u64(np_strbuf_t *sb, uint64_t v) {
-    char tmp[24];
+size_t np_strbuf_fmt_u64(char *out, uint64_t v) {
+    char tmp[NP_U64_DIGITS];
     size_t i = sizeof(tmp);
     do {
         tmp[--i] = (char)('0' + v % 10);
         v /= 10;
     } while (v);
-    np_strbuf_append(sb, tmp + i, sizeof(tmp) - i);
+    memcpy(out, tmp + i, sizeof(tmp) - i);
+    return sizeof(tmp) - i;
+}
+
+void np_strbuf_u64(np_strbuf_t *sb, uint64_t v) {
+    char tmp[NP_U64_DIGITS];
+    np_strbuf_append(sb, tmp, np_strbuf_fmt_u64(tmp, v));
 }
 
 void np_strbuf_i64(np_strbuf_t *sb, int64_t v) {

@@ -27,6 +27,10 @@ void np_strbuf_printf(np_strbuf_t *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void np_strbuf_vprintf(np_strbuf_t *sb, const char *fmt, va_list ap);
 void np_strbuf_u64(np_strbuf_t *sb, uint64_t v);
+/* v in decimal into out (at most NP_U64_DIGITS bytes, no NUL); returns the length. What
+ * np_strbuf_u64 appends, for callers that build text without a buffer (np_coordstore). */
+#define NP_U64_DIGITS 20
+size_t np_strbuf_fmt_u64(char *out, uint64_t v);
 void np_strbuf_i64(np_strbuf_t *sb, int64_t v);
 /* Appends s as a JSON string literal, quotes included, escaping as RFC 8259 requires. */
 void np_strbuf_json_str(np_strbuf_t *sb, const char *s, size_t n);

@@ -1,6 +1,7 @@
 /* np_window: sliding windows from final panes. See np_window.h. */
 #include "np_window.h"
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,10 @@ struct np_window {
     np_gpane_t *ring;    /* the last k panes, slot = pane index mod k */
     np_gpane_t out;      /* the window handed out */
     int64_t first;       /* first pane added */
+    /* np_window_push_lent: the slot whose sources are the lender's table until
+     * np_window_keep, and the slot's own table (emptied) meanwhile. NULL: none lent. */
+    np_gpane_t *lent;
+    np_srcmap_t *spare;
 };
 
 static int gpane_init(np_gpane_t *g, size_t max_sources, np_hll_pool_t *pool) {
@@ -124,6 +129,7 @@ err:
 void np_window_destroy(np_window_t **wp) {
     if (!wp || !*wp) return;
     np_window_t *w = *wp;
+    if (w->lent) w->lent->sources = w->spare; /* the lender's table is not ours to free */
     for (size_t i = 0; w->ring && i < w->k; i++) gpane_free(&w->ring[i]);
     gpane_free(&w->out);
     free(w->ring);
@@ -135,14 +141,27 @@ int64_t np_window_ms(const np_window_t *w) { return w->window_ms; }
 int64_t np_window_first(const np_window_t *w) { return w->first; }
 void np_window_set_first(np_window_t *w, int64_t first) { w->first = first; }
 
-const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
+/* The pane's sources into slot g: lent (the slot uses pane's table until np_window_keep)
+ * when lend and the tables are interchangeable, else copied. */
+static void slot_sources(np_window_t *w, np_gpane_t *g, const np_gpane_t *pane, bool lend) {
+    if (lend && pane->sources && np_srcmap_interchangeable(pane->sources, g->sources)) {
+        w->lent = g;
+        w->spare = g->sources; /* emptied by gpane_clear */
+        g->sources = pane->sources;
+    } else {
+        gpane_add_sources(g, pane);
+    }
+}
+
+static const np_gpane_t *push(np_window_t *w, const np_gpane_t *pane, bool lend) {
+    assert(!w->lent); /* np_window_keep after every np_window_push_lent */
     int64_t idx = pane->start_ms / w->pane_ms;
     size_t slot = (size_t)(((idx % (int64_t)w->k) + (int64_t)w->k) % (int64_t)w->k);
     np_gpane_t *g = &w->ring[slot];
     gpane_clear(g);
     g->start_ms = pane->start_ms;
     gpane_add_totals(g, pane);
-    gpane_add_sources(g, pane);
+    slot_sources(w, g, pane, lend);
     g->partitions = pane->partitions;
     if (w->first == NP_TS_NONE || pane->start_ms < w->first) w->first = pane->start_ms;
 
@@ -174,4 +193,15 @@ const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) {
         w->out.sources_lower_bound = w->out.bounded && w->k > 1 && w->out.partitions > 0;
     }
     return &w->out;
+}
+
+const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane) { return push(w, pane, false); }
+
+const np_gpane_t *np_window_push_lent(np_window_t *w, const np_gpane_t *pane) { return push(w, pane, true); }
+
+np_srcmap_t *np_window_keep(np_window_t *w) {
+    np_srcmap_t *spare = w->spare;
+    w->lent = NULL;
+    w->spare = NULL;
+    return spare;
 }

@@ -37,6 +37,17 @@ int64_t np_window_ms(const np_window_t *w);
  * call), or NULL while the window would reach back before the first pane added. */
 const np_gpane_t *np_window_push(np_window_t *w, const np_gpane_t *pane);
 
+/* np_window_push without copying the pane's sources (a final pane's table is most of its
+ * cost): the window uses pane->sources as they are until np_window_keep, which must come
+ * before the next push and before pane->sources changes. */
+const np_gpane_t *np_window_push_lent(np_window_t *w, const np_gpane_t *pane);
+/* After np_window_push_lent: the window keeps the lent table and returns the one it held
+ * in its place, empty, made with the same max_sources and pool; the lender puts it where
+ * its table was (np_merge_swap_sources), so no table is added or lost. NULL when nothing
+ * was lent (the pane had no table, or one not interchangeable: np_srcmap_interchangeable;
+ * then the push copied). */
+np_srcmap_t *np_window_keep(np_window_t *w);
+
 /* Start of the first pane ever added (NP_TS_NONE before), for persistence. */
 int64_t np_window_first(const np_window_t *w);
 void np_window_set_first(np_window_t *w, int64_t first);

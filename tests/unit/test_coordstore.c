@@ -10,6 +10,7 @@
 
 #include "np_coordstore.h"
 #include "np_crc32.h"
+#include "np_strbuf.h"
 #include "redis_server.h"
 
 static redis_server_t R;
@@ -226,12 +227,13 @@ static void test_finalize_round_and_restore(void **st) {
     np_coordstore_add_result(f->cs, "w1", "window", 1000, 2000, (const uint8_t *)"{\"a\":1}", 7);
     np_coordstore_add_result(f->cs, "f1", "forecast", 2000, 3000, (const uint8_t *)"{\"f\":2}", 7);
     np_coordstore_keep_final(f->cs, 1000, (const uint8_t *)"pane1\0x", 7, -59000);
-    np_ip_t ips[2] = {0};
+    np_ip_t ips[3] = {0};
     ips[0].b[15] = 1;
     ips[1].b[0] = 0x20;
     ips[1].b[15] = 2;
-    np_known_t kv[2] = {{250, 3, 4}, {1000, 70000, 1}};
-    np_coordstore_add_known(f->cs, ips, kv, 2);
+    ips[2].b[15] = 3;
+    np_known_t kv[3] = {{250, 3, 4}, {1000, 70000, 1}, {UINT16_MAX, UINT32_MAX, 0}}; /* every digit count */
+    np_coordstore_add_known(f->cs, ips, kv, 3);
     np_coordstore_add_known(f->cs, ips, kv, 0); /* nothing */
     np_coordstore_set_next_emit(f->cs, 2000);
     np_coordstore_set_window_first(f->cs, -5000);
@@ -257,9 +259,10 @@ static void test_finalize_round_and_restore(void **st) {
     assert_int_equal(np_coordstore_load_detect(f->cs, decode_cb, known_cb, &r, err, sizeof(err)), 0);
     assert_int_equal(r.detect_len, 4);
     assert_memory_equal(r.detect, "DS\0\1", 4);
-    assert_int_equal(r.known, 2);
-    for (int i = 0; i < 2; i++) {
-        int j = memcmp(r.ip[i].b, ips[0].b, 16) == 0 ? 0 : 1;
+    assert_int_equal(r.known, 3);
+    for (int i = 0; i < 3; i++) {
+        int j = 0;
+        while (j < 2 && memcmp(r.ip[i].b, ips[j].b, 16) != 0) j++;
         assert_memory_equal(r.ip[i].b, ips[j].b, 16);
         assert_int_equal(r.kv[i].share_pm, kv[j].share_pm);
         assert_int_equal(r.kv[i].hosts, kv[j].hosts);
@@ -283,6 +286,19 @@ static void test_finalize_round_and_restore(void **st) {
     assert_int_equal(np_coordstore_each_result(f->cs, result_cb, &r, err, sizeof(err)), 0);
     assert_int_equal(r.results, 1);
     assert_string_equal(r.ids[0], "f1");
+}
+
+/* Known sources' values are written with np_strbuf_fmt_u64 instead of snprintf's "%u":
+ * the same text, so a restore reads what an older coordinator wrote and the reverse. */
+static void test_known_digits_as_snprintf(void **st) {
+    (void)st;
+    const uint64_t v[] = {0, 7, 10, 99, 1000, UINT16_MAX, 70000, UINT32_MAX, UINT64_MAX};
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        char want[32], got[NP_U64_DIGITS];
+        int n = snprintf(want, sizeof(want), "%llu", (unsigned long long)v[i]);
+        assert_int_equal(np_strbuf_fmt_u64(got, v[i]), n);
+        assert_memory_equal(got, want, (size_t)n);
+    }
 }
 
 static void test_names_are_separate(void **st) {
@@ -378,6 +394,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_partials_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_damaged_partials_quarantined, setup, teardown),
         cmocka_unit_test_setup_teardown(test_finalize_round_and_restore, setup, teardown),
+        cmocka_unit_test(test_known_digits_as_snprintf),
         cmocka_unit_test_setup_teardown(test_names_are_separate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_when_redis_is_gone, setup, teardown),

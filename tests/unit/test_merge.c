@@ -125,6 +125,50 @@ static void test_empty_windows_and_gaps(void **s) {
     np_merge_destroy(&m);
 }
 
+typedef struct taker {
+    np_merge_t *m;
+    np_srcmap_t *table; /* in: an empty table for the pane; out: the pane's */
+    out_t o;
+} taker_t;
+
+static void take_sources(void *ctx, const np_gpane_t *g) {
+    taker_t *t = ctx;
+    collect(&t->o, g);
+    np_srcmap_t *had = g->sources;
+    assert_ptr_equal(np_merge_swap_sources(t->m, g, t->table), had);
+    assert_ptr_equal(g->sources, t->table);
+    t->table = had;
+}
+
+/* np_merge_swap_sources: the emitted pane's table leaves the merge whole (the reset after
+ * emit clears the table swapped in, not it), and the next pane merges into the new one. */
+static void test_swap_sources(void **s) {
+    (void)s;
+    taker_t t = {.m = np_merge_new(&CFG), .table = np_srcmap_new(CFG.max_sources, NULL)};
+    np_srcmap_t *empty = t.table;
+    np_merge_set_partitions(t.m, 1);
+    partial(t.m, 0, 0, 7, 1, NP_MERGE_OK);
+    progress(t.m, 0, 5000, 5000, false);
+    assert_int_equal(np_merge_finalize(t.m, 10, take_sources, &t), 1);
+    assert_ptr_not_equal(t.table, empty);
+    assert_int_equal(np_srcmap_count(t.table), 1);
+    assert_int_equal(np_srcmap_entry(t.table, 0)->records, 7);
+    np_srcmap_t *first = t.table;
+    t.table = np_srcmap_new(CFG.max_sources, NULL);
+    for (int i = 1; i < 2 * (int)CFG.max_panes; i++) { /* every pane slot reused, one with `empty` */
+        partial(t.m, 0, i * 5000, 3, (uint8_t)(i + 1), NP_MERGE_OK);
+        progress(t.m, 0, (i + 1) * 5000, (i + 1) * 5000, false);
+        assert_int_equal(np_merge_finalize(t.m, 10, take_sources, &t), 1);
+        assert_int_equal(np_srcmap_count(t.table), 1);
+        assert_int_equal(np_srcmap_entry(t.table, 0)->ip.b[15], i + 1);
+        np_srcmap_clear(t.table);
+    }
+    assert_non_null(strstr(t.o.json, "\"sources\":1,"));
+    np_srcmap_destroy(&first);
+    np_srcmap_destroy(&t.table);
+    np_merge_destroy(&t.m);
+}
+
 static void test_max_emit_backpressure(void **s) {
     (void)s;
     out_t o = {0};
@@ -429,6 +473,7 @@ int main(void) {
         cmocka_unit_test(test_rebuilt_copy_of_published_pane),
         cmocka_unit_test(test_fresh_start_out_of_order_exact),
         cmocka_unit_test(test_conflict_rules),
+        cmocka_unit_test(test_swap_sources),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
 
 #include "np_partial.h"
 #include "np_window.h"
+#include "srcmap_eq.h"
 
 static np_gpane_t mk(int64_t start, uint64_t records, uint8_t src, int part) {
     np_gpane_t g = {0};
@@ -164,11 +165,144 @@ static void test_gpane_roundtrip(void **s) {
     fr(&d);
 }
 
+/* np_partial_encode_gpane packs into a buffer sized by an upper bound instead of asking
+ * protobuf-c for the size first: the bytes must be protobuf-c's own (unpacked and packed
+ * again they come out the same), also with every field at its widest (varints of 10
+ * bytes, dense sketches at precision 14, entries over 16 KiB). */
+static void test_gpane_packed_as_protobuf_c(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(14, 1024);
+    np_gpane_t g = mk(-5000, UINT64_MAX, 1, 0);
+    np_srcmap_destroy(&g.sources);
+    g.sources = np_srcmap_new(300, pool);
+    g.late_records = g.sources_evicted = g.nsources = UINT64_MAX;
+    g.partitions = UINT32_MAX;
+    g.bounded = true;
+    memset(g.seen, 0xff, NP_MERGE_MAX_PARTITIONS / 8);
+    for (int i = 0; i < NP_PMIX__COUNT; i++) g.pmix[i] = UINT64_MAX;
+    for (int k = 0; k < 300; k++) {
+        np_record_t r = {0};
+        r.src.b[0] = 0x20;
+        r.src.b[14] = (uint8_t)(k >> 8);
+        r.src.b[15] = (uint8_t)k;
+        r.proto = (uint8_t)(k % 4 ? NP_PROTO_TCP : NP_PROTO_UDP);
+        r.bytes = r.packets = 1;
+        for (int d = 0; d < (k < 40 ? 20000 : 1 + k % 5); d++) { /* 40 dense sketches */
+            r.dst.b[12] = (uint8_t)(d >> 8);
+            r.dst.b[13] = (uint8_t)d;
+            r.dst_port = (uint16_t)d;
+            np_srcmap_add_record(g.sources, &r);
+        }
+        np_srcmap_add(g.sources, &r.src, 1ull << 63, 1ull << 63, 1ull << 63); /* 10-byte varints */
+    }
+    np_partial_enc_t e;
+    np_partial_enc_init(&e);
+    const uint8_t *buf;
+    size_t len;
+    assert_int_equal(np_partial_encode_gpane(&e, &g, 5000, &buf, &len), 0);
+    assert_true(len > 40 * 16384); /* the dense ones packed whole */
+    Netpulse__WorkerMsg *m = netpulse__worker_msg__unpack(NULL, len, buf);
+    assert_non_null(m);
+    assert_int_equal(m->partial->n_sources, 300);
+    assert_int_equal(netpulse__worker_msg__get_packed_size(m), len);
+    uint8_t *again = malloc(len);
+    assert_int_equal(netpulse__worker_msg__pack(m, again), len);
+    assert_memory_equal(again, buf, len);
+    free(again);
+    netpulse__worker_msg__free_unpacked(m, NULL);
+    np_partial_enc_free(&e);
+    fr(&g);
+    np_hll_pool_destroy(&pool);
+}
+
+/* Pane i of the lent/copied comparison: sources spread so that consecutive panes share
+ * some, every third source with destinations enough for a dense sketch (pool p 10). */
+static void fill_pane(np_gpane_t *g, int i) {
+    g->start_ms = i * 5000;
+    g->records = g->bytes = g->packets = 0;
+    memset(g->seen, 0, NP_MERGE_MAX_PARTITIONS / 8);
+    g->seen[0] = 1;
+    g->partitions = 1;
+    for (int k = 0; k < 40; k++) {
+        np_ip_t ip = {{0}};
+        ip.b[10] = ip.b[11] = 0xff;
+        ip.b[14] = (uint8_t)((i * 13 + k) % 60);
+        np_record_t r = {0};
+        r.src = ip;
+        r.proto = NP_PROTO_TCP;
+        r.bytes = 100u + (uint64_t)k;
+        r.packets = 1;
+        for (int d = 0; d < (k % 3 ? 2 : 200); d++) { /* every third source dense */
+            r.dst.b[12] = (uint8_t)d;
+            r.dst.b[13] = (uint8_t)i;
+            r.dst_port = (uint16_t)(d + k);
+            np_srcmap_add_record(g->sources, &r);
+            g->records++;
+            g->bytes += r.bytes;
+            g->packets++;
+        }
+    }
+}
+
+/* np_window_push_lent + np_window_keep hand the pane's table to the ring instead of copying
+ * it: every window (each the union of the ring's last 3 panes, no window results) must be
+ * what copying gives, while the lender refills the emptied table it got back each pane, as
+ * np_merge reuses its panes. */
+static void test_lent_same_as_copied(void **s) {
+    (void)s;
+    np_hll_pool_t *pool = np_hll_pool_new(10, 4096);
+    np_window_t *copied = np_window_new(5000, 15000, 100, pool), *lent = np_window_new(5000, 15000, 100, pool);
+    np_gpane_t a = mk(0, 1, 1, 0), b = mk(0, 1, 1, 0);
+    np_srcmap_destroy(&a.sources);
+    np_srcmap_destroy(&b.sources);
+    a.sources = np_srcmap_new(100, pool);
+    b.sources = np_srcmap_new(100, pool);
+    np_srcmap_t *tables[8] = {b.sources}; /* every table seen by the lender */
+    size_t ntables = 1;
+    for (int i = 0; i < 8; i++) {
+        np_srcmap_clear(a.sources);
+        np_srcmap_clear(b.sources);
+        fill_pane(&a, i);
+        fill_pane(&b, i);
+        const np_gpane_t *wa = np_window_push(copied, &a), *wb = np_window_push_lent(lent, &b);
+        assert_int_equal(wa != NULL, wb != NULL);
+        if (wa) {
+            assert_int_equal(wa->start_ms, wb->start_ms);
+            assert_int_equal(wa->records, wb->records);
+            assert_true(np_srcmap_count(wa->sources) > 40); /* the union of the panes' sources */
+            assert_same_sources(wa->sources, wb->sources);
+        }
+        np_srcmap_t *had = b.sources, *spare = np_window_keep(lent);
+        assert_non_null(spare);
+        assert_true(spare != had);
+        assert_int_equal(np_srcmap_count(spare), 0);
+        b.sources = spare;
+        bool known = false;
+        for (size_t t = 0; t < ntables; t++) known = known || tables[t] == spare;
+        if (!known) tables[ntables++] = spare;
+    }
+    assert_int_equal(ntables, 4); /* the lender's table and the ring's 3 go round, no more */
+    /* A table of another capacity is copied: nothing to keep. */
+    np_gpane_t c = mk(40000, 1, 1, 0);
+    assert_non_null(np_window_push_lent(lent, &c));
+    assert_null(np_window_keep(lent));
+    np_gpane_t empty = {0};
+    empty.start_ms = 45000;
+    assert_non_null(np_window_push_lent(lent, &empty));
+    assert_null(np_window_keep(lent));
+    np_window_destroy(&copied);
+    np_window_destroy(&lent);
+    fr(&a), fr(&b), fr(&c);
+    np_hll_pool_destroy(&pool);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sliding),
         cmocka_unit_test(test_window_results_cover),
         cmocka_unit_test(test_gpane_roundtrip),
+        cmocka_unit_test(test_gpane_packed_as_protobuf_c),
+        cmocka_unit_test(test_lent_same_as_copied),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
