@@ -1176,7 +1176,11 @@ static int setup_dlq_reader(worker_t *w, char *err, size_t errlen) {
     snprintf(id, sizeof(id), "%s-dlq-reader", w->id);
     snprintf(group, sizeof(group), "%s-dlq-reader", np_config_str(w->proc.cfg, "group.id"));
     const char *const defaults[] = {"group.id", group, "enable.partition.eof", "true", "enable.auto.commit", "false",
-                                    "enable.auto.offset.store", "false", NULL};
+                                    "enable.auto.offset.store", "false",
+                                    /* A fetch at the partition's end long-polls this long, and the
+                                     * next restore's assign() waits for it: 500 ms per partition
+                                     * with librdkafka's default. */
+                                    "fetch.wait.max.ms", "10", NULL};
     rd_kafka_conf_t *conf = np_kafka_conf_new_with(w->proc.cfg, id, defaults, err, errlen);
     if (!conf) return -1;
     /* No error_cb: the reader's errors say nothing about the worker's health (a failed
