@@ -884,7 +884,8 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 /* Under a flood of bad records the dead-letter topic gets at most dlq.max.per.second of
  * them (np_rate); the others are counted by reason and skipped, so the DLQ stays bounded
  * and the exact counts stay in the metrics (records_invalid_total + records_late_total =
- * dlq_records_total + dlq_sampled_out_total + dlq_errors_total). An oversized value is
+ * dlq_records_total + dlq_sampled_out_total + dlq_errors_total + dlq_already_total: records read
+ * again after a restart that an earlier owner's dead letter holds, np_dlqseen). An oversized value is
  * dead-lettered cut to max.record.bytes (header netpulse.value.bytes: its real size): a
  * 10 MB record must not become a 10 MB dead letter, which the producer would refuse
  * (message.max.bytes) and the worker would then exit on, again after every restart. */
