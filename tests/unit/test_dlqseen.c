@@ -90,6 +90,60 @@ static void test_failed_read_keeps_from(void **st) {
     np_dlqseen_free(&s);
 }
 
+/* Three owners of source partition 3 over one DLQ partition that partition 9 shares.
+ * A checkpoints at 10 (DLQ end 0), dead-letters 10..19 and dies. B resumes at 10, finds
+ * them, checkpoints at 15 and dies: a from past A's dead letters would make C, resuming at
+ * 15, dead-letter 15..19 again. */
+typedef struct dlq {
+    int64_t src_part[64], src_off[64];
+    int64_t n;
+} dlq_t;
+
+static void produce(dlq_t *q, np_dlqseen_t *owner, int64_t part, int64_t off) {
+    q->src_part[q->n] = part;
+    q->src_off[q->n] = off;
+    if (owner) np_dlqseen_delivered(owner, q->n);
+    q->n++;
+}
+
+static void restore(const dlq_t *q, np_dlqseen_t *s, int64_t from, int64_t resume) {
+    np_dlqseen_reset(s, from);
+    char p[24], o[24];
+    for (int64_t i = from < 0 ? q->n : from; i < q->n; i++) {
+        snprintf(p, sizeof(p), "%lld", (long long)q->src_part[i]);
+        snprintf(o, sizeof(o), "%lld", (long long)q->src_off[i]);
+        add(s, resume, "network-traffic", p, o);
+    }
+    np_dlqseen_seal(s, q->n);
+}
+
+static void test_three_owners(void **st) {
+    (void)st;
+    dlq_t q = {0};
+    np_dlqseen_t a = {0}, b = {0}, c = {0};
+    np_dlqseen_reset(&a, -1);
+    np_dlqseen_seal(&a, 0);
+    int64_t ckpt_from = np_dlqseen_ckpt_from(&a, 10); /* A's checkpoint at 10 */
+    assert_int_equal(ckpt_from, 0);
+    for (int64_t off = 10; off < 20; off++) {
+        produce(&q, &a, 3, off);
+        produce(&q, NULL, 9, off); /* another worker's partition, same DLQ partition */
+    }
+    restore(&q, &b, ckpt_from, 10); /* B */
+    for (int64_t off = 10; off < 20; off++) assert_true(np_dlqseen_has(&b, off));
+    ckpt_from = np_dlqseen_ckpt_from(&b, 15); /* B's checkpoint at 15, then kill -9 */
+    assert_int_equal(ckpt_from, 0);
+    restore(&q, &c, ckpt_from, 15); /* C */
+    assert_int_equal(c.n, 5);
+    for (int64_t off = 15; off < 20; off++) assert_true(np_dlqseen_has(&c, off));
+    /* C passes A's last one and dead-letters 20: its checkpoint at 21 points after it. */
+    produce(&q, &c, 3, 20);
+    assert_int_equal(np_dlqseen_ckpt_from(&c, 21), q.n);
+    np_dlqseen_free(&a);
+    np_dlqseen_free(&b);
+    np_dlqseen_free(&c);
+}
+
 static void test_bounded(void **st) {
     (void)st;
     np_dlqseen_t s = {0};
@@ -118,6 +172,7 @@ int main(void) {
         cmocka_unit_test(test_only_ours_from_the_resume_offset),
         cmocka_unit_test(test_ckpt_from),
         cmocka_unit_test(test_failed_read_keeps_from),
+        cmocka_unit_test(test_three_owners),
         cmocka_unit_test(test_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
