@@ -118,6 +118,7 @@ static void fill_head(Netpulse__PartitionCheckpoint *c, const np_partstate_t *ps
     c->late_total = ps->late_total;
     c->records_total = ps->records_total;
     c->panes_emitted = ps->panes_emitted;
+    c->dlq_scan_from = ps->dlq_from >= 0 ? ps->dlq_from + 1 : 0;
     c->pair_kept = ps->win && ps->cfg.keep_panes;
     if (ps->win) {
         c->window_slots = (uint32_t)np_srcwin_slots(ps->win);
@@ -581,6 +582,7 @@ int np_ckpt_decode_parts(const uint8_t *buf, size_t len, np_ckpt_get_part_fn get
     ps->late_total = c->late_total;
     ps->records_total = c->records_total;
     ps->panes_emitted = c->panes_emitted;
+    ps->dlq_from = c->dlq_scan_from > 0 ? c->dlq_scan_from - 1 : -1;
     for (size_t i = 0; i < c->n_panes; i++) {
         const Netpulse__PaneState *s = c->panes[i];
         np_pane_t *p = np_partstate_claim_pane(ps, s->pane_start_ms);

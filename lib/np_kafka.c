@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "np_clock.h"
+#include "np_dlqseen.h"
 #include "np_log.h"
 
 static void log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf) {
@@ -70,11 +71,85 @@ rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const 
         rd_kafka_header_add(h, "netpulse.value.bytes", -1, vbytes, -1);
     }
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_KEY(key, key_len),
+        rk, RD_KAFKA_V_TOPIC(dlq_topic), RD_KAFKA_V_PARTITION(info->dlq_partition), RD_KAFKA_V_OPAQUE(info->opaque),
+        RD_KAFKA_V_KEY(key, key_len),
         RD_KAFKA_V_VALUE((void *)val, val_len), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_END);
     if (err) rd_kafka_headers_destroy(h); /* ownership passes to librdkafka only on success */
     return err;
+}
+
+/* A header's value, or NULL with *len 0. */
+static const char *header(rd_kafka_headers_t *h, const char *name, size_t *len) {
+    const void *v = NULL;
+    if (!h || rd_kafka_header_get_last(h, name, &v, len) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        *len = 0;
+        return NULL;
+    }
+    return v;
+}
+
+/* Polls rk until the message before `end` was read; returns the dead letters read or -1. */
+static int dlq_read(rd_kafka_t *rk, int64_t end, const char *src_topic, int32_t src_partition, int64_t min_offset,
+                    np_dlqseen_t *seen, int64_t deadline, char *errstr, size_t errlen) {
+    int got = 0;
+    for (int64_t last = -1; last < end - 1;) {
+        int64_t left = deadline - np_clock_mono_ms();
+        if (left <= 0) {
+            snprintf(errstr, errlen, "timed out at DLQ offset %lld of %lld", (long long)last + 1, (long long)end);
+            return -1;
+        }
+        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, (int)(left < 100 ? left : 100));
+        if (!m) continue;
+        if (m->err && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            snprintf(errstr, errlen, "%s", rd_kafka_message_errstr(m));
+            rd_kafka_message_destroy(m);
+            return -1;
+        }
+        if (m->err) { /* PARTITION_EOF: m->offset is the end then */
+            if (m->offset >= end) last = end - 1;
+        } else {
+            rd_kafka_headers_t *h = NULL;
+            rd_kafka_message_headers(m, &h);
+            size_t tl, pl, ol;
+            const char *t = header(h, "netpulse.source.topic", &tl), *p = header(h, "netpulse.source.partition", &pl),
+                       *o = header(h, "netpulse.source.offset", &ol);
+            np_dlqseen_add(seen, src_topic, src_partition, min_offset, t, tl, p, pl, o, ol);
+            got++;
+            last = m->offset;
+        }
+        rd_kafka_message_destroy(m);
+    }
+    return got;
+}
+
+int np_kafka_dlq_scan(rd_kafka_t *rk, const char *dlq_topic, int32_t dlq_partition, int64_t from,
+                      const char *src_topic, int32_t src_partition, int64_t min_offset, np_dlqseen_t *seen,
+                      int timeout_ms, char *errstr, size_t errlen) {
+    int64_t deadline = np_clock_mono_ms() + timeout_ms, lo = -1, end = -1;
+    rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(rk, dlq_topic, dlq_partition, &lo, &end, timeout_ms);
+    if (e) {
+        snprintf(errstr, errlen, "DLQ end: %s", rd_kafka_err2str(e));
+        np_dlqseen_seal(seen, -1);
+        return -1;
+    }
+    if (from < lo) from = lo; /* deleted by retention: nothing to find there */
+    int got = 0;
+    if (seen->from >= 0 && from < end) {
+        rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+        rd_kafka_topic_partition_list_add(l, dlq_topic, dlq_partition)->offset = from;
+        e = rd_kafka_assign(rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+        if (e) {
+            snprintf(errstr, errlen, "assign: %s", rd_kafka_err2str(e));
+            got = -1;
+        } else {
+            got = dlq_read(rk, end, src_topic, src_partition, min_offset, seen, deadline, errstr, errlen);
+        }
+        rd_kafka_assign(rk, NULL);
+    }
+    np_dlqseen_seal(seen, got < 0 ? -1 : end);
+    return got;
 }
 
 int64_t np_kafka_lag(int64_t hi, int64_t lo, int64_t position, int64_t next_offset) {

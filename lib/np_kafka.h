@@ -43,11 +43,24 @@ typedef struct np_dlq_info {
     int64_t src_offset;
     int64_t pane_start_ms; /* INT64_MIN when not applicable */
     int64_t value_bytes;   /* the whole value's size when val is cut short, else 0 */
+    int32_t dlq_partition; /* the DLQ partition (np_dlqseen_partition; RD_KAFKA_PARTITION_UA: the partitioner's) */
+    void *opaque;          /* the delivery report's msg_opaque */
 } np_dlq_info_t;
 
 rd_kafka_resp_err_t np_dlq_produce(rd_kafka_t *rk, const char *dlq_topic, const void *key,
                                    size_t key_len, const void *val, size_t val_len,
                                    const np_dlq_info_t *info);
+
+/* Reads partition dlq_partition of dlq_topic from offset `from` to its end with consumer
+ * rk (no group: assigned, and unassigned again before returning), adding to seen every
+ * dead letter of (src_topic, src_partition) at a source offset >= min_offset
+ * (np_dlqseen_add), then seals seen with the end read (np_dlqseen_seal; -1 when the end
+ * was not reached within timeout_ms or a read failed). Returns the number of dead letters
+ * read, or -1 with errstr. */
+struct np_dlqseen;
+int np_kafka_dlq_scan(rd_kafka_t *rk, const char *dlq_topic, int32_t dlq_partition, int64_t from,
+                      const char *src_topic, int32_t src_partition, int64_t min_offset, struct np_dlqseen *seen,
+                      int timeout_ms, char *errstr, size_t errlen);
 
 /* Records behind the high watermark: hi - position, where the position is the consumer's
  * (the offset after the last message polled), else next_offset (the caller's own resume

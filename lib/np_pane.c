@@ -81,6 +81,7 @@ np_partstate_t *np_partstate_new(int32_t partition, const np_pane_config_t *cfg)
     ps->cfg = *cfg;
     ps->max_ts = ps->follow_wm = ps->closed_through = NP_TS_NONE;
     ps->next_offset = -1;
+    ps->dlq_from = -1;
     ps->ring = calloc(cfg->max_open_panes, sizeof(*ps->ring));
     if (!ps->ring) goto err;
     for (size_t i = 0; i < cfg->max_open_panes; i++) {

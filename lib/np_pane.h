@@ -91,6 +91,7 @@ typedef struct np_partstate {
     uint64_t late_total;
     uint64_t records_total;
     uint64_t panes_emitted;  /* closed panes with data (bounded partials: learning, np_cand) */
+    int64_t dlq_from;        /* carried for the worker: np_dlqseen_ckpt_from when checkpointed, -1 unknown */
     np_pane_t *ring;
     struct np_srcwin *win;   /* cfg.window_ms, cfg.keep_panes: closed panes' source tables (NULL: off) */
     bool emit_whole;         /* set by emit: the partial carried the whole table (kept with the pane) */

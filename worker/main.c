@@ -24,6 +24,7 @@
 #include "netpulse.pb-c.h"
 #include "np_ckpt.h"
 #include "np_ckpt_store.h"
+#include "np_dlqseen.h"
 #include "np_claim.h"
 #include "np_zsock.h"
 #include "np_clock.h"
@@ -137,6 +138,9 @@ typedef struct worker {
     int64_t max_jump_ms;   /* max.watermark.jump.ms */
     rd_kafka_t *rk;        /* consumer */
     rd_kafka_t *dlq;       /* producer: dead letters and re-keyed records */
+    rd_kafka_t *dlq_reader; /* consumer without a group: reads a partition's dead letters on restore */
+    int32_t ndlq;          /* partitions of dlq.topic */
+    np_dlqseen_t *dseen;   /* by slot: records an earlier owner dead-lettered (np_dlqseen) */
     np_logend_t *logend;   /* log ends of every slot's partition, for idleness (np_idle) */
     rd_kafka_topic_partition_list_t *logend_parts; /* those partitions, by slot; its thread's */
     uint64_t produced_since_flush;
@@ -163,7 +167,7 @@ typedef struct worker {
     np_log_rl_t rl_bad, rl_late;
     /* metrics */
     np_counter_t *m_consumed, *m_consumed_rep, *m_bytes_in, *m_late, *m_partials, *m_partial_bytes, *m_dlq,
-        *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err;
+        *m_dlq_err, *m_evicted, *m_rebalances, *m_kafka_err, *m_dlq_already, *m_dlq_scan_err;
     np_counter_t *m_bad[NP_REC__COUNT];
     np_counter_t *m_dlq_out[DLQ_REASONS]; /* dead letters not produced (rate limit), by reason */
     np_counter_t *m_forwarded, *m_fwd_dups, *m_markers;
@@ -464,6 +468,7 @@ static int checkpoint(worker_t *w, int32_t p) {
     char ek[256], key[256], err[256];
     double t0 = np_clock_mono_s();
     np_ckpt_writer_t *cw = &s->ckpt;
+    s->ps->dlq_from = np_dlqseen_ckpt_from(&w->dseen[p], s->ps->next_offset);
     if (np_ckpt_writer_plan(cw, s->ps, slot_topic(w, p), s->epoch, &s->outbox, s->rekey ? s->rekey->hwm : NULL,
                             s->rekey ? s->rekey->wm : NULL, s->rekey ? (size_t)w->nin : 0, np_clock_wall_ms(NULL),
                             &w->ckpt_policy) < 0) {
@@ -671,6 +676,33 @@ static int take_partition(worker_t *w, int32_t p, int64_t *offset, np_partstate_
     return rc;
 }
 
+/* How long a restore may read the dead-letter topic: a failure costs duplicates, not the
+ * partition, and the rebalance callback must not hold the group for long. */
+#define DLQ_SCAN_TIMEOUT_MS 5000
+
+/* Which records from the resume offset on an earlier owner already dead-lettered
+ * (np_dlqseen): its checkpoint says from where in the DLQ partition to read them. A read
+ * that fails is counted and logged, and those records may be dead-lettered again (at
+ * least once, as before). */
+static void read_dead_letters(worker_t *w, int32_t p, const np_partstate_t *ps, int64_t offset) {
+    np_dlqseen_t *d = &w->dseen[p];
+    int32_t sp = slot_partition(w, p), dp = np_dlqseen_partition(sp, w->ndlq);
+    np_dlqseen_reset(d, w->store && ps && dp >= 0 ? ps->dlq_from : -1);
+    if (dp < 0 || !w->dlq_reader) return;
+    char err[256] = "";
+    double t0 = np_clock_mono_s();
+    int n = np_kafka_dlq_scan(w->dlq_reader, w->dlq_topic, dp, d->from, slot_topic(w, p), sp, offset >= 0 ? offset : 0, d,
+                              DLQ_SCAN_TIMEOUT_MS, err, sizeof(err));
+    if (n < 0 || d->overflow) {
+        np_counter_inc(w->m_dlq_scan_err);
+        np_warn("dlq_scan_failed", "partition=%d dlq_partition=%d from=%lld found=%zu error=\"%s\"", p, dp,
+                (long long)d->from, d->n, d->overflow ? "too many dead letters since the checkpoint" : err);
+    } else if (d->from >= 0) {
+        np_info("dlq_scanned", "partition=%d dlq_partition=%d from=%lld end=%lld read=%d already=%zu ms=%.0f", p, dp,
+                (long long)d->from, (long long)d->next, n, d->n, (np_clock_mono_s() - t0) * 1000);
+    }
+}
+
 /* Pauses consumption while too many partials wait for acknowledgement. */
 static void backpressure(worker_t *w) {
     /* Pause at the limit; resume once half of it has drained (hysteresis). */
@@ -812,6 +844,7 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
                 np_error("out_of_memory", "what=partition_state partition=%d", p);
                 abort(); /* cannot own a partition we cannot hold */
             }
+            read_dead_letters(w, p, ps, parts->elems[i].offset);
             np_slots_adopt(w->sl, p, ps, now);
             publish_lag(w, p);
             np_info("partition_assigned", "topic=%s partition=%d slot=%d", parts->elems[i].topic,
@@ -851,16 +884,24 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic
 /* Under a flood of bad records the dead-letter topic gets at most dlq.max.per.second of
  * them (np_rate); the others are counted by reason and skipped, so the DLQ stays bounded
  * and the exact counts stay in the metrics (records_invalid_total + records_late_total =
- * dlq_records_total + dlq_sampled_out_total + dlq_errors_total). An oversized value is
+ * dlq_records_total + dlq_sampled_out_total + dlq_errors_total + dlq_already_total: records read
+ * again after a restart that an earlier owner's dead letter holds, np_dlqseen). An oversized value is
  * dead-lettered cut to max.record.bytes (header netpulse.value.bytes: its real size): a
  * 10 MB record must not become a 10 MB dead letter, which the producer would refuse
  * (message.max.bytes) and the worker would then exit on, again after every restart. */
 static void dead_letter(worker_t *w, const rd_kafka_message_t *m, int why, const char *detail, int64_t pane) {
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    int32_t p = np_slots_of(w->sl, topic, m->partition);
+    if (p >= 0 && np_dlqseen_has(&w->dseen[p], m->offset)) { /* an earlier owner's, before a kill -9 */
+        np_counter_inc(w->m_dlq_already);
+        return;
+    }
     if (!np_rate_take(&w->dlq_rate, w->batch_mono)) {
         np_counter_inc(w->m_dlq_out[why]);
         return;
     }
-    np_dlq_info_t info = {dlq_reason_name(why), detail, rd_kafka_topic_name(m->rkt), m->partition, m->offset, pane, 0};
+    np_dlq_info_t info = {dlq_reason_name(why), detail, topic, m->partition, m->offset, pane, 0,
+                          np_dlqseen_partition(m->partition, w->ndlq), (void *)(intptr_t)(p + 1)};
     size_t len = m->len;
     if (len > w->lim.max_bytes) {
         info.value_bytes = (int64_t)m->len;
@@ -1063,6 +1104,10 @@ static void register_metrics(worker_t *w) {
     w->m_partial_bytes = np_metrics_counter(m, "netpulse_worker_partial_bytes_total", "Encoded partial bytes sent", NULL);
     w->m_dlq = np_metrics_counter(m, "netpulse_worker_dlq_records_total", "Records sent to the dead-letter topic", NULL);
     w->m_dlq_err = np_metrics_counter(m, "netpulse_worker_dlq_errors_total", "Dead-letter produce failures", NULL);
+    w->m_dlq_already = np_metrics_counter(m, "netpulse_worker_dlq_already_total",
+                                          "Bad or late records read again after a restart and not dead-lettered again: an earlier owner's dead letter holds them", NULL);
+    w->m_dlq_scan_err = np_metrics_counter(m, "netpulse_worker_dlq_scan_errors_total",
+                                           "Restores that could not read the partition's earlier dead letters (those records may be dead-lettered twice)", NULL);
     w->m_cand_dropped = np_metrics_counter(m, "netpulse_worker_partial_candidates_dropped_total",
                                            "Bounded partials: per-source detector candidates over partial.max.candidates, not sent", NULL);
     for (int i = 0; i < DLQ_REASONS; i++) {
@@ -1123,6 +1168,31 @@ static void register_metrics(worker_t *w) {
     w->m_idle_parts = np_metrics_gauge(m, "netpulse_worker_idle_partitions", "Owned partitions that are idle", NULL);
 }
 
+/* The consumer that reads dead letters back on restore: no group (assign only), the
+ * connection settings of the others. */
+static int setup_dlq_reader(worker_t *w, char *err, size_t errlen) {
+    /* librdkafka (2.0) refuses assign() without a group.id ("Unknown group"); this one is
+     * never joined (no subscribe) and nothing is committed under it. */
+    char id[160], group[320];
+    snprintf(id, sizeof(id), "%s-dlq-reader", w->id);
+    snprintf(group, sizeof(group), "%s-dlq-reader", np_config_str(w->proc.cfg, "group.id"));
+    const char *const defaults[] = {"group.id", group, "enable.partition.eof", "true", "enable.auto.commit", "false",
+                                    "enable.auto.offset.store", "false",
+                                    /* A fetch at the partition's end long-polls this long, and the
+                                     * next restore's assign() waits for it: 500 ms per partition
+                                     * with librdkafka's default. */
+                                    "fetch.wait.max.ms", "10", NULL};
+    rd_kafka_conf_t *conf = np_kafka_conf_new_with(w->proc.cfg, id, defaults, err, errlen);
+    if (!conf) return -1;
+    /* No error_cb: the reader's errors say nothing about the worker's health (a failed
+     * read is counted where it happens). */
+    if (!(w->dlq_reader = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen))) {
+        rd_kafka_conf_destroy(conf);
+        return -1;
+    }
+    return 0;
+}
+
 /* Partition count of a topic, or -1 with err naming it. */
 static int32_t topic_partitions(worker_t *w, const char *topic, char *err, size_t errlen) {
     const struct rd_kafka_metadata *md;
@@ -1148,6 +1218,8 @@ static void produce_dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opa
     if (m->err) {
         np_error("produce_undelivered", "topic=%s error=\"%s\"", rd_kafka_topic_name(m->rkt), rd_kafka_err2str(m->err));
         w->produce_failed = 1;
+    } else if (m->_private) { /* a dead letter of slot _private - 1: where the next owner looks */
+        np_dlqseen_delivered(&w->dseen[(intptr_t)m->_private - 1], m->offset);
     }
 }
 
@@ -1195,10 +1267,15 @@ static int setup_kafka(worker_t *w) {
     np_kafka_conf_set(pconf, "partitioner", "murmur2_random", err, sizeof(err));
     w->dlq = rd_kafka_new(RD_KAFKA_PRODUCER, pconf, err, sizeof(err));
     if (!w->dlq) goto fail;
+    if (setup_dlq_reader(w, err, sizeof(err)) < 0) goto fail;
     rd_kafka_poll_set_consumer(w->rk);
 
     rd_kafka_resp_err_t e;
     if ((w->nin = topic_partitions(w, w->topic, err, sizeof(err))) < 0) goto fail;
+    /* Dead letters go to the DLQ partition of their source partition (np_dlqseen), so a
+     * restore knows where to read them; without the count, where librdkafka puts them. */
+    if ((w->ndlq = topic_partitions(w, w->dlq_topic, err, sizeof(err))) < 0)
+        np_warn("dlq_topic_unknown", "error=\"%s\" effect=dead_letters_at_least_once", err);
     if (w->rtopic) {
         int32_t nr = topic_partitions(w, w->rtopic, err, sizeof(err));
         if (nr < 0) goto fail;
@@ -1222,10 +1299,12 @@ static int setup_kafka(worker_t *w) {
             goto fail;
         }
     }
-    if (!(w->sl = np_slots_new(w->topic, w->rtopic, w->nin, w->ktopic, w->nconn))) {
+    if (!(w->sl = np_slots_new(w->topic, w->rtopic, w->nin, w->ktopic, w->nconn)) ||
+        !(w->dseen = calloc((size_t)w->sl->total, sizeof(*w->dseen)))) {
         snprintf(err, sizeof(err), "out of memory for %d partitions", w->nin);
         goto fail;
     }
+    for (int32_t p = 0; p < w->sl->total; p++) np_dlqseen_reset(&w->dseen[p], -1);
     w->logend_parts = rd_kafka_topic_partition_list_new(w->sl->total);
     for (int32_t p = 0; p < w->sl->total; p++)
         rd_kafka_topic_partition_list_add(w->logend_parts, slot_topic(w, p), slot_partition(w, p));
@@ -1540,7 +1619,10 @@ int main(int argc, char **argv) {
      * checkpoint or commit moved past it: the next owner produces it again. */
     rd_kafka_flush(w->dlq, 2000);
     rd_kafka_destroy(w->dlq);
+    rd_kafka_destroy(w->dlq_reader);
     for (int32_t p = 0; p < w->sl->total; p++) drop_partition(w, p);
+    for (int32_t p = 0; p < w->sl->total; p++) np_dlqseen_free(&w->dseen[p]);
+    free(w->dseen);
     np_slots_destroy(&w->sl);
     np_pair_destroy(&w->pair); /* its tables' sketches are the pool's */
     np_hll_pool_destroy(&w->pcfg.pool);

@@ -367,6 +367,21 @@ static np_partstate_t *decode_ok(const uint8_t *buf, size_t len, const np_pane_c
 
 /* A checkpoint written before the ring's fields (29, 30) still restores: the panes it kept
  * answer, the ones before the oldest kept are unknown (its ring's size is not known). */
+/* dlq_scan_from (np_dlqseen) is stored plus 1: 0, what an older checkpoint holds, reads as
+ * -1 (nothing to read back), while DLQ offset 0 (an empty DLQ partition) survives. */
+static void test_dlq_from(void **s) {
+    (void)s;
+    np_partstate_t *ps = state();
+    const int64_t from[] = {-1, 0, 1, 123456789012LL};
+    for (size_t i = 0; i < sizeof(from) / sizeof(from[0]); i++) {
+        ps->dlq_from = from[i];
+        np_partstate_t *back = roundtrip(ps, &CFG, 3);
+        assert_int_equal(back->dlq_from, from[i]);
+        np_partstate_destroy(&back);
+    }
+    np_partstate_destroy(&ps);
+}
+
 static void test_ring_fields_absent(void **s) {
     (void)s;
     np_pane_config_t kc = CFG;
@@ -438,7 +453,8 @@ int main(void) {
                                        cmocka_unit_test(test_window_history),
                                        cmocka_unit_test(test_kept_panes), cmocka_unit_test(test_ring_geometry),
                                        cmocka_unit_test(test_lost_history_moved),
-                                       cmocka_unit_test(test_ring_fields_absent),
+                                       cmocka_unit_test(test_dlq_from),
+        cmocka_unit_test(test_ring_fields_absent),
                                        cmocka_unit_test(test_ring_fields_absent_stale_slot),
                                        cmocka_unit_test(test_window_start_out_of_range)};
     return cmocka_run_group_tests(tests, NULL, NULL);
