@@ -1073,8 +1073,10 @@ int main(int argc, char **argv) {
     int64_t wm_every = np_config_int(cfg, "watermark.ms"), next_wm = 0;
     zmq_pollitem_t items[3] = {{c->wsock, 0, ZMQ_POLLIN, 0}, {c->gsock, 0, ZMQ_POLLIN, 0}, {NULL, -1, ZMQ_POLLIN, 0}};
     while (!np_proc_stopping()) {
-        /* Also wakes when Redis answers the sent batch, to acknowledge it without delay. */
-        items[2].fd = np_pbatch_len(c->sent) && c->cs ? np_coordstore_fd(c->cs) : -1;
+        /* Also wakes when Redis answers the sent batch, to acknowledge it without delay
+         * (with no connection left its outcome is known: settled at once). */
+        items[2].fd = np_pbatch_len(c->sent) ? np_coordstore_fd(c->cs) : -1;
+        if (np_pbatch_len(c->sent) && items[2].fd < 0) flush_partials(c);
         zmq_poll(items, items[2].fd >= 0 ? 3 : 2, 50);
         if (items[2].fd >= 0 && (items[2].revents & ZMQ_POLLIN)) flush_partials(c);
         int64_t now = np_clock_mono_ms();
