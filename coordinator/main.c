@@ -124,6 +124,7 @@ typedef struct coord {
     bool stale;             /* Redis and memory may differ: reload before going on */
     int64_t next_reload;
     np_pbatch_t *batch;     /* accepted partials awaiting their group commit */
+    np_pbatch_t *sent;      /* the previous batch: its transaction sent, its outcome not read */
     uint8_t *ack_buf;
     size_t ack_cap;
     np_counter_t *m_persist_err, *m_reloads, *m_batches;
@@ -356,31 +357,54 @@ static void send_acks_cb(void *ctx, const uint8_t *peer, size_t peer_len, Netpul
     send_acks(ctx, peer, peer_len, ids, n);
 }
 
-/* The group commit: stores every partial of the batch in one Redis transaction, then
- * merges and acknowledges them (one message per worker). If the write fails, none is
- * merged or acknowledged: the workers re-send them (ARCHITECTURE.md, Coordinator). */
-static void flush_partials(coord_t *c) {
-    size_t n = np_pbatch_len(c->batch);
+/* The sent batch's outcome: when Redis stored it, merges and acknowledges its partials;
+ * if not, none is merged or acknowledged, and the workers re-send them (ARCHITECTURE.md,
+ * Coordinator). Waits for Redis only if it has not answered yet. */
+static void settle_sent(coord_t *c) {
+    size_t n = np_pbatch_len(c->sent);
     if (!n) return;
     double t0 = np_clock_mono_s();
     char err[256];
-    if (c->cs && np_coordstore_flush_partials(c->cs, err, sizeof(err)) < 0) {
+    if (c->cs && np_coordstore_wait_partials(c->cs, err, sizeof(err)) < 0) {
+        static np_log_rl_t rl = NP_LOG_RL_INIT;
+        np_counter_inc(c->m_persist_err);
+        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", n, err);
+        np_pbatch_clear(c->sent);
+        return;
+    }
+    np_counter_inc(c->m_batches);
+    double share = (np_clock_mono_s() - t0) / (double)n; /* each partial's part of the wait */
+    for (size_t i = 0; i < n; i++) {
+        double t1 = np_clock_mono_s();
+        np_pbatch_item_t *e = np_pbatch_at(c->sent, i);
+        np_merge_result_t r = np_merge_add_partial(c->merge, e->m->partial);
+        e->ack = settle_partial(c, e->m, r, share + np_clock_mono_s() - t1);
+    }
+    np_pbatch_acks(c->sent, send_acks_cb, c);
+    np_pbatch_clear(c->sent);
+}
+
+/* The group commit: settles the batch sent before, then sends this one's partials to
+ * Redis in one transaction and keeps them as the sent batch, so that the partials that
+ * arrive meanwhile are decoded while Redis applies it; its outcome is read by the next
+ * flush, a finalize round (which needs every stored partial merged) or once Redis has
+ * answered (the main loop polls its socket). Without Redis it is settled at once. */
+static void flush_partials(coord_t *c) {
+    settle_sent(c);
+    size_t n = np_pbatch_len(c->batch);
+    if (!n) return;
+    char err[256];
+    if (c->cs && np_coordstore_send_partials(c->cs, err, sizeof(err)) < 0) {
         static np_log_rl_t rl = NP_LOG_RL_INIT;
         np_counter_inc(c->m_persist_err);
         np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", n, err);
         np_pbatch_clear(c->batch);
         return;
     }
-    np_counter_inc(c->m_batches);
-    double share = (np_clock_mono_s() - t0) / (double)n; /* each partial's part of the write */
-    for (size_t i = 0; i < n; i++) {
-        double t1 = np_clock_mono_s();
-        np_pbatch_item_t *e = np_pbatch_at(c->batch, i);
-        np_merge_result_t r = np_merge_add_partial(c->merge, e->m->partial);
-        e->ack = settle_partial(c, e->m, r, share + np_clock_mono_s() - t1);
-    }
-    np_pbatch_acks(c->batch, send_acks_cb, c);
-    np_pbatch_clear(c->batch);
+    np_pbatch_t *t = c->sent;
+    c->sent = c->batch;
+    c->batch = t;
+    if (!c->cs) settle_sent(c);
 }
 
 /* Takes an accepted partial (np_merge_check_partial OK) into the group commit. False when
@@ -504,7 +528,9 @@ static void recv_workers(coord_t *c, int64_t now) {
         zmq_msg_close(&id);
         zmq_msg_close(&body);
     }
-    flush_partials(c); /* nothing accepted waits past this drain of the socket */
+    /* Nothing accepted waits past this drain of the socket: sent now, or once Redis has
+     * answered for the batch before (the main loop wakes for it). */
+    if (!np_pbatch_len(c->sent)) flush_partials(c);
 }
 
 static void broadcast_watermark(coord_t *c, int64_t gwm) {
@@ -715,6 +741,8 @@ static size_t results_per_pane(const coord_t *c) {
 /* Publishes the panes that are final, as many as the outbox has room for
  * (back-pressure), recording them in Redis in one transaction with the panes' removal. */
 static void finalize_round(coord_t *c, const np_merge_config_t *mc, int64_t now) {
+    /* A pane is final only with every stored partial merged; a reload reads them. */
+    if (c->stale || np_merge_has_final(c->merge)) settle_sent(c);
     if (c->stale) {
         if (now >= c->next_reload) {
             c->next_reload = now + 1000;
@@ -984,9 +1012,11 @@ int main(int argc, char **argv) {
     if (check_budget(c, &mc) < 0) return 2;
     c->outbox = np_resultbox_new(ob_cap);
     c->resend_ms = np_config_int(cfg, "resend.ms");
+    c->sent = np_pbatch_new((size_t)np_config_int(cfg, "persist.batch.max"),
+                            (size_t)np_config_int(cfg, "persist.batch.bytes"));
     c->batch = np_pbatch_new((size_t)np_config_int(cfg, "persist.batch.max"),
                              (size_t)np_config_int(cfg, "persist.batch.bytes"));
-    if (!c->merge || !c->outbox || !c->top || !c->batch) {
+    if (!c->merge || !c->outbox || !c->top || !c->batch || !c->sent) {
         np_error("out_of_memory", "what=state");
         return 1;
     }
@@ -1041,9 +1071,14 @@ int main(int argc, char **argv) {
     np_info("started", "bind=%s gateway=%s pane_ms=%" PRId64, bind, gw, c->pane_ms);
 
     int64_t wm_every = np_config_int(cfg, "watermark.ms"), next_wm = 0;
-    zmq_pollitem_t items[2] = {{c->wsock, 0, ZMQ_POLLIN, 0}, {c->gsock, 0, ZMQ_POLLIN, 0}};
+    zmq_pollitem_t items[3] = {{c->wsock, 0, ZMQ_POLLIN, 0}, {c->gsock, 0, ZMQ_POLLIN, 0}, {NULL, -1, ZMQ_POLLIN, 0}};
     while (!np_proc_stopping()) {
-        zmq_poll(items, 2, 50);
+        /* Also wakes when Redis answers the sent batch, to acknowledge it without delay
+         * (with no connection left its outcome is known: settled at once). */
+        items[2].fd = np_pbatch_len(c->sent) ? np_coordstore_fd(c->cs) : -1;
+        if (np_pbatch_len(c->sent) && items[2].fd < 0) flush_partials(c);
+        zmq_poll(items, items[2].fd >= 0 ? 3 : 2, 50);
+        if (items[2].fd >= 0 && (items[2].revents & ZMQ_POLLIN)) flush_partials(c);
         int64_t now = np_clock_mono_ms();
         np_merge_set_wall_clock(c->merge, np_clock_wall_ms(NULL));
         recv_workers(c, now);
@@ -1105,6 +1140,7 @@ int main(int argc, char **argv) {
                    "partials its pane is counted twice in sources");
     }
 
+    settle_sent(c); /* stored partials are acknowledged, not left for the workers to re-send */
     /* Give the gateway a moment to acknowledge what is in flight. */
     int64_t deadline = np_clock_mono_ms() + 3000;
     while (np_resultbox_len(c->outbox) && np_clock_mono_ms() < deadline) {
@@ -1128,6 +1164,7 @@ int main(int argc, char **argv) {
     np_partial_enc_free(&c->enc);
     np_strbuf_free(&c->sb);
     np_pbatch_destroy(&c->batch);
+    np_pbatch_destroy(&c->sent);
     free(c->ack_buf);
     np_proc_fini(&c->proc);
     return 0;

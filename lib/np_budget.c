@@ -116,14 +116,17 @@ void np_budget_compute(const np_budget_config_t *c, np_budget_t *b) {
      * three more copies: the framed bytes staged for Redis, hiredis's formatted command and
      * its output buffer while one pane's HSET is appended; plus the batch's and the stage's
      * own arrays. Decoded messages share the batch's arena, which holds at most
-     * np_arena_bound_bytes of what they use. */
+     * np_arena_bound_bytes of what they use. Two batches live at once: the one filling
+     * and the one sent, whose transaction Redis applies meanwhile (its decoded messages
+     * and arrays; its bytes have left hiredis's buffer by then, and the stage is empty). */
     uint64_t held = (uint64_t)c->batch_bytes + c->max_message_bytes, by_count = (uint64_t)c->batch_max * c->max_message_bytes;
     if (by_count < held) held = by_count;
     uint64_t decoded = (held + c->max_message_bytes) * NP_BUDGET_UNPACK_FACTOR;
-    b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes + np_arena_bound_bytes(NP_PBATCH_ARENA_BLOCK, decoded) +
-                                 held * (c->persist ? 3 : 0);
+    uint64_t batches = c->batch_max && c->persist ? 2 : 1; /* without Redis one is settled at once */
+    b->part[NP_BUDGET_MESSAGE] = (uint64_t)c->max_message_bytes +
+                                 batches * np_arena_bound_bytes(NP_PBATCH_ARENA_BLOCK, decoded) + held * (c->persist ? 3 : 0);
     if (c->batch_max)
-        b->part[NP_BUDGET_MESSAGE] += np_pbatch_bound_bytes(c->batch_max) +
+        b->part[NP_BUDGET_MESSAGE] += batches * np_pbatch_bound_bytes(c->batch_max) +
                                       (c->persist ? np_coordstore_stage_bound_bytes(c->batch_max) : 0);
     size_t k = m->window_ms > m->pane_ms ? (size_t)(m->window_ms / m->pane_ms) : 1;
     uint64_t src_growth = np_srcmap_bound_bytes(m->max_sources * k, true) - np_srcmap_bound_bytes(m->max_sources * k, false);

@@ -121,7 +121,9 @@ static int cmp_staged(const void *a, const void *b) {
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-int np_coordstore_flush_partials(np_coordstore_t *cs, char *err, size_t errlen) {
+/* Builds the staged partials' transaction (np_coordstore_flush_partials) and empties the
+ * stage. 0: nothing staged (no transaction); 1: ready to commit or send; -1 with err. */
+static int build_partials(np_coordstore_t *cs, char *err, size_t errlen) {
     size_t n = cs->nst;
     if (!n) return 0;
     cs->nst = 0;
@@ -161,8 +163,25 @@ int np_coordstore_flush_partials(np_coordstore_t *cs, char *err, size_t errlen) 
         np_store_txn_add(cs->store, (int)a, cs->argv, lens);
         i = j;
     }
-    return np_store_txn_commit(cs->store, err, errlen);
+    return 1;
 }
+
+int np_coordstore_flush_partials(np_coordstore_t *cs, char *err, size_t errlen) {
+    int b = build_partials(cs, err, errlen);
+    return b <= 0 ? b : np_store_txn_commit(cs->store, err, errlen);
+}
+
+int np_coordstore_send_partials(np_coordstore_t *cs, char *err, size_t errlen) {
+    int b = build_partials(cs, err, errlen);
+    if (b <= 0) return b;
+    return np_store_txn_send(cs->store, err, errlen) < 0 ? -1 : 1;
+}
+
+int np_coordstore_wait_partials(np_coordstore_t *cs, char *err, size_t errlen) {
+    return np_store_txn_wait(cs->store, err, errlen);
+}
+
+int np_coordstore_fd(const np_coordstore_t *cs) { return np_store_fd(cs->store); }
 
 int np_coordstore_put_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
                               size_t rawlen, char *err, size_t errlen) {

@@ -61,6 +61,16 @@ size_t np_coordstore_staged_bytes(const np_coordstore_t *cs);
  * of it (nothing staged: 0 without a round trip), -1 with errstr otherwise: then none of
  * them may be taken as stored (none acknowledged; the workers re-send them). */
 int np_coordstore_flush_partials(np_coordstore_t *cs, char *errstr, size_t errlen);
+/* The same in two steps, so that the coordinator decodes the next partials while Redis
+ * applies these (np_store_txn_send): np_coordstore_send_partials sends the transaction
+ * and empties the stage (1: sent; 0: nothing staged, nothing sent; -1 with errstr: not
+ * sent, none stored), np_coordstore_wait_partials reads its outcome (as
+ * np_coordstore_flush_partials's) once, after a send that returned 1. Other calls on the
+ * store in between are fine (they read the outcome first and keep it). np_coordstore_fd:
+ * the Redis socket, to poll for the outcome (-1: none). */
+int np_coordstore_send_partials(np_coordstore_t *cs, char *errstr, size_t errlen);
+int np_coordstore_wait_partials(np_coordstore_t *cs, char *errstr, size_t errlen);
+int np_coordstore_fd(const np_coordstore_t *cs);
 /* Stages one partial and flushes (it and whatever was staged before). 0 or -1 with errstr. */
 int np_coordstore_put_partial(np_coordstore_t *cs, int64_t pane_start, int32_t partition, const uint8_t *raw,
                               size_t len, char *errstr, size_t errlen);

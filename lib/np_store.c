@@ -12,6 +12,9 @@
 struct np_store {
     redisContext *c;
     int txn_cmds;   /* commands appended since np_store_txn_begin, -1 = broken */
+    int sent_replies; /* replies of a transaction sent and not read yet (np_store_txn_send), 0: none */
+    int sent_rc;      /* its outcome once read (sent_replies -1: read, awaiting np_store_txn_wait) */
+    char sent_err[256];
     char *host;
     int port;
     int timeout_ms;
@@ -110,9 +113,20 @@ void np_store_destroy(np_store_t **sp) {
     *sp = NULL;
 }
 
+static int read_txn_replies(np_store_t *s, int n, char *errstr, size_t errlen);
+
+/* Reads a sent transaction's replies before anything else uses the connection (they come
+ * first), keeping the outcome for np_store_txn_wait. */
+static void settle_sent(np_store_t *s) {
+    if (s->sent_replies <= 0) return;
+    s->sent_rc = read_txn_replies(s, s->sent_replies, s->sent_err, sizeof(s->sent_err));
+    s->sent_replies = -1;
+}
+
 /* Runs a command; on a connection error reconnects once and retries. Returns the reply
  * (caller frees) or NULL with errstr. */
 static redisReply *command(np_store_t *s, char *errstr, size_t errlen, const char *fmt, ...) {
+    settle_sent(s);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!s->c) {
             s->c = dial(s, errstr, errlen);
@@ -246,6 +260,7 @@ int np_store_fenced_set(np_store_t *s, const char *epoch_key, const char *key, i
  * reply (caller frees), or NULL with errstr (an error reply included). */
 static redisReply *command_argv(np_store_t *s, int argc, const char **argv, const size_t *lens, char *errstr,
                                 size_t errlen) {
+    settle_sent(s);
     for (int attempt = 0; attempt < 2; attempt++) {
         if (!s->c && !(s->c = dial(s, errstr, errlen))) return NULL;
         redisReply *r = redisCommandArgv(s->c, argc, argv, lens);
@@ -397,6 +412,7 @@ out:
 
 void np_store_txn_begin(np_store_t *s) {
     char err[128];
+    settle_sent(s);
     s->txn_cmds = 0;
     if (!s->c && !(s->c = dial(s, err, sizeof(err)))) {
         s->txn_cmds = -1;
@@ -413,7 +429,9 @@ void np_store_txn_add(np_store_t *s, int argc, const char **argv, const size_t *
         s->txn_cmds++;
 }
 
-int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen) {
+/* Appends EXEC and writes the whole transaction out. Returns the number of replies to
+ * read, or -1 with errstr (the connection dropped, and whatever was appended with it). */
+static int send_txn(np_store_t *s, char *errstr, size_t errlen) {
     if (s->txn_cmds < 0 || redisAppendCommand(s->c, "EXEC") != REDIS_OK) {
         /* Whatever was appended (MULTI, some commands) must never reach Redis with a later
          * command: drop the connection and its output buffer with it. */
@@ -425,23 +443,27 @@ int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen) {
         }
         return -1;
     }
+    return s->txn_cmds + 2;
+}
+
+/* Replies: +OK for MULTI, +QUEUED per command, then EXEC's array (nil if aborted). */
+static int read_txn_replies(np_store_t *s, int n, char *errstr, size_t errlen) {
     int rc = 0;
-    /* Replies: +OK for MULTI, +QUEUED per command, then EXEC's array (nil if aborted). */
-    for (int i = 0; i < s->txn_cmds + 2; i++) {
+    for (int i = 0; i < n; i++) {
         redisReply *r = NULL;
-        if (redisGetReply(s->c, (void **)&r) != REDIS_OK || !r) {
-            snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
-            redisFree(s->c);
+        if (!s->c || redisGetReply(s->c, (void **)&r) != REDIS_OK || !r) {
+            snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c ? s->c->errstr : "not connected");
+            if (s->c) redisFree(s->c);
             s->c = NULL;
             return -1;
         }
         if (r->type == REDIS_REPLY_ERROR) {
             snprintf(errstr, errlen, "redis: %s", r->str);
             rc = -1;
-        } else if (i == s->txn_cmds + 1 && r->type != REDIS_REPLY_ARRAY) {
+        } else if (i == n - 1 && r->type != REDIS_REPLY_ARRAY) {
             snprintf(errstr, errlen, "redis: transaction aborted");
             rc = -1;
-        } else if (i == s->txn_cmds + 1) {
+        } else if (i == n - 1) {
             for (size_t j = 0; j < r->elements; j++)
                 if (r->element[j]->type == REDIS_REPLY_ERROR) {
                     snprintf(errstr, errlen, "redis: %s", r->element[j]->str);
@@ -452,6 +474,44 @@ int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen) {
     }
     return rc;
 }
+
+int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen) {
+    int n = send_txn(s, errstr, errlen);
+    return n < 0 ? -1 : read_txn_replies(s, n, errstr, errlen);
+}
+
+int np_store_txn_send(np_store_t *s, char *errstr, size_t errlen) {
+    settle_sent(s);
+    if (s->sent_replies < 0) { /* an earlier one nobody waited for: its outcome goes */
+        s->sent_replies = 0;
+    }
+    int n = send_txn(s, errstr, errlen);
+    if (n < 0) return -1;
+    for (int done = 0; !done;)
+        if (redisBufferWrite(s->c, &done) != REDIS_OK) {
+            snprintf(errstr, errlen, "redis %s:%d: %s", s->host, s->port, s->c->errstr);
+            redisFree(s->c);
+            s->c = NULL;
+            return -1;
+        }
+    s->sent_replies = n;
+    return 0;
+}
+
+bool np_store_txn_sent(const np_store_t *s) { return s->sent_replies != 0; }
+
+int np_store_txn_wait(np_store_t *s, char *errstr, size_t errlen) {
+    if (!s->sent_replies) {
+        snprintf(errstr, errlen, "no transaction sent");
+        return -1;
+    }
+    settle_sent(s);
+    s->sent_replies = 0;
+    if (s->sent_rc < 0) snprintf(errstr, errlen, "%s", s->sent_err);
+    return s->sent_rc;
+}
+
+int np_store_fd(const np_store_t *s) { return s->c ? s->c->fd : -1; }
 
 static int walk(np_store_t *s, const char *cmd, const char *key, int pairs, np_store_kv_fn fn, void *ctx,
                 char *errstr, size_t errlen) {

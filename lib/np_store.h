@@ -8,6 +8,7 @@
 #ifndef NP_STORE_H
 #define NP_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -108,6 +109,21 @@ int np_store_run(np_store_t *s, int argc, const char **argv, const size_t *lens,
 void np_store_txn_begin(np_store_t *s);
 void np_store_txn_add(np_store_t *s, int argc, const char **argv, const size_t *lens);
 int np_store_txn_commit(np_store_t *s, char *errstr, size_t errlen);
+
+/*
+ * The same transaction pipelined: np_store_txn_send writes it out and returns without
+ * waiting (0, or -1 with errstr when it could not be sent: not applied), so the caller
+ * can go on working while Redis applies it; np_store_txn_wait then reads its outcome (as
+ * np_store_txn_commit's). At most one is in flight: any other call on the store (a
+ * command, the next transaction) first reads its replies, which come first on the
+ * connection, and keeps the outcome for np_store_txn_wait. np_store_txn_sent: one was sent
+ * and not waited for. np_store_fd: the connection's socket (-1: none), readable once the
+ * replies arrive.
+ */
+int np_store_txn_send(np_store_t *s, char *errstr, size_t errlen);
+int np_store_txn_wait(np_store_t *s, char *errstr, size_t errlen);
+bool np_store_txn_sent(const np_store_t *s);
+int np_store_fd(const np_store_t *s);
 
 /* HGETALL / SMEMBERS, calling fn for each field+value / member. Returns 0 or -1. */
 typedef void (*np_store_kv_fn)(void *ctx, const char *k, size_t klen, const char *v, size_t vlen);

@@ -240,8 +240,53 @@ static void test_quarantine_fenced(void **s) {
     assert_int_equal(np_ckpt_store_lost(st, hk, err, sizeof(err)), 1);
 }
 
+/* A pipelined transaction: sent, then other commands on the connection (they read its
+ * replies first and keep its outcome), then its outcome; a failing one reports failure
+ * through whatever came between. */
+static void test_txn_pipelined(void **s) {
+    (void)s;
+    if (!st) skip();
+    char err[256];
+    assert_false(np_store_txn_sent(st));
+    assert_int_equal(np_store_txn_wait(st, err, sizeof(err)), -1); /* nothing sent */
+    np_store_txn_begin(st);
+    const char *set1[] = {"SET", "t:pipe:a", "1"}, *set2[] = {"SET", "t:pipe:b", "2"};
+    size_t l3[] = {3, 8, 1};
+    np_store_txn_add(st, 3, set1, l3);
+    np_store_txn_add(st, 3, set2, l3);
+    assert_int_equal(np_store_txn_send(st, err, sizeof(err)), 0);
+    assert_true(np_store_txn_sent(st));
+    assert_true(np_store_fd(st) >= 0);
+    expect("t:pipe:a", "1"); /* a command in between: reads the replies first */
+    int64_t v = 0;
+    assert_int_equal(np_store_incr(st, "t:pipe:n", &v, err, sizeof(err)), 0);
+    assert_int_equal(v, 1);
+    assert_int_equal(np_store_txn_wait(st, err, sizeof(err)), 0);
+    assert_false(np_store_txn_sent(st));
+    expect("t:pipe:b", "2");
+    /* Waited for at once, as np_store_txn_commit. */
+    np_store_txn_begin(st);
+    const char *set3[] = {"SET", "t:pipe:c", "3"};
+    np_store_txn_add(st, 3, set3, l3);
+    assert_int_equal(np_store_txn_send(st, err, sizeof(err)), 0);
+    assert_int_equal(np_store_txn_wait(st, err, sizeof(err)), 0);
+    expect("t:pipe:c", "3");
+    /* A command failing inside: the outcome is a failure, kept across a command between. */
+    np_store_txn_begin(st);
+    const char *incr[] = {"INCR", "t:pipe:a"}, *hset[] = {"HSET", "t:pipe:a", "f", "v"};
+    size_t l2[] = {4, 8}, l4[] = {4, 8, 1, 1};
+    np_store_txn_add(st, 2, incr, l2);
+    np_store_txn_add(st, 4, hset, l4); /* WRONGTYPE: a string */
+    assert_int_equal(np_store_txn_send(st, err, sizeof(err)), 0);
+    expect("t:pipe:a", "2"); /* MULTI/EXEC does not roll back the INCR */
+    err[0] = 0;
+    assert_int_equal(np_store_txn_wait(st, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "WRONGTYPE"));
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_fenced_write), cmocka_unit_test(test_ckpt_store),
-                                       cmocka_unit_test(test_quarantine_glob), cmocka_unit_test(test_quarantine_fenced)};
+                                       cmocka_unit_test(test_quarantine_glob), cmocka_unit_test(test_quarantine_fenced),
+                                       cmocka_unit_test(test_txn_pipelined)};
     return redis_server_run_group(&R, "test_store", tests, &st);
 }
