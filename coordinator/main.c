@@ -357,6 +357,14 @@ static void send_acks_cb(void *ctx, const uint8_t *peer, size_t peer_len, Netpul
     send_acks(ctx, peer, peer_len, ids, n);
 }
 
+/* A batch Redis did not store: none of it is merged or acknowledged (the workers re-send). */
+static void not_stored(coord_t *c, np_pbatch_t *b, const char *err) {
+    static np_log_rl_t rl = NP_LOG_RL_INIT;
+    np_counter_inc(c->m_persist_err);
+    np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", np_pbatch_len(b), err);
+    np_pbatch_clear(b);
+}
+
 /* The sent batch's outcome: when Redis stored it, merges and acknowledges its partials;
  * if not, none is merged or acknowledged, and the workers re-send them (ARCHITECTURE.md,
  * Coordinator). Waits for Redis only if it has not answered yet. */
@@ -366,10 +374,7 @@ static void settle_sent(coord_t *c) {
     double t0 = np_clock_mono_s();
     char err[256];
     if (c->cs && np_coordstore_wait_partials(c->cs, err, sizeof(err)) < 0) {
-        static np_log_rl_t rl = NP_LOG_RL_INIT;
-        np_counter_inc(c->m_persist_err);
-        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", n, err);
-        np_pbatch_clear(c->sent);
+        not_stored(c, c->sent, err);
         return;
     }
     np_counter_inc(c->m_batches);
@@ -395,10 +400,7 @@ static void flush_partials(coord_t *c) {
     if (!n) return;
     char err[256];
     if (c->cs && np_coordstore_send_partials(c->cs, err, sizeof(err)) < 0) {
-        static np_log_rl_t rl = NP_LOG_RL_INIT;
-        np_counter_inc(c->m_persist_err);
-        np_log_rl(&rl, NP_LOG_ERROR, "persist_failed", "what=partials count=%zu error=\"%s\"", n, err);
-        np_pbatch_clear(c->batch);
+        not_stored(c, c->batch, err);
         return;
     }
     np_pbatch_t *t = c->sent;
